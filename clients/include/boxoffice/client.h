@@ -1,0 +1,74 @@
+/*
+ * libboxoffice: the C client of the boxoffice service over NNG.
+ *
+ * A bo_client is one req0 socket dialled to every service instance (NNG
+ * spreads requests over them and fails over when one goes away); it is safe
+ * to share between threads. A bo_session is one NNG context on it, used by
+ * one thread at a time: keep one per thread and reuse it.
+ *
+ * Calls name their rpc as declared in proto/boxoffice/v1/boxoffice.proto and
+ * take the generated request message; replies are the generated response
+ * messages, which the caller frees with protobuf_c_message_free_unpacked.
+ * bo_session_service() also plugs a session into the generated stubs
+ * (boxoffice__v1__boxoffice__hold_seat(...) and the rest).
+ */
+#ifndef BOXOFFICE_CLIENT_H
+#define BOXOFFICE_CLIENT_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boxoffice/v1/boxoffice.pb-c.h"
+#include "bo_error.h"
+
+#define BO_WUR __attribute__((warn_unused_result))
+
+/* Default rpc address of the first service instance. */
+#define BO_DEFAULT_RPC_URL "tcp://127.0.0.1:7700"
+
+struct bo_client;
+struct bo_session;
+
+/* What went wrong with a call: a code from bo_error.h and the message for people. */
+struct bo_status {
+    int code;
+    char message[256];
+};
+
+/* bo_client_open dials every address in urls (comma-separated, e.g.
+ * "tcp://127.0.0.1:7700,tcp://127.0.0.1:7702"); calls give up after timeout_ms with
+ * BO_E_TIMEOUT. Dialling does not wait for the service to be up. Close with bo_client_close. */
+BO_WUR int bo_client_open(const char *urls, int timeout_ms, struct bo_client **out);
+
+/* bo_client_close closes the socket; every session must be closed first. Safe on NULL. */
+void bo_client_close(struct bo_client *c);
+
+/* bo_session_open opens a context on c for one thread's calls; close with bo_session_close. */
+BO_WUR int bo_session_open(struct bo_client *c, struct bo_session **out);
+
+/* bo_session_close closes the context; safe on NULL. */
+void bo_session_close(struct bo_session *s);
+
+/*
+ * bo_call calls method ("HoldSeat") with request in. On BO_OK *out is the response (caller
+ * frees with protobuf_c_message_free_unpacked). Otherwise returns the error code (the
+ * service's, or BO_E_TIMEOUT / BO_E_UNAVAILABLE / BO_E_UNKNOWN_METHOD from here) and, when
+ * status is not NULL, fills it.
+ */
+BO_WUR int bo_call(struct bo_session *s, const char *method, const ProtobufCMessage *in,
+                   ProtobufCMessage **out, struct bo_status *status);
+
+/*
+ * bo_session_service returns a ProtobufCService over s for the generated stubs. Its closure
+ * receives the response, owned by the closure (free it with protobuf_c_message_free_unpacked),
+ * or NULL on error; bo_session_last_status then tells what went wrong. Borrowed until
+ * bo_session_close.
+ */
+ProtobufCService *bo_session_service(struct bo_session *s);
+
+/* bo_session_last_status returns the status of the session's last call (code BO_OK if it
+ * succeeded). Borrowed until the next call. */
+const struct bo_status *bo_session_last_status(const struct bo_session *s);
+
+#endif

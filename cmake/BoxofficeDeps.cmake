@@ -1,0 +1,15 @@
+# Imported targets for every dependency: nng and civetweb by CMake config,
+# libpq by FindPostgreSQL, the rest by pkg-config.
+find_package(Threads REQUIRED)
+find_package(nng CONFIG REQUIRED)
+find_package(civetweb CONFIG REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+if(BOXOFFICE_TESTS)
+  pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
+endif()
+find_program(PROTOC_C protoc-c REQUIRED)

@@ -1,0 +1,54 @@
+/*
+ * bo_envelope: framing of rpc calls in nng messages.
+ *
+ * A request is a packed RequestEnvelope {method, request_id, body}; a reply a
+ * packed ReplyEnvelope {request_id, status, body}. The body is the packed
+ * request or response message of the method, whose descriptors come from the
+ * generated service descriptor.
+ */
+#ifndef BO_ENVELOPE_H
+#define BO_ENVELOPE_H
+
+#include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boxoffice/v1/boxoffice.pb-c.h"
+#include "boxoffice/v1/envelope.pb-c.h"
+
+/* Largest request or reply body accepted anywhere (NNG_OPT_RECVMAXSZ too). */
+#define BO_ENVELOPE_MAX_SIZE (256 * 1024)
+
+/* bo_service_descriptor returns the generated descriptor of service Boxoffice. */
+const ProtobufCServiceDescriptor *bo_service_descriptor(void);
+
+/* bo_method_index finds a method by name ("HoldSeat"); returns 0 or BO_E_UNKNOWN_METHOD. */
+__attribute__((warn_unused_result)) int bo_method_index(const char *name, uint32_t *index);
+
+/* bo_envelope_request_encode packs a call into a new message the caller owns (and frees
+ * unless nng accepted it). */
+__attribute__((warn_unused_result)) int bo_envelope_request_encode(uint32_t method,
+                                                                   uint64_t request_id,
+                                                                   const ProtobufCMessage *body,
+                                                                   nng_msg **out);
+
+/* bo_envelope_reply_encode packs a reply; body is NULL unless err is BO_OK. message NULL
+ * means the error's default message. The caller owns *out. */
+__attribute__((warn_unused_result)) int bo_envelope_reply_encode(uint64_t request_id, int err,
+                                                                 const char *message,
+                                                                 const ProtobufCMessage *body,
+                                                                 nng_msg **out);
+
+/*
+ * bo_envelope_reply_decode reads a reply to request_id. On BO_OK from the
+ * server, *out is the unpacked response (caller frees with
+ * protobuf_c_message_free_unpacked). Otherwise returns the server's error code and
+ * copies its message into msg. Returns BO_E_MALFORMED_REQUEST for an undecodable reply.
+ */
+__attribute__((warn_unused_result)) int
+bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
+                         const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *msg,
+                         size_t msglen);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * model: the plain domain records the service's modules pass between them.
+ *
+ * No libpq, hiredis, nng or protobuf here. Enumerations use the same numbers
+ * as their protobuf counterparts so dispatch converts by value. Times are Unix
+ * milliseconds (UTC); money is an integer number of points.
+ */
+#ifndef SVC_MODEL_H
+#define SVC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEATS_PER_SCHEDULE 50
+#define MODEL_TEXT_MAX     128
+/* Largest balance a wallet may hold, and largest single charge. */
+#define POINTS_BALANCE_MAX 1000000000000LL
+#define POINTS_CHARGE_MAX  100000000LL
+/* Idempotency keys: 1..IDEMPOTENCY_KEY_MAX printable ASCII characters. */
+#define IDEMPOTENCY_KEY_MAX 128
+
+enum seat_status { SEAT_AVAILABLE = 1, SEAT_HELD = 2, SEAT_SOLD = 3 };
+enum reservation_status {
+    RESERVATION_HELD = 1,
+    RESERVATION_CONFIRMED = 2,
+    RESERVATION_CANCELLED = 3,
+    RESERVATION_EXPIRED = 4,
+};
+enum token_status { TOKEN_WAITING = 1, TOKEN_ACTIVE = 2, TOKEN_EXPIRED = 3 };
+
+struct concert {
+    uint64_t id;
+    char title[MODEL_TEXT_MAX];
+    char artist[MODEL_TEXT_MAX];
+    char venue[MODEL_TEXT_MAX];
+    uint32_t schedule_count;
+};
+
+struct schedule {
+    uint64_t id;
+    uint64_t concert_id;
+    int64_t starts_at_ms;
+    uint32_t available_seats; /* neither sold nor held by an unexpired hold */
+    uint32_t total_seats;
+};
+
+struct seat {
+    uint32_t seat_no; /* 1..SEATS_PER_SCHEDULE */
+    int64_t price;
+    int status; /* enum seat_status; a hold past its expiry counts as AVAILABLE */
+};
+
+struct reservation {
+    uint64_t id;
+    uint64_t user_id;
+    uint64_t concert_id;
+    uint64_t schedule_id;
+    uint32_t seat_no;
+    int64_t price;
+    int status; /* enum reservation_status */
+    int64_t held_at_ms;
+    int64_t expires_at_ms;
+};
+
+struct payment {
+    uint64_t id;
+    uint64_t reservation_id;
+    uint64_t user_id;
+    uint64_t schedule_id;
+    uint32_t seat_no;
+    int64_t amount;
+    int64_t paid_at_ms;
+    int64_t balance_after;
+};
+
+struct charge {
+    uint64_t user_id;
+    int64_t amount;
+    int64_t balance; /* balance right after this charge */
+    uint64_t ledger_id;
+};
+
+struct queue_token {
+    uint64_t concert_id;
+    uint64_t user_id;
+    uint64_t sequence;     /* issue order within the concert, from 1 */
+    uint64_t admission_no; /* admission order within the concert, 0 until ACTIVE */
+    int status;            /* enum token_status */
+    uint64_t position;     /* 1-based place in line while WAITING, else 0 */
+    int64_t issued_at_ms;
+    int64_t admitted_at_ms;
+    int64_t expires_at_ms; /* while ACTIVE: when it expires unless used again */
+};
+
+struct admission_settings {
+    uint32_t rate_per_second;   /* admissions per second per concert */
+    uint32_t max_active;        /* ACTIVE tokens per concert at most */
+    uint32_t token_ttl_seconds; /* an ACTIVE token unused this long expires */
+    uint32_t hold_ttl_seconds;  /* how long a hold lasts */
+};
+
+#endif

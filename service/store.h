@@ -1,0 +1,127 @@
+/*
+ * store: every PostgreSQL statement of the service, behind plain records.
+ *
+ * One struct store is one connection, owned by one thread. libpq stays inside
+ * store.c. SQLSTATEs are translated here (23505 on a seat becomes
+ * BO_E_SEAT_TAKEN) and native messages logged here, once. Every statement uses
+ * parameters (PQexecParams / prepared statements), never text pasted into SQL.
+ *
+ * A lost connection is reset and the operation retried once when nothing of
+ * it can have been applied; otherwise BO_E_UNAVAILABLE is returned and the
+ * caller may retry (with its Idempotency-Key for money).
+ *
+ * All functions return 0 (BO_OK) or a code from bo_error.h, and write their
+ * out-parameters only on success.
+ */
+#ifndef SVC_STORE_H
+#define SVC_STORE_H
+
+#include "model.h"
+
+#define STORE_WUR __attribute__((warn_unused_result))
+
+struct store;
+
+/* store_open connects with a libpq conninfo or postgres:// URL; the caller closes with
+ * store_close. Returns BO_E_UNAVAILABLE when the server cannot be reached. */
+STORE_WUR int store_open(const char *conninfo, struct store **out);
+
+/* store_close closes the connection; safe on NULL. */
+void store_close(struct store *s);
+
+/* store_ping checks the connection with a trivial query, reconnecting if needed. */
+STORE_WUR int store_ping(struct store *s);
+
+/* store_migrate applies, in file-name order, every db/migrations/NNN_name.sql in dir not yet
+ * recorded in schema_migrations, each in its own transaction under an advisory lock, so
+ * concurrent instances migrate once. *applied receives how many ran. */
+STORE_WUR int store_migrate(struct store *s, const char *dir, int *applied);
+
+/* store_exec_file runs a whole SQL file (the seed) in one transaction. */
+STORE_WUR int store_exec_file(struct store *s, const char *path);
+
+/* ---- users and catalog -------------------------------------------------- */
+
+/* store_user_exists returns BO_OK or BO_E_USER_NOT_FOUND. */
+STORE_WUR int store_user_exists(struct store *s, uint64_t user_id);
+
+/* store_concert_exists returns BO_OK or BO_E_CONCERT_NOT_FOUND. */
+STORE_WUR int store_concert_exists(struct store *s, uint64_t concert_id);
+
+/* store_concerts_list returns every concert by id; caller frees *out with free(). */
+STORE_WUR int store_concerts_list(struct store *s, struct concert **out, size_t *n);
+
+/* store_schedules_list returns the concert's dates by start time that still have an available
+ * seat; caller frees *out with free(). BO_E_CONCERT_NOT_FOUND for an unknown concert. */
+STORE_WUR int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule **out,
+                                   size_t *n);
+
+/* store_schedule_get reads one date with its seat counts; BO_E_SCHEDULE_NOT_FOUND. */
+STORE_WUR int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out);
+
+/* store_seats_list fills out[0..SEATS_PER_SCHEDULE) with the seat map as of now, seat 1 first;
+ * *n receives the count. BO_E_SCHEDULE_NOT_FOUND for an unknown date. */
+STORE_WUR int store_seats_list(struct store *s, uint64_t schedule_id,
+                               struct seat out[SEATS_PER_SCHEDULE], size_t *n);
+
+/* ---- reservations --------------------------------------------------------- */
+
+/*
+ * store_hold_insert holds seat_no of schedule_id for user_id until now + hold_ms, in one
+ * transaction that first ends expired holds on that seat and of that user. A partial unique
+ * index decides races: BO_E_SEAT_TAKEN when the seat is held or sold, BO_E_HOLD_LIMIT when the
+ * user already holds a seat of that date, BO_E_SCHEDULE_NOT_FOUND, BO_E_SEAT_NOT_FOUND.
+ */
+STORE_WUR int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id,
+                                uint32_t seat_no, int64_t hold_ms, struct reservation *out);
+
+/* store_hold_release cancels the user's own unexpired hold: BO_E_RESERVATION_NOT_FOUND,
+ * BO_E_NOT_OWNER, BO_E_HOLD_EXPIRED, BO_E_RESERVATION_NOT_HELD. *out is the cancelled row. */
+STORE_WUR int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_id,
+                                 struct reservation *out);
+
+/* store_reservation_get reads one reservation; BO_E_RESERVATION_NOT_FOUND. */
+STORE_WUR int store_reservation_get(struct store *s, uint64_t reservation_id,
+                                    struct reservation *out);
+
+/* store_holds_expire marks every HELD reservation past its expiry EXPIRED; *n receives how many. */
+STORE_WUR int store_holds_expire(struct store *s, size_t *n);
+
+/* ---- points and payments -------------------------------------------------- */
+
+/* store_balance_get reads the user's balance; BO_E_USER_NOT_FOUND. */
+STORE_WUR int store_balance_get(struct store *s, uint64_t user_id, int64_t *balance);
+
+/*
+ * store_points_charge adds amount (1..POINTS_CHARGE_MAX) to the balance and writes its ledger
+ * row in one transaction. With a non-empty idem_key, a repeat with the same key and amount
+ * returns the first result with *replayed = 1 and changes nothing; the same key with another
+ * amount is BO_E_IDEMPOTENCY_MISMATCH. BO_E_USER_NOT_FOUND, BO_E_BALANCE_LIMIT.
+ */
+STORE_WUR int store_points_charge(struct store *s, uint64_t user_id, int64_t amount,
+                                  const char *idem_key, struct charge *out, int *replayed);
+
+/*
+ * store_payment_make pays the user's held reservation in one transaction: balance debited
+ * (never below zero), ledger row, payment row, reservation CONFIRMED (so the seat is SOLD).
+ * With a non-empty idem_key a repeat returns the first payment with *replayed = 1; a key used
+ * for another reservation is BO_E_IDEMPOTENCY_MISMATCH. A repeat without a key of an already
+ * paid reservation of the same user also returns its payment with *replayed = 1.
+ * BO_E_RESERVATION_NOT_FOUND, BO_E_NOT_OWNER, BO_E_HOLD_EXPIRED, BO_E_RESERVATION_NOT_HELD,
+ * BO_E_INSUFFICIENT_POINTS.
+ */
+STORE_WUR int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,
+                                 const char *idem_key, struct payment *out, int *replayed);
+
+/* ---- admin ---------------------------------------------------------------- */
+
+/* store_concert_create inserts a concert (title required, at most MODEL_TEXT_MAX-1 bytes). */
+STORE_WUR int store_concert_create(struct store *s, const char *title, const char *artist,
+                                   const char *venue, struct concert *out);
+
+/* store_schedule_create inserts a date of concert_id with SEATS_PER_SCHEDULE seats priced
+ * prices[0..50) (seat 1 first). BO_E_CONCERT_NOT_FOUND. */
+STORE_WUR int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_at_ms,
+                                    const int64_t prices[SEATS_PER_SCHEDULE], struct schedule *out);
+
+#endif

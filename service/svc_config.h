@@ -1,0 +1,46 @@
+/*
+ * svc_config: the service's configuration, filled from one option table
+ * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h).
+ */
+#ifndef SVC_CONFIG_H
+#define SVC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct svc_config {
+    char rpc_url[256];
+    char events_url[256];
+    char database_url[512];
+    char redis_url[256];
+    char token_secret[256];
+    char admin_key[256];
+    char instance_id[64];
+    char migrations_dir[512];
+    char seed_file[512];
+    char log_level[16];
+    int64_t workers;
+    int64_t admission_rate;
+    int64_t max_active;
+    int64_t token_ttl_seconds;
+    int64_t hold_ttl_seconds;
+    int64_t admission_tick_ms;
+    int64_t lease_ms;
+    int64_t migrate; /* 0: no, 1: migrate then serve, 2: migrate (and seed) then exit */
+};
+
+/* svc_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.
+ * Returns BO_E_INVALID_ARGUMENT with a sentence in err for bad configuration. */
+__attribute__((warn_unused_result)) int svc_config_load(struct svc_config *cfg, int argc,
+                                                        char **argv, int *exit_now, char *err,
+                                                        size_t errlen);
+
+/* svc_config_log writes the effective configuration to the log, secrets masked. */
+void svc_config_log(const struct svc_config *cfg);
+
+/* svc_config_defaults returns the admission settings the configuration starts with. */
+void svc_config_admission_defaults(const struct svc_config *cfg, struct admission_settings *out);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * svc_context: what one worker thread owns to serve requests: its own
+ * PostgreSQL and Redis connections, the read-only configuration, and a
+ * short-lived copy of the admission settings.
+ */
+#ifndef SVC_CONTEXT_H
+#define SVC_CONTEXT_H
+
+#include "cache.h"
+#include "model.h"
+#include "store.h"
+#include "svc_config.h"
+
+struct svc_context {
+    const struct svc_config *cfg; /* borrowed for the process lifetime */
+    struct store *store;          /* owned */
+    struct cache *cache;          /* owned */
+    struct admission_settings settings;
+    int64_t settings_read_ms; /* monotonic time settings were read; refreshed every second */
+    uint64_t request_id;      /* of the request being served, for log lines */
+};
+
+/* svc_context_init opens the worker's connections. Safe to fini after a failure. */
+__attribute__((warn_unused_result)) int svc_context_init(struct svc_context *ctx,
+                                                         const struct svc_config *cfg);
+
+/* svc_context_fini closes what init opened; safe on a zeroed or half-built context. */
+void svc_context_fini(struct svc_context *ctx);
+
+/* svc_context_settings returns the admission settings, re-read from Redis at most once a second
+ * (defaults from configuration if Redis is unreachable). */
+void svc_context_settings(struct svc_context *ctx, struct admission_settings *out);
+
+#endif
