@@ -1,5 +1,50 @@
-/* placeholder: being written */
-int main(void)
+/* boxoffice-bridge: REST and the web page in front of the boxoffice service. */
+#include "bo_error.h"
+#include "bo_log.h"
+#include "br_config.h"
+#include "br_server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
 {
-    return 1;
+    struct br_config cfg;
+    struct br_server *server = NULL;
+    char err[512];
+    sigset_t stop;
+    int exit_now = 0;
+    int level = BO_LOG_INFO;
+    int sig = 0;
+
+    if (br_config_load(&cfg, argc, argv, &exit_now, err, sizeof(err)) != BO_OK) {
+        fprintf(stderr, "boxoffice-bridge: %s\n", err);
+        return 2;
+    }
+    if (exit_now) {
+        return 0;
+    }
+    if (bo_log_level_parse(cfg.log_level, &level) != BO_OK) {
+        level = BO_LOG_INFO;
+    }
+    bo_log_setup("bridge", level);
+    br_config_log(&cfg);
+
+    /* Block the stop signals before any thread starts, so every thread inherits the mask and
+     * only sigwait below receives them. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (br_server_start(&cfg, &server) != BO_OK) {
+        return 1;
+    }
+    sigwait(&stop, &sig);
+    BO_INFO("signal %d: stopping", sig);
+    br_server_stop(server);
+    BO_INFO("stopped");
+    return 0;
 }

@@ -1,1 +1,90 @@
-/* placeholder: being written */
+/* admin: catalog creation and admission tuning (see admin.h). */
+#include "admin.h"
+
+#include "bo_error.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+int admin_check(struct svc_context *ctx, const char *key)
+{
+    const char *want = ctx->cfg->admin_key;
+    size_t n = strlen(want);
+
+    if (n == 0 || strlen(key) != n || CRYPTO_memcmp(key, want, n) != 0) {
+        return BO_E_ADMIN_KEY_INVALID;
+    }
+    return BO_OK;
+}
+
+static int admin_text_ok(const char *text, int required)
+{
+    size_t n = strlen(text);
+    return (!required || n > 0) && n < MODEL_TEXT_MAX;
+}
+
+int admin_concert_create(struct svc_context *ctx, const char *key, const char *title,
+                         const char *artist, const char *venue, struct concert *out)
+{
+    int rc;
+
+    if ((rc = admin_check(ctx, key)) != BO_OK) {
+        return rc;
+    }
+    if (!admin_text_ok(title, 1) || !admin_text_ok(artist, 0) || !admin_text_ok(venue, 0)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    return store_concert_create(ctx->store, title, artist, venue, out);
+}
+
+int admin_schedule_create(struct svc_context *ctx, const char *key, uint64_t concert_id,
+                          int64_t starts_at_ms, int64_t price, const int64_t *prices,
+                          size_t nprices, struct schedule *out)
+{
+    int64_t seat_prices[SEATS_PER_SCHEDULE];
+    int rc;
+
+    if ((rc = admin_check(ctx, key)) != BO_OK) {
+        return rc;
+    }
+    if (starts_at_ms <= 0 || (nprices != 0 && nprices != SEATS_PER_SCHEDULE)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < SEATS_PER_SCHEDULE; i++) {
+        seat_prices[i] = nprices != 0 ? prices[i] : price;
+        if (seat_prices[i] < 0 || seat_prices[i] > POINTS_CHARGE_MAX) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    if (concert_id == 0) {
+        return BO_E_CONCERT_NOT_FOUND;
+    }
+    return store_schedule_create(ctx->store, concert_id, starts_at_ms, seat_prices, out);
+}
+
+int admin_settings(struct svc_context *ctx, const char *key,
+                   const struct admission_settings *changes, struct admission_settings *out)
+{
+    struct admission_settings defaults;
+    int rc;
+
+    if ((rc = admin_check(ctx, key)) != BO_OK) {
+        return rc;
+    }
+    if (changes != NULL) {
+        if (changes->rate_per_second > 1000000 || changes->max_active > 10000000 ||
+            (changes->token_ttl_seconds != 0 && changes->token_ttl_seconds < 5) ||
+            changes->token_ttl_seconds > 86400 || changes->hold_ttl_seconds > 86400) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+        if ((rc = cache_settings_set(ctx->cache, changes)) != BO_OK) {
+            return rc;
+        }
+    }
+    svc_config_admission_defaults(ctx->cfg, &defaults);
+    if ((rc = cache_settings_get(ctx->cache, &defaults, out)) != BO_OK) {
+        return rc;
+    }
+    ctx->settings = *out;
+    return BO_OK;
+}

@@ -1,1 +1,78 @@
-/* placeholder: being written */
+/* catalog: read side of concerts, dates and seats (see catalog.h). */
+#include "catalog.h"
+
+#include "bo_error.h"
+#include "queue.h"
+
+int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
+{
+    return store_concerts_list(ctx->store, out, n);
+}
+
+int catalog_schedule_concert(struct svc_context *ctx, uint64_t schedule_id, uint64_t *concert_id)
+{
+    struct schedule_concert_entry *e =
+        &ctx->schedule_concert[schedule_id % SVC_SCHEDULE_CACHE_SIZE];
+    struct schedule sched;
+    int rc;
+
+    if (schedule_id == 0) {
+        return BO_E_SCHEDULE_NOT_FOUND;
+    }
+    if (e->schedule_id == schedule_id) {
+        *concert_id = e->concert_id;
+        return BO_OK;
+    }
+    if ((rc = store_schedule_get(ctx->store, schedule_id, &sched)) != BO_OK) {
+        return rc;
+    }
+    e->schedule_id = schedule_id;
+    e->concert_id = sched.concert_id;
+    *concert_id = sched.concert_id;
+    return BO_OK;
+}
+
+int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t concert_id,
+                      struct schedule **out, size_t *n)
+{
+    struct queue_token t;
+    int rc;
+
+    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
+        return rc;
+    }
+    if (concert_id == 0) {
+        return BO_E_CONCERT_NOT_FOUND;
+    }
+    if (t.concert_id != concert_id) {
+        /* An unknown concert is reported as such rather than as someone else's line. */
+        if ((rc = store_concert_exists(ctx->store, concert_id)) != BO_OK) {
+            return rc;
+        }
+        return BO_E_WRONG_CONCERT;
+    }
+    return store_schedules_list(ctx->store, concert_id, out, n);
+}
+
+int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_id,
+                  uint64_t *concert_id, struct seat seats[SEATS_PER_SCHEDULE], size_t *n)
+{
+    struct queue_token t;
+    uint64_t cid;
+    int rc;
+
+    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
+        return rc;
+    }
+    if ((rc = catalog_schedule_concert(ctx, schedule_id, &cid)) != BO_OK) {
+        return rc;
+    }
+    if (cid != t.concert_id) {
+        return BO_E_WRONG_CONCERT;
+    }
+    if ((rc = store_seats_list(ctx->store, schedule_id, seats, n)) != BO_OK) {
+        return rc;
+    }
+    *concert_id = cid;
+    return BO_OK;
+}

@@ -1,1 +1,156 @@
-/* placeholder: being written */
+/*
+ * queue: tokens as request handlers see them (see queue.h).
+ *
+ * A token's text is trusted only after token_verify; its ids then name the Redis record,
+ * whose user must be the one the signature names. After Redis loses its data, sequences
+ * start again from 1, so an old but genuine token could otherwise name another user's place.
+ */
+#include "queue.h"
+
+#include "bo_error.h"
+#include "bo_time.h"
+
+#include <string.h>
+
+uint32_t queue_eta_seconds(uint64_t position, const struct admission_settings *settings)
+{
+    uint64_t rate = settings->rate_per_second;
+    uint64_t eta;
+
+    if (position == 0) {
+        return 0;
+    }
+    if (rate == 0) {
+        rate = 1; /* admission paused: still promise nothing shorter than one a second */
+    }
+    eta = position / rate + (position % rate != 0);
+    if (eta == 0) {
+        eta = 1;
+    }
+    return eta > UINT32_MAX ? UINT32_MAX : (uint32_t)eta;
+}
+
+int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
+                struct queue_token *out, char *text, size_t textlen, uint32_t *eta_seconds,
+                int *created)
+{
+    struct admission_settings settings;
+    struct queue_token t;
+    char signed_text[TOKEN_TEXT_MAX];
+    int made = 0;
+    int rc;
+
+    if (user_id == 0 || concert_id == 0 || text == NULL || textlen < TOKEN_TEXT_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if ((rc = store_user_exists(ctx->store, user_id)) != BO_OK) {
+        return rc;
+    }
+    if ((rc = store_concert_exists(ctx->store, concert_id)) != BO_OK) {
+        return rc;
+    }
+    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), &t, &made);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    rc = token_sign(ctx->cfg->token_secret, t.concert_id, t.user_id, t.sequence, signed_text,
+                    sizeof(signed_text));
+    if (rc != BO_OK) {
+        return rc;
+    }
+    svc_context_settings(ctx, &settings);
+
+    memcpy(text, signed_text, strlen(signed_text) + 1);
+    *out = t;
+    if (eta_seconds != NULL) {
+        *eta_seconds = t.status == TOKEN_WAITING ? queue_eta_seconds(t.position, &settings) : 0;
+    }
+    if (created != NULL) {
+        *created = made;
+    }
+    return BO_OK;
+}
+
+/* queue_lookup verifies text and reads its token, extending an ACTIVE one by touch_ttl_ms.
+ * A token Redis no longer knows is answered as EXPIRED with the ids of its signature. */
+static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch_ttl_ms,
+                        struct queue_token *out)
+{
+    struct queue_token t;
+    uint64_t concert_id, user_id, sequence;
+    int rc;
+
+    rc = token_verify(ctx->cfg->token_secret, text, &concert_id, &user_id, &sequence);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    rc = cache_token_use(ctx->cache, concert_id, sequence, bo_time_now_ms(), touch_ttl_ms, &t);
+    if (rc == BO_E_TOKEN_EXPIRED) {
+        memset(&t, 0, sizeof(t));
+        t.concert_id = concert_id;
+        t.user_id = user_id;
+        t.sequence = sequence;
+        t.status = TOKEN_EXPIRED;
+    } else if (rc != BO_OK) {
+        return rc;
+    } else if (t.user_id != user_id) {
+        return BO_E_TOKEN_INVALID;
+    }
+    *out = t;
+    return BO_OK;
+}
+
+int queue_status(struct svc_context *ctx, const char *text, struct queue_token *out,
+                 uint32_t *eta_seconds)
+{
+    struct admission_settings settings;
+    struct queue_token t;
+    int rc;
+
+    /* A status read must not keep a token alive: only acting with it does. */
+    rc = queue_lookup(ctx, text, 0, &t);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (eta_seconds != NULL) {
+        uint32_t eta = 0;
+        if (t.status == TOKEN_WAITING) {
+            svc_context_settings(ctx, &settings);
+            eta = queue_eta_seconds(t.position, &settings);
+        }
+        *eta_seconds = eta;
+    }
+    *out = t;
+    return BO_OK;
+}
+
+int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
+                    struct queue_token *out)
+{
+    struct queue_token t;
+    int64_t touch_ms = 0;
+    int rc;
+
+    if (need_active) {
+        struct admission_settings settings;
+        svc_context_settings(ctx, &settings);
+        touch_ms = (int64_t)settings.token_ttl_seconds * 1000;
+    }
+    rc = queue_lookup(ctx, text, touch_ms, &t);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (t.status == TOKEN_EXPIRED) {
+        return BO_E_TOKEN_EXPIRED;
+    }
+    if (need_active && t.status != TOKEN_ACTIVE) {
+        return BO_E_TOKEN_NOT_ACTIVE;
+    }
+    *out = t;
+    return BO_OK;
+}
+
+int queue_finish(struct svc_context *ctx, const struct queue_token *t)
+{
+    return cache_token_expire(ctx->cache, t->concert_id, t->sequence);
+}

@@ -1,1 +1,103 @@
-/* placeholder: being written */
+/* svc_config: the service's option table and its loading (see svc_config.h). */
+#include "svc_config.h"
+
+#include "bo_config.h"
+#include "bo_error.h"
+#include "bo_log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define C struct svc_config
+
+static const struct bo_option svc_options[] = {
+    BO_OPT_STR("rpc-url", C, rpc_url, "tcp://127.0.0.1:7700", "NNG req/rep address to listen on"),
+    BO_OPT_STR("events-url", C, events_url, "tcp://127.0.0.1:7701",
+               "NNG pub address for admission events"),
+    BO_OPT_SECRET("database-url", C, database_url,
+                  "postgresql://boxoffice@127.0.0.1:55432/boxoffice", "PostgreSQL URL or conninfo"),
+    BO_OPT_STR("redis-url", C, redis_url, "redis://127.0.0.1:56379", "Redis URL"),
+    BO_OPT_SECRET("token-secret", C, token_secret, "",
+                  "HMAC secret signing queue tokens; every instance needs the same one"),
+    BO_OPT_SECRET("admin-key", C, admin_key, "", "key admin calls must present (unset: none pass)"),
+    BO_OPT_STR("instance-id", C, instance_id, "", "name of this instance (default host-pid)"),
+    BO_OPT_NUM("workers", C, workers, "16", 1, 512,
+               "worker threads, each with its own PostgreSQL and Redis connection"),
+    BO_OPT_NUM("admission-rate", C, admission_rate, "100", 1, 1000000,
+               "tokens admitted per second per concert"),
+    BO_OPT_NUM("max-active", C, max_active, "1000", 1, 10000000,
+               "ACTIVE tokens per concert at most"),
+    BO_OPT_NUM("token-ttl-seconds", C, token_ttl_seconds, "300", 5, 86400,
+               "an ACTIVE token unused this long expires"),
+    BO_OPT_NUM("hold-ttl-seconds", C, hold_ttl_seconds, "300", 1, 86400, "how long a hold lasts"),
+    BO_OPT_NUM("admission-tick-ms", C, admission_tick_ms, "100", 5, 10000,
+               "how often the admission loop runs"),
+    BO_OPT_NUM("lease-ms", C, lease_ms, "2000", 100, 60000,
+               "admission leader lease; another instance takes over after it lapses"),
+    BO_OPT_NUM("migrate", C, migrate, "0", 0, 2,
+               "1: apply migrations, then serve; 2: apply migrations (and the seed), then exit"),
+    BO_OPT_STR("migrations-dir", C, migrations_dir, "db/migrations",
+               "folder of NNN_name.sql files"),
+    BO_OPT_STR("seed-file", C, seed_file, "", "SQL file loaded after migrating (with --migrate)"),
+    BO_OPT_STR("log-level", C, log_level, "info", "error, warn, info or debug"),
+};
+
+#undef C
+
+#define SVC_NOPTIONS (sizeof(svc_options) / sizeof(svc_options[0]))
+
+int svc_config_load(struct svc_config *cfg, int argc, char **argv, int *exit_now, char *err,
+                    size_t errlen)
+{
+    char *rest[64];
+    int nrest = 0, help = 0, level, rc;
+
+    *exit_now = 0;
+    memset(cfg, 0, sizeof(*cfg));
+    if (argc > 64) {
+        snprintf(err, errlen, "too many arguments");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    rc = bo_config_load(svc_options, SVC_NOPTIONS, cfg, argc, argv, rest, &nrest, &help, err,
+                        errlen);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (help) {
+        printf("Usage: boxoffice-service [--option=value ...]\n"
+               "The boxoffice core: protobuf rpc over NNG req/rep, admission events over pub/sub.\n"
+               "\n");
+        bo_config_usage(stdout, svc_options, SVC_NOPTIONS);
+        *exit_now = 1;
+        return BO_OK;
+    }
+    if (nrest > 0) {
+        snprintf(err, errlen, "unexpected argument '%s' (options look like --name=value)", rest[0]);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (bo_log_level_parse(cfg->log_level, &level) != BO_OK) {
+        snprintf(err, errlen, "log-level must be error, warn, info or debug, not '%s'",
+                 cfg->log_level);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->instance_id[0] == '\0') {
+        char host[48] = "host";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(cfg->instance_id, sizeof(cfg->instance_id), "%s-%d", host, (int)getpid());
+    }
+    return BO_OK;
+}
+
+void svc_config_log(const struct svc_config *cfg)
+{
+    bo_config_log(svc_options, SVC_NOPTIONS, cfg);
+}
+
+void svc_config_admission_defaults(const struct svc_config *cfg, struct admission_settings *out)
+{
+    out->rate_per_second = (uint32_t)cfg->admission_rate;
+    out->max_active = (uint32_t)cfg->max_active;
+    out->token_ttl_seconds = (uint32_t)cfg->token_ttl_seconds;
+    out->hold_ttl_seconds = (uint32_t)cfg->hold_ttl_seconds;
+}

@@ -11,6 +11,14 @@
 #include "store.h"
 #include "svc_config.h"
 
+/* Size of each worker's memory of which concert a date belongs to. */
+#define SVC_SCHEDULE_CACHE_SIZE 256
+
+struct schedule_concert_entry {
+    uint64_t schedule_id;
+    uint64_t concert_id;
+};
+
 struct svc_context {
     const struct svc_config *cfg; /* borrowed for the process lifetime */
     struct store *store;          /* owned */
@@ -18,6 +26,7 @@ struct svc_context {
     struct admission_settings settings;
     int64_t settings_read_ms; /* monotonic time settings were read; refreshed every second */
     uint64_t request_id;      /* of the request being served, for log lines */
+    struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
 };
 
 /* svc_context_init opens the worker's connections. Safe to fini after a failure. */

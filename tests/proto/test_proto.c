@@ -1,5 +1,145 @@
-/* placeholder: being written */
+/* Unit suite for the shared runtime: error table, RFC 3339 time, config table, envelopes. */
+#include "bo_config.h"
+#include "bo_envelope.h"
+#include "bo_error.h"
+#include "bo_time.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(error_names_round_trip)
+{
+    for (int e = 0; e < BO_E_COUNT_; e++) {
+        ck_assert_int_eq(bo_error_from_name(bo_error_name(e), bo_error_rpc_code(e)), e);
+        ck_assert_ptr_nonnull(bo_error_message(e));
+    }
+    ck_assert_str_eq(bo_error_name(BO_E_SEAT_TAKEN), "SEAT_TAKEN");
+    ck_assert_int_eq(bo_error_rpc_code(BO_E_SEAT_TAKEN), BO_RPC_ALREADY_EXISTS);
+    ck_assert_int_eq(bo_error_rpc_code(BO_E_TOKEN_INVALID), BO_RPC_UNAUTHENTICATED);
+    /* A name from a newer server falls back on its status code. */
+    ck_assert_int_eq(bo_error_from_name("SOMETHING_NEW", BO_RPC_NOT_FOUND), BO_E_NOT_FOUND);
+    ck_assert_str_eq(bo_error_name(9999), "INTERNAL");
+}
+END_TEST
+
+START_TEST(time_format_and_parse)
+{
+    char buf[32];
+    int64_t ms = 0;
+
+    bo_time_format_ms(1798761600123LL, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "2027-01-01T00:00:00.123Z");
+    ck_assert_int_eq(bo_time_parse_rfc3339("2027-01-01T00:00:00.123Z", &ms), BO_OK);
+    ck_assert_int_eq(ms, 1798761600123LL);
+    ck_assert_int_eq(bo_time_parse_rfc3339("2027-01-01T09:00:00+09:00", &ms), BO_OK);
+    ck_assert_int_eq(ms, 1798761600000LL);
+    ck_assert_int_eq(bo_time_parse_rfc3339("2027-01-01", &ms), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(bo_time_parse_rfc3339("2027-13-01T00:00:00Z", &ms), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(bo_time_parse_rfc3339("2027-01-01T00:00:00Zjunk", &ms), BO_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+struct test_cfg {
+    char url[32];
+    int64_t workers;
+};
+
+static const struct bo_option test_opts[] = {
+    BO_OPT_STR("url", struct test_cfg, url, "tcp://x", "address"),
+    BO_OPT_NUM("workers", struct test_cfg, workers, "4", 1, 64, "workers"),
+};
+
+START_TEST(config_precedence_and_errors)
+{
+    struct test_cfg cfg;
+    char *rest[8], err[160];
+    int nrest, help;
+    char *argv1[] = {"prog", "--workers", "9", "extra", NULL};
+    char *argv2[] = {"prog", "--workers=100", NULL};
+    char *argv3[] = {"prog", "--nope=1", NULL};
+
+    setenv("BOXOFFICE_URL", "ipc:///tmp/x", 1);
+    setenv("BOXOFFICE_WORKERS", "5", 1);
+    ck_assert_int_eq(
+        bo_config_load(test_opts, 2, &cfg, 4, argv1, rest, &nrest, &help, err, sizeof(err)), BO_OK);
+    ck_assert_str_eq(cfg.url, "ipc:///tmp/x"); /* environment over default */
+    ck_assert_int_eq(cfg.workers, 9);          /* flag over environment */
+    ck_assert_int_eq(nrest, 1);
+    ck_assert_str_eq(rest[0], "extra");
+    ck_assert_int_eq(
+        bo_config_load(test_opts, 2, &cfg, 2, argv2, rest, &nrest, &help, err, sizeof(err)),
+        BO_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "from 1 to 64"));
+    ck_assert_int_eq(
+        bo_config_load(test_opts, 2, &cfg, 2, argv3, rest, &nrest, &help, err, sizeof(err)),
+        BO_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "--nope"));
+    unsetenv("BOXOFFICE_URL");
+    unsetenv("BOXOFFICE_WORKERS");
+}
+END_TEST
+
+START_TEST(envelope_round_trip_and_errors)
+{
+    Boxoffice__V1__HoldSeatReply reply = BOXOFFICE__V1__HOLD_SEAT_REPLY__INIT;
+    Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
+    ProtobufCMessage *out = NULL;
+    nng_msg *msg = NULL;
+    char text[128];
+    uint32_t m;
+
+    ck_assert_int_eq(bo_method_index("HoldSeat", &m), BO_OK);
+    ck_assert_str_eq(bo_service_descriptor()->methods[m].name, "HoldSeat");
+    ck_assert_int_eq(bo_method_index("NoSuch", &m), BO_E_UNKNOWN_METHOD);
+
+    res.id = 42;
+    res.seat_no = 7;
+    reply.reservation = &res;
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_OK, NULL, &reply.base, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
+                                              &boxoffice__v1__hold_seat_reply__descriptor, &out,
+                                              text, sizeof(text)),
+                     BO_OK);
+    ck_assert_uint_eq(((Boxoffice__V1__HoldSeatReply *)out)->reservation->id, 42);
+    protobuf_c_message_free_unpacked(out, NULL);
+    /* A reply to another request id is not taken for this one. */
+    ck_assert_int_ne(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 6,
+                                              &boxoffice__v1__hold_seat_reply__descriptor, &out,
+                                              text, sizeof(text)),
+                     BO_OK);
+    nng_msg_free(msg);
+
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, NULL, NULL, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
+                                              &boxoffice__v1__hold_seat_reply__descriptor, &out,
+                                              text, sizeof(text)),
+                     BO_E_SEAT_TAKEN);
+    ck_assert_str_eq(text, bo_error_message(BO_E_SEAT_TAKEN));
+    nng_msg_free(msg);
+
+    ck_assert_int_eq(bo_envelope_reply_decode("\xff\xff\xff", 3, 1,
+                                              &boxoffice__v1__hold_seat_reply__descriptor, &out,
+                                              text, sizeof(text)),
+                     BO_E_MALFORMED_REQUEST);
+}
+END_TEST
+
 int main(void)
 {
-    return 1;
+    Suite *s = suite_create("proto");
+    TCase *tc = tcase_create("runtime");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, error_names_round_trip);
+    tcase_add_test(tc, time_format_and_parse);
+    tcase_add_test(tc, config_precedence_and_errors);
+    tcase_add_test(tc, envelope_round_trip_and_errors);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

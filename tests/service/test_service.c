@@ -1,5 +1,556 @@
-/* placeholder: being written */
+/*
+ * Integration suite of the whole service over NNG: two instances against one
+ * throwaway PostgreSQL and Redis, driven through libboxoffice like any client.
+ * Each test uses its own users so tests do not see each other's tokens.
+ */
+#include "bo_envelope.h"
+#include "bo_error.h"
+#include "boxoffice/client.h"
+#include "testenv.h"
+
+#include <check.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct testenv env;
+static struct bo_client *client;
+
+static void suite_setup(void)
+{
+    const char *args[] = {"--workers=24", NULL};
+    ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
+    ck_assert_int_eq(testenv_service_start(&env, 2, args), 0);
+    ck_assert_int_eq(bo_client_open(env.rpc_urls, 10000, &client), BO_OK);
+}
+
+static void suite_teardown(void)
+{
+    bo_client_close(client);
+    testenv_stop(&env);
+}
+
+static struct bo_session *session(void)
+{
+    struct bo_session *s = NULL;
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    return s;
+}
+
+/* Sets admission settings through the admin rpc (zero fields unchanged). */
+static void set_admission(struct bo_session *s, uint32_t rate, uint32_t hold_ttl)
+{
+    Boxoffice__V1__SetAdmissionSettingsRequest req =
+        BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
+    Boxoffice__V1__AdmissionSettings set = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bo_status st;
+
+    set.rate_per_second = rate;
+    set.hold_ttl_seconds = hold_ttl;
+    req.admin_key = env.admin_key;
+    req.settings = &set;
+    ck_assert_int_eq(bo_call(s, "SetAdmissionSettings", &req.base, &out, &st), BO_OK);
+    protobuf_c_message_free_unpacked(out, NULL);
+}
+
+/* Issues a token for (user, concert); returns the reply (caller frees). */
+static Boxoffice__V1__IssueTokenReply *issue(struct bo_session *s, uint64_t user, uint64_t concert)
+{
+    Boxoffice__V1__IssueTokenRequest req = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bo_status st;
+
+    req.user_id = user;
+    req.concert_id = concert;
+    ck_assert_msg(bo_call(s, "IssueToken", &req.base, &out, &st) == BO_OK, "issue: %s", st.message);
+    return (Boxoffice__V1__IssueTokenReply *)out;
+}
+
+static int token_status(struct bo_session *s, const char *token, Boxoffice__V1__Token *copy)
+{
+    Boxoffice__V1__GetTokenRequest req = BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    if ((rc = bo_call(s, "GetToken", &req.base, &out, NULL)) != BO_OK) {
+        return rc;
+    }
+    Boxoffice__V1__GetTokenReply *r = (Boxoffice__V1__GetTokenReply *)out;
+    *copy = *r->token;
+    copy->token = NULL;
+    copy->token_id = NULL;
+    protobuf_c_message_free_unpacked(out, NULL);
+    return BO_OK;
+}
+
+/* Gets an ACTIVE token for (user, concert) into text (waits for admission, up to 15 s). */
+static void active_token(struct bo_session *s, uint64_t user, uint64_t concert, char *text,
+                         size_t len)
+{
+    Boxoffice__V1__IssueTokenReply *r = issue(s, user, concert);
+    Boxoffice__V1__Token t;
+
+    snprintf(text, len, "%s", r->token->token);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    for (int i = 0; i < 1500; i++) {
+        ck_assert_int_eq(token_status(s, text, &t), BO_OK);
+        if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+            return;
+        }
+        usleep(10000);
+    }
+    ck_abort_msg("user %llu was not admitted within 15 s", (unsigned long long)user);
+}
+
+static int hold(struct bo_session *s, const char *token, uint64_t schedule, uint32_t seat,
+                uint64_t *reservation_id, int64_t *price)
+{
+    Boxoffice__V1__HoldSeatRequest req = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    req.schedule_id = schedule;
+    req.seat_no = seat;
+    if ((rc = bo_call(s, "HoldSeat", &req.base, &out, NULL)) == BO_OK) {
+        Boxoffice__V1__HoldSeatReply *r = (Boxoffice__V1__HoldSeatReply *)out;
+        if (reservation_id != NULL) {
+            *reservation_id = r->reservation->id;
+        }
+        if (price != NULL) {
+            *price = r->reservation->price;
+        }
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+static int charge(struct bo_session *s, const char *token, uint64_t user, int64_t amount,
+                  const char *key, int64_t *balance)
+{
+    Boxoffice__V1__ChargePointsRequest req = BOXOFFICE__V1__CHARGE_POINTS_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    req.user_id = user;
+    req.amount = amount;
+    req.idempotency_key = (char *)(key != NULL ? key : "");
+    if ((rc = bo_call(s, "ChargePoints", &req.base, &out, NULL)) == BO_OK) {
+        if (balance != NULL) {
+            *balance = ((Boxoffice__V1__ChargePointsReply *)out)->balance;
+        }
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+static int pay(struct bo_session *s, const char *token, uint64_t reservation, const char *key,
+               int *replayed)
+{
+    Boxoffice__V1__PayRequest req = BOXOFFICE__V1__PAY_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    req.reservation_id = reservation;
+    req.idempotency_key = (char *)(key != NULL ? key : "");
+    if ((rc = bo_call(s, "Pay", &req.base, &out, NULL)) == BO_OK) {
+        if (replayed != NULL) {
+            *replayed = ((Boxoffice__V1__PayReply *)out)->replayed;
+        }
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+static int seat_status(struct bo_session *s, const char *token, uint64_t schedule, uint32_t seat)
+{
+    Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int status = -1;
+
+    req.token = (char *)token;
+    req.schedule_id = schedule;
+    ck_assert_int_eq(bo_call(s, "ListSeats", &req.base, &out, NULL), BO_OK);
+    Boxoffice__V1__ListSeatsReply *r = (Boxoffice__V1__ListSeatsReply *)out;
+    ck_assert_uint_eq(r->n_seats, 50);
+    for (size_t i = 0; i < r->n_seats; i++) {
+        ck_assert_uint_eq(r->seats[i]->seat_no, i + 1);
+        if (r->seats[i]->seat_no == seat) {
+            status = r->seats[i]->status;
+        }
+    }
+    protobuf_c_message_free_unpacked(out, NULL);
+    return status;
+}
+
+static long sql_long(const char *sql)
+{
+    char buf[64];
+    ck_assert_msg(testenv_psql_value(&env, sql, buf, sizeof(buf)) == 0, "query failed: %s", sql);
+    return atol(buf);
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+START_TEST(full_flow_over_nng)
+{
+    struct bo_session *s = session();
+    char token[160];
+    uint64_t res = 0;
+    int64_t price = 0, balance = 0;
+    int replayed = -1;
+    Boxoffice__V1__Token t;
+
+    active_token(s, 11, 1, token, sizeof(token));
+    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    ck_assert_int_eq(hold(s, token, 1, 5, &res, &price), BO_OK);
+    ck_assert_int_gt(price, 0);
+    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD);
+    ck_assert_int_eq(pay(s, token, res, "k-flow", NULL), BO_E_INSUFFICIENT_POINTS);
+    ck_assert_int_eq(charge(s, token, 11, price + 1000, "c-flow", &balance), BO_OK);
+    ck_assert_int_eq(balance, price + 1000);
+    ck_assert_int_eq(pay(s, token, res, "k-flow", &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    /* The payment ended the token: the user's turn is over. */
+    ck_assert_int_eq(token_status(s, token, &t), BO_OK);
+    ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
+    ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 11"), 1000);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM reservations WHERE user_id = 11 AND "
+                              "status = 'CONFIRMED' AND schedule_id = 1 AND seat_no = 5"),
+                     1);
+    /* Another admitted user sees the seat sold. */
+    active_token(s, 12, 1, token, sizeof(token));
+    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD);
+    ck_assert_int_eq(hold(s, token, 1, 5, NULL, NULL), BO_E_SEAT_TAKEN);
+    bo_session_close(s);
+}
+END_TEST
+
+struct racer {
+    char token[160];
+    int rc;
+};
+
+static void *race_hold(void *arg)
+{
+    struct racer *r = arg;
+    struct bo_session *s = NULL;
+
+    if (bo_session_open(client, &s) != BO_OK) {
+        r->rc = -1;
+        return NULL;
+    }
+    r->rc = hold(s, r->token, 2, 17, NULL, NULL);
+    bo_session_close(s);
+    return NULL;
+}
+
+START_TEST(two_hundred_holds_on_one_seat_one_winner)
+{
+    enum { N = 200 };
+    static struct racer racers[N];
+    pthread_t threads[N];
+    struct bo_session *s = session();
+    int ok = 0, taken = 0;
+
+    set_admission(s, 100000, 0);
+    for (int i = 0; i < N; i++) {
+        active_token(s, 1000 + (uint64_t)i, 1, racers[i].token, sizeof(racers[i].token));
+    }
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race_hold, &racers[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        ok += racers[i].rc == BO_OK;
+        taken += racers[i].rc == BO_E_SEAT_TAKEN;
+    }
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(taken, N - 1);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM reservations WHERE schedule_id = 2 AND "
+                              "seat_no = 17 AND status IN ('HELD','CONFIRMED')"),
+                     1);
+    bo_session_close(s);
+}
+END_TEST
+
+struct payer {
+    uint64_t user;
+    char token[160];
+    uint64_t reservation;
+    int pay_rc;
+    int charge_ok;
+};
+
+static void *pay_and_charge(void *arg)
+{
+    struct payer *p = arg;
+    struct bo_session *s = NULL;
+    char key[32];
+
+    if (bo_session_open(client, &s) != BO_OK) {
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof(key), "c-%llu-%d", (unsigned long long)p->user, i);
+        p->charge_ok += charge(s, p->token, p->user, 20000, key, NULL) == BO_OK;
+        if (i == 1) {
+            p->pay_rc = pay(s, p->token, p->reservation, NULL, NULL);
+        }
+    }
+    bo_session_close(s);
+    return NULL;
+}
+
+START_TEST(concurrent_charges_and_payments_keep_ledger)
+{
+    enum { N = 12 };
+    static struct payer payers[N];
+    pthread_t threads[N];
+    struct bo_session *s = session();
+    char sql[256];
+
+    set_admission(s, 100000, 0);
+    for (int i = 0; i < N; i++) {
+        payers[i].user = 2000 + (uint64_t)i;
+        active_token(s, payers[i].user, 2, payers[i].token, sizeof(payers[i].token));
+        /* Schedules 6..10 belong to concert 2; seats 1..N on schedule 6. */
+        ck_assert_int_eq(
+            hold(s, payers[i].token, 6, (uint32_t)(i + 1), &payers[i].reservation, NULL), BO_OK);
+        /* Half the users start with enough for any seat, half with too little. */
+        ck_assert_int_eq(
+            charge(s, payers[i].token, payers[i].user, i % 2 ? 150000 : 10000, NULL, NULL), BO_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, pay_and_charge, &payers[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT (SELECT balance FROM wallets WHERE user_id = %llu) - "
+                 "(SELECT coalesce(sum(delta), 0) FROM point_ledger WHERE user_id = %llu)",
+                 (unsigned long long)payers[i].user, (unsigned long long)payers[i].user);
+        ck_assert_int_eq(sql_long(sql), 0);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM payments WHERE reservation_id = %llu",
+                 (unsigned long long)payers[i].reservation);
+        ck_assert_int_eq(sql_long(sql), payers[i].pay_rc == BO_OK ? 1 : 0);
+        ck_assert_msg(payers[i].pay_rc == BO_OK || payers[i].pay_rc == BO_E_INSUFFICIENT_POINTS ||
+                          payers[i].pay_rc == BO_E_TOKEN_EXPIRED,
+                      "payment of user %llu: %s", (unsigned long long)payers[i].user,
+                      bo_error_name(payers[i].pay_rc));
+    }
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM wallets WHERE balance < 0"), 0);
+    ck_assert_int_ge(sql_long("SELECT count(*) FROM payments p JOIN reservations r ON "
+                              "r.id = p.reservation_id WHERE r.schedule_id = 6"),
+                     N / 2);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(idempotent_charge_counts_once)
+{
+    struct bo_session *s = session();
+    char token[160];
+    int64_t b1 = 0, b2 = 0;
+
+    active_token(s, 3001, 3, token, sizeof(token));
+    ck_assert_int_eq(charge(s, token, 3001, 5000, "same-key", &b1), BO_OK);
+    ck_assert_int_eq(charge(s, token, 3001, 5000, "same-key", &b2), BO_OK);
+    ck_assert_int_eq(b1, 5000);
+    ck_assert_int_eq(b2, 5000);
+    ck_assert_int_eq(charge(s, token, 3001, 7000, "same-key", NULL), BO_E_IDEMPOTENCY_MISMATCH);
+    ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 3001"), 5000);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM point_ledger WHERE user_id = 3001"), 1);
+    /* Someone else's wallet is refused, whatever the token. */
+    ck_assert_int_eq(charge(s, token, 3002, 5000, NULL, NULL), BO_E_NOT_OWNER);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(forged_and_altered_tokens_refused)
+{
+    struct bo_session *s = session();
+    char token[160], forged[160];
+    Boxoffice__V1__Token t;
+
+    active_token(s, 3101, 1, token, sizeof(token));
+    /* Same user and concert, signature of another secret. */
+    snprintf(forged, sizeof(forged), "%s", token);
+    char *sig = strrchr(forged, '.');
+    ck_assert_ptr_nonnull(sig);
+    sig[1] = sig[1] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(token_status(s, forged, &t), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(hold(s, forged, 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
+    /* Another user id with the original signature. */
+    ck_assert_int_eq(
+        hold(s, "v1.1.3102.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1, 30, NULL, NULL),
+        BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(hold(s, "", 1, 30, NULL, NULL), BO_E_TOKEN_MISSING);
+    ck_assert_int_eq(hold(s, "garbage", 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
+    /* A token of concert 1 cannot hold a seat of concert 2 (schedule 6). */
+    ck_assert_int_eq(hold(s, token, 6, 30, NULL, NULL), BO_E_WRONG_CONCERT);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(expired_hold_frees_the_seat)
+{
+    struct bo_session *s = session();
+    char a[160], b[160];
+
+    set_admission(s, 100000, 1);
+    active_token(s, 3201, 3, a, sizeof(a));
+    active_token(s, 3202, 3, b, sizeof(b));
+    ck_assert_int_eq(hold(s, a, 11, 40, NULL, NULL), BO_OK);
+    ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_E_SEAT_TAKEN);
+    usleep(1500 * 1000);
+    ck_assert_int_eq(seat_status(s, b, 11, 40), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_OK);
+    set_admission(s, 0, 300);
+    bo_session_close(s);
+}
+END_TEST
+
+/* Sends a raw frame on its own req socket to the first instance and decodes the reply. */
+static int raw_call(const void *frame, size_t len, char *msg, size_t msglen)
+{
+    nng_socket sock;
+    nng_msg *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    ck_assert_int_eq(nng_req0_open(&sock), 0);
+    ck_assert_int_eq(nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 5000), 0);
+    ck_assert_int_eq(nng_dial(sock, env.rpc_url[0], NULL, 0), 0);
+    ck_assert_int_eq(nng_send(sock, (void *)frame, len, 0), 0);
+    ck_assert_int_eq(nng_recvmsg(sock, &rep, 0), 0);
+    /* A frame without a readable request id is answered as request 0. */
+    rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 0,
+                                  &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen);
+    if (rc == BO_E_INTERNAL) {
+        rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 77,
+                                      &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen);
+    }
+    if (out != NULL) {
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    nng_msg_free(rep);
+    nng_close(sock);
+    return rc;
+}
+
+START_TEST(malformed_frames_get_invalid_argument)
+{
+    Boxoffice__V1__RequestEnvelope env_msg = BOXOFFICE__V1__REQUEST_ENVELOPE__INIT;
+    uint8_t buf[64];
+    char msg[256];
+    size_t n;
+
+    ck_assert_int_eq(raw_call("\xff\xff\xff\xff", 4, msg, sizeof(msg)), BO_E_MALFORMED_REQUEST);
+    env_msg.request_id = 77;
+    env_msg.method = 9999;
+    n = boxoffice__v1__request_envelope__pack(&env_msg, buf);
+    ck_assert_int_eq(raw_call(buf, n, msg, sizeof(msg)), BO_E_UNKNOWN_METHOD);
+    ck_assert_ptr_nonnull(strstr(msg, "9999"));
+    ck_assert_int_eq(bo_method_index("HoldSeat", &env_msg.method), BO_OK);
+    env_msg.body.data = (uint8_t *)"\x0a\xff";
+    env_msg.body.len = 2;
+    n = boxoffice__v1__request_envelope__pack(&env_msg, buf);
+    ck_assert_int_eq(raw_call(buf, n, msg, sizeof(msg)), BO_E_MALFORMED_REQUEST);
+    size_t big = BO_ENVELOPE_MAX_SIZE + 1024;
+    char *huge = calloc(1, big);
+    ck_assert_int_eq(raw_call(huge, big, msg, sizeof(msg)), BO_E_TOO_LARGE);
+    free(huge);
+    /* The instance still serves after all that. */
+    struct bo_session *s = session();
+    Boxoffice__V1__PingRequest ping = BOXOFFICE__V1__PING_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    ck_assert_int_eq(bo_call(s, "Ping", &ping.base, &out, NULL), BO_OK);
+    protobuf_c_message_free_unpacked(out, NULL);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(admission_is_fifo_across_instances)
+{
+    enum { N = 60 };
+    struct bo_session *s = session();
+    char tokens[N][160];
+    Boxoffice__V1__Token t;
+    uint64_t admission_of[N];
+
+    set_admission(s, 20, 0);
+    for (int i = 0; i < N; i++) {
+        Boxoffice__V1__IssueTokenReply *r = issue(s, 4000 + (uint64_t)i, 3);
+        snprintf(tokens[i], sizeof(tokens[i]), "%s", r->token->token);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        for (int tries = 0;; tries++) {
+            ck_assert_int_lt(tries, 2000);
+            ck_assert_int_eq(token_status(s, tokens[i], &t), BO_OK);
+            if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+                break;
+            }
+            usleep(10000);
+        }
+        admission_of[i] = t.admission_no;
+        if (i > 0) {
+            ck_assert_uint_gt(admission_of[i], admission_of[i - 1]);
+        }
+    }
+    set_admission(s, 100000, 0);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(admission_survives_instance_kill)
+{
+    struct bo_session *s = session();
+    char token[160];
+
+    /* Whichever instance held the lease, the other takes over admitting. */
+    testenv_service_kill(&env, 0, SIGKILL);
+    active_token(s, 5001, 2, token, sizeof(token));
+    ck_assert_int_eq(hold(s, token, 7, 1, NULL, NULL), BO_OK);
+    bo_session_close(s);
+}
+END_TEST
+
 int main(void)
 {
-    return 1;
+    Suite *su = suite_create("service");
+    TCase *tc = tcase_create("nng");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, full_flow_over_nng);
+    tcase_add_test(tc, two_hundred_holds_on_one_seat_one_winner);
+    tcase_add_test(tc, concurrent_charges_and_payments_keep_ledger);
+    tcase_add_test(tc, idempotent_charge_counts_once);
+    tcase_add_test(tc, forged_and_altered_tokens_refused);
+    tcase_add_test(tc, expired_hold_frees_the_seat);
+    tcase_add_test(tc, malformed_frames_get_invalid_argument);
+    tcase_add_test(tc, admission_is_fifo_across_instances);
+    tcase_add_test(tc, admission_survives_instance_kill); /* last: it kills an instance */
+    suite_add_tcase(su, tc);
+    sr = srunner_create(su);
+    /* nng refuses to run in a child forked after the parent used it (the fixture did). */
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,5 +1,966 @@
-/* placeholder: being written */
+/*
+ * test_store: the store against a real PostgreSQL (started by testenv), asserting what
+ * the service and its users rely on: the seat map, holds and their races, expiry,
+ * points, payments, idempotency, the ledger invariant, migrations and the seed.
+ *
+ * Each test makes its own dates (store_schedule_create) and uses its own users, so the
+ * tests do not depend on one another's leftovers.
+ */
+#include "bo_error.h"
+#include "store.h"
+#include "testenv.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The servers are per suite, started in the parent by the unchecked fixture. */
+static struct testenv env;
+static int env_up;
+
+static void suite_setup(void)
+{
+    env_up = testenv_start(&env, TESTENV_SEED) == 0;
+}
+
+static void suite_teardown(void)
+{
+    testenv_stop(&env);
+}
+
+#define ASSERT_RC(expr, want)                                                                      \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        ck_assert_msg(rc_ == (want), "%s: got %s, want %s", #expr, bo_error_name(rc_),             \
+                      bo_error_name(want));                                                        \
+    } while (0)
+
+static struct store *open_store(void)
+{
+    struct store *s = NULL;
+    ck_assert_msg(env_up, "testenv did not start (see stderr)");
+    ASSERT_RC(store_open(env.database_url, &s), BO_OK);
+    return s;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* sql_i64 runs a one-value query and returns it as an integer. */
+static int64_t sql_i64(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int64_t sql_i64(const char *fmt, ...)
+{
+    char sql[1024], out[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    ck_assert_msg(testenv_psql_value(&env, sql, out, sizeof(out)) == 0, "query failed: %s", sql);
+    return strtoll(out, NULL, 10);
+}
+
+/* Seat i costs 1000 * i, so every seat's price is distinct and checkable. */
+static void test_prices(int64_t prices[SEATS_PER_SCHEDULE])
+{
+    for (int i = 0; i < SEATS_PER_SCHEDULE; i++) {
+        prices[i] = 1000 * (i + 1);
+    }
+}
+
+/* new_schedule makes a fresh date (of concert 1) whose seats are all free. */
+static uint64_t new_schedule(struct store *s)
+{
+    int64_t prices[SEATS_PER_SCHEDULE];
+    struct schedule sc;
+    test_prices(prices);
+    ASSERT_RC(store_schedule_create(s, 1, 1800000000000LL, prices, &sc), BO_OK);
+    ck_assert_uint_eq(sc.total_seats, SEATS_PER_SCHEDULE);
+    return sc.id;
+}
+
+static int seat_status(struct store *s, uint64_t schedule_id, uint32_t seat_no)
+{
+    struct seat seats[SEATS_PER_SCHEDULE];
+    size_t n = 0;
+    ASSERT_RC(store_seats_list(s, schedule_id, seats, &n), BO_OK);
+    ck_assert_uint_eq(n, SEATS_PER_SCHEDULE);
+    ck_assert_uint_eq(seats[seat_no - 1].seat_no, seat_no);
+    return seats[seat_no - 1].status;
+}
+
+static void assert_ledger_matches(uint64_t user_id)
+{
+    int64_t balance = sql_i64("SELECT balance FROM wallets WHERE user_id = %" PRIu64, user_id);
+    int64_t sum = sql_i64(
+        "SELECT coalesce(sum(delta), 0) FROM point_ledger WHERE user_id = %" PRIu64, user_id);
+    ck_assert_int_ge(balance, 0);
+    ck_assert_int_eq(balance, sum);
+}
+
+/* ---- migrations and seed ------------------------------------------------------ */
+
+START_TEST(test_seed_counts)
+{
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM users"), 100000);
+    ck_assert_int_eq(
+        sql_i64("SELECT count(*) FROM wallets WHERE balance = 0 AND user_id <= 100000"), 100000);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM concerts WHERE id <= 3"), 3);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM schedules WHERE id <= 15"), 15);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM seats WHERE schedule_id <= 15"), 750);
+    ck_assert_int_eq(sql_i64("SELECT price FROM seats WHERE schedule_id = 1 AND seat_no = 1"),
+                     150000);
+    ck_assert_int_eq(sql_i64("SELECT price FROM seats WHERE schedule_id = 15 AND seat_no = 30"),
+                     120000);
+    ck_assert_int_eq(sql_i64("SELECT price FROM seats WHERE schedule_id = 7 AND seat_no = 50"),
+                     90000);
+
+    /* The seed runs twice without error or duplicates. */
+    struct store *s = open_store();
+    char path[1024];
+    const char *src = getenv("BOXOFFICE_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/db/seed.sql", src != NULL ? src : ".");
+    ASSERT_RC(store_exec_file(s, path), BO_OK);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM users"), 100000);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM seats WHERE schedule_id <= 15"), 750);
+
+    /* Rows made later do not collide with the seeded ids. */
+    struct concert c;
+    ASSERT_RC(store_concert_create(s, "After the seed", "", "", &c), BO_OK);
+    ck_assert_uint_gt(c.id, 3);
+    ASSERT_RC(store_exec_file(s, "/nonexistent/seed.sql"), BO_E_NOT_FOUND);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_migrate_twice)
+{
+    struct store *s = open_store();
+    char dir[1024];
+    const char *src = getenv("BOXOFFICE_SOURCE_DIR");
+    int applied = -1;
+    snprintf(dir, sizeof(dir), "%s/db/migrations", src != NULL ? src : ".");
+    int64_t recorded = sql_i64("SELECT count(*) FROM schema_migrations");
+    ck_assert_int_ge(recorded, 1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM schema_migrations WHERE version = 1 "
+                             "AND name = '001_schema.sql'"),
+                     1);
+    ASSERT_RC(store_migrate(s, dir, &applied), BO_OK);
+    ck_assert_int_eq(applied, 0);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM schema_migrations"), recorded);
+    store_close(s);
+}
+END_TEST
+
+/* ---- catalog ------------------------------------------------------------------ */
+
+START_TEST(test_catalog)
+{
+    struct store *s = open_store();
+    struct concert *concerts = NULL;
+    struct schedule *schedules = NULL;
+    struct schedule one;
+    size_t n = 0;
+
+    ASSERT_RC(store_concerts_list(s, &concerts, &n), BO_OK);
+    ck_assert_uint_ge(n, 3);
+    ck_assert_uint_eq(concerts[0].id, 1);
+    ck_assert_str_eq(concerts[0].title, "Opening Night");
+    ck_assert_uint_ge(concerts[1].schedule_count, 5);
+    ck_assert_uint_eq(concerts[2].id, 3);
+    free(concerts);
+
+    ASSERT_RC(store_schedules_list(s, 2, &schedules, &n), BO_OK);
+    ck_assert_uint_eq(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(schedules[i].concert_id, 2);
+        ck_assert_uint_eq(schedules[i].total_seats, 50);
+        if (i > 0) {
+            ck_assert_int_gt(schedules[i].starts_at_ms, schedules[i - 1].starts_at_ms);
+        }
+    }
+    free(schedules);
+
+    ASSERT_RC(store_schedule_get(s, 6, &one), BO_OK);
+    ck_assert_uint_eq(one.id, 6);
+    ck_assert_uint_eq(one.concert_id, 2);
+    ck_assert_uint_eq(one.total_seats, 50);
+    /* 2027-01-11 20:00 UTC: concert 2's first date. */
+    ck_assert_int_eq(one.starts_at_ms, 1799697600000LL);
+
+    ASSERT_RC(store_schedules_list(s, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
+    ASSERT_RC(store_schedule_get(s, 999999, &one), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_concert_exists(s, 3), BO_OK);
+    ASSERT_RC(store_concert_exists(s, 999999), BO_E_CONCERT_NOT_FOUND);
+    ASSERT_RC(store_user_exists(s, 100000), BO_OK);
+    ASSERT_RC(store_user_exists(s, 100001), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_ping(s), BO_OK);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_sold_out_date_not_listed)
+{
+    struct store *s = open_store();
+    struct concert c;
+    struct schedule *list = NULL;
+    struct schedule sc;
+    int64_t prices[SEATS_PER_SCHEDULE] = {0};
+    size_t n = 99;
+
+    ASSERT_RC(store_concert_create(s, "Tiny Hall", "Solo", "Room", &c), BO_OK);
+    ASSERT_RC(store_schedules_list(s, c.id, &list, &n), BO_OK);
+    ck_assert_uint_eq(n, 0);
+    free(list);
+    ASSERT_RC(store_schedule_create(s, c.id, 1800000000000LL, prices, &sc), BO_OK);
+    ASSERT_RC(store_schedule_create(s, c.id, 1800000000000LL + 3600000, prices, &sc), BO_OK);
+    /* Fill the first date: one hold per user per date, so 50 users. */
+    struct schedule *both = NULL;
+    ASSERT_RC(store_schedules_list(s, c.id, &both, &n), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    for (uint32_t seat = 1; seat <= SEATS_PER_SCHEDULE; seat++) {
+        struct reservation r;
+        ASSERT_RC(store_hold_insert(s, 90000 + seat, both[0].id, seat, 60000, &r), BO_OK);
+    }
+    ASSERT_RC(store_schedule_get(s, both[0].id, &sc), BO_OK);
+    ck_assert_uint_eq(sc.available_seats, 0);
+    ASSERT_RC(store_schedules_list(s, c.id, &list, &n), BO_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(list[0].id, both[1].id);
+    ck_assert_uint_eq(list[0].available_seats, 50);
+    free(list);
+    free(both);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_admin_create)
+{
+    struct store *s = open_store();
+    struct concert c;
+    struct schedule sc;
+    int64_t prices[SEATS_PER_SCHEDULE];
+    char long_title[200];
+
+    memset(long_title, 'x', sizeof(long_title) - 1);
+    long_title[sizeof(long_title) - 1] = '\0';
+    test_prices(prices);
+    ASSERT_RC(store_concert_create(s, "", "a", "v", &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_concert_create(s, long_title, "a", "v", &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_concert_create(s, "Quote's \"test\"; DROP TABLE users;--", "Art", "Ven", &c),
+              BO_OK);
+    ck_assert_str_eq(c.title, "Quote's \"test\"; DROP TABLE users;--");
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM concerts WHERE id = %" PRIu64
+                             " AND title = 'Quote''s \"test\"; DROP TABLE users;--'",
+                             c.id),
+                     1);
+
+    ASSERT_RC(store_schedule_create(s, 999999, 1800000000123LL, prices, &sc),
+              BO_E_CONCERT_NOT_FOUND);
+    prices[3] = -1;
+    ASSERT_RC(store_schedule_create(s, c.id, 1800000000123LL, prices, &sc), BO_E_INVALID_ARGUMENT);
+    prices[3] = 4000;
+    ASSERT_RC(store_schedule_create(s, c.id, 1800000000123LL, prices, &sc), BO_OK);
+    ck_assert_uint_eq(sc.concert_id, c.id);
+    ck_assert_int_eq(sc.starts_at_ms, 1800000000123LL);
+    ck_assert_uint_eq(sc.available_seats, 50);
+
+    struct seat seats[SEATS_PER_SCHEDULE];
+    size_t n = 0;
+    ASSERT_RC(store_seats_list(s, sc.id, seats, &n), BO_OK);
+    ck_assert_uint_eq(n, 50);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(seats[i].seat_no, i + 1);
+        ck_assert_int_eq(seats[i].price, prices[i]);
+        ck_assert_int_eq(seats[i].status, SEAT_AVAILABLE);
+    }
+    struct concert *list = NULL;
+    ASSERT_RC(store_concerts_list(s, &list, &n), BO_OK);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].id == c.id) {
+            found = 1;
+            ck_assert_uint_eq(list[i].schedule_count, 1);
+            ck_assert_str_eq(list[i].artist, "Art");
+            ck_assert_str_eq(list[i].venue, "Ven");
+        }
+    }
+    ck_assert(found);
+    free(list);
+    store_close(s);
+}
+END_TEST
+
+/* ---- seat map and holds --------------------------------------------------- */
+
+START_TEST(test_seat_map_seeded)
+{
+    struct store *s = open_store();
+    struct seat seats[SEATS_PER_SCHEDULE];
+    size_t n = 0;
+    ASSERT_RC(store_seats_list(s, 15, seats, &n), BO_OK);
+    ck_assert_uint_eq(n, 50);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(seats[i].seat_no, i + 1);
+        ck_assert_int_eq(seats[i].price, i < 10 ? 150000 : i < 30 ? 120000 : 90000);
+        ck_assert_int_eq(seats[i].status, SEAT_AVAILABLE);
+    }
+    ASSERT_RC(store_seats_list(s, 999999, seats, &n), BO_E_SCHEDULE_NOT_FOUND);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_hold)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, other, got;
+    struct schedule sc;
+
+    ASSERT_RC(store_hold_insert(s, 101, sched, 7, 300000, &r), BO_OK);
+    ck_assert_uint_gt(r.id, 0);
+    ck_assert_uint_eq(r.user_id, 101);
+    ck_assert_uint_eq(r.concert_id, 1);
+    ck_assert_uint_eq(r.schedule_id, sched);
+    ck_assert_uint_eq(r.seat_no, 7);
+    ck_assert_int_eq(r.price, 7000);
+    ck_assert_int_eq(r.status, RESERVATION_HELD);
+    ck_assert_int_eq(r.expires_at_ms - r.held_at_ms, 300000);
+    ck_assert_int_gt(r.held_at_ms, 1700000000000LL);
+
+    ck_assert_int_eq(seat_status(s, sched, 7), SEAT_HELD);
+    ck_assert_int_eq(seat_status(s, sched, 8), SEAT_AVAILABLE);
+    ASSERT_RC(store_schedule_get(s, sched, &sc), BO_OK);
+    ck_assert_uint_eq(sc.available_seats, 49);
+
+    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ck_assert_uint_eq(got.id, r.id);
+    ck_assert_uint_eq(got.user_id, 101);
+    ck_assert_int_eq(got.status, RESERVATION_HELD);
+    ck_assert_int_eq(got.expires_at_ms, r.expires_at_ms);
+
+    /* The seat is taken for everyone else, and the user holds one seat per date. */
+    ASSERT_RC(store_hold_insert(s, 102, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(s, 101, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(s, 101, sched, 8, 300000, &other), BO_E_HOLD_LIMIT);
+    /* ...but may hold on another date. */
+    uint64_t sched2 = new_schedule(s);
+    ASSERT_RC(store_hold_insert(s, 101, sched2, 8, 300000, &other), BO_OK);
+
+    ASSERT_RC(store_hold_insert(s, 102, sched, 51, 300000, &other), BO_E_SEAT_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(s, 102, sched, 0, 300000, &other), BO_E_SEAT_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(s, 102, 999999, 1, 300000, &other), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(s, 999999, sched, 1, 300000, &other), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(s, 102, sched, 1, 0, &other), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_reservation_get(s, 99999999, &got), BO_E_RESERVATION_NOT_FOUND);
+    ck_assert_int_eq(
+        sql_i64("SELECT count(*) FROM reservations WHERE schedule_id = %" PRIu64, sched), 1);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_hold_expiry)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, r2, got;
+
+    ASSERT_RC(store_hold_insert(s, 201, sched, 3, 400, &r), BO_OK);
+    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
+    sleep_ms(700);
+    /* Past its expiry the seat is free again without anyone sweeping. */
+    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_AVAILABLE);
+    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ck_assert_int_eq(got.status, RESERVATION_EXPIRED);
+
+    ASSERT_RC(store_hold_insert(s, 202, sched, 3, 300000, &r2), BO_OK);
+    ck_assert_uint_ne(r2.id, r.id);
+    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
+    /* The hold ended for its user too: another seat of the date can be held. */
+    ASSERT_RC(store_hold_insert(s, 201, sched, 4, 300000, &r2), BO_OK);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
+                             " AND status = 'EXPIRED'",
+                             r.id),
+                     1);
+
+    /* The sweeper marks what ended. */
+    ASSERT_RC(store_hold_insert(s, 203, sched, 5, 100, &r), BO_OK);
+    sleep_ms(300);
+    size_t n = 0;
+    ASSERT_RC(store_holds_expire(s, &n), BO_OK);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
+                             " AND status = 'EXPIRED'",
+                             r.id),
+                     1);
+    ck_assert_int_eq(
+        sql_i64("SELECT count(*) FROM reservations WHERE status = 'HELD' AND expires_at <= now()"),
+        0);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_release)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, out, r2;
+
+    ASSERT_RC(store_hold_insert(s, 301, sched, 10, 300000, &r), BO_OK);
+    ASSERT_RC(store_hold_release(s, 302, r.id, &out), BO_E_NOT_OWNER);
+    ck_assert_int_eq(seat_status(s, sched, 10), SEAT_HELD);
+    ASSERT_RC(store_hold_release(s, 301, r.id, &out), BO_OK);
+    ck_assert_uint_eq(out.id, r.id);
+    ck_assert_int_eq(out.status, RESERVATION_CANCELLED);
+    ck_assert_int_eq(seat_status(s, sched, 10), SEAT_AVAILABLE);
+    ASSERT_RC(store_hold_release(s, 301, r.id, &out), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_hold_release(s, 301, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
+    /* Released: the user may hold again on that date, someone else the seat. */
+    ASSERT_RC(store_hold_insert(s, 302, sched, 10, 300000, &r2), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 301, sched, 11, 200, &r2), BO_OK);
+    sleep_ms(350);
+    ASSERT_RC(store_hold_release(s, 301, r2.id, &out), BO_E_HOLD_EXPIRED);
+    store_close(s);
+}
+END_TEST
+
+/* ---- points ----------------------------------------------------------------- */
+
+START_TEST(test_charge)
+{
+    struct store *s = open_store();
+    struct charge c;
+    int64_t balance = -1;
+    int replayed = -1;
+
+    ASSERT_RC(store_balance_get(s, 401, &balance), BO_OK);
+    ck_assert_int_eq(balance, 0);
+    ASSERT_RC(store_points_charge(s, 401, 1000, NULL, &c, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(c.amount, 1000);
+    ck_assert_int_eq(c.balance, 1000);
+    ck_assert_uint_eq(c.user_id, 401);
+    ck_assert_uint_gt(c.ledger_id, 0);
+    ASSERT_RC(store_points_charge(s, 401, 2500, "", &c, &replayed), BO_OK);
+    ck_assert_int_eq(c.balance, 3500);
+    ASSERT_RC(store_balance_get(s, 401, &balance), BO_OK);
+    ck_assert_int_eq(balance, 3500);
+    assert_ledger_matches(401);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 401 "
+                             "AND kind = 'CHARGE' AND delta > 0"),
+                     2);
+
+    ASSERT_RC(store_points_charge(s, 401, 0, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(s, 401, -5, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(s, 401, POINTS_CHARGE_MAX + 1, NULL, &c, &replayed),
+              BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(s, 401, POINTS_CHARGE_MAX, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(s, 999999, 10, NULL, &c, &replayed), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_points_charge(s, 999999, 10, "k", &c, &replayed), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_balance_get(s, 999999, &balance), BO_E_USER_NOT_FOUND);
+
+    /* Near the cap (brought there with a matching ledger row), a charge past it fails. */
+    int64_t near = POINTS_BALANCE_MAX - 50;
+    ck_assert_int_eq(
+        sql_i64("WITH w AS (UPDATE wallets SET balance = %" PRId64
+                " WHERE user_id = 402 RETURNING balance) "
+                "INSERT INTO point_ledger (user_id, delta, balance_after, kind) "
+                "SELECT 402, balance, balance, 'CHARGE' FROM w RETURNING balance_after",
+                near),
+        near);
+    ASSERT_RC(store_points_charge(s, 402, 51, NULL, &c, &replayed), BO_E_BALANCE_LIMIT);
+    ASSERT_RC(store_points_charge(s, 402, 50, NULL, &c, &replayed), BO_OK);
+    ck_assert_int_eq(c.balance, POINTS_BALANCE_MAX);
+    assert_ledger_matches(402);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_charge_idempotent)
+{
+    struct store *s = open_store();
+    struct charge c1, c2;
+    int replayed = -1;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_points_charge(s, 501, 500, "charge-key-1", &c1, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(c1.balance, 500);
+    ASSERT_RC(store_points_charge(s, 501, 500, "charge-key-1", &c2, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ck_assert_uint_eq(c2.ledger_id, c1.ledger_id);
+    ck_assert_int_eq(c2.amount, 500);
+    ck_assert_int_eq(c2.balance, 500);
+    ASSERT_RC(store_balance_get(s, 501, &balance), BO_OK);
+    ck_assert_int_eq(balance, 500);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 501"), 1);
+
+    ASSERT_RC(store_points_charge(s, 501, 600, "charge-key-1", &c2, &replayed),
+              BO_E_IDEMPOTENCY_MISMATCH);
+    ASSERT_RC(store_points_charge(s, 501, 500, "bad\nkey", &c2, &replayed), BO_E_INVALID_ARGUMENT);
+    /* Keys are per user: another user's same key is a new charge. */
+    ASSERT_RC(store_points_charge(s, 502, 500, "charge-key-1", &c2, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ASSERT_RC(store_points_charge(s, 501, 700, "charge-key-2", &c2, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(c2.balance, 1200);
+    assert_ledger_matches(501);
+    assert_ledger_matches(502);
+    store_close(s);
+}
+END_TEST
+
+/* ---- payments ----------------------------------------------------------------- */
+
+START_TEST(test_payment)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, got;
+    struct payment p, again;
+    struct charge c;
+    struct schedule sc;
+    int replayed = -1;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_points_charge(s, 601, 20000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 601, sched, 15, 300000, &r), BO_OK);
+    ASSERT_RC(store_payment_make(s, 601, r.id, NULL, &p, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_uint_gt(p.id, 0);
+    ck_assert_uint_eq(p.reservation_id, r.id);
+    ck_assert_uint_eq(p.user_id, 601);
+    ck_assert_uint_eq(p.schedule_id, sched);
+    ck_assert_uint_eq(p.seat_no, 15);
+    ck_assert_int_eq(p.amount, 15000);
+    ck_assert_int_eq(p.balance_after, 5000);
+    ck_assert_int_gt(p.paid_at_ms, 1700000000000LL);
+
+    ASSERT_RC(store_balance_get(s, 601, &balance), BO_OK);
+    ck_assert_int_eq(balance, 5000);
+    assert_ledger_matches(601);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 601 "
+                             "AND kind = 'PAYMENT' AND delta = -15000 AND payment_id = %" PRIu64,
+                             p.id),
+                     1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64
+                             " AND status = 'COMPLETED' AND amount = 15000",
+                             r.id),
+                     1);
+    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ck_assert_int_eq(got.status, RESERVATION_CONFIRMED);
+    ck_assert_int_eq(seat_status(s, sched, 15), SEAT_SOLD);
+    ASSERT_RC(store_schedule_get(s, sched, &sc), BO_OK);
+    ck_assert_uint_eq(sc.available_seats, 49);
+
+    /* A sold seat stays taken; its buyer may hold another seat of the date. */
+    ASSERT_RC(store_hold_insert(s, 602, sched, 15, 300000, &got), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(s, 601, sched, 16, 300000, &got), BO_OK);
+
+    /* Paying again without a key returns the payment, charging nothing. */
+    ASSERT_RC(store_payment_make(s, 601, r.id, NULL, &again, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ck_assert_uint_eq(again.id, p.id);
+    ck_assert_int_eq(again.amount, 15000);
+    ck_assert_int_eq(again.balance_after, 5000);
+    ASSERT_RC(store_balance_get(s, 601, &balance), BO_OK);
+    ck_assert_int_eq(balance, 5000);
+    /* ...but with a fresh key it is no longer held. */
+    ASSERT_RC(store_payment_make(s, 601, r.id, "fresh", &again, &replayed),
+              BO_E_RESERVATION_NOT_HELD);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, r.id),
+                     1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 601"), 0);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_payment_insufficient)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, got;
+    struct payment p;
+    struct charge c;
+    int replayed = -1;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_points_charge(s, 701, 1000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 701, sched, 2, 300000, &r), BO_OK); /* costs 2000 */
+    ASSERT_RC(store_payment_make(s, 701, r.id, "pay-1", &p, &replayed), BO_E_INSUFFICIENT_POINTS);
+    ASSERT_RC(store_balance_get(s, 701, &balance), BO_OK);
+    ck_assert_int_eq(balance, 1000);
+    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ck_assert_int_eq(got.status, RESERVATION_HELD);
+    ck_assert_int_eq(seat_status(s, sched, 2), SEAT_HELD);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE user_id = 701"), 0);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 701"), 1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 701"), 0);
+    assert_ledger_matches(701);
+
+    /* After charging enough, the same key pays. */
+    ASSERT_RC(store_points_charge(s, 701, 1000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(s, 701, r.id, "pay-1", &p, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(p.balance_after, 0);
+    assert_ledger_matches(701);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_payment_expired)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r;
+    struct payment p;
+    struct charge c;
+    int replayed = -1;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_points_charge(s, 801, 100000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 801, sched, 1, 200, &r), BO_OK);
+    sleep_ms(400);
+    ASSERT_RC(store_payment_make(s, 801, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
+                             " AND status = 'EXPIRED'",
+                             r.id),
+                     1);
+    ASSERT_RC(store_balance_get(s, 801, &balance), BO_OK);
+    ck_assert_int_eq(balance, 100000);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE user_id = 801"), 0);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 801"), 0);
+    /* Once marked (here or by the sweeper), paying still says why. */
+    ASSERT_RC(store_payment_make(s, 801, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
+    ck_assert_int_eq(seat_status(s, sched, 1), SEAT_AVAILABLE);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_payment_not_owner)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    struct reservation r, out;
+    struct payment p;
+    struct charge c;
+    int replayed = -1;
+
+    ASSERT_RC(store_points_charge(s, 902, 100000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 901, sched, 1, 300000, &r), BO_OK);
+    ASSERT_RC(store_payment_make(s, 902, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(s, 902, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(s, 902, 99999999, NULL, &p, &replayed),
+              BO_E_RESERVATION_NOT_FOUND);
+    ck_assert_int_eq(seat_status(s, sched, 1), SEAT_HELD);
+    ck_assert_int_eq(sql_i64("SELECT balance FROM wallets WHERE user_id = 902"), 100000);
+    ASSERT_RC(store_hold_release(s, 901, r.id, &out), BO_OK);
+    ASSERT_RC(store_payment_make(s, 901, r.id, NULL, &p, &replayed), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_payment_make(s, 901, r.id, "bad\x01", &p, &replayed), BO_E_INVALID_ARGUMENT);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_payment_idempotent)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    uint64_t sched2 = new_schedule(s);
+    struct reservation r, r2;
+    struct payment p1, p2;
+    struct charge c;
+    int replayed = -1;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_points_charge(s, 1001, 100000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 1001, sched, 20, 300000, &r), BO_OK);
+    ASSERT_RC(store_payment_make(s, 1001, r.id, "pay-key", &p1, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(p1.balance_after, 80000);
+    ASSERT_RC(store_payment_make(s, 1001, r.id, "pay-key", &p2, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ck_assert_uint_eq(p2.id, p1.id);
+    ck_assert_int_eq(p2.amount, 20000);
+    ck_assert_int_eq(p2.balance_after, 80000);
+    ck_assert_uint_eq(p2.seat_no, 20);
+    ck_assert_int_eq(p2.paid_at_ms, p1.paid_at_ms);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, r.id),
+                     1);
+    ASSERT_RC(store_balance_get(s, 1001, &balance), BO_OK);
+    ck_assert_int_eq(balance, 80000);
+
+    /* The same key for another reservation is refused and changes nothing. */
+    ASSERT_RC(store_hold_insert(s, 1001, sched2, 1, 300000, &r2), BO_OK);
+    ASSERT_RC(store_payment_make(s, 1001, r2.id, "pay-key", &p2, &replayed),
+              BO_E_IDEMPOTENCY_MISMATCH);
+    ck_assert_int_eq(seat_status(s, sched2, 1), SEAT_HELD);
+    ASSERT_RC(store_balance_get(s, 1001, &balance), BO_OK);
+    ck_assert_int_eq(balance, 80000);
+    /* A key used for a charge is a different scope. */
+    ASSERT_RC(store_points_charge(s, 1001, 5, "pay-key", &c, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    assert_ledger_matches(1001);
+    store_close(s);
+}
+END_TEST
+
+/* A free seat is paid without a ledger row: nothing changed. */
+START_TEST(test_payment_free_seat)
+{
+    struct store *s = open_store();
+    int64_t prices[SEATS_PER_SCHEDULE] = {0};
+    struct schedule sc;
+    struct reservation r;
+    struct payment p;
+    int replayed = -1;
+
+    ASSERT_RC(store_schedule_create(s, 1, 1800000000000LL, prices, &sc), BO_OK);
+    ASSERT_RC(store_hold_insert(s, 1101, sc.id, 1, 300000, &r), BO_OK);
+    ASSERT_RC(store_payment_make(s, 1101, r.id, NULL, &p, &replayed), BO_OK);
+    ck_assert_int_eq(p.amount, 0);
+    ck_assert_int_eq(p.balance_after, 0);
+    ck_assert_int_eq(seat_status(s, sc.id, 1), SEAT_SOLD);
+    assert_ledger_matches(1101);
+    store_close(s);
+}
+END_TEST
+
+/* ---- connections -------------------------------------------------------------- */
+
+START_TEST(test_reconnect)
+{
+    struct store *s = open_store();
+    struct seat seats[SEATS_PER_SCHEDULE];
+    struct charge c;
+    size_t n = 0;
+    int replayed;
+    int64_t balance = 0;
+
+    ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
+    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
+                     1);
+    /* A read is retried on a new connection, with its statements prepared again. */
+    ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
+    ck_assert_uint_eq(n, 50);
+
+    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
+                     1);
+    /* A write whose outcome is unknown is not repeated blindly: OK or UNAVAILABLE. */
+    int rc = store_points_charge(s, 1201, 10, NULL, &c, &replayed);
+    ck_assert_msg(rc == BO_OK || rc == BO_E_UNAVAILABLE, "got %s", bo_error_name(rc));
+    ASSERT_RC(store_points_charge(s, 1201, 10, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_balance_get(s, 1201, &balance), BO_OK);
+    ck_assert_int_eq(balance, rc == BO_OK ? 20 : 10);
+    assert_ledger_matches(1201);
+
+    /* A keyed charge is a transaction: lost before COMMIT, it is retried and applies once. */
+    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
+                     1);
+    ASSERT_RC(store_points_charge(s, 1201, 5, "after-reset", &c, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    ASSERT_RC(store_balance_get(s, 1201, &balance), BO_OK);
+    ck_assert_int_eq(balance, rc == BO_OK ? 25 : 15);
+    assert_ledger_matches(1201);
+
+    struct store *bad = NULL;
+    ASSERT_RC(store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", &bad),
+              BO_E_UNAVAILABLE);
+    ck_assert_ptr_null(bad);
+    store_close(NULL);
+    store_close(s);
+}
+END_TEST
+
+/* ---- concurrency ---------------------------------------------------------- */
+
+#define RACERS 50
+
+struct racer {
+    pthread_barrier_t *go;
+    uint64_t user_id;
+    uint64_t schedule_id;
+    int rc;
+};
+
+static void *hold_racer(void *arg)
+{
+    struct racer *r = arg;
+    struct store *s = NULL;
+    struct reservation res;
+    r->rc = store_open(env.database_url, &s);
+    pthread_barrier_wait(r->go);
+    if (r->rc == BO_OK) {
+        r->rc = store_hold_insert(s, r->user_id, r->schedule_id, 25, 300000, &res);
+    }
+    store_close(s);
+    return NULL;
+}
+
+START_TEST(test_concurrent_hold)
+{
+    struct store *s = open_store();
+    uint64_t sched = new_schedule(s);
+    pthread_barrier_t go;
+    pthread_t threads[RACERS];
+    struct racer racers[RACERS];
+    int ok = 0, taken = 0;
+
+    pthread_barrier_init(&go, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (struct racer){&go, 2000 + (uint64_t)i, sched, -1};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, hold_racer, &racers[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(threads[i], NULL);
+        ok += racers[i].rc == BO_OK;
+        taken += racers[i].rc == BO_E_SEAT_TAKEN;
+    }
+    pthread_barrier_destroy(&go);
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(taken, RACERS - 1);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE schedule_id = %" PRIu64
+                             " AND seat_no = 25",
+                             sched),
+                     1);
+    store_close(s);
+}
+END_TEST
+
+#define MONEY_THREADS 8
+#define MONEY_ROUNDS  12
+#define MONEY_USER    3001
+
+struct money_worker {
+    uint64_t schedule_id; /* its own date, since a user holds one seat per date */
+    int failures;         /* unexpected codes */
+    int paid;
+};
+
+static void *money_worker(void *arg)
+{
+    struct money_worker *w = arg;
+    struct store *s = NULL;
+    if (store_open(env.database_url, &s) != BO_OK) {
+        w->failures++;
+        return NULL;
+    }
+    for (int round = 0; round < MONEY_ROUNDS; round++) {
+        struct charge c;
+        struct reservation r;
+        struct payment p;
+        int replayed;
+        char key[64];
+        snprintf(key, sizeof(key), "w%" PRIu64 "-%d", w->schedule_id, round);
+        /* Seat price 1000 * seat; charges 9000 per round so payments sometimes fail. */
+        if (store_points_charge(s, MONEY_USER, 9000, round % 2 ? key : NULL, &c, &replayed) !=
+            BO_OK) {
+            w->failures++;
+        }
+        if (store_hold_insert(s, MONEY_USER, w->schedule_id, (uint32_t)(round + 10), 300000, &r) !=
+            BO_OK) {
+            w->failures++;
+            continue;
+        }
+        int rc = store_payment_make(s, MONEY_USER, r.id, round % 3 ? key : NULL, &p, &replayed);
+        if (rc == BO_OK) {
+            w->paid++;
+            /* A retry with the key changes nothing. */
+            if (round % 3 && store_payment_make(s, MONEY_USER, r.id, key, &p, &replayed) != BO_OK) {
+                w->failures++;
+            }
+        } else if (rc == BO_E_INSUFFICIENT_POINTS) {
+            struct reservation out;
+            if (store_hold_release(s, MONEY_USER, r.id, &out) != BO_OK) {
+                w->failures++;
+            }
+        } else {
+            w->failures++;
+        }
+    }
+    store_close(s);
+    return NULL;
+}
+
+START_TEST(test_concurrent_money)
+{
+    struct store *s = open_store();
+    pthread_t threads[MONEY_THREADS];
+    struct money_worker workers[MONEY_THREADS];
+    int paid = 0;
+
+    for (int i = 0; i < MONEY_THREADS; i++) {
+        workers[i] = (struct money_worker){new_schedule(s), 0, 0};
+    }
+    for (int i = 0; i < MONEY_THREADS; i++) {
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, money_worker, &workers[i]), 0);
+    }
+    for (int i = 0; i < MONEY_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_int_eq(workers[i].failures, 0);
+        paid += workers[i].paid;
+    }
+    ck_assert_int_gt(paid, 0);
+    assert_ledger_matches(MONEY_USER);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE user_id = %d", MONEY_USER), paid);
+    ck_assert_int_eq(
+        sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = %d AND balance_after < 0",
+                MONEY_USER),
+        0);
+    int64_t charged = (int64_t)MONEY_THREADS * MONEY_ROUNDS * 9000;
+    int64_t spent =
+        sql_i64("SELECT coalesce(sum(amount), 0) FROM payments WHERE user_id = %d", MONEY_USER);
+    ck_assert_int_eq(sql_i64("SELECT balance FROM wallets WHERE user_id = %d", MONEY_USER),
+                     charged - spent);
+    store_close(s);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *suite = suite_create("store");
+    TCase *tc = tcase_create("postgres");
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_seed_counts);
+    tcase_add_test(tc, test_migrate_twice);
+    tcase_add_test(tc, test_catalog);
+    tcase_add_test(tc, test_sold_out_date_not_listed);
+    tcase_add_test(tc, test_admin_create);
+    tcase_add_test(tc, test_seat_map_seeded);
+    tcase_add_test(tc, test_hold);
+    tcase_add_test(tc, test_hold_expiry);
+    tcase_add_test(tc, test_release);
+    tcase_add_test(tc, test_charge);
+    tcase_add_test(tc, test_charge_idempotent);
+    tcase_add_test(tc, test_payment);
+    tcase_add_test(tc, test_payment_insufficient);
+    tcase_add_test(tc, test_payment_expired);
+    tcase_add_test(tc, test_payment_not_owner);
+    tcase_add_test(tc, test_payment_idempotent);
+    tcase_add_test(tc, test_payment_free_seat);
+    tcase_add_test(tc, test_reconnect);
+    tcase_add_test(tc, test_concurrent_hold);
+    tcase_add_test(tc, test_concurrent_money);
+    suite_add_tcase(suite, tc);
+    return suite;
+}
+
 int main(void)
 {
-    return 1;
+    SRunner *sr = srunner_create(store_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,5 +1,363 @@
-/* placeholder: being written */
+/*
+ * test_token: the signed queue token. A token must round-trip, and every
+ * altered, truncated, extended or foreign token must be refused, because the
+ * service trusts the ids in a token only through this check.
+ */
+#include "bo_error.h"
+#include "token.h"
+
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET "test-secret-0123456789"
+
+static void sign_ok(uint64_t c, uint64_t u, uint64_t s, char out[TOKEN_TEXT_MAX])
+{
+    int rc = token_sign(SECRET, c, u, s, out, TOKEN_TEXT_MAX);
+    ck_assert_int_eq(rc, BO_OK);
+}
+
+/* verify_code returns what token_verify says of text under SECRET. */
+static int verify_code(const char *text)
+{
+    uint64_t c = 0, u = 0, s = 0;
+    return token_verify(SECRET, text, &c, &u, &s);
+}
+
+/* sign_raw appends to head the signature token.h specifies, computed here independently, so
+ * tests can show the parser refuses a spelling even when its signature is right. */
+static void sign_raw(const char *head, char *out, size_t outlen)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    char sig[64];
+    size_t o = 0;
+
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
+                               (const unsigned char *)head, strlen(head), mac, &maclen));
+    ck_assert_uint_eq(maclen, 32);
+    for (unsigned i = 0; i < maclen; i += 3) {
+        uint32_t v = (uint32_t)mac[i] << 16;
+        if (i + 1 < maclen) {
+            v |= (uint32_t)mac[i + 1] << 8;
+        }
+        if (i + 2 < maclen) {
+            v |= mac[i + 2];
+        }
+        sig[o++] = b64[(v >> 18) & 63];
+        sig[o++] = b64[(v >> 12) & 63];
+        if (i + 1 < maclen) {
+            sig[o++] = b64[(v >> 6) & 63];
+        }
+        if (i + 2 < maclen) {
+            sig[o++] = b64[v & 63];
+        }
+    }
+    sig[o] = '\0';
+    snprintf(out, outlen, "%s.%s", head, sig);
+}
+
+START_TEST(round_trip)
+{
+    char t[TOKEN_TEXT_MAX];
+    uint64_t c = 0, u = 0, s = 0;
+
+    sign_ok(3, 42, 7, t);
+    ck_assert(strncmp(t, "v1.3.42.7.", 10) == 0);
+    ck_assert_uint_eq(strlen(t), 10 + 43);
+    ck_assert_int_eq(token_verify(SECRET, t, &c, &u, &s), BO_OK);
+    ck_assert_uint_eq(c, 3);
+    ck_assert_uint_eq(u, 42);
+    ck_assert_uint_eq(s, 7);
+
+    /* The largest ids still fit. */
+    sign_ok(UINT64_MAX, UINT64_MAX, UINT64_MAX, t);
+    ck_assert_int_eq(token_verify(SECRET, t, &c, &u, &s), BO_OK);
+    ck_assert_uint_eq(c, UINT64_MAX);
+    ck_assert_uint_eq(u, UINT64_MAX);
+    ck_assert_uint_eq(s, UINT64_MAX);
+    ck_assert_uint_lt(strlen(t), TOKEN_TEXT_MAX);
+}
+END_TEST
+
+START_TEST(signature_is_deterministic_and_keyed)
+{
+    char a[TOKEN_TEXT_MAX], b[TOKEN_TEXT_MAX], other[TOKEN_TEXT_MAX];
+
+    sign_ok(1, 2, 3, a);
+    sign_ok(1, 2, 3, b);
+    ck_assert_str_eq(a, b);
+    ck_assert_int_eq(token_sign("another secret", 1, 2, 3, other, sizeof(other)), BO_OK);
+    ck_assert_str_ne(a, other);
+    /* Only base64url characters, no padding. */
+    ck_assert_uint_eq(strspn(a + strlen("v1.1.2.3."),
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                             "0123456789-_"),
+                      43);
+}
+END_TEST
+
+START_TEST(wrong_secret_refused)
+{
+    char t[TOKEN_TEXT_MAX];
+    uint64_t c = 99, u = 99, s = 99;
+
+    sign_ok(1, 2, 3, t);
+    ck_assert_int_eq(token_verify("not the secret", t, &c, &u, &s), BO_E_TOKEN_INVALID);
+    /* Out-parameters stay untouched on failure. */
+    ck_assert_uint_eq(c, 99);
+    ck_assert_uint_eq(u, 99);
+    ck_assert_uint_eq(s, 99);
+    /* A service without a secret refuses everything rather than accepting anything. */
+    ck_assert_int_ne(token_verify("", t, &c, &u, &s), BO_OK);
+    ck_assert_int_ne(token_verify(NULL, t, &c, &u, &s), BO_OK);
+}
+END_TEST
+
+START_TEST(missing)
+{
+    ck_assert_int_eq(verify_code(NULL), BO_E_TOKEN_MISSING);
+    ck_assert_int_eq(verify_code(""), BO_E_TOKEN_MISSING);
+}
+END_TEST
+
+START_TEST(changed_id_digit_refused)
+{
+    char t[TOKEN_TEXT_MAX];
+
+    sign_ok(12, 345, 6789, t);
+    ck_assert_int_eq(verify_code(t), BO_OK);
+    /* Every digit of every id, changed to every other digit: "v1.12.345.6789.". */
+    for (size_t i = 3; i < 15; i++) {
+        if (t[i] == '.') {
+            continue;
+        }
+        char orig = t[i];
+        for (char d = '0'; d <= '9'; d++) {
+            if (d == orig) {
+                continue;
+            }
+            t[i] = d;
+            ck_assert_msg(verify_code(t) == BO_E_TOKEN_INVALID, "accepted %s", t);
+        }
+        t[i] = orig;
+    }
+    ck_assert_int_eq(verify_code(t), BO_OK);
+}
+END_TEST
+
+START_TEST(swapped_ids_refused)
+{
+    char t[TOKEN_TEXT_MAX], swapped[2 * TOKEN_TEXT_MAX];
+
+    sign_ok(1, 2, 3, t);
+    /* Same signature on "v1.2.1.3": the user and concert trade places. */
+    snprintf(swapped, sizeof(swapped), "v1.2.1.3%s", t + 7);
+    ck_assert_int_eq(verify_code(swapped), BO_E_TOKEN_INVALID);
+}
+END_TEST
+
+START_TEST(changed_signature_char_refused)
+{
+    char t[TOKEN_TEXT_MAX];
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.";
+
+    sign_ok(5, 6, 7, t);
+    size_t start = strlen("v1.5.6.7.");
+    size_t len = strlen(t);
+    for (size_t i = start; i < len; i++) {
+        char orig = t[i];
+        for (const char *a = alphabet; *a != '\0'; a++) {
+            if (*a == orig) {
+                continue;
+            }
+            t[i] = *a;
+            ck_assert_msg(verify_code(t) == BO_E_TOKEN_INVALID, "accepted %s", t);
+        }
+        t[i] = orig;
+    }
+    ck_assert_int_eq(verify_code(t), BO_OK);
+}
+END_TEST
+
+START_TEST(truncated_and_extended_refused)
+{
+    char t[TOKEN_TEXT_MAX], x[2 * TOKEN_TEXT_MAX];
+    size_t len;
+
+    sign_ok(5, 6, 7, t);
+    len = strlen(t);
+    for (size_t n = 1; n < len; n++) {
+        memcpy(x, t, n);
+        x[n] = '\0';
+        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted prefix %s", x);
+    }
+    snprintf(x, sizeof(x), "%s=", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    snprintf(x, sizeof(x), "%sA", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    snprintf(x, sizeof(x), "%s.", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    snprintf(x, sizeof(x), "%s.extra", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    snprintf(x, sizeof(x), " %s", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    snprintf(x, sizeof(x), "%s ", t);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    /* Only the signature part: four parts. */
+    snprintf(x, sizeof(x), "v1.5.6%s", t + 7);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+    /* An extra id in the middle: six parts. */
+    snprintf(x, sizeof(x), "v1.5.6.7.7%s", t + 7);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+}
+END_TEST
+
+START_TEST(malformed_refused)
+{
+    static const char *const bad[] = {
+        ".",
+        "....",
+        ".....",
+        "v1",
+        "v1.",
+        "v1.1.2.3",
+        "v1.1.2.3.",
+        "v2.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "V1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "v1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "garbage",
+        "v1.a.b.c.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(verify_code(bad[i]) == BO_E_TOKEN_INVALID, "accepted %s", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(independent_signature_matches)
+{
+    char t[TOKEN_TEXT_MAX], x[TOKEN_TEXT_MAX];
+
+    /* sign_raw must agree with token_sign, else the spelling tests below prove nothing. */
+    sign_ok(5, 6, 7, t);
+    sign_raw("v1.5.6.7", x, sizeof(x));
+    ck_assert_str_eq(t, x);
+    ck_assert_int_eq(verify_code(x), BO_OK);
+}
+END_TEST
+
+START_TEST(other_spellings_of_same_ids_refused)
+{
+    static const char *const heads[] = {
+        "v1.05.6.7", "v1.5.06.7",  "v1.5.6.07",  "v1.+5.6.7",  "v1.-5.6.7", "v1. 5.6.7",
+        "v1.5.6.7 ", "v1.5.6.0x7", "v1.5.6.7e0", "v1.005.6.7", "v2.5.6.7",  "v1.5.6.7.8",
+        "v1..6.7",   "v1.5.6",     "5.6.7",      "v1.5.6.7.",
+    };
+    char x[2 * TOKEN_TEXT_MAX];
+
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        sign_raw(heads[i], x, sizeof(x));
+        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
+    }
+}
+END_TEST
+
+START_TEST(huge_and_zero_numbers_refused)
+{
+    static const char *const heads[] = {
+        "v1.18446744073709551616.6.7",         /* UINT64_MAX + 1 */
+        "v1.5.99999999999999999999.7",         /* 20 digits, overflows */
+        "v1.5.6.184467440737095516150",        /* 21 digits */
+        "v1.5.6.1000000000000000000000000000", /* far too long */
+        "v1.0.6.7",
+        "v1.5.0.7",
+        "v1.5.6.0",
+    };
+    char x[2 * TOKEN_TEXT_MAX];
+
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        sign_raw(heads[i], x, sizeof(x));
+        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
+    }
+}
+END_TEST
+
+START_TEST(overlong_refused)
+{
+    char x[4096];
+
+    memset(x, '1', sizeof(x) - 1);
+    x[sizeof(x) - 1] = '\0';
+    memcpy(x, "v1.", 3);
+    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
+}
+END_TEST
+
+START_TEST(sign_refuses_bad_input)
+{
+    char t[TOKEN_TEXT_MAX];
+    char small[20];
+
+    ck_assert_int_ne(token_sign("", 1, 2, 3, t, sizeof(t)), BO_OK);
+    ck_assert_int_ne(token_sign(NULL, 1, 2, 3, t, sizeof(t)), BO_OK);
+    ck_assert_int_eq(token_sign(SECRET, 0, 2, 3, t, sizeof(t)), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(token_sign(SECRET, 1, 0, 3, t, sizeof(t)), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(token_sign(SECRET, 1, 2, 0, t, sizeof(t)), BO_E_INVALID_ARGUMENT);
+    memset(small, 'x', sizeof(small));
+    ck_assert_int_eq(token_sign(SECRET, 1, 2, 3, small, sizeof(small)), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(small[0], 'x'); /* untouched on failure */
+}
+END_TEST
+
+START_TEST(public_id)
+{
+    char id[64];
+
+    token_id(3, 17, id, sizeof(id));
+    ck_assert_str_eq(id, "3-17");
+    token_id(UINT64_MAX, 1, id, sizeof(id));
+    ck_assert_str_eq(id, "18446744073709551615-1");
+}
+END_TEST
+
+static Suite *token_suite(void)
+{
+    Suite *s = suite_create("token");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, signature_is_deterministic_and_keyed);
+    tcase_add_test(tc, wrong_secret_refused);
+    tcase_add_test(tc, missing);
+    tcase_add_test(tc, changed_id_digit_refused);
+    tcase_add_test(tc, swapped_ids_refused);
+    tcase_add_test(tc, changed_signature_char_refused);
+    tcase_add_test(tc, truncated_and_extended_refused);
+    tcase_add_test(tc, malformed_refused);
+    tcase_add_test(tc, independent_signature_matches);
+    tcase_add_test(tc, other_spellings_of_same_ids_refused);
+    tcase_add_test(tc, huge_and_zero_numbers_refused);
+    tcase_add_test(tc, overlong_refused);
+    tcase_add_test(tc, sign_refuses_bad_input);
+    tcase_add_test(tc, public_id);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 int main(void)
 {
-    return 1;
+    SRunner *sr = srunner_create(token_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
+#include "boxoffice/v1/events.pb-c.h"
 #include "bo_error.h"
 
 #define BO_WUR __attribute__((warn_unused_result))
@@ -70,5 +71,29 @@ ProtobufCService *bo_session_service(struct bo_session *s);
 /* bo_session_last_status returns the status of the session's last call (code BO_OK if it
  * succeeded). Borrowed until the next call. */
 const struct bo_status *bo_session_last_status(const struct bo_session *s);
+
+/* ---- admission events (NNG pub/sub) ------------------------------------------ */
+
+/* Default events address of the first service instance. */
+#define BO_DEFAULT_EVENTS_URL "tcp://127.0.0.1:7701"
+
+struct bo_subscription;
+
+/*
+ * bo_subscribe dials every events address in urls (comma-separated: every instance publishes
+ * what it admits, so dial them all) and takes the events of concert_id and/or user_id (0 for
+ * any). Pub/sub may drop events: on a gap in a concert's sequence numbers, or after a
+ * reconnect, read the token's state with GetToken. Close with bo_subscription_close.
+ */
+BO_WUR int bo_subscribe(const char *urls, uint64_t concert_id, uint64_t user_id,
+                        struct bo_subscription **out);
+
+/* bo_subscription_next waits up to timeout_ms for the next event: BO_E_TIMEOUT when none came.
+ * The caller frees *out with boxoffice__v1__admission_event__free_unpacked. */
+BO_WUR int bo_subscription_next(struct bo_subscription *sub, int timeout_ms,
+                                Boxoffice__V1__AdmissionEvent **out);
+
+/* bo_subscription_close stops the subscription; safe on NULL. */
+void bo_subscription_close(struct bo_subscription *sub);
 
 #endif

@@ -1,0 +1,30 @@
+/*
+ * br_config: the bridge's configuration, filled from one option table
+ * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h).
+ */
+#ifndef BR_CONFIG_H
+#define BR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct br_config {
+    char listen[128];           /* civetweb listening_ports, e.g. "127.0.0.1:8080" */
+    char rpc_urls[1024];        /* every service instance, comma-separated */
+    char web_root[512];         /* folder of the static page */
+    char log_level[16];         /* error, warn, info, debug */
+    int64_t threads;            /* civetweb workers: one per open keep-alive connection */
+    int64_t request_timeout_ms; /* rpc timeout and civetweb network timeout */
+    int64_t keep_alive_ms;      /* idle keep-alive connections close after this */
+    int64_t max_body_bytes;     /* larger request bodies get 413 */
+};
+
+/* br_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.
+ * Returns BO_E_INVALID_ARGUMENT with a sentence in err for bad configuration. */
+__attribute__((warn_unused_result)) int br_config_load(struct br_config *cfg, int argc, char **argv,
+                                                       int *exit_now, char *err, size_t errlen);
+
+/* br_config_log writes the effective configuration to the log. */
+void br_config_log(const struct br_config *cfg);
+
+#endif

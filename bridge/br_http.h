@@ -1,0 +1,82 @@
+/*
+ * br_http: the request and response side of one REST call.
+ *
+ * A br_req lives on the worker thread's stack for one request. Responses are
+ * built in the thread's reusable buffer and leave with ONE mg_write call that
+ * carries the status line, the headers and the body (civetweb's header
+ * helpers make about ten send() calls per response). Every response is
+ * application/json unless said otherwise, with Content-Length and
+ * Cache-Control: no-store.
+ *
+ * Functions that may answer the request themselves (errors) return 0 when
+ * the caller should go on, else the HTTP status of the response they wrote;
+ * handlers return that status unchanged.
+ */
+#ifndef BR_HTTP_H
+#define BR_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "br_buf.h"
+
+struct mg_connection;
+struct mg_request_info;
+struct bo_client;
+struct bo_session;
+struct br_config;
+
+/* What every worker thread shares; read-only once the server serves. */
+struct br_shared {
+    const struct br_config *cfg;
+    struct bo_client *client;
+};
+
+/* One per civetweb worker thread, created and destroyed by br_server. */
+struct br_thread {
+    const struct br_shared *shared;
+    struct bo_session *session; /* opened on the thread's first rpc, reused after */
+    struct br_buf out;          /* the response being built */
+    char *body;                 /* request body, max-body-bytes + 1, allocated on first use */
+};
+
+#define BR_MAX_PATH_IDS 2
+
+/* One request being answered. */
+struct br_req {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    struct br_thread *t;
+    const char *path;
+    uint64_t ids[BR_MAX_PATH_IDS]; /* numeric path ids, in order of appearance */
+};
+
+/* br_http_begin empties the thread's response buffer and returns it for the body. */
+struct br_buf *br_http_begin(struct br_req *r);
+
+/* br_http_send writes the status line, headers (content_type, or application/json when NULL;
+ * extra_headers are complete "Name: value\r\n" lines or NULL) and the buffer from
+ * br_http_begin in one write. Returns status (500 if the body could not be built). */
+int br_http_send(struct br_req *r, int status, const char *content_type, const char *extra_headers);
+
+/* br_http_error answers {"error":{"code","message"}} with the HTTP status of err (a bo_error
+ * or br_error code); fmt NULL uses the code's default message. Returns the HTTP status. */
+int br_http_error(struct br_req *r, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* br_http_error_hdr is br_http_error with extra header lines (e.g. Allow for 405). */
+int br_http_error_hdr(struct br_req *r, int err, const char *extra_headers, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* br_http_header returns the value of the request header name, or NULL when absent. */
+const char *br_http_header(const struct br_req *r, const char *name);
+
+/*
+ * br_http_body reads the request body into the thread's body buffer (NUL-terminated,
+ * borrowed until the request ends). Answers 415 when a Content-Type other than
+ * application/json is given and 413 when the body is larger than max-body-bytes.
+ * Returns 0 with *body and *len set, or the HTTP status of the error written.
+ */
+int br_http_body(struct br_req *r, const char **body, size_t *len);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * br_input: a request's JSON body and its fields, checked with messages that
+ * name the field and what is expected.
+ *
+ * Each function either succeeds (returns 0) or answers the request with a 4xx
+ * and returns its HTTP status.
+ */
+#ifndef BR_INPUT_H
+#define BR_INPUT_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "br_http.h"
+
+/* Largest integer a JSON number carries exactly (2^53 - 1). */
+#define BR_INPUT_MAX_SAFE 9007199254740991LL
+
+/* br_input_object reads and parses the body, which must be a JSON object. On 0, *out is the
+ * parsed object (caller frees with cJSON_Delete). */
+int br_input_object(struct br_req *r, cJSON **out);
+
+/* br_input_int reads member name as a whole number in min..max (max at most
+ * BR_INPUT_MAX_SAFE). A missing or null member is an error when required, else leaves *out
+ * alone and sets *present (may be NULL) to 0. */
+int br_input_int(struct br_req *r, const cJSON *obj, const char *name, int required, int64_t min,
+                 int64_t max, int64_t *out, int *present);
+
+/* br_input_string reads required member name as a string of 1..maxlen bytes; *out is borrowed
+ * from obj. */
+int br_input_string(struct br_req *r, const cJSON *obj, const char *name, size_t maxlen,
+                    const char **out);
+
+/* br_input_number checks that item (named name in messages) is a whole number in min..max. */
+int br_input_number(struct br_req *r, const cJSON *item, const char *name, int64_t min, int64_t max,
+                    int64_t *out);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * br_metrics: atomic counters (see br_metrics.h).
+ *
+ * Invariant: each observation increments exactly one request counter, one
+ * histogram bucket (the first whose bound holds it; cumulative sums are made
+ * when rendering), the count and the sum.
+ */
+#include "br_metrics.h"
+
+#include "br_router.h"
+
+#include <stdatomic.h>
+
+#define BR_METRICS_ROUTES  40 /* more than br_router's table, plus "unmatched" */
+#define BR_METRICS_CLASSES 5  /* 1xx..5xx */
+
+static const int64_t br_metrics_bounds_us[] = {
+    500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
+#define BR_METRICS_NBOUNDS ((int)(sizeof(br_metrics_bounds_us) / sizeof(br_metrics_bounds_us[0])))
+
+static atomic_uint_fast64_t br_metrics_requests[BR_METRICS_ROUTES][BR_METRICS_CLASSES];
+static atomic_uint_fast64_t br_metrics_buckets[BR_METRICS_NBOUNDS + 1];
+static atomic_uint_fast64_t br_metrics_sum_us;
+static atomic_uint_fast64_t br_metrics_count;
+
+void br_metrics_observe(int route, int http, int64_t usec)
+{
+    int cls = http / 100 - 1;
+    int b = 0;
+
+    if (route < 0 || route >= BR_METRICS_ROUTES) {
+        route = BR_METRICS_ROUTES - 1;
+    }
+    if (cls < 0 || cls >= BR_METRICS_CLASSES) {
+        cls = BR_METRICS_CLASSES - 1;
+    }
+    if (usec < 0) {
+        usec = 0;
+    }
+    while (b < BR_METRICS_NBOUNDS && usec > br_metrics_bounds_us[b]) {
+        b++;
+    }
+    atomic_fetch_add_explicit(&br_metrics_requests[route][cls], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&br_metrics_buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&br_metrics_sum_us, (uint_fast64_t)usec, memory_order_relaxed);
+    atomic_fetch_add_explicit(&br_metrics_count, 1, memory_order_relaxed);
+}
+
+void br_metrics_render(struct br_buf *b)
+{
+    int nroutes = br_router_count();
+    uint64_t cumulative = 0;
+
+    br_buf_puts(b, "# HELP boxoffice_bridge_requests_total HTTP requests answered by the bridge, "
+                   "by route and status class.\n"
+                   "# TYPE boxoffice_bridge_requests_total counter\n");
+    for (int i = 0; i <= nroutes && i < BR_METRICS_ROUTES; i++) {
+        int slot = i == nroutes ? BR_METRICS_ROUTES - 1 : i;
+        const char *method;
+        const char *pattern;
+        br_router_describe(i, &method, &pattern);
+        for (int c = 0; c < BR_METRICS_CLASSES; c++) {
+            uint64_t n = atomic_load_explicit(&br_metrics_requests[slot][c], memory_order_relaxed);
+            if (n == 0 && c != 1) { /* always show 2xx so every route appears */
+                continue;
+            }
+            br_buf_printf(b,
+                          "boxoffice_bridge_requests_total{method=\"%s\",route=\"%s\","
+                          "status=\"%dxx\"} %llu\n",
+                          method, pattern, c + 1, (unsigned long long)n);
+        }
+    }
+    br_buf_puts(b, "# HELP boxoffice_bridge_request_duration_seconds Time from request to "
+                   "response, in seconds.\n"
+                   "# TYPE boxoffice_bridge_request_duration_seconds histogram\n");
+    for (int i = 0; i <= BR_METRICS_NBOUNDS; i++) {
+        cumulative += atomic_load_explicit(&br_metrics_buckets[i], memory_order_relaxed);
+        if (i < BR_METRICS_NBOUNDS) {
+            br_buf_printf(b, "boxoffice_bridge_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                          (double)br_metrics_bounds_us[i] / 1e6, (unsigned long long)cumulative);
+        } else {
+            br_buf_printf(b, "boxoffice_bridge_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                          (unsigned long long)cumulative);
+        }
+    }
+    br_buf_printf(b, "boxoffice_bridge_request_duration_seconds_sum %.6f\n",
+                  (double)atomic_load_explicit(&br_metrics_sum_us, memory_order_relaxed) / 1e6);
+    br_buf_printf(
+        b, "boxoffice_bridge_request_duration_seconds_count %llu\n",
+        (unsigned long long)atomic_load_explicit(&br_metrics_count, memory_order_relaxed));
+}

@@ -1,0 +1,93 @@
+/* br_queue: POST /api/v1/queue/tokens and GET /api/v1/queue/tokens/current. */
+#include "br_call.h"
+#include "br_input.h"
+#include "br_json.h"
+#include "br_routes.h"
+
+static const char *br_queue_status(Boxoffice__V1__TokenStatus s)
+{
+    switch (s) {
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
+        return "WAITING";
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
+        return "ACTIVE";
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
+        return "EXPIRED";
+    default:
+        return "UNSPECIFIED";
+    }
+}
+
+/* br_queue_token_json writes a token object; the signed token string only when with_token. */
+static void br_queue_token_json(struct br_buf *b, const Boxoffice__V1__Token *t, int with_token)
+{
+    br_json_obj_begin(b);
+    if (with_token) {
+        br_json_kv_str(b, "token", t->token);
+    }
+    br_json_kv_str(b, "tokenId", t->token_id);
+    br_json_kv_u64(b, "userId", t->user_id);
+    br_json_kv_u64(b, "concertId", t->concert_id);
+    br_json_kv_str(b, "status", br_queue_status(t->status));
+    br_json_kv_u64(b, "position", t->position);
+    br_json_kv_u64(b, "etaSeconds", t->eta_seconds);
+    br_json_kv_time(b, "issuedAt", t->issued_at_ms);
+    br_json_kv_time(b, "admittedAt", t->admitted_at_ms);
+    br_json_kv_time(b, "expiresAt", t->expires_at_ms);
+    br_json_obj_end(b);
+}
+
+int br_queue_issue(struct br_req *r)
+{
+    Boxoffice__V1__IssueTokenRequest req = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__IssueTokenReply *rep = NULL;
+    cJSON *body = NULL;
+    int64_t user_id = 0;
+    int64_t concert_id = 0;
+    int status;
+
+    if ((status = br_input_object(r, &body)) != 0) {
+        return status;
+    }
+    if ((status = br_input_int(r, body, "userId", 1, 1, BR_INPUT_MAX_SAFE, &user_id, NULL)) != 0 ||
+        (status = br_input_int(r, body, "concertId", 1, 1, BR_INPUT_MAX_SAFE, &concert_id, NULL)) !=
+            0) {
+        cJSON_Delete(body);
+        return status;
+    }
+    cJSON_Delete(body);
+    req.user_id = (uint64_t)user_id;
+    req.concert_id = (uint64_t)concert_id;
+    if ((status = br_call(r, "IssueToken", &req.base, (ProtobufCMessage **)&rep)) != 0) {
+        return status;
+    }
+    if (rep->token == NULL) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+        return br_http_error(r, BO_E_INTERNAL, "the service answered without a token");
+    }
+    struct br_buf *b = br_http_begin(r);
+    br_queue_token_json(b, rep->token, 1);
+    status = rep->created ? 201 : 200;
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return br_http_send(r, status, NULL, NULL);
+}
+
+int br_queue_current(struct br_req *r)
+{
+    Boxoffice__V1__GetTokenRequest req = BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__GetTokenReply *rep = NULL;
+    int status;
+
+    req.token = (char *)br_routes_token(r);
+    if ((status = br_call(r, "GetToken", &req.base, (ProtobufCMessage **)&rep)) != 0) {
+        return status;
+    }
+    if (rep->token == NULL) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+        return br_http_error(r, BO_E_INTERNAL, "the service answered without a token");
+    }
+    struct br_buf *b = br_http_begin(r);
+    br_queue_token_json(b, rep->token, 0);
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return br_http_send(r, 200, NULL, NULL);
+}

@@ -1,0 +1,186 @@
+/*
+ * br_router: the route table and path matching (see br_router.h).
+ *
+ * Invariant: a path matches a pattern when it has the same number of
+ * segments, literal segments are equal and "{id}" segments are non-empty;
+ * ids are validated only after the method matched, so a wrong method is 405
+ * whatever the ids look like.
+ */
+#include "br_router.h"
+
+#include "br_routes.h"
+#include "br_status.h"
+
+#include <civetweb.h>
+#include <stdint.h>
+#include <string.h>
+
+struct br_route {
+    const char *method;
+    const char *pattern;
+    br_handler handler;
+};
+
+static const struct br_route br_routes[] = {
+    {"POST", "/api/v1/queue/tokens", br_queue_issue},
+    {"GET", "/api/v1/queue/tokens/current", br_queue_current},
+    {"GET", "/api/v1/concerts", br_catalog_concerts},
+    {"GET", "/api/v1/concerts/{concertId}/schedules", br_catalog_schedules},
+    {"GET", "/api/v1/schedules/{scheduleId}/seats", br_catalog_seats},
+    {"POST", "/api/v1/reservations", br_reservations_hold},
+    {"DELETE", "/api/v1/reservations/{reservationId}", br_reservations_release},
+    {"GET", "/api/v1/users/{userId}/points", br_points_balance},
+    {"POST", "/api/v1/users/{userId}/points/charges", br_points_charge},
+    {"POST", "/api/v1/payments", br_points_pay},
+    {"POST", "/api/v1/admin/concerts", br_admin_concert_create},
+    {"POST", "/api/v1/admin/concerts/{concertId}/schedules", br_admin_schedule_create},
+    {"GET", "/api/v1/admin/admission", br_admin_admission_get},
+    {"PUT", "/api/v1/admin/admission", br_admin_admission_set},
+    {"PATCH", "/api/v1/admin/admission", br_admin_admission_set},
+    {"GET", "/healthz", br_health_live},
+    {"GET", "/readyz", br_health_ready},
+    {"GET", "/metrics", br_health_metrics},
+};
+
+#define BR_NROUTES ((int)(sizeof(br_routes) / sizeof(br_routes[0])))
+
+/* A "{name}" segment of a path: where it is and which id it is. */
+struct br_segment {
+    const char *text;
+    size_t len;
+    const char *name;
+    size_t name_len;
+};
+
+int br_router_owns(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+           strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+           strcmp(path, "/metrics") == 0;
+}
+
+int br_router_count(void)
+{
+    return BR_NROUTES;
+}
+
+void br_router_describe(int i, const char **method, const char **pattern)
+{
+    if (i < 0 || i >= BR_NROUTES) {
+        *method = "";
+        *pattern = "unmatched";
+        return;
+    }
+    *method = br_routes[i].method;
+    *pattern = br_routes[i].pattern;
+}
+
+/* br_router_match tells whether path fits pattern, collecting its "{id}" segments. */
+static int br_router_match(const char *pattern, const char *path, struct br_segment *ids, int *nids)
+{
+    const char *p = pattern;
+    const char *s = path;
+
+    *nids = 0;
+    while (*p != '\0' && *s != '\0') {
+        if (*p != '/' || *s != '/') {
+            return 0;
+        }
+        p++;
+        s++;
+        size_t plen = strcspn(p, "/");
+        size_t slen = strcspn(s, "/");
+        if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+            if (slen == 0 || *nids == BR_MAX_PATH_IDS) {
+                return 0;
+            }
+            ids[*nids].text = s;
+            ids[*nids].len = slen;
+            ids[*nids].name = p + 1;
+            ids[*nids].name_len = plen - 2;
+            (*nids)++;
+        } else if (plen != slen || memcmp(p, s, plen) != 0) {
+            return 0;
+        }
+        p += plen;
+        s += slen;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+/* br_router_id parses one path id; answers 400 and returns its status when it is no id. */
+static int br_router_id(struct br_req *r, const struct br_segment *seg, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    for (i = 0; i < seg->len; i++) {
+        char c = seg->text[i];
+        if (c < '0' || c > '9' || v > (uint64_t)INT64_MAX / 10) {
+            break;
+        }
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    if (i != seg->len || v == 0 || v > (uint64_t)INT64_MAX) {
+        return br_http_error(r, BO_E_INVALID_ARGUMENT,
+                             "%.*s in the path must be a whole number from 1 to %lld, not '%.*s'",
+                             (int)seg->name_len, seg->name, (long long)INT64_MAX,
+                             (int)(seg->len > 40 ? 40 : seg->len), seg->text);
+    }
+    *out = v;
+    return 0;
+}
+
+int br_router_dispatch(struct br_req *r, int *route)
+{
+    const char *method = r->ri->request_method;
+    struct br_segment ids[BR_MAX_PATH_IDS];
+    char allow[96] = "Allow: ";
+    size_t allow_len = strlen(allow);
+    int nids = 0;
+    int path_known = 0;
+
+    *route = BR_NROUTES;
+    for (int i = 0; i < BR_NROUTES; i++) {
+        if (!br_router_match(br_routes[i].pattern, r->path, ids, &nids)) {
+            continue;
+        }
+        if (strcmp(br_routes[i].method, method) != 0) {
+            size_t mlen = strlen(br_routes[i].method);
+            if (allow_len + mlen + 4 < sizeof(allow)) {
+                if (path_known) {
+                    memcpy(allow + allow_len, ", ", 2);
+                    allow_len += 2;
+                }
+                memcpy(allow + allow_len, br_routes[i].method, mlen);
+                allow_len += mlen;
+            }
+            path_known = 1;
+            continue;
+        }
+        *route = i;
+        for (int k = 0; k < nids; k++) {
+            int status = br_router_id(r, &ids[k], &r->ids[k]);
+            if (status != 0) {
+                return status;
+            }
+        }
+        return br_routes[i].handler(r);
+    }
+    if (path_known) {
+        char methods[sizeof(allow)];
+        memcpy(methods, allow + 7, allow_len - 7);
+        methods[allow_len - 7] = '\0';
+        memcpy(allow + allow_len, "\r\n", 3);
+        return br_http_error_hdr(r, BR_E_METHOD_NOT_ALLOWED, allow,
+                                 "%.20s is not allowed on %.200s; use %s", method, r->path,
+                                 methods);
+    }
+    return br_http_error(r, BO_E_NOT_FOUND, "there is no route %.20s %.200s", method, r->path);
+}
+
+const char *br_routes_token(const struct br_req *r)
+{
+    const char *t = br_http_header(r, "Queue-Token");
+    return t != NULL ? t : "";
+}

@@ -1,0 +1,36 @@
+-- seed: demo data for `./boxoffice up`, the tests and the benchmarks.
+--
+-- Users 1..100000 with empty wallets, 3 concerts with 5 dates each, 50 seats per
+-- date. Safe to run again: every insert skips rows that exist. Seeded concerts and
+-- dates carry fixed ids so scripts can name them; the sequences are moved past
+-- them afterwards so rows created through the admin API never collide.
+
+INSERT INTO users (id, name)
+SELECT g, 'user' || g FROM generate_series(1, 100000) AS g
+ON CONFLICT DO NOTHING;
+
+INSERT INTO wallets (user_id, balance)
+SELECT g, 0 FROM generate_series(1, 100000) AS g
+ON CONFLICT DO NOTHING;
+
+INSERT INTO concerts (id, title, artist, venue) VALUES
+    (1, 'Opening Night', 'The Boxoffice Orchestra', 'Seoul Arts Center'),
+    (2, 'Summer Lights Tour', 'Neon Harbor', 'Olympic Hall'),
+    (3, 'Midnight Sessions', 'Quiet Static', 'Blue Square')
+ON CONFLICT DO NOTHING;
+
+-- Dates: concert c gets ids 5*(c-1)+1 .. 5*c, a week apart, from 2027-01-10 20:00 UTC on.
+INSERT INTO schedules (id, concert_id, starts_at)
+SELECT 5 * (c - 1) + d, c,
+       timestamptz '2027-01-10 20:00:00+00' + (c - 1) * interval '1 day' + (d - 1) * interval '7 days'
+FROM generate_series(1, 3) AS c, generate_series(1, 5) AS d
+ON CONFLICT DO NOTHING;
+
+-- Seats 1-10 VIP, 11-30 R, 31-50 S (won).
+INSERT INTO seats (schedule_id, seat_no, price)
+SELECT sc, n, CASE WHEN n <= 10 THEN 150000 WHEN n <= 30 THEN 120000 ELSE 90000 END
+FROM generate_series(1, 15) AS sc, generate_series(1, 50) AS n
+ON CONFLICT DO NOTHING;
+
+SELECT setval('concerts_id_seq', greatest((SELECT max(id) FROM concerts), 1));
+SELECT setval('schedules_id_seq', greatest((SELECT max(id) FROM schedules), 1));

@@ -1,0 +1,34 @@
+/* admin: creating concerts and dates and tuning admission, for holders of the admin key. */
+#ifndef SVC_ADMIN_H
+#define SVC_ADMIN_H
+
+#include "model.h"
+#include "svc_context.h"
+
+/* admin_check accepts key only if it equals the configured admin key (never when none is
+ * configured); BO_E_ADMIN_KEY_INVALID otherwise. */
+__attribute__((warn_unused_result)) int admin_check(struct svc_context *ctx, const char *key);
+
+/* admin_concert_create creates a concert; BO_E_INVALID_ARGUMENT for an empty or too long title
+ * or too long artist/venue. */
+__attribute__((warn_unused_result)) int admin_concert_create(struct svc_context *ctx,
+                                                             const char *key, const char *title,
+                                                             const char *artist, const char *venue,
+                                                             struct concert *out);
+
+/* admin_schedule_create creates a date with SEATS_PER_SCHEDULE seats: every seat at price, or
+ * seat i at prices[i-1] when nprices is SEATS_PER_SCHEDULE. BO_E_INVALID_ARGUMENT for a
+ * negative price, another number of prices, or a start time of 0. */
+__attribute__((warn_unused_result)) int admin_schedule_create(struct svc_context *ctx,
+                                                              const char *key, uint64_t concert_id,
+                                                              int64_t starts_at_ms, int64_t price,
+                                                              const int64_t *prices, size_t nprices,
+                                                              struct schedule *out);
+
+/* admin_settings reads the admission settings; with changes not NULL, first stores its
+ * non-zero fields (BO_E_INVALID_ARGUMENT when out of range). */
+__attribute__((warn_unused_result)) int admin_settings(struct svc_context *ctx, const char *key,
+                                                       const struct admission_settings *changes,
+                                                       struct admission_settings *out);
+
+#endif

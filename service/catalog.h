@@ -1,0 +1,30 @@
+/* catalog: concerts, their dates and seat maps, as a token holder may see them. */
+#ifndef SVC_CATALOG_H
+#define SVC_CATALOG_H
+
+#include "model.h"
+#include "svc_context.h"
+
+/* catalog_concerts lists every concert (public); caller frees *out with free(). */
+__attribute__((warn_unused_result)) int catalog_concerts(struct svc_context *ctx,
+                                                         struct concert **out, size_t *n);
+
+/* catalog_schedules lists the concert's dates with seats left, for an ACTIVE token of that
+ * concert (BO_E_WRONG_CONCERT otherwise); caller frees *out with free(). */
+__attribute__((warn_unused_result)) int catalog_schedules(struct svc_context *ctx,
+                                                          const char *token, uint64_t concert_id,
+                                                          struct schedule **out, size_t *n);
+
+/* catalog_seats reads the seat map of a date of the token's concert; *concert_id receives
+ * the date's concert. */
+__attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, const char *token,
+                                                      uint64_t schedule_id, uint64_t *concert_id,
+                                                      struct seat seats[SEATS_PER_SCHEDULE],
+                                                      size_t *n);
+
+/* catalog_schedule_concert finds the concert of a date, remembering answers per worker (a
+ * date never moves to another concert). BO_E_SCHEDULE_NOT_FOUND. */
+__attribute__((warn_unused_result)) int
+catalog_schedule_concert(struct svc_context *ctx, uint64_t schedule_id, uint64_t *concert_id);
+
+#endif

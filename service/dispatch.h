@@ -1,0 +1,30 @@
+/*
+ * dispatch: one request frame in, one reply frame out.
+ *
+ * The envelope names the method by its index in the generated service
+ * descriptor; the request body is unpacked with that method's input
+ * descriptor and handed to the handler the generated service struct holds
+ * for it (handlers.c), gRPC-style. Bad frames of any kind get an
+ * INVALID_ARGUMENT reply, never a crash or a silent drop.
+ */
+#ifndef SVC_DISPATCH_H
+#define SVC_DISPATCH_H
+
+#include <nng/nng.h>
+#include <stddef.h>
+
+#include "svc_context.h"
+
+/* dispatch_request serves one frame with ctx and writes the reply (caller owns it).
+ * Fails only when no reply can be built (out of memory). */
+__attribute__((warn_unused_result)) int dispatch_request(struct svc_context *ctx, const void *frame,
+                                                         size_t len, nng_msg **reply);
+
+/* dispatch_context returns the worker context of the call behind a handler's closure_data. */
+struct svc_context *dispatch_context(void *closure_data);
+
+/* dispatch_fail records err as the outcome of the call; the handler then calls its closure
+ * with NULL. */
+void dispatch_fail(void *closure_data, int err);
+
+#endif

@@ -1,0 +1,36 @@
+/* payments: pay for a hold, then release the user's place among the active (see payments.h). */
+#include "payments.h"
+
+#include "bo_error.h"
+#include "bo_log.h"
+#include "points.h"
+#include "queue.h"
+
+int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservation_id,
+                 const char *idem_key, struct payment *out, int *replayed)
+{
+    struct queue_token t;
+    int rc;
+
+    rc = queue_authorize(ctx, token, 1, &t);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (reservation_id == 0) {
+        return BO_E_RESERVATION_NOT_FOUND;
+    }
+    if (!points_key_valid(idem_key)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if ((rc = store_payment_make(ctx->store, t.user_id, reservation_id, idem_key, out, replayed)) !=
+        BO_OK) {
+        return rc;
+    }
+    /* The payment is committed; ending the token only frees the place for the next user,
+     * and the idle expiry does that anyway if Redis is unreachable now. */
+    if (queue_finish(ctx, &t) != BO_OK) {
+        BO_LOG(BO_LOG_WARN, ctx->request_id, "payment %llu committed, token not ended yet",
+               (unsigned long long)out->id);
+    }
+    return BO_OK;
+}

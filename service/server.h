@@ -1,0 +1,25 @@
+/*
+ * server: the NNG rep0 listener and its worker pool.
+ *
+ * N workers, each an nng context on one rep0 socket with its own thread and its
+ * own PostgreSQL and Redis connections (a svc_context), so N requests are in
+ * flight at once and no connection is shared between threads.
+ */
+#ifndef SVC_SERVER_H
+#define SVC_SERVER_H
+
+#include "svc_config.h"
+
+struct server;
+
+/* server_start opens the workers' connections, listens on cfg->rpc_url and starts serving.
+ * BO_E_UNAVAILABLE when PostgreSQL or Redis cannot be reached, BO_E_INVALID_ARGUMENT when the
+ * address cannot be listened on. Stop and free with server_stop. */
+__attribute__((warn_unused_result)) int server_start(const struct svc_config *cfg,
+                                                     struct server **out);
+
+/* server_stop closes the socket, joins the workers and closes their connections; safe on NULL
+ * and on a half-started server. */
+void server_stop(struct server *s);
+
+#endif

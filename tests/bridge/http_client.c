@@ -1,0 +1,230 @@
+/* http_client: blocking HTTP/1.1 for tests (see http_client.h). */
+#include "http_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double http_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int http_connect(int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int http_send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* http_recv_some reads what is there within the deadline; returns bytes, 0 on close, -1. */
+static ssize_t http_recv_some(int fd, char *buf, size_t len, double deadline)
+{
+    for (;;) {
+        double left = deadline - http_now_ms();
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (left <= 0) {
+            return -1;
+        }
+        int rc = poll(&pfd, 1, (int)left + 1);
+        if (rc < 0 && errno == EINTR) {
+            continue;
+        }
+        if (rc <= 0) {
+            return -1;
+        }
+        ssize_t got = recv(fd, buf, len, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        return got;
+    }
+}
+
+long http_raw(int port, const char *raw, size_t rawlen, char *buf, size_t buflen, int timeout_ms)
+{
+    double deadline = http_now_ms() + timeout_ms;
+    size_t n = 0;
+    int fd = http_connect(port);
+
+    if (fd < 0) {
+        return -1;
+    }
+    if (http_send_all(fd, raw, rawlen) != 0) {
+        /* The server may answer before reading everything; still read what came. */
+    }
+    while (n + 1 < buflen) {
+        ssize_t got = http_recv_some(fd, buf + n, buflen - 1 - n, deadline);
+        if (got <= 0) {
+            break;
+        }
+        n += (size_t)got;
+    }
+    buf[n] = '\0';
+    close(fd);
+    return (long)n;
+}
+
+int http_request(int port, const char *method, const char *path, const char *headers,
+                 const char *body, int timeout_ms, struct http_resp *out)
+{
+    double start = http_now_ms();
+    double deadline = start + timeout_ms;
+    size_t body_len = body != NULL ? strlen(body) : 0;
+    size_t reqcap = 1024 + strlen(path) + (headers != NULL ? strlen(headers) : 0) + body_len;
+    char *req = malloc(reqcap);
+    size_t cap = 65536;
+    char *buf = malloc(cap);
+    size_t n = 0;
+    size_t head_len = 0;
+    long long content_length = -1;
+    int fd = -1;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (req == NULL || buf == NULL) {
+        goto done;
+    }
+    int len =
+        snprintf(req, reqcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s",
+                 method, path, port, headers != NULL ? headers : "");
+    if (body != NULL) {
+        len += snprintf(req + len, reqcap - (size_t)len, "Content-Length: %zu\r\n", body_len);
+    }
+    len += snprintf(req + len, reqcap - (size_t)len, "\r\n");
+    if (body != NULL) {
+        memcpy(req + len, body, body_len);
+        len += (int)body_len;
+    }
+    if ((fd = http_connect(port)) < 0) {
+        goto done;
+    }
+    if (http_send_all(fd, req, (size_t)len) != 0) {
+        /* Read anyway: the server may have answered early (413) and closed its side. */
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                goto done;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t got = http_recv_some(fd, buf + n, cap - 1 - n, deadline);
+        if (got < 0) {
+            goto done;
+        }
+        if (got == 0) {
+            break;
+        }
+        n += (size_t)got;
+        buf[n] = '\0';
+        if (head_len == 0) {
+            char *end = strstr(buf, "\r\n\r\n");
+            if (end == NULL) {
+                continue;
+            }
+            head_len = (size_t)(end - buf) + 4;
+            if (head_len >= sizeof(out->head)) {
+                goto done;
+            }
+            memcpy(out->head, buf, head_len);
+            out->head[head_len] = '\0';
+            char value[32];
+            if (http_resp_header(out, "Content-Length", value, sizeof(value)) != NULL) {
+                content_length = atoll(value);
+            }
+        }
+        if (content_length >= 0 && n >= head_len + (size_t)content_length) {
+            break;
+        }
+    }
+    if (head_len == 0 || sscanf(buf, "HTTP/1.%*d %d", &out->status) != 1) {
+        goto done;
+    }
+    out->body_len = content_length >= 0 ? (size_t)content_length : n - head_len;
+    if (head_len + out->body_len > n || (out->body = malloc(out->body_len + 1)) == NULL) {
+        goto done;
+    }
+    memcpy(out->body, buf + head_len, out->body_len);
+    out->body[out->body_len] = '\0';
+    out->elapsed_ms = http_now_ms() - start;
+    rc = 0;
+done:
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(req);
+    free(buf);
+    return rc;
+}
+
+const char *http_resp_header(const struct http_resp *r, const char *name, char *buf, size_t len)
+{
+    size_t nlen = strlen(name);
+    const char *line = strstr(r->head, "\r\n");
+
+    while (line != NULL && line[2] != '\r' && line[2] != '\0') {
+        line += 2;
+        if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+            const char *v = line + nlen + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            size_t vlen = strcspn(v, "\r\n");
+            if (vlen >= len) {
+                vlen = len - 1;
+            }
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+            return buf;
+        }
+        line = strstr(line, "\r\n");
+    }
+    return NULL;
+}
+
+void http_resp_free(struct http_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * http_client: a tiny blocking HTTP/1.1 client for the bridge tests.
+ *
+ * One connection per request (Connection: close); the response is read up
+ * to its Content-Length (or to the close when it has none).
+ */
+#ifndef HTTP_CLIENT_H
+#define HTTP_CLIENT_H
+
+#include <stddef.h>
+
+struct http_resp {
+    int status;
+    char head[8192]; /* status line and headers, NUL-terminated */
+    char *body;      /* NUL-terminated; free with http_resp_free */
+    size_t body_len;
+    double elapsed_ms;
+};
+
+/* http_request sends method path to 127.0.0.1:port with the extra header lines
+ * ("Name: value\r\n"..., may be NULL) and body (may be NULL; sent with Content-Length).
+ * Returns 0 with *out filled, or -1 when no complete response arrived within timeout_ms. */
+int http_request(int port, const char *method, const char *path, const char *headers,
+                 const char *body, int timeout_ms, struct http_resp *out);
+
+/* http_raw sends raw bytes and reads until the server closes or timeout_ms passes; returns
+ * the number of bytes read into buf (NUL-terminated) or -1. */
+long http_raw(int port, const char *raw, size_t rawlen, char *buf, size_t buflen, int timeout_ms);
+
+/* http_resp_header copies the value of header name (case-insensitive) into buf; returns buf,
+ * or NULL when absent. */
+const char *http_resp_header(const struct http_resp *r, const char *name, char *buf, size_t len);
+
+/* http_resp_free frees the body; safe on a zeroed response. */
+void http_resp_free(struct http_resp *r);
+
+#endif
