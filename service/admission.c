@@ -44,6 +44,7 @@ struct admission_backoff {
 
 struct admission {
     struct svc_config cfg; /* a copy: the thread never depends on the caller's lifetime */
+    struct events *events; /* borrowed: the caller closes it after admission_stop */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t mu;
@@ -83,15 +84,14 @@ static void admission_backoff_ok(struct admission_backoff *b)
 /*
  * admission_publish receives every batch the moment it is admitted, in admission order.
  *
- * PUB/SUB HOOK: the issue adding NNG pub/sub publishes an AdmissionEvent per token here
- * (topic per concert and per user, with admission_no as the sequence subscribers resync by).
- * Admission has committed in Redis before this runs, so a lost event loses no place.
+ * Each token becomes an AdmissionEvent under its concert's and its user's topic, with
+ * admission_no as the sequence subscribers resync by. Admission has committed in Redis
+ * before this runs, so a lost event loses no place.
  */
 static void admission_publish(struct admission *a, uint64_t concert_id,
                               const struct queue_token *tokens, size_t n)
 {
-    (void)a;
-    (void)tokens;
+    events_publish_admitted(a->events, tokens, n);
     BO_DEBUG("admission: concert %llu: admitted %zu", (unsigned long long)concert_id, n);
 }
 
@@ -308,7 +308,7 @@ static void *admission_main(void *arg)
     return NULL;
 }
 
-int admission_start(const struct svc_config *cfg, struct admission **out)
+int admission_start(const struct svc_config *cfg, struct events *events, struct admission **out)
 {
     struct admission *a;
     pthread_condattr_t attr;
@@ -322,6 +322,7 @@ int admission_start(const struct svc_config *cfg, struct admission **out)
         return BO_E_NOMEM;
     }
     a->cfg = *cfg;
+    a->events = events;
     if (pthread_condattr_init(&attr) != 0) {
         free(a);
         return BO_E_NOMEM;

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
     struct svc_config cfg;
     struct server *server = NULL;
     struct admission *admission = NULL;
+    struct events *events = NULL;
     char err[256];
     int exit_now = 0, level = BO_LOG_INFO, rc, sig;
     sigset_t stop;
@@ -84,8 +85,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((rc = server_start(&cfg, &server)) != BO_OK ||
-        (rc = admission_start(&cfg, &admission)) != BO_OK) {
+        (rc = events_open(cfg.events_url, &events)) != BO_OK ||
+        (rc = admission_start(&cfg, events, &admission)) != BO_OK) {
         BO_ERR("cannot start: %s", bo_error_message(rc));
+        events_close(events);
         server_stop(server);
         return 1;
     }
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     BO_INFO("stopping on signal %d", sig);
     admission_stop(admission);
+    events_close(events);
     server_stop(server);
     return 0;
 }

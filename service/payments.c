@@ -13,6 +13,16 @@ int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservatio
     int rc;
 
     rc = queue_authorize(ctx, token, 1, &t);
+    if (rc == BO_E_TOKEN_EXPIRED && reservation_id != 0) {
+        /* The payment itself ended the token: a retry of it (its answer was lost) gets the
+         * same answer rather than a 401, and pays nothing twice. */
+        if (queue_status(ctx, token, &t, NULL) == BO_OK &&
+            store_payment_find(ctx->store, t.user_id, reservation_id, out) == BO_OK) {
+            *replayed = 1;
+            return BO_OK;
+        }
+        return BO_E_TOKEN_EXPIRED;
+    }
     if (rc != BO_OK) {
         return rc;
     }

@@ -1514,6 +1514,25 @@ static int op_payment(struct store *s, void *arg)
     return store_commit(s);
 }
 
+static int op_payment_find(struct store *s, void *arg)
+{
+    return payment_load(s, arg, 0, 0);
+}
+
+int store_payment_find(struct store *s, uint64_t user_id, uint64_t reservation_id,
+                       struct payment *out)
+{
+    struct payment_arg a = {user_id, reservation_id, NULL, {0}, 0};
+    int rc = store_run(s, op_payment_find, &a);
+    if (rc == BO_E_RESERVATION_NOT_HELD) {
+        return BO_E_NOT_FOUND;
+    }
+    if (rc == BO_OK) {
+        *out = a.out;
+    }
+    return rc;
+}
+
 int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,
                        const char *idem_key, struct payment *out, int *replayed)
 {

@@ -113,6 +113,11 @@ STORE_WUR int store_points_charge(struct store *s, uint64_t user_id, int64_t amo
 STORE_WUR int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,
                                  const char *idem_key, struct payment *out, int *replayed);
 
+/* store_payment_find reads the payment of reservation_id made by user_id; BO_E_NOT_FOUND when
+ * there is none. */
+STORE_WUR int store_payment_find(struct store *s, uint64_t user_id, uint64_t reservation_id,
+                                 struct payment *out);
+
 /* ---- admin ---------------------------------------------------------------- */
 
 /* store_concert_create inserts a concert (title required, at most MODEL_TEXT_MAX-1 bytes). */

@@ -744,7 +744,7 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
     int held = -1;
 
     admission_config(&cfg, "adm-test-1", 100);
-    ck_assert_int_eq(admission_start(&cfg, &adm), BO_OK);
+    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
     sleep_ms(300); /* let it take the lease and settle into its ticks */
 
     start = bo_time_mono_ms();
@@ -774,7 +774,7 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
     struct admission *slow = NULL;
     struct svc_config slow_cfg;
     admission_config(&slow_cfg, "adm-test-slow", 60000);
-    ck_assert_int_eq(admission_start(&slow_cfg, &slow), BO_OK);
+    ck_assert_int_eq(admission_start(&slow_cfg, NULL, &slow), BO_OK);
     sleep_ms(100);
     start = bo_time_mono_ms();
     admission_stop(slow);
@@ -800,7 +800,7 @@ START_TEST(admission_thread_keeps_the_rate)
     change.rate_per_second = 5;
     ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
     admission_config(&cfg, "adm-test-2", 100);
-    ck_assert_int_eq(admission_start(&cfg, &adm), BO_OK);
+    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
 
     start = bo_time_mono_ms();
     for (uint64_t u = 1; u <= 20; u++) {

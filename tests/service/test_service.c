@@ -222,6 +222,10 @@ START_TEST(full_flow_over_nng)
     /* The payment ended the token: the user's turn is over. */
     ck_assert_int_eq(token_status(s, token, &t), BO_OK);
     ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
+    /* A retry whose first answer was lost gets the same payment, charged once. */
+    ck_assert_int_eq(pay(s, token, res, "k-flow", &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM payments WHERE user_id = 11"), 1);
     ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 11"), 1000);
     ck_assert_int_eq(sql_long("SELECT count(*) FROM reservations WHERE user_id = 11 AND "
                               "status = 'CONFIRMED' AND schedule_id = 1 AND seat_no = 5"),
@@ -409,6 +413,7 @@ START_TEST(expired_hold_frees_the_seat)
     char a[160], b[160];
 
     set_admission(s, 100000, 1);
+    usleep(1100 * 1000); /* every worker re-reads the settings within a second */
     active_token(s, 3201, 3, a, sizeof(a));
     active_token(s, 3202, 3, b, sizeof(b));
     ck_assert_int_eq(hold(s, a, 11, 40, NULL, NULL), BO_OK);
@@ -417,6 +422,7 @@ START_TEST(expired_hold_frees_the_seat)
     ck_assert_int_eq(seat_status(s, b, 11, 40), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
     ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_OK);
     set_admission(s, 0, 300);
+    usleep(1100 * 1000);
     bo_session_close(s);
 }
 END_TEST
@@ -514,6 +520,44 @@ START_TEST(admission_is_fifo_across_instances)
 }
 END_TEST
 
+START_TEST(admission_events_reach_subscribers_in_order)
+{
+    struct bo_session *s = session();
+    struct bo_subscription *by_user = NULL, *by_concert = NULL;
+    Boxoffice__V1__AdmissionEvent *e = NULL;
+    char urls[2 * 130];
+    uint64_t last = 0;
+    int seen = 0;
+
+    snprintf(urls, sizeof(urls), "%s,%s", env.events_url[0], env.events_url[1]);
+    ck_assert_int_eq(bo_subscribe(urls, 0, 6001, &by_user), BO_OK);
+    ck_assert_int_eq(bo_subscribe(urls, 2, 0, &by_concert), BO_OK);
+    usleep(300 * 1000); /* let both subscribers connect before anything is admitted */
+    for (uint64_t u = 6001; u <= 6005; u++) {
+        Boxoffice__V1__IssueTokenReply *r = issue(s, u, 2);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    ck_assert_int_eq(bo_subscription_next(by_user, 5000, &e), BO_OK);
+    ck_assert_int_eq(e->kind, BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED);
+    ck_assert_uint_eq(e->user_id, 6001);
+    ck_assert_uint_eq(e->concert_id, 2);
+    ck_assert_int_gt(e->active_until_ms, e->admitted_at_ms);
+    boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    /* The concert's subscriber sees all five, in admission order. */
+    while (seen < 5 && bo_subscription_next(by_concert, 5000, &e) == BO_OK) {
+        ck_assert_uint_eq(e->concert_id, 2);
+        ck_assert_uint_gt(e->sequence, last);
+        last = e->sequence;
+        seen += e->user_id >= 6001 && e->user_id <= 6005;
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    ck_assert_int_eq(seen, 5);
+    bo_subscription_close(by_concert);
+    bo_subscription_close(by_user);
+    bo_session_close(s);
+}
+END_TEST
+
 START_TEST(admission_survives_instance_kill)
 {
     struct bo_session *s = session();
@@ -544,6 +588,7 @@ int main(void)
     tcase_add_test(tc, expired_hold_frees_the_seat);
     tcase_add_test(tc, malformed_frames_get_invalid_argument);
     tcase_add_test(tc, admission_is_fifo_across_instances);
+    tcase_add_test(tc, admission_events_reach_subscribers_in_order);
     tcase_add_test(tc, admission_survives_instance_kill); /* last: it kills an instance */
     suite_add_tcase(su, tc);
     sr = srunner_create(su);

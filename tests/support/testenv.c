@@ -604,14 +604,13 @@ static int ping_once(nng_socket sock, uint32_t method, uint64_t request_id)
     return 0;
 }
 
-/* wait_ping waits until the instance at url answers Ping, or it exits, or time runs out. */
-static int wait_ping(struct testenv *env, int i)
+/* ping_until answers 0 once the instance at url answers Ping, -1 when time runs out. */
+static int ping_until(const char *url, long long deadline)
 {
     uint32_t method;
     nng_socket sock;
     int rc = -1;
     if (bo_method_index("Ping", &method) != BO_OK || nng_req0_open(&sock) != 0) {
-        say("cannot open an nng req socket");
         return -1;
     }
     nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 500);
@@ -619,27 +618,53 @@ static int wait_ping(struct testenv *env, int i)
     nng_socket_set_ms(sock, NNG_OPT_RECONNMINT, 20);
     nng_socket_set_ms(sock, NNG_OPT_RECONNMAXT, 100);
     nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, 200);
-    if (nng_dial(sock, env->rpc_url[i], NULL, NNG_FLAG_NONBLOCK) != 0) {
-        say("cannot dial %s", env->rpc_url[i]);
-        goto done;
+    if (nng_dial(sock, url, NULL, NNG_FLAG_NONBLOCK) == 0) {
+        for (uint64_t id = 1; rc != 0 && mono_ms() < deadline; id++) {
+            if ((rc = ping_once(sock, method, id)) != 0) {
+                sleep_ms(50);
+            }
+        }
     }
+    nng_close(sock);
+    return rc;
+}
+
+/*
+ * wait_ping waits until instance i answers Ping, or it exits, or time runs out. The pinging
+ * runs in a short-lived child: nng starts threads and refuses to run in a process forked
+ * after it did, so the suite's own process (which Check forks per test) never touches nng
+ * here.
+ */
+static int wait_ping(struct testenv *env, int i)
+{
     long long deadline = mono_ms() + TESTENV_SERVICE_WAIT_MS;
-    for (uint64_t id = 1; mono_ms() < deadline; id++) {
+    int status;
+    pid_t child = fork();
+    if (child < 0) {
+        return -1;
+    }
+    if (child == 0) {
+        _exit(ping_until(env->rpc_url[i], deadline) == 0 ? 0 : 1);
+    }
+    for (;;) {
+        pid_t r = waitpid(child, &status, WNOHANG);
+        if (r == child) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                return 0;
+            }
+            break;
+        }
         if (!alive(&env->service_pid[i])) {
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
             say("service instance %d exited during start, see %s/service-%d.log", i, env->dir, i);
-            goto done;
+            return -1;
         }
-        if (ping_once(sock, method, id) == 0) {
-            rc = 0;
-            goto done;
-        }
-        sleep_ms(50);
+        sleep_ms(20);
     }
     say("service instance %d did not answer Ping at %s, see %s/service-%d.log", i, env->rpc_url[i],
         env->dir, i);
-done:
-    nng_close(sock);
-    return rc;
+    return -1;
 }
 
 int testenv_service_start(struct testenv *env, int n, const char *const *extra_args)
