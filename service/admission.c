@@ -16,6 +16,7 @@
 #include "bo_log.h"
 #include "bo_time.h"
 #include "cache.h"
+#include "metrics.h"
 #include "store.h"
 
 #include <errno.h>
@@ -60,6 +61,7 @@ struct admission {
     int leader;
     int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
+    int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
     struct admission_credit *credits;
     size_t ncredits;
     struct queue_token batch[ADMISSION_BATCH_MAX];
@@ -92,6 +94,7 @@ static void admission_publish(struct admission *a, uint64_t concert_id,
                               const struct queue_token *tokens, size_t n)
 {
     events_publish_admitted(a->events, tokens, n);
+    metrics_admitted(n);
     BO_DEBUG("admission: concert %llu: admitted %zu", (unsigned long long)concert_id, n);
 }
 
@@ -241,6 +244,25 @@ static void admission_lead(struct admission *a, int64_t now)
     }
 }
 
+/* admission_gauges refreshes the queue-length gauges about once a second. */
+static void admission_gauges(struct admission *a, int64_t now)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+
+    if (now < a->gauges_next_ms || cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
+        return;
+    }
+    a->gauges_next_ms = now + 1000;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t waiting = 0, active = 0;
+        if (cache_queue_counts(a->cache, ids[i], &waiting, &active) == BO_OK) {
+            metrics_queue_gauge(ids[i], waiting, active);
+        }
+    }
+    free(ids);
+}
+
 /* admission_tick takes or renews the lease and, while leading, admits. */
 static void admission_tick(struct admission *a)
 {
@@ -270,6 +292,9 @@ static void admission_tick(struct admission *a)
     }
     if (held) {
         admission_lead(a, now);
+    }
+    if (a->cache != NULL) {
+        admission_gauges(a, now);
     }
 }
 

@@ -5,8 +5,10 @@
 #include "bo_error.h"
 #include "bo_log.h"
 #include "handlers.h"
+#include "metrics.h"
 
 #include <stdio.h>
+#include <time.h>
 
 struct dispatch_call {
     struct svc_context *ctx;
@@ -75,8 +77,14 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
         detail = message;
         goto reply;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
                                        &call);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_rpc_observe(env->method, call.err,
+                        (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+                            (t1.tv_nsec - t0.tv_nsec) / 1000);
     if (call.err == BO_E_INTERNAL) {
         BO_LOG(BO_LOG_ERROR, call.request_id, "%s failed internally",
                sd->methods[env->method].name);

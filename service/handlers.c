@@ -9,6 +9,7 @@
  */
 #include "handlers.h"
 
+#include "metrics.h"
 #include "admin.h"
 #include "bo_error.h"
 #include "bo_time.h"
@@ -266,6 +267,7 @@ static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
     if ((rc = reservations_hold(ctx, in->token, in->schedule_id, in->seat_no, &r)) != BO_OK) {
         RPC_FAIL(rc);
     }
+    metrics_hold_made();
     rpc_reservation_fill(&r, &res);
     reply.reservation = &res;
     closure(&reply, data);
@@ -338,6 +340,9 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
     rc = payments_pay(ctx, in->token, in->reservation_id, in->idempotency_key, &p, &replayed);
     if (rc != BO_OK) {
         RPC_FAIL(rc);
+    }
+    if (!replayed) {
+        metrics_payment_made();
     }
     pay.id = p.id;
     pay.reservation_id = p.reservation_id;

@@ -2,6 +2,7 @@
 #include "admission.h"
 #include "bo_error.h"
 #include "bo_log.h"
+#include "metrics_http.h"
 #include "server.h"
 #include "store.h"
 #include "svc_config.h"
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
     struct server *server = NULL;
     struct admission *admission = NULL;
     struct events *events = NULL;
+    struct metrics_http *metrics = NULL;
     char err[256];
     int exit_now = 0, level = BO_LOG_INFO, rc, sig;
     sigset_t stop;
@@ -86,8 +88,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if ((rc = server_start(&cfg, &server)) != BO_OK ||
         (rc = events_open(cfg.events_url, &events)) != BO_OK ||
+        (cfg.metrics_listen[0] != '\0' &&
+         (rc = metrics_http_start(cfg.metrics_listen, &metrics)) != BO_OK) ||
         (rc = admission_start(&cfg, events, &admission)) != BO_OK) {
         BO_ERR("cannot start: %s", bo_error_message(rc));
+        metrics_http_stop(metrics);
         events_close(events);
         server_stop(server);
         return 1;
@@ -96,6 +101,7 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     BO_INFO("stopping on signal %d", sig);
     admission_stop(admission);
+    metrics_http_stop(metrics);
     events_close(events);
     server_stop(server);
     return 0;

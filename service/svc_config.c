@@ -15,6 +15,8 @@ static const struct bo_option svc_options[] = {
     BO_OPT_STR("rpc-url", C, rpc_url, "tcp://127.0.0.1:7700", "NNG req/rep address to listen on"),
     BO_OPT_STR("events-url", C, events_url, "tcp://127.0.0.1:7701",
                "NNG pub address for admission events"),
+    BO_OPT_STR("metrics-listen", C, metrics_listen, "127.0.0.1:9700",
+               "host:port serving GET /metrics (Prometheus text); empty: none"),
     BO_OPT_SECRET("database-url", C, database_url,
                   "postgresql://boxoffice@127.0.0.1:55432/boxoffice", "PostgreSQL URL or conninfo"),
     BO_OPT_STR("redis-url", C, redis_url, "redis://127.0.0.1:56379", "Redis URL"),

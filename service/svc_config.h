@@ -13,6 +13,7 @@
 struct svc_config {
     char rpc_url[256];
     char events_url[256];
+    char metrics_listen[128];
     char database_url[512];
     char redis_url[256];
     char token_secret[256];

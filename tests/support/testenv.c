@@ -691,7 +691,8 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
     }
     int first = env->ninstances;
     for (int i = first; i < first + n; i++) {
-        char rpc[160], events[160], db[600], redis[160], secret[128], admin[128], id[64], log[300];
+        char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128],
+            id[64], log[300];
         int rpc_port = testenv_free_port();
         int ev_port = testenv_free_port();
         while (ev_port == rpc_port) {
@@ -699,6 +700,12 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         }
         snprintf(env->rpc_url[i], sizeof(env->rpc_url[i]), "tcp://127.0.0.1:%d", rpc_port);
         snprintf(env->events_url[i], sizeof(env->events_url[i]), "tcp://127.0.0.1:%d", ev_port);
+        int metrics_port = testenv_free_port();
+        while (metrics_port == rpc_port || metrics_port == ev_port) {
+            metrics_port = testenv_free_port();
+        }
+        snprintf(env->metrics_listen[i], sizeof(env->metrics_listen[i]), "127.0.0.1:%d",
+                 metrics_port);
         snprintf(rpc, sizeof(rpc), "--rpc-url=%s", env->rpc_url[i]);
         snprintf(events, sizeof(events), "--events-url=%s", env->events_url[i]);
         snprintf(db, sizeof(db), "--database-url=%s", env->database_url);
@@ -706,6 +713,7 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         snprintf(secret, sizeof(secret), "--token-secret=%s", env->token_secret);
         snprintf(admin, sizeof(admin), "--admin-key=%s", env->admin_key);
         snprintf(id, sizeof(id), "--instance-id=test-%d", i);
+        snprintf(metrics, sizeof(metrics), "--metrics-listen=%s", env->metrics_listen[i]);
         snprintf(log, sizeof(log), "%s/service-%d.log", env->dir, i);
 
         char *argv[16 + 64];
@@ -718,6 +726,7 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         argv[k++] = secret;
         argv[k++] = admin;
         argv[k++] = id;
+        argv[k++] = metrics;
         argv[k++] = "--admission-tick-ms=20";
         argv[k++] = "--workers=8";
         for (size_t e = 0; e < nextra && k < sizeof(argv) / sizeof(argv[0]) - 1; e++) {

@@ -35,7 +35,8 @@ struct testenv {
     pid_t service_pid[TESTENV_MAX_INSTANCES];
     char rpc_url[TESTENV_MAX_INSTANCES][128];
     char events_url[TESTENV_MAX_INSTANCES][128];
-    char rpc_urls[TESTENV_MAX_INSTANCES * 130]; /* all rpc urls, comma-separated */
+    char metrics_listen[TESTENV_MAX_INSTANCES][64]; /* host:port of GET /metrics */
+    char rpc_urls[TESTENV_MAX_INSTANCES * 130];     /* all rpc urls, comma-separated */
     char admin_key[64];
     char token_secret[64];
 };

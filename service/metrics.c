@@ -1,0 +1,236 @@
+/* metrics: atomic counters and their Prometheus text (see metrics.h). */
+#include "metrics.h"
+
+#include "bo_envelope.h"
+#include "bo_error.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_METHODS  64
+#define METRICS_CONCERTS 64
+
+static const int64_t metrics_bounds_us[] = {100,   250,   500,    1000,   2500,    5000,   10000,
+                                            20000, 50000, 100000, 250000, 1000000, 5000000};
+#define METRICS_NBOUNDS (sizeof(metrics_bounds_us) / sizeof(metrics_bounds_us[0]))
+
+struct metrics_method {
+    atomic_uint_fast64_t by_code[BO_E_COUNT_];
+    atomic_uint_fast64_t buckets[METRICS_NBOUNDS + 1];
+    atomic_uint_fast64_t sum_us;
+};
+
+struct metrics_concert {
+    atomic_uint_fast64_t id; /* 0: free slot */
+    atomic_uint_fast64_t waiting;
+    atomic_uint_fast64_t active;
+};
+
+/* The module's own state, reached only through the functions of metrics.h. */
+static struct {
+    struct metrics_method methods[METRICS_METHODS];
+    struct metrics_concert concerts[METRICS_CONCERTS];
+    atomic_uint_fast64_t admissions;
+    atomic_uint_fast64_t holds;
+    atomic_uint_fast64_t payments;
+} metrics;
+
+void metrics_rpc_observe(unsigned method, int err, int64_t usec)
+{
+    struct metrics_method *m;
+    size_t b = 0;
+
+    if (method >= METRICS_METHODS) {
+        return;
+    }
+    if (err < 0 || err >= BO_E_COUNT_) {
+        err = BO_E_INTERNAL;
+    }
+    m = &metrics.methods[method];
+    while (b < METRICS_NBOUNDS && usec > metrics_bounds_us[b]) {
+        b++;
+    }
+    atomic_fetch_add_explicit(&m->by_code[err], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us, (uint_fast64_t)(usec > 0 ? usec : 0),
+                              memory_order_relaxed);
+}
+
+void metrics_admitted(size_t n)
+{
+    atomic_fetch_add_explicit(&metrics.admissions, n, memory_order_relaxed);
+}
+
+void metrics_hold_made(void)
+{
+    atomic_fetch_add_explicit(&metrics.holds, 1, memory_order_relaxed);
+}
+
+void metrics_payment_made(void)
+{
+    atomic_fetch_add_explicit(&metrics.payments, 1, memory_order_relaxed);
+}
+
+void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active)
+{
+    struct metrics_concert *slot = NULL;
+
+    /* Only the admission thread sets gauges, so finding or taking a slot needs no lock. */
+    for (size_t i = 0; i < METRICS_CONCERTS && slot == NULL; i++) {
+        uint64_t id = atomic_load(&metrics.concerts[i].id);
+        if (id == concert_id || id == 0) {
+            slot = &metrics.concerts[i];
+        }
+    }
+    if (slot == NULL) {
+        return;
+    }
+    atomic_store(&slot->waiting, waiting);
+    atomic_store(&slot->active, active);
+    atomic_store(&slot->id, concert_id);
+}
+
+struct metrics_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+};
+
+static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->failed) {
+        return;
+    }
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        char *grown = realloc(b->data, b->cap * 2 + (size_t)n);
+        if (grown == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = b->cap * 2 + (size_t)n;
+    }
+}
+
+static void metrics_render_rpc(struct metrics_buf *b)
+{
+    const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
+    unsigned n = sd->n_methods < METRICS_METHODS ? sd->n_methods : METRICS_METHODS;
+
+    metrics_printf(b, "# HELP boxoffice_rpc_requests_total Rpc calls answered, by method and "
+                      "outcome.\n# TYPE boxoffice_rpc_requests_total counter\n");
+    for (unsigned m = 0; m < n; m++) {
+        for (int e = 0; e < BO_E_COUNT_; e++) {
+            uint64_t v = atomic_load_explicit(&metrics.methods[m].by_code[e], memory_order_relaxed);
+            if (v != 0 || e == BO_OK) {
+                metrics_printf(b, "boxoffice_rpc_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
+                               sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
+            }
+        }
+    }
+    metrics_printf(b, "# HELP boxoffice_rpc_errors_total Rpc calls answered with an error.\n"
+                      "# TYPE boxoffice_rpc_errors_total counter\n");
+    for (unsigned m = 0; m < n; m++) {
+        for (int e = 1; e < BO_E_COUNT_; e++) {
+            uint64_t v = atomic_load_explicit(&metrics.methods[m].by_code[e], memory_order_relaxed);
+            if (v != 0) {
+                metrics_printf(b, "boxoffice_rpc_errors_total{method=\"%s\",code=\"%s\"} %llu\n",
+                               sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
+            }
+        }
+    }
+    metrics_printf(b, "# HELP boxoffice_rpc_duration_seconds Time to answer an rpc.\n"
+                      "# TYPE boxoffice_rpc_duration_seconds histogram\n");
+    for (unsigned m = 0; m < n; m++) {
+        struct metrics_method *mm = &metrics.methods[m];
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i <= METRICS_NBOUNDS; i++) {
+            cumulative += atomic_load_explicit(&mm->buckets[i], memory_order_relaxed);
+            if (i < METRICS_NBOUNDS) {
+                metrics_printf(b,
+                               "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"%g\"} "
+                               "%llu\n",
+                               sd->methods[m].name, (double)metrics_bounds_us[i] / 1e6,
+                               (unsigned long long)cumulative);
+            } else {
+                metrics_printf(b,
+                               "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} "
+                               "%llu\n",
+                               sd->methods[m].name, (unsigned long long)cumulative);
+            }
+        }
+        metrics_printf(b, "boxoffice_rpc_duration_seconds_sum{method=\"%s\"} %.6f\n",
+                       sd->methods[m].name,
+                       (double)atomic_load_explicit(&mm->sum_us, memory_order_relaxed) / 1e6);
+        metrics_printf(b, "boxoffice_rpc_duration_seconds_count{method=\"%s\"} %llu\n",
+                       sd->methods[m].name, (unsigned long long)cumulative);
+    }
+}
+
+static void metrics_render_queue(struct metrics_buf *b)
+{
+    static const char *const names[2] = {"boxoffice_queue_waiting", "boxoffice_queue_active"};
+    static const char *const help[2] = {"Tokens waiting in line", "ACTIVE tokens"};
+
+    for (int g = 0; g < 2; g++) {
+        metrics_printf(b, "# HELP %s %s, by concert.\n# TYPE %s gauge\n", names[g], help[g],
+                       names[g]);
+        for (size_t i = 0; i < METRICS_CONCERTS; i++) {
+            struct metrics_concert *c = &metrics.concerts[i];
+            uint64_t id = atomic_load(&c->id);
+            if (id != 0) {
+                metrics_printf(b, "%s{concert=\"%llu\"} %llu\n", names[g], (unsigned long long)id,
+                               (unsigned long long)atomic_load(g == 0 ? &c->waiting : &c->active));
+            }
+        }
+    }
+    metrics_printf(b,
+                   "# HELP boxoffice_admissions_total Tokens made ACTIVE by this instance.\n"
+                   "# TYPE boxoffice_admissions_total counter\nboxoffice_admissions_total %llu\n"
+                   "# HELP boxoffice_holds_total Seats held through this instance.\n"
+                   "# TYPE boxoffice_holds_total counter\nboxoffice_holds_total %llu\n"
+                   "# HELP boxoffice_payments_total Payments made through this instance.\n"
+                   "# TYPE boxoffice_payments_total counter\nboxoffice_payments_total %llu\n",
+                   (unsigned long long)atomic_load(&metrics.admissions),
+                   (unsigned long long)atomic_load(&metrics.holds),
+                   (unsigned long long)atomic_load(&metrics.payments));
+}
+
+int metrics_render(char **out, size_t *len)
+{
+    struct metrics_buf b = {malloc(16384), 0, 16384, 0};
+
+    if (b.data == NULL) {
+        return BO_E_NOMEM;
+    }
+    metrics_render_rpc(&b);
+    metrics_render_queue(&b);
+    if (b.failed) {
+        free(b.data);
+        return BO_E_NOMEM;
+    }
+    *out = b.data;
+    *len = b.len;
+    return BO_OK;
+}

@@ -1,0 +1,32 @@
+/*
+ * metrics: the service's Prometheus counters, histograms and gauges.
+ *
+ * Lock-free atomics owned by this module: the hot path (every rpc) only adds.
+ * Names: boxoffice_rpc_requests_total{method,code}, boxoffice_rpc_errors_total
+ * {method,code}, boxoffice_rpc_duration_seconds{method} (histogram),
+ * boxoffice_queue_waiting{concert}, boxoffice_queue_active{concert},
+ * boxoffice_admissions_total, boxoffice_holds_total, boxoffice_payments_total.
+ */
+#ifndef SVC_METRICS_H
+#define SVC_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* metrics_rpc_observe counts one answered rpc (method index, error code, duration). */
+void metrics_rpc_observe(unsigned method, int err, int64_t usec);
+
+/* metrics_admitted counts tokens the admission loop made ACTIVE. */
+void metrics_admitted(size_t n);
+
+/* metrics_hold_made and metrics_payment_made count new holds and new (not replayed) payments. */
+void metrics_hold_made(void);
+void metrics_payment_made(void);
+
+/* metrics_queue_gauge sets the waiting and active gauges of a concert. */
+void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active);
+
+/* metrics_render writes the Prometheus text exposition into a new buffer the caller frees. */
+__attribute__((warn_unused_result)) int metrics_render(char **out, size_t *len);
+
+#endif
