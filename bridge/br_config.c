@@ -5,7 +5,9 @@
 #include "bo_error.h"
 #include "bo_log.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 static const struct bo_option br_options[] = {
@@ -27,6 +29,73 @@ static const struct bo_option br_options[] = {
 };
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))
+
+/* br_config_listen_ok tells whether one listen entry is "port", "a.b.c.d:port" or
+ * "[ipv6]:port" with a port from 1 to 65535 (civetweb would silently misread other forms). */
+static int br_config_listen_ok(const char *e, size_t len)
+{
+    const char *colon = NULL;
+    long port = 0;
+
+    for (size_t i = len; i > 0; i--) {
+        if (e[i - 1] == ':') {
+            colon = e + i - 1;
+            break;
+        }
+    }
+    const char *p = colon != NULL ? colon + 1 : e;
+    const char *end = e + len;
+    if (p == end || end - p > 5) {
+        return 0;
+    }
+    for (; p < end; p++) {
+        if (!isdigit((unsigned char)*p)) {
+            return 0;
+        }
+        port = port * 10 + (*p - '0');
+    }
+    if (port < 1 || port > 65535) {
+        return 0;
+    }
+    if (colon == NULL) {
+        return 1;
+    }
+    if (e[0] == '[') {
+        return colon > e + 2 && colon[-1] == ']';
+    }
+    int octets = 0;
+    long v = -1;
+    for (p = e; p <= colon; p++) {
+        if (isdigit((unsigned char)*p)) {
+            v = (v < 0 ? 0 : v * 10) + (*p - '0');
+            if (v > 255) {
+                return 0;
+            }
+        } else if ((*p == '.' || p == colon) && v >= 0) {
+            octets++;
+            v = -1;
+        } else {
+            return 0;
+        }
+    }
+    return octets == 4;
+}
+
+/* br_config_listen_check checks every comma-separated entry of listen. */
+static int br_config_listen_check(const char *listen)
+{
+    const char *p = listen;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        if (!br_config_listen_ok(p, len)) {
+            return 0;
+        }
+        if (p[len] == '\0') {
+            return 1;
+        }
+        p += len + 1;
+    }
+}
 
 int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, char *err,
                    size_t errlen)
@@ -63,8 +132,14 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
                  cfg->log_level);
         return BO_E_INVALID_ARGUMENT;
     }
-    if (cfg->listen[0] == '\0' || cfg->rpc_urls[0] == '\0') {
-        snprintf(err, errlen, "listen and rpc-urls must not be empty");
+    if (!br_config_listen_check(cfg->listen)) {
+        snprintf(err, errlen,
+                 "listen must be PORT, IPV4:PORT or [IPV6]:PORT (comma-separated), not '%s'",
+                 cfg->listen);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->rpc_urls[0] == '\0') {
+        snprintf(err, errlen, "rpc-urls must name at least one service address");
         return BO_E_INVALID_ARGUMENT;
     }
     return BO_OK;

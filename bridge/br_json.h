@@ -47,11 +47,19 @@ void br_json_null(struct br_buf *b);
 /* br_json_time writes ms as an RFC 3339 UTC string, or null when ms is 0. */
 void br_json_time(struct br_buf *b, int64_t ms);
 
-/* The same, as "key":value members of an object. */
+/* br_json_kv_str writes the member "key":"s". */
 void br_json_kv_str(struct br_buf *b, const char *key, const char *s);
+
+/* br_json_kv_u64 writes the member "key":v. */
 void br_json_kv_u64(struct br_buf *b, const char *key, uint64_t v);
+
+/* br_json_kv_i64 writes the member "key":v. */
 void br_json_kv_i64(struct br_buf *b, const char *key, int64_t v);
+
+/* br_json_kv_bool writes the member "key":true or false. */
 void br_json_kv_bool(struct br_buf *b, const char *key, int v);
+
+/* br_json_kv_time writes the member "key" as an RFC 3339 string, or null when ms is 0. */
 void br_json_kv_time(struct br_buf *b, const char *key, int64_t ms);
 
 #endif
