@@ -1,0 +1,128 @@
+/* nb_config: nngbench's option table and its checks (see nb_config.h). */
+#include "nb_config.h"
+
+#include "bo_config.h"
+#include "bo_error.h"
+#include "boxoffice/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct bo_option nb_options[] = {
+    BO_OPT_STR("rpc-url", struct nb_config, rpc_url, BO_DEFAULT_RPC_URL,
+               "rpc address(es) of the service, comma-separated"),
+    BO_OPT_STR("scenario", struct nb_config, scenario, "seats", "seats, tokens or flow"),
+    BO_OPT_STR("type", struct nb_config, type, "load", "load, soak, stress or peak"),
+    BO_OPT_NUM("quick", struct nb_config, quick, "0", 0, 1,
+               "1 (or bare --quick): every duration shrinks to ~5 s"),
+    BO_OPT_NUM("duration", struct nb_config, duration, "0", 0, 86400,
+               "run this many seconds instead of the type's duration (0: the type's)"),
+    BO_OPT_NUM("vus", struct nb_config, vus, "0", 0, 10000,
+               "VUs (peak of the ramp for stress) instead of the type's (0: the type's)"),
+    BO_OPT_SECRET("admin-key", struct nb_config, admin_key, "",
+                  "admin key: raises admission settings, creates the flow's concert"),
+    BO_OPT_STR("json", struct nb_config, json, "", "write the summary as JSON to this file"),
+    BO_OPT_STR("influx", struct nb_config, influx, "",
+               "InfluxDB v1 base URL (http://127.0.0.1:8086): points once a second"),
+    BO_OPT_STR("influx-db", struct nb_config, influx_db, "boxoffice", "InfluxDB database"),
+    BO_OPT_STR("run-id", struct nb_config, run_id, "", "tag run=<id> on points (default: time)"),
+    BO_OPT_NUM("concert", struct nb_config, concert, "0", 0, INT64_MAX,
+               "concert to use (0: seats 1, tokens 1..3, flow a new one with the admin key)"),
+    BO_OPT_NUM("timeout-ms", struct nb_config, timeout_ms, "10000", 1, 600000,
+               "a call taking longer fails (TIMEOUT)"),
+    BO_OPT_NUM("flow-schedules", struct nb_config, flow_schedules, "40", 1, 1000,
+               "dates (50 seats each) of the concert the flow creates"),
+};
+#define NB_NOPTIONS (sizeof(nb_options) / sizeof(nb_options[0]))
+
+static const char *const nb_scenarios[] = {"seats", "tokens", "flow"};
+static const char *const nb_types[] = {"load", "soak", "stress", "peak"};
+
+const char *nb_scenario_name(int scenario)
+{
+    return scenario >= 0 && scenario < 3 ? nb_scenarios[scenario] : "?";
+}
+
+const char *nb_type_name(int type)
+{
+    return type >= 0 && type < 4 ? nb_types[type] : "?";
+}
+
+static int nb_lookup(const char *const *names, int n, const char *name, int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            *out = i;
+            return BO_OK;
+        }
+    }
+    return BO_E_INVALID_ARGUMENT;
+}
+
+int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char *err,
+                   size_t errlen)
+{
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0, rc;
+
+    if (args == NULL || rest == NULL) {
+        free(args);
+        free(rest);
+        snprintf(err, errlen, "out of memory");
+        return BO_E_NOMEM;
+    }
+    /* A bare --quick is a switch: it becomes --quick=1 for the table. */
+    for (int i = 0; i < argc; i++) {
+        args[i] = strcmp(argv[i], "--quick") == 0 ? "--quick=1" : argv[i];
+    }
+    memset(cfg, 0, sizeof(*cfg));
+    rc = bo_config_load(nb_options, NB_NOPTIONS, cfg, argc, args, rest, &nrest, help, err, errlen);
+    if (rc == BO_OK && nrest > 0) {
+        snprintf(err, errlen, "unexpected argument '%s' (see --help)", rest[0]);
+        rc = BO_E_INVALID_ARGUMENT;
+    }
+    free(args);
+    free(rest);
+    if (rc != BO_OK || *help) {
+        return rc;
+    }
+    if (nb_lookup(nb_scenarios, 3, cfg->scenario, &cfg->scenario_id) != BO_OK) {
+        snprintf(err, errlen, "--scenario must be seats, tokens or flow, not '%s'", cfg->scenario);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (nb_lookup(nb_types, 4, cfg->type, &cfg->type_id) != BO_OK) {
+        snprintf(err, errlen, "--type must be load, soak, stress or peak, not '%s'", cfg->type);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->influx[0] != '\0' && strncmp(cfg->influx, "http://", 7) != 0) {
+        snprintf(err, errlen, "--influx must be an http:// URL, not '%s'", cfg->influx);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->run_id[0] == '\0') {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(cfg->run_id, sizeof(cfg->run_id), "%Y%m%dT%H%M%SZ", &tm);
+    }
+    return BO_OK;
+}
+
+void nb_config_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow\n"
+            "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N]\n"
+            "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
+            "         [--run-id ID] [--concert C]\n\n"
+            "A load generator over boxoffice's NNG rpc channel. Each VU is a thread with its own\n"
+            "session making closed-loop requests. Test types: load 100 VUs 60 s; soak 50 VUs\n"
+            "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"
+            "Scenarios: seats (ListSeats with an ACTIVE token per VU), tokens (IssueToken,\n"
+            "varying users and concerts), flow (token -> ACTIVE -> dates -> seats -> hold ->\n"
+            "charge -> pay, then invariants).\n\n");
+    bo_config_usage(out, nb_options, NB_NOPTIONS);
+    fprintf(out, "\nExit codes: 0 the run finished (whatever the failure rate), 1 set-up failed,\n"
+                 "2 usage error, 3 the service did not answer at set-up.\n");
+}

@@ -1,0 +1,508 @@
+/*
+ * nb_scenario: set-up, iterations and checks of the three scenarios (see
+ * nb_scenario.h). Requests made during set-up and checks are not measured; every
+ * request of an iteration is.
+ */
+#include "nb_scenario.h"
+
+#include "nb_rpc.h"
+
+#include "bo_error.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define NB_USERS            100000u
+#define NB_SETUP_WAIT_MS    60000
+#define NB_POLL_MS          20
+#define NB_FLOW_ACTIVE_MS   30000
+#define NB_HOLD_TRIES       5
+#define NB_ADMISSION_RATE   100000u
+#define NB_ADMISSION_ACTIVE 1000000u
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static uint64_t nb_rand(uint64_t *state)
+{
+    /* xorshift64*: a VU's own generator, seeded per VU. */
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void nb_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int nb_stopped(struct nb_scenario_ctx *ctx)
+{
+    return atomic_load_explicit(&ctx->stop, memory_order_relaxed);
+}
+
+/* ---- rpc steps (stats NULL: not measured) ------------------------------------ */
+
+/* Issues a token for user at concert; copies it into token, its status into *status. */
+static int nb_issue(struct bo_session *s, struct nb_vu_stats *stats, uint64_t user,
+                    uint64_t concert, char *token, int *status)
+{
+    Boxoffice__V1__IssueTokenRequest req = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__IssueTokenReply *rep = NULL;
+    int rc;
+
+    req.user_id = user;
+    req.concert_id = concert;
+    rc = nb_rpc_call(s, stats, "IssueToken", &req.base, (ProtobufCMessage **)&rep, BO_OK, NULL);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (rep->token == NULL || rep->token->token == NULL) {
+        rc = BO_E_INTERNAL;
+    } else {
+        if (token != NULL) {
+            snprintf(token, NB_TOKEN_MAX, "%s", rep->token->token);
+        }
+        *status = (int)rep->token->status;
+    }
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return rc;
+}
+
+/* Reads the status of token into *status. */
+static int nb_token_status(struct bo_session *s, struct nb_vu_stats *stats, const char *token,
+                           int *status)
+{
+    Boxoffice__V1__GetTokenRequest req = BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__GetTokenReply *rep = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    rc = nb_rpc_call(s, stats, "GetToken", &req.base, (ProtobufCMessage **)&rep, BO_OK, NULL);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    *status = rep->token != NULL ? (int)rep->token->status : 0;
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return BO_OK;
+}
+
+/* Lists the seats of schedule; the caller frees *out. */
+static int nb_seats(struct bo_session *s, struct nb_vu_stats *stats, const char *token,
+                    uint64_t schedule, Boxoffice__V1__ListSeatsReply **out)
+{
+    Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
+    req.token = (char *)token;
+    req.schedule_id = schedule;
+    return nb_rpc_call(s, stats, "ListSeats", &req.base, (ProtobufCMessage **)out, BO_OK, NULL);
+}
+
+/* Lists the dates of concert with seats left; the caller frees *out. */
+static int nb_schedules(struct bo_session *s, struct nb_vu_stats *stats, const char *token,
+                        uint64_t concert, Boxoffice__V1__ListSchedulesReply **out)
+{
+    Boxoffice__V1__ListSchedulesRequest req = BOXOFFICE__V1__LIST_SCHEDULES_REQUEST__INIT;
+    req.token = (char *)token;
+    req.concert_id = concert;
+    return nb_rpc_call(s, stats, "ListSchedules", &req.base, (ProtobufCMessage **)out, BO_OK, NULL);
+}
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+static int nb_raise_admission(struct nb_scenario_ctx *ctx, struct bo_session *s)
+{
+    Boxoffice__V1__SetAdmissionSettingsRequest req =
+        BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
+    Boxoffice__V1__AdmissionSettings set = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
+    ProtobufCMessage *rep = NULL;
+    struct bo_status st;
+    int rc;
+
+    if (ctx->cfg->admin_key[0] == '\0') {
+        fprintf(stderr, "nngbench: no --admin-key: admission settings left as they are\n");
+        return BO_OK;
+    }
+    req.admin_key = (char *)ctx->cfg->admin_key;
+    req.settings = &set;
+    set.rate_per_second = NB_ADMISSION_RATE;
+    set.max_active = NB_ADMISSION_ACTIVE;
+    rc = nb_rpc_call(s, NULL, "SetAdmissionSettings", &req.base, &rep, BO_OK, &st);
+    if (rc != BO_OK) {
+        fprintf(stderr, "nngbench: raising admission settings failed: %s: %s\n", bo_error_name(rc),
+                st.message);
+        return rc;
+    }
+    protobuf_c_message_free_unpacked(rep, NULL);
+    return BO_OK;
+}
+
+/* Waits until every token in tokens[0..n) (stride NB_TOKEN_MAX) is ACTIVE. */
+static int nb_wait_active(struct bo_session *s, struct nb_vu *vus, int n)
+{
+    int waited = 0;
+    for (int i = 0; i < n; i++) {
+        int status = 0, rc;
+        for (;;) {
+            if ((rc = nb_token_status(s, NULL, vus[i].token, &status)) != BO_OK) {
+                fprintf(stderr, "nngbench: reading token of VU %d failed: %s\n", i,
+                        bo_error_name(rc));
+                return rc;
+            }
+            if (status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+                break;
+            }
+            if (waited >= NB_SETUP_WAIT_MS) {
+                fprintf(stderr,
+                        "nngbench: the token of VU %d is not ACTIVE after %d s (raise admission "
+                        "with --admin-key)\n",
+                        i, NB_SETUP_WAIT_MS / 1000);
+                return BO_E_TOKEN_NOT_ACTIVE;
+            }
+            nb_sleep_ms(NB_POLL_MS);
+            waited += NB_POLL_MS;
+        }
+    }
+    return BO_OK;
+}
+
+/* seats: a token per VU (users 1..nvus), all ACTIVE, and the concert's dates. */
+static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, struct nb_vu *vus,
+                          int nvus)
+{
+    Boxoffice__V1__ListSchedulesReply *sched = NULL;
+    int rc, status;
+
+    for (int i = 0; i < nvus; i++) {
+        uint64_t user = (uint64_t)i % NB_USERS + 1;
+        if ((rc = nb_issue(s, NULL, user, ctx->concert_id, vus[i].token, &status)) != BO_OK) {
+            fprintf(stderr, "nngbench: issuing a token for user %" PRIu64 " failed: %s\n", user,
+                    bo_error_name(rc));
+            return rc;
+        }
+    }
+    if ((rc = nb_wait_active(s, vus, nvus)) != BO_OK) {
+        return rc;
+    }
+    if (nvus > 0 && (rc = nb_schedules(s, NULL, vus[0].token, ctx->concert_id, &sched)) == BO_OK) {
+        for (size_t i = 0; i < sched->n_schedules && ctx->nschedules < NB_MAX_SCHEDULES; i++) {
+            ctx->schedule_ids[ctx->nschedules++] = sched->schedules[i]->id;
+        }
+        protobuf_c_message_free_unpacked(&sched->base, NULL);
+    }
+    if (ctx->nschedules == 0 && ctx->concert_id <= 3) {
+        /* Sold out (or no token yet): the demo concert's dates are 5c-4..5c. */
+        for (uint64_t d = 0; d < 5; d++) {
+            ctx->schedule_ids[ctx->nschedules++] = 5 * ctx->concert_id - 4 + d;
+        }
+    }
+    if (ctx->nschedules == 0) {
+        fprintf(stderr, "nngbench: concert %" PRIu64 " has no dates to look up\n", ctx->concert_id);
+        return BO_E_SCHEDULE_NOT_FOUND;
+    }
+    return BO_OK;
+}
+
+/* flow: a concert of the run's own with cfg->flow_schedules dates, when allowed. */
+static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
+{
+    Boxoffice__V1__CreateConcertRequest creq = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
+    Boxoffice__V1__CreateConcertReply *crep = NULL;
+    struct bo_status st;
+    char title[128];
+    int rc;
+
+    ctx->user_base = (uint64_t)time(NULL) * 7919u % NB_USERS;
+    if (ctx->cfg->concert > 0 || ctx->cfg->admin_key[0] == '\0') {
+        ctx->concert_id = ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : 1;
+        if (ctx->concert_id <= 3) {
+            for (uint64_t d = 0; d < 5; d++) {
+                ctx->schedule_ids[ctx->nschedules++] = 5 * ctx->concert_id - 4 + d;
+            }
+        }
+        return BO_OK;
+    }
+    snprintf(title, sizeof(title), "nngbench flow %s", ctx->cfg->run_id);
+    creq.admin_key = (char *)ctx->cfg->admin_key;
+    creq.title = title;
+    creq.artist = "nngbench";
+    creq.venue = "Bench Hall";
+    rc = nb_rpc_call(s, NULL, "CreateConcert", &creq.base, (ProtobufCMessage **)&crep, BO_OK, &st);
+    if (rc != BO_OK) {
+        fprintf(stderr, "nngbench: creating the flow's concert failed: %s: %s\n", bo_error_name(rc),
+                st.message);
+        return rc;
+    }
+    ctx->concert_id = crep->concert != NULL ? crep->concert->id : 0;
+    protobuf_c_message_free_unpacked(&crep->base, NULL);
+    ctx->created_concert = 1;
+    int64_t start_ms = ((int64_t)time(NULL) + 30 * 86400) * 1000;
+    for (int64_t d = 0; d < ctx->cfg->flow_schedules; d++) {
+        Boxoffice__V1__CreateScheduleRequest sreq = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
+        Boxoffice__V1__CreateScheduleReply *srep = NULL;
+        sreq.admin_key = (char *)ctx->cfg->admin_key;
+        sreq.concert_id = ctx->concert_id;
+        sreq.starts_at_ms = start_ms + d * 3600 * 1000;
+        sreq.price = 100000;
+        rc = nb_rpc_call(s, NULL, "CreateSchedule", &sreq.base, (ProtobufCMessage **)&srep, BO_OK,
+                         &st);
+        if (rc != BO_OK) {
+            fprintf(stderr, "nngbench: creating a date of the flow's concert failed: %s: %s\n",
+                    bo_error_name(rc), st.message);
+            return rc;
+        }
+        if (srep->schedule != NULL) {
+            ctx->schedule_ids[ctx->nschedules++] = srep->schedule->id;
+        }
+        protobuf_c_message_free_unpacked(&srep->base, NULL);
+    }
+    return BO_OK;
+}
+
+int nb_scenario_setup(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int nvus)
+{
+    Boxoffice__V1__PingRequest ping = BOXOFFICE__V1__PING_REQUEST__INIT;
+    ProtobufCMessage *pong = NULL;
+    struct bo_session *s = NULL;
+    struct bo_status st;
+    int rc;
+
+    ctx->nvus = nvus;
+    ctx->concert_id = ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : 1;
+    for (int i = 0; i < nvus; i++) {
+        vus[i].rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)time(NULL);
+    }
+    if ((rc = bo_session_open(ctx->client, &s)) != BO_OK) {
+        return rc;
+    }
+    rc = nb_rpc_call(s, NULL, "Ping", &ping.base, &pong, BO_OK, &st);
+    if (rc != BO_OK) {
+        fprintf(stderr, "nngbench: the service at %s did not answer: %s: %s\n", ctx->cfg->rpc_url,
+                bo_error_name(rc), st.message);
+        goto out;
+    }
+    protobuf_c_message_free_unpacked(pong, NULL);
+    if (ctx->cfg->scenario_id != NB_SCENARIO_TOKENS && (rc = nb_raise_admission(ctx, s)) != BO_OK) {
+        goto out;
+    }
+    if (ctx->cfg->scenario_id == NB_SCENARIO_SEATS) {
+        rc = nb_setup_seats(ctx, s, vus, nvus);
+    } else if (ctx->cfg->scenario_id == NB_SCENARIO_FLOW) {
+        rc = nb_setup_flow(ctx, s);
+    }
+out:
+    bo_session_close(s);
+    return rc;
+}
+
+/* ---- iterations ------------------------------------------------------------------ */
+
+static void nb_iterate_seats(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
+{
+    Boxoffice__V1__ListSeatsReply *rep = NULL;
+    uint64_t schedule = ctx->schedule_ids[nb_rand(&vu->rng) % (uint64_t)ctx->nschedules];
+    if (nb_seats(vu->session, &vu->stats, vu->token, schedule, &rep) == BO_OK) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+}
+
+static void nb_iterate_tokens(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
+{
+    uint64_t k = vu->iterations;
+    uint64_t user = ((uint64_t)vu->index + k * (uint64_t)ctx->nvus) % NB_USERS + 1;
+    uint64_t concert =
+        ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : ((uint64_t)vu->index + k) % 3 + 1;
+    int status;
+    (void)nb_issue(vu->session, &vu->stats, user, concert, NULL, &status);
+}
+
+/* flow, after admission: a date with seats left, a seat held (another on SEAT_TAKEN). Sets
+ * *reservation and *price; returns BO_E_SEAT_TAKEN when every try was taken, BO_E_NOT_FOUND
+ * when nothing is left. */
+static int nb_flow_hold(struct nb_scenario_ctx *ctx, struct nb_vu *vu, const char *token,
+                        uint64_t *reservation, int64_t *price)
+{
+    Boxoffice__V1__ListSchedulesReply *sched = NULL;
+    Boxoffice__V1__ListSeatsReply *seats = NULL;
+    uint64_t schedule = 0;
+    uint32_t avail[64];
+    int64_t prices[64];
+    size_t navail = 0;
+    int rc;
+
+    if ((rc = nb_schedules(vu->session, &vu->stats, token, ctx->concert_id, &sched)) != BO_OK) {
+        return rc;
+    }
+    if (sched->n_schedules > 0) {
+        schedule = sched->schedules[nb_rand(&vu->rng) % sched->n_schedules]->id;
+    }
+    protobuf_c_message_free_unpacked(&sched->base, NULL);
+    if (schedule == 0) {
+        return BO_E_NOT_FOUND;
+    }
+    if ((rc = nb_seats(vu->session, &vu->stats, token, schedule, &seats)) != BO_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < seats->n_seats && navail < 64; i++) {
+        if (seats->seats[i]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE) {
+            avail[navail] = seats->seats[i]->seat_no;
+            prices[navail++] = seats->seats[i]->price;
+        }
+    }
+    protobuf_c_message_free_unpacked(&seats->base, NULL);
+    if (navail == 0) {
+        return BO_E_NOT_FOUND;
+    }
+    rc = BO_E_SEAT_TAKEN;
+    for (int t = 0; t < NB_HOLD_TRIES && navail > 0 && !nb_stopped(ctx); t++) {
+        size_t pick = nb_rand(&vu->rng) % navail;
+        Boxoffice__V1__HoldSeatRequest req = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+        Boxoffice__V1__HoldSeatReply *rep = NULL;
+        req.token = (char *)token;
+        req.schedule_id = schedule;
+        req.seat_no = avail[pick];
+        rc = nb_rpc_call(vu->session, &vu->stats, "HoldSeat", &req.base, (ProtobufCMessage **)&rep,
+                         BO_E_SEAT_TAKEN, NULL);
+        if (rc == BO_OK) {
+            *reservation = rep->reservation != NULL ? rep->reservation->id : 0;
+            *price = rep->reservation != NULL ? rep->reservation->price : prices[pick];
+            protobuf_c_message_free_unpacked(&rep->base, NULL);
+            return BO_OK;
+        }
+        if (rc != BO_E_SEAT_TAKEN) {
+            return rc;
+        }
+        avail[pick] = avail[navail - 1];
+        prices[pick] = prices[--navail];
+    }
+    return rc;
+}
+
+static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
+{
+    uint64_t n = atomic_fetch_add_explicit(&ctx->next_user, 1, memory_order_relaxed);
+    uint64_t user = (ctx->user_base + n) % NB_USERS + 1;
+    char token[NB_TOKEN_MAX];
+    char key[160];
+    uint64_t reservation = 0;
+    int64_t price = 0;
+    int status = 0, rc, waited = 0;
+
+    if (nb_issue(vu->session, &vu->stats, user, ctx->concert_id, token, &status) != BO_OK) {
+        return;
+    }
+    while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+        if (nb_stopped(ctx) || waited >= NB_FLOW_ACTIVE_MS) {
+            vu->abandoned++;
+            return;
+        }
+        nb_sleep_ms(NB_POLL_MS);
+        waited += NB_POLL_MS;
+        if (nb_token_status(vu->session, &vu->stats, token, &status) != BO_OK) {
+            return;
+        }
+    }
+    rc = nb_flow_hold(ctx, vu, token, &reservation, &price);
+    if (rc == BO_E_NOT_FOUND || rc == BO_E_SEAT_TAKEN) {
+        vu->sold_out++;
+        return;
+    }
+    if (rc != BO_OK || nb_stopped(ctx)) {
+        vu->abandoned += rc == BO_OK;
+        return;
+    }
+    Boxoffice__V1__ChargePointsRequest creq = BOXOFFICE__V1__CHARGE_POINTS_REQUEST__INIT;
+    ProtobufCMessage *crep = NULL;
+    snprintf(key, sizeof(key), "nngbench-%s-charge-%" PRIu64 "-%" PRIu64, ctx->cfg->run_id, user,
+             reservation);
+    creq.token = token;
+    creq.user_id = user;
+    creq.amount = price > 0 ? price : 1;
+    creq.idempotency_key = key;
+    if (nb_rpc_call(vu->session, &vu->stats, "ChargePoints", &creq.base, &crep, BO_OK, NULL) !=
+        BO_OK) {
+        return;
+    }
+    protobuf_c_message_free_unpacked(crep, NULL);
+    Boxoffice__V1__PayRequest preq = BOXOFFICE__V1__PAY_REQUEST__INIT;
+    ProtobufCMessage *prep = NULL;
+    snprintf(key, sizeof(key), "nngbench-%s-pay-%" PRIu64, ctx->cfg->run_id, reservation);
+    preq.token = token;
+    preq.reservation_id = reservation;
+    preq.idempotency_key = key;
+    if (nb_rpc_call(vu->session, &vu->stats, "Pay", &preq.base, &prep, BO_OK, NULL) == BO_OK) {
+        protobuf_c_message_free_unpacked(prep, NULL);
+        vu->payments++;
+    }
+}
+
+void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
+{
+    switch (ctx->cfg->scenario_id) {
+    case NB_SCENARIO_SEATS:
+        nb_iterate_seats(ctx, vu);
+        break;
+    case NB_SCENARIO_TOKENS:
+        nb_iterate_tokens(ctx, vu);
+        break;
+    default:
+        nb_iterate_flow(ctx, vu);
+        break;
+    }
+    vu->iterations++;
+}
+
+/* ---- the flow's check ------------------------------------------------------------- */
+
+void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus,
+                       struct nb_flow_check *out)
+{
+    struct bo_session *s = NULL;
+    char token[NB_TOKEN_MAX];
+    int status = 0, waited = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (ctx->cfg->scenario_id != NB_SCENARIO_FLOW) {
+        return;
+    }
+    for (int i = 0; i < nvus; i++) {
+        out->payments += vus[i].payments;
+    }
+    if (ctx->nschedules == 0 || bo_session_open(ctx->client, &s) != BO_OK) {
+        return;
+    }
+    /* A user the run did not reach, so its token is fresh. */
+    uint64_t user = (ctx->user_base + NB_USERS / 2 +
+                     atomic_load_explicit(&ctx->next_user, memory_order_relaxed)) %
+                        NB_USERS +
+                    1;
+    if (nb_issue(s, NULL, user, ctx->concert_id, token, &status) != BO_OK) {
+        goto out;
+    }
+    while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE && waited < NB_SETUP_WAIT_MS) {
+        nb_sleep_ms(NB_POLL_MS);
+        waited += NB_POLL_MS;
+        if (nb_token_status(s, NULL, token, &status) != BO_OK) {
+            goto out;
+        }
+    }
+    for (int i = 0; i < ctx->nschedules; i++) {
+        Boxoffice__V1__ListSeatsReply *rep = NULL;
+        if (nb_seats(s, NULL, token, ctx->schedule_ids[i], &rep) != BO_OK) {
+            goto out;
+        }
+        for (size_t j = 0; j < rep->n_seats; j++) {
+            out->sold += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD;
+            out->held += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD;
+        }
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+    out->done = 1;
+    out->ok = ctx->created_concert ? out->sold == out->payments : out->sold >= out->payments;
+out:
+    bo_session_close(s);
+}

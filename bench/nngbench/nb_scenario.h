@@ -1,0 +1,83 @@
+/*
+ * nb_scenario: what one VU does, scenario by scenario, with the set-up before
+ * the run and the checks after it.
+ *
+ * seats:  ListSeats of a random date of the concert with the VU's own ACTIVE token
+ *         (set-up raises admission with the admin key, issues a token per VU with
+ *         distinct users and waits until all are ACTIVE).
+ * tokens: IssueToken; users cycle over 1..100000 across VUs, concerts over 1..3.
+ * flow:   IssueToken (fresh user) -> GetToken until ACTIVE -> ListSchedules ->
+ *         ListSeats -> HoldSeat (SEAT_TAKEN is expected: another seat is tried) ->
+ *         ChargePoints (the price, with an idempotency key) -> Pay. Without --concert
+ *         and with the admin key, set-up creates a concert of its own, so that after
+ *         the run the payments made can be compared with the seats seen SOLD.
+ *
+ * The context is written by set-up and only read while VUs run, except next_user
+ * (atomic) and stop.
+ */
+#ifndef NB_SCENARIO_H
+#define NB_SCENARIO_H
+
+#include "nb_config.h"
+#include "nb_stats.h"
+
+#include "boxoffice/client.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define NB_MAX_SCHEDULES 1000
+#define NB_TOKEN_MAX     512
+
+/* One VU: its session, its counters (one writer: its thread) and scenario state. */
+struct nb_vu {
+    int index;
+    struct bo_session *session;
+    struct nb_vu_stats stats;
+    uint64_t rng;
+    char token[NB_TOKEN_MAX]; /* seats: the VU's ACTIVE token */
+    /* read by the controller only after the VU's thread ended */
+    uint64_t iterations;
+    uint64_t payments;  /* flow: Pay calls that succeeded */
+    uint64_t sold_out;  /* flow: iterations that found no seat left */
+    uint64_t abandoned; /* flow: iterations ended early (run over, token never ACTIVE) */
+};
+
+struct nb_scenario_ctx {
+    const struct nb_config *cfg;
+    struct bo_client *client;
+    uint64_t concert_id;
+    int created_concert; /* flow: the concert is this run's own */
+    uint64_t schedule_ids[NB_MAX_SCHEDULES];
+    int nschedules;
+    uint64_t user_base;         /* flow: users base+1.. (mod 100000) */
+    _Atomic uint64_t next_user; /* flow: next fresh user */
+    atomic_int stop;            /* set when the run is over */
+    int nvus;
+};
+
+/* What the flow's check over rpc found after the run. */
+struct nb_flow_check {
+    int done; /* 0 when there was nothing to check or it could not run */
+    uint64_t payments;
+    uint64_t sold; /* SOLD seats seen over all dates of the concert */
+    uint64_t held; /* HELD seats (holds the run ended before paying) */
+    int ok;        /* payments == sold for a concert of our own, <= otherwise */
+};
+
+/*
+ * nb_scenario_setup prepares ctx (opened client, cfg and nvus set) and the VUs (sessions
+ * open): see the top. Returns BO_OK, BO_E_UNAVAILABLE/BO_E_TIMEOUT when the service did not
+ * answer, or another code after printing why to stderr.
+ */
+__attribute__((warn_unused_result)) int nb_scenario_setup(struct nb_scenario_ctx *ctx,
+                                                          struct nb_vu *vus, int nvus);
+
+/* nb_scenario_iterate runs one iteration of the scenario as vu, recording every request. */
+void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu);
+
+/* nb_scenario_check runs the flow's check over rpc after the run (a no-op for the others). */
+void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus,
+                       struct nb_flow_check *out);
+
+#endif

@@ -1,0 +1,118 @@
+-- common.lua: what the boxoffice wrk scripts share (Debian's wrk 4.1, LuaJIT).
+--
+-- Loaded by each scenario script with dofile() from the script's own folder.
+-- Every wrk thread runs its own Lua state: counters are globals there (c_*), read
+-- back in done() through the thread objects kept by setup(). done() prints one
+-- line "WRK_JSON {...}" that bench/run parses: latency percentiles (ms), counts,
+-- non-2xx responses (wrk itself does not count 4xx/5xx as failures), bytes.
+-- seats.lua and tokens.lua define no response() (a Lua call per response would make
+-- wrk the bottleneck): their non-2xx count is wrk's own count of statuses above 399.
+local M = {}
+
+local threads = {}
+
+c_sent = 0       -- bytes of requests written by this thread
+c_ok = 0         -- 2xx responses
+c_non2xx = 0     -- other responses
+c_expected = 0   -- non-2xx that the scenario expects (flow: 409 SEAT_TAKEN)
+c_payments = 0   -- flow: payments made
+c_statuses = {}  -- non-2xx responses by status
+
+-- M.env returns the environment variable name or default.
+function M.env(name, default)
+   local v = os.getenv(name)
+   if v == nil or v == "" then
+      return default
+   end
+   return v
+end
+
+-- M.list splits "a,b,c" into a table of strings.
+function M.list(s)
+   local out = {}
+   for item in string.gmatch(s or "", "[^,%s]+") do
+      out[#out + 1] = item
+   end
+   return out
+end
+
+-- M.setup numbers the threads and keeps them for done().
+function M.setup(thread)
+   thread:set("thread_id", #threads)
+   thread:set("thread_count", 0)
+   threads[#threads + 1] = thread
+   for _, t in ipairs(threads) do
+      t:set("thread_count", #threads)
+   end
+end
+
+-- M.count records a response's status; expected tells a non-2xx the scenario expects.
+function M.count(status, expected)
+   if status >= 200 and status < 300 then
+      c_ok = c_ok + 1
+   else
+      c_non2xx = c_non2xx + 1
+      if expected then
+         c_expected = c_expected + 1
+      end
+      local k = tostring(status)
+      c_statuses[k] = (c_statuses[k] or 0) + 1
+   end
+end
+
+-- M.sent adds a request's size.
+function M.sent(req)
+   c_sent = c_sent + #req
+   return req
+end
+
+local function ms(us)
+   return (us or 0) / 1000.0
+end
+
+-- M.done prints the WRK_JSON line of scenario name.
+function M.done(name, summary, latency, requests)
+   local ok, non2xx, expected, sent, payments = 0, 0, 0, 0, 0
+   local statuses = {}
+   for _, t in ipairs(threads) do
+      ok = ok + (t:get("c_ok") or 0)
+      non2xx = non2xx + (t:get("c_non2xx") or 0)
+      expected = expected + (t:get("c_expected") or 0)
+      sent = sent + (t:get("c_sent") or 0)
+      payments = payments + (t:get("c_payments") or 0)
+      local st = t:get("c_statuses") or {}
+      for k, v in pairs(st) do
+         statuses[k] = (statuses[k] or 0) + v
+      end
+   end
+   local e = summary.errors
+   if ok + non2xx == 0 then
+      -- No response() in the script (it would slow wrk down): wrk's own count of
+      -- responses with a status above 399.
+      non2xx = e.status
+      ok = summary.requests - e.status
+   end
+   local socket_errors = e.connect + e.read + e.write + e.timeout
+   local failures = non2xx - expected + socket_errors
+   local secs = summary.duration / 1e6
+   local total = summary.requests
+   local parts = {}
+   for k, v in pairs(statuses) do
+      parts[#parts + 1] = string.format('"%s":%d', k, v)
+   end
+   local json = string.format(
+      '{"tool":"wrk","scenario":"%s","threads":%d,"durationSeconds":%.3f,"requests":%d,' ..
+      '"rate":%.3f,"ok2xx":%d,"non2xx":%d,"expectedNon2xx":%d,"failures":%d,' ..
+      '"failureRate":%.6f,"socketErrors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},' ..
+      '"statuses":{%s},"latencyMs":{"avg":%.3f,"min":%.3f,"med":%.3f,"p90":%.3f,' ..
+      '"p95":%.3f,"p99":%.3f,"max":%.3f,"stdev":%.3f},"dataSent":%d,"dataReceived":%d,' ..
+      '"payments":%d}',
+      name, #threads, secs, total, total / (secs > 0 and secs or 1), ok, non2xx, expected,
+      failures, total > 0 and failures / total or 0, e.connect, e.read, e.write, e.timeout,
+      table.concat(parts, ","), ms(latency.mean), ms(latency.min), ms(latency:percentile(50)),
+      ms(latency:percentile(90)), ms(latency:percentile(95)), ms(latency:percentile(99)),
+      ms(latency.max), ms(latency.stdev), sent, summary.bytes, payments)
+   io.write("WRK_JSON " .. json .. "\n")
+end
+
+return M

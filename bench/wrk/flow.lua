@@ -1,0 +1,171 @@
+-- flow.lua: scenario 3 over REST — join -> admitted -> dates -> seats -> hold -> charge -> pay.
+--
+-- A state machine per connection. wrk's Lua API does not say which connection a request or
+-- a response belongs to, so the runner gives every thread exactly one connection
+-- (wrk -tN -cN): the thread's state is its connection's state. response() reads the token,
+-- dates, seats and reservation out of the answers; delay() paces the polling while the
+-- token waits. Each flow uses a fresh user (BENCH_USER_BASE shifts the start) on concert
+-- BENCH_CONCERT (the runner creates one with enough dates). A 409 on the hold (SEAT_TAKEN)
+-- is expected: another seat is tried (up to 5 times). Anything else non-2xx counts as a
+-- failure and starts a new flow.
+--   wrk -t100 -c100 -d60s --latency -s bench/wrk/flow.lua http://127.0.0.1:8080
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
+
+local USERS = 100000
+local POLL_MS = 20
+local HOLD_TRIES = 5
+
+local concert = 1
+local base = 0
+local run = "run"
+local k = 0
+
+local state = "issue"
+local user, token, schedule, seats, seat, price, reservation, tries
+local json = {["Content-Type"] = "application/json"}
+
+function setup(thread)
+   common.setup(thread)
+end
+
+function init(args)
+   concert = tonumber(common.env("BENCH_CONCERT", "1")) or 1
+   base = tonumber(common.env("BENCH_USER_BASE", "0")) or 0
+   run = common.env("BENCH_RUN_ID", tostring(os.time()))
+   math.randomseed(os.time() + (thread_id or 0) * 7919)
+end
+
+local function restart()
+   state = "issue"
+   token = nil
+end
+
+local function auth(extra)
+   local h = {["Queue-Token"] = token}
+   for key, v in pairs(extra or {}) do
+      h[key] = v
+   end
+   return h
+end
+
+function request()
+   local req
+   if state == "issue" then
+      user = (base + (thread_id or 0) + k * (thread_count or 1)) % USERS + 1
+      k = k + 1
+      req = wrk.format("POST", "/api/v1/queue/tokens", json,
+                       string.format('{"userId":%d,"concertId":%d}', user, concert))
+   elseif state == "poll" then
+      req = wrk.format("GET", "/api/v1/queue/tokens/current", auth())
+   elseif state == "schedules" then
+      req = wrk.format("GET", "/api/v1/concerts/" .. concert .. "/schedules", auth())
+   elseif state == "seats" then
+      req = wrk.format("GET", "/api/v1/schedules/" .. schedule .. "/seats", auth())
+   elseif state == "hold" then
+      local i = math.random(#seats)
+      seat = seats[i].no
+      price = seats[i].price
+      table.remove(seats, i)
+      req = wrk.format("POST", "/api/v1/reservations", auth(json),
+                       string.format('{"scheduleId":%d,"seatNo":%d}', schedule, seat))
+   elseif state == "charge" then
+      req = wrk.format("POST", "/api/v1/users/" .. user .. "/points/charges",
+                       auth({["Content-Type"] = "application/json",
+                             ["Idempotency-Key"] = "wrk-" .. run .. "-charge-" .. reservation}),
+                       string.format('{"amount":%d}', price))
+   else -- pay
+      req = wrk.format("POST", "/api/v1/payments",
+                       auth({["Content-Type"] = "application/json",
+                             ["Idempotency-Key"] = "wrk-" .. run .. "-pay-" .. reservation}),
+                       string.format('{"reservationId":%d}', reservation))
+   end
+   return common.sent(req)
+end
+
+function delay()
+   if state == "poll" then
+      return POLL_MS
+   end
+   return 0
+end
+
+local function ok(status)
+   return status >= 200 and status < 300
+end
+
+function response(status, headers, body)
+   local expected = state == "hold" and status == 409
+   common.count(status, expected)
+   if not ok(status) and not expected then
+      restart()
+      return
+   end
+   if state == "issue" or state == "poll" then
+      if state == "issue" then
+         token = body:match('"token":"([^"]+)"')
+      end
+      if token == nil then
+         restart()
+      elseif body:find('"status":"ACTIVE"', 1, true) then
+         state = "schedules"
+      elseif body:find('"status":"EXPIRED"', 1, true) then
+         restart()
+      else
+         state = "poll"
+      end
+   elseif state == "schedules" then
+      local ids = {}
+      for id, avail in body:gmatch('"id":(%d+),"concertId":%d+,"startsAt":"[^"]*","availableSeats":(%d+)') do
+         if tonumber(avail) > 0 then
+            ids[#ids + 1] = id
+         end
+      end
+      if #ids == 0 then
+         for id in body:gmatch('"id":(%d+)') do
+            ids[#ids + 1] = id
+         end
+      end
+      if #ids == 0 then
+         restart() -- sold out
+      else
+         schedule = ids[math.random(#ids)]
+         state = "seats"
+      end
+   elseif state == "seats" then
+      seats = {}
+      for no, p in body:gmatch('"seatNo":(%d+),"price":(%d+),"status":"AVAILABLE"') do
+         seats[#seats + 1] = {no = tonumber(no), price = tonumber(p)}
+      end
+      tries = 0
+      if #seats == 0 then
+         state = "schedules"
+      else
+         state = "hold"
+      end
+   elseif state == "hold" then
+      if status == 409 then
+         tries = tries + 1
+         if tries >= HOLD_TRIES or #seats == 0 then
+            restart()
+         end
+         return
+      end
+      reservation = body:match('"reservationId":(%d+)')
+      price = tonumber(body:match('"price":(%d+)')) or price
+      if reservation == nil then
+         restart()
+      else
+         state = "charge"
+      end
+   elseif state == "charge" then
+      state = "pay"
+   else
+      c_payments = c_payments + 1
+      restart()
+   end
+end
+
+function done(summary, latency, requests)
+   common.done("flow", summary, latency, requests)
+end

@@ -1,0 +1,34 @@
+-- tokens.lua: scenario 2 over REST — POST /api/v1/queue/tokens with varying users and
+-- concerts. Users cycle over 1..100000 across threads (BENCH_USER_BASE shifts the start),
+-- concerts over 1..3 (or BENCH_CONCERT when set).
+--   wrk -t2 -c100 -d60s --latency -s bench/wrk/tokens.lua http://127.0.0.1:8080
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
+
+local USERS = 100000
+local k = 0
+local base = 0
+local fixed_concert = nil
+local headers = {["Content-Type"] = "application/json"}
+
+function setup(thread)
+   common.setup(thread)
+end
+
+function init(args)
+   base = tonumber(common.env("BENCH_USER_BASE", "0")) or 0
+   fixed_concert = tonumber(common.env("BENCH_CONCERT", ""))
+end
+
+function request()
+   local threads = thread_count or 1
+   local user = (base + (thread_id or 0) + k * threads) % USERS + 1
+   local concert = fixed_concert or ((thread_id or 0) + k) % 3 + 1
+   k = k + 1
+   local body = string.format('{"userId":%d,"concertId":%d}', user, concert)
+   return common.sent(wrk.format("POST", "/api/v1/queue/tokens", headers, body))
+end
+
+function done(summary, latency, requests)
+   common.done("tokens", summary, latency, requests)
+end

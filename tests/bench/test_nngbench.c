@@ -1,0 +1,282 @@
+/*
+ * Integration suite of boxoffice-nngbench: the binary from the build tree runs as a
+ * child process against one service instance on a throwaway PostgreSQL and Redis
+ * with the demo seed, for each scenario with --quick and a two-second duration,
+ * writing --json to a temporary file that the tests read back.
+ *
+ * "local" needs no service: usage errors (exit 2) and an unreachable service
+ * (exit 3). "service" runs seats, tokens and flow and checks the JSON (requests,
+ * failure rate, ordered percentiles, VUs) and, for flow, that payments happened,
+ * the bench's own rpc check and the SQL invariants. Stays well under a minute.
+ */
+#include "testenv.h"
+
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 32
+#define TEST_VUS 8
+
+static struct testenv env;
+static char bench_path[1024];
+
+static void find_bench(void)
+{
+    const char *dir = getenv("BOXOFFICE_BINARY_DIR");
+    ck_assert_msg(dir != NULL, "BOXOFFICE_BINARY_DIR is not set (run through ctest)");
+    snprintf(bench_path, sizeof(bench_path), "%s/bench/boxoffice-nngbench", dir);
+    ck_assert_msg(access(bench_path, X_OK) == 0, "%s is not executable", bench_path);
+}
+
+/* run_bench runs nngbench with the given arguments (NULL-ended); stdout and stderr go to
+ * /dev/null. Returns the exit code (128 + signal when killed). */
+static int run_bench(const char *first, ...)
+{
+    char *argv[MAX_ARGS];
+    int argc = 0, status;
+    va_list ap;
+
+    argv[argc++] = bench_path;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < MAX_ARGS - 1; a = va_arg(ap, const char *)) {
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0 && getenv("TEST_NNGBENCH_VERBOSE") == NULL) {
+            dup2(devnull, STDOUT_FILENO);
+            dup2(devnull, STDERR_FILENO);
+        }
+        execv(bench_path, argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        ck_assert_int_eq(errno, EINTR);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* read_json parses the file at path; the caller frees with cJSON_Delete. */
+static cJSON *read_json(const char *path)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "nngbench wrote no %s", path);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    ck_assert_msg(j != NULL, "nngbench's JSON does not parse: %s", buf);
+    return j;
+}
+
+static double num(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    ck_assert_msg(cJSON_IsNumber(v), "JSON field %s is missing or not a number", name);
+    return v->valuedouble;
+}
+
+static void assert_str(const cJSON *obj, const char *name, const char *want)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    ck_assert_msg(cJSON_IsString(v), "JSON field %s is missing or not a string", name);
+    ck_assert_str_eq(v->valuestring, want);
+}
+
+/* bench_scenario runs scenario for ~2 s with TEST_VUS VUs and returns its parsed JSON after
+ * the checks every scenario shares. */
+static cJSON *bench_scenario(const char *scenario)
+{
+    char json_path[512], json_arg[600], url_arg[700], key_arg[128], vus_arg[32];
+    char scen_arg[64];
+
+    snprintf(json_path, sizeof(json_path), "%s/nngbench-%s.json", env.dir, scenario);
+    unlink(json_path);
+    snprintf(json_arg, sizeof(json_arg), "--json=%s", json_path);
+    snprintf(url_arg, sizeof(url_arg), "--rpc-url=%s", env.rpc_urls);
+    snprintf(key_arg, sizeof(key_arg), "--admin-key=%s", env.admin_key);
+    snprintf(vus_arg, sizeof(vus_arg), "--vus=%d", TEST_VUS);
+    snprintf(scen_arg, sizeof(scen_arg), "--scenario=%s", scenario);
+    int code = run_bench(url_arg, scen_arg, "--type=load", "--quick", "--duration=2", vus_arg,
+                         key_arg, json_arg, "--timeout-ms=10000", (const char *)NULL);
+    ck_assert_msg(code == 0, "nngbench --scenario=%s exited with %d", scenario, code);
+
+    cJSON *j = read_json(json_path);
+    assert_str(j, "tool", "nngbench");
+    assert_str(j, "scenario", scenario);
+    assert_str(j, "type", "load");
+    ck_assert_int_eq((int)num(j, "vus"), TEST_VUS);
+    ck_assert_int_eq((int)num(j, "vusMax"), TEST_VUS);
+    ck_assert_msg(num(j, "requests") > 0, "no requests in %s", scenario);
+    ck_assert_msg(num(j, "rate") > 0, "no rate in %s", scenario);
+    double secs = num(j, "durationSeconds");
+    ck_assert_msg(secs >= 1.9 && secs < 10.0, "duration %.3f s, asked 2 s", secs);
+    ck_assert_msg(num(j, "dataSent") > 0 && num(j, "dataReceived") > 0, "no bytes counted");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(j, "latencyMs");
+    ck_assert_msg(cJSON_IsObject(lat), "latencyMs missing");
+    double min = num(lat, "min"), med = num(lat, "med"), p90 = num(lat, "p90");
+    double p95 = num(lat, "p95"), p99 = num(lat, "p99"), max = num(lat, "max");
+    double avg = num(lat, "avg");
+    ck_assert_msg(min > 0 && min <= med && med <= p90 && p90 <= p95 && p95 <= p99 && p99 <= max,
+                  "percentiles out of order: min=%g med=%g p90=%g p95=%g p99=%g max=%g", min, med,
+                  p90, p95, p99, max);
+    ck_assert_msg(avg >= min && avg <= max, "avg %g outside [%g, %g]", avg, min, max);
+    double rate = num(j, "failureRate"), failures = num(j, "failures");
+    ck_assert_msg(rate >= 0 && rate <= 1 && failures <= num(j, "requests"), "bad failure counts");
+    return j;
+}
+
+/* sql_zero asserts that a counting query returns 0. */
+static void sql_zero(const char *what, const char *sql)
+{
+    char out[64];
+    ck_assert_msg(testenv_psql_value(&env, sql, out, sizeof(out)) == 0, "query failed: %s", sql);
+    ck_assert_msg(strcmp(out, "0") == 0, "%s: %s (want 0)", what, out);
+}
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+static void suite_setup(void)
+{
+    find_bench();
+    ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
+    ck_assert_int_eq(testenv_service_start(&env, 1, NULL), 0);
+}
+
+static void suite_teardown(void)
+{
+    testenv_stop(&env);
+}
+
+/* ---- local: no service needed ------------------------------------------------- */
+
+START_TEST(test_usage_errors)
+{
+    ck_assert_int_eq(run_bench("--scenario=nope", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--type=endurance", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--vus=-3", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--bogus", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--influx=udp://x", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--help", (const char *)NULL), 0);
+}
+END_TEST
+
+START_TEST(test_unreachable)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "--rpc-url=tcp://127.0.0.1:%d", testenv_free_port());
+    ck_assert_int_eq(run_bench(url, "--scenario=tokens", "--quick", "--duration=1", "--vus=2",
+                               "--timeout-ms=500", (const char *)NULL),
+                     3);
+}
+END_TEST
+
+/* ---- service ---------------------------------------------------------------------- */
+
+START_TEST(test_seats)
+{
+    cJSON *j = bench_scenario("seats");
+    ck_assert_msg(num(j, "failureRate") == 0, "seats had %g failures", num(j, "failures"));
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(test_tokens)
+{
+    cJSON *j = bench_scenario("tokens");
+    ck_assert_msg(num(j, "failureRate") == 0, "tokens had %g failures", num(j, "failures"));
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(test_flow)
+{
+    char sql[256], out[64];
+    cJSON *j = bench_scenario("flow");
+    const cJSON *flow = cJSON_GetObjectItemCaseSensitive(j, "flow");
+    ck_assert_msg(cJSON_IsObject(flow), "flow summary missing");
+    double payments = num(flow, "payments");
+    ck_assert_msg(payments > 0, "the flow made no payment");
+    ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flow, "checked")),
+                  "nngbench could not check the seats");
+    ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flow, "invariantsOk")),
+                  "payments %g but %g seats SOLD", payments, num(flow, "soldSeats"));
+
+    /* The run's own concert: every payment sold exactly one of its seats. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM payments p JOIN reservations r ON r.id = p.reservation_id "
+             "JOIN schedules s ON s.id = r.schedule_id WHERE s.concert_id = %.0f",
+             num(j, "concertId"));
+    ck_assert_int_eq(testenv_psql_value(&env, sql, out, sizeof(out)), 0);
+    ck_assert_msg(atof(out) == payments, "%s payments in SQL, nngbench counted %g", out, payments);
+
+    sql_zero("seats with two live reservations",
+             "SELECT count(*) FROM (SELECT 1 FROM reservations WHERE status = 'CONFIRMED' OR "
+             "(status = 'HELD' AND expires_at > now()) GROUP BY schedule_id, seat_no "
+             "HAVING count(*) > 1) d");
+    sql_zero("wallets off their ledger or negative",
+             "SELECT count(*) FROM wallets w LEFT JOIN (SELECT user_id, sum(delta) AS s FROM "
+             "point_ledger GROUP BY user_id) l USING (user_id) "
+             "WHERE w.balance <> coalesce(l.s, 0) OR w.balance < 0");
+    sql_zero("confirmed reservations without exactly one payment",
+             "SELECT count(*) FROM reservations r WHERE r.status = 'CONFIRMED' AND "
+             "(SELECT count(*) FROM payments p WHERE p.reservation_id = r.id) <> 1");
+    cJSON_Delete(j);
+}
+END_TEST
+
+static Suite *nngbench_suite(void)
+{
+    Suite *s = suite_create("nngbench");
+
+    TCase *local = tcase_create("local");
+    tcase_add_unchecked_fixture(local, find_bench, NULL);
+    tcase_add_test(local, test_usage_errors);
+    tcase_add_test(local, test_unreachable);
+    suite_add_tcase(s, local);
+
+    TCase *svc = tcase_create("service");
+    tcase_add_unchecked_fixture(svc, suite_setup, suite_teardown);
+    tcase_set_timeout(svc, 60);
+    tcase_add_test(svc, test_seats);
+    tcase_add_test(svc, test_tokens);
+    tcase_add_test(svc, test_flow);
+    suite_add_tcase(s, svc);
+    return s;
+}
+
+int main(void)
+{
+    /* The children inherit the environment: nothing from the caller's shell may steer them. */
+    static const char *const vars[] = {
+        "BOXOFFICE_RPC_URL",    "BOXOFFICE_SCENARIO",      "BOXOFFICE_TYPE",
+        "BOXOFFICE_QUICK",      "BOXOFFICE_DURATION",      "BOXOFFICE_VUS",
+        "BOXOFFICE_ADMIN_KEY",  "BOXOFFICE_JSON",          "BOXOFFICE_INFLUX",
+        "BOXOFFICE_INFLUX_DB",  "BOXOFFICE_RUN_ID",        "BOXOFFICE_CONCERT",
+        "BOXOFFICE_TIMEOUT_MS", "BOXOFFICE_FLOW_SCHEDULES"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        unsetenv(vars[i]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    SRunner *sr = srunner_create(nngbench_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

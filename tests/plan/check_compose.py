@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""check_compose: compose.yaml is valid and carries what the plan relies on.
+
+Runs `docker-compose -f compose.yaml config -q` (the Compose schema and interpolation),
+then reads the resolved configuration (`config`) and checks: the services exist; service
+and bridge run 1 CPU / 1 GB limits, the service 2 replicas and migrates at start; redis
+runs with AOF; k6 sits under the bench profile writing to InfluxDB; every bind-mounted
+file or folder, the Dockerfile and the sources it copies exist in the source tree.
+
+usage: check_compose.py SOURCE_DIR [DOCKER_COMPOSE]
+"""
+import os
+import subprocess
+import sys
+
+import yaml
+
+REQUIRED = ["postgres", "redis", "migrate", "service", "bridge", "influxdb", "grafana", "prometheus", "k6"]
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    src = os.path.abspath(sys.argv[1])
+    dc = sys.argv[2] if len(sys.argv) == 3 else "docker-compose"
+    compose = os.path.join(src, "compose.yaml")
+    base = [dc, "--project-directory", src, "-f", compose]
+    r = subprocess.run(base + ["config", "-q"], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        print(f"check_compose: {dc} config -q rejects compose.yaml", file=sys.stderr)
+        return 1
+    print(f"check_compose: {dc} -f compose.yaml config -q: ok")
+    r = subprocess.run(base + ["--profile", "bench", "config"], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        return 1
+    cfg = yaml.safe_load(r.stdout)
+    services = cfg.get("services", {})
+    errors = []
+    for name in REQUIRED:
+        if name not in services:
+            errors.append(f"service {name} missing")
+    if errors:
+        return report(errors)
+
+    def limits(name):
+        lim = ((services[name].get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        if float(lim.get("cpus", 0)) != 1.0 or str(lim.get("memory", "")).upper() not in ("1G", "1GB", "1024M"):
+            errors.append(f"{name}: deploy.resources.limits must be cpus 1, memory 1G (got {lim})")
+
+    limits("service")
+    limits("bridge")
+    if (services["service"].get("deploy") or {}).get("replicas") != 2:
+        errors.append("service: deploy.replicas must be 2")
+    env = services["service"].get("environment") or {}
+    for k in ("BOXOFFICE_DATABASE_URL", "BOXOFFICE_REDIS_URL", "BOXOFFICE_TOKEN_SECRET", "BOXOFFICE_ADMIN_KEY"):
+        if not env.get(k):
+            errors.append(f"service: environment {k} missing")
+    if str(env.get("BOXOFFICE_MIGRATE")) != "1":
+        errors.append("service: BOXOFFICE_MIGRATE must be 1")
+    mig = " ".join(services["migrate"].get("command") or [])
+    if "--migrate=2" not in mig or "--seed-file=db/seed.sql" not in mig:
+        errors.append(f"migrate: command must run --migrate=2 --seed-file=db/seed.sql (got {mig})")
+    if "--appendonly" not in " ".join(services["redis"].get("command") or []):
+        errors.append("redis: must run with --appendonly yes")
+    if not str(services["postgres"].get("image", "")).startswith("postgres:15"):
+        errors.append("postgres: image postgres:15")
+    if not services["postgres"].get("healthcheck"):
+        errors.append("postgres: healthcheck missing")
+    if not str(services["influxdb"].get("image", "")).startswith("influxdb:1.8"):
+        errors.append("influxdb: image influxdb:1.8")
+    k6 = services["k6"]
+    if "bench" not in (k6.get("profiles") or []):
+        errors.append("k6: must be under profiles: [bench]")
+    k6env = k6.get("environment") or {}
+    if k6env.get("K6_OUT") != "influxdb=http://influxdb:8086/k6":
+        errors.append(f"k6: K6_OUT must be influxdb=http://influxdb:8086/k6 (got {k6env.get('K6_OUT')})")
+    if k6env.get("BASE_URL") != "http://bridge:8080":
+        errors.append("k6: BASE_URL must be http://bridge:8080")
+    bridge_cmd = " ".join(services["bridge"].get("command") or [])
+    if "--rpc-urls=" not in bridge_cmd or "--listen=0.0.0.0:8080" not in bridge_cmd:
+        errors.append(f"bridge: command must listen on 0.0.0.0:8080 and name --rpc-urls (got {bridge_cmd})")
+
+    # Bind mounts and build files must exist.
+    for name, svc in services.items():
+        for v in svc.get("volumes") or []:
+            source = v.get("source") if isinstance(v, dict) else v.split(":", 1)[0]
+            vtype = v.get("type") if isinstance(v, dict) else ("bind" if source.startswith(("/", ".")) else "volume")
+            if vtype == "bind" and not os.path.exists(source):
+                errors.append(f"{name}: mounts {source}, which does not exist")
+        build = svc.get("build")
+        if isinstance(build, dict):
+            context = build.get("context", src)
+            df = os.path.join(context, build.get("dockerfile", "Dockerfile"))
+            if not os.path.exists(df):
+                errors.append(f"{name}: Dockerfile {df} missing")
+            else:
+                errors += [f"{name}: {e}" for e in dockerfile_copies(df, context)]
+    if errors:
+        return report(errors)
+    print(f"check_compose: {len(services)} services; limits, replicas, profiles and mounts as planned")
+    return 0
+
+
+def dockerfile_copies(path, context):
+    """Every COPY/ADD source (not --from a stage) of the Dockerfile exists in the context."""
+    errors = []
+    with open(path, encoding="utf-8") as f:
+        text = f.read().replace("\\\n", " ")
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        args = [w for w in words[1:] if not w.startswith("--")]
+        if any(w.startswith("--from") for w in words[1:]) or len(args) < 2:
+            continue
+        for source in args[:-1]:
+            if not os.path.exists(os.path.join(context, source)):
+                errors.append(f"{os.path.basename(path)}: COPY source {source} not in the build context")
+    return errors
+
+
+def report(errors):
+    for e in errors:
+        print(f"check_compose: {e}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
