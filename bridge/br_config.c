@@ -26,6 +26,14 @@ static const struct bo_option br_options[] = {
     BO_OPT_NUM("max-body-bytes", struct br_config, max_body_bytes, "16384", 64, 16777216,
                "largest accepted request body; larger ones get 413"),
     BO_OPT_STR("log-level", struct br_config, log_level, "info", "error, warn, info or debug"),
+    BO_OPT_STR("push-listen", struct br_config, push_listen, "127.0.0.1:8081",
+               "address:port of the WebSocket/SSE push listener (GET /api/v1/queue/events); "
+               "empty disables push"),
+    BO_OPT_STR("push-public-url", struct br_config, push_public_url, "",
+               "base URL browsers reach the push listener at, e.g. https://push.example.org; "
+               "empty derives it from push-listen"),
+    BO_OPT_STR("events-urls", struct br_config, events_urls, "tcp://127.0.0.1:7701",
+               "admission event addresses of all service instances, comma-separated"),
 };
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))
@@ -137,6 +145,27 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
                  "listen must be PORT, IPV4:PORT or [IPV6]:PORT (comma-separated), not '%s'",
                  cfg->listen);
         return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->push_listen[0] != '\0' &&
+        (strchr(cfg->push_listen, ',') != NULL ||
+         !br_config_listen_ok(cfg->push_listen, strlen(cfg->push_listen)))) {
+        snprintf(err, errlen,
+                 "push-listen must be empty, PORT, IPV4:PORT or [IPV6]:PORT (one), not '%s'",
+                 cfg->push_listen);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->push_listen[0] != '\0' && cfg->events_urls[0] == '\0') {
+        snprintf(err, errlen, "events-urls must name at least one service events address");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->push_public_url[0] != '\0' && strncmp(cfg->push_public_url, "http://", 7) != 0 &&
+        strncmp(cfg->push_public_url, "https://", 8) != 0) {
+        snprintf(err, errlen, "push-public-url must start with http:// or https://, not '%s'",
+                 cfg->push_public_url);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t n = strlen(cfg->push_public_url); n > 0 && cfg->push_public_url[n - 1] == '/';) {
+        cfg->push_public_url[--n] = '\0'; /* the routes append the path */
     }
     if (cfg->rpc_urls[0] == '\0') {
         snprintf(err, errlen, "rpc-urls must name at least one service address");

@@ -17,6 +17,9 @@ struct br_config {
     int64_t request_timeout_ms; /* rpc timeout and civetweb network timeout */
     int64_t keep_alive_ms;      /* idle keep-alive connections close after this */
     int64_t max_body_bytes;     /* larger request bodies get 413 */
+    char push_listen[128];      /* push listener "address:port"; empty disables push */
+    char push_public_url[256];  /* base URL browsers reach push at; empty: from push_listen */
+    char events_urls[1024];     /* admission events of every service instance, comma-separated */
 };
 
 /* br_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.

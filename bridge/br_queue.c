@@ -1,8 +1,16 @@
-/* br_queue: POST /api/v1/queue/tokens and GET /api/v1/queue/tokens/current. */
+/* br_queue: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current, and where push is
+ * (GET /api/v1/queue/events redirected, GET /api/v1/queue/push). */
 #include "br_call.h"
+#include "br_config.h"
 #include "br_input.h"
 #include "br_json.h"
+#include "br_push.h"
+#include "br_push_routes.h"
 #include "br_routes.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <string.h>
 
 static const char *br_queue_status(Boxoffice__V1__TokenStatus s)
 {
@@ -89,5 +97,68 @@ int br_queue_current(struct br_req *r)
     struct br_buf *b = br_http_begin(r);
     br_queue_token_json(b, rep->token, 0);
     protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return br_http_send(r, 200, NULL, NULL);
+}
+
+/* br_queue_push_urls writes {"websocket","sse"} for the push base URL into b. */
+static void br_queue_push_urls(struct br_buf *b, const char *base)
+{
+    int tls = strncmp(base, "https://", 8) == 0;
+    char url[400];
+
+    br_json_obj_begin(b);
+    snprintf(url, sizeof(url), "%s%s%s", tls ? "wss://" : "ws://", base + (tls ? 8 : 7),
+             BR_PUSH_PATH);
+    br_json_kv_str(b, "websocket", url);
+    snprintf(url, sizeof(url), "%s%s", base, BR_PUSH_PATH);
+    br_json_kv_str(b, "sse", url);
+    br_json_obj_end(b);
+}
+
+/* br_queue_push_base finds the push base URL; answers 404 when push is off. */
+static int br_queue_push_base(struct br_req *r, char *base, size_t len)
+{
+    int rc = br_push_public_base(r->t->shared->cfg, br_http_header(r, "Host"), base, len);
+
+    if (rc == BO_E_NOT_FOUND) {
+        return br_http_error(r, BO_E_NOT_FOUND, "push is off on this bridge: poll %s",
+                             "GET /api/v1/queue/tokens/current");
+    }
+    if (rc != BO_OK) {
+        return br_http_error(r, BO_E_INTERNAL, "the push URL is too long");
+    }
+    return 0;
+}
+
+int br_queue_events_redirect(struct br_req *r)
+{
+    const char *q = r->ri->query_string;
+    char base[300];
+    char location[2400];
+    int status;
+    int n;
+
+    if ((status = br_queue_push_base(r, base, sizeof(base))) != 0) {
+        return status;
+    }
+    n = snprintf(location, sizeof(location),
+                 "Location: %s%s%s%s\r\nAccess-Control-Allow-Origin: *\r\n", base, BR_PUSH_PATH,
+                 q != NULL && q[0] != '\0' ? "?" : "", q != NULL ? q : "");
+    if (n < 0 || (size_t)n >= sizeof(location)) {
+        return br_http_error(r, BO_E_INVALID_ARGUMENT, "the query is too long");
+    }
+    br_queue_push_urls(br_http_begin(r), base);
+    return br_http_send(r, 307, NULL, location);
+}
+
+int br_queue_push_info(struct br_req *r)
+{
+    char base[300];
+    int status;
+
+    if ((status = br_queue_push_base(r, base, sizeof(base))) != 0) {
+        return status;
+    }
+    br_queue_push_urls(br_http_begin(r), base);
     return br_http_send(r, 200, NULL, NULL);
 }

@@ -8,6 +8,7 @@
  */
 #include "br_router.h"
 
+#include "br_push_routes.h"
 #include "br_routes.h"
 #include "br_status.h"
 
@@ -24,6 +25,8 @@ struct br_route {
 static const struct br_route br_routes[] = {
     {"POST", "/api/v1/queue/tokens", br_queue_issue},
     {"GET", "/api/v1/queue/tokens/current", br_queue_current},
+    {"GET", "/api/v1/queue/events", br_queue_events_redirect},
+    {"GET", "/api/v1/queue/push", br_queue_push_info},
     {"GET", "/api/v1/concerts", br_catalog_concerts},
     {"GET", "/api/v1/concerts/{concertId}/schedules", br_catalog_schedules},
     {"GET", "/api/v1/schedules/{scheduleId}/seats", br_catalog_seats},

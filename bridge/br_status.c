@@ -89,6 +89,8 @@ const char *br_status_reason(int http)
         return "Created";
     case 204:
         return "No Content";
+    case 307:
+        return "Temporary Redirect";
     case 400:
         return "Bad Request";
     case 401:

@@ -2,6 +2,7 @@
 #include "bo_error.h"
 #include "bo_log.h"
 #include "br_config.h"
+#include "br_push.h"
 #include "br_server.h"
 
 #include <pthread.h>
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 {
     struct br_config cfg;
     struct br_server *server = NULL;
+    struct br_push *push = NULL;
     char err[512];
     sigset_t stop;
     int exit_now = 0;
@@ -42,8 +44,13 @@ int main(int argc, char **argv)
     if (br_server_start(&cfg, &server) != BO_OK) {
         return 1;
     }
+    if (br_push_start(&cfg, &push) != BO_OK) {
+        br_server_stop(server);
+        return 1;
+    }
     sigwait(&stop, &sig);
     BO_INFO("signal %d: stopping", sig);
+    br_push_stop(push);
     br_server_stop(server);
     BO_INFO("stopped");
     return 0;

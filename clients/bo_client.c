@@ -16,9 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Service instances one client dials at most. */
+#define BO_CLIENT_MAX_URLS 32
+
 struct bo_client {
     nng_socket sock;
     int open;
+    nng_dialer dialers[BO_CLIENT_MAX_URLS];
+    int ndialers;
     int timeout_ms;
     atomic_uint_fast64_t next_request_id;
 };
@@ -44,9 +49,11 @@ static int bo_client_dial_all(struct bo_client *c, const char *urls)
     memcpy(buf, urls, strlen(urls) + 1);
     for (char *url = strtok_r(buf, ", ", &save); url != NULL; url = strtok_r(NULL, ", ", &save)) {
         /* Non-blocking: the dialer keeps retrying in the background until the service is up. */
-        if (nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK) != 0) {
+        if (c->ndialers == BO_CLIENT_MAX_URLS ||
+            nng_dial(c->sock, url, &c->dialers[c->ndialers], NNG_FLAG_NONBLOCK) != 0) {
             return BO_E_INVALID_ARGUMENT;
         }
+        c->ndialers++;
         ndialed++;
     }
     return ndialed > 0 ? BO_OK : BO_E_INVALID_ARGUMENT;
@@ -93,6 +100,11 @@ void bo_client_close(struct bo_client *c)
         return;
     }
     if (c->open) {
+        /* libnng 1.5 can deadlock closing a socket with live pipes (nanomsg/nng#1543): end the
+         * connections first. */
+        for (int i = 0; i < c->ndialers; i++) {
+            nng_dialer_close(c->dialers[i]);
+        }
         nng_close(c->sock);
     }
     free(c);

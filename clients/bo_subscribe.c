@@ -9,17 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Service instances one subscription dials at most. */
+#define BO_SUBSCRIBE_MAX_URLS 32
+
 struct bo_subscription {
     nng_socket sock;
     int open;
     uint64_t concert_id; /* filtered here when the topic is the user's */
+    char topic[64];
+    nng_dialer dialers[BO_SUBSCRIBE_MAX_URLS];
+    int ndialers;
 };
 
 int bo_subscribe(const char *urls, uint64_t concert_id, uint64_t user_id,
                  struct bo_subscription **out)
 {
     struct bo_subscription *sub;
-    char topic[64], buf[2048];
+    char buf[2048];
     char *save = NULL;
     int ndialed = 0;
 
@@ -36,14 +42,16 @@ int bo_subscribe(const char *urls, uint64_t concert_id, uint64_t user_id,
     sub->open = 1;
     /* Each event is published under its user's and its concert's topic: take one of them. */
     if (user_id != 0) {
-        snprintf(topic, sizeof(topic), "user/%llu/", (unsigned long long)user_id);
+        snprintf(sub->topic, sizeof(sub->topic), "user/%llu/", (unsigned long long)user_id);
         sub->concert_id = concert_id;
     } else if (concert_id != 0) {
-        snprintf(topic, sizeof(topic), "concert/%llu/", (unsigned long long)concert_id);
+        snprintf(sub->topic, sizeof(sub->topic), "concert/%llu/", (unsigned long long)concert_id);
     } else {
-        snprintf(topic, sizeof(topic), "concert/");
+        snprintf(sub->topic, sizeof(sub->topic), "concert/");
     }
-    if (nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic)) != 0 ||
+    if (nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, sub->topic, strlen(sub->topic)) != 0 ||
+        /* A position round publishes bursts of events: buffer them rather than drop. */
+        nng_socket_set_int(sub->sock, NNG_OPT_RECVBUF, 8192) != 0 ||
         nng_socket_set_ms(sub->sock, NNG_OPT_RECONNMINT, 50) != 0 ||
         nng_socket_set_ms(sub->sock, NNG_OPT_RECONNMAXT, 1000) != 0) {
         bo_subscription_close(sub);
@@ -51,10 +59,12 @@ int bo_subscribe(const char *urls, uint64_t concert_id, uint64_t user_id,
     }
     memcpy(buf, urls, strlen(urls) + 1);
     for (char *url = strtok_r(buf, ", ", &save); url != NULL; url = strtok_r(NULL, ", ", &save)) {
-        if (nng_dial(sub->sock, url, NULL, NNG_FLAG_NONBLOCK) != 0) {
+        if (sub->ndialers == BO_SUBSCRIBE_MAX_URLS ||
+            nng_dial(sub->sock, url, &sub->dialers[sub->ndialers], NNG_FLAG_NONBLOCK) != 0) {
             bo_subscription_close(sub);
             return BO_E_INVALID_ARGUMENT;
         }
+        sub->ndialers++;
         ndialed++;
     }
     if (ndialed == 0) {
@@ -106,6 +116,12 @@ void bo_subscription_close(struct bo_subscription *sub)
         return;
     }
     if (sub->open) {
+        /* libnng 1.5 can deadlock closing a socket while messages arrive (nanomsg/nng#1543):
+         * stop the traffic first, then close the quiet socket. */
+        nng_socket_set(sub->sock, NNG_OPT_SUB_UNSUBSCRIBE, sub->topic, strlen(sub->topic));
+        for (int i = 0; i < sub->ndialers; i++) {
+            nng_dialer_close(sub->dialers[i]);
+        }
         nng_close(sub->sock);
     }
     free(sub);

@@ -5,7 +5,9 @@
  * that makes the call; options are parsed and checked from that table before
  * anything is dialled, so a usage error never waits on the network. Each
  * command makes exactly one rpc and prints the answer either as short lines
- * for people or as one JSON object per line whose fields match the REST API.
+ * for people or as one JSON object per line whose fields match the REST API;
+ * 'watch' instead subscribes to the admission events and prints one line per
+ * event until SIGINT or SIGTERM.
  *
  * The file is layered low to high: JSON output, names of enumerations, option
  * parsing, calls and errors, the commands, the table and the entry point.
@@ -19,12 +21,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CLI_MAX_ARGS   8
 #define CLI_MAX_DEPTH  8
 #define CLI_MAX_SEATNO 10000
+/* How long watch waits for an event before it looks for a stop signal again. */
+#define CLI_WATCH_POLL_MS 200
 
 /* ---- JSON output ---------------------------------------------------------- */
 
@@ -242,6 +248,7 @@ struct cli_command {
     const char *summary;
     const struct cli_arg *args; /* terminated by an entry with name NULL */
     int (*run)(struct cli_ctx *c);
+    int no_rpc; /* the command dials no rpc address (run gets no client or session) */
 };
 
 #define CLI_ARG_TOKEN                                                                              \
@@ -1128,6 +1135,170 @@ static int cli_cmd_admin_settings(struct cli_ctx *c)
     return CLI_EXIT_OK;
 }
 
+/* ---- watch: admission events ------------------------------------------------ */
+
+static const char *cli_event_kind(int v)
+{
+    switch (v) {
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED:
+        return "ADMITTED";
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION:
+        return "POSITION";
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED:
+        return "EXPIRED";
+    default:
+        return "UNSPECIFIED";
+    }
+}
+
+/* The last admission number seen per concert, to drop repeats and report gaps. */
+struct cli_watch_seen {
+    uint64_t concert_id;
+    uint64_t last;
+};
+
+struct cli_watch {
+    struct cli_watch_seen *seen; /* owned */
+    size_t nseen;
+    int check_gaps; /* only a whole concert's events are consecutive, not one user's */
+};
+
+/*
+ * cli_watch_admitted records an ADMITTED event's sequence: 0 to print it, 1 when it repeats
+ * one already printed (a new leader announces its predecessor's last admissions again).
+ * Reports a gap in the concert's sequence on stderr.
+ */
+static int cli_watch_admitted(const struct cli_ctx *c, struct cli_watch *w,
+                              const Boxoffice__V1__AdmissionEvent *e)
+{
+    struct cli_watch_seen *s = NULL;
+
+    for (size_t i = 0; i < w->nseen && s == NULL; i++) {
+        if (w->seen[i].concert_id == e->concert_id) {
+            s = &w->seen[i];
+        }
+    }
+    if (s == NULL) {
+        struct cli_watch_seen *grown = realloc(w->seen, (w->nseen + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            return 0; /* without memory for it, print everything and check nothing */
+        }
+        w->seen = grown;
+        s = &w->seen[w->nseen++];
+        s->concert_id = e->concert_id;
+        s->last = e->sequence;
+        return 0;
+    }
+    if (e->sequence <= s->last) {
+        return 1;
+    }
+    if (w->check_gaps && e->sequence > s->last + 1) {
+        if (c->g.json) {
+            fprintf(stderr,
+                    "{\"gap\":{\"concertId\":%" PRIu64 ",\"from\":%" PRIu64 ",\"to\":%" PRIu64
+                    "}}\n",
+                    e->concert_id, s->last + 1, e->sequence - 1);
+        } else {
+            fprintf(stderr,
+                    "gap: concert %" PRIu64 ": admissions %" PRIu64 "..%" PRIu64
+                    " were not received; read the tokens with 'status' to resynchronise\n",
+                    e->concert_id, s->last + 1, e->sequence - 1);
+        }
+        fflush(stderr);
+    }
+    s->last = e->sequence;
+    return 0;
+}
+
+/* cli_print_event prints one event as a line: received time and the event, or JSON. */
+static void cli_print_event(const struct cli_ctx *c, const Boxoffice__V1__AdmissionEvent *e)
+{
+    char now[40], buf[40];
+
+    if (c->g.json) {
+        struct cli_json j = {0};
+        cli_json_open(&j, NULL, '{');
+        cli_json_str(&j, "kind", cli_event_kind(e->kind));
+        cli_json_u64(&j, "sequence", e->sequence);
+        cli_json_u64(&j, "concertId", e->concert_id);
+        cli_json_u64(&j, "userId", e->user_id);
+        cli_json_str(&j, "tokenId", e->token_id);
+        cli_json_time(&j, "admittedAt", e->admitted_at_ms);
+        cli_json_time(&j, "activeUntil", e->active_until_ms);
+        cli_json_u64(&j, "position", e->position);
+        cli_json_u64(&j, "etaSeconds", e->eta_seconds);
+        cli_json_close(&j, '}');
+    } else {
+        bo_time_format_ms(bo_time_now_ms(), now, sizeof(now));
+        printf("%s %s concert %" PRIu64 " user %" PRIu64 " token %s", now, cli_event_kind(e->kind),
+               e->concert_id, e->user_id, e->token_id != NULL ? e->token_id : "-");
+        if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED) {
+            printf(" admission %" PRIu64 " active until %s", e->sequence,
+                   cli_time(e->active_until_ms, buf, sizeof(buf)));
+        } else if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION) {
+            printf(" position %" PRIu64 " eta %" PRIu32 "s", e->position, e->eta_seconds);
+        }
+        printf("\n");
+    }
+    /* One line per event as it comes, also into a pipe. */
+    fflush(stdout);
+}
+
+/* cli_stop_requested tells whether SIGINT or SIGTERM (blocked, so pending) has arrived. */
+static int cli_stop_requested(const sigset_t *stop)
+{
+    struct timespec zero = {0, 0};
+
+    return sigtimedwait(stop, NULL, &zero) > 0;
+}
+
+static int cli_cmd_watch(struct cli_ctx *c)
+{
+    struct cli_watch w = {NULL, 0, 0};
+    struct bo_subscription *sub = NULL;
+    const char *urls =
+        cli_given(c, "events-url") ? cli_str(c, "events-url") : BO_DEFAULT_EVENTS_URL;
+    uint64_t user = (uint64_t)cli_num(c, "user");
+    sigset_t stop;
+    int rc, exit_code = CLI_EXIT_OK;
+
+    /* Blocked before NNG starts its threads, so the signals stay pending for the loop below
+     * to take: stopping is the normal end of a watch, with exit code 0. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+    rc = bo_subscribe(urls, (uint64_t)cli_num(c, "concert"), user, &sub);
+    if (rc != BO_OK) {
+        fprintf(stderr, "error: %s: cannot use --events-url '%s': %s\n", bo_error_name(rc), urls,
+                bo_error_message(rc));
+        return rc == BO_E_INVALID_ARGUMENT ? CLI_EXIT_USAGE : cli_exit_for(rc);
+    }
+    w.check_gaps = user == 0;
+    while (!cli_stop_requested(&stop)) {
+        Boxoffice__V1__AdmissionEvent *e = NULL;
+        rc = bo_subscription_next(sub, CLI_WATCH_POLL_MS, &e);
+        if (rc == BO_E_TIMEOUT) {
+            continue;
+        }
+        if (rc != BO_OK) {
+            cli_error(c, rc, "the subscription ended");
+            exit_code = cli_exit_for(rc);
+            break;
+        }
+        if (e->kind != BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED || !cli_watch_admitted(c, &w, e)) {
+            cli_print_event(c, e);
+        }
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    /* Closing can hang in libnng 1.5.2 (nanomsg/nng#1543): with the signals unblocked again,
+     * a second Ctrl-C or SIGTERM still ends the process. */
+    sigprocmask(SIG_UNBLOCK, &stop, NULL);
+    bo_subscription_close(sub);
+    free(w.seen);
+    return exit_code;
+}
+
 /* ---- the command table ---------------------------------------------------- */
 
 static const struct cli_arg cli_args_none[] = {CLI_ARG_END};
@@ -1202,31 +1373,43 @@ static const struct cli_arg cli_args_admin_settings[] = {
     CLI_ARG_END,
 };
 
+static const struct cli_arg cli_args_watch[] = {
+    {"concert", CLI_ARG_ID, "ID", NULL, 0, "only this concert's events"},
+    {"user", CLI_ARG_ID, "ID", NULL, 0, "only this user's events"},
+    {"events-url", CLI_ARG_STR, "URLS", "BOXOFFICE_EVENTS_URL", 0,
+     "events address of every service instance, comma-separated (default " BO_DEFAULT_EVENTS_URL
+     ")"},
+    CLI_ARG_END,
+};
+
 static const struct cli_command cli_commands[] = {
     {"ping", "Ask a service instance whether it and its databases are up", cli_args_none,
-     cli_cmd_ping},
+     cli_cmd_ping, 0},
     {"token", "Take a place in a concert's queue (asking again returns the same token)",
-     cli_args_token, cli_cmd_token},
+     cli_args_token, cli_cmd_token, 0},
     {"status", "Show a queue token's status, place in line and expiry", cli_args_status,
-     cli_cmd_status},
-    {"concerts", "List the concerts", cli_args_none, cli_cmd_concerts},
+     cli_cmd_status, 0},
+    {"concerts", "List the concerts", cli_args_none, cli_cmd_concerts, 0},
     {"schedules", "List a concert's dates with seats still available (ACTIVE token)",
-     cli_args_schedules, cli_cmd_schedules},
+     cli_args_schedules, cli_cmd_schedules, 0},
     {"seats", "Show the 50 seats of a date with status and price (ACTIVE token)", cli_args_seats,
-     cli_cmd_seats},
-    {"hold", "Hold a seat for the hold period (ACTIVE token)", cli_args_hold, cli_cmd_hold},
-    {"release", "Release one's own hold (ACTIVE token)", cli_args_release, cli_cmd_release},
-    {"balance", "Show a user's point balance (the token's user)", cli_args_balance,
-     cli_cmd_balance},
+     cli_cmd_seats, 0},
+    {"hold", "Hold a seat for the hold period (ACTIVE token)", cli_args_hold, cli_cmd_hold, 0},
+    {"release", "Release one's own hold (ACTIVE token)", cli_args_release, cli_cmd_release, 0},
+    {"balance", "Show a user's point balance (the token's user)", cli_args_balance, cli_cmd_balance,
+     0},
     {"charge", "Charge points to a user's balance (the token's user)", cli_args_charge,
-     cli_cmd_charge},
+     cli_cmd_charge, 0},
     {"pay", "Pay a held reservation from points; the seat becomes the user's (ACTIVE token)",
-     cli_args_pay, cli_cmd_pay},
-    {"admin-concert", "Create a concert (admin)", cli_args_admin_concert, cli_cmd_admin_concert},
+     cli_args_pay, cli_cmd_pay, 0},
+    {"admin-concert", "Create a concert (admin)", cli_args_admin_concert, cli_cmd_admin_concert, 0},
     {"admin-schedule", "Create a date of a concert with 50 seats (admin)", cli_args_admin_schedule,
-     cli_cmd_admin_schedule},
+     cli_cmd_admin_schedule, 0},
     {"admin-settings", "Show admission settings, or change those given (admin)",
-     cli_args_admin_settings, cli_cmd_admin_settings},
+     cli_args_admin_settings, cli_cmd_admin_settings, 0},
+    {"watch",
+     "Print admission events (ADMITTED, POSITION, EXPIRED) as they come, until interrupted",
+     cli_args_watch, cli_cmd_watch, 1},
 };
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
 
@@ -1280,6 +1463,11 @@ int cli_command_run(const struct cli_global *g, int argc, char **argv)
     rc = cli_args_parse(&c, argc, argv);
     if (rc != CLI_EXIT_OK) {
         return rc < 0 ? CLI_EXIT_OK : rc;
+    }
+    if (c.cmd->no_rpc) {
+        rc = c.cmd->run(&c);
+        fflush(stdout);
+        return rc;
     }
     rc = bo_client_open(c.g.rpc_url, (int)c.g.timeout_ms, &c.client);
     if (rc != BO_OK) {

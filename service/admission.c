@@ -6,6 +6,22 @@
  * the rate), admits the whole part and carries the fraction, so the long-run rate is exact.
  * The credit is capped at a burst of half a second's worth (at least one), and a concert new to
  * this leader starts full, so a short line is let in at once while a long one drains at rate.
+ * Abandoned tokens met at the head are ended by the same step and take no credit.
+ *
+ * Announcements, all from this thread: ADMITTED for every admission (in admission order, and
+ * once more for the last few seconds' admissions when this instance takes the lease over, so
+ * events lost with a killed leader reach subscribers anyway); EXPIRED for every token that
+ * ended, whoever ended it (the Redis scripts queue each end, each step collects them); and
+ * POSITION for the first ADMISSION_POSITIONS_MAX waiting tokens of each concert every
+ * ADMISSION_POSITIONS_MS (a round), read and announced a slice per tick over the first
+ * ADMISSION_POSITIONS_SPREAD_MS of the round: each slice is a short script, and no burst
+ * overflows a subscriber's queue. A slice starts after the last sequence announced, so a
+ * token gets one update per round however the line moves, with its place as of its slice.
+ *
+ * Measured rate: admissions per second while tokens were left waiting (a line that empties is
+ * limited by demand, not by capacity, and says nothing about the wait), smoothed with a time
+ * constant of ADMISSION_RATE_TAU_MS and stored in Redis once a second for the request
+ * handlers' estimates.
  *
  * The thread owns its PostgreSQL and Redis connections and opens them again with backoff
  * when they fail: a restarted server delays admission, it never stops it.
@@ -17,6 +33,7 @@
 #include "bo_time.h"
 #include "cache.h"
 #include "metrics.h"
+#include "queue.h"
 #include "store.h"
 
 #include <errno.h>
@@ -25,16 +42,39 @@
 #include <string.h>
 #include <time.h>
 
-/* Tokens admitted by one cache_admit call at most; a larger budget takes several calls. */
+/* Tokens admitted by one cache_admission_step call at most; a larger budget takes several. */
 #define ADMISSION_BATCH_MAX  512
+#define ADMISSION_ENDED_MAX  1024
 #define ADMISSION_BACKOFF_LO 100
 #define ADMISSION_BACKOFF_HI 5000
 #define ADMISSION_HOLDS_MS   1000
+/* Position updates: how often, how far down the line, and over how long each round goes out. */
+#define ADMISSION_POSITIONS_MS        2500
+#define ADMISSION_POSITIONS_MAX       10000
+#define ADMISSION_POSITIONS_SPREAD_MS 2000
+/* Measured rate: one sample a second, counted only with at least this much backlogged time. */
+#define ADMISSION_RATE_SAMPLE_MS 1000
+#define ADMISSION_RATE_MIN_MS    500
+#define ADMISSION_RATE_TAU_MS    15000.0
+/* A new leader announces again the admissions of this long before the lease lapsed. */
+#define ADMISSION_REPLAY_EXTRA_MS 3000
 
-/* A concert's carried credit, in thousandths of an admission. */
-struct admission_credit {
+/* One concert's line as this leader tracks it. */
+struct admission_line {
     uint64_t concert_id;
-    int64_t milli;
+    int64_t milli; /* carried credit, thousandths of an admission */
+
+    double rate; /* measured admissions per second, when has_rate */
+    int has_rate;
+    int sample_skip;          /* the first sample holds the new line's burst: not a rate */
+    int64_t backlog_ms;       /* time in the current sample with tokens left waiting */
+    uint64_t sample_admitted; /* admissions in that time */
+    int64_t sample_next_ms;   /* monotonic time the current sample closes */
+
+    int64_t round_next_ms; /* monotonic time the next round of position updates starts */
+    int round_open;        /* slices of the current round remain */
+    uint64_t round_after;  /* last sequence announced in the current round */
+    size_t round_sent;     /* updates announced in the current round */
 };
 
 /* A connection that is reopened with exponential backoff. */
@@ -62,9 +102,12 @@ struct admission {
     int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
     int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
-    struct admission_credit *credits;
-    size_t ncredits;
+    struct admission_line *lines;
+    size_t nlines;
     struct queue_token batch[ADMISSION_BATCH_MAX];
+    struct queue_token ended[ADMISSION_ENDED_MAX];
+    struct cache_waiter *slice; /* room for per_tick position updates (owned) */
+    size_t per_tick;
     uint64_t admitted_total; /* for the debug log only */
 };
 
@@ -120,90 +163,235 @@ static void admission_connect(struct admission *a, int64_t now)
     }
 }
 
-/* admission_credit_find returns the credit of concert_id, adding a full one for a concert new
- * to this leader; NULL only when out of memory. */
-static struct admission_credit *admission_credit_find(struct admission *a, uint64_t concert_id,
-                                                      int64_t cap)
+/* admission_lines_clear forgets every line (on a change of leader: credits earned and rates
+ * measured under another leader are not ours). */
+static void admission_lines_clear(struct admission *a)
 {
-    struct admission_credit *grown;
+    free(a->lines);
+    a->lines = NULL;
+    a->nlines = 0;
+}
 
-    for (size_t i = 0; i < a->ncredits; i++) {
-        if (a->credits[i].concert_id == concert_id) {
-            return &a->credits[i];
+/* admission_line_find returns the line of concert_id, adding one with a full credit (and the
+ * rate last stored, if any) for a concert new to this leader; NULL only when out of memory. */
+static struct admission_line *admission_line_find(struct admission *a, uint64_t concert_id,
+                                                  int64_t cap, int64_t now)
+{
+    struct admission_line *grown, *line;
+    int64_t stored = 0;
+
+    for (size_t i = 0; i < a->nlines; i++) {
+        if (a->lines[i].concert_id == concert_id) {
+            return &a->lines[i];
         }
     }
-    grown = realloc(a->credits, (a->ncredits + 1) * sizeof(*grown));
+    grown = realloc(a->lines, (a->nlines + 1) * sizeof(*grown));
     if (grown == NULL) {
         return NULL;
     }
-    a->credits = grown;
-    a->credits[a->ncredits].concert_id = concert_id;
-    a->credits[a->ncredits].milli = cap;
-    return &a->credits[a->ncredits++];
+    a->lines = grown;
+    line = &a->lines[a->nlines++];
+    memset(line, 0, sizeof(*line));
+    line->concert_id = concert_id;
+    line->milli = cap;
+    line->sample_next_ms = now + ADMISSION_RATE_SAMPLE_MS;
+    line->sample_skip = 1;
+    /* Estimates go on from the last leader's measurement rather than start from nothing. */
+    if (cache_stats_get(a->cache, concert_id, &stored) == BO_OK && stored >= CACHE_RATE_MIN_MILLI) {
+        line->rate = (double)stored / 1000.0;
+        line->has_rate = 1;
+    }
+    return line;
 }
 
-/* admission_concert tops up the concert's credit by elapsed_ms and admits what it allows. */
+/* admission_rate_milli is the line's measured rate in thousandths per second, 0 when none. */
+static int64_t admission_rate_milli(const struct admission_line *line)
+{
+    return line->has_rate ? (int64_t)(line->rate * 1000.0 + 0.5) : 0;
+}
+
+/* admission_measure closes the line's rate sample once a second and stores the result. */
+static void admission_measure(struct admission *a, struct admission_line *line, int64_t now)
+{
+    if (now < line->sample_next_ms) {
+        return;
+    }
+    if (line->sample_skip) {
+        line->sample_skip = 0;
+    } else if (line->backlog_ms >= ADMISSION_RATE_MIN_MS) {
+        double sample = (double)line->sample_admitted * 1000.0 / (double)line->backlog_ms;
+        if (!line->has_rate) {
+            line->rate = sample;
+            line->has_rate = 1;
+        } else {
+            /* An exponential average over irregular intervals: the weight of a sample grows
+             * with the time it covers. */
+            double w =
+                (double)line->backlog_ms / (ADMISSION_RATE_TAU_MS + (double)line->backlog_ms);
+            line->rate += w * (sample - line->rate);
+        }
+    }
+    line->backlog_ms = 0;
+    line->sample_admitted = 0;
+    line->sample_next_ms = now + ADMISSION_RATE_SAMPLE_MS;
+    if (line->has_rate && cache_stats_set(a->cache, line->concert_id, admission_rate_milli(line),
+                                          bo_time_now_ms()) != BO_OK) {
+        BO_DEBUG("admission: concert %llu: rate not stored", (unsigned long long)line->concert_id);
+    }
+}
+
+/* admission_positions starts a round of position updates every ADMISSION_POSITIONS_MS and
+ * announces the next slice of the line while the round lasts. */
+static void admission_positions(struct admission *a, struct admission_line *line,
+                                const struct admission_settings *s, int64_t now)
+{
+    int64_t rate_milli = admission_rate_milli(line);
+    uint64_t first = 0;
+    size_t want, n = 0;
+
+    if (a->events == NULL) {
+        return;
+    }
+    if (now >= line->round_next_ms) {
+        line->round_next_ms = now + ADMISSION_POSITIONS_MS;
+        line->round_open = 1;
+        line->round_after = 0;
+        line->round_sent = 0;
+    }
+    if (!line->round_open) {
+        return;
+    }
+    want = ADMISSION_POSITIONS_MAX - line->round_sent;
+    if (want > a->per_tick) {
+        want = a->per_tick;
+    }
+    if (cache_line_after(a->cache, line->concert_id, line->round_after, want, a->slice, &n,
+                         &first) != BO_OK) {
+        return; /* tried again next tick */
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct cache_waiter *w = &a->slice[i];
+        if (w->sequence != 0 && w->user_id != 0) {
+            uint64_t position = first + i;
+            events_publish_position(a->events, line->concert_id, w->user_id, w->sequence, position,
+                                    queue_eta_measured(position, rate_milli, s));
+        }
+    }
+    if (n > 0 && a->slice[n - 1].sequence != 0) {
+        line->round_after = a->slice[n - 1].sequence;
+    }
+    line->round_sent += n;
+    if (n < want || line->round_sent >= ADMISSION_POSITIONS_MAX || a->slice[n - 1].sequence == 0) {
+        line->round_open = 0; /* the end of the line, or as far down as updates go */
+    }
+}
+
+/* admission_concert tops up the concert's credit by elapsed_ms, admits what it allows, and
+ * announces what changed. */
 static int admission_concert(struct admission *a, uint64_t concert_id,
-                             const struct admission_settings *s, int64_t elapsed_ms)
+                             const struct admission_settings *s, int64_t now, int64_t elapsed_ms)
 {
     int64_t rate = s->rate_per_second;
     int64_t cap = rate * 1000 / 2;
-    int64_t ttl_ms = (int64_t)s->token_ttl_seconds * 1000;
-    struct admission_credit *cr;
+    struct cache_admit_params p;
+    struct cache_admit_result res;
+    struct admission_line *line;
+    uint64_t admitted = 0;
     int64_t budget;
 
     if (cap < 1000) {
         cap = 1000;
     }
-    if (rate == 0) {
-        return BO_OK; /* an admin paused admission */
-    }
-    cr = admission_credit_find(a, concert_id, cap);
-    if (cr == NULL) {
+    line = admission_line_find(a, concert_id, cap, now);
+    if (line == NULL) {
         return BO_E_NOMEM;
     }
-    cr->milli += rate * elapsed_ms;
-    if (cr->milli > cap) {
-        cr->milli = cap;
+    memset(&res, 0, sizeof(res));
+    line->milli += rate * elapsed_ms;
+    if (line->milli > cap) {
+        line->milli = cap;
     }
 
-    budget = cr->milli / 1000;
-    while (budget > 0) {
-        uint32_t want = budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)budget;
-        size_t n = 0;
-        int rc = cache_admit(a->cache, concert_id, bo_time_now_ms(), s->max_active, want, ttl_ms,
-                             a->batch, &n);
+    budget = rate == 0 ? 0 : line->milli / 1000; /* rate 0: an admin paused admission */
+    p.max_active = s->max_active;
+    p.ttl_ms = (int64_t)s->token_ttl_seconds * 1000;
+    p.abandon_ms = a->cfg.abandon_seconds * 1000;
+    for (;;) {
+        p.max_count = budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)budget;
+        p.now_ms = bo_time_now_ms();
+        /* Runs even with nothing to admit: it also ends idle tokens and collects the ended. */
+        int rc = cache_admission_step(a->cache, concert_id, &p, a->batch, a->ended,
+                                      ADMISSION_ENDED_MAX, &res);
         if (rc != BO_OK) {
             return rc;
         }
-        cr->milli -= (int64_t)n * 1000;
-        budget -= (int64_t)n;
-        if (n > 0) {
-            a->admitted_total += n;
-            admission_publish(a, concert_id, a->batch, n);
+        if (res.ended > 0) {
+            events_publish_expired(a->events, a->ended, res.ended);
         }
-        if (n < want) {
-            break; /* the line is empty or max_active is reached */
+        if (res.skipped > 0) {
+            BO_DEBUG("admission: concert %llu: %zu abandoned tokens ended",
+                     (unsigned long long)concert_id, res.skipped);
+        }
+        if (res.admitted > 0) {
+            a->admitted_total += res.admitted;
+            admission_publish(a, concert_id, a->batch, res.admitted);
+        }
+        line->milli -= (int64_t)res.admitted * 1000;
+        budget -= (int64_t)res.admitted;
+        admitted += res.admitted;
+        if (res.admitted < p.max_count || budget <= 0) {
+            break; /* the line is empty, max_active is reached, or the credit is spent */
         }
     }
+    if (res.waiting > 0) {
+        line->backlog_ms += elapsed_ms;
+        line->sample_admitted += admitted;
+    }
+    admission_measure(a, line, now);
+    admission_positions(a, line, s, now);
     return BO_OK;
 }
 
-/* admission_forget drops credits of concerts no longer queued, so the table stays small. */
+/* admission_forget drops lines of concerts no longer queued, so the table stays small. */
 static void admission_forget(struct admission *a, const uint64_t *ids, size_t n)
 {
     size_t kept = 0;
 
-    for (size_t i = 0; i < a->ncredits; i++) {
+    for (size_t i = 0; i < a->nlines; i++) {
         int found = 0;
         for (size_t j = 0; j < n && !found; j++) {
-            found = a->credits[i].concert_id == ids[j];
+            found = a->lines[i].concert_id == ids[j];
         }
         if (found) {
-            a->credits[kept++] = a->credits[i];
+            a->lines[kept++] = a->lines[i];
         }
     }
-    a->ncredits = kept;
+    a->nlines = kept;
+}
+
+/* admission_replay announces again the admissions of the last moments before this instance
+ * took the lease: the previous leader may have died between storing and sending them.
+ * Subscribers drop what they already have by its sequence. */
+static void admission_replay(struct admission *a)
+{
+    int64_t since = bo_time_now_ms() - a->cfg.lease_ms - ADMISSION_REPLAY_EXTRA_MS;
+    uint64_t *ids = NULL;
+    size_t n = 0;
+
+    if (a->events == NULL || cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        if (cache_recent_admissions(a->cache, ids[i], since, a->batch, ADMISSION_BATCH_MAX, &got) ==
+                BO_OK &&
+            got > 0) {
+            events_publish_admitted(a->events, a->batch, got);
+            BO_DEBUG("admission: concert %llu: announced %zu recent admissions again",
+                     (unsigned long long)ids[i], got);
+        }
+    }
+    free(ids);
 }
 
 /* admission_lead does one leader tick: every queued concert, then expired holds. */
@@ -222,7 +410,7 @@ static void admission_lead(struct admission *a, int64_t now)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = admission_concert(a, ids[i], &s, elapsed);
+        rc = admission_concert(a, ids[i], &s, now, elapsed);
         if (rc == BO_E_UNAVAILABLE) {
             break; /* Redis is gone: the rest would fail the same way */
         }
@@ -287,8 +475,11 @@ static void admission_tick(struct admission *a)
         BO_INFO("admission: %s the admission lease", held ? "took" : "lost");
         a->leader = held;
         /* Credits earned under another leader are not ours to spend. */
-        a->ncredits = 0;
+        admission_lines_clear(a);
         a->last_tick_ms = 0;
+        if (held) {
+            admission_replay(a);
+        }
     }
     if (held) {
         admission_lead(a, now);
@@ -348,7 +539,16 @@ int admission_start(const struct svc_config *cfg, struct events *events, struct 
     }
     a->cfg = *cfg;
     a->events = events;
+    /* Each round's updates spread over the ticks of ADMISSION_POSITIONS_SPREAD_MS. */
+    size_t ticks = (size_t)(ADMISSION_POSITIONS_SPREAD_MS / cfg->admission_tick_ms);
+    a->per_tick = (ADMISSION_POSITIONS_MAX + (ticks > 0 ? ticks : 1) - 1) / (ticks > 0 ? ticks : 1);
+    a->slice = calloc(a->per_tick, sizeof(*a->slice));
+    if (a->slice == NULL) {
+        free(a);
+        return BO_E_NOMEM;
+    }
     if (pthread_condattr_init(&attr) != 0) {
+        free(a->slice);
         free(a);
         return BO_E_NOMEM;
     }
@@ -361,6 +561,7 @@ int admission_start(const struct svc_config *cfg, struct events *events, struct 
         if (rc == 0) {
             pthread_cond_destroy(&a->cv);
         }
+        free(a->slice);
         free(a);
         return BO_E_INTERNAL;
     }
@@ -400,7 +601,8 @@ void admission_stop(struct admission *a)
              (unsigned long long)a->admitted_total);
     cache_close(a->cache);
     store_close(a->store);
-    free(a->credits);
+    admission_lines_clear(a);
+    free(a->slice);
     if (a->sync_ready) {
         pthread_cond_destroy(&a->cv);
         pthread_mutex_destroy(&a->mu);

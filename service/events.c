@@ -13,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Messages queued per subscriber connection before the oldest are dropped: room for the
+ * position updates one admission tick sends, so a subscriber that reads as fast as the
+ * network delivers loses nothing. */
+#define EVENTS_SENDBUF 8192
+
 struct events {
     nng_socket sock;
     int open;
@@ -31,6 +36,10 @@ int events_open(const char *url, struct events **out)
         return BO_E_INTERNAL;
     }
     ev->open = 1;
+    if ((rv = nng_socket_set_int(ev->sock, NNG_OPT_SENDBUF, EVENTS_SENDBUF)) != 0) {
+        /* Not fatal: a smaller queue only drops more under bursts. */
+        BO_WARN("events: cannot set the send buffer: %s", nng_strerror(rv));
+    }
     if ((rv = nng_listen(ev->sock, url, NULL, 0)) != 0) {
         BO_ERR("cannot publish events on %s: %s", url, nng_strerror(rv));
         events_close(ev);
@@ -67,11 +76,28 @@ static void events_send(struct events *ev, const char *topic, const uint8_t *bod
     }
 }
 
+/* events_emit packs e and sends it under its concert's and its user's topic. */
+static void events_emit(struct events *ev, const Boxoffice__V1__AdmissionEvent *e)
+{
+    uint8_t buf[256];
+    char topic[64];
+    size_t len;
+
+    /* Every field is bounded (ids, times, a token id of at most 41 characters). */
+    if (boxoffice__v1__admission_event__get_packed_size(e) > sizeof(buf)) {
+        return;
+    }
+    len = boxoffice__v1__admission_event__pack(e, buf);
+    snprintf(topic, sizeof(topic), "concert/%llu/", (unsigned long long)e->concert_id);
+    events_send(ev, topic, buf, len);
+    snprintf(topic, sizeof(topic), "user/%llu/", (unsigned long long)e->user_id);
+    events_send(ev, topic, buf, len);
+}
+
 void events_publish_admitted(struct events *ev, const struct queue_token *tokens, size_t n)
 {
     Boxoffice__V1__AdmissionEvent e = BOXOFFICE__V1__ADMISSION_EVENT__INIT;
-    uint8_t buf[256];
-    char id[48], topic[64];
+    char id[48];
 
     for (size_t i = 0; ev != NULL && i < n; i++) {
         const struct queue_token *t = &tokens[i];
@@ -83,10 +109,43 @@ void events_publish_admitted(struct events *ev, const struct queue_token *tokens
         e.token_id = id;
         e.admitted_at_ms = t->admitted_at_ms;
         e.active_until_ms = t->expires_at_ms;
-        size_t len = boxoffice__v1__admission_event__pack(&e, buf);
-        snprintf(topic, sizeof(topic), "concert/%llu/", (unsigned long long)t->concert_id);
-        events_send(ev, topic, buf, len);
-        snprintf(topic, sizeof(topic), "user/%llu/", (unsigned long long)t->user_id);
-        events_send(ev, topic, buf, len);
+        events_emit(ev, &e);
     }
+}
+
+void events_publish_expired(struct events *ev, const struct queue_token *tokens, size_t n)
+{
+    Boxoffice__V1__AdmissionEvent e = BOXOFFICE__V1__ADMISSION_EVENT__INIT;
+    char id[48];
+
+    for (size_t i = 0; ev != NULL && i < n; i++) {
+        const struct queue_token *t = &tokens[i];
+        token_id(t->concert_id, t->sequence, id, sizeof(id));
+        e.kind = BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED;
+        e.sequence = 0;
+        e.concert_id = t->concert_id;
+        e.user_id = t->user_id;
+        e.token_id = id;
+        events_emit(ev, &e);
+    }
+}
+
+void events_publish_position(struct events *ev, uint64_t concert_id, uint64_t user_id,
+                             uint64_t sequence, uint64_t position, uint32_t eta_seconds)
+{
+    Boxoffice__V1__AdmissionEvent e = BOXOFFICE__V1__ADMISSION_EVENT__INIT;
+    char id[48];
+
+    if (ev == NULL) {
+        return;
+    }
+    token_id(concert_id, sequence, id, sizeof(id));
+    e.kind = BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION;
+    e.sequence = 0;
+    e.concert_id = concert_id;
+    e.user_id = user_id;
+    e.token_id = id;
+    e.position = position;
+    e.eta_seconds = eta_seconds;
+    events_emit(ev, &e);
 }

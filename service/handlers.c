@@ -35,6 +35,9 @@
 
 typedef Boxoffice__V1__Boxoffice_Service Svc;
 
+/* Room for "<concertId>-<sequence>" with two 20-digit numbers. */
+#define TOKEN_ID_MAX 48
+
 /* ---- record -> message ------------------------------------------------------ */
 
 static void rpc_token_fill(const struct queue_token *t, char *text, uint32_t eta, char *idbuf,
@@ -440,6 +443,60 @@ static void rpc_set_admission_settings(Svc *svc,
         return;
     }
     rpc_settings_reply(data, in->admin_key, in->settings, closure);
+}
+
+/* ---- presence of push listeners ------------------------------------------------------- */
+
+static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *in,
+                             Boxoffice__V1__TouchTokensReply_Closure closure, void *data)
+{
+    struct svc_context *ctx = dispatch_context(data);
+    Boxoffice__V1__TouchTokensReply reply = BOXOFFICE__V1__TOUCH_TOKENS_REPLY__INIT;
+    size_t *expired = NULL;
+    char *ids = NULL;
+    char **ptrs = NULL;
+    size_t nexpired = 0;
+    uint32_t touched = 0;
+    int rc;
+
+    if (in->n_tokens > QUEUE_TOUCH_MAX) {
+        RPC_FAIL(BO_E_INVALID_ARGUMENT);
+    }
+    /* One extra element keeps every allocation non-empty. */
+    expired = calloc(in->n_tokens + 1, sizeof(*expired));
+    if (expired == NULL) {
+        RPC_FAIL(BO_E_NOMEM);
+    }
+    rc = queue_touch(ctx, in->tokens, in->n_tokens, &touched, expired, &nexpired);
+    if (rc != BO_OK) {
+        free(expired);
+        RPC_FAIL(rc);
+    }
+    ids = calloc(nexpired + 1, TOKEN_ID_MAX);
+    ptrs = calloc(nexpired + 1, sizeof(*ptrs));
+    if (ids == NULL || ptrs == NULL) {
+        dispatch_fail(data, BO_E_NOMEM);
+        closure(NULL, data);
+        goto done;
+    }
+    for (size_t i = 0; i < nexpired; i++) {
+        uint64_t concert_id = 0, user_id = 0, sequence = 0;
+        char *id = ids + i * TOKEN_ID_MAX;
+        /* Verified once already in queue_touch: it cannot fail here. */
+        if (token_verify(ctx->cfg->token_secret, in->tokens[expired[i]], &concert_id, &user_id,
+                         &sequence) == BO_OK) {
+            token_id(concert_id, sequence, id, TOKEN_ID_MAX);
+        }
+        ptrs[i] = id;
+    }
+    reply.touched = touched;
+    reply.n_expired_token_ids = nexpired;
+    reply.expired_token_ids = ptrs;
+    closure(&reply, data);
+done:
+    free(ptrs);
+    free(ids);
+    free(expired);
 }
 
 /* Never written: a table of function pointers the generated invoke reads. */

@@ -10,7 +10,46 @@
 #include "bo_error.h"
 #include "bo_time.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* A poll writes the last-seen time at most this often (and more often for a short
+ * abandon_seconds): status polls stay reads, and one in a few seconds is enough to keep a
+ * holder from being taken for gone. */
+#define QUEUE_SEEN_EVERY_MS_MAX 5000
+#define QUEUE_SEEN_EVERY_MS_MIN 250
+
+int64_t queue_seen_every_ms(const struct svc_config *cfg)
+{
+    int64_t every = cfg->abandon_seconds * 1000 / 4;
+
+    if (cfg->abandon_seconds <= 0 || every > QUEUE_SEEN_EVERY_MS_MAX) {
+        return QUEUE_SEEN_EVERY_MS_MAX;
+    }
+    return every < QUEUE_SEEN_EVERY_MS_MIN ? QUEUE_SEEN_EVERY_MS_MIN : every;
+}
+
+uint32_t queue_eta_measured(uint64_t position, int64_t rate_milli,
+                            const struct admission_settings *settings)
+{
+    uint64_t rate = (uint64_t)rate_milli;
+    uint64_t eta;
+
+    if (rate_milli < CACHE_RATE_MIN_MILLI) {
+        return queue_eta_seconds(position, settings);
+    }
+    if (position == 0) {
+        return 0;
+    }
+    if (position > UINT64_MAX / 1000) {
+        return UINT32_MAX;
+    }
+    eta = (position * 1000 + rate - 1) / rate;
+    if (eta == 0) {
+        eta = 1;
+    }
+    return eta > UINT32_MAX ? UINT32_MAX : (uint32_t)eta;
+}
 
 uint32_t queue_eta_seconds(uint64_t position, const struct admission_settings *settings)
 {
@@ -37,6 +76,7 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     struct admission_settings settings;
     struct queue_token t;
     char signed_text[TOKEN_TEXT_MAX];
+    int64_t rate_milli = 0;
     int made = 0;
     int rc;
 
@@ -49,7 +89,8 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     if ((rc = store_concert_exists(ctx->store, concert_id)) != BO_OK) {
         return rc;
     }
-    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), &t, &made);
+    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), &t, &made,
+                           &rate_milli);
     if (rc != BO_OK) {
         return rc;
     }
@@ -63,7 +104,8 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     memcpy(text, signed_text, strlen(signed_text) + 1);
     *out = t;
     if (eta_seconds != NULL) {
-        *eta_seconds = t.status == TOKEN_WAITING ? queue_eta_seconds(t.position, &settings) : 0;
+        *eta_seconds =
+            t.status == TOKEN_WAITING ? queue_eta_measured(t.position, rate_milli, &settings) : 0;
     }
     if (created != NULL) {
         *created = made;
@@ -71,10 +113,12 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     return BO_OK;
 }
 
-/* queue_lookup verifies text and reads its token, extending an ACTIVE one by touch_ttl_ms.
- * A token Redis no longer knows is answered as EXPIRED with the ids of its signature. */
+/* queue_lookup verifies text and reads its token, extending an ACTIVE one by touch_ttl_ms and
+ * counting a WAITING one's holder as present. A token Redis no longer knows is answered as
+ * EXPIRED with the ids of its signature. rate_milli (may be NULL) receives the measured
+ * admission rate for a WAITING token. */
 static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch_ttl_ms,
-                        struct queue_token *out)
+                        struct queue_token *out, int64_t *rate_milli)
 {
     struct queue_token t;
     uint64_t concert_id, user_id, sequence;
@@ -84,7 +128,8 @@ static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch
     if (rc != BO_OK) {
         return rc;
     }
-    rc = cache_token_use(ctx->cache, concert_id, sequence, bo_time_now_ms(), touch_ttl_ms, &t);
+    rc = cache_token_use(ctx->cache, concert_id, sequence, bo_time_now_ms(), touch_ttl_ms,
+                         queue_seen_every_ms(ctx->cfg), &t, rate_milli);
     if (rc == BO_E_TOKEN_EXPIRED) {
         memset(&t, 0, sizeof(t));
         t.concert_id = concert_id;
@@ -105,10 +150,11 @@ int queue_status(struct svc_context *ctx, const char *text, struct queue_token *
 {
     struct admission_settings settings;
     struct queue_token t;
+    int64_t rate_milli = 0;
     int rc;
 
-    /* A status read must not keep a token alive: only acting with it does. */
-    rc = queue_lookup(ctx, text, 0, &t);
+    /* A status read must not keep an ACTIVE token alive: only acting with it does. */
+    rc = queue_lookup(ctx, text, 0, &t, &rate_milli);
     if (rc != BO_OK) {
         return rc;
     }
@@ -116,7 +162,7 @@ int queue_status(struct svc_context *ctx, const char *text, struct queue_token *
         uint32_t eta = 0;
         if (t.status == TOKEN_WAITING) {
             svc_context_settings(ctx, &settings);
-            eta = queue_eta_seconds(t.position, &settings);
+            eta = queue_eta_measured(t.position, rate_milli, &settings);
         }
         *eta_seconds = eta;
     }
@@ -136,7 +182,7 @@ int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
         svc_context_settings(ctx, &settings);
         touch_ms = (int64_t)settings.token_ttl_seconds * 1000;
     }
-    rc = queue_lookup(ctx, text, touch_ms, &t);
+    rc = queue_lookup(ctx, text, touch_ms, &t, NULL);
     if (rc != BO_OK) {
         return rc;
     }
@@ -153,4 +199,60 @@ int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
 int queue_finish(struct svc_context *ctx, const struct queue_token *t)
 {
     return cache_token_expire(ctx->cache, t->concert_id, t->sequence);
+}
+
+int queue_touch(struct svc_context *ctx, char *const *texts, size_t n, uint32_t *touched,
+                size_t *expired, size_t *nexpired)
+{
+    struct cache_token_ref *refs = NULL;
+    size_t *index = NULL;
+    char *state = NULL;
+    size_t nrefs = 0, live = 0, gone = 0;
+    int rc = BO_OK;
+
+    if (n > QUEUE_TOUCH_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (n == 0) {
+        *touched = 0;
+        *nexpired = 0;
+        return BO_OK;
+    }
+    refs = malloc(n * sizeof(*refs));
+    index = malloc(n * sizeof(*index));
+    state = malloc(n);
+    if (refs == NULL || index == NULL || state == NULL) {
+        rc = BO_E_NOMEM;
+        goto done;
+    }
+    /* Only what the signature vouches for reaches Redis. */
+    for (size_t i = 0; i < n; i++) {
+        struct cache_token_ref *r = &refs[nrefs];
+        if (token_verify(ctx->cfg->token_secret, texts[i], &r->concert_id, &r->user_id,
+                         &r->sequence) == BO_OK &&
+            r->concert_id != 0 && r->sequence != 0) {
+            index[nrefs++] = i;
+        }
+    }
+    if (nrefs > 0) {
+        rc = cache_tokens_touch(ctx->cache, refs, nrefs, bo_time_now_ms(),
+                                queue_seen_every_ms(ctx->cfg), state);
+        if (rc != BO_OK) {
+            goto done;
+        }
+    }
+    for (size_t k = 0; k < nrefs; k++) {
+        if (state[k] == CACHE_TOUCH_WAITING || state[k] == CACHE_TOUCH_ACTIVE) {
+            live++;
+        } else {
+            expired[gone++] = index[k];
+        }
+    }
+    *touched = (uint32_t)live;
+    *nexpired = gone;
+done:
+    free(state);
+    free(index);
+    free(refs);
+    return rc;
 }

@@ -11,15 +11,21 @@
 
 #define QUEUE_WUR __attribute__((warn_unused_result))
 
+/* Largest number of tokens one queue_touch call takes. */
+#define QUEUE_TOUCH_MAX 20000
+
 /* queue_issue gives user_id a token for concert_id (the live one if the user has it):
  * BO_E_USER_NOT_FOUND, BO_E_CONCERT_NOT_FOUND, BO_E_INVALID_ARGUMENT for id 0. text receives
- * the signed token (TOKEN_TEXT_MAX); *eta_seconds the estimated wait. */
+ * the signed token (TOKEN_TEXT_MAX); *eta_seconds the estimated wait. Asking counts as the
+ * holder being present (see queue_touch). */
 QUEUE_WUR int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
                           struct queue_token *out, char *text, size_t textlen,
                           uint32_t *eta_seconds, int *created);
 
-/* queue_status verifies text and reads the token without extending it; an EXPIRED token is
- * answered (BO_OK, status EXPIRED), a forged one is BO_E_TOKEN_INVALID. */
+/* queue_status verifies text and reads the token without extending its ACTIVE period; an
+ * EXPIRED token is answered (BO_OK, status EXPIRED), a forged one is BO_E_TOKEN_INVALID. A
+ * WAITING token's holder counts as present, so admission does not skip it as abandoned.
+ * One Redis round trip. */
 QUEUE_WUR int queue_status(struct svc_context *ctx, const char *text, struct queue_token *out,
                            uint32_t *eta_seconds);
 
@@ -31,10 +37,31 @@ QUEUE_WUR int queue_status(struct svc_context *ctx, const char *text, struct que
 QUEUE_WUR int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
                               struct queue_token *out);
 
-/* queue_finish expires the token after its holder paid. */
+/* queue_finish expires the token after its holder paid (the admission leader announces the
+ * end as an EXPIRED event). */
 QUEUE_WUR int queue_finish(struct svc_context *ctx, const struct queue_token *t);
+
+/*
+ * queue_touch marks the holders of texts[0..n) as present (a push listener holds their
+ * connections open), in one Redis round trip. Texts whose signature does not verify are
+ * skipped. *touched receives how many tokens are live (WAITING or ACTIVE); expired[] (room
+ * for n) the indexes of verified tokens that are no longer live, *nexpired their count.
+ * BO_E_INVALID_ARGUMENT beyond QUEUE_TOUCH_MAX tokens.
+ */
+QUEUE_WUR int queue_touch(struct svc_context *ctx, char *const *texts, size_t n, uint32_t *touched,
+                          size_t *expired, size_t *nexpired);
+
+/* queue_seen_every_ms is how old a token's last-seen time must be before a poll writes it
+ * again: a fraction of abandon_seconds, so polling every few seconds always keeps a token. */
+int64_t queue_seen_every_ms(const struct svc_config *cfg);
 
 /* queue_eta_seconds estimates the wait of a token at position under settings. */
 uint32_t queue_eta_seconds(uint64_t position, const struct admission_settings *settings);
+
+/* queue_eta_measured estimates the wait from the measured admission rate (thousandths per
+ * second), or from the configured one while there is no measurement (below
+ * CACHE_RATE_MIN_MILLI). */
+uint32_t queue_eta_measured(uint64_t position, int64_t rate_milli,
+                            const struct admission_settings *settings);
 
 #endif

@@ -37,6 +37,9 @@ static const struct bo_option svc_options[] = {
                "how often the admission loop runs"),
     BO_OPT_NUM("lease-ms", C, lease_ms, "2000", 100, 60000,
                "admission leader lease; another instance takes over after it lapses"),
+    BO_OPT_NUM("abandon-seconds", C, abandon_seconds, "60", 0, 86400,
+               "a waiting token with no status poll and no open push connection for this "
+               "long is ended instead of admitted; 0: never"),
     BO_OPT_NUM("migrate", C, migrate, "0", 0, 2,
                "1: apply migrations, then serve; 2: apply migrations (and the seed), then exit"),
     BO_OPT_STR("migrations-dir", C, migrations_dir, "db/migrations",

@@ -29,7 +29,8 @@ struct svc_config {
     int64_t hold_ttl_seconds;
     int64_t admission_tick_ms;
     int64_t lease_ms;
-    int64_t migrate; /* 0: no, 1: migrate then serve, 2: migrate (and seed) then exit */
+    int64_t abandon_seconds; /* a WAITING token unseen this long is skipped; 0: never */
+    int64_t migrate;         /* 0: no, 1: migrate then serve, 2: migrate (and seed) then exit */
 };
 
 /* svc_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.

@@ -38,7 +38,16 @@ int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_t
     snprintf(timeout, sizeof(timeout), "--request-timeout-ms=%d", request_timeout_ms);
     snprintf(web, sizeof(web), "--web-root=%s/bridge/web", src);
     snprintf(b->log, sizeof(b->log), "%s/bridge-%d.log", logdir != NULL ? logdir : "/tmp", b->port);
-    char *argv[] = {exe, listen, rpc, timeout, web, "--threads=64", NULL};
+    /* Push stays off unless the suite configured it (BOXOFFICE_PUSH_LISTEN), so a test bridge
+     * never competes for the default push port with a running stack. */
+    char *argv[] = {exe,
+                    listen,
+                    rpc,
+                    timeout,
+                    web,
+                    "--threads=64",
+                    getenv("BOXOFFICE_PUSH_LISTEN") == NULL ? "--push-listen=" : NULL,
+                    NULL};
 
     pid_t pid = fork();
     if (pid < 0) {

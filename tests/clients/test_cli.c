@@ -4,10 +4,12 @@
  * instance on a throwaway PostgreSQL and Redis with the demo seed.
  *
  * "local" needs no service: usage errors (exit 2), help, and an unreachable
- * service (exit 3). "service" walks the whole flow through the CLI. Each test
+ * service (exit 3). "service" walks the whole flow through the CLI, and runs
+ * 'watch' as a long-lived child stopped by SIGTERM. Each test
  * uses its own users and seats, so tests do not see each other's tokens or
  * holds; the admin test runs last because it adds a concert.
  */
+#include "events.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -353,6 +355,21 @@ START_TEST(test_help)
 }
 END_TEST
 
+START_TEST(test_watch_local)
+{
+    struct run r;
+    run_local(&r, "watch", "--help");
+    assert_exit(&r, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "--events-url URLS"));
+    ck_assert_ptr_nonnull(strstr(r.out, "BOXOFFICE_EVENTS_URL"));
+    run_local(&r, "watch", "--events-url", "bogus://nowhere");
+    assert_exit(&r, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--events-url"));
+    run_local(&r, "watch", "--concert", "0");
+    assert_exit(&r, 2);
+}
+END_TEST
+
 START_TEST(test_unreachable)
 {
     struct run r;
@@ -615,6 +632,190 @@ START_TEST(test_admin)
 }
 END_TEST
 
+/* A child CLI whose stdout is read while it runs; its stderr is read once it ended. */
+struct child {
+    pid_t pid;
+    int out; /* read end of its stdout */
+    int err; /* read end of its stderr */
+    char buf[OUT_SIZE];
+    size_t len;
+    char errbuf[ERR_SIZE];
+};
+
+/* child_start runs the CLI with argv (NULL-terminated, argv[0] filled in here). */
+static void child_start(struct child *ch, char **argv)
+{
+    int po[2], pe[2];
+
+    memset(ch, 0, sizeof(*ch));
+    argv[0] = cli_path;
+    ck_assert_int_eq(pipe(po), 0);
+    ck_assert_int_eq(pipe(pe), 0);
+    fflush(NULL);
+    ch->pid = fork();
+    ck_assert_int_ge(ch->pid, 0);
+    if (ch->pid == 0) {
+        dup2(po[1], STDOUT_FILENO);
+        dup2(pe[1], STDERR_FILENO);
+        close(po[0]);
+        close(po[1]);
+        close(pe[0]);
+        close(pe[1]);
+        execv(cli_path, argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    ch->out = po[0];
+    ch->err = pe[0];
+}
+
+/* child_wait_for reads the child's stdout until a line holds every needle (NULL-terminated
+ * list) or timeout_ms passes; returns that line (within ch->buf) or NULL. */
+static const char *child_wait_for(struct child *ch, int timeout_ms, const char *const *needles)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        for (char *line = ch->buf; *line != '\0';) {
+            char *nl = strchr(line, '\n');
+            if (nl == NULL) {
+                break;
+            }
+            *nl = '\0';
+            int all = 1;
+            for (size_t i = 0; needles[i] != NULL && all; i++) {
+                all = strstr(line, needles[i]) != NULL;
+            }
+            *nl = '\n';
+            if (all) {
+                *nl = '\0'; /* the caller reads this one line */
+                return line;
+            }
+            line = nl + 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int left = timeout_ms -
+                   (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0) {
+            return NULL;
+        }
+        struct pollfd p = {ch->out, POLLIN, 0};
+        if (poll(&p, 1, left) > 0 && !drain(ch->out, ch->buf, sizeof(ch->buf), &ch->len)) {
+            return NULL; /* the child closed its stdout */
+        }
+    }
+}
+
+/* child_stop sends sig and returns the exit code (128 + signal when killed by one). */
+static int child_stop(struct child *ch, int sig)
+{
+    int status;
+    size_t elen = 0;
+    kill(ch->pid, sig);
+    while (waitpid(ch->pid, &status, 0) < 0) {
+        ck_assert_int_eq(errno, EINTR);
+    }
+    while (drain(ch->out, ch->buf, sizeof(ch->buf), &ch->len)) {
+    }
+    while (drain(ch->err, ch->errbuf, sizeof(ch->errbuf), &elen)) {
+    }
+    close(ch->out);
+    close(ch->err);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A publisher of our own (the service's events module) feeds a watch crafted events: a
+ * repeated admission is printed once, a missing one reported on stderr. */
+START_TEST(test_watch_text_and_gaps)
+{
+    struct events *ev = NULL;
+    struct child ch;
+    char url[64];
+    char *argv[] = {NULL, "watch", "--events-url", url, NULL};
+    struct queue_token t[4];
+    const char *last[] = {"ADMITTED concert 9 user 15 token 9-25 admission 5 active until ", NULL};
+
+    snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", testenv_free_port());
+    ck_assert_int_eq(events_open(url, &ev), 0);
+    child_start(&ch, argv);
+    sleep_ms(700); /* let it dial and subscribe */
+    memset(t, 0, sizeof(t));
+    for (int i = 0; i < 4; i++) {
+        t[i].concert_id = 9;
+        t[i].admitted_at_ms = 1795000000000LL;
+        t[i].expires_at_ms = 1795000300000LL;
+        t[i].status = TOKEN_ACTIVE;
+    }
+    t[0].admission_no = 1, t[0].sequence = 21, t[0].user_id = 11;
+    t[1].admission_no = 2, t[1].sequence = 22, t[1].user_id = 12;
+    t[2] = t[1]; /* announced again, as a new leader does */
+    t[3].admission_no = 5, t[3].sequence = 25, t[3].user_id = 15;
+    events_publish_admitted(ev, t, 3);
+    events_publish_position(ev, 9, 16, 26, 4, 2);
+    events_publish_expired(ev, &t[0], 1);
+    events_publish_admitted(ev, &t[3], 1);
+    const char *line = child_wait_for(&ch, 5000, last);
+    int code = child_stop(&ch, SIGTERM);
+    events_close(ev);
+    ck_assert_msg(line != NULL, "no line for admission 5 in: %s", ch.buf);
+    ck_assert_int_eq(code, 0);
+    ck_assert_ptr_nonnull(strstr(line, "active until 2026-11-18T11:11:40.000Z"));
+    ck_assert_int_eq(count(ch.buf, " ADMITTED concert 9 user 12 token 9-22 admission 2 "), 1);
+    ck_assert_int_eq(count(ch.buf, " ADMITTED "), 3);
+    ck_assert_ptr_nonnull(
+        strstr(ch.buf, " POSITION concert 9 user 16 token 9-26 position 4 eta 2s\n"));
+    ck_assert_ptr_nonnull(strstr(ch.buf, " EXPIRED concert 9 user 11 token 9-21\n"));
+    ck_assert_msg(strstr(ch.errbuf, "gap: concert 9: admissions 3..4 ") != NULL, "stderr: %s",
+                  ch.errbuf);
+}
+END_TEST
+
+START_TEST(test_watch_json)
+{
+    struct child ch;
+    char events[sizeof(env.events_url[0]) + 16], tok[512], token_id[64], text[64];
+    char *argv[] = {NULL, "--json", "watch", "--concert", "3", "--events-url", events, NULL};
+    const char *want[] = {"\"kind\":\"ADMITTED\"", "\"userId\":108,", NULL};
+    const char *line;
+
+    snprintf(events, sizeof(events), "%s", env.events_url[0]);
+    child_start(&ch, argv);
+    sleep_ms(500); /* let it subscribe before the token exists */
+    token_for(108, 3, tok, sizeof(tok));
+    line = child_wait_for(&ch, 10000, want);
+    int code = child_stop(&ch, SIGTERM);
+    ck_assert_msg(line != NULL, "no ADMITTED line for user 108 in: %s", ch.buf);
+    ck_assert_int_eq(code, 0);
+    ck_assert_msg(line[0] == '{' && line[strlen(line) - 1] == '}', "not one object: %s", line);
+    ck_assert_int_eq(json_num(line, "concertId"), 3);
+    ck_assert_int_ge(json_num(line, "sequence"), 1);
+    ck_assert_int_eq(json_num(line, "position"), 0);
+    ck_assert_int_eq(json_str(line, "tokenId", token_id, sizeof(token_id)), 0);
+    ck_assert_msg(strncmp(token_id, "3-", 2) == 0, "tokenId %s", token_id);
+    ck_assert_int_eq(json_str(line, "admittedAt", text, sizeof(text)), 0);
+    ck_assert_msg(text[strlen(text) - 1] == 'Z', "admittedAt %s", text);
+    ck_assert_int_eq(json_str(line, "activeUntil", text, sizeof(text)), 0);
+
+    /* Text lines, stopped by SIGINT just the same. */
+    argv[1] = "watch";
+    argv[2] = "--user";
+    argv[3] = "109";
+    argv[4] = "--events-url";
+    argv[5] = events;
+    argv[6] = NULL;
+    const char *want_text[] = {" ADMITTED concert 3 user 109 token 3-", " admission ",
+                               " active until ", NULL};
+    child_start(&ch, argv);
+    sleep_ms(500);
+    token_for(109, 3, tok, sizeof(tok));
+    line = child_wait_for(&ch, 10000, want_text);
+    code = child_stop(&ch, SIGINT);
+    ck_assert_msg(line != NULL, "no ADMITTED line for user 109 in: %s", ch.buf);
+    ck_assert_int_eq(code, 0);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -629,6 +830,8 @@ static Suite *cli_suite(void)
     tcase_add_test(local, test_bad_values);
     tcase_add_test(local, test_help);
     tcase_add_test(local, test_unreachable);
+    tcase_add_test(local, test_watch_local);
+    tcase_add_test(local, test_watch_text_and_gaps);
     suite_add_tcase(s, local);
 
     TCase *svc = tcase_create("service");
@@ -642,6 +845,7 @@ static Suite *cli_suite(void)
     tcase_add_test(svc, test_full_flow);
     tcase_add_test(svc, test_seat_taken);
     tcase_add_test(svc, test_release);
+    tcase_add_test(svc, test_watch_json);
     tcase_add_test(svc, test_admin);
     suite_add_tcase(s, svc);
     return s;
@@ -654,6 +858,7 @@ int main(void)
     unsetenv("BOXOFFICE_ADMIN_KEY");
     unsetenv("BOXOFFICE_RPC_URL");
     unsetenv("BOXOFFICE_TIMEOUT_MS");
+    unsetenv("BOXOFFICE_EVENTS_URL");
     signal(SIGPIPE, SIG_IGN);
 
     SRunner *sr = srunner_create(cli_suite());

@@ -79,13 +79,14 @@ static int raw_command(const char *password, const char *const *argv)
 static void issue_ok(struct cache *c, uint64_t concert, uint64_t user, struct queue_token *t,
                      int *created)
 {
-    ck_assert_int_eq(cache_token_issue(c, concert, user, bo_time_now_ms(), t, created), BO_OK);
+    ck_assert_int_eq(cache_token_issue(c, concert, user, bo_time_now_ms(), t, created, NULL),
+                     BO_OK);
 }
 
 static void use_ok(struct cache *c, uint64_t concert, uint64_t seq, int64_t now, int64_t touch,
                    struct queue_token *t)
 {
-    ck_assert_int_eq(cache_token_use(c, concert, seq, now, touch, t), BO_OK);
+    ck_assert_int_eq(cache_token_use(c, concert, seq, now, touch, 0, t, NULL), BO_OK);
 }
 
 static void flush_redis(void)
@@ -152,8 +153,8 @@ START_TEST(issue_again_returns_same_token)
     ck_assert_uint_eq(b.admission_no, 1);
     ck_assert_int_eq(b.expires_at_ms, now + 60000);
 
-    ck_assert_int_eq(cache_token_issue(c, 0, 7, now, &b, &created), BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(cache_token_issue(c, 1, 0, now, &b, &created), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(cache_token_issue(c, 0, 7, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(cache_token_issue(c, 1, 0, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
     cache_close(c);
 }
 END_TEST
@@ -202,10 +203,10 @@ START_TEST(unknown_token_is_expired)
     struct queue_token t;
 
     memset(&t, 0x5a, sizeof(t));
-    ck_assert_int_eq(cache_token_use(c, 1, 1, T0, 0, &t), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(c, 1, 1, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
     issue_ok(c, 1, 1, &t, NULL);
-    ck_assert_int_eq(cache_token_use(c, 1, 2, T0, 0, &t), BO_E_TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_use(c, 9, 1, T0, 1000, &t), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(c, 1, 2, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(c, 9, 1, T0, 1000, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
     /* Expiring what does not exist is not an error. */
     ck_assert_int_eq(cache_token_expire(c, 9, 1), BO_OK);
     cache_close(c);
@@ -287,7 +288,7 @@ static void *fifo_issue_main(void *arg)
         struct queue_token t;
         int created = 0;
         if (cache_token_issue(c, FIFO_CONCERT, FIFO_USER0 + (uint64_t)k, bo_time_now_ms(), &t,
-                              &created) != BO_OK ||
+                              &created, NULL) != BO_OK ||
             !created) {
             f->failures++;
             continue;
@@ -392,7 +393,7 @@ START_TEST(active_past_expiry_expires_and_frees_slot)
     ck_assert_int_eq(t.status, TOKEN_EXPIRED);
 
     /* A user whose token expired gets a new place when asking again. */
-    ck_assert_int_eq(cache_token_issue(c, 5, 1, T0 + 2000, &t, &created), BO_OK);
+    ck_assert_int_eq(cache_token_issue(c, 5, 1, T0 + 2000, &t, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(t.sequence, 4);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
@@ -455,7 +456,7 @@ START_TEST(expire_after_payment_frees_user)
     ck_assert_int_eq(again.status, TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK); /* twice is fine */
 
-    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 2, &again, &created), BO_OK);
+    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 2, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(again.sequence, 3);
     ck_assert_int_eq(again.status, TOKEN_WAITING);
@@ -466,7 +467,7 @@ START_TEST(expire_after_payment_frees_user)
     ck_assert_int_eq(again.status, TOKEN_EXPIRED);
     /* Expiring the old one again must not end the user's new token. */
     ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK);
-    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 4, &again, &created), BO_OK);
+    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 4, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(again.sequence, 3);
 
@@ -700,6 +701,264 @@ START_TEST(survives_killed_connection_and_script_flush)
 }
 END_TEST
 
+/* ---- presence, abandoned tokens, announcements ------------------------------- */
+
+/* step runs one admission step at now and returns its result (ended into ended[16]). */
+static struct cache_admit_result step(struct cache *c, uint64_t concert, int64_t now,
+                                      uint32_t max_active, uint32_t max_count, int64_t abandon_ms,
+                                      struct queue_token *admitted, struct queue_token *ended)
+{
+    struct cache_admit_params p = {now, max_active, max_count, 60000, abandon_ms};
+    struct cache_admit_result res;
+
+    memset(&res, 0xff, sizeof(res));
+    ck_assert_int_eq(cache_admission_step(c, concert, &p, admitted, ended, 16, &res), BO_OK);
+    return res;
+}
+
+START_TEST(line_is_read_in_slices_with_positions)
+{
+    struct cache *c = open_cache();
+    struct cache_waiter line[8];
+    struct queue_token t, adm[2];
+    uint64_t first = 99;
+    size_t n = 99;
+
+    ck_assert_int_eq(cache_line_after(c, 31, 0, 8, line, &n, &first), BO_OK);
+    ck_assert_uint_eq(n, 0);
+    for (uint64_t u = 1; u <= 6; u++) {
+        issue_ok(c, 31, 500 + u, &t, NULL);
+    }
+    ck_assert_int_eq(cache_admit(c, 31, T0, 100, 2, 60000, adm, &n), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    /* From the head: tokens 3.. at positions 1.. */
+    ck_assert_int_eq(cache_line_after(c, 31, 0, 2, line, &n, &first), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(first, 1);
+    ck_assert_uint_eq(line[0].sequence, 3);
+    ck_assert_uint_eq(line[0].user_id, 503);
+    ck_assert_uint_eq(line[1].sequence, 4);
+    /* The next slice goes on after the last one read, wherever the line has moved since. */
+    ck_assert_int_eq(cache_token_expire(c, 31, 3), BO_OK);
+    ck_assert_int_eq(cache_line_after(c, 31, 4, 8, line, &n, &first), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(first, 2);
+    ck_assert_uint_eq(line[0].sequence, 5);
+    ck_assert_uint_eq(line[1].sequence, 6);
+    ck_assert_uint_eq(line[1].user_id, 506);
+    ck_assert_int_eq(cache_line_after(c, 31, 6, 8, line, &n, &first), BO_OK);
+    ck_assert_uint_eq(n, 0);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(abandoned_tokens_are_skipped_polled_ones_admitted)
+{
+    struct cache *c = open_cache();
+    struct queue_token t, adm[16], ended[16];
+    struct cache_admit_result res;
+    int created = 0;
+
+    /* Five tokens issued at T0 (issuing counts as being seen). */
+    for (uint64_t u = 1; u <= 5; u++) {
+        ck_assert_int_eq(cache_token_issue(c, 32, u, T0, &t, &created, NULL), BO_OK);
+        ck_assert_uint_eq(t.sequence, u);
+    }
+    /* Token 2 is polled at T0 + 5 s and its last-seen time written; token 4 is polled too, but
+     * with a throttle longer than its age, so nothing is written for it. */
+    use_ok(c, 32, 2, T0 + 5000, 0, &t);
+    ck_assert_int_eq(cache_token_use(c, 32, 2, T0 + 5000, 0, 1000, &t, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_use(c, 32, 4, T0 + 5000, 0, 10000, &t, NULL), BO_OK);
+    ck_assert_int_eq(t.status, TOKEN_WAITING);
+
+    /* Abandoned tokens end only where admission reaches them: a step admitting nothing (here
+     * with nothing to admit) leaves them in line. */
+    res = step(c, 32, T0 + 6000, 10, 0, 4000, adm, ended);
+    ck_assert_uint_eq(res.admitted, 0);
+    ck_assert_uint_eq(res.skipped, 0);
+    ck_assert_uint_eq(res.waiting, 5);
+
+    /* Abandon after 4 s, admitting one: token 1 (unseen for 6 s) is ended, token 2 (seen 1 s
+     * ago) admitted; the skipped one takes no part of the count. */
+    res = step(c, 32, T0 + 6000, 10, 1, 4000, adm, ended);
+    ck_assert_uint_eq(res.admitted, 1);
+    ck_assert_uint_eq(adm[0].sequence, 2);
+    ck_assert_uint_eq(adm[0].admission_no, 1);
+    ck_assert_uint_eq(res.skipped, 1); /* token 1, in front of 2 */
+    ck_assert_uint_eq(res.ended, 1);
+    ck_assert_uint_eq(ended[0].sequence, 1);
+    ck_assert_uint_eq(ended[0].user_id, 1);
+    ck_assert_int_eq(ended[0].status, TOKEN_EXPIRED);
+    ck_assert_uint_eq(res.waiting, 3);
+
+    /* Skipped tokens do not take max_active either: with one slot left, 3 and 4 are skipped
+     * and 5 (seen at T0 + 5.5 s) is admitted. */
+    ck_assert_int_eq(cache_token_use(c, 32, 5, T0 + 5500, 0, 1000, &t, NULL), BO_OK);
+    res = step(c, 32, T0 + 6000, 2, 10, 4000, adm, ended);
+    ck_assert_uint_eq(res.admitted, 1);
+    ck_assert_uint_eq(adm[0].sequence, 5);
+    ck_assert_uint_eq(adm[0].admission_no, 2); /* FIFO among the admitted, no gap */
+    ck_assert_uint_eq(res.skipped, 2);
+    ck_assert_uint_eq(res.ended, 2);
+    ck_assert_uint_eq(ended[0].sequence, 3);
+    ck_assert_uint_eq(ended[1].sequence, 4);
+    ck_assert_uint_eq(res.waiting, 0);
+
+    /* A skipped token reads as EXPIRED and is no longer its user's live token. */
+    use_ok(c, 32, 3, T0 + 6000, 0, &t);
+    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_issue(c, 32, 3, T0 + 7000, &t, &created, NULL), BO_OK);
+    ck_assert_int_eq(created, 1);
+    ck_assert_uint_eq(t.sequence, 6);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(ended_tokens_are_announced_once)
+{
+    struct cache *c = open_cache();
+    struct queue_token t, adm[16], ended[16];
+    struct cache_admit_result res;
+    size_t n = 0;
+
+    for (uint64_t u = 1; u <= 4; u++) {
+        ck_assert_int_eq(cache_token_issue(c, 34, 70 + u, T0, &t, NULL, NULL), BO_OK);
+    }
+    ck_assert_int_eq(cache_admit(c, 34, T0, 10, 3, 1000, adm, &n), BO_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* paid */
+    ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* twice: still one end */
+    use_ok(c, 34, 2, T0 + 1000, 0, &t);                    /* read past its idle expiry */
+    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    /* Token 3 is past its expiry too, unread: the step's clean-up ends it. */
+    res = step(c, 34, T0 + 1500, 10, 0, 0, adm, ended);
+    ck_assert_uint_eq(res.ended, 3);
+    ck_assert_uint_eq(ended[0].sequence, 1);
+    ck_assert_uint_eq(ended[0].user_id, 71);
+    ck_assert_uint_eq(ended[1].sequence, 2);
+    ck_assert_uint_eq(ended[2].sequence, 3);
+    ck_assert_uint_eq(ended[2].concert_id, 34);
+    res = step(c, 34, T0 + 1600, 10, 0, 0, adm, ended);
+    ck_assert_uint_eq(res.ended, 0);
+    ck_assert_uint_eq(res.waiting, 1);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(touch_keeps_holders_and_names_the_gone)
+{
+    struct cache *c = open_cache();
+    struct queue_token t, adm[16], ended[16];
+    struct cache_admit_result res;
+    struct cache_token_ref refs[5];
+    char state[5];
+    size_t n = 0;
+
+    for (uint64_t u = 1; u <= 4; u++) {
+        ck_assert_int_eq(cache_token_issue(c, 35, 80 + u, T0, &t, NULL, NULL), BO_OK);
+    }
+    ck_assert_int_eq(cache_admit(c, 35, T0, 10, 1, 60000, adm, &n), BO_OK); /* 1 ACTIVE */
+    ck_assert_int_eq(cache_token_expire(c, 35, 4), BO_OK);                  /* 4 gave up */
+    refs[0] = (struct cache_token_ref){35, 81, 1};                          /* ACTIVE */
+    refs[1] = (struct cache_token_ref){35, 82, 2};                          /* WAITING */
+    refs[2] = (struct cache_token_ref){35, 84, 4};                          /* ended */
+    refs[3] = (struct cache_token_ref){35, 99, 3}; /* another user's place */
+    refs[4] = (struct cache_token_ref){35, 85, 9}; /* never issued */
+    ck_assert_int_eq(cache_tokens_touch(c, refs, 5, T0 + 5000, 1000, state), BO_OK);
+    ck_assert_int_eq(state[0], CACHE_TOUCH_ACTIVE);
+    ck_assert_int_eq(state[1], CACHE_TOUCH_WAITING);
+    ck_assert_int_eq(state[2], CACHE_TOUCH_GONE);
+    ck_assert_int_eq(state[3], CACHE_TOUCH_GONE);
+    ck_assert_int_eq(state[4], CACHE_TOUCH_GONE);
+    /* Touched token 2 is admitted; untouched token 3 (same age otherwise) is skipped. */
+    res = step(c, 35, T0 + 6000, 10, 5, 4000, adm, ended);
+    ck_assert_uint_eq(res.admitted, 1);
+    ck_assert_uint_eq(adm[0].sequence, 2);
+    ck_assert_uint_eq(res.skipped, 1);
+    use_ok(c, 35, 3, T0 + 6000, 0, &t);
+    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_tokens_touch(c, refs, 0, T0, 1000, state), BO_OK);
+
+    /* More than one script's worth: the answers line up with the tokens across scripts. */
+    enum { MANY = 4500 };
+    struct cache_token_ref *many = calloc(MANY, sizeof(*many));
+    char *many_state = calloc(MANY, 1);
+    ck_assert_ptr_nonnull(many);
+    ck_assert_ptr_nonnull(many_state);
+    for (size_t i = 0; i < MANY; i++) {
+        many[i] = i == 4321 ? refs[1] : (struct cache_token_ref){35, 1, 100 + i};
+    }
+    ck_assert_int_eq(cache_tokens_touch(c, many, MANY, T0 + 7000, 1000, many_state), BO_OK);
+    for (size_t i = 0; i < MANY; i++) {
+        ck_assert_int_eq(many_state[i], i == 4321 ? CACHE_TOUCH_ACTIVE : CACHE_TOUCH_GONE);
+    }
+    free(many_state);
+    free(many);
+    ck_assert_int_eq(cache_tokens_touch(c, refs, CACHE_TOUCH_MAX + 1, T0, 1000, state),
+                     BO_E_INVALID_ARGUMENT);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(recent_admissions_for_a_new_leader)
+{
+    struct cache *c = open_cache();
+    struct queue_token t, adm[8], recent[8];
+    size_t n = 0;
+
+    for (uint64_t u = 1; u <= 5; u++) {
+        issue_ok(c, 36, 90 + u, &t, NULL);
+    }
+    ck_assert_int_eq(cache_admit(c, 36, T0, 10, 3, 60000, adm, &n), BO_OK);
+    ck_assert_int_eq(cache_admit(c, 36, T0 + 10000, 10, 2, 60000, adm, &n), BO_OK);
+    ck_assert_int_eq(cache_recent_admissions(c, 36, T0 + 5000, recent, 8, &n), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(recent[0].admission_no, 4);
+    ck_assert_uint_eq(recent[0].sequence, 4);
+    ck_assert_uint_eq(recent[0].user_id, 94);
+    ck_assert_int_eq(recent[0].admitted_at_ms, T0 + 10000);
+    ck_assert_int_eq(recent[0].expires_at_ms, T0 + 70000);
+    ck_assert_uint_eq(recent[1].admission_no, 5);
+    ck_assert_int_eq(cache_recent_admissions(c, 36, T0, recent, 8, &n), BO_OK);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(recent[0].admission_no, 1);
+    /* The newest ones when more are asked for than fit. */
+    ck_assert_int_eq(cache_recent_admissions(c, 36, T0, recent, 2, &n), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(recent[0].admission_no, 4);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(measured_rate_reaches_token_reads)
+{
+    struct cache *c = open_cache();
+    struct queue_token t;
+    int64_t rate = -1;
+    char holder[64] = "x";
+
+    ck_assert_int_eq(cache_stats_get(c, 37, &rate), BO_OK);
+    ck_assert_int_eq(rate, 0);
+    ck_assert_int_eq(cache_token_issue(c, 37, 1, T0, &t, NULL, &rate), BO_OK);
+    ck_assert_int_eq(rate, 0);
+    ck_assert_int_eq(cache_stats_set(c, 37, 2500, T0), BO_OK);
+    ck_assert_int_eq(cache_stats_get(c, 37, &rate), BO_OK);
+    ck_assert_int_eq(rate, 2500);
+    ck_assert_int_eq(cache_token_issue(c, 37, 2, T0, &t, NULL, &rate), BO_OK);
+    ck_assert_int_eq(rate, 2500);
+    rate = -1;
+    ck_assert_int_eq(cache_token_use(c, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
+    ck_assert_int_eq(rate, 2500);
+    ck_assert_int_eq(cache_stats_set(c, 37, 12345, T0), BO_OK);
+    ck_assert_int_eq(cache_token_use(c, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
+    ck_assert_int_eq(rate, 12345);
+    /* Nobody holds the lease after a flush. */
+    ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
+    ck_assert_str_eq(holder, "");
+    cache_close(c);
+}
+END_TEST
+
 /* ---- the admission thread ---------------------------------------------------- */
 
 static void admission_config(struct svc_config *cfg, const char *instance, int64_t tick_ms)
@@ -817,6 +1076,99 @@ START_TEST(admission_thread_keeps_the_rate)
         ck_assert_int_eq(t.status, TOKEN_ACTIVE);
         ck_assert_uint_eq(t.admission_no, s);
     }
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(admission_thread_measures_the_rate)
+{
+    struct svc_config cfg;
+    struct admission *adm = NULL;
+    struct cache *c = open_cache();
+    struct admission_settings change;
+    struct queue_token t;
+    int64_t rate = 0;
+    char holder[64];
+
+    memset(&change, 0, sizeof(change));
+    change.rate_per_second = 10;
+    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+    admission_config(&cfg, "adm-test-rate", 50);
+    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
+    for (uint64_t u = 1; u <= 80; u++) {
+        issue_ok(c, 25, u, &t, NULL);
+    }
+    sleep_ms(3500);
+    ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
+    ck_assert_str_eq(holder, "adm-test-rate");
+    ck_assert_int_eq(cache_stats_get(c, 25, &rate), BO_OK);
+    admission_stop(adm);
+    /* 10/s with a line that never empties: the measurement is about that. */
+    ck_assert_msg(rate >= 7000 && rate <= 13000, "measured %lld milli/s", (long long)rate);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(admission_thread_skips_abandoned_tokens)
+{
+    struct svc_config cfg;
+    struct admission *adm = NULL;
+    struct cache *c = open_cache();
+    struct admission_settings change;
+    struct queue_token t;
+    uint64_t waiting = 0, active = 0;
+
+    memset(&change, 0, sizeof(change));
+    change.max_active = 1;
+    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+    admission_config(&cfg, "adm-test-abandon", 20);
+    cfg.abandon_seconds = 1;
+    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
+    for (uint64_t u = 1; u <= 6; u++) {
+        issue_ok(c, 24, u, &t, NULL);
+    }
+    ck_assert_int_ge(wait_active(c, 24, 1, bo_time_mono_ms(), 2000), 0);
+    /* Tokens 3 and 5 are polled (as GetToken does) for 1.6 s; 2, 4 and 6 are not. */
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(cache_token_use(c, 24, 3, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+        ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+        ck_assert_int_eq(t.status, TOKEN_WAITING);
+        sleep_ms(200);
+    }
+    /* The first pays: 2 is skipped, 3 admitted as the second admission. */
+    ck_assert_int_eq(cache_token_expire(c, 24, 1), BO_OK);
+    for (int i = 0; i < 100; i++) {
+        use_ok(c, 24, 3, bo_time_now_ms(), 0, &t);
+        if (t.status == TOKEN_ACTIVE) {
+            break;
+        }
+        sleep_ms(20);
+    }
+    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
+    ck_assert_uint_eq(t.admission_no, 2);
+    use_ok(c, 24, 2, bo_time_now_ms(), 0, &t);
+    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+    ck_assert_int_eq(t.status, TOKEN_WAITING);
+    ck_assert_uint_eq(t.position, 2); /* behind 4, which admission has not reached yet */
+
+    /* The second pays: 4 is skipped, 5 admitted as the third; 6 waits, max_active being 1. */
+    ck_assert_int_eq(cache_token_expire(c, 24, 3), BO_OK);
+    for (int i = 0; i < 100; i++) {
+        use_ok(c, 24, 5, bo_time_now_ms(), 0, &t);
+        if (t.status == TOKEN_ACTIVE) {
+            break;
+        }
+        sleep_ms(20);
+    }
+    admission_stop(adm);
+    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
+    ck_assert_uint_eq(t.admission_no, 3);
+    use_ok(c, 24, 4, bo_time_now_ms(), 0, &t);
+    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_queue_counts(c, 24, &waiting, &active), BO_OK);
+    ck_assert_uint_eq(waiting, 1);
+    ck_assert_uint_eq(active, 1);
     cache_close(c);
 }
 END_TEST
@@ -969,6 +1321,67 @@ START_TEST(queue_token_lost_by_redis)
 }
 END_TEST
 
+START_TEST(queue_eta_from_measured_rate)
+{
+    struct svc_config cfg;
+    struct svc_context ctx;
+    struct admission_settings s = {100, 1000, 300, 300};
+    struct queue_token t;
+    char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
+    uint32_t eta = 0;
+
+    ck_assert_uint_eq(queue_eta_measured(5, 2500, &s), 2);
+    ck_assert_uint_eq(queue_eta_measured(5, 5000, &s), 1);
+    ck_assert_uint_eq(queue_eta_measured(0, 5000, &s), 0);
+    ck_assert_uint_eq(queue_eta_measured(3, 100, &s), 30);
+    ck_assert_uint_eq(queue_eta_measured(300, 49, &s), 3); /* no measurement: 100/s configured */
+    ck_assert_uint_eq(queue_eta_measured(UINT64_MAX, 100, &s), UINT32_MAX);
+
+    queue_context(&ctx, &cfg);
+    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
+    ck_assert_uint_eq(eta, 1); /* 1 at the configured 100/s */
+    ck_assert_int_eq(cache_stats_set(ctx.cache, 1, 500, bo_time_now_ms()), BO_OK);
+    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &t, text2, sizeof(text2), &eta, NULL), BO_OK);
+    ck_assert_uint_eq(t.position, 2);
+    ck_assert_uint_eq(eta, 4); /* 2 at a measured 0.5/s */
+    ck_assert_int_eq(queue_status(&ctx, text2, &t, &eta), BO_OK);
+    ck_assert_uint_eq(eta, 4);
+    ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
+    ck_assert_uint_eq(eta, 2);
+    svc_context_fini(&ctx);
+}
+END_TEST
+
+START_TEST(queue_touch_verifies_and_reports)
+{
+    struct svc_config cfg;
+    struct svc_context ctx;
+    struct queue_token t, gone;
+    char a[TOKEN_TEXT_MAX], b[TOKEN_TEXT_MAX], forged[TOKEN_TEXT_MAX];
+    char *texts[4];
+    size_t expired[4], nexpired = 99;
+    uint32_t touched = 99, eta = 0;
+
+    queue_context(&ctx, &cfg);
+    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, a, sizeof(a), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &gone, b, sizeof(b), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_finish(&ctx, &gone), BO_OK);
+    memcpy(forged, a, sizeof(a));
+    forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == 'A' ? 'B' : 'A';
+    texts[0] = a;
+    texts[1] = forged;
+    texts[2] = b;
+    texts[3] = "";
+    ck_assert_int_eq(queue_touch(&ctx, texts, 4, &touched, expired, &nexpired), BO_OK);
+    ck_assert_uint_eq(touched, 1);
+    ck_assert_uint_eq(nexpired, 1);
+    ck_assert_uint_eq(expired[0], 2);
+    ck_assert_int_eq(queue_touch(&ctx, texts, QUEUE_TOUCH_MAX + 1, &touched, expired, &nexpired),
+                     BO_E_INVALID_ARGUMENT);
+    svc_context_fini(&ctx);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -991,6 +1404,12 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, urls);
     tcase_add_test(tc, password_urls);
     tcase_add_test(tc, survives_killed_connection_and_script_flush);
+    tcase_add_test(tc, line_is_read_in_slices_with_positions);
+    tcase_add_test(tc, abandoned_tokens_are_skipped_polled_ones_admitted);
+    tcase_add_test(tc, ended_tokens_are_announced_once);
+    tcase_add_test(tc, touch_keeps_holders_and_names_the_gone);
+    tcase_add_test(tc, recent_admissions_for_a_new_leader);
+    tcase_add_test(tc, measured_rate_reaches_token_reads);
     suite_add_tcase(s, tc);
 
     TCase *ta = tcase_create("admission");
@@ -998,6 +1417,8 @@ static Suite *cache_suite(void)
     tcase_set_timeout(ta, 60);
     tcase_add_test(ta, admission_thread_admits_new_token_within_a_second);
     tcase_add_test(ta, admission_thread_keeps_the_rate);
+    tcase_add_test(ta, admission_thread_measures_the_rate);
+    tcase_add_test(ta, admission_thread_skips_abandoned_tokens);
     suite_add_tcase(s, ta);
 
     TCase *tq = tcase_create("queue");
@@ -1007,6 +1428,8 @@ static Suite *cache_suite(void)
     tcase_add_test(tq, queue_issue_checks_and_signs);
     tcase_add_test(tq, queue_authorize_and_status);
     tcase_add_test(tq, queue_token_lost_by_redis);
+    tcase_add_test(tq, queue_eta_from_measured_rate);
+    tcase_add_test(tq, queue_touch_verifies_and_reports);
     suite_add_tcase(s, tq);
     return s;
 }

@@ -1,11 +1,20 @@
 /*
- * Integration suite of the whole service over NNG: two instances against one
+ * Integration suite of the whole service over NNG: three instances against one
  * throwaway PostgreSQL and Redis, driven through libboxoffice like any client.
- * Each test uses its own users so tests do not see each other's tokens.
+ * Each test uses its own users so tests do not see each other's tokens; the
+ * event tests use concerts of their own, so admission numbers start at 1.
+ *
+ * Every instance skips waiting tokens unseen for SUITE_ABANDON_SECONDS, so a
+ * test that lets tokens wait keeps them alive (GetToken or TouchTokens), as a
+ * client or the push listener would. The last two tests kill two instances, so
+ * they run last, in the order listed in main. All three start in the fixture:
+ * testenv cannot start one once this process has used NNG.
  */
 #include "bo_envelope.h"
 #include "bo_error.h"
+#include "bo_time.h"
 #include "boxoffice/client.h"
+#include "cache.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -17,21 +26,55 @@
 #include <string.h>
 #include <unistd.h>
 
+#define SUITE_ABANDON_SECONDS "4"
+
 static struct testenv env;
 static struct bo_client *client;
+static const char *const instance_args[] = {"--workers=24",
+                                            "--abandon-seconds=" SUITE_ABANDON_SECONDS, NULL};
 
 static void suite_setup(void)
 {
-    const char *args[] = {"--workers=24", NULL};
     ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
-    ck_assert_int_eq(testenv_service_start(&env, 2, args), 0);
+    ck_assert_int_eq(testenv_service_start(&env, 3, instance_args), 0);
     ck_assert_int_eq(bo_client_open(env.rpc_urls, 10000, &client), BO_OK);
 }
 
 static void suite_teardown(void)
 {
-    bo_client_close(client);
+    /* Servers first: a client socket without live connections closes without the risk of
+     * libnng 1.5's close race (nanomsg/nng#1543). */
     testenv_stop(&env);
+    bo_client_close(client);
+}
+
+/*
+ * Without forking, Check cannot time a test out: this watchdog turns a hung test into a
+ * failure within seconds instead of the suite's ctest timeout. CK_VERBOSE output names the
+ * last test that finished, so the hung one is the next in main's list.
+ */
+#define TEST_WATCHDOG_SECONDS 150
+
+static void watchdog_fire(int sig)
+{
+    static const char msg[] = "test_service: a test did not finish in time (the watchdog's "
+                              "TEST_WATCHDOG_SECONDS): stopping the servers and failing\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    (void)sig;
+    testenv_stop(&env);
+    _exit(EXIT_FAILURE);
+}
+
+static void watchdog_arm(void)
+{
+    signal(SIGALRM, watchdog_fire);
+    alarm(TEST_WATCHDOG_SECONDS);
+}
+
+static void watchdog_disarm(void)
+{
+    alarm(0);
 }
 
 static struct bo_session *session(void)
@@ -42,7 +85,8 @@ static struct bo_session *session(void)
 }
 
 /* Sets admission settings through the admin rpc (zero fields unchanged). */
-static void set_admission(struct bo_session *s, uint32_t rate, uint32_t hold_ttl)
+static void set_settings(struct bo_session *s, uint32_t rate, uint32_t max_active,
+                         uint32_t hold_ttl)
 {
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
@@ -51,11 +95,99 @@ static void set_admission(struct bo_session *s, uint32_t rate, uint32_t hold_ttl
     struct bo_status st;
 
     set.rate_per_second = rate;
+    set.max_active = max_active;
     set.hold_ttl_seconds = hold_ttl;
     req.admin_key = env.admin_key;
     req.settings = &set;
     ck_assert_int_eq(bo_call(s, "SetAdmissionSettings", &req.base, &out, &st), BO_OK);
     protobuf_c_message_free_unpacked(out, NULL);
+}
+
+static void set_admission(struct bo_session *s, uint32_t rate, uint32_t hold_ttl)
+{
+    set_settings(s, rate, 0, hold_ttl);
+}
+
+/* Creates a concert through the admin rpc: a line of its own, admission numbers from 1. */
+static uint64_t new_concert(struct bo_session *s, const char *title)
+{
+    Boxoffice__V1__CreateConcertRequest req = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bo_status st;
+    uint64_t id;
+
+    req.admin_key = env.admin_key;
+    req.title = (char *)title;
+    req.artist = "Test";
+    req.venue = "Hall";
+    ck_assert_msg(bo_call(s, "CreateConcert", &req.base, &out, &st) == BO_OK, "create: %s",
+                  st.message);
+    id = ((Boxoffice__V1__CreateConcertReply *)out)->concert->id;
+    protobuf_c_message_free_unpacked(out, NULL);
+    return id;
+}
+
+/* Calls TouchTokens with tokens[0..n); returns the code, *out the reply (caller frees). */
+static int touch(struct bo_session *s, char **tokens, size_t n,
+                 Boxoffice__V1__TouchTokensReply **out)
+{
+    Boxoffice__V1__TouchTokensRequest req = BOXOFFICE__V1__TOUCH_TOKENS_REQUEST__INIT;
+    ProtobufCMessage *msg = NULL;
+    int rc;
+
+    req.n_tokens = n;
+    req.tokens = tokens;
+    rc = bo_call(s, "TouchTokens", &req.base, &msg, NULL);
+    *out = (Boxoffice__V1__TouchTokensReply *)msg;
+    return rc;
+}
+
+/* Touches tokens[0..n) and checks they are all still live. */
+static void touch_all(struct bo_session *s, char **tokens, size_t n)
+{
+    Boxoffice__V1__TouchTokensReply *r = NULL;
+    ck_assert_int_eq(touch(s, tokens, n, &r), BO_OK);
+    ck_assert_uint_eq(r->touched, n);
+    ck_assert_uint_eq(r->n_expired_token_ids, 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* The index of the instance holding the admission lease ("test-<i>"), read from Redis. */
+static int leader_index(void)
+{
+    struct cache *c = NULL;
+    char holder[64] = "";
+    int i = -1;
+
+    ck_assert_int_eq(cache_open(env.redis_url, &c), BO_OK);
+    for (int tries = 0; tries < 100 && sscanf(holder, "test-%d", &i) != 1; tries++) {
+        ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
+        if (holder[0] == '\0') {
+            usleep(50 * 1000);
+        }
+    }
+    cache_close(c);
+    ck_assert_msg(i >= 0 && i < env.ninstances, "lease holder '%s'", holder);
+    return i;
+}
+
+/*
+ * call_again is bo_call for idempotent calls, made again when the answer was lost: a request
+ * on its way to an instance killed by a test fails with UNAVAILABLE (libboxoffice never
+ * resends by itself), and a client tries such a call again.
+ */
+static int call_again(struct bo_session *s, const char *method, const ProtobufCMessage *in,
+                      ProtobufCMessage **out, struct bo_status *st)
+{
+    int rc = BO_E_UNAVAILABLE;
+
+    for (int i = 0; i < 5 && rc == BO_E_UNAVAILABLE; i++) {
+        if (i > 0) {
+            usleep(100 * 1000);
+        }
+        rc = bo_call(s, method, in, out, st);
+    }
+    return rc;
 }
 
 /* Issues a token for (user, concert); returns the reply (caller frees). */
@@ -67,7 +199,8 @@ static Boxoffice__V1__IssueTokenReply *issue(struct bo_session *s, uint64_t user
 
     req.user_id = user;
     req.concert_id = concert;
-    ck_assert_msg(bo_call(s, "IssueToken", &req.base, &out, &st) == BO_OK, "issue: %s", st.message);
+    ck_assert_msg(call_again(s, "IssueToken", &req.base, &out, &st) == BO_OK, "issue: %s",
+                  st.message);
     return (Boxoffice__V1__IssueTokenReply *)out;
 }
 
@@ -78,7 +211,7 @@ static int token_status(struct bo_session *s, const char *token, Boxoffice__V1__
     int rc;
 
     req.token = (char *)token;
-    if ((rc = bo_call(s, "GetToken", &req.base, &out, NULL)) != BO_OK) {
+    if ((rc = call_again(s, "GetToken", &req.base, &out, NULL)) != BO_OK) {
         return rc;
     }
     Boxoffice__V1__GetTokenReply *r = (Boxoffice__V1__GetTokenReply *)out;
@@ -494,26 +627,34 @@ START_TEST(admission_is_fifo_across_instances)
     char tokens[N][160];
     Boxoffice__V1__Token t;
     uint64_t admission_of[N];
+    int left = N;
 
     set_admission(s, 20, 0);
     for (int i = 0; i < N; i++) {
         Boxoffice__V1__IssueTokenReply *r = issue(s, 4000 + (uint64_t)i, 3);
         snprintf(tokens[i], sizeof(tokens[i]), "%s", r->token->token);
         protobuf_c_message_free_unpacked(&r->base, NULL);
+        admission_of[i] = 0;
     }
-    for (int i = 0; i < N; i++) {
-        for (int tries = 0;; tries++) {
-            ck_assert_int_lt(tries, 2000);
-            ck_assert_int_eq(token_status(s, tokens[i], &t), BO_OK);
-            if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
-                break;
+    /* Every waiting token is polled each round, as its holder's page would: unpolled ones
+     * would be skipped as abandoned. */
+    for (int round = 0; left > 0; round++) {
+        ck_assert_int_lt(round, 2000);
+        for (int i = 0; i < N; i++) {
+            if (admission_of[i] != 0) {
+                continue;
             }
-            usleep(10000);
+            ck_assert_int_eq(token_status(s, tokens[i], &t), BO_OK);
+            ck_assert_int_ne(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
+            if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+                admission_of[i] = t.admission_no;
+                left--;
+            }
         }
-        admission_of[i] = t.admission_no;
-        if (i > 0) {
-            ck_assert_uint_gt(admission_of[i], admission_of[i - 1]);
-        }
+        usleep(10000);
+    }
+    for (int i = 1; i < N; i++) {
+        ck_assert_uint_gt(admission_of[i], admission_of[i - 1]);
     }
     set_admission(s, 100000, 0);
     bo_session_close(s);
@@ -537,8 +678,15 @@ START_TEST(admission_events_reach_subscribers_in_order)
         Boxoffice__V1__IssueTokenReply *r = issue(s, u, 2);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
-    ck_assert_int_eq(bo_subscription_next(by_user, 5000, &e), BO_OK);
-    ck_assert_int_eq(e->kind, BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED);
+    /* Position updates and token ends come on the same topics: take the admission. */
+    for (;;) {
+        ck_assert_int_eq(bo_subscription_next(by_user, 5000, &e), BO_OK);
+        if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED) {
+            break;
+        }
+        ck_assert_uint_eq(e->sequence, 0);
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
     ck_assert_uint_eq(e->user_id, 6001);
     ck_assert_uint_eq(e->concert_id, 2);
     ck_assert_int_gt(e->active_until_ms, e->admitted_at_ms);
@@ -546,6 +694,10 @@ START_TEST(admission_events_reach_subscribers_in_order)
     /* The concert's subscriber sees all five, in admission order. */
     while (seen < 5 && bo_subscription_next(by_concert, 5000, &e) == BO_OK) {
         ck_assert_uint_eq(e->concert_id, 2);
+        if (e->kind != BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED) {
+            boxoffice__v1__admission_event__free_unpacked(e, NULL);
+            continue;
+        }
         ck_assert_uint_gt(e->sequence, last);
         last = e->sequence;
         seen += e->user_id >= 6001 && e->user_id <= 6005;
@@ -558,13 +710,254 @@ START_TEST(admission_events_reach_subscribers_in_order)
 }
 END_TEST
 
+/* all_events_urls writes every started instance's events address, comma-separated. */
+static void all_events_urls(char *out, size_t len)
+{
+    out[0] = '\0';
+    for (int i = 0; i < env.ninstances; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", i ? "," : "", env.events_url[i]);
+    }
+}
+
+/* Issues a token for (user, concert) and copies its text into a new string (caller frees). */
+static char *issue_text(struct bo_session *s, uint64_t user, uint64_t concert)
+{
+    Boxoffice__V1__IssueTokenReply *r = issue(s, user, concert);
+    char *text = strdup(r->token->token);
+    ck_assert_ptr_nonnull(text);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return text;
+}
+
+START_TEST(position_events_count_down)
+{
+    enum { N = 8 };
+    struct bo_session *s = session();
+    struct bo_subscription *by_user = NULL, *by_concert = NULL;
+    Boxoffice__V1__AdmissionEvent *e = NULL;
+    char urls[TESTENV_MAX_INSTANCES * 130];
+    char *tokens[N];
+    uint64_t concert = new_concert(s, "Positions");
+    uint64_t last_pos = UINT64_MAX, prev_user = 0, prev_pos = 0;
+    int64_t last_at = 0, deadline, next_touch = 0;
+    int updates = 0, moved_down = 0, batch = 0;
+
+    all_events_urls(urls, sizeof(urls));
+    ck_assert_int_eq(bo_subscribe(urls, 0, 8000 + N, &by_user), BO_OK);
+    ck_assert_int_eq(bo_subscribe(urls, concert, 0, &by_concert), BO_OK);
+    usleep(300 * 1000);
+    set_admission(s, 1, 0); /* one a second: the line moves while we watch */
+    for (int i = 0; i < N; i++) {
+        tokens[i] = issue_text(s, 8001 + (uint64_t)i, concert);
+    }
+    /* The last user's updates: a few seconds apart, the place moving down towards the head. */
+    deadline = bo_time_mono_ms() + 6500;
+    while (bo_time_mono_ms() < deadline) {
+        if (bo_time_mono_ms() >= next_touch) {
+            touch_all(s, tokens, N); /* the push listener keeps them from being skipped */
+            next_touch = bo_time_mono_ms() + 500;
+        }
+        if (bo_subscription_next(by_user, 100, &e) != BO_OK) {
+            continue;
+        }
+        if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION) {
+            int64_t now = bo_time_mono_ms();
+            ck_assert_uint_eq(e->sequence, 0);
+            ck_assert_uint_eq(e->concert_id, concert);
+            ck_assert_uint_ge(e->position, 1);
+            ck_assert_uint_le(e->position, N);
+            ck_assert_uint_ge(e->eta_seconds, 1);
+            ck_assert_uint_le(e->position, last_pos); /* never back up the line */
+            ck_assert_msg(last_at == 0 || now - last_at >= 1500,
+                          "two updates of one token %lld ms apart", (long long)(now - last_at));
+            moved_down += e->position < last_pos && last_pos != UINT64_MAX;
+            last_pos = e->position;
+            last_at = now;
+            updates++;
+        }
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    ck_assert_msg(updates >= 2, "%d position updates in 6.5 s", updates);
+    ck_assert_int_ge(moved_down, 1);
+    ck_assert_uint_lt(last_pos, N);
+
+    /* The concert's subscriber got them too: within one round, places in line order. */
+    while (bo_subscription_next(by_concert, 0, &e) == BO_OK) {
+        if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION) {
+            if (e->user_id > prev_user && prev_user != 0) {
+                /* Later in line, further back (the line may move between two slices). */
+                ck_assert_uint_gt(e->position, prev_pos);
+                ck_assert_uint_le(e->position, prev_pos + (e->user_id - prev_user));
+                batch++;
+            }
+            prev_user = e->user_id;
+            prev_pos = e->position;
+        }
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    ck_assert_int_ge(batch, 3);
+    set_admission(s, 100000, 0);
+    for (int i = 0; i < N; i++) {
+        free(tokens[i]);
+    }
+    bo_subscription_close(by_concert);
+    bo_subscription_close(by_user);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(touch_keeps_a_waiting_token_and_names_the_skipped)
+{
+    struct bo_session *s = session();
+    Boxoffice__V1__TouchTokensReply *r = NULL;
+    Boxoffice__V1__Token t, tt, tg;
+    uint64_t concert = new_concert(s, "Presence");
+    char head[160], forged[160], id[48];
+    char *touched, *abandoned, *polled, *list[4];
+    int64_t until;
+
+    /* One ACTIVE token fills the concert (max_active 1); three wait behind it. */
+    set_settings(s, 100000, 1, 0);
+    active_token(s, 8101, concert, head, sizeof(head));
+    touched = issue_text(s, 8102, concert);
+    abandoned = issue_text(s, 8103, concert);
+    polled = issue_text(s, 8104, concert);
+    /* Longer than the abandon time: one is kept by TouchTokens, one by GetToken polls, one by
+     * nothing. */
+    until = bo_time_mono_ms() + (atoi(SUITE_ABANDON_SECONDS) + 2) * 1000;
+    while (bo_time_mono_ms() < until) {
+        touch_all(s, &touched, 1);
+        ck_assert_int_eq(token_status(s, polled, &t), BO_OK);
+        ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING);
+        usleep(700 * 1000);
+    }
+    /* Room again: admission reaches the three, skips the abandoned one, admits the others in
+     * line order with consecutive admission numbers. */
+    set_settings(s, 0, 1000, 0);
+    for (int i = 0; i < 500; i++) {
+        ck_assert_int_eq(token_status(s, polled, &tg), BO_OK);
+        if (tg.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+            break;
+        }
+        usleep(10000);
+    }
+    ck_assert_int_eq(tg.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
+    ck_assert_int_eq(token_status(s, touched, &tt), BO_OK);
+    ck_assert_int_eq(tt.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
+    ck_assert_uint_eq(tt.admission_no, 2);
+    ck_assert_uint_eq(tg.admission_no, 3);
+    ck_assert_int_eq(token_status(s, abandoned, &t), BO_OK);
+    ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
+
+    /* TouchTokens names the ended one, counts the live ones, ignores a forged one. */
+    snprintf(forged, sizeof(forged), "%s", touched);
+    forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == 'A' ? 'B' : 'A';
+    list[0] = touched;
+    list[1] = abandoned;
+    list[2] = polled;
+    list[3] = forged;
+    ck_assert_int_eq(touch(s, list, 4, &r), BO_OK);
+    ck_assert_uint_eq(r->touched, 2);
+    ck_assert_uint_eq(r->n_expired_token_ids, 1);
+    snprintf(id, sizeof(id), "%llu-%llu", (unsigned long long)concert,
+             (unsigned long long)t.sequence);
+    ck_assert_str_eq(r->expired_token_ids[0], id);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    /* At most 20,000 tokens a request. */
+    enum { OVER = 20001 };
+    char **many = calloc(OVER, sizeof(*many));
+    ck_assert_ptr_nonnull(many);
+    for (int i = 0; i < OVER; i++) {
+        many[i] = "x";
+    }
+    ck_assert_int_eq(touch(s, many, OVER, &r), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(touch(s, many, OVER - 1, &r), BO_OK);
+    ck_assert_uint_eq(r->touched, 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    free(many);
+    free(touched);
+    free(abandoned);
+    free(polled);
+    bo_session_close(s);
+}
+END_TEST
+
+START_TEST(admitted_events_survive_leader_kill)
+{
+    enum { N = 40 };
+    struct bo_session *s;
+    struct bo_subscription *sub = NULL;
+    Boxoffice__V1__AdmissionEvent *e = NULL;
+    char urls[TESTENV_MAX_INSTANCES * 130];
+    char *tokens[N];
+    uint64_t concert, last = 0;
+    int64_t start, deadline, next_touch = 0;
+    int killed = -1, repeats = 0;
+
+    s = session();
+    concert = new_concert(s, "Leader change");
+    all_events_urls(urls, sizeof(urls));
+    ck_assert_int_eq(bo_subscribe(urls, concert, 0, &sub), BO_OK);
+    usleep(300 * 1000);
+
+    set_admission(s, 10, 0);
+    for (int i = 0; i < N; i++) {
+        tokens[i] = issue_text(s, 7001 + (uint64_t)i, concert);
+    }
+    start = bo_time_mono_ms();
+    deadline = start + 30000;
+    while (last < N && bo_time_mono_ms() < deadline) {
+        if (killed < 0 && bo_time_mono_ms() - start > 1200) {
+            /* Mid-run: the admitting instance dies without a word. */
+            killed = leader_index();
+            testenv_service_kill(&env, killed, SIGKILL);
+        }
+        if (bo_time_mono_ms() >= next_touch) {
+            Boxoffice__V1__TouchTokensReply *r = NULL;
+            if (touch(s, tokens, N, &r) == BO_OK) {
+                protobuf_c_message_free_unpacked(&r->base, NULL);
+            }
+            next_touch = bo_time_mono_ms() + 500;
+        }
+        if (bo_subscription_next(sub, 100, &e) != BO_OK) {
+            continue;
+        }
+        if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED) {
+            ck_assert_uint_eq(e->concert_id, concert);
+            if (e->sequence <= last) {
+                repeats++; /* the new leader's announcement of its predecessor's last ones */
+            } else {
+                ck_assert_msg(e->sequence == last + 1, "admission %llu after %llu: a gap",
+                              (unsigned long long)e->sequence, (unsigned long long)last);
+                /* Admission order is issue order. */
+                ck_assert_uint_eq(e->user_id, 7000 + e->sequence);
+                last = e->sequence;
+            }
+        }
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    ck_assert_int_ge(killed, 0);
+    ck_assert_msg(last == N, "received admissions 1..%llu of %d", (unsigned long long)last, N);
+    ck_assert_int_ne(leader_index(), killed);
+    set_admission(s, 100000, 0);
+    for (int i = 0; i < N; i++) {
+        free(tokens[i]);
+    }
+    bo_subscription_close(sub);
+    bo_session_close(s);
+}
+END_TEST
+
 START_TEST(admission_survives_instance_kill)
 {
     struct bo_session *s = session();
     char token[160];
 
-    /* Whichever instance held the lease, the other takes over admitting. */
-    testenv_service_kill(&env, 0, SIGKILL);
+    /* A second instance goes (the first still running): whichever instance held the lease,
+     * the last one left takes over admitting. */
+    testenv_service_kill(&env, env.service_pid[0] != 0 ? 0 : 1, SIGKILL);
     active_token(s, 5001, 2, token, sizeof(token));
     ck_assert_int_eq(hold(s, token, 7, 1, NULL, NULL), BO_OK);
     bo_session_close(s);
@@ -579,6 +972,7 @@ int main(void)
     int failed;
 
     tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, watchdog_arm, watchdog_disarm);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, full_flow_over_nng);
     tcase_add_test(tc, two_hundred_holds_on_one_seat_one_winner);
@@ -589,12 +983,16 @@ int main(void)
     tcase_add_test(tc, malformed_frames_get_invalid_argument);
     tcase_add_test(tc, admission_is_fifo_across_instances);
     tcase_add_test(tc, admission_events_reach_subscribers_in_order);
-    tcase_add_test(tc, admission_survives_instance_kill); /* last: it kills an instance */
+    tcase_add_test(tc, position_events_count_down);
+    tcase_add_test(tc, touch_keeps_a_waiting_token_and_names_the_skipped);
+    /* Last, in this order: they start a third instance and kill two. */
+    tcase_add_test(tc, admitted_events_survive_leader_kill);
+    tcase_add_test(tc, admission_survives_instance_kill);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     /* nng refuses to run in a child forked after the parent used it (the fixture did). */
     srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
+    srunner_run_all(sr, CK_VERBOSE);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -1,0 +1,53 @@
+/*
+ * br_push: the push listener, GET /api/v1/queue/events as WebSocket and as
+ * Server-Sent Events, on its own address (push-listen, default
+ * 127.0.0.1:8081), served by one libwebsockets event loop thread.
+ *
+ * civetweb holds a thread per open connection; a line of tens of thousands
+ * of browsers waiting for admission cannot. Here an idle connection costs a
+ * socket, lws's per-connection state and a small struct: no thread, no
+ * buffer. The rpcs and the event subscription run on a few threads of
+ * their own (br_push_events) and hand results to the loop.
+ *
+ * A connection's token (Queue-Token header, or the token query parameter
+ * since browsers cannot set headers on WebSocket or EventSource) is verified
+ * with GetToken before anything is sent; the first message is the token's
+ * current state, then its position updates, its admission and its expiry,
+ * after which the connection is closed cleanly. See README.md for the
+ * messages.
+ */
+#ifndef BR_PUSH_H
+#define BR_PUSH_H
+
+#include <stddef.h>
+
+#include "br_config.h"
+
+/* The one path push serves, on the push listener (and redirected to from the REST port). */
+#define BR_PUSH_PATH "/api/v1/queue/events"
+
+struct br_push;
+
+/*
+ * br_push_start raises RLIMIT_NOFILE to its hard limit, starts the push threads and listens
+ * on cfg->push_listen (cfg borrowed until br_push_stop). When push_listen is empty push is
+ * off: returns 0 with *out NULL. Returns 0 with *out set, or an error code after logging why.
+ */
+__attribute__((warn_unused_result)) int br_push_start(const struct br_config *cfg,
+                                                      struct br_push **out);
+
+/* br_push_stop closes every push connection, joins the push threads and frees p; safe on
+ * NULL. */
+void br_push_stop(struct br_push *p);
+
+/*
+ * br_push_public_base writes the base URL browsers reach push at ("http://host:port", no
+ * trailing slash) into out: push-public-url when set, else derived from push-listen, taking
+ * the host from the request's Host header (host_header, may be NULL) when push listens on
+ * every address. Returns 0, BO_E_NOT_FOUND when push is off, or BO_E_INVALID_ARGUMENT when
+ * out is too small.
+ */
+__attribute__((warn_unused_result)) int
+br_push_public_base(const struct br_config *cfg, const char *host_header, char *out, size_t len);
+
+#endif

@@ -1,0 +1,528 @@
+/*
+ * br_push_events: subscriber and rpc workers for the push listener (see br_push_events.h).
+ *
+ * Locks: `lock` guards the job list, the result list and `stopping`; no rpc and no wake()
+ * happens while it is held. Jobs are owned by the list until a worker takes one, then by
+ * that worker; results by the list until the loop takes them.
+ */
+#include "br_push_events.h"
+
+#include "bo_error.h"
+#include "bo_log.h"
+#include "boxoffice/client.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Workers doing rpcs: verification of a rush of new connections is the busy part. */
+#define BR_PUSH_WORKERS 2
+
+/* TouchTokens takes at most this many tokens per request, and the request must fit the
+ * envelope (BO_ENVELOPE_MAX_SIZE, 256 KiB): stay well below both. */
+#define BR_PUSH_TOUCH_MAX_TOKENS 20000
+#define BR_PUSH_TOUCH_MAX_BYTES  (192 * 1024)
+
+/* Beyond this many untaken event results the loop is far behind: drop further events. */
+#define BR_PUSH_MAX_STATE_RESULTS 200000
+
+/* How long the subscriber waits for an event before looking at the stop flag. */
+#define BR_PUSH_SUB_POLL_MS 200
+
+enum br_push_job_kind { BR_PUSH_JOB_VERIFY = 1, BR_PUSH_JOB_RECHECK, BR_PUSH_JOB_TOUCH };
+
+struct br_push_job {
+    struct br_push_job *next;
+    int kind;
+    void *tag;    /* VERIFY */
+    char *token;  /* VERIFY */
+    char **texts; /* RECHECK, TOUCH */
+    size_t n;
+};
+
+struct br_push_events {
+    const struct br_config *cfg;
+    struct bo_client *client;
+    struct bo_subscription *sub;
+    br_push_events_wake_fn wake;
+    void *arg;
+
+    pthread_mutex_t lock;
+    pthread_cond_t jobs_ready;
+    struct br_push_job *jobs_head, *jobs_tail;
+    struct br_push_result *res_head, *res_tail;
+    size_t nstate; /* BR_PUSH_STATE results on the list */
+    int stopping;
+
+    pthread_t workers[BR_PUSH_WORKERS];
+    int nworkers;
+    pthread_t subscriber;
+    int subscriber_started;
+    int lock_ready;
+};
+
+/* ---- results ------------------------------------------------------------------ */
+
+void br_push_result_free_all(struct br_push_result *r)
+{
+    while (r != NULL) {
+        struct br_push_result *next = r->next;
+        free(r);
+        r = next;
+    }
+}
+
+void br_push_texts_free(char **texts, size_t n)
+{
+    if (texts == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(texts[i]);
+    }
+    free(texts);
+}
+
+/* br_push_events_post puts r on the result list (taking it) and wakes the loop when the list
+ * was empty; drops a state result when the loop is far behind. */
+static void br_push_events_post(struct br_push_events *ev, struct br_push_result *r)
+{
+    int was_empty;
+
+    r->next = NULL;
+    pthread_mutex_lock(&ev->lock);
+    if (r->kind == BR_PUSH_STATE && ev->nstate >= BR_PUSH_MAX_STATE_RESULTS) {
+        pthread_mutex_unlock(&ev->lock);
+        free(r);
+        return;
+    }
+    was_empty = ev->res_head == NULL;
+    if (ev->res_tail != NULL) {
+        ev->res_tail->next = r;
+    } else {
+        ev->res_head = r;
+    }
+    ev->res_tail = r;
+    if (r->kind == BR_PUSH_STATE) {
+        ev->nstate++;
+    }
+    pthread_mutex_unlock(&ev->lock);
+    if (was_empty) {
+        ev->wake(ev->arg);
+    }
+}
+
+/* br_push_events_state posts a state result for token_id; drops it when out of memory (the
+ * next event or the recheck of quiet tokens makes up for it). */
+static void br_push_events_state(struct br_push_events *ev, const char *token_id,
+                                 const struct br_push_state *st)
+{
+    struct br_push_result *r;
+
+    if (strlen(token_id) >= BR_PUSH_TOKEN_ID_MAX || (r = calloc(1, sizeof(*r))) == NULL) {
+        return;
+    }
+    r->kind = BR_PUSH_STATE;
+    strcpy(r->token_id, token_id);
+    r->st = *st;
+    br_push_events_post(ev, r);
+}
+
+struct br_push_result *br_push_events_take(struct br_push_events *ev)
+{
+    struct br_push_result *r;
+
+    pthread_mutex_lock(&ev->lock);
+    r = ev->res_head;
+    ev->res_head = ev->res_tail = NULL;
+    ev->nstate = 0;
+    pthread_mutex_unlock(&ev->lock);
+    return r;
+}
+
+/* ---- jobs --------------------------------------------------------------------- */
+
+static void br_push_job_free(struct br_push_job *j)
+{
+    free(j->token);
+    br_push_texts_free(j->texts, j->n);
+    free(j);
+}
+
+/* br_push_events_queue puts j on the job list (taking it) for a worker. */
+static void br_push_events_queue(struct br_push_events *ev, struct br_push_job *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&ev->lock);
+    if (ev->jobs_tail != NULL) {
+        ev->jobs_tail->next = j;
+    } else {
+        ev->jobs_head = j;
+    }
+    ev->jobs_tail = j;
+    pthread_cond_signal(&ev->jobs_ready);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+int br_push_events_verify(struct br_push_events *ev, void *tag, const char *token)
+{
+    struct br_push_job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL || (j->token = strdup(token)) == NULL) {
+        free(j);
+        return BO_E_NOMEM;
+    }
+    j->kind = BR_PUSH_JOB_VERIFY;
+    j->tag = tag;
+    br_push_events_queue(ev, j);
+    return BO_OK;
+}
+
+/* br_push_events_texts_job queues a job over texts, or frees them when out of memory. */
+static void br_push_events_texts_job(struct br_push_events *ev, int kind, char **texts, size_t n)
+{
+    struct br_push_job *j;
+
+    if (n == 0 || (j = calloc(1, sizeof(*j))) == NULL) {
+        br_push_texts_free(texts, n);
+        return;
+    }
+    j->kind = kind;
+    j->texts = texts;
+    j->n = n;
+    br_push_events_queue(ev, j);
+}
+
+void br_push_events_recheck(struct br_push_events *ev, char **texts, size_t n)
+{
+    br_push_events_texts_job(ev, BR_PUSH_JOB_RECHECK, texts, n);
+}
+
+void br_push_events_touch(struct br_push_events *ev, char **texts, size_t n)
+{
+    br_push_events_texts_job(ev, BR_PUSH_JOB_TOUCH, texts, n);
+}
+
+/* ---- rpcs (workers) ------------------------------------------------------------- */
+
+/* br_push_events_get_token reads token's state; returns 0 with *id and *st set, or the
+ * error. */
+static int br_push_events_get_token(struct bo_session *s, const char *token, char *id,
+                                    struct br_push_state *st)
+{
+    Boxoffice__V1__GetTokenRequest req = BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__GetTokenReply *rep = NULL;
+    int rc;
+
+    if (token[0] == '\0') {
+        return BO_E_TOKEN_MISSING;
+    }
+    req.token = (char *)token;
+    rc = bo_call(s, "GetToken", &req.base, (ProtobufCMessage **)&rep, NULL);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    const Boxoffice__V1__Token *t = rep->token;
+    rc = BO_E_INTERNAL;
+    if (t != NULL && t->token_id != NULL && t->token_id[0] != '\0' &&
+        strlen(t->token_id) < BR_PUSH_TOKEN_ID_MAX) {
+        memset(st, 0, sizeof(*st));
+        rc = BO_OK;
+        switch (t->status) {
+        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
+            st->status = BR_PUSH_WAITING;
+            st->position = t->position;
+            st->eta_seconds = t->eta_seconds;
+            break;
+        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
+            st->status = BR_PUSH_ACTIVE;
+            st->admitted_at_ms = t->admitted_at_ms;
+            st->expires_at_ms = t->expires_at_ms;
+            break;
+        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
+            st->status = BR_PUSH_EXPIRED;
+            break;
+        default:
+            rc = BO_E_INTERNAL;
+        }
+        if (rc == BO_OK) {
+            strcpy(id, t->token_id);
+        }
+    }
+    if (rc != BO_OK) {
+        BO_WARN("GetToken answered without a usable token");
+    }
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return rc;
+}
+
+static void br_push_events_do_verify(struct br_push_events *ev, struct bo_session *s,
+                                     struct br_push_job *j)
+{
+    struct br_push_result *r;
+
+    /* Allocated before the rpc: a verification must always come back. */
+    while ((r = calloc(1, sizeof(*r))) == NULL) {
+        BO_ERR("out of memory answering a push verification; retrying");
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    r->kind = BR_PUSH_VERIFIED;
+    r->tag = j->tag;
+    r->rc =
+        s == NULL ? BO_E_UNAVAILABLE : br_push_events_get_token(s, j->token, r->token_id, &r->st);
+    br_push_events_post(ev, r);
+}
+
+static void br_push_events_do_recheck(struct br_push_events *ev, struct bo_session *s,
+                                      struct br_push_job *j)
+{
+    char id[BR_PUSH_TOKEN_ID_MAX];
+    struct br_push_state st;
+
+    for (size_t i = 0; i < j->n && s != NULL; i++) {
+        if (br_push_events_get_token(s, j->texts[i], id, &st) == BO_OK) {
+            br_push_events_state(ev, id, &st);
+        }
+    }
+}
+
+static void br_push_events_do_touch(struct br_push_events *ev, struct bo_session *s,
+                                    struct br_push_job *j)
+{
+    static const struct br_push_state expired = {.status = BR_PUSH_EXPIRED};
+    size_t i = 0;
+    size_t touched = 0;
+    size_t nexpired = 0;
+
+    while (i < j->n && s != NULL) {
+        Boxoffice__V1__TouchTokensRequest req = BOXOFFICE__V1__TOUCH_TOKENS_REQUEST__INIT;
+        Boxoffice__V1__TouchTokensReply *rep = NULL;
+        struct bo_status status;
+        size_t bytes = 0;
+        size_t k = 0;
+
+        /* One batch: as many tokens as fit the limits (each costs its length plus about 3
+         * bytes of framing). */
+        while (i + k < j->n && k < BR_PUSH_TOUCH_MAX_TOKENS) {
+            size_t len = strlen(j->texts[i + k]) + 3;
+            if (k > 0 && bytes + len > BR_PUSH_TOUCH_MAX_BYTES) {
+                break;
+            }
+            bytes += len;
+            k++;
+        }
+        req.n_tokens = k;
+        req.tokens = j->texts + i;
+        i += k;
+        int rc = bo_call(s, "TouchTokens", &req.base, (ProtobufCMessage **)&rep, &status);
+        if (rc != BO_OK) {
+            BO_WARN("TouchTokens for %zu push tokens failed: %s %s", k, bo_error_name(rc),
+                    status.message);
+            continue;
+        }
+        touched += rep->touched;
+        for (size_t e = 0; e < rep->n_expired_token_ids; e++) {
+            br_push_events_state(ev, rep->expired_token_ids[e], &expired);
+        }
+        nexpired += rep->n_expired_token_ids;
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+    BO_DEBUG("touched %zu push tokens: %zu live, %zu expired", j->n, touched, nexpired);
+}
+
+/* br_push_events_worker runs jobs until stopping; verifications still queued at the stop
+ * are answered by br_push_events_stop. */
+static void *br_push_events_worker(void *arg)
+{
+    struct br_push_events *ev = arg;
+    struct bo_session *s = NULL;
+
+    if (bo_session_open(ev->client, &s) != BO_OK) {
+        BO_ERR("push worker: cannot open an rpc session; verifications fail as unavailable");
+        s = NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&ev->lock);
+        while (ev->jobs_head == NULL && !ev->stopping) {
+            pthread_cond_wait(&ev->jobs_ready, &ev->lock);
+        }
+        if (ev->stopping) {
+            pthread_mutex_unlock(&ev->lock);
+            break;
+        }
+        struct br_push_job *j = ev->jobs_head;
+        ev->jobs_head = j->next;
+        if (ev->jobs_head == NULL) {
+            ev->jobs_tail = NULL;
+        }
+        pthread_mutex_unlock(&ev->lock);
+
+        switch (j->kind) {
+        case BR_PUSH_JOB_VERIFY:
+            br_push_events_do_verify(ev, s, j);
+            break;
+        case BR_PUSH_JOB_RECHECK:
+            br_push_events_do_recheck(ev, s, j);
+            break;
+        default:
+            br_push_events_do_touch(ev, s, j);
+        }
+        br_push_job_free(j);
+    }
+    bo_session_close(s);
+    return NULL;
+}
+
+/* ---- subscriber ------------------------------------------------------------------ */
+
+static int br_push_events_stopping(struct br_push_events *ev)
+{
+    pthread_mutex_lock(&ev->lock);
+    int stop = ev->stopping;
+    pthread_mutex_unlock(&ev->lock);
+    return stop;
+}
+
+/* br_push_events_subscriber turns admission events into state results. */
+static void *br_push_events_subscriber(void *arg)
+{
+    struct br_push_events *ev = arg;
+
+    while (!br_push_events_stopping(ev)) {
+        Boxoffice__V1__AdmissionEvent *e = NULL;
+        struct br_push_state st;
+        int rc = bo_subscription_next(ev->sub, BR_PUSH_SUB_POLL_MS, &e);
+
+        if (rc == BO_E_TIMEOUT) {
+            continue;
+        }
+        if (rc != BO_OK) {
+            /* The socket failed: keep the stop flag checked without spinning. */
+            struct timespec ts = {0, BR_PUSH_SUB_POLL_MS * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        memset(&st, 0, sizeof(st));
+        switch (e->kind) {
+        case BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED:
+            st.status = BR_PUSH_ACTIVE;
+            st.admitted_at_ms = e->admitted_at_ms;
+            st.expires_at_ms = e->active_until_ms;
+            break;
+        case BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION:
+            st.status = BR_PUSH_WAITING;
+            st.position = e->position;
+            st.eta_seconds = e->eta_seconds;
+            break;
+        case BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED:
+            st.status = BR_PUSH_EXPIRED;
+            break;
+        default:
+            break;
+        }
+        if (st.status != 0 && e->token_id != NULL) {
+            br_push_events_state(ev, e->token_id, &st);
+        }
+        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    }
+    return NULL;
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wake, void *arg,
+                         struct br_push_events **out)
+{
+    struct br_push_events *ev = calloc(1, sizeof(*ev));
+    int rc;
+
+    if (ev == NULL) {
+        return BO_E_NOMEM;
+    }
+    ev->cfg = cfg;
+    ev->wake = wake;
+    ev->arg = arg;
+    if (pthread_mutex_init(&ev->lock, NULL) != 0) {
+        free(ev);
+        return BO_E_INTERNAL;
+    }
+    if (pthread_cond_init(&ev->jobs_ready, NULL) != 0) {
+        pthread_mutex_destroy(&ev->lock);
+        free(ev);
+        return BO_E_INTERNAL;
+    }
+    ev->lock_ready = 1;
+    rc = bo_client_open(cfg->rpc_urls, (int)cfg->request_timeout_ms, &ev->client);
+    if (rc != BO_OK) {
+        BO_ERR("push: cannot dial the service at %s: %s", cfg->rpc_urls, bo_error_message(rc));
+        ev->client = NULL;
+        br_push_result_free_all(br_push_events_stop(ev));
+        return rc;
+    }
+    rc = bo_subscribe(cfg->events_urls, 0, 0, &ev->sub);
+    if (rc != BO_OK) {
+        BO_ERR("push: cannot subscribe to admission events at %s: %s", cfg->events_urls,
+               bo_error_message(rc));
+        ev->sub = NULL;
+        br_push_result_free_all(br_push_events_stop(ev));
+        return rc;
+    }
+    for (int i = 0; i < BR_PUSH_WORKERS; i++) {
+        if (pthread_create(&ev->workers[i], NULL, br_push_events_worker, ev) != 0) {
+            BO_ERR("push: cannot start a worker thread");
+            br_push_result_free_all(br_push_events_stop(ev));
+            return BO_E_INTERNAL;
+        }
+        ev->nworkers++;
+    }
+    if (pthread_create(&ev->subscriber, NULL, br_push_events_subscriber, ev) != 0) {
+        BO_ERR("push: cannot start the event subscriber thread");
+        br_push_result_free_all(br_push_events_stop(ev));
+        return BO_E_INTERNAL;
+    }
+    ev->subscriber_started = 1;
+    *out = ev;
+    return BO_OK;
+}
+
+struct br_push_result *br_push_events_stop(struct br_push_events *ev)
+{
+    struct br_push_result *left = NULL;
+
+    if (ev == NULL) {
+        return NULL;
+    }
+    if (ev->lock_ready) {
+        pthread_mutex_lock(&ev->lock);
+        ev->stopping = 1;
+        pthread_cond_broadcast(&ev->jobs_ready);
+        pthread_mutex_unlock(&ev->lock);
+    }
+    for (int i = 0; i < ev->nworkers; i++) {
+        pthread_join(ev->workers[i], NULL);
+    }
+    if (ev->subscriber_started) {
+        pthread_join(ev->subscriber, NULL);
+    }
+    /* Every thread is gone: answer the verifications nobody ran, drop the other jobs. */
+    struct br_push_job *j = ev->jobs_head;
+    ev->jobs_head = ev->jobs_tail = NULL;
+    while (j != NULL) {
+        struct br_push_job *next = j->next;
+        if (j->kind == BR_PUSH_JOB_VERIFY) {
+            br_push_events_do_verify(ev, NULL, j);
+        }
+        br_push_job_free(j);
+        j = next;
+    }
+    if (ev->lock_ready) {
+        left = br_push_events_take(ev);
+        pthread_cond_destroy(&ev->jobs_ready);
+        pthread_mutex_destroy(&ev->lock);
+    }
+    bo_subscription_close(ev->sub);
+    bo_client_close(ev->client);
+    free(ev);
+    return left;
+}

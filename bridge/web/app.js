@@ -1,0 +1,1012 @@
+/*
+ * boxoffice waiting room and seat picker (plain JS, no build step).
+ *
+ * Flow: pick a concert and a user id -> POST /queue/tokens -> wait (position and ETA are
+ * pushed over WebSocket, or Server-Sent Events when WebSocket fails; no polling) ->
+ * admitted -> dates -> seat map (refreshed every 2 s while shown) -> hold (countdown to
+ * the hold's end) -> charge points -> pay -> confirmation.
+ *
+ * The queue token and the page's place in the flow live in sessionStorage, so a reload
+ * resumes where it was with a single GET /queue/tokens/current.
+ */
+(function () {
+  'use strict';
+
+  var API = '/api/v1';
+  var STORE_KEY = 'boxoffice.session.v1';
+  var SEAT_REFRESH_MS = 2000;
+
+  /* ---- state ------------------------------------------------------------- */
+
+  var S = {
+    session: null,   // {token, tokenId, userId, concertId}
+    scheduleId: null,
+    hold: null,      // {reservationId, scheduleId, seatNo, price, expiresAt, deadline}
+    done: null,      // confirmation shown after paying
+    concerts: [],
+    schedules: {},   // id -> schedule
+    seats: [],
+    selected: null,  // seat number picked but not held
+    balance: null,
+    view: null,
+    etaDeadline: null,
+    seatTimer: null,
+    seatsBusy: false,
+    pending: {}      // action -> {key, sig}: an Idempotency-Key whose request got no answer
+  };
+
+  function save() {
+    try {
+      if (!S.session && !S.done) {
+        sessionStorage.removeItem(STORE_KEY);
+        return;
+      }
+      sessionStorage.setItem(STORE_KEY, JSON.stringify({
+        session: S.session, scheduleId: S.scheduleId, hold: S.hold, done: S.done
+      }));
+    } catch (e) { /* storage full or disabled: the page still works, without resume */ }
+  }
+
+  function restore() {
+    try {
+      var raw = sessionStorage.getItem(STORE_KEY);
+      if (!raw) return;
+      var v = JSON.parse(raw);
+      S.session = v.session && v.session.token ? v.session : null;
+      S.scheduleId = v.scheduleId || null;
+      S.hold = v.hold && v.hold.reservationId ? v.hold : null;
+      S.done = v.done || null;
+    } catch (e) { /* ignore a damaged entry */ }
+  }
+
+  /* ---- small helpers ----------------------------------------------------- */
+
+  function $(id) { return document.getElementById(id); }
+
+  function money(n) {
+    return Number(n).toLocaleString('en-US') + ' points';
+  }
+
+  function when(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso || '';
+    return d.toLocaleString('en-GB', {
+      weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
+      hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+    });
+  }
+
+  function duration(sec) {
+    if (sec <= 0) return 'any moment';
+    if (sec < 60) return sec + ' s';
+    var m = Math.floor(sec / 60);
+    var s = sec % 60;
+    if (m >= 10) return m + ' min';
+    return m + ' min ' + (s < 10 ? '0' : '') + s + ' s';
+  }
+
+  function mmss(ms) {
+    var t = Math.max(0, Math.ceil(ms / 1000));
+    var m = Math.floor(t / 60);
+    var s = t % 60;
+    return (m < 10 ? '0' : '') + m + ':' + (s < 10 ? '0' : '') + s;
+  }
+
+  /* uuid returns a random UUID v4; crypto.randomUUID needs a secure context, so build one
+   * from getRandomValues when the page is served over plain HTTP to another host. */
+  function uuid() {
+    if (window.crypto && typeof crypto.randomUUID === 'function') {
+      try { return crypto.randomUUID(); } catch (e) { /* insecure context */ }
+    }
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  /* idemKey returns the Idempotency-Key for one click of action: a new key, unless the last
+   * request of the same action and body got no answer (then the retry reuses its key, so
+   * the server does the work once). */
+  function idemKey(action, sig) {
+    var p = S.pending[action];
+    if (p && p.sig === sig) return p.key;
+    var key = uuid();
+    S.pending[action] = { key: key, sig: sig };
+    return key;
+  }
+
+  function concertTitle(id) {
+    for (var i = 0; i < S.concerts.length; i++) {
+      if (S.concerts[i].id === id) return S.concerts[i].title;
+    }
+    return 'concert ' + id;
+  }
+
+  /* ---- the API ------------------------------------------------------------ */
+
+  function ApiError(status, code, message) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+
+  /* api calls the REST API; resolves with the parsed JSON, rejects with an ApiError carrying
+   * the server's error code and message (status 0: no answer). */
+  function api(method, path, opts) {
+    opts = opts || {};
+    var headers = { 'Accept': 'application/json' };
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opts.auth !== false && S.session) headers['Queue-Token'] = S.session.token;
+    if (opts.key) headers['Idempotency-Key'] = opts.key;
+    return fetch(API + path, {
+      method: method,
+      headers: headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      cache: 'no-store'
+    }).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!res.ok) {
+          var err = (data && data.error) || {};
+          throw new ApiError(res.status, err.code || 'HTTP_' + res.status,
+            err.message || 'The service answered with HTTP ' + res.status + '.');
+        }
+        return data;
+      });
+    }, function () {
+      throw new ApiError(0, 'NETWORK', 'The service cannot be reached: check your connection and try again.');
+    });
+  }
+
+  /* answered tells whether an error is a definite answer (the request was decided), as
+   * opposed to no answer or a temporary failure after which a retry should reuse its key. */
+  function answered(e) {
+    return e instanceof ApiError && e.status >= 400 && e.status < 500;
+  }
+
+  /* ---- alert region ------------------------------------------------------ */
+
+  function showAlert(message) {
+    $('alert-text').textContent = message;
+    $('alert').hidden = false;
+  }
+
+  function clearAlert() {
+    $('alert').hidden = true;
+    $('alert-text').textContent = '';
+  }
+
+  /* fail shows an error; token problems also move the page to where it can go on. */
+  function fail(e) {
+    if (!(e instanceof ApiError)) {
+      showAlert(String(e && e.message ? e.message : e));
+      return;
+    }
+    switch (e.code) {
+    case 'TOKEN_EXPIRED':
+      S.hold = null;
+      save();
+      show('expired'); // offers to join again
+      showAlert(e.message);
+      return;
+    case 'TOKEN_INVALID':
+    case 'TOKEN_MISSING':
+      forget();
+      show('join');
+      showAlert(e.message);
+      return;
+    case 'TOKEN_NOT_ACTIVE':
+      showAlert(e.message);
+      enterWait(null);
+      return;
+    default:
+      showAlert(e.message);
+    }
+  }
+
+  /* ---- views ------------------------------------------------------------- */
+
+  var VIEWS = ['join', 'wait', 'dates', 'seats', 'done', 'expired'];
+
+  function show(name) {
+    if (S.view === name) return;
+    S.view = name;
+    $('loading').hidden = true;
+    VIEWS.forEach(function (v) { $('view-' + v).hidden = v !== name; });
+    if (name !== 'wait') push.stop();
+    if (name !== 'seats') stopSeatTimer();
+    var inFlow = S.session && name !== 'join';
+    $('who').hidden = !inFlow;
+    $('leave').hidden = !inFlow && name !== 'done';
+    if (inFlow) {
+      $('who').textContent = 'User ' + S.session.userId + ' \u00b7 ' + concertTitle(S.session.concertId);
+    }
+    var h = document.querySelector('#view-' + name + ' h2');
+    if (h && document.activeElement && document.activeElement !== document.body) {
+      h.setAttribute('tabindex', '-1');
+      h.focus({ preventScroll: true });
+    }
+  }
+
+  function forget() {
+    push.stop();
+    S.session = null;
+    S.scheduleId = null;
+    S.hold = null;
+    S.done = null;
+    S.selected = null;
+    S.balance = null;
+    S.pending = {};
+    save();
+  }
+
+  /* ---- join -------------------------------------------------------------- */
+
+  function loadConcerts() {
+    return api('GET', '/concerts', { auth: false }).then(function (d) {
+      S.concerts = (d && d.concerts) || [];
+      var sel = $('concert');
+      sel.textContent = '';
+      S.concerts.forEach(function (c) {
+        var o = document.createElement('option');
+        o.value = String(c.id);
+        o.textContent = c.title + ' \u2014 ' + c.artist + ', ' + c.venue;
+        sel.appendChild(o);
+      });
+      if (S.session) sel.value = String(S.session.concertId);
+    }, function (e) {
+      showAlert(e.message);
+    });
+  }
+
+  function join(userId, concertId) {
+    clearAlert();
+    $('join').disabled = true;
+    $('rejoin').disabled = true;
+    return api('POST', '/queue/tokens', { body: { userId: userId, concertId: concertId }, auth: false })
+      .then(function (t) {
+        forget();
+        S.session = { token: t.token, tokenId: t.tokenId, userId: t.userId, concertId: t.concertId };
+        save();
+        applyToken(t);
+      }, fail)
+      .then(function () {
+        $('join').disabled = false;
+        $('rejoin').disabled = false;
+      });
+  }
+
+  function rejoin() {
+    var s = S.session || (S.done && S.done.session);
+    if (!s) {
+      show('join');
+      return;
+    }
+    join(s.userId, s.concertId);
+  }
+
+  function applyToken(t) {
+    if (t.status === 'ACTIVE') {
+      enterAdmitted();
+    } else if (t.status === 'WAITING') {
+      enterWait(t);
+    } else {
+      show('expired');
+    }
+  }
+
+  /* ---- waiting room (push) ------------------------------------------------ */
+
+  function renderPosition(position, etaSeconds) {
+    if (position != null) $('position').textContent = String(position);
+    if (etaSeconds != null) {
+      S.etaDeadline = Date.now() + etaSeconds * 1000;
+      renderEta();
+    }
+  }
+
+  function renderEta() {
+    if (S.etaDeadline == null) return;
+    $('eta').textContent = duration(Math.max(0, Math.ceil((S.etaDeadline - Date.now()) / 1000)));
+  }
+
+  function enterWait(t) {
+    $('wait-concert').textContent = concertTitle(S.session.concertId) + ' \u00b7 user ' + S.session.userId;
+    if (t) renderPosition(t.position, t.etaSeconds);
+    show('wait');
+    push.start();
+  }
+
+  /* pushState shows the push channel's state; transport ('websocket' or 'sse') is kept in
+   * data-transport once a channel is open. */
+  function pushState(text, cls, transport) {
+    var el = $('push-state');
+    el.textContent = text;
+    el.className = 'small ' + (cls || '');
+    if (transport) el.setAttribute('data-transport', transport);
+  }
+
+  /* push: one live channel per waiting page. WebSocket first; after two WebSocket attempts
+   * that never opened, Server-Sent Events (and back to WebSocket after two failed SSE
+   * attempts, in case the listener was only down). Dropped channels reconnect with
+   * exponential backoff (0.5 s doubling to 15 s, jittered). The first message after
+   * connecting is the current state, so nothing is fetched on reconnect. Only when push
+   * stays unreachable (three failed connections in a row without a message, so at most
+   * about every 45 s) does the page read the token's status once, to let a user in (or tell
+   * them their turn ended) even then. */
+  var push = {
+    active: false,
+    ws: null,
+    es: null,
+    endpoints: null,
+    mode: 'ws',
+    wsFailures: 0,
+    sseFailures: 0,
+    silentFailures: 0,
+    attempt: 0,
+    timer: null,
+
+    start: function () {
+      if (this.active) return;
+      this.active = true;
+      this.attempt = 0;
+      this.wsFailures = 0;
+      this.sseFailures = 0;
+      this.silentFailures = 0;
+      this.mode = typeof WebSocket === 'function' ? 'ws' : 'sse';
+      pushState('Connecting\u2026');
+      this.connect();
+    },
+
+    stop: function () {
+      this.active = false;
+      clearTimeout(this.timer);
+      this.timer = null;
+      var ws = this.ws;
+      var es = this.es;
+      this.ws = null;
+      this.es = null;
+      if (ws) { try { ws.close(1000); } catch (e) { /* already closed */ } }
+      if (es) es.close();
+    },
+
+    connect: function () {
+      var self = this;
+      if (!self.active || !S.session) return;
+      self.timer = null;
+      var ready = self.endpoints ? Promise.resolve(self.endpoints)
+        : api('GET', '/queue/push').then(function (d) { self.endpoints = d; return d; });
+      ready.then(function (ep) {
+        if (!self.active) return;
+        var q = '?token=' + encodeURIComponent(S.session.token);
+        if (self.mode === 'ws' && ep.websocket) {
+          self.openWebSocket(ep.websocket + q, ep);
+        } else if (ep.sse && typeof EventSource === 'function') {
+          self.openEventSource(ep.sse + q);
+        } else if (ep.websocket && typeof WebSocket === 'function') {
+          self.mode = 'ws';
+          self.openWebSocket(ep.websocket + q, ep);
+        } else {
+          pushState('This browser cannot receive live updates.', 'retry');
+        }
+      }, function () {
+        self.retry();
+      });
+    },
+
+    openWebSocket: function (url, ep) {
+      var self = this;
+      var ws;
+      try {
+        ws = new WebSocket(url);
+      } catch (e) {
+        self.mode = 'sse';
+        self.retry();
+        return;
+      }
+      var opened = false;
+      self.ws = ws;
+      ws.onopen = function () {
+        opened = true;
+        self.wsFailures = 0;
+        pushState('Live: you will be let in automatically.', 'live', 'websocket');
+      };
+      ws.onmessage = function (ev) {
+        if (self.ws === ws) self.message(ev.data, null);
+      };
+      ws.onclose = function () {
+        if (self.ws !== ws) return;
+        self.ws = null;
+        if (!opened && ++self.wsFailures >= 2 && ep.sse && typeof EventSource === 'function') {
+          self.mode = 'sse';
+          self.wsFailures = 0;
+        }
+        self.retry();
+      };
+    },
+
+    openEventSource: function (url) {
+      var self = this;
+      var es = new EventSource(url);
+      self.es = es;
+      var onEvent = function (type) {
+        return function (ev) {
+          if (self.es === es) self.message(ev.data, type);
+        };
+      };
+      var opened = false;
+      es.onopen = function () {
+        opened = true;
+        self.sseFailures = 0;
+        pushState('Live: you will be let in automatically.', 'live', 'sse');
+      };
+      es.addEventListener('position', onEvent('position'));
+      es.addEventListener('admitted', onEvent('admitted'));
+      es.addEventListener('expired', onEvent('expired'));
+      es.onmessage = onEvent(null);
+      es.onerror = function () {
+        // EventSource would reconnect on its own schedule; use ours (backoff) instead.
+        if (self.es !== es) return;
+        self.es = null;
+        es.close();
+        if (!opened && ++self.sseFailures >= 2 && typeof WebSocket === 'function') {
+          self.mode = 'ws';
+          self.sseFailures = 0;
+        }
+        self.retry();
+      };
+    },
+
+    retry: function () {
+      if (!this.active) return;
+      if (++this.silentFailures % 3 === 0) this.resync();
+      var delay = Math.min(15000, 500 * Math.pow(2, this.attempt));
+      delay = Math.round(delay * (0.75 + Math.random() * 0.5));
+      this.attempt = Math.min(this.attempt + 1, 10);
+      pushState('Connection lost: reconnecting in ' + Math.ceil(delay / 1000) + ' s\u2026', 'retry');
+      var self = this;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(function () { self.connect(); }, delay);
+    },
+
+    /* resync reads the token's status once while push is unreachable. */
+    resync: function () {
+      var self = this;
+      api('GET', '/queue/tokens/current').then(function (t) {
+        if (!self.active) return;
+        if (t.status === 'WAITING') {
+          renderPosition(t.position, t.etaSeconds);
+        } else {
+          self.stop();
+          applyToken(t);
+        }
+      }, function (e) {
+        if (self.active && answered(e)) {
+          self.stop();
+          fail(e);
+        }
+      });
+    },
+
+    /* retryNow skips a pending backoff (the browser came back online). */
+    retryNow: function () {
+      if (this.active && this.timer) {
+        clearTimeout(this.timer);
+        this.connect();
+      }
+    },
+
+    message: function (data, type) {
+      var m;
+      try { m = JSON.parse(data); } catch (e) { return; }
+      if (!m || typeof m !== 'object') return;
+      type = m.type || type;
+      if (m.tokenId && S.session && S.session.tokenId && m.tokenId !== S.session.tokenId) return;
+      this.attempt = 0;
+      this.silentFailures = 0;
+      if (type === 'position') {
+        pushState('Live: you will be let in automatically.', 'live');
+        renderPosition(m.position, m.etaSeconds);
+      } else if (type === 'admitted') {
+        this.stop();
+        enterAdmitted();
+      } else if (type === 'expired') {
+        this.stop();
+        show('expired');
+      }
+    }
+  };
+
+  /* ---- dates ------------------------------------------------------------- */
+
+  function enterAdmitted() {
+    clearAlert();
+    var sid = S.hold ? S.hold.scheduleId : S.scheduleId;
+    if (sid) {
+      enterSeats(sid);
+    } else {
+      enterDates();
+    }
+  }
+
+  function enterDates() {
+    S.scheduleId = null;
+    S.selected = null;
+    save();
+    $('dates-concert').textContent = concertTitle(S.session.concertId);
+    show('dates');
+    var list = $('dates');
+    list.setAttribute('aria-busy', 'true');
+    return api('GET', '/concerts/' + S.session.concertId + '/schedules').then(function (d) {
+      list.textContent = '';
+      var items = (d && d.schedules) || [];
+      items.forEach(function (sc) {
+        S.schedules[sc.id] = sc;
+        var li = document.createElement('li');
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.setAttribute('data-testid', 'schedule-' + sc.id);
+        b.setAttribute('data-schedule-id', String(sc.id));
+        var t = document.createElement('span');
+        t.className = 'date';
+        t.textContent = when(sc.startsAt);
+        var n = document.createElement('span');
+        n.className = 'seats-left';
+        n.textContent = sc.availableSeats + ' of ' + sc.totalSeats + ' seats free';
+        b.appendChild(t);
+        b.appendChild(n);
+        b.setAttribute('aria-label', when(sc.startsAt) + ', ' + n.textContent);
+        b.addEventListener('click', function () { enterSeats(sc.id); });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      $('dates-empty').hidden = items.length > 0;
+    }, fail).then(function () {
+      list.removeAttribute('aria-busy');
+    });
+  }
+
+  /* ---- seat map ---------------------------------------------------------- */
+
+  function enterSeats(scheduleId) {
+    clearAlert();
+    if (S.scheduleId !== scheduleId) S.selected = null;
+    S.scheduleId = scheduleId;
+    save();
+    var sc = S.schedules[scheduleId];
+    var title = concertTitle(S.session.concertId);
+    $('seats-date').textContent = title + (sc ? ' \u00b7 ' + when(sc.startsAt) : '');
+    if (!sc) {
+      // Resumed straight into the seat map: name the date once the list is in.
+      api('GET', '/concerts/' + S.session.concertId + '/schedules').then(function (d) {
+        ((d && d.schedules) || []).forEach(function (x) { S.schedules[x.id] = x; });
+        var found = S.schedules[scheduleId];
+        if (found && S.scheduleId === scheduleId) {
+          $('seats-date').textContent = title + ' \u00b7 ' + when(found.startsAt);
+        }
+      }, function () { /* the label stays without the date */ });
+    }
+    $('seat-grid').textContent = '';
+    $('legend').textContent = '';
+    $('seats-updated').textContent = '';
+    renderPick();
+    renderHold();
+    show('seats');
+    refreshSeats();
+    startSeatTimer();
+    if (S.hold) refreshBalance();
+  }
+
+  function startSeatTimer() {
+    stopSeatTimer();
+    S.seatTimer = setInterval(function () {
+      if (!document.hidden) refreshSeats();
+    }, SEAT_REFRESH_MS);
+  }
+
+  function stopSeatTimer() {
+    if (S.seatTimer) clearInterval(S.seatTimer);
+    S.seatTimer = null;
+  }
+
+  function refreshSeats() {
+    if (S.seatsBusy || S.view !== 'seats' || !S.scheduleId) return Promise.resolve();
+    var sid = S.scheduleId;
+    S.seatsBusy = true;
+    return api('GET', '/schedules/' + sid + '/seats').then(function (d) {
+      if (S.scheduleId !== sid || S.view !== 'seats') return;
+      S.seats = (d && d.seats) || [];
+      renderSeats();
+      $('seats-updated').textContent = 'Updated ' + new Date().toLocaleTimeString('en-GB');
+    }, function (e) {
+      if (/^TOKEN_|^WRONG_CONCERT$|NOT_FOUND$/.test(e.code)) {
+        fail(e);
+        stopSeatTimer();
+      } else {
+        $('seats-updated').textContent = 'Could not refresh the seats (' + e.message + '); retrying\u2026';
+      }
+    }).then(function () {
+      S.seatsBusy = false;
+    });
+  }
+
+  function tiersOf(seats) {
+    var prices = [];
+    seats.forEach(function (s) { if (prices.indexOf(s.price) < 0) prices.push(s.price); });
+    prices.sort(function (a, b) { return b - a; });
+    return prices;
+  }
+
+  function renderSeats() {
+    var grid = $('seat-grid');
+    var prices = tiersOf(S.seats);
+    var hold = S.hold && S.hold.scheduleId === S.scheduleId ? S.hold : null;
+    if (grid.children.length !== S.seats.length) {
+      grid.textContent = '';
+      S.seats.forEach(function (s) {
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'seat';
+        b.textContent = String(s.seatNo);
+        b.setAttribute('data-testid', 'seat-' + s.seatNo);
+        b.setAttribute('data-seat', String(s.seatNo));
+        b.addEventListener('click', function () { pickSeat(s.seatNo); });
+        grid.appendChild(b);
+      });
+    }
+    if (S.selected != null) {
+      var sel = findSeat(S.selected);
+      if (!sel || sel.status !== 'AVAILABLE') {
+        S.selected = null;
+        renderPick('That seat was just taken: choose another.');
+      }
+    }
+    S.seats.forEach(function (s, i) {
+      var b = grid.children[i];
+      var tier = Math.min(prices.indexOf(s.price), 3);
+      var mine = hold && hold.seatNo === s.seatNo;
+      var taken = s.status !== 'AVAILABLE' && !mine;
+      var cls = 'seat tier-' + tier;
+      if (mine) cls += ' mine';
+      else if (taken) cls += ' taken' + (s.status === 'SOLD' ? ' sold' : ' held');
+      if (S.selected === s.seatNo) cls += ' selected';
+      b.className = cls;
+      b.setAttribute('data-status', s.status);
+      // Taken seats and one's own are disabled; while a hold exists the others only stop
+      // answering (aria-disabled), so the map keeps its colours.
+      b.disabled = taken || mine;
+      if (!b.disabled && S.hold) b.setAttribute('aria-disabled', 'true');
+      else b.removeAttribute('aria-disabled');
+      b.setAttribute('aria-pressed', S.selected === s.seatNo ? 'true' : 'false');
+      var state = mine ? 'held by you' : s.status === 'AVAILABLE' ? 'free' : s.status === 'SOLD' ? 'sold' : 'held by someone';
+      b.setAttribute('aria-label', 'Seat ' + s.seatNo + ', ' + money(s.price) + ', ' + state);
+      b.title = 'Seat ' + s.seatNo + ' \u00b7 ' + money(s.price) + ' \u00b7 ' + state;
+    });
+    renderLegend(prices);
+  }
+
+  function renderLegend(prices) {
+    var legend = $('legend');
+    legend.textContent = '';
+    var add = function (bg, text) {
+      var li = document.createElement('li');
+      var sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = bg;
+      li.appendChild(sw);
+      li.appendChild(document.createTextNode(text));
+      legend.appendChild(li);
+    };
+    prices.forEach(function (p, i) { add('var(--tier-' + Math.min(i, 3) + ')', money(p)); });
+    add('var(--taken)', 'Taken');
+    add('var(--mine)', 'Your hold');
+  }
+
+  function findSeat(no) {
+    for (var i = 0; i < S.seats.length; i++) {
+      if (S.seats[i].seatNo === no) return S.seats[i];
+    }
+    return null;
+  }
+
+  function pickSeat(no) {
+    var s = findSeat(no);
+    if (!s || s.status !== 'AVAILABLE' || S.hold) return;
+    S.selected = S.selected === no ? null : no;
+    renderSeats();
+    renderPick();
+  }
+
+  function renderPick(note) {
+    var s = S.selected != null ? findSeat(S.selected) : null;
+    $('pick-panel').hidden = !!S.hold;
+    $('hold').disabled = !s;
+    if (s) {
+      $('pick-text').textContent = 'Seat ' + s.seatNo + ' \u00b7 ' + money(s.price);
+      $('hold').textContent = 'Hold seat ' + s.seatNo;
+    } else {
+      $('pick-text').textContent = note || 'Tap a free seat to choose it.';
+      $('hold').textContent = 'Hold this seat';
+    }
+  }
+
+  /* ---- hold, release ----------------------------------------------------- */
+
+  function holdSeat() {
+    var no = S.selected;
+    var sid = S.scheduleId;
+    if (no == null || !sid) return;
+    clearAlert();
+    $('hold').disabled = true;
+    api('POST', '/reservations', { body: { scheduleId: sid, seatNo: no } }).then(function (r) {
+      var span = Date.parse(r.expiresAt) - Date.parse(r.heldAt);
+      if (!isFinite(span)) span = Date.parse(r.expiresAt) - Date.now();
+      S.hold = {
+        reservationId: r.reservationId, scheduleId: sid, seatNo: no, price: r.price,
+        expiresAt: r.expiresAt, deadline: Date.now() + span
+      };
+      S.selected = null;
+      save();
+      renderPick();
+      renderHold();
+      renderSeats();
+      refreshSeats();
+      return refreshBalance().then(suggestCharge);
+    }, function (e) {
+      fail(e);
+      if (e.code === 'SEAT_TAKEN') {
+        S.selected = null;
+        renderPick('That seat was just taken: choose another.');
+        refreshSeats();
+      } else {
+        renderPick();
+      }
+    });
+  }
+
+  function releaseSeat() {
+    if (!S.hold) return;
+    clearAlert();
+    $('release').disabled = true;
+    api('DELETE', '/reservations/' + S.hold.reservationId).then(function () {
+      dropHold();
+    }, function (e) {
+      if (e.code === 'RESERVATION_NOT_HELD' || e.code === 'RESERVATION_NOT_FOUND') {
+        dropHold();
+      }
+      fail(e);
+    }).then(function () {
+      $('release').disabled = false;
+    });
+  }
+
+  function dropHold() {
+    S.hold = null;
+    save();
+    renderHold();
+    renderPick();
+    renderSeats();
+    refreshSeats();
+  }
+
+  /* renderHold shows the hold panel while a seat is held (naming its date when the map
+   * shows another one: one hold at a time). */
+  function renderHold() {
+    var h = S.hold;
+    $('hold-panel').hidden = !h;
+    $('pick-panel').hidden = !!h;
+    if (!h) return;
+    var sc = S.schedules[h.scheduleId];
+    $('hold-seat').textContent = 'Seat ' + h.seatNo +
+      (h.scheduleId !== S.scheduleId ? ' on ' + (sc ? when(sc.startsAt) : 'date ' + h.scheduleId) : '');
+    $('hold-price').textContent = money(h.price);
+    $('balance').textContent = S.balance == null ? '\u2013' : money(S.balance);
+    tickHold();
+  }
+
+  function tickHold() {
+    if (!S.hold) return;
+    var left = S.hold.deadline - Date.now();
+    var el = $('hold-countdown');
+    el.textContent = mmss(left);
+    el.classList.toggle('low', left < 60000);
+    if (left <= 0) {
+      S.hold = null;
+      save();
+      showAlert('Your hold ran out and the seat was released: choose a seat again.');
+      renderHold();
+      renderPick();
+      if (S.view === 'seats') {
+        renderSeats();
+        refreshSeats();
+      }
+    }
+  }
+
+  /* ---- points and payment ------------------------------------------------ */
+
+  function refreshBalance() {
+    if (!S.session) return Promise.resolve();
+    return api('GET', '/users/' + S.session.userId + '/points').then(function (d) {
+      S.balance = d.balance;
+      $('balance').textContent = money(d.balance);
+    }, fail);
+  }
+
+  function suggestCharge() {
+    if (!S.hold || S.balance == null) return;
+    var need = S.hold.price - S.balance;
+    $('charge-amount').value = need > 0 ? String(need) : '';
+  }
+
+  function charge(ev) {
+    ev.preventDefault();
+    if (!S.session) return;
+    var raw = $('charge-amount').value.trim();
+    var amount = Number(raw);
+    if (!/^\d+$/.test(raw) || amount < 1 || !Number.isSafeInteger(amount)) {
+      showAlert('Enter a whole number of points to charge (1 or more).');
+      $('charge-amount').focus();
+      return;
+    }
+    clearAlert();
+    var sig = S.session.userId + ':' + amount;
+    var key = idemKey('charge', sig);
+    $('charge').disabled = true;
+    api('POST', '/users/' + S.session.userId + '/points/charges', { body: { amount: amount }, key: key })
+      .then(function (d) {
+        delete S.pending.charge;
+        S.balance = d.balance;
+        $('balance').textContent = money(d.balance);
+        suggestCharge();
+      }, function (e) {
+        if (answered(e)) delete S.pending.charge;
+        fail(e);
+      }).then(function () {
+        $('charge').disabled = false;
+      });
+  }
+
+  function pay() {
+    var h = S.hold;
+    if (!h || !S.session) return;
+    clearAlert();
+    var key = idemKey('pay', String(h.reservationId));
+    $('pay').disabled = true;
+    api('POST', '/payments', { body: { reservationId: h.reservationId }, key: key }).then(function (p) {
+      delete S.pending.pay;
+      var sc = S.schedules[h.scheduleId];
+      S.done = {
+        paymentId: p.paymentId, amount: p.amount, balance: p.balance,
+        seatNo: p.seatNo || h.seatNo, scheduleId: p.scheduleId || h.scheduleId,
+        concert: concertTitle(S.session.concertId), startsAt: sc ? sc.startsAt : null,
+        session: { userId: S.session.userId, concertId: S.session.concertId }
+      };
+      // The payment ends the token: nothing more is done with it.
+      S.session = null;
+      S.hold = null;
+      S.scheduleId = null;
+      save();
+      showDone();
+    }, function (e) {
+      if (answered(e)) delete S.pending.pay;
+      if (e.code === 'INSUFFICIENT_POINTS') {
+        refreshBalance().then(suggestCharge);
+        $('charge-amount').focus();
+      } else if (e.code === 'HOLD_EXPIRED' || e.code === 'RESERVATION_NOT_HELD') {
+        dropHold();
+      }
+      fail(e);
+    }).then(function () {
+      $('pay').disabled = false;
+    });
+  }
+
+  function showDone() {
+    var d = S.done;
+    $('done-payment').textContent = String(d.paymentId);
+    $('done-concert').textContent = d.concert;
+    $('done-date').textContent = d.startsAt ? when(d.startsAt) : 'date ' + d.scheduleId;
+    $('done-seat').textContent = 'Seat ' + d.seatNo;
+    $('done-amount').textContent = money(d.amount);
+    $('done-balance').textContent = money(d.balance);
+    show('done');
+    $('who').hidden = false;
+    $('who').textContent = 'User ' + d.session.userId + ' \u00b7 ' + d.concert;
+  }
+
+  /* ---- start ------------------------------------------------------------- */
+
+  function resume() {
+    if (S.done) {
+      showDone();
+      return Promise.resolve();
+    }
+    if (!S.session) {
+      show('join');
+      return Promise.resolve();
+    }
+    // One status read on load; from here on the push channel says what changes.
+    return api('GET', '/queue/tokens/current').then(function (t) {
+      applyToken(t);
+    }, function (e) {
+      if (e.code === 'NETWORK' || e.status >= 500) {
+        show('join');
+        showAlert(e.message);
+        return;
+      }
+      fail(e);
+      if (S.view == null) show('join');
+    });
+  }
+
+  function wire() {
+    $('join-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var raw = $('user-id').value.trim();
+      var uid = Number(raw);
+      var cid = Number($('concert').value);
+      if (!/^\d+$/.test(raw) || uid < 1 || !Number.isSafeInteger(uid)) {
+        showAlert('Enter your user id (a whole number, 1 or more).');
+        $('user-id').focus();
+        return;
+      }
+      if (!cid) {
+        showAlert('Choose a concert.');
+        return;
+      }
+      join(uid, cid);
+    });
+    $('rejoin').addEventListener('click', rejoin);
+    $('alert-close').addEventListener('click', clearAlert);
+    $('back-dates').addEventListener('click', function () {
+      enterDates();
+    });
+    $('hold').addEventListener('click', holdSeat);
+    $('release').addEventListener('click', releaseSeat);
+    $('charge-form').addEventListener('submit', charge);
+    $('pay').addEventListener('click', pay);
+    $('again').addEventListener('click', function () {
+      var s = S.done && S.done.session;
+      forget();
+      show('join');
+      if (s) {
+        $('user-id').value = String(s.userId);
+        $('concert').value = String(s.concertId);
+      }
+    });
+    $('leave').addEventListener('click', function () {
+      var s = S.session || (S.done && S.done.session);
+      forget();
+      clearAlert();
+      show('join');
+      if (s) {
+        $('user-id').value = String(s.userId);
+        $('concert').value = String(s.concertId);
+      }
+    });
+    window.addEventListener('online', function () { push.retryNow(); });
+    setInterval(function () {
+      if (S.view === 'wait') renderEta();
+      if (S.hold) tickHold();
+    }, 250);
+  }
+
+  function start() {
+    restore();
+    wire();
+    if (S.session) {
+      $('user-id').value = String(S.session.userId);
+    }
+    loadConcerts().then(resume);
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
