@@ -1,21 +1,8 @@
 /* br_catalog: concerts, a concert's schedules, a schedule's seat map. */
+#include "bo_enum.h"
 #include "br_call.h"
 #include "br_json.h"
 #include "br_routes.h"
-
-static const char *br_catalog_seat_status(Boxoffice__V1__SeatStatus s)
-{
-    switch (s) {
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE:
-        return "AVAILABLE";
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD:
-        return "HELD";
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD:
-        return "SOLD";
-    default:
-        return "UNSPECIFIED";
-    }
-}
 
 void br_catalog_concert_json(struct br_buf *b, const Boxoffice__V1__Concert *c)
 {
@@ -108,7 +95,8 @@ int br_catalog_seats(struct br_req *r)
         br_json_obj_begin(b);
         br_json_kv_u64(b, "seatNo", s->seat_no);
         br_json_kv_i64(b, "price", s->price);
-        br_json_kv_str(b, "status", br_catalog_seat_status(s->status));
+        br_json_kv_str(b, "status",
+                       bo_enum_name(&boxoffice__v1__seat_status__descriptor, s->status));
         br_json_obj_end(b);
     }
     br_json_arr_end(b);

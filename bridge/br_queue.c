@@ -1,5 +1,6 @@
 /* br_queue: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current, and where push is
  * (GET /api/v1/queue/events redirected, GET /api/v1/queue/push). */
+#include "bo_enum.h"
 #include "br_call.h"
 #include "br_config.h"
 #include "br_input.h"
@@ -12,20 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *br_queue_status(Boxoffice__V1__TokenStatus s)
-{
-    switch (s) {
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
-        return "WAITING";
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
-        return "ACTIVE";
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
-        return "EXPIRED";
-    default:
-        return "UNSPECIFIED";
-    }
-}
-
 /* br_queue_token_json writes a token object; the signed token string only when with_token. */
 static void br_queue_token_json(struct br_buf *b, const Boxoffice__V1__Token *t, int with_token)
 {
@@ -36,7 +23,7 @@ static void br_queue_token_json(struct br_buf *b, const Boxoffice__V1__Token *t,
     br_json_kv_str(b, "tokenId", t->token_id);
     br_json_kv_u64(b, "userId", t->user_id);
     br_json_kv_u64(b, "concertId", t->concert_id);
-    br_json_kv_str(b, "status", br_queue_status(t->status));
+    br_json_kv_str(b, "status", bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
     br_json_kv_u64(b, "position", t->position);
     br_json_kv_u64(b, "etaSeconds", t->eta_seconds);
     br_json_kv_time(b, "issuedAt", t->issued_at_ms);

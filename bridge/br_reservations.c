@@ -1,26 +1,11 @@
 /* br_reservations: hold a seat (POST /api/v1/reservations), release a hold (DELETE .../{id}). */
+#include "bo_enum.h"
 #include "br_call.h"
 #include "br_input.h"
 #include "br_json.h"
 #include "br_routes.h"
 
 #include <stdint.h>
-
-static const char *br_reservations_status(Boxoffice__V1__ReservationStatus s)
-{
-    switch (s) {
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD:
-        return "HELD";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CONFIRMED:
-        return "CONFIRMED";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CANCELLED:
-        return "CANCELLED";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_EXPIRED:
-        return "EXPIRED";
-    default:
-        return "UNSPECIFIED";
-    }
-}
 
 /* br_reservations_send answers with reservation v in status (500 when v is missing). */
 static int br_reservations_send(struct br_req *r, const Boxoffice__V1__Reservation *v, int status)
@@ -31,7 +16,8 @@ static int br_reservations_send(struct br_req *r, const Boxoffice__V1__Reservati
     struct br_buf *b = br_http_begin(r);
     br_json_obj_begin(b);
     br_json_kv_u64(b, "reservationId", v->id);
-    br_json_kv_str(b, "status", br_reservations_status(v->status));
+    br_json_kv_str(b, "status",
+                   bo_enum_name(&boxoffice__v1__reservation_status__descriptor, v->status));
     br_json_kv_time(b, "expiresAt", v->expires_at_ms);
     br_json_kv_i64(b, "price", v->price);
     br_json_kv_u64(b, "userId", v->user_id);

@@ -14,6 +14,7 @@
  */
 #include "cli.h"
 
+#include "bo_enum.h"
 #include "bo_error.h"
 #include "bo_time.h"
 #include "boxoffice/client.h"
@@ -147,34 +148,6 @@ static const char *cli_time(int64_t ms, char *buf, size_t len)
 
 /* ---- names of enumerations (upper case, as in REST) ----------------------- */
 
-static const char *cli_token_status(int v)
-{
-    switch (v) {
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
-        return "WAITING";
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
-        return "ACTIVE";
-    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
-        return "EXPIRED";
-    default:
-        return "UNSPECIFIED";
-    }
-}
-
-static const char *cli_seat_status(int v)
-{
-    switch (v) {
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE:
-        return "AVAILABLE";
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD:
-        return "HELD";
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD:
-        return "SOLD";
-    default:
-        return "UNSPECIFIED";
-    }
-}
-
 /* cli_seat_mark is the one-character mark of a seat status in the grid. */
 static char cli_seat_mark(int v)
 {
@@ -188,27 +161,6 @@ static char cli_seat_mark(int v)
     default:
         return '?';
     }
-}
-
-static const char *cli_reservation_status(int v)
-{
-    switch (v) {
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD:
-        return "HELD";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CONFIRMED:
-        return "CONFIRMED";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CANCELLED:
-        return "CANCELLED";
-    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_EXPIRED:
-        return "EXPIRED";
-    default:
-        return "UNSPECIFIED";
-    }
-}
-
-static const char *cli_payment_status(int v)
-{
-    return v == BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED ? "COMPLETED" : "UNSPECIFIED";
 }
 
 /* ---- options of a command ------------------------------------------------- */
@@ -521,7 +473,8 @@ static void cli_print_token(const struct cli_ctx *c, const Boxoffice__V1__Token 
         cli_json_str(&j, "tokenId", t->token_id);
         cli_json_u64(&j, "userId", t->user_id);
         cli_json_u64(&j, "concertId", t->concert_id);
-        cli_json_str(&j, "status", cli_token_status(t->status));
+        cli_json_str(&j, "status",
+                     bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
         cli_json_u64(&j, "position", t->position);
         cli_json_u64(&j, "etaSeconds", t->eta_seconds);
         cli_json_time(&j, "issuedAt", t->issued_at_ms);
@@ -530,7 +483,8 @@ static void cli_print_token(const struct cli_ctx *c, const Boxoffice__V1__Token 
         cli_json_close(&j, '}');
         return;
     }
-    printf("token %s  %s", t->token, cli_token_status(t->status));
+    printf("token %s  %s", t->token,
+           bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
     if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING) {
         printf("  position %" PRIu64 "  eta %" PRIu32 "s", t->position, t->eta_seconds);
     } else if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
@@ -584,7 +538,8 @@ static void cli_print_reservation(const struct cli_ctx *c, const char *verb,
         struct cli_json j = {0};
         cli_json_open(&j, NULL, '{');
         cli_json_u64(&j, "reservationId", r->id);
-        cli_json_str(&j, "status", cli_reservation_status(r->status));
+        cli_json_str(&j, "status",
+                     bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status));
         cli_json_time(&j, "expiresAt", r->expires_at_ms);
         cli_json_i64(&j, "price", r->price);
         cli_json_u64(&j, "userId", r->user_id);
@@ -597,7 +552,8 @@ static void cli_print_reservation(const struct cli_ctx *c, const char *verb,
     }
     printf("%s seat %" PRIu32 " on schedule %" PRIu64 "  reservation %" PRIu64
            "  %s  price %" PRId64,
-           verb, r->seat_no, r->schedule_id, r->id, cli_reservation_status(r->status), r->price);
+           verb, r->seat_no, r->schedule_id, r->id,
+           bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status), r->price);
     if (r->status == BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD) {
         printf("  expires %s", cli_time(r->expires_at_ms, buf, sizeof(buf)));
     }
@@ -831,7 +787,9 @@ static int cli_cmd_seats(struct cli_ctx *c)
             cli_json_open(&j, NULL, '{');
             cli_json_u64(&j, "seatNo", rep->seats[i]->seat_no);
             cli_json_i64(&j, "price", rep->seats[i]->price);
-            cli_json_str(&j, "status", cli_seat_status(rep->seats[i]->status));
+            cli_json_str(
+                &j, "status",
+                bo_enum_name(&boxoffice__v1__seat_status__descriptor, rep->seats[i]->status));
             cli_json_close(&j, '}');
         }
         cli_json_close(&j, ']');
@@ -970,7 +928,8 @@ static int cli_cmd_pay(struct cli_ctx *c)
         struct cli_json j = {0};
         cli_json_open(&j, NULL, '{');
         cli_json_u64(&j, "paymentId", p->id);
-        cli_json_str(&j, "status", cli_payment_status(p->status));
+        cli_json_str(&j, "status",
+                     bo_enum_name(&boxoffice__v1__payment_status__descriptor, p->status));
         cli_json_i64(&j, "amount", p->amount);
         cli_json_u64(&j, "reservationId", p->reservation_id);
         cli_json_u64(&j, "userId", p->user_id);
@@ -983,8 +942,9 @@ static int cli_cmd_pay(struct cli_ctx *c)
     } else {
         printf("payment %" PRIu64 "  %s  amount %" PRId64 "  seat %" PRIu32 " on schedule %" PRIu64
                " is yours  balance %" PRId64 "  at %s%s\n",
-               p->id, cli_payment_status(p->status), p->amount, p->seat_no, p->schedule_id,
-               p->balance_after, cli_time(p->paid_at_ms, buf, sizeof(buf)),
+               p->id, bo_enum_name(&boxoffice__v1__payment_status__descriptor, p->status),
+               p->amount, p->seat_no, p->schedule_id, p->balance_after,
+               cli_time(p->paid_at_ms, buf, sizeof(buf)),
                rep->replayed ? "  (replayed: already paid with this key)" : "");
     }
     protobuf_c_message_free_unpacked(out, NULL);
@@ -1137,20 +1097,6 @@ static int cli_cmd_admin_settings(struct cli_ctx *c)
 
 /* ---- watch: admission events ------------------------------------------------ */
 
-static const char *cli_event_kind(int v)
-{
-    switch (v) {
-    case BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED:
-        return "ADMITTED";
-    case BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION:
-        return "POSITION";
-    case BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED:
-        return "EXPIRED";
-    default:
-        return "UNSPECIFIED";
-    }
-}
-
 /* The last admission number seen per concert, to drop repeats and report gaps. */
 struct cli_watch_seen {
     uint64_t concert_id;
@@ -1218,7 +1164,7 @@ static void cli_print_event(const struct cli_ctx *c, const Boxoffice__V1__Admiss
     if (c->g.json) {
         struct cli_json j = {0};
         cli_json_open(&j, NULL, '{');
-        cli_json_str(&j, "kind", cli_event_kind(e->kind));
+        cli_json_str(&j, "kind", bo_enum_name(&boxoffice__v1__event_kind__descriptor, e->kind));
         cli_json_u64(&j, "sequence", e->sequence);
         cli_json_u64(&j, "concertId", e->concert_id);
         cli_json_u64(&j, "userId", e->user_id);
@@ -1230,8 +1176,9 @@ static void cli_print_event(const struct cli_ctx *c, const Boxoffice__V1__Admiss
         cli_json_close(&j, '}');
     } else {
         bo_time_format_ms(bo_time_now_ms(), now, sizeof(now));
-        printf("%s %s concert %" PRIu64 " user %" PRIu64 " token %s", now, cli_event_kind(e->kind),
-               e->concert_id, e->user_id, e->token_id != NULL ? e->token_id : "-");
+        printf("%s %s concert %" PRIu64 " user %" PRIu64 " token %s", now,
+               bo_enum_name(&boxoffice__v1__event_kind__descriptor, e->kind), e->concert_id,
+               e->user_id, e->token_id != NULL ? e->token_id : "-");
         if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED) {
             printf(" admission %" PRIu64 " active until %s", e->sequence,
                    cli_time(e->active_until_ms, buf, sizeof(buf)));

@@ -36,14 +36,20 @@ function M.list(s)
    return out
 end
 
--- M.setup numbers the threads and keeps them for done().
+-- M.USER_BLOCK: users each thread (one connection) draws from, so connections never share
+-- a user and so never share a token; 1,000 threads cover the 100,000 demo users.
+M.USER_BLOCK = 100
+
+-- M.setup numbers the threads and keeps them for done(). wrk starts each thread right after
+-- its setup, so nothing may be set in threads set up earlier: they are already running.
 function M.setup(thread)
    thread:set("thread_id", #threads)
-   thread:set("thread_count", 0)
    threads[#threads + 1] = thread
-   for _, t in ipairs(threads) do
-      t:set("thread_count", #threads)
-   end
+end
+
+-- M.user returns the k-th user of thread id's own block (shifted by base).
+function M.user(base, id, k)
+   return (base + id * M.USER_BLOCK + k % M.USER_BLOCK) % 100000 + 1
 end
 
 -- M.count records a response's status; expected tells a non-2xx the scenario expects.

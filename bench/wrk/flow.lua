@@ -12,7 +12,6 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
-local USERS = 100000
 local POLL_MS = 20
 local HOLD_TRIES = 5
 
@@ -52,7 +51,7 @@ end
 function request()
    local req
    if state == "issue" then
-      user = (base + (thread_id or 0) + k * (thread_count or 1)) % USERS + 1
+      user = common.user(base, thread_id or 0, k)
       k = k + 1
       req = wrk.format("POST", "/api/v1/queue/tokens", json,
                        string.format('{"userId":%d,"concertId":%d}', user, concert))

@@ -21,8 +21,8 @@ function init(args)
 end
 
 function request()
-   local threads = thread_count or 1
-   local user = (base + (thread_id or 0) + k * threads) % USERS + 1
+   -- Each thread walks every user from its own offset: mostly new entries in the line.
+   local user = (base + (thread_id or 0) * common.USER_BLOCK + k) % USERS + 1
    local concert = fixed_concert or ((thread_id or 0) + k) % 3 + 1
    k = k + 1
    local body = string.format('{"userId":%d,"concertId":%d}', user, concert)

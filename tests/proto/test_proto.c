@@ -1,5 +1,6 @@
 /* Unit suite for the shared runtime: error table, RFC 3339 time, config table, envelopes. */
 #include "bo_config.h"
+#include "bo_enum.h"
 #include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_time.h"
@@ -125,6 +126,25 @@ START_TEST(envelope_round_trip_and_errors)
 }
 END_TEST
 
+START_TEST(enum_names_drop_their_prefix)
+{
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__token_status__descriptor,
+                                  BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING),
+                     "WAITING");
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__seat_status__descriptor,
+                                  BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD),
+                     "SOLD");
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__reservation_status__descriptor,
+                                  BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CONFIRMED),
+                     "CONFIRMED");
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__payment_status__descriptor,
+                                  BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED),
+                     "COMPLETED");
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__seat_status__descriptor, 0), "UNSPECIFIED");
+    ck_assert_str_eq(bo_enum_name(&boxoffice__v1__seat_status__descriptor, 99), "UNSPECIFIED");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("proto");
@@ -136,6 +156,7 @@ int main(void)
     tcase_add_test(tc, time_format_and_parse);
     tcase_add_test(tc, config_precedence_and_errors);
     tcase_add_test(tc, envelope_round_trip_and_errors);
+    tcase_add_test(tc, enum_names_drop_their_prefix);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
