@@ -97,18 +97,27 @@ START_TEST(test_nngbench_writes_influx)
     snprintf(influx_arg, sizeof influx_arg, "--influx=%s", influx);
     snprintf(run_arg, sizeof run_arg, "--run-id=%s", run_id != NULL ? run_id : "test");
 
-    char *argv[] = {bench,          rpc,         key,
-                    "--scenario=tokens", "--type=load", "--quick",
-                    "--duration=2", influx_arg,  "--influx-db=boxoffice",
-                    run_arg,        NULL};
+    char *argv[] = {bench,
+                    rpc,
+                    key,
+                    "--scenario=tokens",
+                    "--type=load",
+                    "--quick",
+                    "--duration=2",
+                    influx_arg,
+                    "--influx-db=boxoffice",
+                    run_arg,
+                    NULL};
     fprintf(stderr, "running:");
     for (int i = 0; argv[i] != NULL; i++) {
-        fprintf(stderr, " %s", strncmp(argv[i], "--admin-key=", 12) == 0 ? "--admin-key=..." : argv[i]);
+        fprintf(stderr, " %s",
+                strncmp(argv[i], "--admin-key=", 12) == 0 ? "--admin-key=..." : argv[i]);
     }
     fprintf(stderr, "\n");
     int status = run_child(argv, 90);
     ck_assert_msg(status != -1, "could not start %s", bench);
-    ck_assert_msg(WIFEXITED(status), "nngbench did not exit normally (status 0x%x)", (unsigned)status);
+    ck_assert_msg(WIFEXITED(status), "nngbench did not exit normally (status 0x%x)",
+                  (unsigned)status);
     ck_assert_msg(WEXITSTATUS(status) == 0, "nngbench exited with %d", WEXITSTATUS(status));
 
     const char *out = getenv("BOXOFFICE_TEST_METRICS_OUT");
