@@ -6,31 +6,20 @@
 #include "bo_log.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "rpc_call.h"
 
 #include <stdio.h>
 #include <time.h>
 
-struct dispatch_call {
-    struct svc_context *ctx;
-    uint64_t request_id;
-    int err; /* set by dispatch_fail or by packing the reply */
-    nng_msg *reply;
-};
-
-struct svc_context *dispatch_context(void *closure_data)
+void rpc_call_fail(void *closure_data, int err)
 {
-    return ((struct dispatch_call *)closure_data)->ctx;
-}
-
-void dispatch_fail(void *closure_data, int err)
-{
-    ((struct dispatch_call *)closure_data)->err = err == BO_OK ? BO_E_INTERNAL : err;
+    ((struct rpc_call *)closure_data)->err = err == BO_OK ? BO_E_INTERNAL : err;
 }
 
 /* The closure every handler ends with: packs the response while it is still alive. */
 static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
 {
-    struct dispatch_call *call = closure_data;
+    struct rpc_call *call = closure_data;
 
     if (msg == NULL) {
         if (call->err == BO_OK) {
@@ -46,7 +35,7 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     Boxoffice__V1__RequestEnvelope *env = NULL;
     ProtobufCMessage *in = NULL;
-    struct dispatch_call call = {ctx, 0, BO_OK, NULL};
+    struct rpc_call call = {ctx, 0, BO_OK, NULL};
     char message[160];
     const char *detail = NULL;
 

@@ -20,11 +20,4 @@
 __attribute__((warn_unused_result)) int dispatch_request(struct svc_context *ctx, const void *frame,
                                                          size_t len, nng_msg **reply);
 
-/* dispatch_context returns the worker context of the call behind a handler's closure_data. */
-struct svc_context *dispatch_context(void *closure_data);
-
-/* dispatch_fail records err as the outcome of the call; the handler then calls its closure
- * with NULL. */
-void dispatch_fail(void *closure_data, int err);
-
 #endif

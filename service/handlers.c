@@ -3,22 +3,22 @@
  *
  * Each converts its request into domain calls and their records into the
  * response, then ends with the closure: the response (alive on this stack
- * frame) or NULL after dispatch_fail. The generated service struct below
+ * frame) or NULL after rpc_call_fail. The generated service struct below
  * holds them in the order of the .proto, so a new rpc without a handler does
  * not compile.
  */
 #include "handlers.h"
 
-#include "metrics.h"
 #include "admin.h"
 #include "bo_error.h"
 #include "bo_time.h"
 #include "catalog.h"
-#include "dispatch.h"
+#include "metrics.h"
 #include "payments.h"
 #include "points.h"
 #include "queue.h"
 #include "reservations.h"
+#include "rpc_call.h"
 #include "token.h"
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
@@ -28,7 +28,7 @@
 
 #define RPC_FAIL(rc)                                                                               \
     do {                                                                                           \
-        dispatch_fail(data, (rc));                                                                 \
+        rpc_call_fail(data, (rc));                                                                 \
         closure(NULL, data);                                                                       \
         return;                                                                                    \
     } while (0)
@@ -71,12 +71,12 @@ static void rpc_reservation_fill(const struct reservation *r, Boxoffice__V1__Res
     out->expires_at_ms = r->expires_at_ms;
 }
 
-static void rpc_concert_fill(struct concert *c, Boxoffice__V1__Concert *out)
+static void rpc_concert_fill(const struct concert *c, Boxoffice__V1__Concert *out)
 {
     out->id = c->id;
-    out->title = c->title;
-    out->artist = c->artist;
-    out->venue = c->venue;
+    out->title = (char *)c->title;
+    out->artist = (char *)c->artist;
+    out->venue = (char *)c->venue;
     out->schedule_count = c->schedule_count;
 }
 
@@ -98,12 +98,46 @@ static void rpc_settings_fill(const struct admission_settings *s,
     out->hold_ttl_seconds = s->hold_ttl_seconds;
 }
 
+/* rpc_concert_fill_at and rpc_schedule_fill_at fill message i of a list from records[i]. */
+static void rpc_concert_fill_at(const void *records, size_t i, void *msg)
+{
+    rpc_concert_fill(&((const struct concert *)records)[i], msg);
+}
+
+static void rpc_schedule_fill_at(const void *records, size_t i, void *msg)
+{
+    rpc_schedule_fill(&((const struct schedule *)records)[i], msg);
+}
+
+/* rpc_messages builds a repeated field: n messages of descriptor d, each initialised and filled
+ * by fill(records, i, msg), behind an array of n pointers. One block; the caller frees it with
+ * free() once the reply is packed. */
+static int rpc_messages(const ProtobufCMessageDescriptor *d, const void *records, size_t n,
+                        void (*fill)(const void *records, size_t i, void *msg), void ***out)
+{
+    size_t head = (n + 1) * sizeof(void *);
+    char *block;
+    void **ptrs;
+
+    if ((block = calloc(1, head + n * d->sizeof_message)) == NULL) {
+        return BO_E_NOMEM;
+    }
+    ptrs = (void **)block;
+    for (size_t i = 0; i < n; i++) {
+        ptrs[i] = block + head + i * d->sizeof_message;
+        protobuf_c_message_init(d, ptrs[i]);
+        fill(records, i, ptrs[i]);
+    }
+    *out = ptrs;
+    return BO_OK;
+}
+
 /* ---- health and queue -------------------------------------------------------- */
 
 static void rpc_ping(Svc *svc, const Boxoffice__V1__PingRequest *in,
                      Boxoffice__V1__PingReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__PingReply reply = BOXOFFICE__V1__PING_REPLY__INIT;
 
     reply.instance = (char *)ctx->cfg->instance_id;
@@ -116,7 +150,7 @@ static void rpc_ping(Svc *svc, const Boxoffice__V1__PingRequest *in,
 static void rpc_issue_token(Svc *svc, const Boxoffice__V1__IssueTokenRequest *in,
                             Boxoffice__V1__IssueTokenReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__IssueTokenReply reply = BOXOFFICE__V1__ISSUE_TOKEN_REPLY__INIT;
     Boxoffice__V1__Token tok = BOXOFFICE__V1__TOKEN__INIT;
     struct queue_token t;
@@ -140,7 +174,7 @@ static void rpc_issue_token(Svc *svc, const Boxoffice__V1__IssueTokenRequest *in
 static void rpc_get_token(Svc *svc, const Boxoffice__V1__GetTokenRequest *in,
                           Boxoffice__V1__GetTokenReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__GetTokenReply reply = BOXOFFICE__V1__GET_TOKEN_REPLY__INIT;
     Boxoffice__V1__Token tok = BOXOFFICE__V1__TOKEN__INIT;
     struct queue_token t;
@@ -161,33 +195,23 @@ static void rpc_get_token(Svc *svc, const Boxoffice__V1__GetTokenRequest *in,
 static void rpc_list_concerts(Svc *svc, const Boxoffice__V1__ListConcertsRequest *in,
                               Boxoffice__V1__ListConcertsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListConcertsReply reply = BOXOFFICE__V1__LIST_CONCERTS_REPLY__INIT;
-    Boxoffice__V1__Concert *msgs = NULL, **ptrs = NULL;
     struct concert *concerts = NULL;
+    void **msgs = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = catalog_concerts(ctx, &concerts, &n)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    msgs = calloc(n + 1, sizeof(*msgs));
-    ptrs = calloc(n + 1, sizeof(*ptrs));
-    if (msgs == NULL || ptrs == NULL) {
-        dispatch_fail(data, BO_E_NOMEM);
+    if ((rc = catalog_concerts(ctx, &concerts, &n)) == BO_OK &&
+        (rc = rpc_messages(&boxoffice__v1__concert__descriptor, concerts, n, rpc_concert_fill_at,
+                           &msgs)) == BO_OK) {
+        reply.n_concerts = n;
+        reply.concerts = (Boxoffice__V1__Concert **)msgs;
+        closure(&reply, data);
+    } else {
+        rpc_call_fail(data, rc);
         closure(NULL, data);
-        goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        boxoffice__v1__concert__init(&msgs[i]);
-        rpc_concert_fill(&concerts[i], &msgs[i]);
-        ptrs[i] = &msgs[i];
-    }
-    reply.n_concerts = n;
-    reply.concerts = ptrs;
-    closure(&reply, data);
-done:
-    free(ptrs);
     free(msgs);
     free(concerts);
 }
@@ -195,33 +219,23 @@ done:
 static void rpc_list_schedules(Svc *svc, const Boxoffice__V1__ListSchedulesRequest *in,
                                Boxoffice__V1__ListSchedulesReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListSchedulesReply reply = BOXOFFICE__V1__LIST_SCHEDULES_REPLY__INIT;
-    Boxoffice__V1__Schedule *msgs = NULL, **ptrs = NULL;
     struct schedule *list = NULL;
+    void **msgs = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = catalog_schedules(ctx, in->token, in->concert_id, &list, &n)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    msgs = calloc(n + 1, sizeof(*msgs));
-    ptrs = calloc(n + 1, sizeof(*ptrs));
-    if (msgs == NULL || ptrs == NULL) {
-        dispatch_fail(data, BO_E_NOMEM);
+    if ((rc = catalog_schedules(ctx, in->token, in->concert_id, &list, &n)) == BO_OK &&
+        (rc = rpc_messages(&boxoffice__v1__schedule__descriptor, list, n, rpc_schedule_fill_at,
+                           &msgs)) == BO_OK) {
+        reply.n_schedules = n;
+        reply.schedules = (Boxoffice__V1__Schedule **)msgs;
+        closure(&reply, data);
+    } else {
+        rpc_call_fail(data, rc);
         closure(NULL, data);
-        goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        boxoffice__v1__schedule__init(&msgs[i]);
-        rpc_schedule_fill(&list[i], &msgs[i]);
-        ptrs[i] = &msgs[i];
-    }
-    reply.n_schedules = n;
-    reply.schedules = ptrs;
-    closure(&reply, data);
-done:
-    free(ptrs);
     free(msgs);
     free(list);
 }
@@ -229,7 +243,7 @@ done:
 static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
                            Boxoffice__V1__ListSeatsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListSeatsReply reply = BOXOFFICE__V1__LIST_SEATS_REPLY__INIT;
     Boxoffice__V1__Seat msgs[SEATS_PER_SCHEDULE];
     Boxoffice__V1__Seat *ptrs[SEATS_PER_SCHEDULE];
@@ -261,7 +275,7 @@ static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
 static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
                           Boxoffice__V1__HoldSeatReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__HoldSeatReply reply = BOXOFFICE__V1__HOLD_SEAT_REPLY__INIT;
     Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
     struct reservation r;
@@ -279,7 +293,7 @@ static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
 static void rpc_release_hold(Svc *svc, const Boxoffice__V1__ReleaseHoldRequest *in,
                              Boxoffice__V1__ReleaseHoldReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ReleaseHoldReply reply = BOXOFFICE__V1__RELEASE_HOLD_REPLY__INIT;
     Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
     struct reservation r;
@@ -298,7 +312,7 @@ static void rpc_release_hold(Svc *svc, const Boxoffice__V1__ReleaseHoldRequest *
 static void rpc_get_balance(Svc *svc, const Boxoffice__V1__GetBalanceRequest *in,
                             Boxoffice__V1__GetBalanceReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__GetBalanceReply reply = BOXOFFICE__V1__GET_BALANCE_REPLY__INIT;
     int64_t balance = 0;
     int rc;
@@ -314,7 +328,7 @@ static void rpc_get_balance(Svc *svc, const Boxoffice__V1__GetBalanceRequest *in
 static void rpc_charge_points(Svc *svc, const Boxoffice__V1__ChargePointsRequest *in,
                               Boxoffice__V1__ChargePointsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ChargePointsReply reply = BOXOFFICE__V1__CHARGE_POINTS_REPLY__INIT;
     struct charge c;
     int replayed = 0, rc;
@@ -334,7 +348,7 @@ static void rpc_charge_points(Svc *svc, const Boxoffice__V1__ChargePointsRequest
 static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
                     Boxoffice__V1__PayReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__PayReply reply = BOXOFFICE__V1__PAY_REPLY__INIT;
     Boxoffice__V1__Payment pay = BOXOFFICE__V1__PAYMENT__INIT;
     struct payment p;
@@ -366,7 +380,7 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
 static void rpc_create_concert(Svc *svc, const Boxoffice__V1__CreateConcertRequest *in,
                                Boxoffice__V1__CreateConcertReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__CreateConcertReply reply = BOXOFFICE__V1__CREATE_CONCERT_REPLY__INIT;
     Boxoffice__V1__Concert msg = BOXOFFICE__V1__CONCERT__INIT;
     struct concert c;
@@ -384,7 +398,7 @@ static void rpc_create_concert(Svc *svc, const Boxoffice__V1__CreateConcertReque
 static void rpc_create_schedule(Svc *svc, const Boxoffice__V1__CreateScheduleRequest *in,
                                 Boxoffice__V1__CreateScheduleReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__CreateScheduleReply reply = BOXOFFICE__V1__CREATE_SCHEDULE_REPLY__INIT;
     Boxoffice__V1__Schedule msg = BOXOFFICE__V1__SCHEDULE__INIT;
     struct schedule s;
@@ -404,7 +418,7 @@ static void rpc_settings_reply(void *data, const char *key,
                                const Boxoffice__V1__AdmissionSettings *changes,
                                Boxoffice__V1__AdmissionSettingsReply_Closure closure)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__AdmissionSettingsReply reply = BOXOFFICE__V1__ADMISSION_SETTINGS_REPLY__INIT;
     Boxoffice__V1__AdmissionSettings msg = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
     struct admission_settings want, now;
@@ -438,7 +452,7 @@ static void rpc_set_admission_settings(Svc *svc,
                                        void *data)
 {
     if (in->settings == NULL) {
-        dispatch_fail(data, BO_E_INVALID_ARGUMENT);
+        rpc_call_fail(data, BO_E_INVALID_ARGUMENT);
         closure(NULL, data);
         return;
     }
@@ -450,7 +464,7 @@ static void rpc_set_admission_settings(Svc *svc,
 static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *in,
                              Boxoffice__V1__TouchTokensReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = dispatch_context(data);
+    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__TouchTokensReply reply = BOXOFFICE__V1__TOUCH_TOKENS_REPLY__INIT;
     size_t *expired = NULL;
     char *ids = NULL;
@@ -475,7 +489,7 @@ static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *
     ids = calloc(nexpired + 1, TOKEN_ID_MAX);
     ptrs = calloc(nexpired + 1, sizeof(*ptrs));
     if (ids == NULL || ptrs == NULL) {
-        dispatch_fail(data, BO_E_NOMEM);
+        rpc_call_fail(data, BO_E_NOMEM);
         closure(NULL, data);
         goto done;
     }
