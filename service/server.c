@@ -1,4 +1,12 @@
-/* server: rep0 socket, one context and thread per worker (see server.h). */
+/*
+ * server: rep0 socket, one context and thread per worker (see server.h).
+ *
+ * Stopping never closes the socket under a waiting context: libnng 1.5 can hang in nng_close
+ * when an aio is still pending on it (nanomsg/nng#1813, #1543, fixed upstream only). Workers
+ * wait for requests with a short timeout and look at the stop flag in between; server_stop
+ * raises the flag, joins them (each finishes the request it holds), and only then closes the
+ * contexts and the socket, with no aio left on them.
+ */
 #include "server.h"
 
 #include "bo_envelope.h"
@@ -9,11 +17,19 @@
 
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 /* Frames up to this size are read so an oversize request can be answered with
  * BO_E_TOO_LARGE; beyond it NNG drops the connection to protect memory. */
 #define SERVER_RECV_LIMIT (4 * BO_ENVELOPE_MAX_SIZE)
+
+/* How long an idle worker waits before looking at the stop flag again. */
+#define SERVER_IDLE_POLL_MS 200
+
+/* A reply that cannot be handed to its connection in this time is dropped (the requester has
+ * given up by then), so a stuck peer cannot keep a worker from stopping. */
+#define SERVER_SEND_TIMEOUT_MS 5000
 
 struct server_worker {
     struct server *server;
@@ -28,6 +44,7 @@ struct server_worker {
 struct server {
     nng_socket sock;
     int sock_open;
+    atomic_int stopping;
     size_t nworkers;
     struct server_worker *workers;
 };
@@ -38,14 +55,14 @@ static void *server_worker_main(void *arg)
     nng_msg *req, *rep;
     int rv;
 
-    for (;;) {
+    while (!atomic_load(&w->server->stopping)) {
         nng_ctx_recv(w->nctx, w->aio);
         nng_aio_wait(w->aio);
         if ((rv = nng_aio_result(w->aio)) != 0) {
             if (rv == NNG_ECLOSED) {
                 break;
             }
-            continue;
+            continue; /* NNG_ETIMEDOUT: look at the stop flag */
         }
         req = nng_aio_get_msg(w->aio);
         rv = dispatch_request(&w->ctx, nng_msg_body(req), nng_msg_len(req), &rep);
@@ -55,6 +72,7 @@ static void *server_worker_main(void *arg)
             continue;
         }
         nng_aio_set_msg(w->aio, rep);
+        nng_aio_set_timeout(w->aio, SERVER_SEND_TIMEOUT_MS);
         nng_ctx_send(w->nctx, w->aio);
         nng_aio_wait(w->aio);
         if ((rv = nng_aio_result(w->aio)) != 0) {
@@ -64,6 +82,7 @@ static void *server_worker_main(void *arg)
                 break;
             }
         }
+        nng_aio_set_timeout(w->aio, SERVER_IDLE_POLL_MS);
     }
     return NULL;
 }
@@ -76,6 +95,7 @@ int server_start(const struct svc_config *cfg, struct server **out)
     if ((s = calloc(1, sizeof(*s))) == NULL) {
         return BO_E_NOMEM;
     }
+    atomic_init(&s->stopping, 0);
     s->nworkers = (size_t)cfg->workers;
     if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL) {
         server_stop(s);
@@ -115,6 +135,7 @@ int server_start(const struct svc_config *cfg, struct server **out)
             server_stop(s);
             return BO_E_NOMEM;
         }
+        nng_aio_set_timeout(w->aio, SERVER_IDLE_POLL_MS);
         if (pthread_create(&w->thread, NULL, server_worker_main, w) != 0) {
             server_stop(s);
             return BO_E_INTERNAL;
@@ -131,19 +152,25 @@ void server_stop(struct server *s)
     if (s == NULL) {
         return;
     }
-    /* Closing the socket ends every blocked context call with NNG_ECLOSED. */
-    if (s->sock_open) {
-        nng_close(s->sock);
+    /* Workers first (see the top): then no aio is pending when the socket closes. */
+    atomic_store(&s->stopping, 1);
+    for (size_t i = 0; s->workers != NULL && i < s->nworkers; i++) {
+        if (s->workers[i].thread_started) {
+            pthread_join(s->workers[i].thread, NULL);
+        }
     }
     for (size_t i = 0; s->workers != NULL && i < s->nworkers; i++) {
         struct server_worker *w = &s->workers[i];
-        if (w->thread_started) {
-            pthread_join(w->thread, NULL);
+        if (w->nctx_open) {
+            nng_ctx_close(w->nctx);
         }
         if (w->aio != NULL) {
             nng_aio_free(w->aio);
         }
         svc_context_fini(&w->ctx);
+    }
+    if (s->sock_open) {
+        nng_close(s->sock);
     }
     free(s->workers);
     free(s);
