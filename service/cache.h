@@ -3,11 +3,13 @@
  *
  * Holds per-concert waiting queues (a sorted set scored by an atomic issue
  * sequence), active tokens with their expiry, the admission leader lease and
- * the admission settings. Multi-key changes run as Lua scripts (EVALSHA,
- * loaded on connect and again after NOSCRIPT), so every change is atomic
- * across service instances. hiredis stays inside cache.c; one struct cache is
- * one connection owned by one thread. A lost connection is reconnected and
- * the command retried once; otherwise BO_E_UNAVAILABLE.
+ * the admission settings. Multi-key changes run as Redis functions (the
+ * library service/lua/boxoffice.lua, loaded on every connect and called with
+ * FCALL), so every change is atomic across service instances. hiredis stays
+ * inside service/cache_*.c (cache_conn: the connection; cache_token and
+ * cache_admission: the operations below); one struct cache is one connection
+ * owned by one thread. A lost connection is reconnected and the command
+ * retried once; otherwise BO_E_UNAVAILABLE.
  *
  * Key layout (all under the prefix "bo:"):
  *   bo:q:<c>:seq          INCR issue sequence of concert c
@@ -36,8 +38,9 @@
 
 struct cache;
 
-/* cache_open connects to "redis://host:port[/db]" (or "host:port"); caller closes with
- * cache_close. BO_E_UNAVAILABLE when unreachable, BO_E_INVALID_ARGUMENT for a bad URL. */
+/* cache_open connects to "redis://[[user]:password@]host[:port][/db]" (or "host:port");
+ * caller closes with cache_close. BO_E_UNAVAILABLE when unreachable, BO_E_INVALID_ARGUMENT for
+ * a bad URL. */
 CACHE_WUR int cache_open(const char *url, struct cache **out);
 
 /* cache_close closes the connection; safe on NULL. */
@@ -93,10 +96,10 @@ enum cache_touch_state {
 };
 
 /*
- * cache_tokens_touch marks the holders of refs[0..n) as present, in one round trip (scripts of
- * up to 2,000 tokens, pipelined): each WAITING
- * token's last-seen time moves to now_ms when at least seen_every_ms old. state[i] receives
- * an enum cache_touch_state per token (caller's array of n). n at most CACHE_TOUCH_MAX.
+ * cache_tokens_touch marks the holders of refs[0..n) as present, in one round trip (function
+ * calls of up to 2,000 tokens, pipelined): each WAITING token's last-seen time moves to now_ms when
+ * at least seen_every_ms old. state[i] receives an enum cache_touch_state per token (caller's array
+ * of n). n at most CACHE_TOUCH_MAX.
  */
 CACHE_WUR int cache_tokens_touch(struct cache *c, const struct cache_token_ref *refs, size_t n,
                                  int64_t now_ms, int64_t seen_every_ms, char *state);
@@ -123,7 +126,7 @@ struct cache_admit_result {
 };
 
 /*
- * cache_admission_step, in one script: ends ACTIVE tokens of concert_id past their expiry;
+ * cache_admission_step, in one function call: ends ACTIVE tokens of concert_id past their expiry;
  * then, while fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest
  * sequence first, to ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead
  * the abandoned ones it meets (they use neither the count nor max_active); then takes up to
@@ -150,9 +153,9 @@ struct cache_waiter {
 
 /*
  * cache_line_after reads up to max waiting tokens of concert_id whose sequence is above
- * after_seq (0: from the head), in line order, in one script: out[i] stands at 1-based
+ * after_seq (0: from the head), in line order, in one function call: out[i] stands at 1-based
  * position *first_position + i as of the read. out has room for max; *n receives how many.
- * Reading a long line a slice at a time keeps each script short.
+ * Reading a long line a slice at a time keeps each call short.
  */
 CACHE_WUR int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_seq, size_t max,
                                struct cache_waiter *out, size_t *n, uint64_t *first_position);

@@ -2,9 +2,10 @@
  * store: every PostgreSQL statement of the service, behind plain records.
  *
  * One struct store is one connection, owned by one thread. libpq stays inside
- * store.c. SQLSTATEs are translated here (23505 on a seat becomes
- * BO_E_SEAT_TAKEN) and native messages logged here, once. Every statement uses
- * parameters (PQexecParams / prepared statements), never text pasted into SQL.
+ * service/store_*.c (store_conn.h is their internal header). SQLSTATEs are
+ * translated there (23505 on a seat becomes BO_E_SEAT_TAKEN) and native
+ * messages logged there, once. Every statement uses parameters (PQexecParams /
+ * prepared statements), never text pasted into SQL.
  *
  * A lost connection is reset and the operation retried once when nothing of
  * it can have been applied; otherwise BO_E_UNAVAILABLE is returned and the
@@ -22,6 +23,8 @@
 
 struct store;
 
+/* ---- connection (store_conn.c) ------------------------------------------- */
+
 /* store_open connects with a libpq conninfo or postgres:// URL; the caller closes with
  * store_close. Returns BO_E_UNAVAILABLE when the server cannot be reached. */
 STORE_WUR int store_open(const char *conninfo, struct store **out);
@@ -32,6 +35,8 @@ void store_close(struct store *s);
 /* store_ping checks the connection with a trivial query, reconnecting if needed. */
 STORE_WUR int store_ping(struct store *s);
 
+/* ---- migrations (store_migrate.c; main and the test environment only) ---- */
+
 /* store_migrate applies, in file-name order, every db/migrations/NNN_name.sql in dir not yet
  * recorded in schema_migrations, each in its own transaction under an advisory lock, so
  * concurrent instances migrate once. *applied receives how many ran. */
@@ -40,7 +45,7 @@ STORE_WUR int store_migrate(struct store *s, const char *dir, int *applied);
 /* store_exec_file runs a whole SQL file (the seed) in one transaction. */
 STORE_WUR int store_exec_file(struct store *s, const char *path);
 
-/* ---- users and catalog -------------------------------------------------- */
+/* ---- users and catalog (store_catalog.c) --------------------------------- */
 
 /* store_user_exists returns BO_OK or BO_E_USER_NOT_FOUND. */
 STORE_WUR int store_user_exists(struct store *s, uint64_t user_id);
@@ -64,7 +69,7 @@ STORE_WUR int store_schedule_get(struct store *s, uint64_t schedule_id, struct s
 STORE_WUR int store_seats_list(struct store *s, uint64_t schedule_id,
                                struct seat out[SEATS_PER_SCHEDULE], size_t *n);
 
-/* ---- reservations --------------------------------------------------------- */
+/* ---- reservations (store_holds.c) ---------------------------------------- */
 
 /*
  * store_hold_insert holds seat_no of schedule_id for user_id until now + hold_ms, in one
@@ -87,7 +92,7 @@ STORE_WUR int store_reservation_get(struct store *s, uint64_t reservation_id,
 /* store_holds_expire marks every HELD reservation past its expiry EXPIRED; *n receives how many. */
 STORE_WUR int store_holds_expire(struct store *s, size_t *n);
 
-/* ---- points and payments -------------------------------------------------- */
+/* ---- points and payments (store_money.c) --------------------------------- */
 
 /* store_balance_get reads the user's balance; BO_E_USER_NOT_FOUND. */
 STORE_WUR int store_balance_get(struct store *s, uint64_t user_id, int64_t *balance);
@@ -118,7 +123,7 @@ STORE_WUR int store_payment_make(struct store *s, uint64_t user_id, uint64_t res
 STORE_WUR int store_payment_find(struct store *s, uint64_t user_id, uint64_t reservation_id,
                                  struct payment *out);
 
-/* ---- admin ---------------------------------------------------------------- */
+/* ---- admin (store_catalog.c) --------------------------------------------- */
 
 /* store_concert_create inserts a concert (title required, at most MODEL_TEXT_MAX-1 bytes). */
 STORE_WUR int store_concert_create(struct store *s, const char *title, const char *artist,

@@ -1,0 +1,86 @@
+/*
+ * cache_conn: the Redis connection under the cache's operations. Internal: included by
+ * service/cache_*.c only, so hiredis reaches no other part of the service.
+ *
+ * One struct cache is one hiredis connection owned by one thread. Connecting authenticates,
+ * selects the database and loads the boxoffice function library (service/lua/boxoffice.lua,
+ * FUNCTION LOAD REPLACE) in one round trip. Every command, function call and pipeline goes
+ * through cache_conn_run, the one place that reconnects: after a lost connection, or a server
+ * that no longer has the library, the batch is sent again once when that is safe. Error
+ * replies are logged and turned into status codes there, so callers only see good replies.
+ */
+#ifndef SVC_CACHE_CONN_H
+#define SVC_CACHE_CONN_H
+
+#include "cache.h"
+
+#include <hiredis/hiredis.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CACHE_ARGS_MAX 16
+
+/* The text of service/lua/boxoffice.lua, embedded by the build (generated cache_lua.c). */
+extern const char cache_lua_library[];
+
+/* How a command may be repeated after the connection failed under it. */
+enum cache_retry {
+    CACHE_RETRY_ANY,    /* idempotent: repeat after any connection failure */
+    CACHE_RETRY_UNSENT, /* changes state: repeat only if it cannot have run */
+};
+
+/* Arguments of one command. Numbers are formatted into the struct itself, so a filled struct
+ * is used where it is and never copied. Start from {0}. */
+struct cache_args {
+    int n;
+    const char *argv[CACHE_ARGS_MAX];
+    size_t len[CACHE_ARGS_MAX];
+    char num[CACHE_ARGS_MAX][24];
+};
+
+/* cache_args_str adds the string s (borrowed until the command is sent). */
+void cache_args_str(struct cache_args *a, const char *s);
+
+/* cache_args_buf adds len bytes at p (borrowed until the command is sent). */
+void cache_args_buf(struct cache_args *a, const char *p, size_t len);
+
+/* cache_args_u64 adds v in decimal. */
+void cache_args_u64(struct cache_args *a, uint64_t v);
+
+/* cache_args_i64 adds v in decimal. */
+void cache_args_i64(struct cache_args *a, int64_t v);
+
+/* cache_args_fcall starts a call of the library's function (a string constant): "FCALL function
+ * 0"; the function's arguments follow. */
+void cache_args_fcall(struct cache_args *a, const char *function);
+
+/*
+ * cache_conn_run sends cmds[0..k) in one pipeline (one round trip) and reads their replies into
+ * replies[0..k), connecting first if needed. After a lost connection, or when the server lacks
+ * the library, it reconnects and sends the batch once more if retry allows (or nothing of it
+ * can have run). An error reply is logged and its code returned. On BO_OK the caller frees
+ * every replies[i] with freeReplyObject; otherwise none is left.
+ */
+CACHE_WUR int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds,
+                             size_t k, redisReply **replies);
+
+/* cache_conn_call is cache_conn_run of the one command a; the caller frees *out. */
+CACHE_WUR int cache_conn_call(struct cache *c, enum cache_retry retry, const struct cache_args *a,
+                              redisReply **out);
+
+/* cache_conn_exec is cache_conn_call for a command run for its effect: the reply is dropped. */
+CACHE_WUR int cache_conn_exec(struct cache *c, enum cache_retry retry, const struct cache_args *a);
+
+/* cache_reply_text copies a non-empty bulk string reply shorter than buflen into buf as a C
+ * string and returns 1; returns 0 (buf untouched) for any other reply. */
+int cache_reply_text(const redisReply *r, char *buf, size_t buflen);
+
+/* cache_reply_i64 reads an integer reply, a nil (as 0), or a bulk string holding a decimal
+ * integer; BO_E_INTERNAL otherwise. */
+CACHE_WUR int cache_reply_i64(const redisReply *r, int64_t *out);
+
+/* cache_reply_u64 reads an unsigned id from an integer or decimal string reply. */
+CACHE_WUR int cache_reply_u64(const redisReply *r, uint64_t *out);
+
+#endif

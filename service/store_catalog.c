@@ -1,0 +1,234 @@
+/*
+ * store_catalog: users, concerts, dates and seat maps in PostgreSQL (see store.h): the
+ * catalog reads of every request, and the admin's creation of concerts and dates.
+ *
+ * A seat is taken when sold or held by an unexpired hold; nothing here writes a hold.
+ */
+#include "store_conn.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Seat counts of a date: a seat is taken when sold or held by an unexpired hold. */
+#define STORE_SCHEDULE_SELECT                                                                      \
+    "SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, "        \
+    "count(*) FILTER (WHERE r.id IS NULL), count(*) "                                              \
+    "FROM schedules sc JOIN seats s ON s.schedule_id = sc.id "                                     \
+    "LEFT JOIN reservations r ON r.schedule_id = s.schedule_id AND r.seat_no = s.seat_no "         \
+    "AND (r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now())) "
+
+static const struct store_stmt store_st_user_exists = {
+    STORE_ST_USER_EXISTS, "user_exists", "SELECT 1 FROM users WHERE id = $1::bigint", 0};
+
+static const struct store_stmt store_st_concert_exists = {
+    STORE_ST_CONCERT_EXISTS, "concert_exists", "SELECT 1 FROM concerts WHERE id = $1::bigint", 0};
+
+static const struct store_stmt store_st_concerts_list = {
+    STORE_ST_CONCERTS_LIST, "concerts_list",
+    "SELECT c.id, c.title, c.artist, c.venue, "
+    "(SELECT count(*) FROM schedules sc WHERE sc.concert_id = c.id) "
+    "FROM concerts c ORDER BY c.id",
+    0};
+
+static const struct store_stmt store_st_schedules_list = {
+    STORE_ST_SCHEDULES_LIST, "schedules_list",
+    STORE_SCHEDULE_SELECT "WHERE sc.concert_id = $1::bigint GROUP BY sc.id "
+                          "HAVING count(*) FILTER (WHERE r.id IS NULL) > 0 "
+                          "ORDER BY sc.starts_at, sc.id",
+    0};
+
+static const struct store_stmt store_st_schedule_get = {
+    STORE_ST_SCHEDULE_GET, "schedule_get",
+    STORE_SCHEDULE_SELECT "WHERE sc.id = $1::bigint GROUP BY sc.id", 0};
+
+/* One SELECT: the live-seat partial index makes the join cheap. */
+static const struct store_stmt store_st_seats_list = {
+    STORE_ST_SEATS_LIST, "seats_list",
+    "SELECT s.seat_no, s.price, "
+    "CASE WHEN r.status = 'CONFIRMED' THEN 3 "
+    "WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END "
+    "FROM seats s LEFT JOIN reservations r ON r.schedule_id = s.schedule_id "
+    "AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED') "
+    "WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no",
+    0};
+
+static const struct store_stmt store_st_concert_create = {
+    STORE_ST_CONCERT_CREATE, "concert_create",
+    "INSERT INTO concerts (title, artist, venue) "
+    "VALUES ($1::text, $2::text, $3::text) RETURNING id",
+    1};
+
+static const struct store_stmt store_st_schedule_create = {
+    STORE_ST_SCHEDULE_CREATE, "schedule_create",
+    "WITH sc AS (INSERT INTO schedules (concert_id, starts_at) "
+    "VALUES ($1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 millisecond') "
+    "RETURNING id, starts_at), "
+    "st AS (INSERT INTO seats (schedule_id, seat_no, price) "
+    "SELECT sc.id, g.n, ($3::bigint[])[g.n] FROM sc, "
+    "generate_series(1, 50) AS g(n) RETURNING 1) "
+    "SELECT sc.id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, "
+    "(SELECT count(*) FROM st) FROM sc",
+    1};
+
+/* ---- row readers ---------------------------------------------------------- */
+
+static void store_concert_read(const PGresult *res, int row, void *out)
+{
+    struct concert *c = out;
+    memset(c, 0, sizeof(*c));
+    store_row_scan(res, row, "Utttu", &c->id, c->title, sizeof(c->title), c->artist,
+                   sizeof(c->artist), c->venue, sizeof(c->venue), &c->schedule_count);
+}
+
+/* Reads the columns of STORE_SCHEDULE_SELECT. */
+static void store_schedule_read(const PGresult *res, int row, void *out)
+{
+    struct schedule *sc = out;
+    memset(sc, 0, sizeof(*sc));
+    store_row_scan(res, row, "UUIuu", &sc->id, &sc->concert_id, &sc->starts_at_ms,
+                   &sc->available_seats, &sc->total_seats);
+}
+
+static void store_seat_read(const PGresult *res, int row, void *out)
+{
+    struct seat *seat = out;
+    store_row_scan(res, row, "uIi", &seat->seat_no, &seat->price, &seat->status);
+}
+
+/* Reads what schedule_create returns: id, start and seat count of a new date. */
+static void store_schedule_created_read(const PGresult *res, int row, void *out)
+{
+    struct schedule *sc = out;
+    memset(sc, 0, sizeof(*sc));
+    store_row_scan(res, row, "UIu", &sc->id, &sc->starts_at_ms, &sc->total_seats);
+    sc->available_seats = sc->total_seats;
+}
+
+/* ---- users and catalog ---------------------------------------------------- */
+
+int store_user_exists(struct store *s, uint64_t user_id)
+{
+    return store_exists(s, &store_st_user_exists, user_id, BO_E_USER_NOT_FOUND);
+}
+
+int store_concert_exists(struct store *s, uint64_t concert_id)
+{
+    return store_exists(s, &store_st_concert_exists, concert_id, BO_E_CONCERT_NOT_FOUND);
+}
+
+int store_concerts_list(struct store *s, struct concert **out, size_t *n)
+{
+    struct store_query q =
+        STORE_LIST_NEW(&store_st_concerts_list, store_concert_read, struct concert);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        *out = q.out;
+        *n = q.n;
+    }
+    return rc;
+}
+
+int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule **out, size_t *n)
+{
+    struct store_query q =
+        STORE_LIST_NEW(&store_st_schedules_list, store_schedule_read, struct schedule);
+    store_param_u64(&q.params, concert_id);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK && q.n == 0 && (rc = store_concert_exists(s, concert_id)) != BO_OK) {
+        /* Rare path: an unknown concert, not a sold-out one. */
+        free(q.out);
+    }
+    if (rc == BO_OK) {
+        *out = q.out;
+        *n = q.n;
+    }
+    return rc;
+}
+
+int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out)
+{
+    struct store_query q =
+        STORE_QUERY(&store_st_schedule_get, store_schedule_read, out, BO_E_SCHEDULE_NOT_FOUND);
+    store_param_u64(&q.params, schedule_id);
+    return store_run_query(s, &q);
+}
+
+int store_seats_list(struct store *s, uint64_t schedule_id, struct seat out[SEATS_PER_SCHEDULE],
+                     size_t *n)
+{
+    /* Every date is created with its seats, so no seats means no date. */
+    struct store_query q = STORE_LIST(&store_st_seats_list, store_seat_read, struct seat, out,
+                                      SEATS_PER_SCHEDULE, BO_E_SCHEDULE_NOT_FOUND);
+    store_param_u64(&q.params, schedule_id);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        *n = q.n;
+    }
+    return rc;
+}
+
+/* ---- admin ---------------------------------------------------------------- */
+
+static int store_text_field_ok(const char *text, int required)
+{
+    size_t len = text != NULL ? strlen(text) : 0;
+    return len < MODEL_TEXT_MAX && (!required || len > 0);
+}
+
+int store_concert_create(struct store *s, const char *title, const char *artist, const char *venue,
+                         struct concert *out)
+{
+    if (!store_text_field_ok(title, 1) || !store_text_field_ok(artist, 0) ||
+        !store_text_field_ok(venue, 0)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    artist = artist != NULL ? artist : "";
+    venue = venue != NULL ? venue : "";
+    uint64_t id = 0;
+    struct store_query q = STORE_QUERY(&store_st_concert_create, store_row_u64, &id, BO_E_INTERNAL);
+    store_param_text(&q.params, title);
+    store_param_text(&q.params, artist);
+    store_param_text(&q.params, venue);
+    int rc = store_run_query(s, &q);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    memset(out, 0, sizeof(*out));
+    out->id = id;
+    snprintf(out->title, sizeof(out->title), "%s", title);
+    snprintf(out->artist, sizeof(out->artist), "%s", artist);
+    snprintf(out->venue, sizeof(out->venue), "%s", venue);
+    return BO_OK;
+}
+
+int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_at_ms,
+                          const int64_t prices[SEATS_PER_SCHEDULE], struct schedule *out)
+{
+    /* The prices travel as one array parameter, built from integers only. */
+    char list[SEATS_PER_SCHEDULE * 21 + 3];
+    size_t len = 0;
+    list[len++] = '{';
+    for (int i = 0; i < SEATS_PER_SCHEDULE; i++) {
+        if (prices[i] < 0) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+        len +=
+            (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRId64, i ? "," : "", prices[i]);
+    }
+    snprintf(list + len, sizeof(list) - len, "}");
+
+    struct schedule sc;
+    struct store_query q =
+        STORE_QUERY(&store_st_schedule_create, store_schedule_created_read, &sc, BO_E_INTERNAL);
+    store_param_u64(&q.params, concert_id);
+    store_param_i64(&q.params, starts_at_ms);
+    store_param_text(&q.params, list);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        sc.concert_id = concert_id;
+        *out = sc;
+    }
+    return rc;
+}

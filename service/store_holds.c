@@ -1,0 +1,153 @@
+/*
+ * store_holds: seat holds in PostgreSQL (see store.h): taking, releasing, reading and
+ * sweeping reservations that are not yet paid.
+ *
+ * A seat race is decided by the partial unique index on live seats, one hold per user and
+ * date by another, never by a read here. A hold past its expiry reads as EXPIRED even
+ * before the sweeper has marked it.
+ */
+#include "store_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns of a reservation, in the order store_reservation_read reads them. */
+#define STORE_RESERVATION_COLS                                                                     \
+    "r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price, "                          \
+    "CASE WHEN r.status = 'HELD' AND r.expires_at <= now() THEN 'EXPIRED' ELSE r.status END, "     \
+    "floor(extract(epoch FROM r.held_at) * 1000)::bigint, "                                        \
+    "floor(extract(epoch FROM r.expires_at) * 1000)::bigint"
+
+static const struct store_stmt store_st_schedule_exists = {
+    STORE_ST_SCHEDULE_EXISTS, "schedule_exists", "SELECT 1 FROM schedules WHERE id = $1::bigint",
+    0};
+
+/*
+ * One statement, hence one transaction and one round trip: first end the expired holds
+ * on this seat and of this user on this date, then insert. The scalar subquery over
+ * "ended" is a one-time filter, so the UPDATE has run before the INSERT checks the
+ * unique indexes, which then see the old rows as deleted by this transaction. Races
+ * are decided by the indexes (23505), never by a read here.
+ */
+static const struct store_stmt store_st_hold_insert = {
+    STORE_ST_HOLD_INSERT, "hold_insert",
+    "WITH ended AS (UPDATE reservations SET status = 'EXPIRED' "
+    "WHERE status = 'HELD' AND expires_at <= now() "
+    "AND schedule_id = $2::bigint "
+    "AND (seat_no = $3::int OR user_id = $1::bigint) RETURNING id), "
+    "ins AS (INSERT INTO reservations "
+    "(user_id, schedule_id, seat_no, price, status, held_at, expires_at) "
+    "SELECT $1::bigint, s.schedule_id, s.seat_no, s.price, 'HELD', now(), "
+    "now() + $4::bigint * interval '1 millisecond' FROM seats s "
+    "WHERE s.schedule_id = $2::bigint AND s.seat_no = $3::int "
+    "AND (SELECT count(*) FROM ended) >= 0 RETURNING *) "
+    "SELECT r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price, "
+    "r.status, floor(extract(epoch FROM r.held_at) * 1000)::bigint, "
+    "floor(extract(epoch FROM r.expires_at) * 1000)::bigint "
+    "FROM ins r JOIN schedules sc ON sc.id = r.schedule_id",
+    1};
+
+static const struct store_stmt store_st_hold_release = {
+    STORE_ST_HOLD_RELEASE, "hold_release",
+    "WITH u AS (UPDATE reservations SET status = 'CANCELLED', "
+    "cancelled_at = now() WHERE id = $1::bigint AND user_id = $2::bigint "
+    "AND status = 'HELD' AND expires_at > now() RETURNING *) "
+    "SELECT " STORE_RESERVATION_COLS " FROM u r "
+    "JOIN schedules sc ON sc.id = r.schedule_id",
+    1};
+
+static const struct store_stmt store_st_reservation_get = {
+    STORE_ST_RESERVATION_GET, "reservation_get",
+    "SELECT " STORE_RESERVATION_COLS " FROM reservations r "
+    "JOIN schedules sc ON sc.id = r.schedule_id WHERE r.id = $1::bigint",
+    0};
+
+static const struct store_stmt store_st_holds_expire = {
+    STORE_ST_HOLDS_EXPIRE, "holds_expire",
+    "UPDATE reservations SET status = 'EXPIRED' WHERE status = 'HELD' AND expires_at <= now()", 1};
+
+/* Reads STORE_RESERVATION_COLS starting at column 0. */
+static void store_reservation_read(const PGresult *res, int row, void *out)
+{
+    struct reservation *r = out;
+    memset(r, 0, sizeof(*r));
+    store_row_scan(res, row, "UUUUuIrII", &r->id, &r->user_id, &r->concert_id, &r->schedule_id,
+                   &r->seat_no, &r->price, &r->status, &r->held_at_ms, &r->expires_at_ms);
+}
+
+int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id, uint32_t seat_no,
+                      int64_t hold_ms, struct reservation *out)
+{
+    if (hold_ms <= 0 || hold_ms > 24LL * 3600 * 1000) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    int rc = STORE_E_NO_ROW;
+    if (seat_no >= 1 && seat_no <= SEATS_PER_SCHEDULE) {
+        struct store_query q =
+            STORE_QUERY(&store_st_hold_insert, store_reservation_read, out, STORE_E_NO_ROW);
+        store_param_u64(&q.params, user_id);
+        store_param_u64(&q.params, schedule_id);
+        store_param_u64(&q.params, seat_no);
+        store_param_i64(&q.params, hold_ms);
+        rc = store_run_query(s, &q);
+    }
+    if (rc != STORE_E_NO_ROW) {
+        return rc;
+    }
+    /* No seat row matched (or the number is out of range): tell an unknown date first, as
+     * the caller would expect, from an unknown seat number. */
+    rc = store_exists(s, &store_st_schedule_exists, schedule_id, BO_E_SCHEDULE_NOT_FOUND);
+    return rc == BO_OK ? BO_E_SEAT_NOT_FOUND : rc;
+}
+
+int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_id,
+                       struct reservation *out)
+{
+    struct store_query q =
+        STORE_QUERY(&store_st_hold_release, store_reservation_read, out, STORE_E_NO_ROW);
+    store_param_u64(&q.params, reservation_id);
+    store_param_u64(&q.params, user_id);
+    int rc = store_run_query(s, &q);
+    if (rc != STORE_E_NO_ROW) {
+        return rc;
+    }
+    /* Nothing cancelled: read the row to say why. */
+    struct reservation r;
+    if ((rc = store_reservation_get(s, reservation_id, &r)) != BO_OK) {
+        return rc;
+    }
+    if (r.user_id != user_id) {
+        return BO_E_NOT_OWNER;
+    }
+    return r.status == RESERVATION_EXPIRED ? BO_E_HOLD_EXPIRED : BO_E_RESERVATION_NOT_HELD;
+}
+
+int store_reservation_get(struct store *s, uint64_t reservation_id, struct reservation *out)
+{
+    struct store_query q = STORE_QUERY(&store_st_reservation_get, store_reservation_read, out,
+                                       BO_E_RESERVATION_NOT_FOUND);
+    store_param_u64(&q.params, reservation_id);
+    return store_run_query(s, &q);
+}
+
+static int store_op_holds_expire(struct store *s, void *arg)
+{
+    PGresult *res;
+    int rc = store_exec(s, &store_st_holds_expire, NULL, &res);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    *(size_t *)arg = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return BO_OK;
+}
+
+int store_holds_expire(struct store *s, size_t *n)
+{
+    size_t count = 0;
+    int rc = store_run(s, store_op_holds_expire, &count);
+    if (rc == BO_OK) {
+        *n = count;
+    }
+    return rc;
+}
