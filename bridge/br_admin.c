@@ -19,10 +19,53 @@ static char *br_admin_key(const struct br_req *r)
     return (char *)(k != NULL ? k : "");
 }
 
+/* br_admin_concert_write writes the new concert: 201. */
+static int br_admin_concert_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__CreateConcertReply *rep = (const Boxoffice__V1__CreateConcertReply *)msg;
+
+    if (rep->concert == NULL) {
+        return 0;
+    }
+    br_catalog_concert_json(j, rep->concert);
+    return 201;
+}
+
+/* br_admin_schedule_write writes the new schedule: 201. */
+static int br_admin_schedule_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__CreateScheduleReply *rep = (const Boxoffice__V1__CreateScheduleReply *)msg;
+
+    if (rep->schedule == NULL) {
+        return 0;
+    }
+    br_catalog_schedule_json(j, rep->schedule);
+    return 201;
+}
+
+/* br_admin_settings_write writes the admission settings: 200. */
+static int br_admin_settings_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__AdmissionSettingsReply *rep =
+        (const Boxoffice__V1__AdmissionSettingsReply *)msg;
+    const Boxoffice__V1__AdmissionSettings *s = rep->settings;
+
+    if (s == NULL) {
+        return 0;
+    }
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "ratePerSecond", s->rate_per_second);
+    br_json_kv_u64(j, "maxActive", s->max_active);
+    br_json_kv_u64(j, "tokenTtlSeconds", s->token_ttl_seconds);
+    br_json_kv_u64(j, "holdTtlSeconds", s->hold_ttl_seconds);
+    br_json_obj_end(j);
+    return 200;
+}
+
 int br_admin_concert_create(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"CreateConcert", br_admin_concert_write, "a concert"};
     Boxoffice__V1__CreateConcertRequest req = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
-    Boxoffice__V1__CreateConcertReply *rep = NULL;
     cJSON *body = NULL;
     const char *title = NULL;
     const char *artist = NULL;
@@ -42,18 +85,9 @@ int br_admin_concert_create(struct br_req *r)
     req.title = (char *)title;
     req.artist = (char *)artist;
     req.venue = (char *)venue;
-    status = br_call(r, "CreateConcert", &req.base, (ProtobufCMessage **)&rep);
+    status = br_call_json(r, &rpc, &req.base, NULL);
     cJSON_Delete(body); /* title, artist and venue point into it */
-    if (status != 0) {
-        return status;
-    }
-    if (rep->concert == NULL) {
-        protobuf_c_message_free_unpacked(&rep->base, NULL);
-        return br_http_error(r, BO_E_INTERNAL, "the service answered without a concert");
-    }
-    br_catalog_concert_json(br_http_begin(r), rep->concert);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, 201, NULL, NULL);
+    return status;
 }
 
 /* br_admin_seat_prices reads the optional "seatPrices" (exactly 50 whole numbers >= 0) into
@@ -90,8 +124,8 @@ static int br_admin_seat_prices(struct br_req *r, const cJSON *body, int64_t *pr
 
 int br_admin_schedule_create(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"CreateSchedule", br_admin_schedule_write, "a schedule"};
     Boxoffice__V1__CreateScheduleRequest req = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
-    Boxoffice__V1__CreateScheduleReply *rep = NULL;
     int64_t prices[BR_ADMIN_SEATS];
     cJSON *body = NULL;
     const char *starts = NULL;
@@ -126,70 +160,35 @@ int br_admin_schedule_create(struct br_req *r)
     req.price = price;
     req.n_seat_prices = nprices;
     req.seat_prices = nprices > 0 ? prices : NULL;
-    if ((status = br_call(r, "CreateSchedule", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    if (rep->schedule == NULL) {
-        protobuf_c_message_free_unpacked(&rep->base, NULL);
-        return br_http_error(r, BO_E_INTERNAL, "the service answered without a schedule");
-    }
-    br_catalog_schedule_json(br_http_begin(r), rep->schedule);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, 201, NULL, NULL);
-}
-
-/* br_admin_settings_send answers 200 with settings s. */
-static int br_admin_settings_send(struct br_req *r, const Boxoffice__V1__AdmissionSettings *s)
-{
-    if (s == NULL) {
-        return br_http_error(r, BO_E_INTERNAL, "the service answered without settings");
-    }
-    struct br_buf *b = br_http_begin(r);
-    br_json_obj_begin(b);
-    br_json_kv_u64(b, "ratePerSecond", s->rate_per_second);
-    br_json_kv_u64(b, "maxActive", s->max_active);
-    br_json_kv_u64(b, "tokenTtlSeconds", s->token_ttl_seconds);
-    br_json_kv_u64(b, "holdTtlSeconds", s->hold_ttl_seconds);
-    br_json_obj_end(b);
-    return br_http_send(r, 200, NULL, NULL);
+    return br_call_json(r, &rpc, &req.base, NULL);
 }
 
 int br_admin_admission_get(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"GetAdmissionSettings", br_admin_settings_write, "settings"};
     Boxoffice__V1__GetAdmissionSettingsRequest req =
         BOXOFFICE__V1__GET_ADMISSION_SETTINGS_REQUEST__INIT;
-    Boxoffice__V1__AdmissionSettingsReply *rep = NULL;
-    int status;
 
     req.admin_key = br_admin_key(r);
-    if ((status = br_call(r, "GetAdmissionSettings", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    status = br_admin_settings_send(r, rep->settings);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return status;
+    return br_call_json(r, &rpc, &req.base, NULL);
 }
 
 int br_admin_admission_set(struct br_req *r)
 {
-    static const char *const names[] = {"ratePerSecond", "maxActive", "tokenTtlSeconds",
-                                        "holdTtlSeconds"};
+    static const struct br_rpc rpc = {"SetAdmissionSettings", br_admin_settings_write, "settings"};
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
     Boxoffice__V1__AdmissionSettings settings = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
-    Boxoffice__V1__AdmissionSettingsReply *rep = NULL;
     int64_t v[4] = {0, 0, 0, 0};
-    cJSON *body = NULL;
+    const struct br_input_field fields[] = {
+        {"ratePerSecond", 0, 1, UINT32_MAX, &v[0]},
+        {"maxActive", 0, 1, UINT32_MAX, &v[1]},
+        {"tokenTtlSeconds", 0, 1, UINT32_MAX, &v[2]},
+        {"holdTtlSeconds", 0, 1, UINT32_MAX, &v[3]},
+    };
     int status;
 
-    if ((status = br_input_object(r, &body)) != 0) {
-        return status;
-    }
-    for (size_t i = 0; i < 4 && status == 0; i++) {
-        status = br_input_int(r, body, names[i], 0, 1, UINT32_MAX, &v[i], NULL);
-    }
-    cJSON_Delete(body);
-    if (status != 0) {
+    if ((status = br_input_fields(r, fields, 4)) != 0) {
         return status;
     }
     settings.rate_per_second = (uint32_t)v[0];
@@ -198,10 +197,5 @@ int br_admin_admission_set(struct br_req *r)
     settings.hold_ttl_seconds = (uint32_t)v[3];
     req.admin_key = br_admin_key(r);
     req.settings = &settings;
-    if ((status = br_call(r, "SetAdmissionSettings", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    status = br_admin_settings_send(r, rep->settings);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return status;
+    return br_call_json(r, &rpc, &req.base, NULL);
 }

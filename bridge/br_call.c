@@ -1,4 +1,4 @@
-/* br_call: rpc over the thread's session (see br_call.h). */
+/* br_call: rpc over the thread's session, and call -> status -> JSON (see br_call.h). */
 #include "br_call.h"
 
 #include "bo_log.h"
@@ -32,6 +32,26 @@ int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
         return br_http_error(r, rc, NULL);
     }
     return br_http_error(r, rc, "%s", st.message);
+}
+
+int br_call_json(struct br_req *r, const struct br_rpc *rpc, const ProtobufCMessage *in,
+                 const void *arg)
+{
+    ProtobufCMessage *rep = NULL;
+    struct br_json j;
+    int status;
+
+    if ((status = br_call(r, rpc->method, in, &rep)) != 0) {
+        return status;
+    }
+    br_http_begin_json(r, &j);
+    status = rpc->write(&j, rep, arg);
+    protobuf_c_message_free_unpacked(rep, NULL);
+    if (status == 0) {
+        return br_http_error(r, BO_E_INTERNAL, "the service answered without %s",
+                             rpc->needs != NULL ? rpc->needs : "a reply");
+    }
+    return br_http_send(r, status, NULL, NULL);
 }
 
 void br_call_thread_fini(struct br_thread *t)

@@ -1,11 +1,16 @@
-/* br_config: the bridge's option table (see br_config.h). */
+/*
+ * br_config: the bridge's option table, its checks, and the addresses and
+ * URLs derived from it (see br_config.h). Every configured address and URL
+ * is read by bo_addr; only a request's Host header is split here, leniently,
+ * to name the push listener the way the browser named the bridge.
+ */
 #include "br_config.h"
 
+#include "bo_addr.h"
 #include "bo_config.h"
 #include "bo_error.h"
 #include "bo_log.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -38,55 +43,14 @@ static const struct bo_option br_options[] = {
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))
 
-/* br_config_listen_ok tells whether one listen entry is "port", "a.b.c.d:port" or
- * "[ipv6]:port" with a port from 1 to 65535 (civetweb would silently misread other forms). */
-static int br_config_listen_ok(const char *e, size_t len)
+/* br_config_listen_ok tells whether one listen entry s[0..len) is "PORT", "IPV4:PORT" or
+ * "[IPV6]:PORT" with a port from 1 to 65535: civetweb resolves no names and would silently
+ * misread other forms. */
+static int br_config_listen_ok(const char *s, size_t len)
 {
-    const char *colon = NULL;
-    long port = 0;
+    struct bo_hostport hp;
 
-    for (size_t i = len; i > 0; i--) {
-        if (e[i - 1] == ':') {
-            colon = e + i - 1;
-            break;
-        }
-    }
-    const char *p = colon != NULL ? colon + 1 : e;
-    const char *end = e + len;
-    if (p == end || end - p > 5) {
-        return 0;
-    }
-    for (; p < end; p++) {
-        if (!isdigit((unsigned char)*p)) {
-            return 0;
-        }
-        port = port * 10 + (*p - '0');
-    }
-    if (port < 1 || port > 65535) {
-        return 0;
-    }
-    if (colon == NULL) {
-        return 1;
-    }
-    if (e[0] == '[') {
-        return colon > e + 2 && colon[-1] == ']';
-    }
-    int octets = 0;
-    long v = -1;
-    for (p = e; p <= colon; p++) {
-        if (isdigit((unsigned char)*p)) {
-            v = (v < 0 ? 0 : v * 10) + (*p - '0');
-            if (v > 255) {
-                return 0;
-            }
-        } else if ((*p == '.' || p == colon) && v >= 0) {
-            octets++;
-            v = -1;
-        } else {
-            return 0;
-        }
-    }
-    return octets == 4;
+    return bo_hostport_parse(s, len, &hp) == BO_OK && bo_hostport_is_numeric(&hp);
 }
 
 /* br_config_listen_check checks every comma-separated entry of listen. */
@@ -103,6 +67,19 @@ static int br_config_listen_check(const char *listen)
         }
         p += len + 1;
     }
+}
+
+/* br_config_public_url_ok tells whether url is an http:// or https:// URL (the scheme written
+ * in lower case: the routes derive ws:// and wss:// from it). */
+static int br_config_public_url_ok(const char *url)
+{
+    struct bo_url u;
+
+    if (bo_url_parse(url, &u) != BO_OK ||
+        (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)) {
+        return 0;
+    }
+    return strncmp(url, u.scheme, strlen(u.scheme)) == 0;
 }
 
 int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, char *err,
@@ -147,8 +124,7 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
         return BO_E_INVALID_ARGUMENT;
     }
     if (cfg->push_listen[0] != '\0' &&
-        (strchr(cfg->push_listen, ',') != NULL ||
-         !br_config_listen_ok(cfg->push_listen, strlen(cfg->push_listen)))) {
+        !br_config_listen_ok(cfg->push_listen, strlen(cfg->push_listen))) {
         snprintf(err, errlen,
                  "push-listen must be empty, PORT, IPV4:PORT or [IPV6]:PORT (one), not '%s'",
                  cfg->push_listen);
@@ -158,8 +134,7 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
         snprintf(err, errlen, "events-urls must name at least one service events address");
         return BO_E_INVALID_ARGUMENT;
     }
-    if (cfg->push_public_url[0] != '\0' && strncmp(cfg->push_public_url, "http://", 7) != 0 &&
-        strncmp(cfg->push_public_url, "https://", 8) != 0) {
+    if (cfg->push_public_url[0] != '\0' && !br_config_public_url_ok(cfg->push_public_url)) {
         snprintf(err, errlen, "push-public-url must start with http:// or https://, not '%s'",
                  cfg->push_public_url);
         return BO_E_INVALID_ARGUMENT;
@@ -177,4 +152,70 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
 void br_config_log(const struct br_config *cfg)
 {
     bo_config_log(br_options, BR_NOPTIONS, cfg);
+}
+
+/* ---- addresses and URLs derived from the configuration ------------------------------ */
+
+int br_config_push_addr(const struct br_config *cfg, struct bo_hostport *hp)
+{
+    if (cfg->push_listen[0] == '\0') {
+        return BO_E_NOT_FOUND;
+    }
+    return bo_hostport_parse(cfg->push_listen, strlen(cfg->push_listen), hp);
+}
+
+int br_config_any_host(const struct bo_hostport *hp)
+{
+    return hp->host[0] == '\0' || strcmp(hp->host, "0.0.0.0") == 0 || strcmp(hp->host, "::") == 0;
+}
+
+/* br_config_header_host copies the host part of a Host header (its port dropped, IPv6
+ * brackets kept) into out when it looks like a host name or address; else leaves out alone. */
+static void br_config_header_host(const char *header, char *out, size_t len)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789.-[]:";
+    char host[128];
+
+    if (header == NULL || header[0] == '\0' || strlen(header) >= 100) {
+        return;
+    }
+    snprintf(host, sizeof(host), "%s", header);
+    char *end = host[0] == '[' ? strchr(host, ']') : NULL;
+    char *colon = strrchr(end != NULL ? end : host, ':');
+    if (colon != NULL) {
+        *colon = '\0';
+    }
+    if (strspn(host, allowed) == strlen(host)) {
+        snprintf(out, len, "%s", host);
+    }
+}
+
+int br_config_push_base(const struct br_config *cfg, const char *host_header, char *out, size_t len)
+{
+    struct bo_hostport hp;
+    char host[128];
+    int n;
+
+    if (cfg->push_listen[0] == '\0') {
+        return BO_E_NOT_FOUND;
+    }
+    if (cfg->push_public_url[0] != '\0') {
+        n = snprintf(out, len, "%s", cfg->push_public_url);
+        return n < 0 || (size_t)n >= len ? BO_E_INVALID_ARGUMENT : BO_OK;
+    }
+    if (br_config_push_addr(cfg, &hp) != BO_OK) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (br_config_any_host(&hp)) {
+        /* Listening everywhere: the browser reached REST by some name, push is there too. */
+        snprintf(host, sizeof(host), "127.0.0.1");
+        br_config_header_host(host_header, host, sizeof(host));
+        n = snprintf(out, len, "http://%s:%d", host, hp.port);
+    } else if (hp.ipv6) {
+        n = snprintf(out, len, "http://[%s]:%d", hp.host, hp.port);
+    } else {
+        n = snprintf(out, len, "http://%s:%d", hp.host, hp.port);
+    }
+    return n < 0 || (size_t)n >= len ? BO_E_INVALID_ARGUMENT : BO_OK;
 }

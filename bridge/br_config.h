@@ -1,12 +1,16 @@
 /*
  * br_config: the bridge's configuration, filled from one option table
- * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h).
+ * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h), and what is
+ * derived from it: the push listener's address and the base URL browsers
+ * reach push at.
  */
 #ifndef BR_CONFIG_H
 #define BR_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bo_addr.h"
 
 struct br_config {
     char listen[128];           /* civetweb listening_ports, e.g. "127.0.0.1:8080" */
@@ -26,6 +30,24 @@ struct br_config {
  * Returns BO_E_INVALID_ARGUMENT with a sentence in err for bad configuration. */
 __attribute__((warn_unused_result)) int br_config_load(struct br_config *cfg, int argc, char **argv,
                                                        int *exit_now, char *err, size_t errlen);
+
+/* br_config_push_addr reads push-listen (checked by br_config_load) into hp. Returns 0,
+ * BO_E_NOT_FOUND when push is off, or BO_E_INVALID_ARGUMENT. */
+__attribute__((warn_unused_result)) int br_config_push_addr(const struct br_config *cfg,
+                                                            struct bo_hostport *hp);
+
+/* br_config_any_host tells whether hp names every address: no host, 0.0.0.0 or ::. */
+int br_config_any_host(const struct bo_hostport *hp);
+
+/*
+ * br_config_push_base writes the base URL browsers reach push at ("http://host:port", no
+ * trailing slash) into out: push-public-url when set, else derived from push-listen, taking
+ * the host from the request's Host header (host_header, may be NULL) when push listens on
+ * every address. Returns 0, BO_E_NOT_FOUND when push is off, or BO_E_INVALID_ARGUMENT when
+ * out is too small.
+ */
+__attribute__((warn_unused_result)) int
+br_config_push_base(const struct br_config *cfg, const char *host_header, char *out, size_t len);
 
 /* br_config_log writes the effective configuration to the log. */
 void br_config_log(const struct br_config *cfg);

@@ -10,22 +10,24 @@ int br_health_live(struct br_req *r)
     return br_http_send(r, 200, NULL, NULL);
 }
 
+/* br_health_ready_write writes {"status":"ready","instance"}. */
+static int br_health_ready_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__PingReply *rep = (const Boxoffice__V1__PingReply *)msg;
+
+    br_json_obj_begin(j);
+    br_json_kv_str(j, "status", "ready");
+    br_json_kv_str(j, "instance", rep->instance);
+    br_json_obj_end(j);
+    return 200;
+}
+
 int br_health_ready(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"Ping", br_health_ready_write, NULL};
     Boxoffice__V1__PingRequest req = BOXOFFICE__V1__PING_REQUEST__INIT;
-    Boxoffice__V1__PingReply *rep = NULL;
-    int status;
 
-    if ((status = br_call(r, "Ping", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    struct br_buf *b = br_http_begin(r);
-    br_json_obj_begin(b);
-    br_json_kv_str(b, "status", "ready");
-    br_json_kv_str(b, "instance", rep->instance);
-    br_json_obj_end(b);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, 200, NULL, NULL);
+    return br_call_json(r, &rpc, &req.base, NULL);
 }
 
 int br_health_metrics(struct br_req *r)

@@ -26,6 +26,11 @@ struct br_buf *br_http_begin(struct br_req *r)
     return &r->t->out;
 }
 
+void br_http_begin_json(struct br_req *r, struct br_json *j)
+{
+    br_json_init(j, br_http_begin(r));
+}
+
 int br_http_send(struct br_req *r, int status, const char *content_type, const char *extra_headers)
 {
     struct br_buf *b = &r->t->out;
@@ -58,20 +63,15 @@ int br_http_send(struct br_req *r, int status, const char *content_type, const c
 static int br_http_verror(struct br_req *r, int err, const char *extra, const char *fmt, va_list ap)
 {
     char msg[512];
-    struct br_buf *b = br_http_begin(r);
+    struct br_json j;
 
     if (fmt != NULL) {
         vsnprintf(msg, sizeof(msg), fmt, ap);
     } else {
         snprintf(msg, sizeof(msg), "%s", br_status_message(err));
     }
-    br_json_obj_begin(b);
-    br_json_key(b, "error");
-    br_json_obj_begin(b);
-    br_json_kv_str(b, "code", br_status_name(err));
-    br_json_kv_str(b, "message", msg);
-    br_json_obj_end(b);
-    br_json_obj_end(b);
+    br_http_begin_json(r, &j);
+    br_status_error_json(&j, err, msg);
     return br_http_send(r, br_status_http(err), NULL, extra);
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "br_buf.h"
+#include "br_json.h"
 
 struct mg_connection;
 struct mg_request_info;
@@ -53,6 +54,10 @@ struct br_req {
 
 /* br_http_begin empties the thread's response buffer and returns it for the body. */
 struct br_buf *br_http_begin(struct br_req *r);
+
+/* br_http_begin_json empties the thread's response buffer and points j (the caller's) at it
+ * for a JSON body. */
+void br_http_begin_json(struct br_req *r, struct br_json *j);
 
 /* br_http_send writes the status line, headers (content_type, or application/json when NULL;
  * extra_headers are complete "Name: value\r\n" lines or NULL) and the buffer from

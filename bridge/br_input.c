@@ -104,6 +104,22 @@ int br_input_int(struct br_req *r, const cJSON *obj, const char *name, int requi
     return status;
 }
 
+int br_input_fields(struct br_req *r, const struct br_input_field *f, size_t n)
+{
+    cJSON *body = NULL;
+    int status;
+
+    if ((status = br_input_object(r, &body)) != 0) {
+        return status;
+    }
+    for (size_t i = 0; i < n && status == 0; i++) {
+        status =
+            br_input_int(r, body, f[i].name, f[i].required, f[i].min, f[i].max, f[i].out, NULL);
+    }
+    cJSON_Delete(body);
+    return status;
+}
+
 int br_input_string(struct br_req *r, const cJSON *obj, const char *name, size_t maxlen,
                     const char **out)
 {

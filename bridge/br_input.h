@@ -27,6 +27,20 @@ int br_input_object(struct br_req *r, cJSON **out);
 int br_input_int(struct br_req *r, const cJSON *obj, const char *name, int required, int64_t min,
                  int64_t max, int64_t *out, int *present);
 
+/* One whole-number member of a request body: its name, whether it must be there, its range
+ * and where it goes (left alone when it may be and is absent). */
+struct br_input_field {
+    const char *name;
+    int required;
+    int64_t min;
+    int64_t max; /* at most BR_INPUT_MAX_SAFE */
+    int64_t *out;
+};
+
+/* br_input_fields reads the body as a JSON object (br_input_object) and the n fields from it
+ * in order (br_input_int); returns 0, or the HTTP status of the first problem answered. */
+int br_input_fields(struct br_req *r, const struct br_input_field *f, size_t n);
+
 /* br_input_string reads required member name as a string of 1..maxlen bytes; *out is borrowed
  * from obj. */
 int br_input_string(struct br_req *r, const cJSON *obj, const char *name, size_t maxlen,

@@ -1,184 +1,195 @@
-/* br_json: JSON writer over br_buf (see br_json.h). */
+/*
+ * br_json: JSON writer over br_buf with explicit container state (see br_json.h).
+ *
+ * Invariant: bit d of filled is set once the container at depth d (0: the
+ * top level) received a key or a value, and cleared when a container opens
+ * at depth d; keyed is set only between a key and its value.
+ */
 #include "br_json.h"
 
 #include "bo_time.h"
 
 #include <string.h>
 
-/* br_json_sep writes the comma a new value or key needs, judged by the last byte written. */
-static void br_json_sep(struct br_buf *b)
+void br_json_init(struct br_json *j, struct br_buf *b)
 {
-    if (b->len > b->head) {
-        char last = b->data[b->len - 1];
-        if (last != '{' && last != '[' && last != ':') {
-            br_buf_append(b, ",", 1);
-        }
+    j->b = b;
+    j->filled = 0;
+    j->depth = 0;
+    j->keyed = 0;
+}
+
+/* br_json_sep writes the comma a new key or value needs and notes that its container holds
+ * one; a value right after its key needs none. */
+static void br_json_sep(struct br_json *j)
+{
+    uint64_t bit = (uint64_t)1 << j->depth;
+
+    if (j->keyed) {
+        j->keyed = 0;
+        return;
+    }
+    if (j->filled & bit) {
+        br_buf_append(j->b, ",", 1);
+    }
+    j->filled |= bit;
+}
+
+/* br_json_open writes the opening bracket c of a container one level deeper. */
+static void br_json_open(struct br_json *j, char c)
+{
+    br_json_sep(j);
+    br_buf_append(j->b, &c, 1);
+    if (j->depth >= BR_JSON_DEPTH_MAX) {
+        j->b->failed = 1; /* nested too deep: a programmer error, answered as 500 */
+        return;
+    }
+    j->depth++;
+    j->filled &= ~((uint64_t)1 << j->depth);
+}
+
+/* br_json_close writes the closing bracket c of the innermost container. */
+static void br_json_close(struct br_json *j, char c)
+{
+    br_buf_append(j->b, &c, 1);
+    j->keyed = 0;
+    if (j->depth > 0) {
+        j->depth--;
     }
 }
 
-void br_json_obj_begin(struct br_buf *b)
+void br_json_obj_begin(struct br_json *j)
 {
-    br_json_sep(b);
-    br_buf_append(b, "{", 1);
+    br_json_open(j, '{');
 }
 
-void br_json_obj_end(struct br_buf *b)
+void br_json_obj_end(struct br_json *j)
 {
-    br_buf_append(b, "}", 1);
+    br_json_close(j, '}');
 }
 
-void br_json_arr_begin(struct br_buf *b)
+void br_json_arr_begin(struct br_json *j)
 {
-    br_json_sep(b);
-    br_buf_append(b, "[", 1);
+    br_json_open(j, '[');
 }
 
-void br_json_arr_end(struct br_buf *b)
+void br_json_arr_end(struct br_json *j)
 {
-    br_buf_append(b, "]", 1);
+    br_json_close(j, ']');
 }
 
-void br_json_key(struct br_buf *b, const char *key)
+void br_json_key(struct br_json *j, const char *key)
 {
-    size_t n = strlen(key);
-    br_json_sep(b);
-    br_buf_append(b, "\"", 1);
-    br_buf_append(b, key, n);
-    br_buf_append(b, "\":", 2);
+    br_json_sep(j);
+    br_buf_append(j->b, "\"", 1);
+    br_buf_puts(j->b, key);
+    br_buf_append(j->b, "\":", 2);
+    j->keyed = 1;
 }
 
-void br_json_str(struct br_buf *b, const char *s)
+/* The characters written as a backslash and one letter; other control characters are
+ * written as \u00XX. */
+static const char br_json_short_escape['\\' + 1] = {
+    ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
+
+void br_json_str(struct br_json *j, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const char *run;
 
     if (s == NULL) {
-        br_json_null(b);
+        br_json_null(j);
         return;
     }
-    br_json_sep(b);
-    br_buf_append(b, "\"", 1);
+    br_json_sep(j);
+    br_buf_append(j->b, "\"", 1);
     run = s;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\') {
             continue;
         }
-        br_buf_append(b, run, (size_t)(p - run));
+        br_buf_append(j->b, run, (size_t)(p - run));
         run = p + 1;
-        switch (c) {
-        case '"':
-            br_buf_append(b, "\\\"", 2);
-            break;
-        case '\\':
-            br_buf_append(b, "\\\\", 2);
-            break;
-        case '\n':
-            br_buf_append(b, "\\n", 2);
-            break;
-        case '\r':
-            br_buf_append(b, "\\r", 2);
-            break;
-        case '\t':
-            br_buf_append(b, "\\t", 2);
-            break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            br_buf_append(b, esc, sizeof(esc));
-            break;
-        }
+        char esc[6] = {'\\', br_json_short_escape[c], '0', '0', hex[c >> 4], hex[c & 15]};
+        if (esc[1] != '\0') {
+            br_buf_append(j->b, esc, 2);
+        } else {
+            esc[1] = 'u';
+            br_buf_append(j->b, esc, sizeof(esc));
         }
     }
-    br_buf_puts(b, run);
-    br_buf_append(b, "\"", 1);
+    br_buf_puts(j->b, run);
+    br_buf_append(j->b, "\"", 1);
 }
 
-void br_json_u64(struct br_buf *b, uint64_t v)
+/* br_json_number writes the value "-"mag when negative, else mag. */
+static void br_json_number(struct br_json *j, int negative, uint64_t mag)
 {
     char tmp[24];
     size_t i = sizeof(tmp);
 
     do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    br_json_sep(b);
-    br_buf_append(b, tmp + i, sizeof(tmp) - i);
-}
-
-void br_json_i64(struct br_buf *b, int64_t v)
-{
-    if (v < 0) {
-        br_json_sep(b);
-        br_buf_append(b, "-", 1);
-        /* The '-' ends no value, so br_json_u64 adds no comma after it. */
-        uint64_t mag = (uint64_t)(-(v + 1)) + 1;
-        char tmp[24];
-        size_t i = sizeof(tmp);
-        do {
-            tmp[--i] = (char)('0' + mag % 10);
-            mag /= 10;
-        } while (mag != 0);
-        br_buf_append(b, tmp + i, sizeof(tmp) - i);
-        return;
+        tmp[--i] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag != 0);
+    if (negative) {
+        tmp[--i] = '-';
     }
-    br_json_u64(b, (uint64_t)v);
+    br_json_sep(j);
+    br_buf_append(j->b, tmp + i, sizeof(tmp) - i);
 }
 
-void br_json_bool(struct br_buf *b, int v)
+void br_json_u64(struct br_json *j, uint64_t v)
 {
-    br_json_sep(b);
+    br_json_number(j, 0, v);
+}
+
+void br_json_i64(struct br_json *j, int64_t v)
+{
+    /* -(v + 1) + 1 is the magnitude without overflowing at INT64_MIN */
+    br_json_number(j, v < 0, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v);
+}
+
+void br_json_bool(struct br_json *j, int v)
+{
+    br_json_sep(j);
     if (v) {
-        br_buf_append(b, "true", 4);
+        br_buf_append(j->b, "true", 4);
     } else {
-        br_buf_append(b, "false", 5);
+        br_buf_append(j->b, "false", 5);
     }
 }
 
-void br_json_null(struct br_buf *b)
+void br_json_null(struct br_json *j)
 {
-    br_json_sep(b);
-    br_buf_append(b, "null", 4);
+    br_json_sep(j);
+    br_buf_append(j->b, "null", 4);
 }
 
-void br_json_time(struct br_buf *b, int64_t ms)
+void br_json_time(struct br_json *j, int64_t ms)
 {
     char tmp[40];
 
     if (ms == 0) {
-        br_json_null(b);
+        br_json_null(j);
         return;
     }
     bo_time_format_ms(ms, tmp, sizeof(tmp));
-    br_json_str(b, tmp);
+    br_json_str(j, tmp);
 }
 
-void br_json_kv_str(struct br_buf *b, const char *key, const char *s)
-{
-    br_json_key(b, key);
-    br_json_str(b, s);
-}
+/* The members: a key, then the value of its kind (one definition, five kinds). */
+#define BR_JSON_KV(kind, type)                                                                     \
+    void br_json_kv_##kind(struct br_json *j, const char *key, type v)                             \
+    {                                                                                              \
+        br_json_key(j, key);                                                                       \
+        br_json_##kind(j, v);                                                                      \
+    }
 
-void br_json_kv_u64(struct br_buf *b, const char *key, uint64_t v)
-{
-    br_json_key(b, key);
-    br_json_u64(b, v);
-}
-
-void br_json_kv_i64(struct br_buf *b, const char *key, int64_t v)
-{
-    br_json_key(b, key);
-    br_json_i64(b, v);
-}
-
-void br_json_kv_bool(struct br_buf *b, const char *key, int v)
-{
-    br_json_key(b, key);
-    br_json_bool(b, v);
-}
-
-void br_json_kv_time(struct br_buf *b, const char *key, int64_t ms)
-{
-    br_json_key(b, key);
-    br_json_time(b, ms);
-}
+BR_JSON_KV(str, const char *)
+BR_JSON_KV(u64, uint64_t)
+BR_JSON_KV(i64, int64_t)
+BR_JSON_KV(bool, int)
+BR_JSON_KV(time, int64_t)

@@ -35,106 +35,105 @@ static int br_points_key(struct br_req *r, const char **key)
     return 0;
 }
 
+/* br_points_balance_write writes {"userId","balance"}; arg is the request. */
+static int br_points_balance_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__GetBalanceReply *rep = (const Boxoffice__V1__GetBalanceReply *)msg;
+    const Boxoffice__V1__GetBalanceRequest *req = arg;
+
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "userId", rep->user_id != 0 ? rep->user_id : req->user_id);
+    br_json_kv_i64(j, "balance", rep->balance);
+    br_json_obj_end(j);
+    return 200;
+}
+
+/* br_points_charged_write writes the charge and the new balance; arg is the request. */
+static int br_points_charged_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__ChargePointsReply *rep = (const Boxoffice__V1__ChargePointsReply *)msg;
+    const Boxoffice__V1__ChargePointsRequest *req = arg;
+
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "userId", rep->user_id != 0 ? rep->user_id : req->user_id);
+    br_json_kv_i64(j, "balance", rep->balance);
+    br_json_kv_i64(j, "amount", rep->amount);
+    br_json_kv_u64(j, "ledgerId", rep->ledger_id);
+    br_json_kv_bool(j, "replayed", rep->replayed);
+    br_json_obj_end(j);
+    return 200;
+}
+
+/* br_points_paid_write writes the payment: 201, or 200 when it was a replay. */
+static int br_points_paid_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+{
+    const Boxoffice__V1__PayReply *rep = (const Boxoffice__V1__PayReply *)msg;
+    const Boxoffice__V1__Payment *p = rep->payment;
+
+    if (p == NULL) {
+        return 0;
+    }
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "paymentId", p->id);
+    br_json_kv_str(j, "status",
+                   p->status == BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED ? "COMPLETED"
+                                                                                 : "UNSPECIFIED");
+    br_json_kv_i64(j, "amount", p->amount);
+    br_json_kv_u64(j, "reservationId", p->reservation_id);
+    br_json_kv_u64(j, "userId", p->user_id);
+    br_json_kv_u64(j, "scheduleId", p->schedule_id);
+    br_json_kv_u64(j, "seatNo", p->seat_no);
+    br_json_kv_time(j, "paidAt", p->paid_at_ms);
+    br_json_kv_i64(j, "balance", p->balance_after);
+    br_json_kv_bool(j, "replayed", rep->replayed);
+    br_json_obj_end(j);
+    return rep->replayed ? 200 : 201;
+}
+
 int br_points_balance(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"GetBalance", br_points_balance_write, NULL};
     Boxoffice__V1__GetBalanceRequest req = BOXOFFICE__V1__GET_BALANCE_REQUEST__INIT;
-    Boxoffice__V1__GetBalanceReply *rep = NULL;
-    int status;
 
     req.token = (char *)br_routes_token(r);
     req.user_id = r->ids[0];
-    if ((status = br_call(r, "GetBalance", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    struct br_buf *b = br_http_begin(r);
-    br_json_obj_begin(b);
-    br_json_kv_u64(b, "userId", rep->user_id != 0 ? rep->user_id : req.user_id);
-    br_json_kv_i64(b, "balance", rep->balance);
-    br_json_obj_end(b);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, 200, NULL, NULL);
+    return br_call_json(r, &rpc, &req.base, &req);
 }
 
 int br_points_charge(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"ChargePoints", br_points_charged_write, NULL};
     Boxoffice__V1__ChargePointsRequest req = BOXOFFICE__V1__CHARGE_POINTS_REQUEST__INIT;
-    Boxoffice__V1__ChargePointsReply *rep = NULL;
-    cJSON *body = NULL;
     const char *key = "";
     int64_t amount = 0;
+    const struct br_input_field fields[] = {{"amount", 1, 1, BR_INPUT_MAX_SAFE, &amount}};
     int status;
 
-    if ((status = br_points_key(r, &key)) != 0 || (status = br_input_object(r, &body)) != 0) {
-        return status;
-    }
-    status = br_input_int(r, body, "amount", 1, 1, BR_INPUT_MAX_SAFE, &amount, NULL);
-    cJSON_Delete(body);
-    if (status != 0) {
+    if ((status = br_points_key(r, &key)) != 0 || (status = br_input_fields(r, fields, 1)) != 0) {
         return status;
     }
     req.token = (char *)br_routes_token(r);
     req.user_id = r->ids[0];
     req.amount = amount;
     req.idempotency_key = (char *)key;
-    if ((status = br_call(r, "ChargePoints", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    struct br_buf *b = br_http_begin(r);
-    br_json_obj_begin(b);
-    br_json_kv_u64(b, "userId", rep->user_id != 0 ? rep->user_id : req.user_id);
-    br_json_kv_i64(b, "balance", rep->balance);
-    br_json_kv_i64(b, "amount", rep->amount);
-    br_json_kv_u64(b, "ledgerId", rep->ledger_id);
-    br_json_kv_bool(b, "replayed", rep->replayed);
-    br_json_obj_end(b);
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, 200, NULL, NULL);
+    return br_call_json(r, &rpc, &req.base, &req);
 }
 
 int br_points_pay(struct br_req *r)
 {
+    static const struct br_rpc rpc = {"Pay", br_points_paid_write, "a payment"};
     Boxoffice__V1__PayRequest req = BOXOFFICE__V1__PAY_REQUEST__INIT;
-    Boxoffice__V1__PayReply *rep = NULL;
-    cJSON *body = NULL;
     const char *key = "";
     int64_t reservation_id = 0;
+    const struct br_input_field fields[] = {
+        {"reservationId", 1, 1, BR_INPUT_MAX_SAFE, &reservation_id}};
     int status;
 
-    if ((status = br_points_key(r, &key)) != 0 || (status = br_input_object(r, &body)) != 0) {
-        return status;
-    }
-    status = br_input_int(r, body, "reservationId", 1, 1, BR_INPUT_MAX_SAFE, &reservation_id, NULL);
-    cJSON_Delete(body);
-    if (status != 0) {
+    if ((status = br_points_key(r, &key)) != 0 || (status = br_input_fields(r, fields, 1)) != 0) {
         return status;
     }
     req.token = (char *)br_routes_token(r);
     req.reservation_id = (uint64_t)reservation_id;
     req.idempotency_key = (char *)key;
-    if ((status = br_call(r, "Pay", &req.base, (ProtobufCMessage **)&rep)) != 0) {
-        return status;
-    }
-    const Boxoffice__V1__Payment *p = rep->payment;
-    if (p == NULL) {
-        protobuf_c_message_free_unpacked(&rep->base, NULL);
-        return br_http_error(r, BO_E_INTERNAL, "the service answered without a payment");
-    }
-    struct br_buf *b = br_http_begin(r);
-    br_json_obj_begin(b);
-    br_json_kv_u64(b, "paymentId", p->id);
-    br_json_kv_str(b, "status",
-                   p->status == BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED ? "COMPLETED"
-                                                                                 : "UNSPECIFIED");
-    br_json_kv_i64(b, "amount", p->amount);
-    br_json_kv_u64(b, "reservationId", p->reservation_id);
-    br_json_kv_u64(b, "userId", p->user_id);
-    br_json_kv_u64(b, "scheduleId", p->schedule_id);
-    br_json_kv_u64(b, "seatNo", p->seat_no);
-    br_json_kv_time(b, "paidAt", p->paid_at_ms);
-    br_json_kv_i64(b, "balance", p->balance_after);
-    br_json_kv_bool(b, "replayed", rep->replayed);
-    br_json_obj_end(b);
-    status = rep->replayed ? 200 : 201;
-    protobuf_c_message_free_unpacked(&rep->base, NULL);
-    return br_http_send(r, status, NULL, NULL);
+    return br_call_json(r, &rpc, &req.base, NULL);
 }

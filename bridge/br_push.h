@@ -14,12 +14,11 @@
  * with GetToken before anything is sent; the first message is the token's
  * current state, then its position updates, its admission and its expiry,
  * after which the connection is closed cleanly. See README.md for the
- * messages.
+ * messages. The listen address and the URL browsers are sent to are
+ * br_config's (br_config_push_addr, br_config_push_base).
  */
 #ifndef BR_PUSH_H
 #define BR_PUSH_H
-
-#include <stddef.h>
 
 #include "br_config.h"
 
@@ -39,15 +38,5 @@ __attribute__((warn_unused_result)) int br_push_start(const struct br_config *cf
 /* br_push_stop closes every push connection, joins the push threads and frees p; safe on
  * NULL. */
 void br_push_stop(struct br_push *p);
-
-/*
- * br_push_public_base writes the base URL browsers reach push at ("http://host:port", no
- * trailing slash) into out: push-public-url when set, else derived from push-listen, taking
- * the host from the request's Host header (host_header, may be NULL) when push listens on
- * every address. Returns 0, BO_E_NOT_FOUND when push is off, or BO_E_INVALID_ARGUMENT when
- * out is too small.
- */
-__attribute__((warn_unused_result)) int
-br_push_public_base(const struct br_config *cfg, const char *host_header, char *out, size_t len);
 
 #endif

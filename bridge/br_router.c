@@ -14,6 +14,7 @@
 
 #include <civetweb.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 struct br_route {
@@ -111,8 +112,8 @@ static int br_router_match(const char *pattern, const char *path, struct br_segm
     return *p == '\0' && *s == '\0';
 }
 
-/* br_router_id parses one path id; answers 400 and returns its status when it is no id. */
-static int br_router_id(struct br_req *r, const struct br_segment *seg, uint64_t *out)
+/* br_router_id reads one path id: a whole number from 1 to INT64_MAX, digits only. */
+static int br_router_id(const struct br_segment *seg, uint64_t *out)
 {
     uint64_t v = 0;
     size_t i;
@@ -125,61 +126,78 @@ static int br_router_id(struct br_req *r, const struct br_segment *seg, uint64_t
         v = v * 10 + (uint64_t)(c - '0');
     }
     if (i != seg->len || v == 0 || v > (uint64_t)INT64_MAX) {
-        return br_http_error(r, BO_E_INVALID_ARGUMENT,
-                             "%.*s in the path must be a whole number from 1 to %lld, not '%.*s'",
-                             (int)seg->name_len, seg->name, (long long)INT64_MAX,
-                             (int)(seg->len > 40 ? 40 : seg->len), seg->text);
+        return BO_E_INVALID_ARGUMENT;
     }
     *out = v;
-    return 0;
+    return BO_OK;
+}
+
+/* br_router_allow adds method to the list of methods the path has (dropped when it is full). */
+static void br_router_allow(struct br_router_match *m, const char *method)
+{
+    size_t len = strlen(m->allow);
+    size_t mlen = strlen(method);
+
+    if (len + 2 + mlen < sizeof(m->allow)) {
+        snprintf(m->allow + len, sizeof(m->allow) - len, "%s%s", len > 0 ? ", " : "", method);
+    }
+}
+
+int br_router_find(const char *method, const char *path, struct br_router_match *m)
+{
+    struct br_segment ids[BR_MAX_PATH_IDS];
+    int nids = 0;
+
+    memset(m, 0, sizeof(*m));
+    m->route = BR_NROUTES;
+    for (int i = 0; i < BR_NROUTES; i++) {
+        if (!br_router_match(br_routes[i].pattern, path, ids, &nids)) {
+            continue;
+        }
+        if (strcmp(br_routes[i].method, method) != 0) {
+            br_router_allow(m, br_routes[i].method);
+            continue;
+        }
+        m->route = i;
+        for (int k = 0; k < nids; k++) {
+            if (br_router_id(&ids[k], &m->ids[k]) != BO_OK) {
+                m->bad = ids[k].text;
+                m->bad_len = ids[k].len;
+                m->bad_name = ids[k].name;
+                m->bad_name_len = ids[k].name_len;
+                return BO_E_INVALID_ARGUMENT;
+            }
+        }
+        return BO_OK;
+    }
+    return m->allow[0] != '\0' ? BR_E_METHOD_NOT_ALLOWED : BO_E_NOT_FOUND;
 }
 
 int br_router_dispatch(struct br_req *r, int *route)
 {
     const char *method = r->ri->request_method;
-    struct br_segment ids[BR_MAX_PATH_IDS];
-    char allow[96] = "Allow: ";
-    size_t allow_len = strlen(allow);
-    int nids = 0;
-    int path_known = 0;
+    struct br_router_match m;
+    char allow[sizeof(m.allow) + 16];
+    int rc = br_router_find(method, r->path, &m);
 
-    *route = BR_NROUTES;
-    for (int i = 0; i < BR_NROUTES; i++) {
-        if (!br_router_match(br_routes[i].pattern, r->path, ids, &nids)) {
-            continue;
-        }
-        if (strcmp(br_routes[i].method, method) != 0) {
-            size_t mlen = strlen(br_routes[i].method);
-            if (allow_len + mlen + 4 < sizeof(allow)) {
-                if (path_known) {
-                    memcpy(allow + allow_len, ", ", 2);
-                    allow_len += 2;
-                }
-                memcpy(allow + allow_len, br_routes[i].method, mlen);
-                allow_len += mlen;
-            }
-            path_known = 1;
-            continue;
-        }
-        *route = i;
-        for (int k = 0; k < nids; k++) {
-            int status = br_router_id(r, &ids[k], &r->ids[k]);
-            if (status != 0) {
-                return status;
-            }
-        }
-        return br_routes[i].handler(r);
-    }
-    if (path_known) {
-        char methods[sizeof(allow)];
-        memcpy(methods, allow + 7, allow_len - 7);
-        methods[allow_len - 7] = '\0';
-        memcpy(allow + allow_len, "\r\n", 3);
+    *route = m.route;
+    switch (rc) {
+    case BO_OK:
+        memcpy(r->ids, m.ids, sizeof(r->ids));
+        return br_routes[m.route].handler(r);
+    case BO_E_INVALID_ARGUMENT:
+        return br_http_error(r, BO_E_INVALID_ARGUMENT,
+                             "%.*s in the path must be a whole number from 1 to %lld, not '%.*s'",
+                             (int)m.bad_name_len, m.bad_name, (long long)INT64_MAX,
+                             (int)(m.bad_len > 40 ? 40 : m.bad_len), m.bad);
+    case BR_E_METHOD_NOT_ALLOWED:
+        snprintf(allow, sizeof(allow), "Allow: %s\r\n", m.allow);
         return br_http_error_hdr(r, BR_E_METHOD_NOT_ALLOWED, allow,
                                  "%.20s is not allowed on %.200s; use %s", method, r->path,
-                                 methods);
+                                 m.allow);
+    default:
+        return br_http_error(r, BO_E_NOT_FOUND, "there is no route %.20s %.200s", method, r->path);
     }
-    return br_http_error(r, BO_E_NOT_FOUND, "there is no route %.20s %.200s", method, r->path);
 }
 
 const char *br_routes_token(const struct br_req *r)

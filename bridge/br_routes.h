@@ -8,7 +8,7 @@
 
 #include "bo_error.h"
 #include "boxoffice/v1/boxoffice.pb-c.h"
-#include "br_buf.h"
+#include "br_json.h"
 #include "br_http.h"
 
 /* br_queue.c */
@@ -21,10 +21,10 @@ int br_catalog_schedules(struct br_req *r);
 int br_catalog_seats(struct br_req *r);
 
 /* br_catalog_concert_json writes a concert object {"id","title","artist","venue",...}. */
-void br_catalog_concert_json(struct br_buf *b, const Boxoffice__V1__Concert *c);
+void br_catalog_concert_json(struct br_json *j, const Boxoffice__V1__Concert *c);
 
 /* br_catalog_schedule_json writes a schedule object {"id","concertId","startsAt",...}. */
-void br_catalog_schedule_json(struct br_buf *b, const Boxoffice__V1__Schedule *s);
+void br_catalog_schedule_json(struct br_json *j, const Boxoffice__V1__Schedule *s);
 
 /* br_reservations.c */
 int br_reservations_hold(struct br_req *r);

@@ -6,15 +6,40 @@
  */
 #include "br_status.h"
 
+#include <stddef.h>
+
+/* The bridge's own codes, one row each. */
+static const struct br_status_own {
+    int err;
+    int http;
+    const char *name;
+    const char *message;
+} br_status_own[] = {
+    {BR_E_INVALID_JSON, 400, "INVALID_JSON", "the request body must be a JSON object"},
+    {BR_E_METHOD_NOT_ALLOWED, 405, "METHOD_NOT_ALLOWED", "this method is not allowed on this path"},
+    {BR_E_UNSUPPORTED_MEDIA_TYPE, 415, "UNSUPPORTED_MEDIA_TYPE",
+     "the request body must be sent as Content-Type: application/json"},
+};
+
+/* br_status_find returns err's row when it is one of the bridge's own codes, else NULL. */
+static const struct br_status_own *br_status_find(int err)
+{
+    for (size_t i = 0; i < sizeof(br_status_own) / sizeof(br_status_own[0]); i++) {
+        if (br_status_own[i].err == err) {
+            return &br_status_own[i];
+        }
+    }
+    return NULL;
+}
+
 int br_status_http(int err)
 {
+    const struct br_status_own *own = br_status_find(err);
+
+    if (own != NULL) {
+        return own->http;
+    }
     switch (err) {
-    case BR_E_INVALID_JSON:
-        return 400;
-    case BR_E_METHOD_NOT_ALLOWED:
-        return 405;
-    case BR_E_UNSUPPORTED_MEDIA_TYPE:
-        return 415;
     case BO_E_TOO_LARGE:
         return 413;
     case BO_E_IDEMPOTENCY_MISMATCH:
@@ -52,32 +77,31 @@ int br_status_http(int err)
 
 const char *br_status_name(int err)
 {
-    switch (err) {
-    case BR_E_INVALID_JSON:
-        return "INVALID_JSON";
-    case BR_E_METHOD_NOT_ALLOWED:
-        return "METHOD_NOT_ALLOWED";
-    case BR_E_UNSUPPORTED_MEDIA_TYPE:
-        return "UNSUPPORTED_MEDIA_TYPE";
-    case BO_E_TIMEOUT: /* REST clients see one code for "service not answering" */
-        return "UNAVAILABLE";
-    default:
-        return bo_error_name(err);
+    const struct br_status_own *own = br_status_find(err);
+
+    if (own != NULL) {
+        return own->name;
     }
+    /* REST clients see one code for "service not answering" */
+    return err == BO_E_TIMEOUT ? "UNAVAILABLE" : bo_error_name(err);
 }
 
 const char *br_status_message(int err)
 {
-    switch (err) {
-    case BR_E_INVALID_JSON:
-        return "the request body must be a JSON object";
-    case BR_E_METHOD_NOT_ALLOWED:
-        return "this method is not allowed on this path";
-    case BR_E_UNSUPPORTED_MEDIA_TYPE:
-        return "the request body must be sent as Content-Type: application/json";
-    default:
-        return bo_error_message(err);
-    }
+    const struct br_status_own *own = br_status_find(err);
+
+    return own != NULL ? own->message : bo_error_message(err);
+}
+
+void br_status_error_json(struct br_json *j, int err, const char *msg)
+{
+    br_json_obj_begin(j);
+    br_json_key(j, "error");
+    br_json_obj_begin(j);
+    br_json_kv_str(j, "code", br_status_name(err));
+    br_json_kv_str(j, "message", msg != NULL ? msg : br_status_message(err));
+    br_json_obj_end(j);
+    br_json_obj_end(j);
 }
 
 const char *br_status_reason(int http)

@@ -1,5 +1,6 @@
 /*
- * br_status: the one table from error code to HTTP status and REST error code.
+ * br_status: the one table from error code to HTTP status and REST error code,
+ * and the REST error body built from it.
  *
  * Service errors are bo_error.h codes; the bridge adds a few of its own for
  * what only HTTP can get wrong (they live above the bo_error range).
@@ -8,6 +9,7 @@
 #define BR_STATUS_H
 
 #include "bo_error.h"
+#include "br_json.h"
 
 enum br_error {
     BR_E_INVALID_JSON = 1000,    /* 400: the body is not a JSON object */
@@ -23,6 +25,10 @@ const char *br_status_name(int err);
 
 /* br_status_message returns the default message for people for err. */
 const char *br_status_message(int err);
+
+/* br_status_error_json writes the REST error body {"error":{"code","message"}} for err with
+ * msg (NULL: the code's default message). */
+void br_status_error_json(struct br_json *j, int err, const char *msg);
 
 /* br_status_reason returns the reason phrase of an HTTP status ("Not Found"). */
 const char *br_status_reason(int http);

@@ -1,0 +1,56 @@
+/*
+ * br_push_conn: the push listener's connections and their I/O on the loop
+ * thread (internal to br_push*.c: this header brings libwebsockets in).
+ *
+ * A connection (struct br_push_conn, one malloc) belongs to its lws wsi
+ * while that is open, except while its token is being verified: a
+ * verification always comes back, so when the wsi closes first the result
+ * frees the orphaned connection. Phases: VERIFYING -> OPEN -> CLOSING, or
+ * VERIFYING -> REJECT. Only one lws_write happens per writeable callback;
+ * a connection with more to say asks for another one.
+ *
+ * SSE responses are written by hand (status line and headers in front of
+ * the first event, one write) after lws's header storage was handed back
+ * at the request: an idle SSE connection then holds no header buffer. They
+ * have no Content-Length and end with the connection ("Connection: close").
+ */
+#ifndef BR_PUSH_CONN_H
+#define BR_PUSH_CONN_H
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "br_buf.h"
+#include "br_config.h"
+#include "br_push_events.h"
+#include "br_push_hub.h"
+
+/* The listener: made and torn down by br_push.c, used by the loop thread. */
+struct br_push {
+    const struct br_config *cfg;
+    struct lws_context *ctx;
+    struct br_push_hub *hub;
+    struct br_push_events *ev;
+    struct br_buf out; /* the message being written (loop thread) */
+    lws_sorted_usec_list_t touch_sul;
+    lws_sorted_usec_list_t stale_sul;
+    pthread_t loop;
+    int loop_started;
+    atomic_int stop;
+    size_t nconns; /* open connections (loop thread) */
+};
+
+/* The lws protocol list the listener serves: its callback answers every connection. */
+extern const struct lws_protocols br_push_conn_protocols[];
+
+/* br_push_conn_wake is the hub's wake function (arg: the listener): the member's connection
+ * has a newer state to write. */
+void br_push_conn_wake(struct br_push_member *m, void *arg);
+
+/* br_push_conn_results applies the results the workers and the subscriber handed over
+ * (verifications and state changes) and frees them. */
+void br_push_conn_results(struct br_push *p, struct br_push_result *r);
+
+#endif
