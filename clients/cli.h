@@ -2,9 +2,11 @@
  * cli: boxoffice-cli, a command line over libboxoffice.
  *
  * cli.c reads the global options (--rpc-url, --timeout-ms, --json) from the
- * bo_config table and hands the command and its arguments to cli_commands.c,
- * which parses the command's own options, makes one call and prints the answer.
- * Exit codes are part of the interface: scripts and the tests rely on them.
+ * bo_config table and hands the command and its arguments to cli_run.c, which
+ * finds the command in the table (cli_table.c), parses its options, makes one
+ * call and prints the answer (cli_print.c); 'watch' subscribes instead
+ * (cli_watch.c). Exit codes are part of the interface: scripts and the tests
+ * rely on them.
  */
 #ifndef CLI_H
 #define CLI_H

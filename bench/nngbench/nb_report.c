@@ -1,10 +1,12 @@
-/* nb_report: summary and JSON of a run (see nb_report.h). */
+/* nb_report: summary and JSON of a run (see nb_report.h); the JSON is built with cJSON. */
 #include "nb_report.h"
 
 #include "bo_error.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static double nb_clamp(double v, double lo, double hi)
@@ -99,43 +101,114 @@ void nb_report_print(FILE *out, const struct nb_config *cfg, const struct nb_res
     }
 }
 
-int nb_report_json(const char *path, const struct nb_config *cfg, const struct nb_result *r,
-                   const struct nb_flow_check *check, uint64_t concert_id)
+/* nb_json_num adds key: v rounded to digits decimals to o (the precision the file has
+ * always had); clears *ok when out of memory. */
+static void nb_json_num(cJSON *o, const char *key, int digits, double v, int *ok)
+{
+    char text[64];
+
+    snprintf(text, sizeof(text), "%.*f", digits, v);
+    if (cJSON_AddNumberToObject(o, key, strtod(text, NULL)) == NULL) {
+        *ok = 0;
+    }
+}
+
+/* nb_json_count adds key: v (a count) to o; clears *ok when out of memory. */
+static void nb_json_count(cJSON *o, const char *key, uint64_t v, int *ok)
+{
+    if (cJSON_AddNumberToObject(o, key, (double)v) == NULL) {
+        *ok = 0;
+    }
+}
+
+/* nb_json_flow adds the flow's check to o as "flow"; clears *ok when out of memory. */
+static void nb_json_flow(cJSON *o, const struct nb_flow_check *check, int *ok)
+{
+    cJSON *flow = cJSON_AddObjectToObject(o, "flow");
+
+    nb_json_count(flow, "payments", check->payments, ok);
+    nb_json_count(flow, "soldSeats", check->sold, ok);
+    nb_json_count(flow, "heldSeats", check->held, ok);
+    if (cJSON_AddBoolToObject(flow, "checked", check->done) == NULL ||
+        cJSON_AddBoolToObject(flow, "invariantsOk", check->done && check->ok) == NULL) {
+        *ok = 0;
+    }
+}
+
+/* nb_json_summary builds the JSON summary (caller frees with cJSON_Delete); NULL when out of
+ * memory. */
+static cJSON *nb_json_summary(const struct nb_config *cfg, const struct nb_result *r,
+                              const struct nb_flow_check *check, uint64_t concert_id)
 {
     const struct nb_totals *t = &r->totals;
     double secs = r->seconds > 0 ? r->seconds : 1.0;
+    cJSON *o = cJSON_CreateObject(), *lat;
     struct nb_latency l;
-    FILE *f = fopen(path, "w");
+    int ok = o != NULL;
 
-    if (f == NULL) {
-        fprintf(stderr, "nngbench: cannot write %s: %s\n", path, strerror(errno));
-        return BO_E_INTERNAL;
-    }
     nb_report_latency(t, &l);
-    fprintf(f,
-            "{\"tool\":\"nngbench\",\"scenario\":\"%s\",\"type\":\"%s\",\"quick\":%s,"
-            "\"runId\":\"%s\",\"vus\":%d,\"vusMax\":%d,\"durationSeconds\":%.3f,"
-            "\"requests\":%" PRIu64 ",\"rate\":%.3f,\"failures\":%" PRIu64 ",\"failureRate\":%.6f,"
-            "\"latencyMs\":{\"avg\":%.3f,\"min\":%.3f,\"med\":%.3f,\"p90\":%.3f,\"p95\":%.3f,"
-            "\"p99\":%.3f,\"max\":%.3f},\"dataSent\":%" PRIu64 ",\"dataReceived\":%" PRIu64
-            ",\"dataSentPerSecond\":%.1f,\"dataReceivedPerSecond\":%.1f,\"concertId\":%" PRIu64,
-            nb_scenario_name(cfg->scenario_id), nb_type_name(cfg->type_id),
-            cfg->quick ? "true" : "false", cfg->run_id, r->vus, r->vus_max, r->seconds, t->requests,
-            (double)t->requests / secs, t->failures,
-            t->requests > 0 ? (double)t->failures / (double)t->requests : 0.0, l.avg, l.min, l.med,
-            l.p90, l.p95, l.p99, l.max, t->sent, t->received, (double)t->sent / secs,
-            (double)t->received / secs, concert_id);
-    if (check != NULL && cfg->scenario_id == NB_SCENARIO_FLOW) {
-        fprintf(f,
-                ",\"flow\":{\"payments\":%" PRIu64 ",\"soldSeats\":%" PRIu64
-                ",\"heldSeats\":%" PRIu64 ",\"checked\":%s,\"invariantsOk\":%s}",
-                check->payments, check->sold, check->held, check->done ? "true" : "false",
-                check->done && check->ok ? "true" : "false");
+    if (cJSON_AddStringToObject(o, "tool", "nngbench") == NULL ||
+        cJSON_AddStringToObject(o, "scenario", nb_scenario_name(cfg->scenario_id)) == NULL ||
+        cJSON_AddStringToObject(o, "type", nb_type_name(cfg->type_id)) == NULL ||
+        cJSON_AddBoolToObject(o, "quick", cfg->quick) == NULL ||
+        cJSON_AddStringToObject(o, "runId", cfg->run_id) == NULL) {
+        ok = 0;
     }
-    fprintf(f, "}\n");
+    nb_json_count(o, "vus", (uint64_t)r->vus, &ok);
+    nb_json_count(o, "vusMax", (uint64_t)r->vus_max, &ok);
+    nb_json_num(o, "durationSeconds", 3, r->seconds, &ok);
+    nb_json_count(o, "requests", t->requests, &ok);
+    nb_json_num(o, "rate", 3, (double)t->requests / secs, &ok);
+    nb_json_count(o, "failures", t->failures, &ok);
+    nb_json_num(o, "failureRate", 6,
+                t->requests > 0 ? (double)t->failures / (double)t->requests : 0.0, &ok);
+    lat = cJSON_AddObjectToObject(o, "latencyMs");
+    nb_json_num(lat, "avg", 3, l.avg, &ok);
+    nb_json_num(lat, "min", 3, l.min, &ok);
+    nb_json_num(lat, "med", 3, l.med, &ok);
+    nb_json_num(lat, "p90", 3, l.p90, &ok);
+    nb_json_num(lat, "p95", 3, l.p95, &ok);
+    nb_json_num(lat, "p99", 3, l.p99, &ok);
+    nb_json_num(lat, "max", 3, l.max, &ok);
+    nb_json_count(o, "dataSent", t->sent, &ok);
+    nb_json_count(o, "dataReceived", t->received, &ok);
+    nb_json_num(o, "dataSentPerSecond", 1, (double)t->sent / secs, &ok);
+    nb_json_num(o, "dataReceivedPerSecond", 1, (double)t->received / secs, &ok);
+    nb_json_count(o, "concertId", concert_id, &ok);
+    if (check != NULL && cfg->scenario_id == NB_SCENARIO_FLOW) {
+        nb_json_flow(o, check, &ok);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int nb_report_json(const char *path, const struct nb_config *cfg, const struct nb_result *r,
+                   const struct nb_flow_check *check, uint64_t concert_id)
+{
+    cJSON *o = nb_json_summary(cfg, r, check, concert_id);
+    char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+    FILE *f = NULL;
+    int rc = BO_E_INTERNAL;
+
+    if (text == NULL) {
+        fprintf(stderr, "nngbench: out of memory writing %s\n", path);
+        goto done;
+    }
+    if ((f = fopen(path, "w")) == NULL) {
+        fprintf(stderr, "nngbench: cannot write %s: %s\n", path, strerror(errno));
+        goto done;
+    }
+    fprintf(f, "%s\n", text);
     if (fclose(f) != 0) {
         fprintf(stderr, "nngbench: writing %s failed\n", path);
-        return BO_E_INTERNAL;
+        goto done;
     }
-    return BO_OK;
+    rc = BO_OK;
+done:
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return rc;
 }

@@ -1,0 +1,146 @@
+/*
+ * cli_command: what one command of boxoffice-cli is, for the table and its runner.
+ *
+ * A command is a row of the table in cli_table.c: its name and summary, its
+ * options, and either the rpc it makes (its options fill the request's fields,
+ * a printer prints the answer) or a function of its own ('watch'). Nothing is
+ * looked up by a string a typo could miss: an option names the request field
+ * it fills with offsetof (CLI_TO), and code that reads an option itself does
+ * so by an index from the command's enum (CLI_ARGS_CHECK holds enum and table
+ * together), as cli_opt_str(c, CLI_WATCH_EVENTS_URL).
+ *
+ * cli_run.c parses the options and runs the one call path; the functions
+ * declared here are the ones the table, the printers and 'watch' share.
+ */
+#ifndef CLI_COMMAND_H
+#define CLI_COMMAND_H
+
+#include "cli.h"
+
+#include "boxoffice/client.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most options a command has. */
+#define CLI_MAX_ARGS 8
+
+enum cli_arg_type {
+    CLI_ARG_STR,  /* any text */
+    CLI_ARG_ID,   /* an id: whole number >= 1 */
+    CLI_ARG_U32,  /* whole number 0..4294967295 */
+    CLI_ARG_INT,  /* whole number, may be negative (the service checks ranges) */
+    CLI_ARG_TIME, /* RFC 3339, kept as Unix ms */
+};
+
+/*
+ * One option of a command: --name METAVAR, optionally read from env when not given. Most
+ * options fill one field of the rpc's request: to is its offset (CLI_TO), and the call path
+ * sets it after checking against the generated descriptor that the request has a field of the
+ * option's type there. to is 0 for an option the command's own functions read.
+ */
+struct cli_arg {
+    const char *name;
+    int type;            /* enum cli_arg_type */
+    const char *metavar; /* shown in help: "ID", "TOKEN" */
+    const char *env;     /* environment variable read when not given, or NULL */
+    int required;
+    const char *help;
+    size_t to; /* offset of the request field it fills, or 0 */
+};
+
+/* CLI_TO is the offset of field f in request message Boxoffice__V1__<T>: a misspelt field or
+ * message does not compile. */
+#define CLI_TO(T, f) offsetof(Boxoffice__V1__##T, f)
+
+/* CLI_ARGS_FIT fails the build when a command has more options than CLI_MAX_ARGS. */
+#define CLI_ARGS_FIT(table)                                                                        \
+    static_assert(sizeof(table) / sizeof((table)[0]) <= CLI_MAX_ARGS, #table " is too long")
+
+/* CLI_ARGS_CHECK fails the build when a command's option table and its enum of indexes (whose
+ * last member n counts them) differ in length, or when it has too many options. */
+#define CLI_ARGS_CHECK(table, n)                                                                   \
+    static_assert(sizeof(table) / sizeof((table)[0]) == (n) && (n) <= CLI_MAX_ARGS,                \
+                  #table " does not match its enum")
+
+struct cli_command;
+
+/* Everything a command's functions read: options, output mode and the session. */
+struct cli_ctx {
+    struct cli_global g;
+    const struct cli_command *cmd;
+    char *text[CLI_MAX_ARGS];   /* NULL when not given; borrowed from argv or environ */
+    int64_t num[CLI_MAX_ARGS];  /* parsed value of numeric and time options */
+    struct bo_session *session; /* NULL for a command with its own run function */
+};
+
+/* What a printer gets: the request sent, the reply and the part of it it prints. */
+struct cli_answer {
+    const ProtobufCMessage *request;
+    const ProtobufCMessage *reply;
+    const void *part; /* the reply's message field named by the command, else the reply */
+};
+
+/*
+ * A command's build function fills what its options' CLI_TO fields do not: req is a message of
+ * the rpc's input type. Strings and arrays it sets are borrowed from c, or from *held (one
+ * malloc'd block the call path frees after the call). Returns CLI_EXIT_OK, or an exit code
+ * after printing why.
+ */
+typedef int (*cli_build_fn)(const struct cli_ctx *c, ProtobufCMessage *req, void **held);
+
+/* A command's print function prints a successful answer to stdout, as text or one JSON
+ * object per line; returns CLI_EXIT_OK, or CLI_EXIT_SERVICE when out of memory. */
+typedef int (*cli_print_fn)(const struct cli_ctx *c, const struct cli_answer *a);
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    const struct cli_arg *args;
+    int nargs;
+    const char *method;                           /* rpc of the call path ("HoldSeat") */
+    const char *(*pick)(const struct cli_ctx *c); /* when not NULL, chooses the rpc instead */
+    cli_build_fn build; /* NULL when the options' fields make the whole request */
+    const char *part;   /* message field of the reply that must be set ("token"), or NULL */
+    cli_print_fn print;
+    int (*run)(struct cli_ctx *c); /* instead of the call path: dials what it needs itself */
+};
+
+/* The table of commands (cli_table.c), in the order of the help. */
+extern const struct cli_command cli_commands[];
+extern const size_t cli_ncommands;
+
+/* cli_opt_given tells whether option i was given (or came from its environment variable). */
+int cli_opt_given(const struct cli_ctx *c, int i);
+
+/* cli_opt_str returns option i's text, "" when not given. Borrowed from argv or environ. */
+char *cli_opt_str(const struct cli_ctx *c, int i);
+
+/* cli_opt_num returns the parsed value of numeric or time option i, 0 when not given. */
+int64_t cli_opt_num(const struct cli_ctx *c, int i);
+
+/* cli_parse_int reads a whole number in lo..hi from the whole of text into *out; BO_OK or
+ * BO_E_INVALID_ARGUMENT. */
+BO_WUR int cli_parse_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
+
+/* cli_exit_for maps an error code to the exit code: no answer is 3, any other error 1. */
+int cli_exit_for(int err);
+
+/* cli_error prints err to stderr: "error: CODE: message" (message NULL or "" for the code's
+ * own), or the REST error object with --json. */
+void cli_error(const struct cli_ctx *c, int err, const char *message);
+
+/* The options of 'watch', indexes into cli_watch_args. */
+enum cli_watch_arg {
+    CLI_WATCH_CONCERT,
+    CLI_WATCH_USER,
+    CLI_WATCH_EVENTS_URL,
+    CLI_WATCH_NARGS,
+};
+extern const struct cli_arg cli_watch_args[CLI_WATCH_NARGS];
+
+/* cli_watch_run prints admission events until SIGINT or SIGTERM; returns an exit code. */
+int cli_watch_run(struct cli_ctx *c);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * cli_run: running one command of boxoffice-cli (see cli.h, cli_command.h).
+ *
+ * A command's options are parsed and checked from its table row before
+ * anything is dialled, so a usage error never waits on the network. Then
+ * every command but 'watch' goes down the one call path: fill the request
+ * from the options (each names its field; the generated descriptors confirm
+ * it), bo_call the rpc (its request and reply types come from the generated
+ * service descriptor), check the status and the part of the reply the command
+ * needs, print, free.
+ *
+ * The file is layered low to high: options, help, errors and exit codes, the
+ * call path, the entry point.
+ */
+#include "cli_command.h"
+
+#include "cli_print.h"
+
+#include "bo_time.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What parsing a command's options returns when it printed the command's help instead: the
+ * command then ends with CLI_EXIT_OK and makes no call. */
+#define CLI_HELP_SHOWN (-1)
+
+/* ---- options of a command ------------------------------------------------- */
+
+int cli_opt_given(const struct cli_ctx *c, int i)
+{
+    return c->text[i] != NULL;
+}
+
+char *cli_opt_str(const struct cli_ctx *c, int i)
+{
+    return c->text[i] != NULL ? c->text[i] : (char *)"";
+}
+
+int64_t cli_opt_num(const struct cli_ctx *c, int i)
+{
+    return c->text[i] != NULL ? c->num[i] : 0;
+}
+
+/* cli_arg_index finds option name (len bytes) among cmd's; -1 if it has none. */
+static int cli_arg_index(const struct cli_command *cmd, const char *name, size_t len)
+{
+    for (int i = 0; i < cmd->nargs; i++) {
+        if (strlen(cmd->args[i].name) == len && strncmp(cmd->args[i].name, name, len) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int cli_parse_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (*text == '\0' || isspace((unsigned char)*text)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    *out = (int64_t)v;
+    return BO_OK;
+}
+
+/* cli_arg_convert checks and converts option i's text into c->num[i]: CLI_EXIT_OK, or
+ * CLI_EXIT_USAGE after printing why. */
+static int cli_arg_convert(struct cli_ctx *c, int i)
+{
+    const struct cli_arg *a = &c->cmd->args[i];
+    const char *t = c->text[i];
+
+    switch (a->type) {
+    case CLI_ARG_ID:
+        if (cli_parse_int(t, 1, INT64_MAX, &c->num[i]) != BO_OK) {
+            fprintf(stderr, "error: --%s must be a whole number of at least 1, not '%s'\n", a->name,
+                    t);
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    case CLI_ARG_U32:
+        if (cli_parse_int(t, 0, UINT32_MAX, &c->num[i]) != BO_OK) {
+            fprintf(stderr, "error: --%s must be a whole number from 0 to %" PRIu32 ", not '%s'\n",
+                    a->name, UINT32_MAX, t);
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    case CLI_ARG_INT:
+        if (cli_parse_int(t, INT64_MIN, INT64_MAX, &c->num[i]) != BO_OK) {
+            fprintf(stderr, "error: --%s must be a whole number, not '%s'\n", a->name, t);
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    case CLI_ARG_TIME:
+        if (bo_time_parse_rfc3339(t, &c->num[i]) != BO_OK) {
+            fprintf(stderr,
+                    "error: --%s must be an RFC 3339 time like 2026-12-24T19:00:00Z, not '%s'\n",
+                    a->name, t);
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    default:
+        return CLI_EXIT_OK;
+    }
+}
+
+/* cli_command_usage prints cmd's help: its synopsis, summary and options. */
+static void cli_command_usage(FILE *out, const struct cli_command *cmd)
+{
+    char flag[64];
+
+    fprintf(out, "Usage: boxoffice-cli [global options] %s", cmd->name);
+    for (int i = 0; i < cmd->nargs; i++) {
+        const struct cli_arg *a = &cmd->args[i];
+        fprintf(out, a->required ? " --%s %s" : " [--%s %s]", a->name, a->metavar);
+    }
+    fprintf(out, "\n\n%s.\n", cmd->summary);
+    if (cmd->nargs > 0) {
+        fprintf(out, "\nOptions:\n");
+    }
+    for (int i = 0; i < cmd->nargs; i++) {
+        const struct cli_arg *a = &cmd->args[i];
+        snprintf(flag, sizeof(flag), "--%s %s", a->name, a->metavar);
+        fprintf(out, "  %-24s %s", flag, a->help);
+        if (a->required) {
+            fprintf(out, " (required)");
+        }
+        if (a->env != NULL) {
+            fprintf(out, " [env %s]", a->env);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-24s %s\n", "--json", "print one JSON object per line");
+}
+
+/* cli_args_read takes the command's options from argv[1..argc) into c->text (borrowed from
+ * argv). Returns CLI_EXIT_OK to go on, CLI_EXIT_USAGE after printing why, or CLI_HELP_SHOWN. */
+static int cli_args_read(struct cli_ctx *c, int argc, char **argv)
+{
+    const struct cli_command *cmd = c->cmd;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_command_usage(stdout, cmd);
+            return CLI_HELP_SHOWN;
+        }
+        if (strcmp(a, "--json") == 0) {
+            c->g.json = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            fprintf(stderr,
+                    "error: unexpected argument '%s' for %s (see boxoffice-cli %s --help)\n", a,
+                    cmd->name, cmd->name);
+            return CLI_EXIT_USAGE;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+        int k = cli_arg_index(cmd, name, len);
+        if (k < 0) {
+            fprintf(stderr, "error: unknown option '%.*s' for %s (see boxoffice-cli %s --help)\n",
+                    (int)len + 2, a, cmd->name, cmd->name);
+            return CLI_EXIT_USAGE;
+        }
+        if (eq != NULL) {
+            c->text[k] = argv[i] + (eq + 1 - a);
+        } else if (i + 1 < argc) {
+            c->text[k] = argv[++i];
+        } else {
+            fprintf(stderr, "error: option --%s needs a value (%s)\n", cmd->args[k].name,
+                    cmd->args[k].metavar);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/*
+ * cli_args_parse reads the command's options from argv[1..argc), then the environment for
+ * those not given, into c, and checks and converts every value. Returns CLI_EXIT_OK to go on,
+ * CLI_EXIT_USAGE after printing why, or CLI_HELP_SHOWN.
+ */
+static int cli_args_parse(struct cli_ctx *c, int argc, char **argv)
+{
+    const struct cli_command *cmd = c->cmd;
+    int rc = cli_args_read(c, argc, argv);
+
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    for (int k = 0; k < cmd->nargs; k++) {
+        const struct cli_arg *a = &cmd->args[k];
+        if (c->text[k] == NULL && a->env != NULL) {
+            char *v = getenv(a->env);
+            if (v != NULL && *v != '\0') {
+                c->text[k] = v;
+            }
+        }
+        if (c->text[k] == NULL) {
+            if (a->required) {
+                fprintf(stderr, "error: %s needs --%s %s%s%s (see boxoffice-cli %s --help)\n",
+                        cmd->name, a->name, a->metavar, a->env != NULL ? " or " : "",
+                        a->env != NULL ? a->env : "", cmd->name);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (cli_arg_convert(c, k) != CLI_EXIT_OK) {
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- errors and exit codes ------------------------------------------------- */
+
+int cli_exit_for(int err)
+{
+    if (err == BO_E_TIMEOUT || err == BO_E_UNAVAILABLE) {
+        return CLI_EXIT_UNREACHABLE;
+    }
+    return CLI_EXIT_SERVICE;
+}
+
+void cli_error(const struct cli_ctx *c, int err, const char *message)
+{
+    const char *msg = message != NULL && *message != '\0' ? message : bo_error_message(err);
+
+    if (c->g.json) {
+        cJSON *o = cli_json_object();
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cli_json_str(e, "code", bo_error_name(err));
+        cli_json_str(e, "message", msg);
+        (void)cli_json_emit(stderr, o);
+    } else if (cli_exit_for(err) == CLI_EXIT_UNREACHABLE) {
+        fprintf(stderr, "error: %s: %s (rpc url %s, timeout %" PRId64 " ms)\n", bo_error_name(err),
+                msg, c->g.rpc_url, c->g.timeout_ms);
+    } else {
+        fprintf(stderr, "error: %s: %s\n", bo_error_name(err), msg);
+    }
+}
+
+/* ---- the call path ------------------------------------------------------------ */
+
+/* cli_reply_part returns reply's message field name, NULL when unset or not a message. */
+static const void *cli_reply_part(const ProtobufCMessage *reply, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(reply->descriptor, name);
+    const void *part = NULL;
+
+    if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
+        memcpy(&part, (const char *)reply + f->offset, sizeof(part));
+    }
+    return part;
+}
+
+/* The protobuf type of the request field each type of option fills. */
+static const ProtobufCType cli_field_types[] = {
+    [CLI_ARG_STR] = PROTOBUF_C_TYPE_STRING, [CLI_ARG_ID] = PROTOBUF_C_TYPE_UINT64,
+    [CLI_ARG_U32] = PROTOBUF_C_TYPE_UINT32, [CLI_ARG_INT] = PROTOBUF_C_TYPE_INT64,
+    [CLI_ARG_TIME] = PROTOBUF_C_TYPE_INT64,
+};
+
+/* cli_field_fits tells whether req has a single field at offset of the protobuf type an
+ * option of type arg_type fills. */
+static int cli_field_fits(const ProtobufCMessage *req, size_t offset, int arg_type)
+{
+    const ProtobufCMessageDescriptor *d = req->descriptor;
+
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        if (d->fields[i].offset == offset) {
+            return d->fields[i].type == cli_field_types[arg_type] &&
+                   d->fields[i].label != PROTOBUF_C_LABEL_REPEATED;
+        }
+    }
+    return 0;
+}
+
+/*
+ * cli_request_fill sets the fields of req that c's options fill (CLI_TO), those given; the
+ * others keep req's defaults ("" and 0). Returns CLI_EXIT_OK, or CLI_EXIT_SERVICE after
+ * printing why when an option's field is not one of req's (a mistake in the table).
+ */
+static int cli_request_fill(const struct cli_ctx *c, ProtobufCMessage *req)
+{
+    const struct cli_command *cmd = c->cmd;
+
+    for (int i = 0; i < cmd->nargs; i++) {
+        const struct cli_arg *a = &cmd->args[i];
+        char *field = (char *)req + a->to;
+        if (a->to == 0) {
+            continue;
+        }
+        if (!cli_field_fits(req, a->to, a->type)) {
+            char why[160];
+            snprintf(why, sizeof(why), "--%s of %s fits no field of %s", a->name, cmd->name,
+                     req->descriptor->name);
+            cli_error(c, BO_E_INTERNAL, why);
+            return CLI_EXIT_SERVICE;
+        }
+        if (c->text[i] == NULL) {
+            continue;
+        }
+        if (a->type == CLI_ARG_STR) {
+            memcpy(field, &c->text[i], sizeof(c->text[i]));
+        } else if (a->type == CLI_ARG_ID) {
+            uint64_t v = (uint64_t)c->num[i];
+            memcpy(field, &v, sizeof(v));
+        } else if (a->type == CLI_ARG_U32) {
+            uint32_t v = (uint32_t)c->num[i];
+            memcpy(field, &v, sizeof(v));
+        } else {
+            memcpy(field, &c->num[i], sizeof(c->num[i]));
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/*
+ * cli_call makes c->cmd's rpc: builds the request, calls, checks the reply carries the part
+ * the command prints, and prints it. Returns an exit code, after printing any error.
+ */
+static int cli_call(struct cli_ctx *c)
+{
+    const struct cli_command *cmd = c->cmd;
+    const char *method = cmd->pick != NULL ? cmd->pick(c) : cmd->method;
+    const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
+        &boxoffice__v1__boxoffice__descriptor, method);
+    ProtobufCMessage *req = NULL, *reply = NULL;
+    struct cli_answer answer;
+    struct bo_status st;
+    void *held = NULL;
+    int rc, err;
+
+    if (m == NULL || (req = calloc(1, m->input->sizeof_message)) == NULL) {
+        cli_error(c, BO_E_INTERNAL, m == NULL ? "the command names no rpc" : "out of memory");
+        return CLI_EXIT_SERVICE;
+    }
+    protobuf_c_message_init(m->input, req);
+    if ((rc = cli_request_fill(c, req)) != CLI_EXIT_OK ||
+        (cmd->build != NULL && (rc = cmd->build(c, req, &held)) != CLI_EXIT_OK)) {
+        goto done;
+    }
+    memset(&st, 0, sizeof(st));
+    err = bo_call(c->session, method, req, &reply, &st);
+    if (err == BO_OK && reply == NULL) {
+        err = BO_E_INTERNAL;
+    }
+    if (err != BO_OK) {
+        cli_error(c, err, st.message);
+        rc = cli_exit_for(err);
+        goto done;
+    }
+    answer.request = req;
+    answer.reply = reply;
+    answer.part = cmd->part != NULL ? cli_reply_part(reply, cmd->part) : reply;
+    if (answer.part == NULL) {
+        snprintf(st.message, sizeof(st.message), "the reply carries no %s", cmd->part);
+        cli_error(c, BO_E_INTERNAL, st.message);
+        rc = CLI_EXIT_SERVICE;
+        goto done;
+    }
+    rc = cmd->print(c, &answer);
+done:
+    if (reply != NULL) {
+        protobuf_c_message_free_unpacked(reply, NULL);
+    }
+    free(held);
+    free(req);
+    return rc;
+}
+
+/* cli_dial_and_call opens a client and a session at the rpc url and runs the call path. */
+static int cli_dial_and_call(struct cli_ctx *c)
+{
+    struct bo_client *client = NULL;
+    int rc = bo_client_open(c->g.rpc_url, (int)c->g.timeout_ms, &client);
+
+    if (rc != BO_OK) {
+        fprintf(stderr, "error: %s: cannot use --rpc-url '%s': %s\n", bo_error_name(rc),
+                c->g.rpc_url, bo_error_message(rc));
+        return rc == BO_E_INVALID_ARGUMENT ? CLI_EXIT_USAGE : cli_exit_for(rc);
+    }
+    rc = bo_session_open(client, &c->session);
+    if (rc != BO_OK) {
+        cli_error(c, rc, NULL);
+        bo_client_close(client);
+        return cli_exit_for(rc);
+    }
+    rc = cli_call(c);
+    fflush(stdout);
+    bo_session_close(c->session);
+    c->session = NULL;
+    bo_client_close(client);
+    return rc;
+}
+
+/* ---- entry point ---------------------------------------------------------- */
+
+void cli_commands_usage(FILE *out)
+{
+    fprintf(out, "Commands:\n");
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        fprintf(out, "  %-16s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    }
+    fprintf(out, "  %-16s %s\n", "help [COMMAND]", "Describe the commands, or one");
+}
+
+static const struct cli_command *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (strcmp(cli_commands[i].name, name) == 0) {
+            return &cli_commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* cli_help runs 'help [COMMAND]'. */
+static int cli_help(int argc, char **argv)
+{
+    const struct cli_command *cmd = argc > 1 ? cli_command_find(argv[1]) : NULL;
+
+    if (cmd != NULL) {
+        cli_command_usage(stdout, cmd);
+        return CLI_EXIT_OK;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+        cli_commands_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    cli_commands_usage(stdout);
+    return CLI_EXIT_OK;
+}
+
+int cli_command_run(const struct cli_global *g, int argc, char **argv)
+{
+    struct cli_ctx c;
+    int rc;
+
+    if (strcmp(argv[0], "help") == 0) {
+        return cli_help(argc, argv);
+    }
+    memset(&c, 0, sizeof(c));
+    c.g = *g;
+    c.cmd = cli_command_find(argv[0]);
+    if (c.cmd == NULL) {
+        fprintf(stderr, "error: unknown command '%s' (see boxoffice-cli --help)\n", argv[0]);
+        return CLI_EXIT_USAGE;
+    }
+    rc = cli_args_parse(&c, argc, argv);
+    if (rc != CLI_EXIT_OK) {
+        return rc == CLI_HELP_SHOWN ? CLI_EXIT_OK : rc;
+    }
+    if (c.cmd->run != NULL) {
+        rc = c.cmd->run(&c);
+        fflush(stdout);
+        return rc;
+    }
+    return cli_dial_and_call(&c);
+}
