@@ -9,18 +9,18 @@
  * failure rate, ordered percentiles, VUs) and, for flow, that payments happened,
  * the bench's own rpc check and the SQL invariants. Stays well under a minute.
  */
+#include "support.h"
+#include "support_json.h"
+#include "support_proc.h"
 #include "testenv.h"
 
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_ARGS 32
@@ -31,10 +31,8 @@ static char bench_path[1024];
 
 static void find_bench(void)
 {
-    const char *dir = getenv("BOXOFFICE_BINARY_DIR");
-    ck_assert_msg(dir != NULL, "BOXOFFICE_BINARY_DIR is not set (run through ctest)");
-    snprintf(bench_path, sizeof(bench_path), "%s/bench/boxoffice-nngbench", dir);
-    ck_assert_msg(access(bench_path, X_OK) == 0, "%s is not executable", bench_path);
+    int rc = support_build_exe("bench/boxoffice-nngbench", bench_path, sizeof(bench_path));
+    ck_assert_msg(rc == 0, "%s is not executable", bench_path);
 }
 
 /* run_bench runs nngbench with the given arguments (NULL-ended); stdout and stderr go to
@@ -42,8 +40,9 @@ static void find_bench(void)
 static int run_bench(const char *first, ...)
 {
     char *argv[MAX_ARGS];
-    int argc = 0, status;
+    int argc = 0;
     va_list ap;
+    struct support_spawn how = {.quiet = getenv("TEST_NNGBENCH_VERBOSE") == NULL};
 
     argv[argc++] = bench_path;
     va_start(ap, first);
@@ -52,22 +51,9 @@ static int run_bench(const char *first, ...)
     }
     va_end(ap);
     argv[argc] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0 && getenv("TEST_NNGBENCH_VERBOSE") == NULL) {
-            dup2(devnull, STDOUT_FILENO);
-            dup2(devnull, STDERR_FILENO);
-        }
-        execv(bench_path, argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, 0) < 0) {
-        ck_assert_int_eq(errno, EINTR);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int code = support_run(argv, &how, -1);
+    ck_assert_msg(code >= 0, "could not start %s", bench_path);
+    return code;
 }
 
 /* read_json parses the file at path; the caller frees with cJSON_Delete. */
@@ -79,24 +65,12 @@ static cJSON *read_json(const char *path)
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    ck_assert_msg(j != NULL, "nngbench's JSON does not parse: %s", buf);
-    return j;
+    return support_json_parse(buf, "nngbench's JSON");
 }
 
-static double num(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsNumber(v), "JSON field %s is missing or not a number", name);
-    return v->valuedouble;
-}
-
-static void assert_str(const cJSON *obj, const char *name, const char *want)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsString(v), "JSON field %s is missing or not a string", name);
-    ck_assert_str_eq(v->valuestring, want);
-}
+/* The members of nngbench's JSON, read by support_json (each fails the test when missing). */
+#define num(obj, name)              support_json_num((obj), (name))
+#define assert_str(obj, name, want) ck_assert_str_eq(support_json_str((obj), (name)), (want))
 
 /* bench_scenario runs scenario for ~2 s with TEST_VUS VUs and returns its parsed JSON after
  * the checks every scenario shares. */
@@ -144,9 +118,8 @@ static cJSON *bench_scenario(const char *scenario)
 /* sql_zero asserts that a counting query returns 0. */
 static void sql_zero(const char *what, const char *sql)
 {
-    char out[64];
-    ck_assert_msg(testenv_psql_value(&env, sql, out, sizeof(out)) == 0, "query failed: %s", sql);
-    ck_assert_msg(strcmp(out, "0") == 0, "%s: %s (want 0)", what, out);
+    int64_t n = testenv_sql_i64(&env, "%s", sql);
+    ck_assert_msg(n == 0, "%s: %lld (want 0)", what, (long long)n);
 }
 
 /* ---- fixture ---------------------------------------------------------------- */
@@ -154,8 +127,7 @@ static void sql_zero(const char *what, const char *sql)
 static void suite_setup(void)
 {
     find_bench();
-    ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
-    ck_assert_int_eq(testenv_service_start(&env, 1, NULL), 0);
+    testenv_up(&env, TESTENV_SEED, 1, NULL);
 }
 
 static void suite_teardown(void)
@@ -240,43 +212,17 @@ START_TEST(test_flow)
 }
 END_TEST
 
-static Suite *nngbench_suite(void)
-{
-    Suite *s = suite_create("nngbench");
-
-    TCase *local = tcase_create("local");
-    tcase_add_unchecked_fixture(local, find_bench, NULL);
-    tcase_add_test(local, test_usage_errors);
-    tcase_add_test(local, test_unreachable);
-    suite_add_tcase(s, local);
-
-    TCase *svc = tcase_create("service");
-    tcase_add_unchecked_fixture(svc, suite_setup, suite_teardown);
-    tcase_set_timeout(svc, 60);
-    tcase_add_test(svc, test_seats);
-    tcase_add_test(svc, test_tokens);
-    tcase_add_test(svc, test_flow);
-    suite_add_tcase(s, svc);
-    return s;
-}
-
 int main(void)
 {
-    /* The children inherit the environment: nothing from the caller's shell may steer them. */
-    static const char *const vars[] = {
-        "BOXOFFICE_RPC_URL",    "BOXOFFICE_SCENARIO",      "BOXOFFICE_TYPE",
-        "BOXOFFICE_QUICK",      "BOXOFFICE_DURATION",      "BOXOFFICE_VUS",
-        "BOXOFFICE_ADMIN_KEY",  "BOXOFFICE_JSON",          "BOXOFFICE_INFLUX",
-        "BOXOFFICE_INFLUX_DB",  "BOXOFFICE_RUN_ID",        "BOXOFFICE_CONCERT",
-        "BOXOFFICE_TIMEOUT_MS", "BOXOFFICE_FLOW_SCHEDULES"};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        unsetenv(vars[i]);
-    }
-    signal(SIGPIPE, SIG_IGN);
+    const TTest *local[] = {test_usage_errors, test_unreachable, NULL};
+    const TTest *service[] = {test_seats, test_tokens, test_flow, NULL};
+    const struct support_case cases[] = {
+        {"local", local, find_bench, NULL, NULL, NULL, 0},
+        {"service", service, suite_setup, suite_teardown, NULL, NULL, 60},
+    };
 
-    SRunner *sr = srunner_create(nngbench_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    /* The children inherit the environment: nothing from the caller's shell may steer them. */
+    support_env_scrub();
+    signal(SIGPIPE, SIG_IGN);
+    return SUPPORT_RUN("nngbench", cases, 0);
 }

@@ -2,42 +2,53 @@
 #include "bridge_proc.h"
 
 #include "http_client.h"
+#include "support.h"
 #include "testenv.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static void bridge_sleep_ms(long ms)
+#define BRIDGE_START_WAIT_MS 15000
+#define BRIDGE_STOP_WAIT_MS  5000
+
+/* bridge_healthy holds once the bridge answers GET /healthz with 200, or has exited. */
+static int bridge_healthy(void *arg)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    struct bridge_proc *b = arg;
+    struct http_resp r;
+    int ok;
+
+    if (!support_child_alive(&b->child)) {
+        return 1;
+    }
+    if (http_request(b->port, "GET", "/healthz", NULL, NULL, 1000, &r) != 0) {
+        return 0;
+    }
+    ok = r.status == 200;
+    http_resp_free(&r);
+    return ok;
 }
 
 int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
                       const char *logdir)
 {
-    const char *bin = getenv("BOXOFFICE_BINARY_DIR");
-    const char *src = getenv("BOXOFFICE_SOURCE_DIR");
     char exe[1024], listen[64], rpc[1200], timeout[64], web[1100];
 
     memset(b, 0, sizeof(*b));
-    if (bin == NULL || src == NULL) {
-        fprintf(stderr, "bridge_proc: BOXOFFICE_BINARY_DIR and BOXOFFICE_SOURCE_DIR must be set\n");
+    if (support_build_exe("bridge/boxoffice-bridge", exe, sizeof(exe)) != 0) {
+        fprintf(stderr, "bridge_proc: %s is not built\n", exe);
         return -1;
     }
     b->port = testenv_free_port();
-    snprintf(exe, sizeof(exe), "%s/bridge/boxoffice-bridge", bin);
     snprintf(listen, sizeof(listen), "--listen=127.0.0.1:%d", b->port);
     snprintf(rpc, sizeof(rpc), "--rpc-urls=%s", rpc_urls);
     snprintf(timeout, sizeof(timeout), "--request-timeout-ms=%d", request_timeout_ms);
-    snprintf(web, sizeof(web), "--web-root=%s/bridge/web", src);
+    snprintf(web, sizeof(web), "--web-root=%s/bridge/web", support_source_dir());
     snprintf(b->log, sizeof(b->log), "%s/bridge-%d.log", logdir != NULL ? logdir : "/tmp", b->port);
+    unlink(b->log);
     /* Push stays off unless the suite configured it (BOXOFFICE_PUSH_LISTEN), so a test bridge
      * never competes for the default push port with a running stack. */
     char *argv[] = {exe,
@@ -48,62 +59,30 @@ int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_t
                     "--threads=64",
                     getenv("BOXOFFICE_PUSH_LISTEN") == NULL ? "--push-listen=" : NULL,
                     NULL};
+    struct support_spawn how = {.log = b->log};
 
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
+    if (support_spawn(argv, &how, &b->child) != 0) {
         return -1;
     }
-    if (pid == 0) {
-        int fd = open(b->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(exe, argv);
-        _exit(127);
+    b->pid = b->child.pid;
+    if (support_wait_until(bridge_healthy, b, BRIDGE_START_WAIT_MS) != 0) {
+        fprintf(stderr, "bridge_proc: no /healthz answer on port %d (see %s)\n", b->port, b->log);
+        bridge_proc_stop(b);
+        return -1;
     }
-    b->pid = pid;
-    for (int i = 0; i < 200; i++) {
-        struct http_resp r;
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            fprintf(stderr, "bridge_proc: %s exited at start (see %s)\n", exe, b->log);
-            b->pid = 0;
-            return -1;
-        }
-        if (http_request(b->port, "GET", "/healthz", NULL, NULL, 1000, &r) == 0) {
-            int ok = r.status == 200;
-            http_resp_free(&r);
-            if (ok) {
-                return 0;
-            }
-        }
-        bridge_sleep_ms(50);
+    if (!support_child_alive(&b->child)) {
+        fprintf(stderr, "bridge_proc: %s exited at start (see %s)\n", exe, b->log);
+        b->pid = 0;
+        return -1;
     }
-    fprintf(stderr, "bridge_proc: no /healthz answer on port %d (see %s)\n", b->port, b->log);
-    bridge_proc_stop(b);
-    return -1;
+    return 0;
 }
 
 int bridge_proc_stop(struct bridge_proc *b)
 {
-    int status = 0;
-
     if (b->pid <= 0) {
         return 0;
     }
-    kill(b->pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
-            b->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        bridge_sleep_ms(50);
-    }
-    kill(b->pid, SIGKILL);
-    waitpid(b->pid, &status, 0);
     b->pid = 0;
-    return -1;
+    return support_child_stop(&b->child, SIGTERM, BRIDGE_STOP_WAIT_MS);
 }

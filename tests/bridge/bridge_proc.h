@@ -4,22 +4,25 @@
 #ifndef BRIDGE_PROC_H
 #define BRIDGE_PROC_H
 
+#include "support_proc.h"
+
 #include <sys/types.h>
 
 struct bridge_proc {
     pid_t pid; /* 0 when not running */
     int port;
     char log[512];
+    struct support_child child;
 };
 
 /* bridge_proc_start starts the bridge on a free port, dialling rpc_urls, with
- * request_timeout_ms, and waits until GET /healthz answers 200. Returns 0 or -1 after
- * printing why. */
+ * request_timeout_ms, its log in logdir (NULL: /tmp), and waits until GET /healthz answers 200.
+ * Returns 0 or -1 after printing why. */
 int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
                       const char *logdir);
 
-/* bridge_proc_stop sends SIGTERM, waits for the exit (SIGKILL after 5 s); returns the exit
- * status (0 for a clean stop), safe when not running. */
+/* bridge_proc_stop sends SIGTERM, waits for the exit (SIGKILL after 5 s); returns the exit code
+ * (0 for a clean stop, 128 + signal when a signal ended it), safe when not running. */
 int bridge_proc_stop(struct bridge_proc *b);
 
 #endif

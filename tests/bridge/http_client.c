@@ -1,6 +1,9 @@
 /* http_client: blocking HTTP/1.1 for tests (see http_client.h). */
 #include "http_client.h"
 
+#include "support_json.h"
+
+#include <check.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -227,4 +230,24 @@ void http_resp_free(struct http_resp *r)
 {
     free(r->body);
     r->body = NULL;
+}
+
+cJSON *http_json(int port, const char *method, const char *path, const char *headers,
+                 const char *body, int want, struct http_resp *resp)
+{
+    struct http_resp r;
+    char what[512];
+
+    ck_assert_msg(http_request(port, method, path, headers, body, 15000, &r) == 0,
+                  "%s %s: no complete HTTP response", method, path);
+    ck_assert_msg(r.status == want, "%s %s: want %d, got %d %s", method, path, want, r.status,
+                  r.body);
+    snprintf(what, sizeof(what), "%s %s: body", method, path);
+    cJSON *json = support_json_parse(r.body, what);
+    if (resp != NULL) {
+        *resp = r;
+    } else {
+        http_resp_free(&r);
+    }
+    return json;
 }

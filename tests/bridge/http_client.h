@@ -2,11 +2,14 @@
  * http_client: a tiny blocking HTTP/1.1 client for the bridge tests.
  *
  * One connection per request (Connection: close); the response is read up
- * to its Content-Length (or to the close when it has none).
+ * to its Content-Length (or to the close when it has none). http_json is the
+ * checked call the suites share: it fails the test unless the answer is
+ * complete, has the wanted status and a JSON body.
  */
 #ifndef HTTP_CLIENT_H
 #define HTTP_CLIENT_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 struct http_resp {
@@ -33,5 +36,12 @@ const char *http_resp_header(const struct http_resp *r, const char *name, char *
 
 /* http_resp_free frees the body; safe on a zeroed response. */
 void http_resp_free(struct http_resp *r);
+
+/* http_json sends method path (as http_request, with a 15 s timeout), fails the test unless a
+ * complete response with status want and a JSON body came, and returns the parsed body (caller
+ * frees with cJSON_Delete). The response goes to *resp when not NULL (caller frees with
+ * http_resp_free), for its headers. */
+cJSON *http_json(int port, const char *method, const char *path, const char *headers,
+                 const char *body, int want, struct http_resp *resp);
 
 #endif

@@ -18,6 +18,8 @@
 
 #include "bridge_proc.h"
 #include "http_client.h"
+#include "support.h"
+#include "support_json.h"
 #include "testenv.h"
 
 #define JSON_HDR "Content-Type: application/json\r\n"
@@ -27,12 +29,6 @@ static struct bridge_proc bridge;
 static int env_ok;
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* request sends one request to the bridge under test and checks the response is complete. */
 static void request(const char *method, const char *path, const char *headers, const char *body,
@@ -51,9 +47,8 @@ static cJSON *call(const char *method, const char *path, const char *headers, co
     struct http_resp r;
     char v[128];
 
-    request(method, path, headers, body, &r);
-    ck_assert_msg(r.status == want, "%s %s: want %d, got %d %s", method, path, want, r.status,
-                  r.body);
+    ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
+    cJSON *json = http_json(bridge.port, method, path, headers, body, want, &r);
     ck_assert_msg(http_resp_header(&r, "Content-Type", v, sizeof(v)) != NULL &&
                       strcmp(v, "application/json") == 0,
                   "%s %s: Content-Type is not application/json", method, path);
@@ -62,8 +57,6 @@ static cJSON *call(const char *method, const char *path, const char *headers, co
                   "%s %s: Cache-Control is not no-store", method, path);
     ck_assert_msg(http_resp_header(&r, "Content-Length", v, sizeof(v)) != NULL,
                   "%s %s: no Content-Length", method, path);
-    cJSON *json = cJSON_Parse(r.body);
-    ck_assert_msg(json != NULL, "%s %s: body is not JSON: %s", method, path, r.body);
     http_resp_free(&r);
     return json;
 }
@@ -85,30 +78,10 @@ static void expect_error(const char *method, const char *path, const char *heade
     cJSON_Delete(json);
 }
 
-/* num returns the whole-number member name of obj (which must be there). */
-static long long num(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsNumber(v), "member %s is missing or not a number", name);
-    ck_assert_msg(v->valuedouble == (double)(long long)v->valuedouble, "%s is not whole", name);
-    return (long long)v->valuedouble;
-}
-
-/* str returns the string member name of obj (which must be there). */
-static const char *str(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsString(v), "member %s is missing or not a string", name);
-    return v->valuestring;
-}
-
-/* is_time tells whether member name is an RFC 3339 UTC string. */
-static int is_time(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) && strlen(v->valuestring) >= 20 && v->valuestring[10] == 'T' &&
-           v->valuestring[strlen(v->valuestring) - 1] == 'Z';
-}
+/* The members of a parsed answer, read by support_json (each fails the test when missing). */
+#define num(obj, name)     support_json_int((obj), (name))
+#define str(obj, name)     support_json_str((obj), (name))
+#define is_time(obj, name) support_json_is_time((obj), (name))
 
 /* keys checks obj has exactly the NULL-terminated member names given. */
 static void keys(const cJSON *obj, const char *const *names)
@@ -148,6 +121,15 @@ static long long first_concert(void)
     return id;
 }
 
+/* token_active holds once the token of the Queue-Token header line hdr (a char *) is ACTIVE. */
+static int token_active(void *hdr)
+{
+    cJSON *cur = call("GET", "/api/v1/queue/tokens/current", hdr, NULL, 200);
+    int active = strcmp(str(cur, "status"), "ACTIVE") == 0;
+    cJSON_Delete(cur);
+    return active;
+}
+
 /* active_token takes a place for user in concert's queue, waits until ACTIVE and writes the
  * Queue-Token header line for it into hdr (and the bare token into tok when not NULL). */
 static void active_token(long long user, long long concert, char *hdr, size_t len, char *tok,
@@ -164,16 +146,7 @@ static void active_token(long long user, long long concert, char *hdr, size_t le
         snprintf(tok, toklen, "%s", str(t, "token"));
     }
     cJSON_Delete(t);
-    for (int i = 0; i < 300; i++) {
-        cJSON *cur = call("GET", "/api/v1/queue/tokens/current", hdr, NULL, 200);
-        int active = strcmp(str(cur, "status"), "ACTIVE") == 0;
-        cJSON_Delete(cur);
-        if (active) {
-            return;
-        }
-        sleep_ms(100);
-    }
-    ck_abort_msg("user %lld was not admitted within 30 s", user);
+    SUPPORT_WAIT(token_active, hdr, 30000, "user %lld was not admitted within 30 s", user);
 }
 
 /* first_schedule returns a schedule of concert with seats available. */
@@ -487,17 +460,8 @@ START_TEST(test_full_flow)
     cJSON_Delete(t1);
 
     /* wait for admission */
-    cJSON *cur = NULL;
-    for (int i = 0; i < 300; i++) {
-        cur = call("GET", "/api/v1/queue/tokens/current", hdr, NULL, 200);
-        if (strcmp(str(cur, "status"), "ACTIVE") == 0) {
-            break;
-        }
-        cJSON_Delete(cur);
-        cur = NULL;
-        sleep_ms(100);
-    }
-    ck_assert_msg(cur != NULL, "not admitted within 30 s");
+    SUPPORT_WAIT(token_active, hdr, 30000, "not admitted within 30 s");
+    cJSON *cur = call("GET", "/api/v1/queue/tokens/current", hdr, NULL, 200);
     static const char *const current_keys[] = {"tokenId",   "userId",     "concertId", "status",
                                                "position",  "etaSeconds", "issuedAt",  "admittedAt",
                                                "expiresAt", NULL};
@@ -772,38 +736,17 @@ START_TEST(test_admin)
 }
 END_TEST
 
-static Suite *bridge_suite(void)
-{
-    Suite *s = suite_create("bridge");
-    TCase *local = tcase_create("local");
-    TCase *service = tcase_create("service");
-
-    tcase_add_unchecked_fixture(local, local_setup, local_teardown);
-    tcase_set_timeout(local, 60);
-    tcase_add_test(local, test_health_and_page);
-    tcase_add_test(local, test_routing);
-    tcase_add_test(local, test_bad_bodies);
-    tcase_add_test(local, test_keep_alive_pipelined);
-    tcase_add_test(local, test_service_down);
-    suite_add_tcase(s, local);
-
-    tcase_add_unchecked_fixture(service, service_setup, service_teardown);
-    tcase_set_timeout(service, 120);
-    tcase_add_test(service, test_ready_and_catalog);
-    tcase_add_test(service, test_full_flow);
-    tcase_add_test(service, test_release);
-    tcase_add_test(service, test_auth_errors);
-    tcase_add_test(service, test_idempotent_charge);
-    tcase_add_test(service, test_admin);
-    suite_add_tcase(s, service);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(bridge_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const TTest *local[] = {test_health_and_page,      test_routing,      test_bad_bodies,
+                            test_keep_alive_pipelined, test_service_down, NULL};
+    const TTest *service[] = {
+        test_ready_and_catalog, test_full_flow, test_release, test_auth_errors,
+        test_idempotent_charge, test_admin,     NULL};
+    const struct support_case cases[] = {
+        {"local", local, local_setup, local_teardown, NULL, NULL, 60},
+        {"service", service, service_setup, service_teardown, NULL, NULL, 120},
+    };
+
+    return SUPPORT_RUN("bridge", cases, 0);
 }

@@ -37,6 +37,8 @@
 
 #include "bridge_proc.h"
 #include "http_client.h"
+#include "support.h"
+#include "support_json.h"
 #include "testenv.h"
 
 #define JSON_HDR    "Content-Type: application/json\r\n"
@@ -49,50 +51,20 @@ static int env_ok;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
+#define now_ms() ((double)support_now_ms())
+
+/* The members of a parsed answer, read by support_json (each fails the test when missing). */
+#define num(obj, name)     support_json_int((obj), (name))
+#define str(obj, name)     support_json_str((obj), (name))
+#define is_time(obj, name) support_json_is_time((obj), (name))
 
 /* call sends a request to the bridge's REST port, expects status want and returns the JSON
  * body (free with cJSON_Delete). */
 static cJSON *call(const char *method, const char *path, const char *headers, const char *body,
                    int want)
 {
-    struct http_resp r;
-
     ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
-    ck_assert_msg(http_request(bridge.port, method, path, headers, body, 15000, &r) == 0,
-                  "%s %s: no complete HTTP response", method, path);
-    ck_assert_msg(r.status == want, "%s %s: want %d, got %d %s", method, path, want, r.status,
-                  r.body);
-    cJSON *json = cJSON_Parse(r.body);
-    ck_assert_msg(json != NULL, "%s %s: body is not JSON: %s", method, path, r.body);
-    http_resp_free(&r);
-    return json;
-}
-
-static long long num(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsNumber(v), "member %s is missing or not a number", name);
-    return (long long)v->valuedouble;
-}
-
-static const char *str(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    ck_assert_msg(cJSON_IsString(v), "member %s is missing or not a string", name);
-    return v->valuestring;
-}
-
-static int is_time(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) && strlen(v->valuestring) >= 20 && v->valuestring[10] == 'T' &&
-           v->valuestring[strlen(v->valuestring) - 1] == 'Z';
+    return http_json(bridge.port, method, path, headers, body, want, NULL);
 }
 
 /* admin_hdr writes the Admin-Key header lines. */
@@ -150,17 +122,17 @@ static const char *token_status(const char *tok, char *buf, size_t len)
     return buf;
 }
 
+/* token_active holds once tok (a const char *) is ACTIVE. */
+static int token_active(void *tok)
+{
+    char st[32];
+    return strcmp(token_status(tok, st, sizeof(st)), "ACTIVE") == 0;
+}
+
 /* wait_active waits until tok is ACTIVE. */
 static void wait_active(const char *tok)
 {
-    char st[32];
-    for (int i = 0; i < 200; i++) {
-        if (strcmp(token_status(tok, st, sizeof(st)), "ACTIVE") == 0) {
-            return;
-        }
-        usleep(50 * 1000);
-    }
-    ck_abort_msg("token was not admitted within 10 s");
+    SUPPORT_WAIT(token_active, (void *)tok, 10000, "token was not admitted within 10 s");
 }
 
 /* pay buys a seat of schedule for user with tok, which ends the token and frees its slot. */
@@ -804,26 +776,10 @@ START_TEST(test_ten_thousand_idle)
 }
 END_TEST
 
-static Suite *push_suite(void)
-{
-    Suite *s = suite_create("push");
-    TCase *tc = tcase_create("push");
-
-    tcase_add_unchecked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, test_routes);
-    tcase_add_test(tc, test_websocket);
-    tcase_add_test(tc, test_sse);
-    tcase_add_test(tc, test_ten_thousand_idle);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(push_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const TTest *tests[] = {test_routes, test_websocket, test_sse, test_ten_thousand_idle, NULL};
+    const struct support_case cases[] = {{"push", tests, setup, teardown, NULL, NULL, 90}};
+
+    return SUPPORT_RUN("push", cases, 0);
 }

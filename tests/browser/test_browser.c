@@ -8,22 +8,20 @@
  * (playwright-core driving /usr/bin/chromium; see that file for the steps) and expects
  * exit 0. Screenshots of every step land in <build>/tests/browser/screenshots.
  *
- * playwright-core is installed into <build>/tests/browser by npm_ci.sh (npm ci from the
- * committed package-lock.json) when it is missing or the lock changed.
+ * playwright-core is installed into <build>/tests/browser by tests/support/npm_ci.sh (npm ci
+ * from the committed package-lock.json) when it is missing or the lock changed.
  */
 #include <check.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bridge_proc.h"
 #include "http_client.h"
+#include "support.h"
+#include "support_proc.h"
 #include "testenv.h"
 
 #define FLOW_TIMEOUT_S 110 /* flow.mjs gives up by itself after 90 s */
@@ -35,56 +33,14 @@ static char src_dir[1024];
 static char bin_dir[1024];
 static char work_dir[1100]; /* <build>/tests/browser: node_modules, screenshots, logs */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* run_wait runs argv (with envp added to the environment, NULL-terminated, may be NULL) in a
- * process group of its own, waits up to timeout_s, then stops the whole group (SIGTERM, then
- * SIGKILL) so nothing it started outlives it. Returns the exit status, 128 + signal, or -1. */
+/* run_wait runs argv (looked up on PATH; with envp added to the environment, NULL-terminated,
+ * may be NULL) in a process group of its own, waits up to timeout_s, then stops the whole group
+ * (SIGTERM, then SIGKILL) so nothing it started outlives it. Returns the exit status,
+ * 128 + signal, or -1. */
 static int run_wait(char *const argv[], char *const envp[], int timeout_s)
 {
-    int status = 0;
-    pid_t pid = fork();
-
-    if (pid < 0) {
-        perror("fork");
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
-            putenv(envp[i]);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "test_browser: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    for (long waited = 0;; waited += 100) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            break;
-        }
-        if (w < 0 && errno != EINTR) {
-            return -1;
-        }
-        if (waited == (long)timeout_s * 1000) {
-            fprintf(stderr, "test_browser: %s still running after %d s: stopping it\n", argv[1],
-                    timeout_s);
-            kill(-pid, SIGTERM);
-        } else if (waited == (long)timeout_s * 1000 + 5000) {
-            kill(-pid, SIGKILL);
-        }
-        sleep_ms(100);
-    }
-    kill(-pid, SIGKILL); /* anything left in the group (none when it ended cleanly) */
-    if (WIFEXITED(status)) {
-        return WEXITSTATUS(status);
-    }
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+    struct support_spawn how = {.search_path = 1, .env = envp};
+    return support_run(argv, &how, (long)timeout_s * 1000);
 }
 
 /* ---- fixture ------------------------------------------------------------------ */
@@ -161,19 +117,11 @@ START_TEST(test_page_flow)
 }
 END_TEST
 
-static Suite *browser_suite(void)
-{
-    Suite *s = suite_create("browser");
-    TCase *tc = tcase_create("page");
-    tcase_add_unchecked_fixture(tc, stack_start, stack_stop);
-    tcase_set_timeout(tc, FLOW_TIMEOUT_S + 30);
-    tcase_add_test(tc, test_page_flow);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
+    const TTest *tests[] = {test_page_flow, NULL};
+    const struct support_case cases[] = {
+        {"page", tests, stack_start, stack_stop, NULL, NULL, FLOW_TIMEOUT_S + 30}};
     const char *src = getenv("BOXOFFICE_SOURCE_DIR");
     const char *bin = getenv("BOXOFFICE_BINARY_DIR");
 
@@ -192,16 +140,15 @@ int main(void)
         return EXIT_FAILURE;
     }
     char npm_script[1200];
-    snprintf(npm_script, sizeof(npm_script), "%s/tests/browser/npm_ci.sh", src_dir);
-    char *npm_argv[] = {"bash", npm_script, src_dir, work_dir, NULL};
+    char pkg_dir[1100];
+    snprintf(npm_script, sizeof(npm_script), "%s/tests/support/npm_ci.sh", src_dir);
+    snprintf(pkg_dir, sizeof(pkg_dir), "%s/tests/browser", src_dir);
+    char *npm_argv[] = {"bash",  npm_script, "browser npm_ci",
+                        pkg_dir, work_dir,   "node_modules/playwright-core/package.json",
+                        NULL};
     if (run_wait(npm_argv, NULL, 300) != 0) {
         fprintf(stderr, "test_browser: installing playwright-core failed\n");
         return EXIT_FAILURE;
     }
-
-    SRunner *sr = srunner_create(browser_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return SUPPORT_RUN("browser", cases, 0);
 }

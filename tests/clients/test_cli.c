@@ -10,18 +10,19 @@
  * holds; the admin test runs last because it adds a concert.
  */
 #include "events.h"
+#include "support.h"
+#include "support_json.h"
+#include "support_proc.h"
 #include "testenv.h"
 
 #include <check.h>
-#include <errno.h>
+#include <cjson/cJSON.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,79 +43,20 @@ struct run {
 
 static void find_cli(void)
 {
-    const char *dir = getenv("BOXOFFICE_BINARY_DIR");
-    ck_assert_msg(dir != NULL, "BOXOFFICE_BINARY_DIR is not set (run through ctest)");
-    snprintf(cli_path, sizeof(cli_path), "%s/clients/boxoffice-cli", dir);
-    ck_assert_msg(access(cli_path, X_OK) == 0, "%s is not executable", cli_path);
-}
-
-/* drain reads what fd has into buf (keeping it NUL-terminated); returns 0 at EOF. */
-static int drain(int fd, char *buf, size_t size, size_t *len)
-{
-    char scratch[4096];
-    ssize_t n = read(fd, scratch, sizeof(scratch));
-    if (n < 0 && errno == EINTR) {
-        return 1;
-    }
-    if (n <= 0) {
-        return 0;
-    }
-    size_t room = size - 1 - *len;
-    size_t take = (size_t)n < room ? (size_t)n : room;
-    memcpy(buf + *len, scratch, take);
-    *len += take;
-    buf[*len] = '\0';
-    return 1;
+    int rc = support_build_exe("clients/boxoffice-cli", cli_path, sizeof(cli_path));
+    ck_assert_msg(rc == 0, "%s is not executable", cli_path);
 }
 
 /* run_argv runs the CLI with argv (NULL-terminated, argv[0] filled in here) into r. */
 static void run_argv(struct run *r, char **argv)
 {
-    int po[2], pe[2];
-    size_t lo = 0, le = 0;
-    int status;
+    struct support_spawn how = {
+        .out = r->out, .out_size = sizeof(r->out), .err = r->err, .err_size = sizeof(r->err)};
 
     memset(r, 0, sizeof(*r));
     argv[0] = cli_path;
-    ck_assert_int_eq(pipe(po), 0);
-    ck_assert_int_eq(pipe(pe), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(po[1], STDOUT_FILENO);
-        dup2(pe[1], STDERR_FILENO);
-        close(po[0]);
-        close(po[1]);
-        close(pe[0]);
-        close(pe[1]);
-        execv(cli_path, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            ck_assert_int_eq(errno, EINTR);
-            continue;
-        }
-        if (fds[0].fd >= 0 && fds[0].revents != 0 && !drain(po[0], r->out, sizeof(r->out), &lo)) {
-            fds[0].fd = -1;
-            open_fds--;
-        }
-        if (fds[1].fd >= 0 && fds[1].revents != 0 && !drain(pe[0], r->err, sizeof(r->err), &le)) {
-            fds[1].fd = -1;
-            open_fds--;
-        }
-    }
-    close(po[0]);
-    close(pe[0]);
-    while (waitpid(pid, &status, 0) < 0) {
-        ck_assert_int_eq(errno, EINTR);
-    }
-    r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->code = support_run(argv, &how, -1);
+    ck_assert_msg(r->code >= 0, "could not start %s", cli_path);
 }
 
 /* run_at runs the CLI with --rpc-url=url (when not NULL) and the given arguments (NULL-ended). */
@@ -150,35 +92,84 @@ static void run_at(struct run *r, const char *url, ...)
     ck_assert_msg((r)->code == (want), "exit %d, want %d\nstdout: %s\nstderr: %s", (r)->code,      \
                   (want), (r)->out, (r)->err)
 
-/* json_str copies the string member key of the first object in json into out; 0 or -1. */
-static int json_str(const char *json, const char *key, char *out, size_t len)
+/* out_json parses text (what names it), which must be exactly one line holding one JSON
+ * object; the caller frees the result with cJSON_Delete. */
+static cJSON *out_json(const char *text, const char *what)
 {
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    if (p == NULL) {
-        return -1;
-    }
-    p += strlen(pat);
-    const char *end = strchr(p, '"');
-    if (end == NULL || (size_t)(end - p) >= len) {
-        return -1;
-    }
-    memcpy(out, p, (size_t)(end - p));
-    out[end - p] = '\0';
-    return 0;
+    size_t len = strlen(text);
+
+    ck_assert_msg(len > 0 && strchr(text, '\n') == text + len - 1, "%s is not one line: %s", what,
+                  text);
+    cJSON *j = support_json_parse(text, what);
+    ck_assert_msg(cJSON_IsObject(j), "%s is not a JSON object: %s", what, text);
+    return j;
 }
 
-/* json_num returns the number member key of the first object in json; fails the test if absent. */
-static int64_t json_num(const char *json, const char *key)
+/* json_ok asserts that r succeeded and returns its stdout parsed (see out_json). */
+static cJSON *json_ok(const struct run *r)
 {
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    ck_assert_msg(p != NULL, "no \"%s\" in %s", key, json);
-    p += strlen(pat);
-    ck_assert_msg(*p == '-' || (*p >= '0' && *p <= '9'), "\"%s\" is not a number in %s", key, json);
-    return strtoll(p, NULL, 10);
+    assert_exit(r, 0);
+    return out_json(r->out, "stdout");
+}
+
+/* One member a JSON object must have: the string str when set, else the whole number num. */
+struct want {
+    const char *key;
+    long long num;
+    const char *str;
+};
+
+/* WANT makes the list of members assert_members takes, of INT and STR. */
+#define WANT(...)                                                                                  \
+    (const struct want[])                                                                          \
+    {                                                                                              \
+        __VA_ARGS__,                                                                               \
+        {                                                                                          \
+            NULL, 0, NULL                                                                          \
+        }                                                                                          \
+    }
+#define INT(key, v)                                                                                \
+    {                                                                                              \
+        (key), (v), NULL                                                                           \
+    }
+#define STR(key, v)                                                                                \
+    {                                                                                              \
+        (key), 0, (v)                                                                              \
+    }
+
+/* assert_members fails unless o has every member of want (ended by a NULL key), with both
+ * values in the message. */
+static void assert_members(const cJSON *o, const struct want *want)
+{
+    for (const struct want *w = want; w->key != NULL; w++) {
+        if (w->str != NULL) {
+            const char *got = support_json_str(o, w->key);
+            ck_assert_msg(strcmp(got, w->str) == 0, "%s is \"%s\", want \"%s\"", w->key, got,
+                          w->str);
+        } else {
+            long long got = support_json_int(o, w->key);
+            ck_assert_msg(got == w->num, "%s is %lld, want %lld", w->key, got, w->num);
+        }
+    }
+}
+
+/* json_bool returns member key of o, which must be true or false. */
+static int json_bool(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    ck_assert_msg(cJSON_IsBool(v), "member %s is missing or not true/false", key);
+    return cJSON_IsTrue(v);
+}
+
+/* json_item returns member key of o, failing the test unless it has cJSON type type. */
+static const cJSON *json_item(const cJSON *o, const char *key, int type)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    ck_assert_msg(v != NULL && (v->type & 0xff) == type, "member %s is missing or of type %d", key,
+                  v != NULL ? v->type & 0xff : -1);
+    return v;
 }
 
 /* count counts the occurrences of needle in hay. */
@@ -191,12 +182,6 @@ static int count(const char *hay, const char *needle)
     return n;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* token_for issues (or re-reads) the token of user for concert into out. */
 static void token_for(uint64_t user, uint64_t concert, char *out, size_t len)
 {
@@ -206,28 +191,36 @@ static void token_for(uint64_t user, uint64_t concert, char *out, size_t len)
     snprintf(u, sizeof(u), "%" PRIu64, user);
     snprintf(c, sizeof(c), "%" PRIu64, concert);
     run(&r, "--json", "token", "--user", u, "--concert", c);
-    assert_exit(&r, 0);
-    ck_assert_msg(json_str(r.out, "token", out, len) == 0, "no token in %s", r.out);
+    cJSON *j = json_ok(&r);
+    const char *token = support_json_str(j, "token");
+    ck_assert_msg(strlen(token) < len, "token too long in %s", r.out);
+    snprintf(out, len, "%s", token);
+    cJSON_Delete(j);
+}
+
+/* token_active holds once token (a char *) is ACTIVE, as the CLI's status says; fails the test
+ * when it is neither ACTIVE nor WAITING. */
+static int token_active(void *token)
+{
+    struct run r;
+    char status[32] = "";
+
+    run(&r, "--json", "status", "--token", (const char *)token);
+    cJSON *j = json_ok(&r);
+    snprintf(status, sizeof(status), "%s", support_json_str(j, "status"));
+    cJSON_Delete(j);
+    if (strcmp(status, "ACTIVE") == 0) {
+        return 1;
+    }
+    ck_assert_str_eq(status, "WAITING");
+    return 0;
 }
 
 /* active_token issues a token for user and waits (up to 15 s) until it is ACTIVE. */
 static void active_token(uint64_t user, uint64_t concert, char *out, size_t len)
 {
-    struct run r;
-    char status[32] = "";
-
     token_for(user, concert, out, len);
-    for (int i = 0; i < 150; i++) {
-        run(&r, "--json", "status", "--token", out);
-        assert_exit(&r, 0);
-        ck_assert_int_eq(json_str(r.out, "status", status, sizeof(status)), 0);
-        if (strcmp(status, "ACTIVE") == 0) {
-            return;
-        }
-        ck_assert_str_eq(status, "WAITING");
-        sleep_ms(100);
-    }
-    ck_abort_msg("token of user %" PRIu64 " not ACTIVE after 15 s", user);
+    SUPPORT_WAIT(token_active, out, 15000, "token of user %" PRIu64 " not ACTIVE after 15 s", user);
 }
 
 /* first_schedule returns the id of concert's first schedule listed. */
@@ -235,21 +228,52 @@ static int64_t first_schedule(const char *token, const char *concert)
 {
     struct run r;
     run(&r, "--json", "schedules", "--concert", concert, "--token", token);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_num(r.out, "concertId"), strtoll(concert, NULL, 10));
-    const char *list = strstr(r.out, "\"schedules\":[{");
-    ck_assert_msg(list != NULL, "schedules: %s", r.out);
-    return json_num(list, "id");
+    cJSON *j = json_ok(&r);
+    assert_members(j, WANT(INT("concertId", strtoll(concert, NULL, 10))));
+    const cJSON *first = cJSON_GetArrayItem(json_item(j, "schedules", cJSON_Array), 0);
+    ck_assert_msg(cJSON_IsObject(first), "no schedule in %s", r.out);
+    int64_t id = support_json_int(first, "id");
+    cJSON_Delete(j);
+    return id;
 }
 
-/* seat_json points at the JSON object of seat no in a seats answer. */
-static const char *seat_json(const char *json, int no)
+/* seat_of returns the object of seat no in seats, a parsed seats answer (borrowed from it). */
+static const cJSON *seat_of(const cJSON *seats, int no)
 {
-    char pat[32];
-    snprintf(pat, sizeof(pat), "{\"seatNo\":%d,", no);
-    const char *p = strstr(json, pat);
-    ck_assert_msg(p != NULL, "seat %d missing in %s", no, json);
-    return p;
+    const cJSON *seat;
+
+    cJSON_ArrayForEach(seat, json_item(seats, "seats", cJSON_Array))
+    {
+        if (support_json_int(seat, "seatNo") == no) {
+            return seat;
+        }
+    }
+    ck_abort_msg("seat %d missing", no);
+    return NULL;
+}
+
+/* seat_status asserts that seat no of schedule sched has status want, as token sees it. */
+static void seat_status(const char *sched, const char *token, int no, const char *want)
+{
+    struct run r;
+
+    run(&r, "--json", "seats", "--schedule", sched, "--token", token);
+    cJSON *j = json_ok(&r);
+    assert_members(seat_of(j, no), WANT(STR("status", want)));
+    cJSON_Delete(j);
+}
+
+/* error_code asserts that stderr of r is the REST error object with code want (or, want NULL,
+ * any code) and a message. */
+static void error_code(const struct run *r, const char *want)
+{
+    cJSON *j = out_json(r->err, "stderr");
+    const cJSON *e = json_item(j, "error", cJSON_Object);
+    const char *code = support_json_str(e, "code");
+
+    ck_assert_msg(want == NULL || strcmp(code, want) == 0, "code %s, want %s", code, want);
+    support_json_str(e, "message");
+    cJSON_Delete(j);
 }
 
 /* ---- fixture -------------------------------------------------------------- */
@@ -257,8 +281,7 @@ static const char *seat_json(const char *json, int no)
 static void suite_setup(void)
 {
     find_cli();
-    ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
-    ck_assert_int_eq(testenv_service_start(&env, 1, NULL), 0);
+    testenv_up(&env, TESTENV_SEED, 1, NULL);
 }
 
 static void suite_teardown(void)
@@ -268,105 +291,69 @@ static void suite_teardown(void)
 
 /* ---- local: no service needed --------------------------------------------- */
 
-START_TEST(test_unknown_command)
-{
-    struct run r;
-    run_local(&r, "frobnicate");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "unknown command 'frobnicate'"));
-    ck_assert_str_eq(r.out, "");
-}
-END_TEST
+/* A run of the CLI that needs no service: its arguments, its exit code and what stdout and
+ * stderr hold (every needle up to a NULL). A run that fails prints nothing on stdout. */
+struct local_case {
+    const char *argv[12];
+    int code;
+    const char *out[4];
+    const char *err[3];
+};
 
-START_TEST(test_no_command)
-{
-    struct run r;
-    run_local(&r, "--json");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "no command"));
-}
-END_TEST
+static const struct local_case local_cases[] = {
+    {{"frobnicate"}, 2, {NULL}, {"unknown command 'frobnicate'", NULL}},
+    {{"--json"}, 2, {NULL}, {"no command", NULL}},
+    {{"--frob", "ping"}, 2, {NULL}, {"--frob", NULL}},
+    {{"hold", "--seat", "3", "--token", "x"}, 2, {NULL}, {"--schedule", NULL}},
+    /* A missing --token is caught before dialling: usage error naming it and BOXOFFICE_TOKEN. */
+    {{"seats", "--schedule", "1"}, 2, {NULL}, {"--token", "BOXOFFICE_TOKEN", NULL}},
+    {{"hold", "--schedule", "abc", "--seat", "3", "--token", "x"}, 2, {NULL}, {"--schedule", NULL}},
+    {{"token", "--user", "-4", "--concert", "1"}, 2, {NULL}, {NULL}},
+    {{"admin-schedule", "--concert", "1", "--starts-at", "tomorrow", "--price", "5", "--admin-key",
+      "k"},
+     2,
+     {NULL},
+     {"RFC 3339", NULL}},
+    {{"ping", "--bogus=1"}, 2, {NULL}, {"--bogus", NULL}},
+    {{"ping", "stray"}, 2, {NULL}, {NULL}},
+    {{"--help"}, 0, {"Usage: boxoffice-cli", "admin-settings", "BOXOFFICE_RPC_URL", NULL}, {NULL}},
+    {{"hold", "--help"}, 0, {"--schedule ID", "--seat N", NULL}, {NULL}},
+    {{"help", "pay"}, 0, {"--reservation ID", NULL}, {NULL}},
+    {{"watch", "--help"}, 0, {"--events-url URLS", "BOXOFFICE_EVENTS_URL", NULL}, {NULL}},
+    {{"watch", "--events-url", "bogus://nowhere"}, 2, {NULL}, {"--events-url", NULL}},
+    {{"watch", "--concert", "0"}, 2, {NULL}, {NULL}},
+};
 
-START_TEST(test_unknown_global_option)
+/* assert_holds fails unless text (what names it) holds every needle up to a NULL. */
+static void assert_holds(const char *what, const char *text, const char *const *needles,
+                         const char *args)
 {
-    struct run r;
-    run_local(&r, "--frob", "ping");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "--frob"));
+    for (size_t i = 0; needles[i] != NULL; i++) {
+        ck_assert_msg(strstr(text, needles[i]) != NULL, "%s: no '%s' in %s: %s", args, needles[i],
+                      what, text);
+    }
 }
-END_TEST
 
-START_TEST(test_missing_option)
+/* Usage errors (exit 2, before anything is dialled) and help, from local_cases. */
+START_TEST(test_usage)
 {
-    struct run r;
-    run_local(&r, "hold", "--seat", "3", "--token", "x");
-    assert_exit(&r, 2);
-    ck_assert_msg(strstr(r.err, "--schedule") != NULL, "stderr: %s", r.err);
-}
-END_TEST
+    for (size_t k = 0; k < sizeof(local_cases) / sizeof(local_cases[0]); k++) {
+        const struct local_case *lc = &local_cases[k];
+        char *argv[MAX_ARGS] = {NULL};
+        char args[256] = "";
+        struct run r;
 
-/* A missing --token is caught before dialling: usage error naming it and BOXOFFICE_TOKEN. */
-START_TEST(test_missing_token_local)
-{
-    struct run r;
-    unsetenv("BOXOFFICE_TOKEN");
-    run_local(&r, "seats", "--schedule", "1");
-    assert_exit(&r, 2);
-    ck_assert_msg(strstr(r.err, "--token") != NULL && strstr(r.err, "BOXOFFICE_TOKEN") != NULL,
-                  "stderr: %s", r.err);
-}
-END_TEST
-
-START_TEST(test_bad_values)
-{
-    struct run r;
-    run_local(&r, "hold", "--schedule", "abc", "--seat", "3", "--token", "x");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "--schedule"));
-    run_local(&r, "token", "--user", "-4", "--concert", "1");
-    assert_exit(&r, 2);
-    run_local(&r, "admin-schedule", "--concert", "1", "--starts-at", "tomorrow", "--price", "5",
-              "--admin-key", "k");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "RFC 3339"));
-    run_local(&r, "ping", "--bogus=1");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "--bogus"));
-    run_local(&r, "ping", "stray");
-    assert_exit(&r, 2);
-}
-END_TEST
-
-START_TEST(test_help)
-{
-    struct run r;
-    run_local(&r, "--help");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "Usage: boxoffice-cli"));
-    ck_assert_ptr_nonnull(strstr(r.out, "admin-settings"));
-    ck_assert_ptr_nonnull(strstr(r.out, "BOXOFFICE_RPC_URL"));
-    run_local(&r, "hold", "--help");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "--schedule ID"));
-    ck_assert_ptr_nonnull(strstr(r.out, "--seat N"));
-    run_local(&r, "help", "pay");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "--reservation ID"));
-}
-END_TEST
-
-START_TEST(test_watch_local)
-{
-    struct run r;
-    run_local(&r, "watch", "--help");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "--events-url URLS"));
-    ck_assert_ptr_nonnull(strstr(r.out, "BOXOFFICE_EVENTS_URL"));
-    run_local(&r, "watch", "--events-url", "bogus://nowhere");
-    assert_exit(&r, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "--events-url"));
-    run_local(&r, "watch", "--concert", "0");
-    assert_exit(&r, 2);
+        for (size_t i = 0; lc->argv[i] != NULL; i++) {
+            argv[i + 1] = (char *)lc->argv[i];
+            snprintf(args + strlen(args), sizeof(args) - strlen(args), " %s", lc->argv[i]);
+        }
+        run_argv(&r, argv);
+        ck_assert_msg(r.code == lc->code, "%s: exit %d, want %d\nstdout: %s\nstderr: %s", args,
+                      r.code, lc->code, r.out, r.err);
+        ck_assert_msg(lc->code == 0 || r.out[0] == '\0', "%s: stdout: %s", args, r.out);
+        assert_holds("stdout", r.out, lc->out, args);
+        assert_holds("stderr", r.err, lc->err, args);
+    }
 }
 END_TEST
 
@@ -387,7 +374,7 @@ START_TEST(test_unreachable)
     ck_assert_int_le(time(NULL) - t0, 5);
     run_local(&r, url, t0s, "--json", "concerts");
     assert_exit(&r, 3);
-    ck_assert_ptr_nonnull(strstr(r.err, "{\"error\":{\"code\":"));
+    error_code(&r, NULL);
 }
 END_TEST
 
@@ -397,9 +384,10 @@ START_TEST(test_ping)
 {
     struct run r;
     run(&r, "--json", "ping");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "\"databaseOk\":true"));
-    ck_assert_ptr_nonnull(strstr(r.out, "\"redisOk\":true"));
+    cJSON *j = json_ok(&r);
+    ck_assert(json_bool(j, "databaseOk"));
+    ck_assert(json_bool(j, "redisOk"));
+    cJSON_Delete(j);
     run(&r, "ping");
     assert_exit(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "pong from "));
@@ -425,16 +413,16 @@ END_TEST
 START_TEST(test_status)
 {
     struct run r;
-    char tok[512], status[32];
+    char tok[512];
 
     token_for(102, 2, tok, sizeof(tok));
     run(&r, "--json", "status", "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_num(r.out, "userId"), 102);
-    ck_assert_int_eq(json_num(r.out, "concertId"), 2);
-    ck_assert_int_eq(json_str(r.out, "status", status, sizeof(status)), 0);
+    cJSON *j = json_ok(&r);
+    assert_members(j, WANT(INT("userId", 102), INT("concertId", 2)));
+    const char *status = support_json_str(j, "status");
     ck_assert_msg(strcmp(status, "WAITING") == 0 || strcmp(status, "ACTIVE") == 0, "%s", status);
-    ck_assert_int_eq(json_str(r.out, "issuedAt", status, sizeof(status)), 0);
+    ck_assert_msg(support_json_is_time(j, "issuedAt"), "issuedAt in %s", r.out);
+    cJSON_Delete(j);
 
     /* The token also comes from BOXOFFICE_TOKEN. */
     setenv("BOXOFFICE_TOKEN", tok, 1);
@@ -452,11 +440,18 @@ END_TEST
 START_TEST(test_concerts)
 {
     struct run r;
+    const cJSON *concert;
+    int five = 0;
+
     run(&r, "--json", "concerts");
-    assert_exit(&r, 0);
-    ck_assert_msg(strncmp(r.out, "{\"concerts\":[", 13) == 0, "out: %s", r.out);
-    ck_assert_int_eq(count(r.out, "\"scheduleCount\":5"), 3);
-    ck_assert_int_eq(count(r.out, "\n"), 1);
+    cJSON *j = json_ok(&r); /* one line */
+    ck_assert_msg(j->child != NULL && strcmp(j->child->string, "concerts") == 0, "out: %s", r.out);
+    cJSON_ArrayForEach(concert, json_item(j, "concerts", cJSON_Array))
+    {
+        five += support_json_int(concert, "scheduleCount") == 5;
+    }
+    ck_assert_int_eq(five, 3);
+    cJSON_Delete(j);
     run(&r, "concerts");
     assert_exit(&r, 0);
     ck_assert_int_eq(count(r.out, "\n"), 4); /* header and three concerts */
@@ -476,17 +471,20 @@ END_TEST
 START_TEST(test_full_flow)
 {
     struct run r;
-    char tok[512], other[512], sched[32], resv[32], status[32];
+    char tok[512], other[512], sched[32], resv[32];
+    cJSON *j;
 
     active_token(103, 1, tok, sizeof(tok));
-    snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(tok, "1"));
+    int64_t sched_id = first_schedule(tok, "1");
+    snprintf(sched, sizeof(sched), "%" PRId64, sched_id);
 
     run(&r, "--json", "seats", "--schedule", sched, "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(count(r.out, "\"seatNo\":"), 50);
-    ck_assert_ptr_nonnull(strstr(seat_json(r.out, 5), "\"status\":\"AVAILABLE\"}"));
-    int64_t price = json_num(seat_json(r.out, 5), "price");
+    j = json_ok(&r);
+    ck_assert_int_eq(cJSON_GetArraySize(json_item(j, "seats", cJSON_Array)), 50);
+    assert_members(seat_of(j, 5), WANT(STR("status", "AVAILABLE")));
+    int64_t price = support_json_int(seat_of(j, 5), "price");
     ck_assert_int_gt(price, 0);
+    cJSON_Delete(j);
 
     run(&r, "seats", "--schedule", sched, "--token", tok);
     assert_exit(&r, 0);
@@ -495,34 +493,28 @@ START_TEST(test_full_flow)
     ck_assert_ptr_nonnull(strstr(r.out, "prices:"));
 
     run(&r, "--json", "hold", "--schedule", sched, "--seat", "5", "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_str(r.out, "status", status, sizeof(status)), 0);
-    ck_assert_str_eq(status, "HELD");
-    ck_assert_int_eq(json_num(r.out, "price"), price);
-    ck_assert_int_eq(json_num(r.out, "seatNo"), 5);
-    ck_assert_int_eq(json_num(r.out, "userId"), 103);
-    ck_assert_int_eq(json_num(r.out, "concertId"), 1);
-    ck_assert_int_eq(json_num(r.out, "scheduleId"), strtoll(sched, NULL, 10));
-    ck_assert_int_eq(json_str(r.out, "expiresAt", status, sizeof(status)), 0);
-    snprintf(resv, sizeof(resv), "%" PRId64, json_num(r.out, "reservationId"));
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("status", "HELD"), INT("price", price), INT("seatNo", 5),
+                           INT("userId", 103), INT("concertId", 1), INT("scheduleId", sched_id)));
+    support_json_str(j, "expiresAt");
+    snprintf(resv, sizeof(resv), "%lld", support_json_int(j, "reservationId"));
+    cJSON_Delete(j);
 
     char amount[32];
     snprintf(amount, sizeof(amount), "%" PRId64, price);
-    run(&r, "--json", "charge", "--user", "103", "--amount", amount, "--key", "cli-charge-103",
-        "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_num(r.out, "balance"), price);
-    ck_assert_int_eq(json_num(r.out, "amount"), price);
-    ck_assert_ptr_nonnull(strstr(r.out, "\"replayed\":false"));
-    run(&r, "--json", "charge", "--user", "103", "--amount", amount, "--key", "cli-charge-103",
-        "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_num(r.out, "balance"), price);
-    ck_assert_ptr_nonnull(strstr(r.out, "\"replayed\":true"));
+    for (int replayed = 0; replayed <= 1; replayed++) {
+        run(&r, "--json", "charge", "--user", "103", "--amount", amount, "--key", "cli-charge-103",
+            "--token", tok);
+        j = json_ok(&r);
+        assert_members(j, WANT(INT("balance", price), INT("amount", price)));
+        ck_assert_int_eq(json_bool(j, "replayed"), replayed);
+        cJSON_Delete(j);
+    }
 
     run(&r, "--json", "balance", "--user", "103", "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_num(r.out, "balance"), price);
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("balance", price)));
+    cJSON_Delete(j);
 
     /* Someone else's balance is not ours to read. */
     run(&r, "balance", "--user", "104", "--token", tok);
@@ -530,19 +522,15 @@ START_TEST(test_full_flow)
     ck_assert_ptr_nonnull(strstr(r.err, "NOT_OWNER"));
 
     run(&r, "--json", "pay", "--reservation", resv, "--key", "cli-pay-103", "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_str(r.out, "status", status, sizeof(status)), 0);
-    ck_assert_str_eq(status, "COMPLETED");
-    ck_assert_int_eq(json_num(r.out, "amount"), price);
-    ck_assert_int_eq(json_num(r.out, "balance"), 0);
-    ck_assert_int_eq(json_num(r.out, "seatNo"), 5);
-    ck_assert_int_gt(json_num(r.out, "paymentId"), 0);
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("status", "COMPLETED"), INT("amount", price), INT("balance", 0),
+                           INT("seatNo", 5)));
+    ck_assert_int_gt(support_json_int(j, "paymentId"), 0);
+    cJSON_Delete(j);
 
     /* The seat is sold, as another user sees it. */
     active_token(104, 1, other, sizeof(other));
-    run(&r, "--json", "seats", "--schedule", sched, "--token", other);
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(seat_json(r.out, 5), "\"status\":\"SOLD\"}"));
+    seat_status(sched, other, 5, "SOLD");
     run(&r, "seats", "--schedule", sched, "--token", other);
     assert_exit(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "   5 S"));
@@ -568,28 +556,27 @@ START_TEST(test_seat_taken)
 
     run(&r, "--json", "hold", "--schedule", sched, "--seat", "6", "--token", b);
     assert_exit(&r, 1);
-    ck_assert_msg(strstr(r.err, "{\"error\":{\"code\":\"SEAT_TAKEN\",\"message\":\"") != NULL,
-                  "stderr: %s", r.err);
+    error_code(&r, "SEAT_TAKEN");
 }
 END_TEST
 
 START_TEST(test_release)
 {
     struct run r;
-    char tok[512], sched[32], resv[32], status[32];
+    char tok[512], sched[32], resv[32];
+    cJSON *j;
 
     active_token(107, 3, tok, sizeof(tok));
     snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(tok, "3"));
     run(&r, "--json", "hold", "--schedule", sched, "--seat", "9", "--token", tok);
-    assert_exit(&r, 0);
-    snprintf(resv, sizeof(resv), "%" PRId64, json_num(r.out, "reservationId"));
+    j = json_ok(&r);
+    snprintf(resv, sizeof(resv), "%lld", support_json_int(j, "reservationId"));
+    cJSON_Delete(j);
     run(&r, "--json", "release", "--reservation", resv, "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_int_eq(json_str(r.out, "status", status, sizeof(status)), 0);
-    ck_assert_str_eq(status, "CANCELLED");
-    run(&r, "--json", "seats", "--schedule", sched, "--token", tok);
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(seat_json(r.out, 9), "\"status\":\"AVAILABLE\"}"));
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("status", "CANCELLED")));
+    cJSON_Delete(j);
+    seat_status(sched, tok, 9, "AVAILABLE");
     run(&r, "release", "--reservation", "999999", "--token", tok);
     assert_exit(&r, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "RESERVATION_NOT_FOUND"));
@@ -601,6 +588,7 @@ START_TEST(test_admin)
 {
     struct run r;
     char concert[32];
+    cJSON *j;
 
     run(&r, "admin-settings", "--admin-key", "wrong");
     assert_exit(&r, 1);
@@ -608,22 +596,23 @@ START_TEST(test_admin)
 
     setenv("BOXOFFICE_ADMIN_KEY", env.admin_key, 1);
     run(&r, "--json", "admin-settings");
-    assert_exit(&r, 0);
-    ck_assert_int_gt(json_num(r.out, "ratePerSecond"), 0);
-    ck_assert_int_gt(json_num(r.out, "holdTtlSeconds"), 0);
+    j = json_ok(&r);
+    ck_assert_int_gt(support_json_int(j, "ratePerSecond"), 0);
+    ck_assert_int_gt(support_json_int(j, "holdTtlSeconds"), 0);
+    cJSON_Delete(j);
 
     run(&r, "--json", "admin-concert", "--title", "CLI Test Night", "--artist", "The Testers",
         "--venue", "Hall \"A\"");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "\"title\":\"CLI Test Night\""));
-    ck_assert_ptr_nonnull(strstr(r.out, "\"venue\":\"Hall \\\"A\\\"\""));
-    snprintf(concert, sizeof(concert), "%" PRId64, json_num(r.out, "id"));
+    j = json_ok(&r); /* a quote in a value stays valid JSON */
+    assert_members(j, WANT(STR("title", "CLI Test Night"), STR("venue", "Hall \"A\"")));
+    snprintf(concert, sizeof(concert), "%lld", support_json_int(j, "id"));
+    cJSON_Delete(j);
 
     run(&r, "--json", "admin-schedule", "--concert", concert, "--starts-at",
         "2030-05-01T19:30:00+09:00", "--price", "77000");
-    assert_exit(&r, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "\"startsAt\":\"2030-05-01T10:30:00.000Z\""));
-    ck_assert_int_eq(json_num(r.out, "totalSeats"), 50);
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("startsAt", "2030-05-01T10:30:00.000Z"), INT("totalSeats", 50)));
+    cJSON_Delete(j);
     unsetenv("BOXOFFICE_ADMIN_KEY");
 
     run(&r, "admin-concert", "--title", "No Key");
@@ -632,50 +621,30 @@ START_TEST(test_admin)
 }
 END_TEST
 
-/* A child CLI whose stdout is read while it runs; its stderr is read once it ended. */
+/* A child CLI whose stdout and stderr are read while it runs. */
 struct child {
-    pid_t pid;
-    int out; /* read end of its stdout */
-    int err; /* read end of its stderr */
-    char buf[OUT_SIZE];
-    size_t len;
-    char errbuf[ERR_SIZE];
+    struct support_child proc;
+    char buf[OUT_SIZE];    /* its stdout so far */
+    char errbuf[ERR_SIZE]; /* its stderr so far */
 };
 
 /* child_start runs the CLI with argv (NULL-terminated, argv[0] filled in here). */
 static void child_start(struct child *ch, char **argv)
 {
-    int po[2], pe[2];
+    struct support_spawn how = {.out = ch->buf,
+                                .out_size = sizeof(ch->buf),
+                                .err = ch->errbuf,
+                                .err_size = sizeof(ch->errbuf)};
 
-    memset(ch, 0, sizeof(*ch));
     argv[0] = cli_path;
-    ck_assert_int_eq(pipe(po), 0);
-    ck_assert_int_eq(pipe(pe), 0);
-    fflush(NULL);
-    ch->pid = fork();
-    ck_assert_int_ge(ch->pid, 0);
-    if (ch->pid == 0) {
-        dup2(po[1], STDOUT_FILENO);
-        dup2(pe[1], STDERR_FILENO);
-        close(po[0]);
-        close(po[1]);
-        close(pe[0]);
-        close(pe[1]);
-        execv(cli_path, argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    ch->out = po[0];
-    ch->err = pe[0];
+    ck_assert_msg(support_spawn(argv, &how, &ch->proc) == 0, "could not start %s", cli_path);
 }
 
 /* child_wait_for reads the child's stdout until a line holds every needle (NULL-terminated
  * list) or timeout_ms passes; returns that line (within ch->buf) or NULL. */
 static const char *child_wait_for(struct child *ch, int timeout_ms, const char *const *needles)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t deadline = support_now_ms() + timeout_ms;
     for (;;) {
         for (char *line = ch->buf; *line != '\0';) {
             char *nl = strchr(line, '\n');
@@ -694,35 +663,40 @@ static const char *child_wait_for(struct child *ch, int timeout_ms, const char *
             }
             line = nl + 1;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int left = timeout_ms -
-                   (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-        if (left <= 0) {
-            return NULL;
-        }
-        struct pollfd p = {ch->out, POLLIN, 0};
-        if (poll(&p, 1, left) > 0 && !drain(ch->out, ch->buf, sizeof(ch->buf), &ch->len)) {
-            return NULL; /* the child closed its stdout */
+        int64_t left = deadline - support_now_ms();
+        if (left <= 0 || !support_child_read(&ch->proc, (long)left)) {
+            return NULL; /* out of time, or the child closed its output */
         }
     }
 }
 
-/* child_stop sends sig and returns the exit code (128 + signal when killed by one). */
+/* child_stop sends sig and returns the exit code (128 + signal when killed by one; SIGKILL
+ * after 10 s). */
 static int child_stop(struct child *ch, int sig)
 {
-    int status;
-    size_t elen = 0;
-    kill(ch->pid, sig);
-    while (waitpid(ch->pid, &status, 0) < 0) {
-        ck_assert_int_eq(errno, EINTR);
-    }
-    while (drain(ch->out, ch->buf, sizeof(ch->buf), &ch->len)) {
-    }
-    while (drain(ch->err, ch->errbuf, sizeof(ch->errbuf), &elen)) {
-    }
-    close(ch->out);
-    close(ch->err);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return support_child_stop(&ch->proc, sig, 10000);
+}
+
+/* A watch and the events port it dials: for support_wait_until. */
+struct child_dial {
+    struct child *ch;
+    int port;
+};
+
+/* child_connected holds once the child has a TCP connection to the port. */
+static int child_connected(void *arg)
+{
+    struct child_dial *d = arg;
+    return support_tcp_connections(d->ch->proc.pid, d->port) > 0;
+}
+
+/* child_wait_subscribed waits until the watch in ch is connected to the events address url (a
+ * subscriber filters what it receives itself: connected, it hears every event from then on). */
+static void child_wait_subscribed(struct child *ch, const char *url)
+{
+    struct child_dial d = {ch, support_url_port(url)};
+    ck_assert_int_gt(d.port, 0);
+    SUPPORT_WAIT(child_connected, &d, 10000, "the watch did not connect to %s within 10 s", url);
 }
 
 /* A publisher of our own (the service's events module) feeds a watch crafted events: a
@@ -739,7 +713,7 @@ START_TEST(test_watch_text_and_gaps)
     snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", testenv_free_port());
     ck_assert_int_eq(events_open(url, &ev), 0);
     child_start(&ch, argv);
-    sleep_ms(700); /* let it dial and subscribe */
+    child_wait_subscribed(&ch, url);
     memset(t, 0, sizeof(t));
     for (int i = 0; i < 4; i++) {
         t[i].concert_id = 9;
@@ -774,28 +748,27 @@ END_TEST
 START_TEST(test_watch_json)
 {
     struct child ch;
-    char events[sizeof(env.events_url[0]) + 16], tok[512], token_id[64], text[64];
+    char events[sizeof(env.events_url[0]) + 16], tok[512];
     char *argv[] = {NULL, "--json", "watch", "--concert", "3", "--events-url", events, NULL};
     const char *want[] = {"\"kind\":\"ADMITTED\"", "\"userId\":108,", NULL};
     const char *line;
 
     snprintf(events, sizeof(events), "%s", env.events_url[0]);
     child_start(&ch, argv);
-    sleep_ms(500); /* let it subscribe before the token exists */
+    child_wait_subscribed(&ch, events); /* subscribed before the token exists */
     token_for(108, 3, tok, sizeof(tok));
     line = child_wait_for(&ch, 10000, want);
     int code = child_stop(&ch, SIGTERM);
     ck_assert_msg(line != NULL, "no ADMITTED line for user 108 in: %s", ch.buf);
     ck_assert_int_eq(code, 0);
-    ck_assert_msg(line[0] == '{' && line[strlen(line) - 1] == '}', "not one object: %s", line);
-    ck_assert_int_eq(json_num(line, "concertId"), 3);
-    ck_assert_int_ge(json_num(line, "sequence"), 1);
-    ck_assert_int_eq(json_num(line, "position"), 0);
-    ck_assert_int_eq(json_str(line, "tokenId", token_id, sizeof(token_id)), 0);
-    ck_assert_msg(strncmp(token_id, "3-", 2) == 0, "tokenId %s", token_id);
-    ck_assert_int_eq(json_str(line, "admittedAt", text, sizeof(text)), 0);
-    ck_assert_msg(text[strlen(text) - 1] == 'Z', "admittedAt %s", text);
-    ck_assert_int_eq(json_str(line, "activeUntil", text, sizeof(text)), 0);
+    cJSON *j = support_json_parse(line, "a line of watch");
+    ck_assert_msg(cJSON_IsObject(j), "not one object: %s", line);
+    assert_members(j, WANT(INT("concertId", 3), INT("position", 0)));
+    ck_assert_int_ge(support_json_int(j, "sequence"), 1);
+    ck_assert_msg(strncmp(support_json_str(j, "tokenId"), "3-", 2) == 0, "tokenId in %s", line);
+    ck_assert_msg(support_json_is_time(j, "admittedAt"), "admittedAt in %s", line);
+    support_json_str(j, "activeUntil");
+    cJSON_Delete(j);
 
     /* Text lines, stopped by SIGINT just the same. */
     argv[1] = "watch";
@@ -807,7 +780,7 @@ START_TEST(test_watch_json)
     const char *want_text[] = {" ADMITTED concert 3 user 109 token 3-", " admission ",
                                " active until ", NULL};
     child_start(&ch, argv);
-    sleep_ms(500);
+    child_wait_subscribed(&ch, events);
     token_for(109, 3, tok, sizeof(tok));
     line = child_wait_for(&ch, 10000, want_text);
     code = child_stop(&ch, SIGINT);
@@ -816,54 +789,27 @@ START_TEST(test_watch_json)
 }
 END_TEST
 
-static Suite *cli_suite(void)
-{
-    Suite *s = suite_create("cli");
-
-    TCase *local = tcase_create("local");
-    tcase_add_unchecked_fixture(local, find_cli, NULL);
-    tcase_add_test(local, test_unknown_command);
-    tcase_add_test(local, test_no_command);
-    tcase_add_test(local, test_unknown_global_option);
-    tcase_add_test(local, test_missing_option);
-    tcase_add_test(local, test_missing_token_local);
-    tcase_add_test(local, test_bad_values);
-    tcase_add_test(local, test_help);
-    tcase_add_test(local, test_unreachable);
-    tcase_add_test(local, test_watch_local);
-    tcase_add_test(local, test_watch_text_and_gaps);
-    suite_add_tcase(s, local);
-
-    TCase *svc = tcase_create("service");
-    tcase_add_unchecked_fixture(svc, suite_setup, suite_teardown);
-    tcase_set_timeout(svc, 120);
-    tcase_add_test(svc, test_ping);
-    tcase_add_test(svc, test_token_twice);
-    tcase_add_test(svc, test_status);
-    tcase_add_test(svc, test_concerts);
-    tcase_add_test(svc, test_token_missing_service);
-    tcase_add_test(svc, test_full_flow);
-    tcase_add_test(svc, test_seat_taken);
-    tcase_add_test(svc, test_release);
-    tcase_add_test(svc, test_watch_json);
-    tcase_add_test(svc, test_admin);
-    suite_add_tcase(s, svc);
-    return s;
-}
-
 int main(void)
 {
-    /* The children inherit the environment: nothing from the caller's shell may steer them. */
-    unsetenv("BOXOFFICE_TOKEN");
-    unsetenv("BOXOFFICE_ADMIN_KEY");
-    unsetenv("BOXOFFICE_RPC_URL");
-    unsetenv("BOXOFFICE_TIMEOUT_MS");
-    unsetenv("BOXOFFICE_EVENTS_URL");
-    signal(SIGPIPE, SIG_IGN);
+    const TTest *local[] = {test_usage, test_unreachable, test_watch_text_and_gaps, NULL};
+    const TTest *service[] = {test_ping,
+                              test_token_twice,
+                              test_status,
+                              test_concerts,
+                              test_token_missing_service,
+                              test_full_flow,
+                              test_seat_taken,
+                              test_release,
+                              test_watch_json,
+                              test_admin,
+                              NULL};
+    const struct support_case cases[] = {
+        {"local", local, find_cli, NULL, NULL, NULL, 0},
+        {"service", service, suite_setup, suite_teardown, NULL, NULL, 120},
+    };
 
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    /* The children inherit the environment: nothing from the caller's shell may steer them. */
+    support_env_scrub();
+    signal(SIGPIPE, SIG_IGN);
+    return SUPPORT_RUN("cli", cases, 0);
 }

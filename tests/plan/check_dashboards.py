@@ -16,6 +16,8 @@ import os
 import re
 import sys
 
+import plan_report
+
 # InfluxQL: FROM "a", "b" / FROM a / FROM "rp"."a" (a list, up to WHERE/GROUP/WITH/...).
 INFLUX_FROM = re.compile(r'\bFROM\s+(.+?)(?=\s+(?:WHERE|GROUP|WITH|ORDER|LIMIT|SLIMIT|OFFSET|FILL)\b|\s*$|\s*;)',
                          re.IGNORECASE | re.DOTALL)
@@ -221,14 +223,10 @@ def main():
                     m = re.match(r"\s*label_values\(\s*([^,)]+)", q)
                     q = m.group(1) if m else q
                 check_query(where, typ, q)
-    for e in errors:
-        print(e, file=sys.stderr)
-    if errors:
-        print(f"check_dashboards: {len(errors)} problem(s)", file=sys.stderr)
-        return 1
-    print(f"check_dashboards: {len(files)} dashboards, {ntargets} panel queries, "
-          f"datasources {', '.join(sorted(datasources))}: all known")
-    return 0
+    return plan_report.finish(
+        "check_dashboards", errors,
+        f"{len(files)} dashboards, {ntargets} panel queries, "
+        f"datasources {', '.join(sorted(datasources))}: all known")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+import plan_report
+
 # http.post(`${BASE_URL}/api/v1/queue/tokens`, ...) or http.request('PUT', `${BASE_URL}/...`)
 CALL = re.compile(
     r"http\.(get|post|put|patch|del|head|options)\(\s*`\$\{BASE_URL\}([^`]*)`"
@@ -93,14 +95,10 @@ def main():
                 errors.append(f"{rel}:{line}: route name {m.group(1)} is not a REST route")
     if calls == 0:
         errors.append(f"no http calls found under {os.path.relpath(k6_dir, src)}")
-    for e in errors:
-        print(e, file=sys.stderr)
-    if errors:
-        print(f"check_k6_routes: {len(errors)} problem(s)", file=sys.stderr)
-        return 1
-    print(f"check_k6_routes: {calls} calls in the k6 scripts, all on known routes"
-          + ("" if bridge is not None else " (bridge route table not found, contract only)"))
-    return 0
+    return plan_report.finish(
+        "check_k6_routes", errors,
+        f"{calls} calls in the k6 scripts, all on known routes"
+        + ("" if bridge is not None else " (bridge route table not found, contract only)"))
 
 
 if __name__ == "__main__":

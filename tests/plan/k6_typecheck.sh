@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # k6_typecheck: type-checks the k6 scripts (bench/k6) with TypeScript against @types/k6.
-# node_modules lives in the build tree: package.json and package-lock.json are copied to
-# WORK and `npm ci` runs there when the lock changed (or nothing is installed yet); the
+# node_modules lives in the build tree, installed there by tests/support/npm_ci.sh; the
 # scripts are copied beside it (so `k6/http` resolves from WORK/node_modules) and tsc runs
 # on the copy with bench/k6/tsconfig.json. Errors are reported with source paths.
 # usage: k6_typecheck.sh SOURCE_DIR WORK_DIR
@@ -10,17 +9,7 @@ src="$1"
 work="$2"
 k6="$src/bench/k6"
 
-command -v npm >/dev/null || { echo "k6_typecheck: npm not found (Node.js 20 + npm)" >&2; exit 1; }
-mkdir -p "$work"
-stamp="$work/.lock.sha256"
-want="$(cat "$k6/package.json" "$k6/package-lock.json" | sha256sum | cut -d' ' -f1)"
-if [[ ! -x "$work/node_modules/.bin/tsc" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    cp "$k6/package.json" "$k6/package-lock.json" "$work/"
-    echo "k6_typecheck: npm ci in $work"
-    (cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) 2>&1 | grep -v 'Unknown user config' || true
-    [[ -x "$work/node_modules/.bin/tsc" ]] || { echo "k6_typecheck: npm ci failed" >&2; exit 1; }
-    printf '%s\n' "$want" >"$stamp"
-fi
+bash "$src/tests/support/npm_ci.sh" k6_typecheck "$k6" "$work" node_modules/.bin/tsc
 
 # A fresh copy of the scripts each run (removed files must not linger).
 rm -rf "$work/src"

@@ -4,6 +4,7 @@
 #include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_time.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -147,20 +148,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("proto");
-    TCase *tc = tcase_create("runtime");
-    SRunner *sr;
-    int failed;
+    const TTest *tests[] = {error_names_round_trip,       time_format_and_parse,
+                            config_precedence_and_errors, envelope_round_trip_and_errors,
+                            enum_names_drop_their_prefix, NULL};
+    const struct support_case cases[] = {{"runtime", tests, NULL, NULL, NULL, NULL, 0}};
 
-    tcase_add_test(tc, error_names_round_trip);
-    tcase_add_test(tc, time_format_and_parse);
-    tcase_add_test(tc, config_precedence_and_errors);
-    tcase_add_test(tc, envelope_round_trip_and_errors);
-    tcase_add_test(tc, enum_names_drop_their_prefix);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return SUPPORT_RUN("proto", cases, 0);
 }

@@ -1,5 +1,5 @@
 /*
- * test_cache: the Redis queue (cache.c) and the admission thread against a real redis-server
+ * test_cache: the Redis queue (cache_*.c) and the admission thread against a real redis-server
  * (and PostgreSQL for the admission thread's store), both started once by testenv.
  *
  * What users rely on: one live token per user and concert, tokens admitted strictly in issue
@@ -14,6 +14,7 @@
 #include "queue.h"
 #include "svc_context.h"
 #include "svc_config.h"
+#include "support.h"
 #include "testenv.h"
 #include "token.h"
 
@@ -31,12 +32,6 @@ static struct testenv env;
 
 #define T0 1700000000000LL /* a fixed "now" for tests that move time by hand */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static struct cache *open_cache(void)
 {
     struct cache *c = NULL;
@@ -45,32 +40,12 @@ static struct cache *open_cache(void)
     return c;
 }
 
-/* raw_command runs one command (argv, NULL-terminated) on a fresh hiredis connection, for what
- * cache.h has no call for (killing connections, flushing scripts); returns the reply type. */
+/* raw_command runs one command (argv, NULL-terminated) on a fresh connection, for what cache.h
+ * has no call for (killing connections, flushing functions); returns the reply type. */
 static int raw_command(const char *password, const char *const *argv)
 {
-    struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout("127.0.0.1", env.redis_port, tv);
-    redisReply *r;
-    int argc = 0;
-    int type;
-
-    ck_assert_ptr_nonnull(rc);
-    ck_assert_int_eq(rc->err, 0);
-    if (password != NULL) {
-        const char *auth[] = {"AUTH", password};
-        r = redisCommandArgv(rc, 2, auth, NULL);
-        ck_assert_ptr_nonnull(r);
-        freeReplyObject(r);
-    }
-    while (argv[argc] != NULL) {
-        argc++;
-    }
-    r = redisCommandArgv(rc, argc, (const char **)argv, NULL);
-    ck_assert_ptr_nonnull(r);
-    type = r->type;
-    freeReplyObject(r);
-    redisFree(rc);
+    int type = -1;
+    ck_assert_msg(testenv_redis_command(&env, password, argv, &type) == 0, "%s: no reply", argv[0]);
     return type;
 }
 
@@ -94,7 +69,60 @@ static void flush_redis(void)
     ck_assert_int_eq(testenv_redis_flush(&env), 0);
 }
 
+/* A lease holder to wait for ("" for nobody): for support_wait_until. */
+struct lease_wait {
+    struct cache *c;
+    const char *want;
+};
+
+/* lease_held_by holds once the admission lease's holder is the one wanted. */
+static int lease_held_by(void *arg)
+{
+    struct lease_wait *w = arg;
+    char holder[64];
+    ck_assert_int_eq(cache_lease_holder(w->c, holder, sizeof(holder)), BO_OK);
+    return strcmp(holder, w->want) == 0;
+}
+
+/* wait_lease_holder waits up to timeout_ms until want ("" for nobody) holds the lease. */
+static void wait_lease_holder(struct cache *c, const char *want, long timeout_ms)
+{
+    struct lease_wait w = {c, want};
+    SUPPORT_WAIT(lease_held_by, &w, timeout_ms, "the lease holder is not '%s' after %ld ms", want,
+                 timeout_ms);
+}
+
 /* ---- issue and read ------------------------------------------------------- */
+
+/* admit_ok runs cache_admit into adm and returns how many tokens it admitted. */
+static size_t admit_ok(struct cache *c, uint64_t concert, int64_t now, uint32_t max_active,
+                       uint32_t max_count, int64_t ttl_ms, struct queue_token *adm)
+{
+    size_t n = 99;
+
+    ck_assert_int_eq(cache_admit(c, concert, now, max_active, max_count, ttl_ms, adm, &n), BO_OK);
+    return n;
+}
+
+/* status_at reads token seq of concert as of now (without touching it) and returns its status. */
+static int status_at(struct cache *c, uint64_t concert, uint64_t seq, int64_t now)
+{
+    struct queue_token t;
+
+    use_ok(c, concert, seq, now, 0, &t);
+    return t.status;
+}
+
+/* issue_users issues tokens at now to users user0 + 1 .. user0 + count of concert, in order. */
+static void issue_users(struct cache *c, uint64_t concert, uint64_t user0, uint64_t count,
+                        int64_t now)
+{
+    struct queue_token t;
+
+    for (uint64_t u = 1; u <= count; u++) {
+        ck_assert_int_eq(cache_token_issue(c, concert, user0 + u, now, &t, NULL, NULL), BO_OK);
+    }
+}
 
 START_TEST(issue_sequences_in_order)
 {
@@ -142,10 +170,8 @@ START_TEST(issue_again_returns_same_token)
 
     /* Still the same once ACTIVE, with its admission data. */
     struct queue_token adm[2];
-    size_t n = 0;
     int64_t now = bo_time_now_ms();
-    ck_assert_int_eq(cache_admit(c, 1, now, 10, 1, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(admit_ok(c, 1, now, 10, 1, 60000, adm), 1);
     issue_ok(c, 1, 7, &b, &created);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(b.sequence, a.sequence);
@@ -164,7 +190,6 @@ START_TEST(positions_follow_the_line)
     struct cache *c = open_cache();
     struct queue_token t, adm[2];
     uint64_t waiting = 0, active = 0;
-    size_t n = 0;
 
     for (uint64_t u = 1; u <= 5; u++) {
         issue_ok(c, 3, u, &t, NULL);
@@ -174,8 +199,7 @@ START_TEST(positions_follow_the_line)
     ck_assert_uint_eq(waiting, 5);
     ck_assert_uint_eq(active, 0);
 
-    ck_assert_int_eq(cache_admit(c, 3, T0, 100, 2, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(admit_ok(c, 3, T0, 100, 2, 60000, adm), 2);
     for (uint64_t s = 3; s <= 5; s++) {
         use_ok(c, 3, s, T0, 0, &t);
         ck_assert_int_eq(t.status, TOKEN_WAITING);
@@ -219,15 +243,11 @@ START_TEST(admit_respects_max_active_and_max_count)
 {
     struct cache *c = open_cache();
     struct queue_token t, adm[16];
-    size_t n = 99;
 
-    for (uint64_t u = 1; u <= 10; u++) {
-        issue_ok(c, 4, 1000 + u, &t, NULL);
-    }
+    issue_users(c, 4, 1000, 10, bo_time_now_ms());
     /* max_active 3 caps a larger max_count. */
-    ck_assert_int_eq(cache_admit(c, 4, T0, 3, 10, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 3);
-    for (size_t i = 0; i < n; i++) {
+    ck_assert_uint_eq(admit_ok(c, 4, T0, 3, 10, 60000, adm), 3);
+    for (size_t i = 0; i < 3; i++) {
         ck_assert_uint_eq(adm[i].sequence, i + 1);
         ck_assert_uint_eq(adm[i].admission_no, i + 1);
         ck_assert_uint_eq(adm[i].user_id, 1001 + i);
@@ -236,23 +256,18 @@ START_TEST(admit_respects_max_active_and_max_count)
         ck_assert_int_eq(adm[i].admitted_at_ms, T0);
         ck_assert_int_eq(adm[i].expires_at_ms, T0 + 60000);
     }
-    n = 99;
-    ck_assert_int_eq(cache_admit(c, 4, T0 + 1, 3, 10, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(admit_ok(c, 4, T0 + 1, 3, 10, 60000, adm), 0);
 
     /* max_count caps a larger room. */
-    ck_assert_int_eq(cache_admit(c, 4, T0 + 2, 100, 2, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(admit_ok(c, 4, T0 + 2, 100, 2, 60000, adm), 2);
     ck_assert_uint_eq(adm[0].sequence, 4);
     ck_assert_uint_eq(adm[1].sequence, 5);
     ck_assert_uint_eq(adm[1].admission_no, 5);
 
     /* The rest, and then an empty line. */
-    ck_assert_int_eq(cache_admit(c, 4, T0 + 3, 100, 16, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(admit_ok(c, 4, T0 + 3, 100, 16, 60000, adm), 5);
     ck_assert_uint_eq(adm[4].sequence, 10);
-    ck_assert_int_eq(cache_admit(c, 4, T0 + 4, 100, 16, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(admit_ok(c, 4, T0 + 4, 100, 16, 60000, adm), 0);
 
     use_ok(c, 4, 7, T0 + 5, 0, &t);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
@@ -323,7 +338,7 @@ START_TEST(admission_is_fifo_under_concurrent_issue)
         ck_assert_uint_le(n, want);
         total += n;
         if (n == 0) {
-            sleep_ms(1);
+            support_sleep_ms(1); /* the issuers have not caught up: try again */
         }
     }
     for (int i = 0; i < FIFO_THREADS; i++) {
@@ -361,36 +376,27 @@ START_TEST(active_past_expiry_expires_and_frees_slot)
 {
     struct cache *c = open_cache();
     struct queue_token t, adm[4];
-    size_t n = 0;
     int created = 0;
 
-    issue_ok(c, 5, 1, &t, NULL);
-    issue_ok(c, 5, 2, &t, NULL);
-    issue_ok(c, 5, 3, &t, NULL);
-    ck_assert_int_eq(cache_admit(c, 5, T0, 1, 4, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    issue_users(c, 5, 0, 3, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(c, 5, T0, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 1);
 
     /* Full until the first one expires. */
-    ck_assert_int_eq(cache_admit(c, 5, T0 + 999, 1, 4, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 0);
-    use_ok(c, 5, 1, T0 + 999, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
+    ck_assert_uint_eq(admit_ok(c, 5, T0 + 999, 1, 4, 1000, adm), 0);
+    ck_assert_int_eq(status_at(c, 5, 1, T0 + 999), TOKEN_ACTIVE);
 
     /* Reading it at its expiry ends it. */
     use_ok(c, 5, 1, T0 + 1000, 0, &t);
     ck_assert_int_eq(t.status, TOKEN_EXPIRED);
     ck_assert_uint_eq(t.user_id, 1);
-    ck_assert_int_eq(cache_admit(c, 5, T0 + 1000, 1, 4, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(admit_ok(c, 5, T0 + 1000, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 2);
 
     /* Unread, admit itself drops the expired one and lets the next in. */
-    ck_assert_int_eq(cache_admit(c, 5, T0 + 2000, 1, 4, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(admit_ok(c, 5, T0 + 2000, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 3);
-    use_ok(c, 5, 2, T0 + 2000, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 5, 2, T0 + 2000), TOKEN_EXPIRED);
 
     /* A user whose token expired gets a new place when asking again. */
     ck_assert_int_eq(cache_token_issue(c, 5, 1, T0 + 2000, &t, &created, NULL), BO_OK);
@@ -405,12 +411,9 @@ START_TEST(touch_extends_expiry_and_reads_do_not)
 {
     struct cache *c = open_cache();
     struct queue_token t, adm[2];
-    size_t n = 0;
 
-    issue_ok(c, 6, 1, &t, NULL);
-    issue_ok(c, 6, 2, &t, NULL);
-    ck_assert_int_eq(cache_admit(c, 6, T0, 10, 2, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 2);
+    issue_users(c, 6, 0, 2, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(c, 6, T0, 10, 2, 1000, adm), 2);
 
     /* Token 1 is used half-way: its expiry moves to then + ttl. */
     use_ok(c, 6, 1, T0 + 500, 1000, &t);
@@ -420,17 +423,13 @@ START_TEST(touch_extends_expiry_and_reads_do_not)
     use_ok(c, 6, 2, T0 + 500, 0, &t);
     ck_assert_int_eq(t.expires_at_ms, T0 + 1000);
 
-    use_ok(c, 6, 1, T0 + 1200, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
-    use_ok(c, 6, 2, T0 + 1200, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1200), TOKEN_ACTIVE);
+    ck_assert_int_eq(status_at(c, 6, 2, T0 + 1200), TOKEN_EXPIRED);
 
     /* The extension holds in the active set too: admit at T0 + 1200 keeps token 1. */
-    ck_assert_int_eq(cache_admit(c, 6, T0 + 1200, 10, 2, 1000, adm, &n), BO_OK);
-    use_ok(c, 6, 1, T0 + 1499, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
-    use_ok(c, 6, 1, T0 + 1500, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    admit_ok(c, 6, T0 + 1200, 10, 2, 1000, adm);
+    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1499), TOKEN_ACTIVE);
+    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1500), TOKEN_EXPIRED);
 
     /* An expired token is not revived by a touch. */
     use_ok(c, 6, 1, T0 + 1600, 1000, &t);
@@ -443,17 +442,14 @@ START_TEST(expire_after_payment_frees_user)
 {
     struct cache *c = open_cache();
     struct queue_token t, again, adm[2];
-    size_t n = 0;
     int created = 0;
 
     issue_ok(c, 8, 42, &t, NULL);
     issue_ok(c, 8, 43, &again, NULL);
-    ck_assert_int_eq(cache_admit(c, 8, T0, 10, 1, 600000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(admit_ok(c, 8, T0, 10, 1, 600000, adm), 1);
 
     ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK);
-    use_ok(c, 8, t.sequence, T0 + 1, 0, &again);
-    ck_assert_int_eq(again.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 8, t.sequence, T0 + 1), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK); /* twice is fine */
 
     ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 2, &again, &created, NULL), BO_OK);
@@ -463,8 +459,7 @@ START_TEST(expire_after_payment_frees_user)
     ck_assert_uint_eq(again.position, 2); /* behind user 43 */
 
     /* The old token stays ended even though its user queues again. */
-    use_ok(c, 8, t.sequence, T0 + 3, 0, &again);
-    ck_assert_int_eq(again.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 8, t.sequence, T0 + 3), TOKEN_EXPIRED);
     /* Expiring the old one again must not end the user's new token. */
     ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK);
     ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 4, &again, &created, NULL), BO_OK);
@@ -507,7 +502,7 @@ START_TEST(lease_has_one_holder)
     ck_assert_int_eq(held, 0);
 
     /* A holder that stops renewing loses it at expiry. */
-    sleep_ms(350);
+    wait_lease_holder(a, "", 5000);
     ck_assert_int_eq(cache_lease_acquire(a, "node-a", 5000, &held), BO_OK);
     ck_assert_int_eq(held, 1);
     ck_assert_int_eq(cache_lease_acquire(b, "node-b", 5000, &held), BO_OK);
@@ -517,11 +512,17 @@ START_TEST(lease_has_one_holder)
 }
 END_TEST
 
+/* settings_change stores the non-zero fields of change, as an admin does. */
+static void settings_change(struct cache *c, struct admission_settings change)
+{
+    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+}
+
 START_TEST(settings_default_and_override)
 {
     struct cache *c = open_cache();
     const struct admission_settings def = {100, 1000, 300, 300};
-    struct admission_settings s, change;
+    struct admission_settings s;
 
     ck_assert_int_eq(cache_settings_get(c, &def, &s), BO_OK);
     ck_assert_uint_eq(s.rate_per_second, 100);
@@ -529,15 +530,9 @@ START_TEST(settings_default_and_override)
     ck_assert_uint_eq(s.token_ttl_seconds, 300);
     ck_assert_uint_eq(s.hold_ttl_seconds, 300);
 
-    memset(&change, 0, sizeof(change));
-    change.rate_per_second = 5;
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
-    memset(&change, 0, sizeof(change));
-    change.max_active = 7;
-    change.hold_ttl_seconds = 60;
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
-    memset(&change, 0, sizeof(change));
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK); /* nothing to change */
+    settings_change(c, (struct admission_settings){.rate_per_second = 5});
+    settings_change(c, (struct admission_settings){.max_active = 7, .hold_ttl_seconds = 60});
+    settings_change(c, (struct admission_settings){0}); /* nothing to change */
 
     ck_assert_int_eq(cache_settings_get(c, &def, &s), BO_OK);
     ck_assert_uint_eq(s.rate_per_second, 5);
@@ -607,6 +602,8 @@ START_TEST(urls)
         "redis://127.0.0.1:65536",
         "redis://127.0.0.1:x",
         "redis://127.0.0.1:6379/db",
+        "redis://127.0.0.1:6379/1000001",
+        "redis://127.0.0.1:6379/1/2",
         "redis://127.0.0.1:6379?x=1",
         "http://127.0.0.1:6379",
         "rediss://127.0.0.1:6379",
@@ -624,45 +621,44 @@ START_TEST(urls)
 }
 END_TEST
 
-START_TEST(password_urls)
+/* open_as opens, pings and closes "redis://<userinfo>127.0.0.1:<port>"; returns the first
+ * failure or BO_OK. */
+static int open_as(const char *userinfo)
 {
     char url[256];
     struct cache *c = NULL;
-    int rc_user, rc_user_bad, rc_default, rc_default_bad, rc_none;
+    int rc;
 
-    /* A named ACL user, then a password for the default user. */
-    ck_assert_int_eq(RAW(NULL, "ACL", "SETUSER", "tester", "on", ">s3cret", "~*", "&*", "+@all"),
-                     REDIS_REPLY_STATUS);
-    snprintf(url, sizeof(url), "redis://tester:s3cret@127.0.0.1:%d", env.redis_port);
-    rc_user = cache_open(url, &c);
-    cache_close(c);
-    c = NULL;
-    snprintf(url, sizeof(url), "redis://tester:wrong@127.0.0.1:%d", env.redis_port);
-    rc_user_bad = cache_open(url, &c);
-    cache_close(c);
-    c = NULL;
-
-    ck_assert_int_eq(RAW(NULL, "CONFIG", "SET", "requirepass", "p@ss:word"), REDIS_REPLY_STATUS);
-    snprintf(url, sizeof(url), "redis://:p%%40ss%%3Aword@127.0.0.1:%d", env.redis_port);
-    rc_default = cache_open(url, &c);
-    if (rc_default == BO_OK) {
-        rc_default = cache_ping(c);
+    snprintf(url, sizeof(url), "redis://%s127.0.0.1:%d", userinfo, env.redis_port);
+    rc = cache_open(url, &c);
+    if (rc == BO_OK) {
+        rc = cache_ping(c);
     }
     cache_close(c);
-    c = NULL;
-    snprintf(url, sizeof(url), "redis://:nope@127.0.0.1:%d", env.redis_port);
-    rc_default_bad = cache_open(url, &c);
-    cache_close(c);
-    c = NULL;
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", env.redis_port);
-    rc_none = cache_open(url, &c);
-    cache_close(c);
+    return rc;
+}
+
+START_TEST(password_urls)
+{
+    int rc_user, rc_user_bad, rc_default, rc_lone, rc_default_bad, rc_none;
+
+    /* A named ACL user, then a password for the default user (alone, it names the password). */
+    ck_assert_int_eq(RAW(NULL, "ACL", "SETUSER", "tester", "on", ">s3cret", "~*", "&*", "+@all"),
+                     REDIS_REPLY_STATUS);
+    rc_user = open_as("tester:s3cret@");
+    rc_user_bad = open_as("tester:wrong@");
+    ck_assert_int_eq(RAW(NULL, "CONFIG", "SET", "requirepass", "p@ss:word"), REDIS_REPLY_STATUS);
+    rc_default = open_as(":p%40ss%3Aword@");
+    rc_lone = open_as("p%40ss%3Aword@");
+    rc_default_bad = open_as(":nope@");
+    rc_none = open_as("");
     /* Undo before asserting, so later tests find an open server whatever happens here. */
     ck_assert_int_eq(RAW("p@ss:word", "CONFIG", "SET", "requirepass", ""), REDIS_REPLY_STATUS);
 
     ck_assert_int_eq(rc_user, BO_OK);
     ck_assert_int_ne(rc_user_bad, BO_OK);
     ck_assert_int_eq(rc_default, BO_OK);
+    ck_assert_int_eq(rc_lone, BO_OK);
     ck_assert_int_ne(rc_default_bad, BO_OK);
     ck_assert_int_ne(rc_none, BO_OK);
 }
@@ -672,7 +668,6 @@ START_TEST(survives_killed_connection_and_script_flush)
 {
     struct cache *c = open_cache();
     struct queue_token t, adm[4];
-    size_t n = 0;
     int created = 0;
 
     issue_ok(c, 1, 1, &t, NULL);
@@ -685,15 +680,16 @@ START_TEST(survives_killed_connection_and_script_flush)
 
     ck_assert_int_eq(RAW(NULL, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"),
                      REDIS_REPLY_INTEGER);
-    /* A state-changing script is sent again when it never reached the old connection. */
-    ck_assert_int_eq(cache_admit(c, 1, T0, 10, 4, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 2);
+    /* A state-changing call is sent again when it never reached the old connection. */
+    ck_assert_uint_eq(admit_ok(c, 1, T0, 10, 4, 60000, adm), 2);
 
-    /* Scripts forgotten by the server (restart, SCRIPT FLUSH) are loaded again. */
-    ck_assert_int_eq(RAW(NULL, "SCRIPT", "FLUSH"), REDIS_REPLY_STATUS);
-    use_ok(c, 1, 1, T0 + 1, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
-    ck_assert_int_eq(RAW(NULL, "SCRIPT", "FLUSH"), REDIS_REPLY_STATUS);
+    /* Functions forgotten by the server (FUNCTION FLUSH) are loaded again, and the call that
+     * found them missing (so did not run) is sent again, state-changing or not. */
+    ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
+    ck_assert_int_eq(status_at(c, 1, 1, T0 + 1), TOKEN_ACTIVE);
+    ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
+    ck_assert_uint_eq(admit_ok(c, 1, T0 + 2, 10, 4, 60000, adm), 0);
+    ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
     ck_assert_int_eq(cache_lease_acquire(c, "x", 1000, &created), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_int_eq(cache_ping(c), BO_OK);
@@ -716,38 +712,38 @@ static struct cache_admit_result step(struct cache *c, uint64_t concert, int64_t
     return res;
 }
 
+/* line_is reads concert 31's line after after_seq, max at a time, and checks it holds n tokens
+ * from sequence seq0 on (users 500 + sequence), the first at position first (0 when none). */
+static void line_is(struct cache *c, uint64_t after_seq, size_t max, size_t n, uint64_t first,
+                    uint64_t seq0)
+{
+    struct cache_waiter line[8];
+    uint64_t got_first = 99;
+    size_t got = 99;
+
+    ck_assert_int_eq(cache_line_after(c, 31, after_seq, max, line, &got, &got_first), BO_OK);
+    ck_assert_uint_eq(got, n);
+    ck_assert_uint_eq(got_first, first);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(line[i].sequence, seq0 + i);
+        ck_assert_uint_eq(line[i].user_id, 500 + seq0 + i);
+    }
+}
+
 START_TEST(line_is_read_in_slices_with_positions)
 {
     struct cache *c = open_cache();
-    struct cache_waiter line[8];
-    struct queue_token t, adm[2];
-    uint64_t first = 99;
-    size_t n = 99;
+    struct queue_token adm[2];
 
-    ck_assert_int_eq(cache_line_after(c, 31, 0, 8, line, &n, &first), BO_OK);
-    ck_assert_uint_eq(n, 0);
-    for (uint64_t u = 1; u <= 6; u++) {
-        issue_ok(c, 31, 500 + u, &t, NULL);
-    }
-    ck_assert_int_eq(cache_admit(c, 31, T0, 100, 2, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 2);
+    line_is(c, 0, 8, 0, 0, 0);
+    issue_users(c, 31, 500, 6, T0);
+    ck_assert_uint_eq(admit_ok(c, 31, T0, 100, 2, 60000, adm), 2);
     /* From the head: tokens 3.. at positions 1.. */
-    ck_assert_int_eq(cache_line_after(c, 31, 0, 2, line, &n, &first), BO_OK);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(first, 1);
-    ck_assert_uint_eq(line[0].sequence, 3);
-    ck_assert_uint_eq(line[0].user_id, 503);
-    ck_assert_uint_eq(line[1].sequence, 4);
+    line_is(c, 0, 2, 2, 1, 3);
     /* The next slice goes on after the last one read, wherever the line has moved since. */
     ck_assert_int_eq(cache_token_expire(c, 31, 3), BO_OK);
-    ck_assert_int_eq(cache_line_after(c, 31, 4, 8, line, &n, &first), BO_OK);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(first, 2);
-    ck_assert_uint_eq(line[0].sequence, 5);
-    ck_assert_uint_eq(line[1].sequence, 6);
-    ck_assert_uint_eq(line[1].user_id, 506);
-    ck_assert_int_eq(cache_line_after(c, 31, 6, 8, line, &n, &first), BO_OK);
-    ck_assert_uint_eq(n, 0);
+    line_is(c, 4, 8, 2, 2, 5);
+    line_is(c, 6, 8, 0, 0, 0);
     cache_close(c);
 }
 END_TEST
@@ -805,8 +801,7 @@ START_TEST(abandoned_tokens_are_skipped_polled_ones_admitted)
     ck_assert_uint_eq(res.waiting, 0);
 
     /* A skipped token reads as EXPIRED and is no longer its user's live token. */
-    use_ok(c, 32, 3, T0 + 6000, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 32, 3, T0 + 6000), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_issue(c, 32, 3, T0 + 7000, &t, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(t.sequence, 6);
@@ -817,19 +812,15 @@ END_TEST
 START_TEST(ended_tokens_are_announced_once)
 {
     struct cache *c = open_cache();
-    struct queue_token t, adm[16], ended[16];
+    struct queue_token adm[16], ended[16];
     struct cache_admit_result res;
-    size_t n = 0;
 
-    for (uint64_t u = 1; u <= 4; u++) {
-        ck_assert_int_eq(cache_token_issue(c, 34, 70 + u, T0, &t, NULL, NULL), BO_OK);
-    }
-    ck_assert_int_eq(cache_admit(c, 34, T0, 10, 3, 1000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 3);
+    issue_users(c, 34, 70, 4, T0);
+    ck_assert_uint_eq(admit_ok(c, 34, T0, 10, 3, 1000, adm), 3);
     ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* paid */
     ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* twice: still one end */
-    use_ok(c, 34, 2, T0 + 1000, 0, &t);                    /* read past its idle expiry */
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    /* Token 2 is read past its idle expiry. */
+    ck_assert_int_eq(status_at(c, 34, 2, T0 + 1000), TOKEN_EXPIRED);
     /* Token 3 is past its expiry too, unread: the step's clean-up ends it. */
     res = step(c, 34, T0 + 1500, 10, 0, 0, adm, ended);
     ck_assert_uint_eq(res.ended, 3);
@@ -848,22 +839,19 @@ END_TEST
 START_TEST(touch_keeps_holders_and_names_the_gone)
 {
     struct cache *c = open_cache();
-    struct queue_token t, adm[16], ended[16];
+    struct queue_token adm[16], ended[16];
     struct cache_admit_result res;
     struct cache_token_ref refs[5];
     char state[5];
-    size_t n = 0;
 
-    for (uint64_t u = 1; u <= 4; u++) {
-        ck_assert_int_eq(cache_token_issue(c, 35, 80 + u, T0, &t, NULL, NULL), BO_OK);
-    }
-    ck_assert_int_eq(cache_admit(c, 35, T0, 10, 1, 60000, adm, &n), BO_OK); /* 1 ACTIVE */
-    ck_assert_int_eq(cache_token_expire(c, 35, 4), BO_OK);                  /* 4 gave up */
-    refs[0] = (struct cache_token_ref){35, 81, 1};                          /* ACTIVE */
-    refs[1] = (struct cache_token_ref){35, 82, 2};                          /* WAITING */
-    refs[2] = (struct cache_token_ref){35, 84, 4};                          /* ended */
-    refs[3] = (struct cache_token_ref){35, 99, 3}; /* another user's place */
-    refs[4] = (struct cache_token_ref){35, 85, 9}; /* never issued */
+    issue_users(c, 35, 80, 4, T0);
+    ck_assert_uint_eq(admit_ok(c, 35, T0, 10, 1, 60000, adm), 1); /* 1 ACTIVE */
+    ck_assert_int_eq(cache_token_expire(c, 35, 4), BO_OK);        /* 4 gave up */
+    refs[0] = (struct cache_token_ref){35, 81, 1};                /* ACTIVE */
+    refs[1] = (struct cache_token_ref){35, 82, 2};                /* WAITING */
+    refs[2] = (struct cache_token_ref){35, 84, 4};                /* ended */
+    refs[3] = (struct cache_token_ref){35, 99, 3};                /* another user's place */
+    refs[4] = (struct cache_token_ref){35, 85, 9};                /* never issued */
     ck_assert_int_eq(cache_tokens_touch(c, refs, 5, T0 + 5000, 1000, state), BO_OK);
     ck_assert_int_eq(state[0], CACHE_TOUCH_ACTIVE);
     ck_assert_int_eq(state[1], CACHE_TOUCH_WAITING);
@@ -875,8 +863,7 @@ START_TEST(touch_keeps_holders_and_names_the_gone)
     ck_assert_uint_eq(res.admitted, 1);
     ck_assert_uint_eq(adm[0].sequence, 2);
     ck_assert_uint_eq(res.skipped, 1);
-    use_ok(c, 35, 3, T0 + 6000, 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(c, 35, 3, T0 + 6000), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_tokens_touch(c, refs, 0, T0, 1000, state), BO_OK);
 
     /* More than one script's worth: the answers line up with the tokens across scripts. */
@@ -903,14 +890,12 @@ END_TEST
 START_TEST(recent_admissions_for_a_new_leader)
 {
     struct cache *c = open_cache();
-    struct queue_token t, adm[8], recent[8];
+    struct queue_token adm[8], recent[8];
     size_t n = 0;
 
-    for (uint64_t u = 1; u <= 5; u++) {
-        issue_ok(c, 36, 90 + u, &t, NULL);
-    }
-    ck_assert_int_eq(cache_admit(c, 36, T0, 10, 3, 60000, adm, &n), BO_OK);
-    ck_assert_int_eq(cache_admit(c, 36, T0 + 10000, 10, 2, 60000, adm, &n), BO_OK);
+    issue_users(c, 36, 90, 5, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(c, 36, T0, 10, 3, 60000, adm), 3);
+    ck_assert_uint_eq(admit_ok(c, 36, T0 + 10000, 10, 2, 60000, adm), 2);
     ck_assert_int_eq(cache_recent_admissions(c, 36, T0 + 5000, recent, 8, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(recent[0].admission_no, 4);
@@ -976,21 +961,48 @@ static void admission_config(struct svc_config *cfg, const char *instance, int64
     cfg->lease_ms = 3000;
 }
 
-/* wait_active polls until count tokens of concert are active; returns the ms it took or -1. */
+/* A count of active tokens to wait for: for support_wait_until. */
+struct active_wait {
+    struct cache *c;
+    uint64_t concert;
+    uint64_t count;
+};
+
+/* enough_active holds once count tokens of concert are active. */
+static int enough_active(void *arg)
+{
+    struct active_wait *w = arg;
+    uint64_t waiting = 0, active = 0;
+    ck_assert_int_eq(cache_queue_counts(w->c, w->concert, &waiting, &active), BO_OK);
+    return active >= w->count;
+}
+
+/* wait_active polls until count tokens of concert are active; returns the ms it took since
+ * start (bo_time_mono_ms) or -1 when limit_ms after start passed first. */
 static int64_t wait_active(struct cache *c, uint64_t concert, uint64_t count, int64_t start,
                            int64_t limit_ms)
 {
-    for (;;) {
-        uint64_t waiting = 0, active = 0;
-        ck_assert_int_eq(cache_queue_counts(c, concert, &waiting, &active), BO_OK);
-        if (active >= count) {
-            return bo_time_mono_ms() - start;
-        }
-        if (bo_time_mono_ms() - start > limit_ms) {
-            return -1;
-        }
-        sleep_ms(10);
+    struct active_wait w = {c, concert, count};
+    int64_t left = start + limit_ms - bo_time_mono_ms();
+    if (support_wait_until(enough_active, &w, left > 0 ? (long)left : 0) != 0) {
+        return -1;
     }
+    return bo_time_mono_ms() - start;
+}
+
+/* A measured rate to wait for: for support_wait_until. */
+struct rate_wait {
+    struct cache *c;
+    uint64_t concert;
+    int64_t rate_milli;
+};
+
+/* rate_stored holds once the admission thread stored a measured rate for the concert. */
+static int rate_stored(void *arg)
+{
+    struct rate_wait *w = arg;
+    ck_assert_int_eq(cache_stats_get(w->c, w->concert, &w->rate_milli), BO_OK);
+    return w->rate_milli > 0;
 }
 
 START_TEST(admission_thread_admits_new_token_within_a_second)
@@ -1004,7 +1016,7 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
 
     admission_config(&cfg, "adm-test-1", 100);
     ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    sleep_ms(300); /* let it take the lease and settle into its ticks */
+    wait_lease_holder(c, "adm-test-1", 5000); /* it leads: from now on it admits every tick */
 
     start = bo_time_mono_ms();
     issue_ok(c, 21, 1, &t, NULL);
@@ -1016,10 +1028,9 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
     ck_assert_int_ge(t.expires_at_ms - t.admitted_at_ms, 300 * 1000 - 5);
     ck_assert_int_le(t.expires_at_ms - t.admitted_at_ms, 300 * 1000 + 5);
 
-    /* Redis drops every connection and forgets its scripts (as in a restart): the thread
-     * carries on. */
+    /* Redis drops every connection and forgets its functions: the thread carries on. */
     ck_assert_int_eq(RAW(NULL, "CLIENT", "KILL", "TYPE", "normal"), REDIS_REPLY_INTEGER);
-    ck_assert_int_eq(RAW(NULL, "SCRIPT", "FLUSH"), REDIS_REPLY_STATUS);
+    ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
     start = bo_time_mono_ms();
     issue_ok(c, 21, 2, &t, NULL);
     took = wait_active(c, 21, 2, start, 5000);
@@ -1034,7 +1045,7 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
     struct svc_config slow_cfg;
     admission_config(&slow_cfg, "adm-test-slow", 60000);
     ck_assert_int_eq(admission_start(&slow_cfg, NULL, &slow), BO_OK);
-    sleep_ms(100);
+    support_sleep_ms(100); /* the thing tested: stopping a thread asleep in its long tick */
     start = bo_time_mono_ms();
     admission_stop(slow);
     ck_assert_int_lt(bo_time_mono_ms() - start, 1000);
@@ -1051,20 +1062,15 @@ START_TEST(admission_thread_keeps_the_rate)
     struct svc_config cfg;
     struct admission *adm = NULL;
     struct cache *c = open_cache();
-    struct admission_settings change;
     struct queue_token t;
     int64_t start, took;
 
-    memset(&change, 0, sizeof(change));
-    change.rate_per_second = 5;
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+    settings_change(c, (struct admission_settings){.rate_per_second = 5});
     admission_config(&cfg, "adm-test-2", 100);
     ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
 
     start = bo_time_mono_ms();
-    for (uint64_t u = 1; u <= 20; u++) {
-        issue_ok(c, 22, u, &t, NULL);
-    }
+    issue_users(c, 22, 0, 20, bo_time_now_ms());
     took = wait_active(c, 22, 20, start, 15000);
     admission_stop(adm);
     ck_assert_msg(took >= 0, "not all admitted");
@@ -1085,87 +1091,84 @@ START_TEST(admission_thread_measures_the_rate)
     struct svc_config cfg;
     struct admission *adm = NULL;
     struct cache *c = open_cache();
-    struct admission_settings change;
-    struct queue_token t;
-    int64_t rate = 0;
+    struct rate_wait measured = {c, 25, 0};
     char holder[64];
 
-    memset(&change, 0, sizeof(change));
-    change.rate_per_second = 10;
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+    settings_change(c, (struct admission_settings){.rate_per_second = 10});
     admission_config(&cfg, "adm-test-rate", 50);
     ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    for (uint64_t u = 1; u <= 80; u++) {
-        issue_ok(c, 25, u, &t, NULL);
-    }
-    sleep_ms(3500);
+    issue_users(c, 25, 0, 80, bo_time_now_ms());
+    /* A rate is stored from the second one-second sample on (the first holds the burst). */
+    SUPPORT_WAIT(rate_stored, &measured, 10000, "no rate measured in 10 s");
     ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
     ck_assert_str_eq(holder, "adm-test-rate");
-    ck_assert_int_eq(cache_stats_get(c, 25, &rate), BO_OK);
     admission_stop(adm);
     /* 10/s with a line that never empties: the measurement is about that. */
-    ck_assert_msg(rate >= 7000 && rate <= 13000, "measured %lld milli/s", (long long)rate);
+    ck_assert_msg(measured.rate_milli >= 7000 && measured.rate_milli <= 13000,
+                  "measured %lld milli/s", (long long)measured.rate_milli);
     cache_close(c);
 }
 END_TEST
+
+/* A token to wait for until it is ACTIVE: for support_wait_until. */
+struct token_wait {
+    struct cache *c;
+    uint64_t concert;
+    uint64_t seq;
+    struct queue_token t; /* as last read */
+};
+
+/* token_active holds once the token is ACTIVE. */
+static int token_active(void *arg)
+{
+    struct token_wait *w = arg;
+    use_ok(w->c, w->concert, w->seq, bo_time_now_ms(), 0, &w->t);
+    return w->t.status == TOKEN_ACTIVE;
+}
+
+/* admitted_no polls token seq of concert until it is ACTIVE (2 s at most) and returns its
+ * admission number; 0 when it did not become ACTIVE. */
+static uint64_t admitted_no(struct cache *c, uint64_t concert, uint64_t seq)
+{
+    struct token_wait w = {c, concert, seq, {0}};
+    return support_wait_until(token_active, &w, 2000) == 0 ? w.t.admission_no : 0;
+}
 
 START_TEST(admission_thread_skips_abandoned_tokens)
 {
     struct svc_config cfg;
     struct admission *adm = NULL;
     struct cache *c = open_cache();
-    struct admission_settings change;
     struct queue_token t;
-    uint64_t waiting = 0, active = 0;
+    uint64_t waiting = 0, active = 0, no;
 
-    memset(&change, 0, sizeof(change));
-    change.max_active = 1;
-    ck_assert_int_eq(cache_settings_set(c, &change), BO_OK);
+    settings_change(c, (struct admission_settings){.max_active = 1});
     admission_config(&cfg, "adm-test-abandon", 20);
     cfg.abandon_seconds = 1;
     ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    for (uint64_t u = 1; u <= 6; u++) {
-        issue_ok(c, 24, u, &t, NULL);
-    }
+    issue_users(c, 24, 0, 6, bo_time_now_ms());
     ck_assert_int_ge(wait_active(c, 24, 1, bo_time_mono_ms(), 2000), 0);
     /* Tokens 3 and 5 are polled (as GetToken does) for 1.6 s; 2, 4 and 6 are not. */
     for (int i = 0; i < 8; i++) {
         ck_assert_int_eq(cache_token_use(c, 24, 3, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
         ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
         ck_assert_int_eq(t.status, TOKEN_WAITING);
-        sleep_ms(200);
+        support_sleep_ms(200); /* the thing tested: polled every 200 ms, others never */
     }
     /* The first pays: 2 is skipped, 3 admitted as the second admission. */
     ck_assert_int_eq(cache_token_expire(c, 24, 1), BO_OK);
-    for (int i = 0; i < 100; i++) {
-        use_ok(c, 24, 3, bo_time_now_ms(), 0, &t);
-        if (t.status == TOKEN_ACTIVE) {
-            break;
-        }
-        sleep_ms(20);
-    }
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
-    ck_assert_uint_eq(t.admission_no, 2);
-    use_ok(c, 24, 2, bo_time_now_ms(), 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_uint_eq(admitted_no(c, 24, 3), 2);
+    ck_assert_int_eq(status_at(c, 24, 2, bo_time_now_ms()), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
     ck_assert_uint_eq(t.position, 2); /* behind 4, which admission has not reached yet */
 
     /* The second pays: 4 is skipped, 5 admitted as the third; 6 waits, max_active being 1. */
     ck_assert_int_eq(cache_token_expire(c, 24, 3), BO_OK);
-    for (int i = 0; i < 100; i++) {
-        use_ok(c, 24, 5, bo_time_now_ms(), 0, &t);
-        if (t.status == TOKEN_ACTIVE) {
-            break;
-        }
-        sleep_ms(20);
-    }
+    no = admitted_no(c, 24, 5);
     admission_stop(adm);
-    ck_assert_int_eq(t.status, TOKEN_ACTIVE);
-    ck_assert_uint_eq(t.admission_no, 3);
-    use_ok(c, 24, 4, bo_time_now_ms(), 0, &t);
-    ck_assert_int_eq(t.status, TOKEN_EXPIRED);
+    ck_assert_uint_eq(no, 3);
+    ck_assert_int_eq(status_at(c, 24, 4, bo_time_now_ms()), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_queue_counts(c, 24, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 1);
     ck_assert_uint_eq(active, 1);
@@ -1246,7 +1249,6 @@ START_TEST(queue_authorize_and_status)
     struct queue_token t, adm[1];
     char text[TOKEN_TEXT_MAX], forged[TOKEN_TEXT_MAX];
     uint32_t eta = 0;
-    size_t n = 0;
     int64_t expires;
 
     queue_context(&ctx, &cfg);
@@ -1269,8 +1271,7 @@ START_TEST(queue_authorize_and_status)
     ck_assert_int_eq(queue_authorize(&ctx, text, 1, &t), BO_E_TOKEN_NOT_ACTIVE);
 
     /* Active with a short expiry: status does not extend it, acting does. */
-    ck_assert_int_eq(cache_admit(ctx.cache, 1, bo_time_now_ms(), 10, 1, 60000, adm, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(admit_ok(ctx.cache, 1, bo_time_now_ms(), 10, 1, 60000, adm), 1);
     expires = adm[0].expires_at_ms;
     ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
@@ -1382,62 +1383,47 @@ START_TEST(queue_touch_verifies_and_reports)
 }
 END_TEST
 
-static Suite *cache_suite(void)
-{
-    Suite *s = suite_create("cache");
-    TCase *tc = tcase_create("redis");
-
-    tcase_add_checked_fixture(tc, flush_redis, NULL);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, issue_sequences_in_order);
-    tcase_add_test(tc, issue_again_returns_same_token);
-    tcase_add_test(tc, positions_follow_the_line);
-    tcase_add_test(tc, unknown_token_is_expired);
-    tcase_add_test(tc, admit_respects_max_active_and_max_count);
-    tcase_add_test(tc, admission_is_fifo_under_concurrent_issue);
-    tcase_add_test(tc, active_past_expiry_expires_and_frees_slot);
-    tcase_add_test(tc, touch_extends_expiry_and_reads_do_not);
-    tcase_add_test(tc, expire_after_payment_frees_user);
-    tcase_add_test(tc, lease_has_one_holder);
-    tcase_add_test(tc, settings_default_and_override);
-    tcase_add_test(tc, queue_concerts_lists_queues);
-    tcase_add_test(tc, urls);
-    tcase_add_test(tc, password_urls);
-    tcase_add_test(tc, survives_killed_connection_and_script_flush);
-    tcase_add_test(tc, line_is_read_in_slices_with_positions);
-    tcase_add_test(tc, abandoned_tokens_are_skipped_polled_ones_admitted);
-    tcase_add_test(tc, ended_tokens_are_announced_once);
-    tcase_add_test(tc, touch_keeps_holders_and_names_the_gone);
-    tcase_add_test(tc, recent_admissions_for_a_new_leader);
-    tcase_add_test(tc, measured_rate_reaches_token_reads);
-    suite_add_tcase(s, tc);
-
-    TCase *ta = tcase_create("admission");
-    tcase_add_checked_fixture(ta, flush_redis, NULL);
-    tcase_set_timeout(ta, 60);
-    tcase_add_test(ta, admission_thread_admits_new_token_within_a_second);
-    tcase_add_test(ta, admission_thread_keeps_the_rate);
-    tcase_add_test(ta, admission_thread_measures_the_rate);
-    tcase_add_test(ta, admission_thread_skips_abandoned_tokens);
-    suite_add_tcase(s, ta);
-
-    TCase *tq = tcase_create("queue");
-    tcase_add_checked_fixture(tq, flush_redis, NULL);
-    tcase_set_timeout(tq, 60);
-    tcase_add_test(tq, queue_eta);
-    tcase_add_test(tq, queue_issue_checks_and_signs);
-    tcase_add_test(tq, queue_authorize_and_status);
-    tcase_add_test(tq, queue_token_lost_by_redis);
-    tcase_add_test(tq, queue_eta_from_measured_rate);
-    tcase_add_test(tq, queue_touch_verifies_and_reports);
-    suite_add_tcase(s, tq);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr;
-    int failed;
+    const TTest *redis[] = {issue_sequences_in_order,
+                            issue_again_returns_same_token,
+                            positions_follow_the_line,
+                            unknown_token_is_expired,
+                            admit_respects_max_active_and_max_count,
+                            admission_is_fifo_under_concurrent_issue,
+                            active_past_expiry_expires_and_frees_slot,
+                            touch_extends_expiry_and_reads_do_not,
+                            expire_after_payment_frees_user,
+                            lease_has_one_holder,
+                            settings_default_and_override,
+                            queue_concerts_lists_queues,
+                            urls,
+                            password_urls,
+                            survives_killed_connection_and_script_flush,
+                            line_is_read_in_slices_with_positions,
+                            abandoned_tokens_are_skipped_polled_ones_admitted,
+                            ended_tokens_are_announced_once,
+                            touch_keeps_holders_and_names_the_gone,
+                            recent_admissions_for_a_new_leader,
+                            measured_rate_reaches_token_reads,
+                            NULL};
+    const TTest *admission[] = {admission_thread_admits_new_token_within_a_second,
+                                admission_thread_keeps_the_rate, admission_thread_measures_the_rate,
+                                admission_thread_skips_abandoned_tokens, NULL};
+    const TTest *queue[] = {queue_eta,
+                            queue_issue_checks_and_signs,
+                            queue_authorize_and_status,
+                            queue_token_lost_by_redis,
+                            queue_eta_from_measured_rate,
+                            queue_touch_verifies_and_reports,
+                            NULL};
+    /* Every test starts from an empty Redis. */
+    const struct support_case cases[] = {
+        {"redis", redis, NULL, NULL, flush_redis, NULL, 60},
+        {"admission", admission, NULL, NULL, flush_redis, NULL, 60},
+        {"queue", queue, NULL, NULL, flush_redis, NULL, 60},
+    };
+    int rc;
 
     if (testenv_start(&env, 0) != 0) {
         testenv_stop(&env);
@@ -1457,10 +1443,7 @@ int main(void)
         fprintf(stderr, "test_cache: could not insert the queue test rows\n");
         return EXIT_FAILURE;
     }
-    sr = srunner_create(cache_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = SUPPORT_RUN("cache", cases, 0);
     testenv_stop(&env);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

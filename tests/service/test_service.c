@@ -15,6 +15,8 @@
 #include "bo_time.h"
 #include "boxoffice/client.h"
 #include "cache.h"
+#include "support.h"
+#include "support_proc.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -35,8 +37,7 @@ static const char *const instance_args[] = {"--workers=24",
 
 static void suite_setup(void)
 {
-    ck_assert_int_eq(testenv_start(&env, TESTENV_SEED), 0);
-    ck_assert_int_eq(testenv_service_start(&env, 3, instance_args), 0);
+    testenv_up(&env, TESTENV_SEED, 3, instance_args);
     ck_assert_int_eq(bo_client_open(env.rpc_urls, 10000, &client), BO_OK);
 }
 
@@ -152,23 +153,90 @@ static void touch_all(struct bo_session *s, char **tokens, size_t n)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-/* The index of the instance holding the admission lease ("test-<i>"), read from Redis. */
+/* The admission lease's holder to wait for: for support_wait_until. */
+struct leader_wait {
+    struct cache *c;
+    int not ;        /* an instance that does not count (-1: none) */
+    int index;       /* the holder "test-<index>", once found */
+    char holder[64]; /* as last read */
+};
+
+/* leader_found holds once the lease names a running instance ("test-<i>") other than not. */
+static int leader_found(void *arg)
+{
+    struct leader_wait *w = arg;
+    ck_assert_int_eq(cache_lease_holder(w->c, w->holder, sizeof(w->holder)), BO_OK);
+    return sscanf(w->holder, "test-%d", &w->index) == 1 &&
+           w->index != w->not &&testenv_service_running(&env, w->index);
+}
+
+/* leader_other_than returns the index of the running instance that holds the admission lease
+ * (read from Redis), waiting for one other than instance not (-1: any) to take it. */
+static int leader_other_than(int not )
+{
+    struct leader_wait w = {NULL, not, -1, ""};
+
+    ck_assert_int_eq(cache_open(env.redis_url, &w.c), BO_OK);
+    int rc = support_wait_until(leader_found, &w, 15000);
+    cache_close(w.c);
+    ck_assert_msg(rc == 0, "no running instance other than %d took the lease in 15 s (holder '%s')",
+                  not, w.holder);
+    return w.index;
+}
+
+/* leader_index returns the index of the running instance that holds the admission lease. */
 static int leader_index(void)
 {
-    struct cache *c = NULL;
-    char holder[64] = "";
-    int i = -1;
+    return leader_other_than(-1);
+}
 
-    ck_assert_int_eq(cache_open(env.redis_url, &c), BO_OK);
-    for (int tries = 0; tries < 100 && sscanf(holder, "test-%d", &i) != 1; tries++) {
-        ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
-        if (holder[0] == '\0') {
-            usleep(50 * 1000);
+/* Which running instances a test subscribed to and how many subscriptions it opened: for
+ * support_wait_until. */
+struct sub_wait {
+    int instances; /* instances 0 .. instances - 1 */
+    int subscriptions;
+};
+
+/* subscribed holds once this process has the subscriptions' connections to every running one of
+ * the instances' events ports (a subscriber filters what it receives itself: connected, it hears
+ * every event from then on). */
+static int subscribed(void *arg)
+{
+    const struct sub_wait *w = arg;
+    for (int i = 0; i < w->instances; i++) {
+        if (testenv_service_running(&env, i) &&
+            support_tcp_connections(getpid(), support_url_port(env.events_url[i])) <
+                w->subscriptions) {
+            return 0;
         }
     }
-    cache_close(c);
-    ck_assert_msg(i >= 0 && i < env.ninstances, "lease holder '%s'", holder);
-    return i;
+    return 1;
+}
+
+/* wait_subscribed waits until subscriptions subscriptions of this process reach instances
+ * 0 .. instances - 1. */
+static void wait_subscribed(int instances, int subscriptions)
+{
+    struct sub_wait w = {instances, subscriptions};
+    SUPPORT_WAIT(subscribed, &w, 10000, "%d subscriptions did not connect in 10 s", subscriptions);
+}
+
+/* One call made until it is answered: for support_wait_until. */
+struct call {
+    struct bo_session *s;
+    const char *method;
+    const ProtobufCMessage *in;
+    ProtobufCMessage **out;
+    struct bo_status *st;
+    int rc;
+};
+
+/* call_answered makes the call and holds once it was answered (anything but UNAVAILABLE). */
+static int call_answered(void *arg)
+{
+    struct call *c = arg;
+    c->rc = bo_call(c->s, c->method, c->in, c->out, c->st);
+    return c->rc != BO_E_UNAVAILABLE;
 }
 
 /*
@@ -179,15 +247,10 @@ static int leader_index(void)
 static int call_again(struct bo_session *s, const char *method, const ProtobufCMessage *in,
                       ProtobufCMessage **out, struct bo_status *st)
 {
-    int rc = BO_E_UNAVAILABLE;
+    struct call c = {s, method, in, out, st, BO_E_UNAVAILABLE};
 
-    for (int i = 0; i < 5 && rc == BO_E_UNAVAILABLE; i++) {
-        if (i > 0) {
-            usleep(100 * 1000);
-        }
-        rc = bo_call(s, method, in, out, st);
-    }
-    return rc;
+    (void)support_wait_until(call_answered, &c, 2000); /* else c.rc says UNAVAILABLE */
+    return c.rc;
 }
 
 /* Issues a token for (user, concert); returns the reply (caller frees). */
@@ -222,23 +285,32 @@ static int token_status(struct bo_session *s, const char *token, Boxoffice__V1__
     return BO_OK;
 }
 
+/* A token to wait for until it is ACTIVE: for support_wait_until. */
+struct token_wait {
+    struct bo_session *s;
+    const char *text;
+    Boxoffice__V1__Token t; /* as last read */
+};
+
+/* token_active holds once the token is ACTIVE. */
+static int token_active(void *arg)
+{
+    struct token_wait *w = arg;
+    ck_assert_int_eq(token_status(w->s, w->text, &w->t), BO_OK);
+    return w->t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE;
+}
+
 /* Gets an ACTIVE token for (user, concert) into text (waits for admission, up to 15 s). */
 static void active_token(struct bo_session *s, uint64_t user, uint64_t concert, char *text,
                          size_t len)
 {
     Boxoffice__V1__IssueTokenReply *r = issue(s, user, concert);
-    Boxoffice__V1__Token t;
+    struct token_wait w = {s, text, BOXOFFICE__V1__TOKEN__INIT};
 
     snprintf(text, len, "%s", r->token->token);
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    for (int i = 0; i < 1500; i++) {
-        ck_assert_int_eq(token_status(s, text, &t), BO_OK);
-        if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
-            return;
-        }
-        usleep(10000);
-    }
-    ck_abort_msg("user %llu was not admitted within 15 s", (unsigned long long)user);
+    SUPPORT_WAIT(token_active, &w, 15000, "user %llu was not admitted within 15 s",
+                 (unsigned long long)user);
 }
 
 static int hold(struct bo_session *s, const char *token, uint64_t schedule, uint32_t seat,
@@ -262,6 +334,78 @@ static int hold(struct bo_session *s, const char *token, uint64_t schedule, uint
         protobuf_c_message_free_unpacked(out, NULL);
     }
     return rc;
+}
+
+/* sql_long runs a one-value query and returns the value. */
+static long sql_long(const char *sql)
+{
+    return (long)testenv_sql_i64(&env, "%s", sql);
+}
+
+static int release(struct bo_session *s, const char *token, uint64_t reservation)
+{
+    Boxoffice__V1__ReleaseHoldRequest req = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    req.reservation_id = reservation;
+    if ((rc = bo_call(s, "ReleaseHold", &req.base, &out, NULL)) == BO_OK) {
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+/* A hold to make until it lasts the hold TTL wanted: for support_wait_until. */
+struct ttl_hold {
+    struct bo_session *s;
+    const char *token;
+    uint64_t schedule;
+    uint32_t seat;
+    long ttl_ms;
+    uint64_t reservation; /* the hold, once made */
+};
+
+/* hold_of_ttl holds the seat and keeps the hold when it lasts ttl_ms (the worker that made it
+ * has read the settings); otherwise it releases the hold again. */
+static int hold_of_ttl(void *arg)
+{
+    struct ttl_hold *h = arg;
+    char sql[160];
+
+    ck_assert_int_eq(hold(h->s, h->token, h->schedule, h->seat, &h->reservation, NULL), BO_OK);
+    snprintf(sql, sizeof(sql),
+             "SELECT (extract(epoch FROM expires_at - held_at) * 1000)::bigint "
+             "FROM reservations WHERE id = %llu",
+             (unsigned long long)h->reservation);
+    if (sql_long(sql) == h->ttl_ms) {
+        return 1;
+    }
+    ck_assert_int_eq(release(h->s, h->token, h->reservation), BO_OK);
+    return 0;
+}
+
+/*
+ * hold_with_ttl holds seat of schedule with token once the workers make holds of ttl_seconds
+ * (each re-reads the admission settings within a second of a change, whichever instance and
+ * worker the call reaches) and returns the reservation.
+ */
+static uint64_t hold_with_ttl(struct bo_session *s, const char *token, uint64_t schedule,
+                              uint32_t seat, long ttl_seconds)
+{
+    struct ttl_hold h = {s, token, schedule, seat, ttl_seconds * 1000, 0};
+    SUPPORT_WAIT(hold_of_ttl, &h, 10000, "no hold of %ld s within 10 s of the change", ttl_seconds);
+    return h.reservation;
+}
+
+/* hold_ended holds once the hold *(uint64_t *)id is past its expiry by the database's clock. */
+static int hold_ended(void *id)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM reservations WHERE id = %llu AND expires_at <= now()",
+             (unsigned long long)*(uint64_t *)id);
+    return sql_long(sql) == 1;
 }
 
 static int charge(struct bo_session *s, const char *token, uint64_t user, int64_t amount,
@@ -322,13 +466,6 @@ static int seat_status(struct bo_session *s, const char *token, uint64_t schedul
     }
     protobuf_c_message_free_unpacked(out, NULL);
     return status;
-}
-
-static long sql_long(const char *sql)
-{
-    char buf[64];
-    ck_assert_msg(testenv_psql_value(&env, sql, buf, sizeof(buf)) == 0, "query failed: %s", sql);
-    return atol(buf);
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
@@ -544,18 +681,19 @@ START_TEST(expired_hold_frees_the_seat)
 {
     struct bo_session *s = session();
     char a[160], b[160];
+    uint64_t held;
 
     set_admission(s, 100000, 1);
-    usleep(1100 * 1000); /* every worker re-reads the settings within a second */
     active_token(s, 3201, 3, a, sizeof(a));
     active_token(s, 3202, 3, b, sizeof(b));
-    ck_assert_int_eq(hold(s, a, 11, 40, NULL, NULL), BO_OK);
+    held = hold_with_ttl(s, a, 11, 40, 1);
     ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_E_SEAT_TAKEN);
-    usleep(1500 * 1000);
+    SUPPORT_WAIT(hold_ended, &held, 5000, "the hold of 1 s did not end in 5 s");
     ck_assert_int_eq(seat_status(s, b, 11, 40), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
     ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_OK);
+    /* Back to holds of 300 s before the next test (a's hold ended: it may hold again). */
     set_admission(s, 0, 300);
-    usleep(1100 * 1000);
+    ck_assert_int_eq(release(s, a, hold_with_ttl(s, a, 11, 41, 300)), BO_OK);
     bo_session_close(s);
 }
 END_TEST
@@ -651,7 +789,7 @@ START_TEST(admission_is_fifo_across_instances)
                 left--;
             }
         }
-        usleep(10000);
+        support_sleep_ms(10); /* the next round of polls, as the holders' pages make them */
     }
     for (int i = 1; i < N; i++) {
         ck_assert_uint_gt(admission_of[i], admission_of[i - 1]);
@@ -673,7 +811,7 @@ START_TEST(admission_events_reach_subscribers_in_order)
     snprintf(urls, sizeof(urls), "%s,%s", env.events_url[0], env.events_url[1]);
     ck_assert_int_eq(bo_subscribe(urls, 0, 6001, &by_user), BO_OK);
     ck_assert_int_eq(bo_subscribe(urls, 2, 0, &by_concert), BO_OK);
-    usleep(300 * 1000); /* let both subscribers connect before anything is admitted */
+    wait_subscribed(2, 2); /* both connected before anything is admitted */
     for (uint64_t u = 6001; u <= 6005; u++) {
         Boxoffice__V1__IssueTokenReply *r = issue(s, u, 2);
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -751,7 +889,7 @@ START_TEST(position_events_count_down)
     all_events_urls(urls, sizeof(urls));
     ck_assert_int_eq(bo_subscribe(urls, 0, 8000 + N, &by_user), BO_OK);
     ck_assert_int_eq(bo_subscribe(urls, concert, 0, &by_concert), BO_OK);
-    usleep(300 * 1000);
+    wait_subscribed(env.ninstances, 2);
     set_admission(s, 1, 0); /* one a second: the line moves while we watch */
     for (int i = 0; i < N; i++) {
         tokens[i] = issue_text(s, 8001 + (uint64_t)i, concert);
@@ -836,19 +974,14 @@ START_TEST(touch_keeps_a_waiting_token_and_names_the_skipped)
         touch_all(s, &touched, 1);
         ck_assert_int_eq(token_status(s, polled, &t), BO_OK);
         ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING);
-        usleep(700 * 1000);
+        support_sleep_ms(700); /* the thing tested: kept alive by a poll every 700 ms */
     }
     /* Room again: admission reaches the three, skips the abandoned one, admits the others in
      * line order with consecutive admission numbers. */
     set_settings(s, 0, 1000, 0);
-    for (int i = 0; i < 500; i++) {
-        ck_assert_int_eq(token_status(s, polled, &tg), BO_OK);
-        if (tg.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
-            break;
-        }
-        usleep(10000);
-    }
-    ck_assert_int_eq(tg.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
+    struct token_wait polled_wait = {s, polled, BOXOFFICE__V1__TOKEN__INIT};
+    SUPPORT_WAIT(token_active, &polled_wait, 5000, "the polled token was not admitted in 5 s");
+    tg = polled_wait.t;
     ck_assert_int_eq(token_status(s, touched, &tt), BO_OK);
     ck_assert_int_eq(tt.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
     ck_assert_uint_eq(tt.admission_no, 2);
@@ -906,7 +1039,7 @@ START_TEST(admitted_events_survive_leader_kill)
     concert = new_concert(s, "Leader change");
     all_events_urls(urls, sizeof(urls));
     ck_assert_int_eq(bo_subscribe(urls, concert, 0, &sub), BO_OK);
-    usleep(300 * 1000);
+    wait_subscribed(env.ninstances, 1);
 
     set_admission(s, 10, 0);
     for (int i = 0; i < N; i++) {
@@ -960,10 +1093,14 @@ START_TEST(admission_survives_instance_kill)
 {
     struct bo_session *s = session();
     char token[160];
+    int leader = leader_index();
+    int survivor;
 
-    /* A second instance goes (the first still running): whichever instance held the lease,
-     * the last one left takes over admitting. */
-    testenv_service_kill(&env, env.service_pid[0] != 0 ? 0 : 1, SIGKILL);
+    /* The instance holding the admission lease goes without a word: the last one left takes
+     * the lease over once it lapses, and admits. */
+    testenv_service_kill(&env, leader, SIGKILL);
+    survivor = leader_other_than(leader);
+    ck_assert_int_ne(survivor, leader);
     active_token(s, 5001, 2, token, sizeof(token));
     ck_assert_int_eq(hold(s, token, 7, 1, NULL, NULL), BO_OK);
     bo_session_close(s);
@@ -972,34 +1109,18 @@ END_TEST
 
 int main(void)
 {
-    Suite *su = suite_create("service");
-    TCase *tc = tcase_create("nng");
-    SRunner *sr;
-    int failed;
+    const TTest *tests[] = {
+        full_flow_over_nng, two_hundred_holds_on_one_seat_one_winner,
+        concurrent_charges_and_payments_keep_ledger, idempotent_charge_counts_once,
+        forged_and_altered_tokens_refused, expired_hold_frees_the_seat,
+        malformed_frames_get_invalid_argument, admission_is_fifo_across_instances,
+        admission_events_reach_subscribers_in_order, position_events_count_down,
+        touch_keeps_a_waiting_token_and_names_the_skipped,
+        /* Last, in this order: each kills the instance holding the lease. */
+        admitted_events_survive_leader_kill, admission_survives_instance_kill, NULL};
+    const struct support_case cases[] = {
+        {"nng", tests, suite_setup, suite_teardown, watchdog_arm, watchdog_disarm, 120}};
 
-    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-    tcase_add_checked_fixture(tc, watchdog_arm, watchdog_disarm);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, full_flow_over_nng);
-    tcase_add_test(tc, two_hundred_holds_on_one_seat_one_winner);
-    tcase_add_test(tc, concurrent_charges_and_payments_keep_ledger);
-    tcase_add_test(tc, idempotent_charge_counts_once);
-    tcase_add_test(tc, forged_and_altered_tokens_refused);
-    tcase_add_test(tc, expired_hold_frees_the_seat);
-    tcase_add_test(tc, malformed_frames_get_invalid_argument);
-    tcase_add_test(tc, admission_is_fifo_across_instances);
-    tcase_add_test(tc, admission_events_reach_subscribers_in_order);
-    tcase_add_test(tc, position_events_count_down);
-    tcase_add_test(tc, touch_keeps_a_waiting_token_and_names_the_skipped);
-    /* Last, in this order: they start a third instance and kill two. */
-    tcase_add_test(tc, admitted_events_survive_leader_kill);
-    tcase_add_test(tc, admission_survives_instance_kill);
-    suite_add_tcase(su, tc);
-    sr = srunner_create(su);
     /* nng refuses to run in a child forked after the parent used it (the fixture did). */
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_VERBOSE);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return SUPPORT_RUN("service", cases, SUPPORT_NOFORK | SUPPORT_VERBOSE);
 }

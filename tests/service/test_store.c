@@ -8,6 +8,7 @@
  */
 #include "bo_error.h"
 #include "store.h"
+#include "support.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -48,24 +49,22 @@ static struct store *open_store(void)
     return s;
 }
 
-static void sleep_ms(long ms)
+/* sql_i64 runs a one-value query (printf format) and returns it as an integer. */
+#define sql_i64(...) testenv_sql_i64(&env, __VA_ARGS__)
+
+/* hold_ended holds once the hold *(uint64_t *)id is past its expiry by the database's clock. */
+static int hold_ended(void *id)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    return sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
+                   " AND expires_at <= now()",
+                   *(uint64_t *)id) == 1;
 }
 
-/* sql_i64 runs a one-value query and returns it as an integer. */
-static int64_t sql_i64(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int64_t sql_i64(const char *fmt, ...)
+/* wait_hold_ended waits until reservation id's hold has run out (the store then treats it as
+ * ended, whether or not anything marked it yet). */
+static void wait_hold_ended(uint64_t id)
 {
-    char sql[1024], out[64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    ck_assert_msg(testenv_psql_value(&env, sql, out, sizeof(out)) == 0, "query failed: %s", sql);
-    return strtoll(out, NULL, 10);
+    SUPPORT_WAIT(hold_ended, &id, 10000, "hold %" PRIu64 " not past its expiry in 10 s", id);
 }
 
 /* Seat i costs 1000 * i, so every seat's price is distinct and checkable. */
@@ -106,6 +105,74 @@ static void assert_ledger_matches(uint64_t user_id)
     ck_assert_int_eq(balance, sum);
 }
 
+/* assert_balance checks the balance the store reads for user_id. */
+static void assert_balance(struct store *s, uint64_t user_id, int64_t want)
+{
+    int64_t balance = -1;
+    ASSERT_RC(store_balance_get(s, user_id, &balance), BO_OK);
+    ck_assert_int_eq(balance, want);
+}
+
+/* funded_hold charges user_id points (none when 0), then holds seat_no of sched for hold_ms. */
+static struct reservation funded_hold(struct store *s, uint64_t user_id, int64_t points,
+                                      uint64_t sched, uint32_t seat_no, int64_t hold_ms)
+{
+    struct charge c;
+    struct reservation r;
+    if (points > 0) {
+        ASSERT_RC(store_points_charge(s, user_id, points, NULL, &c, NULL), BO_OK);
+    }
+    ASSERT_RC(store_hold_insert(s, user_id, sched, seat_no, hold_ms, &r), BO_OK);
+    return r;
+}
+
+/* user_rows counts the rows of table (a fixed name) that belong to user_id. */
+static int64_t user_rows(const char *table, uint64_t user_id)
+{
+    return sql_i64("SELECT count(*) FROM %s WHERE user_id = %" PRIu64, table, user_id);
+}
+
+/* reservation_in tells whether reservation id is stored with status (e.g. "EXPIRED"). */
+static int reservation_in(uint64_t id, const char *status)
+{
+    return sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64 " AND status = '%s'", id,
+                   status) == 1;
+}
+
+/* payments_of counts the payments of a reservation. */
+static int64_t payments_of(uint64_t reservation_id)
+{
+    return sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, reservation_id);
+}
+
+/* source_path writes the path of rel in the source tree into buf. */
+static void source_path(char *buf, size_t len, const char *rel)
+{
+    snprintf(buf, len, "%s/%s", support_source_dir(), rel);
+}
+
+/* kill_store_sessions ends every store session from the server side; there is at least one. */
+static void kill_store_sessions(void)
+{
+    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
+                     1);
+}
+
+/* run_threads runs fn on each of the n records of size bytes at args, all at once, and joins
+ * them. */
+static void run_threads(void *(*fn)(void *), void *args, size_t size, int n)
+{
+    pthread_t threads[64];
+    ck_assert_int_le(n, 64);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, fn, (char *)args + (size_t)i * size), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+    }
+}
+
 /* ---- migrations and seed ------------------------------------------------------ */
 
 START_TEST(test_seed_counts)
@@ -126,8 +193,7 @@ START_TEST(test_seed_counts)
     /* The seed runs twice without error or duplicates. */
     struct store *s = open_store();
     char path[1024];
-    const char *src = getenv("BOXOFFICE_SOURCE_DIR");
-    snprintf(path, sizeof(path), "%s/db/seed.sql", src != NULL ? src : ".");
+    source_path(path, sizeof(path), "db/seed.sql");
     ASSERT_RC(store_exec_file(s, path), BO_OK);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM users"), 100000);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM seats WHERE schedule_id <= 15"), 750);
@@ -145,9 +211,8 @@ START_TEST(test_migrate_twice)
 {
     struct store *s = open_store();
     char dir[1024];
-    const char *src = getenv("BOXOFFICE_SOURCE_DIR");
     int applied = -1;
-    snprintf(dir, sizeof(dir), "%s/db/migrations", src != NULL ? src : ".");
+    source_path(dir, sizeof(dir), "db/migrations");
     int64_t recorded = sql_i64("SELECT count(*) FROM schema_migrations");
     ck_assert_int_ge(recorded, 1);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM schema_migrations WHERE version = 1 "
@@ -371,11 +436,10 @@ START_TEST(test_hold_expiry)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r, r2, got;
+    struct reservation r = funded_hold(s, 201, 0, sched, 3, 400), r2, got;
 
-    ASSERT_RC(store_hold_insert(s, 201, sched, 3, 400, &r), BO_OK);
     ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
-    sleep_ms(700);
+    wait_hold_ended(r.id);
     /* Past its expiry the seat is free again without anyone sweeping. */
     ck_assert_int_eq(seat_status(s, sched, 3), SEAT_AVAILABLE);
     ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
@@ -386,21 +450,15 @@ START_TEST(test_hold_expiry)
     ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
     /* The hold ended for its user too: another seat of the date can be held. */
     ASSERT_RC(store_hold_insert(s, 201, sched, 4, 300000, &r2), BO_OK);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
-                             " AND status = 'EXPIRED'",
-                             r.id),
-                     1);
+    ck_assert(reservation_in(r.id, "EXPIRED"));
 
     /* The sweeper marks what ended. */
     ASSERT_RC(store_hold_insert(s, 203, sched, 5, 100, &r), BO_OK);
-    sleep_ms(300);
+    wait_hold_ended(r.id);
     size_t n = 0;
     ASSERT_RC(store_holds_expire(s, &n), BO_OK);
     ck_assert_uint_ge(n, 1);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
-                             " AND status = 'EXPIRED'",
-                             r.id),
-                     1);
+    ck_assert(reservation_in(r.id, "EXPIRED"));
     ck_assert_int_eq(
         sql_i64("SELECT count(*) FROM reservations WHERE status = 'HELD' AND expires_at <= now()"),
         0);
@@ -412,9 +470,8 @@ START_TEST(test_release)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r, out, r2;
+    struct reservation r = funded_hold(s, 301, 0, sched, 10, 300000), out, r2;
 
-    ASSERT_RC(store_hold_insert(s, 301, sched, 10, 300000, &r), BO_OK);
     ASSERT_RC(store_hold_release(s, 302, r.id, &out), BO_E_NOT_OWNER);
     ck_assert_int_eq(seat_status(s, sched, 10), SEAT_HELD);
     ASSERT_RC(store_hold_release(s, 301, r.id, &out), BO_OK);
@@ -426,7 +483,7 @@ START_TEST(test_release)
     /* Released: the user may hold again on that date, someone else the seat. */
     ASSERT_RC(store_hold_insert(s, 302, sched, 10, 300000, &r2), BO_OK);
     ASSERT_RC(store_hold_insert(s, 301, sched, 11, 200, &r2), BO_OK);
-    sleep_ms(350);
+    wait_hold_ended(r2.id);
     ASSERT_RC(store_hold_release(s, 301, r2.id, &out), BO_E_HOLD_EXPIRED);
     store_close(s);
 }
@@ -441,8 +498,7 @@ START_TEST(test_charge)
     int64_t balance = -1;
     int replayed = -1;
 
-    ASSERT_RC(store_balance_get(s, 401, &balance), BO_OK);
-    ck_assert_int_eq(balance, 0);
+    assert_balance(s, 401, 0);
     ASSERT_RC(store_points_charge(s, 401, 1000, NULL, &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(c.amount, 1000);
@@ -451,8 +507,7 @@ START_TEST(test_charge)
     ck_assert_uint_gt(c.ledger_id, 0);
     ASSERT_RC(store_points_charge(s, 401, 2500, "", &c, &replayed), BO_OK);
     ck_assert_int_eq(c.balance, 3500);
-    ASSERT_RC(store_balance_get(s, 401, &balance), BO_OK);
-    ck_assert_int_eq(balance, 3500);
+    assert_balance(s, 401, 3500);
     assert_ledger_matches(401);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 401 "
                              "AND kind = 'CHARGE' AND delta > 0"),
@@ -489,7 +544,6 @@ START_TEST(test_charge_idempotent)
     struct store *s = open_store();
     struct charge c1, c2;
     int replayed = -1;
-    int64_t balance = 0;
 
     ASSERT_RC(store_points_charge(s, 501, 500, "charge-key-1", &c1, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
@@ -499,9 +553,8 @@ START_TEST(test_charge_idempotent)
     ck_assert_uint_eq(c2.ledger_id, c1.ledger_id);
     ck_assert_int_eq(c2.amount, 500);
     ck_assert_int_eq(c2.balance, 500);
-    ASSERT_RC(store_balance_get(s, 501, &balance), BO_OK);
-    ck_assert_int_eq(balance, 500);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 501"), 1);
+    assert_balance(s, 501, 500);
+    ck_assert_int_eq(user_rows("point_ledger", 501), 1);
 
     ASSERT_RC(store_points_charge(s, 501, 600, "charge-key-1", &c2, &replayed),
               BO_E_IDEMPOTENCY_MISMATCH);
@@ -524,15 +577,11 @@ START_TEST(test_payment)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r, got;
+    struct reservation r = funded_hold(s, 601, 20000, sched, 15, 300000), got;
     struct payment p, again;
-    struct charge c;
     struct schedule sc;
     int replayed = -1;
-    int64_t balance = 0;
 
-    ASSERT_RC(store_points_charge(s, 601, 20000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 601, sched, 15, 300000, &r), BO_OK);
     ASSERT_RC(store_payment_make(s, 601, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_uint_gt(p.id, 0);
@@ -544,8 +593,7 @@ START_TEST(test_payment)
     ck_assert_int_eq(p.balance_after, 5000);
     ck_assert_int_gt(p.paid_at_ms, 1700000000000LL);
 
-    ASSERT_RC(store_balance_get(s, 601, &balance), BO_OK);
-    ck_assert_int_eq(balance, 5000);
+    assert_balance(s, 601, 5000);
     assert_ledger_matches(601);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 601 "
                              "AND kind = 'PAYMENT' AND delta = -15000 AND payment_id = %" PRIu64,
@@ -571,14 +619,12 @@ START_TEST(test_payment)
     ck_assert_uint_eq(again.id, p.id);
     ck_assert_int_eq(again.amount, 15000);
     ck_assert_int_eq(again.balance_after, 5000);
-    ASSERT_RC(store_balance_get(s, 601, &balance), BO_OK);
-    ck_assert_int_eq(balance, 5000);
+    assert_balance(s, 601, 5000);
     /* ...but with a fresh key it is no longer held. */
     ASSERT_RC(store_payment_make(s, 601, r.id, "fresh", &again, &replayed),
               BO_E_RESERVATION_NOT_HELD);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, r.id),
-                     1);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 601"), 0);
+    ck_assert_int_eq(payments_of(r.id), 1);
+    ck_assert_int_eq(user_rows("idempotency_keys", 601), 0);
     store_close(s);
 }
 END_TEST
@@ -587,23 +633,19 @@ START_TEST(test_payment_insufficient)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r, got;
+    struct reservation r = funded_hold(s, 701, 1000, sched, 2, 300000), got; /* costs 2000 */
     struct payment p;
     struct charge c;
     int replayed = -1;
-    int64_t balance = 0;
 
-    ASSERT_RC(store_points_charge(s, 701, 1000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 701, sched, 2, 300000, &r), BO_OK); /* costs 2000 */
     ASSERT_RC(store_payment_make(s, 701, r.id, "pay-1", &p, &replayed), BO_E_INSUFFICIENT_POINTS);
-    ASSERT_RC(store_balance_get(s, 701, &balance), BO_OK);
-    ck_assert_int_eq(balance, 1000);
+    assert_balance(s, 701, 1000);
     ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
     ck_assert_int_eq(got.status, RESERVATION_HELD);
     ck_assert_int_eq(seat_status(s, sched, 2), SEAT_HELD);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE user_id = 701"), 0);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 701"), 1);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 701"), 0);
+    ck_assert_int_eq(user_rows("payments", 701), 0);
+    ck_assert_int_eq(user_rows("point_ledger", 701), 1);
+    ck_assert_int_eq(user_rows("idempotency_keys", 701), 0);
     assert_ledger_matches(701);
 
     /* After charging enough, the same key pays. */
@@ -620,24 +662,16 @@ START_TEST(test_payment_expired)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r;
+    struct reservation r = funded_hold(s, 801, 100000, sched, 1, 200);
     struct payment p;
-    struct charge c;
     int replayed = -1;
-    int64_t balance = 0;
 
-    ASSERT_RC(store_points_charge(s, 801, 100000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 801, sched, 1, 200, &r), BO_OK);
-    sleep_ms(400);
+    wait_hold_ended(r.id);
     ASSERT_RC(store_payment_make(s, 801, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
-                             " AND status = 'EXPIRED'",
-                             r.id),
-                     1);
-    ASSERT_RC(store_balance_get(s, 801, &balance), BO_OK);
-    ck_assert_int_eq(balance, 100000);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE user_id = 801"), 0);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 801"), 0);
+    ck_assert(reservation_in(r.id, "EXPIRED"));
+    assert_balance(s, 801, 100000);
+    ck_assert_int_eq(user_rows("payments", 801), 0);
+    ck_assert_int_eq(user_rows("idempotency_keys", 801), 0);
     /* Once marked (here or by the sweeper), paying still says why. */
     ASSERT_RC(store_payment_make(s, 801, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
     ck_assert_int_eq(seat_status(s, sched, 1), SEAT_AVAILABLE);
@@ -649,13 +683,12 @@ START_TEST(test_payment_not_owner)
 {
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
-    struct reservation r, out;
+    struct reservation r = funded_hold(s, 901, 0, sched, 1, 300000), out;
     struct payment p;
     struct charge c;
     int replayed = -1;
 
     ASSERT_RC(store_points_charge(s, 902, 100000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 901, sched, 1, 300000, &r), BO_OK);
     ASSERT_RC(store_payment_make(s, 902, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
     ASSERT_RC(store_payment_make(s, 902, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
     ASSERT_RC(store_payment_make(s, 902, 99999999, NULL, &p, &replayed),
@@ -674,14 +707,12 @@ START_TEST(test_payment_idempotent)
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
     uint64_t sched2 = new_schedule(s);
-    struct reservation r, r2;
+    struct reservation r = funded_hold(s, 1001, 100000, sched, 20, 300000);
+    struct reservation r2 = funded_hold(s, 1001, 0, sched2, 1, 300000);
     struct payment p1, p2;
     struct charge c;
     int replayed = -1;
-    int64_t balance = 0;
 
-    ASSERT_RC(store_points_charge(s, 1001, 100000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 1001, sched, 20, 300000, &r), BO_OK);
     ASSERT_RC(store_payment_make(s, 1001, r.id, "pay-key", &p1, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(p1.balance_after, 80000);
@@ -692,18 +723,14 @@ START_TEST(test_payment_idempotent)
     ck_assert_int_eq(p2.balance_after, 80000);
     ck_assert_uint_eq(p2.seat_no, 20);
     ck_assert_int_eq(p2.paid_at_ms, p1.paid_at_ms);
-    ck_assert_int_eq(sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, r.id),
-                     1);
-    ASSERT_RC(store_balance_get(s, 1001, &balance), BO_OK);
-    ck_assert_int_eq(balance, 80000);
+    ck_assert_int_eq(payments_of(r.id), 1);
+    assert_balance(s, 1001, 80000);
 
     /* The same key for another reservation is refused and changes nothing. */
-    ASSERT_RC(store_hold_insert(s, 1001, sched2, 1, 300000, &r2), BO_OK);
     ASSERT_RC(store_payment_make(s, 1001, r2.id, "pay-key", &p2, &replayed),
               BO_E_IDEMPOTENCY_MISMATCH);
     ck_assert_int_eq(seat_status(s, sched2, 1), SEAT_HELD);
-    ASSERT_RC(store_balance_get(s, 1001, &balance), BO_OK);
-    ck_assert_int_eq(balance, 80000);
+    assert_balance(s, 1001, 80000);
     /* A key used for a charge is a different scope. */
     ASSERT_RC(store_points_charge(s, 1001, 5, "pay-key", &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
@@ -718,12 +745,11 @@ START_TEST(test_payment_free_seat)
     struct store *s = open_store();
     int64_t prices[SEATS_PER_SCHEDULE] = {0};
     struct schedule sc;
-    struct reservation r;
     struct payment p;
     int replayed = -1;
 
     ASSERT_RC(store_schedule_create(s, 1, 1800000000000LL, prices, &sc), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 1101, sc.id, 1, 300000, &r), BO_OK);
+    struct reservation r = funded_hold(s, 1101, 0, sc.id, 1, 300000);
     ASSERT_RC(store_payment_make(s, 1101, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(p.amount, 0);
     ck_assert_int_eq(p.balance_after, 0);
@@ -742,35 +768,26 @@ START_TEST(test_reconnect)
     struct charge c;
     size_t n = 0;
     int replayed;
-    int64_t balance = 0;
 
     ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
-    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
-                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
-                     1);
+    kill_store_sessions();
     /* A read is retried on a new connection, with its statements prepared again. */
     ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
     ck_assert_uint_eq(n, 50);
 
-    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
-                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
-                     1);
+    kill_store_sessions();
     /* A write whose outcome is unknown is not repeated blindly: OK or UNAVAILABLE. */
     int rc = store_points_charge(s, 1201, 10, NULL, &c, &replayed);
     ck_assert_msg(rc == BO_OK || rc == BO_E_UNAVAILABLE, "got %s", bo_error_name(rc));
     ASSERT_RC(store_points_charge(s, 1201, 10, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_balance_get(s, 1201, &balance), BO_OK);
-    ck_assert_int_eq(balance, rc == BO_OK ? 20 : 10);
+    assert_balance(s, 1201, rc == BO_OK ? 20 : 10);
     assert_ledger_matches(1201);
 
     /* A keyed charge is a transaction: lost before COMMIT, it is retried and applies once. */
-    ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
-                             "pg_stat_activity WHERE application_name = 'boxoffice') t"),
-                     1);
+    kill_store_sessions();
     ASSERT_RC(store_points_charge(s, 1201, 5, "after-reset", &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
-    ASSERT_RC(store_balance_get(s, 1201, &balance), BO_OK);
-    ck_assert_int_eq(balance, rc == BO_OK ? 25 : 15);
+    assert_balance(s, 1201, rc == BO_OK ? 25 : 15);
     assert_ledger_matches(1201);
 
     struct store *bad = NULL;
@@ -812,17 +829,15 @@ START_TEST(test_concurrent_hold)
     struct store *s = open_store();
     uint64_t sched = new_schedule(s);
     pthread_barrier_t go;
-    pthread_t threads[RACERS];
     struct racer racers[RACERS];
     int ok = 0, taken = 0;
 
     pthread_barrier_init(&go, NULL, RACERS);
     for (int i = 0; i < RACERS; i++) {
         racers[i] = (struct racer){&go, 2000 + (uint64_t)i, sched, -1};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, hold_racer, &racers[i]), 0);
     }
+    run_threads(hold_racer, racers, sizeof(racers[0]), RACERS);
     for (int i = 0; i < RACERS; i++) {
-        pthread_join(threads[i], NULL);
         ok += racers[i].rc == BO_OK;
         taken += racers[i].rc == BO_E_SEAT_TAKEN;
     }
@@ -895,18 +910,14 @@ static void *money_worker(void *arg)
 START_TEST(test_concurrent_money)
 {
     struct store *s = open_store();
-    pthread_t threads[MONEY_THREADS];
     struct money_worker workers[MONEY_THREADS];
     int paid = 0;
 
     for (int i = 0; i < MONEY_THREADS; i++) {
         workers[i] = (struct money_worker){new_schedule(s), 0, 0};
     }
+    run_threads(money_worker, workers, sizeof(workers[0]), MONEY_THREADS);
     for (int i = 0; i < MONEY_THREADS; i++) {
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, money_worker, &workers[i]), 0);
-    }
-    for (int i = 0; i < MONEY_THREADS; i++) {
-        pthread_join(threads[i], NULL);
         ck_assert_int_eq(workers[i].failures, 0);
         paid += workers[i].paid;
     }
@@ -926,41 +937,31 @@ START_TEST(test_concurrent_money)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *suite = suite_create("store");
-    TCase *tc = tcase_create("postgres");
-    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_seed_counts);
-    tcase_add_test(tc, test_migrate_twice);
-    tcase_add_test(tc, test_catalog);
-    tcase_add_test(tc, test_sold_out_date_not_listed);
-    tcase_add_test(tc, test_admin_create);
-    tcase_add_test(tc, test_seat_map_seeded);
-    tcase_add_test(tc, test_hold);
-    tcase_add_test(tc, test_hold_expiry);
-    tcase_add_test(tc, test_release);
-    tcase_add_test(tc, test_charge);
-    tcase_add_test(tc, test_charge_idempotent);
-    tcase_add_test(tc, test_payment);
-    tcase_add_test(tc, test_payment_insufficient);
-    tcase_add_test(tc, test_payment_expired);
-    tcase_add_test(tc, test_payment_not_owner);
-    tcase_add_test(tc, test_payment_idempotent);
-    tcase_add_test(tc, test_payment_free_seat);
-    tcase_add_test(tc, test_reconnect);
-    tcase_add_test(tc, test_concurrent_hold);
-    tcase_add_test(tc, test_concurrent_money);
-    suite_add_tcase(suite, tc);
-    return suite;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const TTest *tests[] = {test_seed_counts,
+                            test_migrate_twice,
+                            test_catalog,
+                            test_sold_out_date_not_listed,
+                            test_admin_create,
+                            test_seat_map_seeded,
+                            test_hold,
+                            test_hold_expiry,
+                            test_release,
+                            test_charge,
+                            test_charge_idempotent,
+                            test_payment,
+                            test_payment_insufficient,
+                            test_payment_expired,
+                            test_payment_not_owner,
+                            test_payment_idempotent,
+                            test_payment_free_seat,
+                            test_reconnect,
+                            test_concurrent_hold,
+                            test_concurrent_money,
+                            NULL};
+    const struct support_case cases[] = {
+        {"postgres", tests, suite_setup, suite_teardown, NULL, NULL, 120}};
+
+    return SUPPORT_RUN("store", cases, 0);
 }

@@ -4,6 +4,7 @@
  * service trusts the ids in a token only through this check.
  */
 #include "bo_error.h"
+#include "support.h"
 #include "token.h"
 
 #include <check.h>
@@ -327,37 +328,25 @@ START_TEST(public_id)
 }
 END_TEST
 
-static Suite *token_suite(void)
-{
-    Suite *s = suite_create("token");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, round_trip);
-    tcase_add_test(tc, signature_is_deterministic_and_keyed);
-    tcase_add_test(tc, wrong_secret_refused);
-    tcase_add_test(tc, missing);
-    tcase_add_test(tc, changed_id_digit_refused);
-    tcase_add_test(tc, swapped_ids_refused);
-    tcase_add_test(tc, changed_signature_char_refused);
-    tcase_add_test(tc, truncated_and_extended_refused);
-    tcase_add_test(tc, malformed_refused);
-    tcase_add_test(tc, independent_signature_matches);
-    tcase_add_test(tc, other_spellings_of_same_ids_refused);
-    tcase_add_test(tc, huge_and_zero_numbers_refused);
-    tcase_add_test(tc, overlong_refused);
-    tcase_add_test(tc, sign_refuses_bad_input);
-    tcase_add_test(tc, public_id);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(token_suite());
-    int failed;
+    const TTest *tests[] = {round_trip,
+                            signature_is_deterministic_and_keyed,
+                            wrong_secret_refused,
+                            missing,
+                            changed_id_digit_refused,
+                            swapped_ids_refused,
+                            changed_signature_char_refused,
+                            truncated_and_extended_refused,
+                            malformed_refused,
+                            independent_signature_matches,
+                            other_spellings_of_same_ids_refused,
+                            huge_and_zero_numbers_refused,
+                            overlong_refused,
+                            sign_refuses_bad_input,
+                            public_id,
+                            NULL};
+    const struct support_case cases[] = {{"core", tests, NULL, NULL, NULL, NULL, 0}};
 
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return SUPPORT_RUN("token", cases, 0);
 }

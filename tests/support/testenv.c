@@ -1,29 +1,28 @@
 /*
- * testenv: throwaway PostgreSQL, Redis and service processes for integration suites
- * (see testenv.h).
+ * testenv: throwaway PostgreSQL and Redis for integration suites, and the queries the suites
+ * make of them (see testenv.h).
  *
- * Every child is started with fork + exec, keeps its pid here, and gets
- * PR_SET_PDEATHSIG so a suite that crashes half-way does not leave servers
- * running. When the suite runs as root, initdb and postgres run as an
- * unprivileged user, since postgres refuses to run as root.
+ * Every server is a support_proc child: its pid is kept here, and it gets a signal when the
+ * suite dies, so a suite that crashes half-way does not leave servers running. When the suite
+ * runs as root, initdb and postgres run as an unprivileged user, since postgres refuses to run
+ * as root. Redis is spoken to through hiredis.
  */
 #define _XOPEN_SOURCE 700
 
 #include "testenv.h"
+#include "testenv_private.h"
 
-#include "bo_envelope.h"
 #include "bo_error.h"
 #include "store.h"
+#include "support.h"
 
+#include <check.h>
+#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -31,37 +30,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#define TESTENV_PG_WAIT_MS      20000
-#define TESTENV_REDIS_WAIT_MS   10000
-#define TESTENV_SERVICE_WAIT_MS 15000
-#define TESTENV_STOP_WAIT_MS    10000
+#define TESTENV_PG_WAIT_MS    20000
+#define TESTENV_REDIS_WAIT_MS 10000
+#define TESTENV_REDIS_IO_S    5 /* connect and reply timeout of one Redis command */
 
-/* Where the suites find the trees when ctest did not say (running a suite by hand). */
-#ifndef TESTENV_DEFAULT_SOURCE_DIR
-#define TESTENV_DEFAULT_SOURCE_DIR "."
-#endif
-#ifndef TESTENV_DEFAULT_BINARY_DIR
-#define TESTENV_DEFAULT_BINARY_DIR "."
-#endif
-
-struct run_as {
-    int set; /* drop privileges in the child */
-    uid_t uid;
-    gid_t gid;
-};
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
+void testenv_say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -71,29 +49,10 @@ static void say(const char *fmt, ...)
     va_end(ap);
 }
 
-static long long mono_ms(void)
+void testenv_stop_child(struct support_child *c, int sig)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static const char *source_dir(void)
-{
-    const char *d = getenv("BOXOFFICE_SOURCE_DIR");
-    return d != NULL && d[0] != '\0' ? d : TESTENV_DEFAULT_SOURCE_DIR;
-}
-
-static const char *binary_dir(void)
-{
-    const char *d = getenv("BOXOFFICE_BINARY_DIR");
-    return d != NULL && d[0] != '\0' ? d : TESTENV_DEFAULT_BINARY_DIR;
+    support_child_stop(c, sig, TESTENV_STOP_WAIT_MS);
+    memset(c, 0, sizeof(*c));
 }
 
 int testenv_free_port(void)
@@ -116,110 +75,9 @@ int testenv_free_port(void)
     return port;
 }
 
-/* ---- processes ------------------------------------------------------------ */
-
-/*
- * spawn starts argv[0] (a path) with stdout and stderr appended to logpath, as the user in
- * as when set; it receives deathsig when this process dies. Returns the pid or -1.
- */
-static pid_t spawn(char *const argv[], const char *logpath, const struct run_as *as, int deathsig)
+/* find_exe locates name on PATH; writes the path into out. */
+static int find_exe(const char *name, char *out, size_t outlen)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        say("fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid > 0) {
-        return pid;
-    }
-    /* child: only async-signal-safe calls until exec */
-    int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-    }
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        close(devnull);
-    }
-    setpgid(0, 0);
-    if (as != NULL && as->set) {
-        if (setgroups(0, NULL) != 0 || setgid(as->gid) != 0 || setuid(as->uid) != 0) {
-            _exit(126);
-        }
-    }
-    /* After the credential change, which clears the death signal. */
-    prctl(PR_SET_PDEATHSIG, deathsig);
-    if (getppid() != parent) {
-        _exit(125);
-    }
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-/* run_wait runs argv to completion; returns its exit status or -1. */
-static int run_wait(char *const argv[], const char *logpath, const struct run_as *as)
-{
-    pid_t pid = spawn(argv, logpath, as, SIGKILL);
-    if (pid < 0) {
-        return -1;
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
-        }
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* alive tells whether pid still runs; reaps it (and clears *pid) if it ended. */
-static int alive(pid_t *pid)
-{
-    if (*pid <= 0) {
-        return 0;
-    }
-    int status;
-    pid_t r = waitpid(*pid, &status, WNOHANG);
-    if (r == *pid || (r < 0 && errno == ECHILD)) {
-        *pid = 0;
-        return 0;
-    }
-    return 1;
-}
-
-/* stop_child sends sig, waits, and kills the process group after a timeout. */
-static void stop_child(pid_t *pid, int sig)
-{
-    if (*pid <= 0) {
-        return;
-    }
-    kill(*pid, sig);
-    long long deadline = mono_ms() + TESTENV_STOP_WAIT_MS;
-    while (alive(pid)) {
-        if (mono_ms() > deadline) {
-            kill(-*pid, SIGKILL);
-            kill(*pid, SIGKILL);
-            waitpid(*pid, NULL, 0);
-            *pid = 0;
-            break;
-        }
-        sleep_ms(10);
-    }
-}
-
-/* find_exe locates name in bindir or on PATH; writes the path into out. */
-static int find_exe(const char *bindir, const char *name, char *out, size_t outlen)
-{
-    if (bindir != NULL) {
-        snprintf(out, outlen, "%s/%s", bindir, name);
-        if (access(out, X_OK) == 0) {
-            return 0;
-        }
-    }
     const char *path = getenv("PATH");
     char buf[4096];
     snprintf(buf, sizeof(buf), "%s", path != NULL ? path : "/usr/local/bin:/usr/bin:/bin");
@@ -233,16 +91,46 @@ static int find_exe(const char *bindir, const char *name, char *out, size_t outl
     return -1;
 }
 
+/* A server being started and the check that tells it is up: for support_wait_until. */
+struct server_wait {
+    struct support_child *child;
+    int (*up)(const void *arg);
+    const void *arg;
+};
+
+/* server_up holds once the server answers or has exited. */
+static int server_up(void *arg)
+{
+    struct server_wait *w = arg;
+    return !support_child_alive(w->child) || w->up(w->arg) == 0;
+}
+
+/*
+ * server_wait waits up to timeout_ms until the server in child answers up(arg) == 0: 0 when it
+ * does, 1 when it exited first (its port may have been taken: worth another try), -1 when time
+ * ran out.
+ */
+static int server_wait(struct support_child *child, int (*up)(const void *), const void *arg,
+                       long timeout_ms)
+{
+    struct server_wait w = {child, up, arg};
+    if (support_wait_until(server_up, &w, timeout_ms) != 0) {
+        return -1;
+    }
+    return support_child_alive(child) ? 0 : 1;
+}
+
+/* ---- PostgreSQL ----------------------------------------------------------- */
+
 /* pg_bindir finds the directory of initdb and postgres. */
 static int pg_bindir(char *out, size_t outlen)
 {
-    FILE *p = popen("pg_config --bindir 2>/dev/null", "r");
-    if (p != NULL) {
-        char line[512] = "";
-        if (fgets(line, sizeof(line), p) != NULL) {
-            line[strcspn(line, "\r\n")] = '\0';
-        }
-        pclose(p);
+    char line[512] = "";
+    char *argv[] = {"pg_config", "--bindir", NULL};
+    struct support_spawn how = {.quiet = 1, .out = line, .out_size = sizeof(line)};
+    how.search_path = 1;
+    if (support_run(argv, &how, 10000) == 0) {
+        line[strcspn(line, "\r\n")] = '\0';
         char probe[600];
         snprintf(probe, sizeof(probe), "%s/initdb", line);
         if (line[0] != '\0' && access(probe, X_OK) == 0) {
@@ -264,10 +152,9 @@ static int pg_bindir(char *out, size_t outlen)
     return -1;
 }
 
-/* pg_user picks who runs postgres: nobody needs changing unless we are root. */
-static int pg_user(struct run_as *as)
+/* pg_user picks who runs postgres (into how): nobody needs changing unless we are root. */
+static int pg_user(struct support_spawn *how)
 {
-    memset(as, 0, sizeof(*as));
     if (geteuid() != 0) {
         return 0;
     }
@@ -278,17 +165,15 @@ static int pg_user(struct run_as *as)
         }
         struct passwd *pw = getpwnam(names[i]);
         if (pw != NULL && pw->pw_uid != 0) {
-            as->set = 1;
-            as->uid = pw->pw_uid;
-            as->gid = pw->pw_gid;
+            how->as_user = 1;
+            how->uid = pw->pw_uid;
+            how->gid = pw->pw_gid;
             return 0;
         }
     }
-    say("running as root and no unprivileged user found for postgres");
+    testenv_say("running as root and no unprivileged user found for postgres");
     return -1;
 }
-
-/* ---- PostgreSQL ----------------------------------------------------------- */
 
 static void pg_conninfo(const struct testenv *env, const char *db, char *out, size_t outlen)
 {
@@ -296,11 +181,18 @@ static void pg_conninfo(const struct testenv *env, const char *db, char *out, si
              env->pg_port, db);
 }
 
-static int pg_start(struct testenv *env, const struct run_as *as)
+/* pg_ping is the "up" check of postgres: 0 when it accepts connections at conninfo. */
+static int pg_ping(const void *conninfo)
+{
+    return PQping(conninfo) == PQPING_OK ? 0 : -1;
+}
+
+static int pg_start(struct testenv *env, const struct support_spawn *as)
 {
     char bindir[512], initdb[600], postgres[600], datadir[300], log[300];
     if (pg_bindir(bindir, sizeof(bindir)) != 0) {
-        say("PostgreSQL server binaries not found (pg_config --bindir, /usr/lib/postgresql)");
+        testenv_say(
+            "PostgreSQL server binaries not found (pg_config --bindir, /usr/lib/postgresql)");
         return -1;
     }
     snprintf(initdb, sizeof(initdb), "%s/initdb", bindir);
@@ -308,11 +200,13 @@ static int pg_start(struct testenv *env, const struct run_as *as)
     snprintf(datadir, sizeof(datadir), "%s/pg", env->dir);
     snprintf(log, sizeof(log), "%s/postgres.log", env->dir);
 
+    struct support_spawn how = *as;
+    how.log = log;
     char *init_argv[] = {initdb,      "-D",        datadir, "-A",   "trust",      "-U",
                          "boxoffice", "--no-sync", "-E",    "UTF8", "--locale=C", NULL};
-    int st = run_wait(init_argv, log, as);
+    int st = support_run(init_argv, &how, -1);
     if (st != 0) {
-        say("initdb failed (status %d), see %s", st, log);
+        testenv_say("initdb failed (status %d), see %s", st, log);
         return -1;
     }
 
@@ -342,28 +236,24 @@ static int pg_start(struct testenv *env, const struct run_as *as)
                            "shared_buffers=32MB",
                            NULL};
         /* SIGQUIT: immediate shutdown, which does not wait for clients to leave. */
-        env->pg_pid = spawn(pg_argv, log, as, SIGQUIT);
-        if (env->pg_pid < 0) {
-            env->pg_pid = 0;
+        how.deathsig = SIGQUIT;
+        if (support_spawn(pg_argv, &how, &env->pg) != 0) {
             return -1;
         }
         char conninfo[256];
         pg_conninfo(env, "postgres", conninfo, sizeof(conninfo));
-        long long deadline = mono_ms() + TESTENV_PG_WAIT_MS;
-        while (alive(&env->pg_pid) && mono_ms() < deadline) {
-            if (PQping(conninfo) == PQPING_OK) {
-                return 0;
-            }
-            sleep_ms(50);
+        int up = server_wait(&env->pg, pg_ping, conninfo, TESTENV_PG_WAIT_MS);
+        if (up == 0) {
+            return 0;
         }
-        if (env->pg_pid != 0) {
-            say("postgres did not accept connections within %d ms, see %s", TESTENV_PG_WAIT_MS,
-                log);
+        if (up < 0) {
+            testenv_say("postgres did not accept connections within %d ms, see %s",
+                        TESTENV_PG_WAIT_MS, log);
             return -1;
         }
-        say("postgres exited during start (port %d), retrying", env->pg_port);
+        testenv_say("postgres exited during start (port %d), retrying", env->pg_port);
     }
-    say("postgres would not start, see %s", log);
+    testenv_say("postgres would not start, see %s", log);
     return -1;
 }
 
@@ -374,14 +264,14 @@ static int pg_create_database(struct testenv *env)
     PGconn *c = PQconnectdb(conninfo);
     int rc = -1;
     if (PQstatus(c) != CONNECTION_OK) {
-        say("connect: %s", PQerrorMessage(c));
+        testenv_say("connect: %s", PQerrorMessage(c));
         goto done;
     }
     PGresult *res = PQexec(c, "CREATE DATABASE boxoffice");
     if (PQresultStatus(res) == PGRES_COMMAND_OK) {
         rc = 0;
     } else {
-        say("CREATE DATABASE: %s", PQresultErrorMessage(res));
+        testenv_say("CREATE DATABASE: %s", PQresultErrorMessage(res));
     }
     PQclear(res);
 done:
@@ -398,23 +288,23 @@ static int pg_migrate(struct testenv *env, int flags)
     int applied = 0;
     int rc = store_open(env->database_url, &s);
     if (rc != BO_OK) {
-        say("store_open: %s", bo_error_name(rc));
+        testenv_say("store_open: %s", bo_error_name(rc));
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/db/migrations", source_dir());
+    snprintf(path, sizeof(path), "%s/db/migrations", support_source_dir());
     if ((rc = store_migrate(s, path, &applied)) != BO_OK) {
-        say("store_migrate %s: %s", path, bo_error_name(rc));
+        testenv_say("store_migrate %s: %s", path, bo_error_name(rc));
         goto done;
     }
     if (applied == 0) {
-        say("no migrations found in %s", path);
+        testenv_say("no migrations found in %s", path);
         rc = BO_E_NOT_FOUND;
         goto done;
     }
     if (flags & TESTENV_SEED) {
-        snprintf(path, sizeof(path), "%s/db/seed.sql", source_dir());
+        snprintf(path, sizeof(path), "%s/db/seed.sql", support_source_dir());
         if ((rc = store_exec_file(s, path)) != BO_OK) {
-            say("seed %s: %s", path, bo_error_name(rc));
+            testenv_say("seed %s: %s", path, bo_error_name(rc));
             goto done;
         }
     }
@@ -425,95 +315,128 @@ done:
 
 /* ---- Redis ------------------------------------------------------------------ */
 
-/* redis_command sends one inline command and checks the reply starts with want. */
-static int redis_command(int port, const char *cmd, const char *want)
+/* redis_argv runs argv (NULL-terminated) on a fresh connection to port, after AUTH password
+ * when not NULL; writes the reply's type (and its status text, when a status, into status).
+ * Returns 0, or -1 when there was no reply. */
+static int redis_argv(int port, const char *password, const char *const *argv, int *type,
+                      char *status, size_t statuslen)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
+    struct timeval tv = {TESTENV_REDIS_IO_S, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r = NULL;
+    int argc = 0, rc = -1;
+
+    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
+        goto done;
+    }
+    if (password != NULL) {
+        const char *auth[] = {"AUTH", password};
+        r = redisCommandArgv(c, 2, auth, NULL);
+        if (r == NULL) {
+            goto done;
+        }
+        freeReplyObject(r);
+    }
+    while (argv[argc] != NULL) {
+        argc++;
+    }
+    r = redisCommandArgv(c, argc, (const char **)argv, NULL);
+    if (r == NULL) {
+        goto done;
+    }
+    *type = r->type;
+    if (status != NULL) {
+        snprintf(status, statuslen, "%s", r->type == REDIS_REPLY_STATUS ? r->str : "");
+    }
+    freeReplyObject(r);
+    rc = 0;
+done:
+    if (c != NULL) {
+        redisFree(c);
+    }
+    return rc;
+}
+
+/* redis_expect runs argv and tells whether the reply is the status want: 0 or -1. */
+static int redis_expect(int port, const char *const *argv, const char *want)
+{
+    char status[64];
+    int type;
+    if (redis_argv(port, NULL, argv, &type, status, sizeof(status)) != 0) {
         return -1;
     }
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)port);
-    int rc = -1;
-    char buf[256];
-    size_t len = strlen(cmd);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write(fd, cmd, len) == (ssize_t)len) {
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n > 0) {
-            buf[n] = '\0';
-            rc = strncmp(buf, want, strlen(want)) == 0 ? 0 : -1;
-        }
-    }
-    close(fd);
-    return rc;
+    return type == REDIS_REPLY_STATUS && strcmp(status, want) == 0 ? 0 : -1;
+}
+
+/* redis_ping is the "up" check of redis-server: 0 when it answers PING on *port. */
+static int redis_ping(const void *port)
+{
+    static const char *const ping[] = {"PING", NULL};
+    return redis_expect(*(const int *)port, ping, "PONG");
 }
 
 static int redis_start(struct testenv *env)
 {
     char exe[600], log[300];
-    if (find_exe(NULL, "redis-server", exe, sizeof(exe)) != 0) {
-        say("redis-server not found on PATH");
+    if (find_exe("redis-server", exe, sizeof(exe)) != 0) {
+        testenv_say("redis-server not found on PATH");
         return -1;
     }
     snprintf(log, sizeof(log), "%s/redis.log", env->dir);
+    struct support_spawn how = {.log = log, .deathsig = SIGTERM};
     for (int attempt = 0; attempt < 3; attempt++) {
         env->redis_port = testenv_free_port();
         char port[16];
         snprintf(port, sizeof(port), "%d", env->redis_port);
         char *argv[] = {exe, "--port",       port, "--bind", "127.0.0.1", "--save",
                         "",  "--appendonly", "no", "--dir",  env->dir,    NULL};
-        env->redis_pid = spawn(argv, log, NULL, SIGTERM);
-        if (env->redis_pid < 0) {
-            env->redis_pid = 0;
+        if (support_spawn(argv, &how, &env->redis) != 0) {
             return -1;
         }
-        long long deadline = mono_ms() + TESTENV_REDIS_WAIT_MS;
-        while (alive(&env->redis_pid) && mono_ms() < deadline) {
-            if (redis_command(env->redis_port, "PING\r\n", "+PONG") == 0) {
-                snprintf(env->redis_url, sizeof(env->redis_url), "redis://127.0.0.1:%d",
-                         env->redis_port);
-                return 0;
-            }
-            sleep_ms(20);
+        int up = server_wait(&env->redis, redis_ping, &env->redis_port, TESTENV_REDIS_WAIT_MS);
+        if (up == 0) {
+            snprintf(env->redis_url, sizeof(env->redis_url), "redis://127.0.0.1:%d",
+                     env->redis_port);
+            return 0;
         }
-        if (env->redis_pid != 0) {
-            say("redis-server did not answer PING, see %s", log);
+        if (up < 0) {
+            testenv_say("redis-server did not answer PING, see %s", log);
             return -1;
         }
-        say("redis-server exited during start (port %d), retrying", env->redis_port);
+        testenv_say("redis-server exited during start (port %d), retrying", env->redis_port);
     }
     return -1;
 }
 
+int testenv_redis_command(const struct testenv *env, const char *password, const char *const *argv,
+                          int *type)
+{
+    return redis_argv(env->redis_port, password, argv, type, NULL, 0);
+}
+
 int testenv_redis_flush(const struct testenv *env)
 {
-    return redis_command(env->redis_port, "FLUSHALL\r\n", "+OK");
+    static const char *const flushall[] = {"FLUSHALL", NULL};
+    return redis_expect(env->redis_port, flushall, "OK");
 }
 
 /* ---- start and stop ------------------------------------------------------- */
 
 int testenv_start(struct testenv *env, int flags)
 {
-    struct run_as as;
+    struct support_spawn as = {0};
     memset(env, 0, sizeof(*env));
-    /* Children must not inherit (and print again) what stdio still buffers. */
-    fflush(NULL);
     snprintf(env->dir, sizeof(env->dir), "/tmp/boxoffice-test-XXXXXX");
     if (mkdtemp(env->dir) == NULL) {
-        say("mkdtemp: %s", strerror(errno));
+        testenv_say("mkdtemp: %s", strerror(errno));
         env->dir[0] = '\0';
         return -1;
     }
     if (pg_user(&as) != 0) {
         return -1;
     }
-    if (as.set && chown(env->dir, as.uid, as.gid) != 0) {
-        say("chown %s: %s", env->dir, strerror(errno));
+    if (as.as_user && chown(env->dir, as.uid, as.gid) != 0) {
+        testenv_say("chown %s: %s", env->dir, strerror(errno));
         return -1;
     }
     if (pg_start(env, &as) != 0 || pg_create_database(env) != 0 || pg_migrate(env, flags) != 0) {
@@ -540,227 +463,16 @@ void testenv_stop(struct testenv *env)
         return;
     }
     for (int i = 0; i < TESTENV_MAX_INSTANCES; i++) {
-        stop_child(&env->service_pid[i], SIGTERM);
+        testenv_stop_child(&env->service[i], SIGTERM);
     }
     env->ninstances = 0;
-    stop_child(&env->redis_pid, SIGTERM);
+    testenv_stop_child(&env->redis, SIGTERM);
     /* Immediate shutdown: the data is thrown away anyway. */
-    stop_child(&env->pg_pid, SIGQUIT);
+    testenv_stop_child(&env->pg, SIGQUIT);
     if (env->dir[0] != '\0' && getenv("BOXOFFICE_TEST_KEEP") == NULL) {
         nftw(env->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         env->dir[0] = '\0';
     }
-}
-
-/* ---- service instances ---------------------------------------------------- */
-
-static void random_hex(char *out, size_t bytes)
-{
-    unsigned char raw[32];
-    int fd = open("/dev/urandom", O_RDONLY);
-    if (bytes > sizeof(raw)) {
-        bytes = sizeof(raw);
-    }
-    if (fd < 0 || read(fd, raw, bytes) != (ssize_t)bytes) {
-        /* Only test secrets: time and pid are enough when urandom is missing. */
-        srand((unsigned)time(NULL) ^ (unsigned)getpid());
-        for (size_t i = 0; i < bytes; i++) {
-            raw[i] = (unsigned char)rand();
-        }
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    for (size_t i = 0; i < bytes; i++) {
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    }
-}
-
-/* ping_once sends one Ping on sock and tells whether it answered OK. */
-static int ping_once(nng_socket sock, uint32_t method, uint64_t request_id)
-{
-    Boxoffice__V1__PingRequest req = BOXOFFICE__V1__PING_REQUEST__INIT;
-    nng_msg *msg = NULL;
-    if (bo_envelope_request_encode(method, request_id, &req.base, &msg) != BO_OK) {
-        return -1;
-    }
-    if (nng_sendmsg(sock, msg, 0) != 0) {
-        nng_msg_free(msg);
-        return -1;
-    }
-    if (nng_recvmsg(sock, &msg, 0) != 0) {
-        return -1;
-    }
-    ProtobufCMessage *reply = NULL;
-    char text[256];
-    int rc = bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), request_id,
-                                      &boxoffice__v1__ping_reply__descriptor, &reply, text,
-                                      sizeof(text));
-    nng_msg_free(msg);
-    if (rc != BO_OK) {
-        return -1;
-    }
-    protobuf_c_message_free_unpacked(reply, NULL);
-    return 0;
-}
-
-/* ping_until answers 0 once the instance at url answers Ping, -1 when time runs out. */
-static int ping_until(const char *url, long long deadline)
-{
-    uint32_t method;
-    nng_socket sock;
-    int rc = -1;
-    if (bo_method_index("Ping", &method) != BO_OK || nng_req0_open(&sock) != 0) {
-        return -1;
-    }
-    nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 500);
-    nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, 500);
-    nng_socket_set_ms(sock, NNG_OPT_RECONNMINT, 20);
-    nng_socket_set_ms(sock, NNG_OPT_RECONNMAXT, 100);
-    nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, 200);
-    if (nng_dial(sock, url, NULL, NNG_FLAG_NONBLOCK) == 0) {
-        for (uint64_t id = 1; rc != 0 && mono_ms() < deadline; id++) {
-            if ((rc = ping_once(sock, method, id)) != 0) {
-                sleep_ms(50);
-            }
-        }
-    }
-    nng_close(sock);
-    return rc;
-}
-
-/*
- * wait_ping waits until instance i answers Ping, or it exits, or time runs out. The pinging
- * runs in a short-lived child: nng starts threads and refuses to run in a process forked
- * after it did, so the suite's own process (which Check forks per test) never touches nng
- * here.
- */
-static int wait_ping(struct testenv *env, int i)
-{
-    long long deadline = mono_ms() + TESTENV_SERVICE_WAIT_MS;
-    int status;
-    pid_t child = fork();
-    if (child < 0) {
-        return -1;
-    }
-    if (child == 0) {
-        _exit(ping_until(env->rpc_url[i], deadline) == 0 ? 0 : 1);
-    }
-    for (;;) {
-        pid_t r = waitpid(child, &status, WNOHANG);
-        if (r == child) {
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                return 0;
-            }
-            break;
-        }
-        if (!alive(&env->service_pid[i])) {
-            kill(child, SIGKILL);
-            waitpid(child, &status, 0);
-            say("service instance %d exited during start, see %s/service-%d.log", i, env->dir, i);
-            return -1;
-        }
-        sleep_ms(20);
-    }
-    say("service instance %d did not answer Ping at %s, see %s/service-%d.log", i, env->rpc_url[i],
-        env->dir, i);
-    return -1;
-}
-
-int testenv_service_start(struct testenv *env, int n, const char *const *extra_args)
-{
-    char exe[600];
-    snprintf(exe, sizeof(exe), "%s/service/boxoffice-service", binary_dir());
-    if (n < 1 || env->ninstances + n > TESTENV_MAX_INSTANCES) {
-        say("asked for %d service instances, at most %d in all", n, TESTENV_MAX_INSTANCES);
-        return -1;
-    }
-    if (access(exe, X_OK) != 0) {
-        say("%s not found: build boxoffice-service first", exe);
-        return -1;
-    }
-    if (env->token_secret[0] == '\0') {
-        random_hex(env->token_secret, 24);
-    }
-    if (env->admin_key[0] == '\0') {
-        random_hex(env->admin_key, 16);
-    }
-    size_t nextra = 0;
-    while (extra_args != NULL && extra_args[nextra] != NULL) {
-        nextra++;
-    }
-    int first = env->ninstances;
-    for (int i = first; i < first + n; i++) {
-        char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128],
-            id[64], log[300];
-        int rpc_port = testenv_free_port();
-        int ev_port = testenv_free_port();
-        while (ev_port == rpc_port) {
-            ev_port = testenv_free_port();
-        }
-        snprintf(env->rpc_url[i], sizeof(env->rpc_url[i]), "tcp://127.0.0.1:%d", rpc_port);
-        snprintf(env->events_url[i], sizeof(env->events_url[i]), "tcp://127.0.0.1:%d", ev_port);
-        int metrics_port = testenv_free_port();
-        while (metrics_port == rpc_port || metrics_port == ev_port) {
-            metrics_port = testenv_free_port();
-        }
-        snprintf(env->metrics_listen[i], sizeof(env->metrics_listen[i]), "127.0.0.1:%d",
-                 metrics_port);
-        snprintf(rpc, sizeof(rpc), "--rpc-url=%s", env->rpc_url[i]);
-        snprintf(events, sizeof(events), "--events-url=%s", env->events_url[i]);
-        snprintf(db, sizeof(db), "--database-url=%s", env->database_url);
-        snprintf(redis, sizeof(redis), "--redis-url=%s", env->redis_url);
-        snprintf(secret, sizeof(secret), "--token-secret=%s", env->token_secret);
-        snprintf(admin, sizeof(admin), "--admin-key=%s", env->admin_key);
-        snprintf(id, sizeof(id), "--instance-id=test-%d", i);
-        snprintf(metrics, sizeof(metrics), "--metrics-listen=%s", env->metrics_listen[i]);
-        snprintf(log, sizeof(log), "%s/service-%d.log", env->dir, i);
-
-        char *argv[16 + 64];
-        size_t k = 0;
-        argv[k++] = exe;
-        argv[k++] = rpc;
-        argv[k++] = events;
-        argv[k++] = db;
-        argv[k++] = redis;
-        argv[k++] = secret;
-        argv[k++] = admin;
-        argv[k++] = id;
-        argv[k++] = metrics;
-        argv[k++] = "--admission-tick-ms=20";
-        argv[k++] = "--workers=8";
-        for (size_t e = 0; e < nextra && k < sizeof(argv) / sizeof(argv[0]) - 1; e++) {
-            argv[k++] = (char *)extra_args[e];
-        }
-        argv[k] = NULL;
-        env->service_pid[i] = spawn(argv, log, NULL, SIGTERM);
-        if (env->service_pid[i] < 0) {
-            env->service_pid[i] = 0;
-            return -1;
-        }
-        env->ninstances = i + 1;
-        if (wait_ping(env, i) != 0) {
-            return -1;
-        }
-    }
-    env->rpc_urls[0] = '\0';
-    for (int i = 0; i < env->ninstances; i++) {
-        size_t len = strlen(env->rpc_urls);
-        snprintf(env->rpc_urls + len, sizeof(env->rpc_urls) - len, "%s%s", i ? "," : "",
-                 env->rpc_url[i]);
-    }
-    return 0;
-}
-
-void testenv_service_kill(struct testenv *env, int i, int sig)
-{
-    if (i < 0 || i >= TESTENV_MAX_INSTANCES || env->service_pid[i] <= 0) {
-        return;
-    }
-    kill(env->service_pid[i], sig);
-    while (waitpid(env->service_pid[i], NULL, 0) < 0 && errno == EINTR) {
-    }
-    env->service_pid[i] = 0;
 }
 
 /* ---- queries -------------------------------------------------------------- */
@@ -770,7 +482,7 @@ int testenv_psql_value(const struct testenv *env, const char *sql, char *out, si
     PGconn *c = PQconnectdb(env->database_url);
     int rc = -1;
     if (PQstatus(c) != CONNECTION_OK) {
-        say("connect: %s", PQerrorMessage(c));
+        testenv_say("connect: %s", PQerrorMessage(c));
         PQfinish(c);
         return -1;
     }
@@ -779,9 +491,20 @@ int testenv_psql_value(const struct testenv *env, const char *sql, char *out, si
         snprintf(out, outlen, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
         rc = 0;
     } else {
-        say("query \"%s\": %s", sql, PQresultErrorMessage(res));
+        testenv_say("query \"%s\": %s", sql, PQresultErrorMessage(res));
     }
     PQclear(res);
     PQfinish(c);
     return rc;
+}
+
+int64_t testenv_sql_i64(const struct testenv *env, const char *fmt, ...)
+{
+    char sql[2048], out[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    ck_assert_msg(testenv_psql_value(env, sql, out, sizeof(out)) == 0, "query failed: %s", sql);
+    return strtoll(out, NULL, 10);
 }

@@ -7,6 +7,8 @@
  * db/migrations and, if asked, db/seed.sql. testenv_stop stops everything it
  * started and removes the folder. Start it from an unchecked fixture (once
  * per suite, in the parent process) so forked tests share the servers.
+ * testenv.c holds the servers and queries, testenv_service.c the service
+ * instances.
  *
  * The suites find the source tree through BOXOFFICE_SOURCE_DIR and the build
  * tree through BOXOFFICE_BINARY_DIR (set by ctest, see bo_check_test).
@@ -14,8 +16,10 @@
 #ifndef TESTENV_H
 #define TESTENV_H
 
+#include "support_proc.h"
+
 #include <stddef.h>
-#include <sys/types.h>
+#include <stdint.h>
 
 enum testenv_flags {
     TESTENV_SEED = 1 << 0, /* also load db/seed.sql (users 1..100000, demo concerts) */
@@ -27,12 +31,12 @@ struct testenv {
     char dir[256]; /* temporary folder holding everything */
     int pg_port;
     char database_url[512]; /* postgresql://...@127.0.0.1:port/boxoffice */
-    pid_t pg_pid;           /* 0 when not running */
+    struct support_child pg;
     int redis_port;
     char redis_url[128]; /* redis://127.0.0.1:port */
-    pid_t redis_pid;
+    struct support_child redis;
     int ninstances; /* service instances started by testenv_service_start */
-    pid_t service_pid[TESTENV_MAX_INSTANCES];
+    struct support_child service[TESTENV_MAX_INSTANCES];
     char rpc_url[TESTENV_MAX_INSTANCES][128];
     char events_url[TESTENV_MAX_INSTANCES][128];
     char metrics_listen[TESTENV_MAX_INSTANCES][64]; /* host:port of GET /metrics */
@@ -49,9 +53,18 @@ int testenv_start(struct testenv *env, int flags);
 void testenv_stop(struct testenv *env);
 
 /* testenv_service_start starts n boxoffice-service instances from the build tree on free ports
- * against env's servers (admission tick 20 ms, the given extra "--flag=value" arguments, NULL
- * terminated, may be NULL) and waits until each answers Ping. Returns 0 or -1. */
+ * against env's servers (instance i has the id "test-<i>", admission tick 20 ms, the given
+ * extra "--flag=value" arguments, NULL terminated, may be NULL) and waits until each answers
+ * Ping. Returns 0 or -1. */
 int testenv_service_start(struct testenv *env, int n, const char *const *extra_args);
+
+/* testenv_up starts PostgreSQL and Redis (testenv_start with flags) and then n service instances
+ * (testenv_service_start with extra_args; none when n is 0), failing the test when one does not
+ * start: the set-up of an unchecked fixture. */
+void testenv_up(struct testenv *env, int flags, int n, const char *const *extra_args);
+
+/* testenv_service_running tells whether instance i was started and still runs. */
+int testenv_service_running(struct testenv *env, int i);
 
 /* testenv_service_kill sends sig to instance i (e.g. SIGKILL) and reaps it. */
 void testenv_service_kill(struct testenv *env, int i, int sig);
@@ -62,7 +75,18 @@ int testenv_free_port(void);
 /* testenv_psql_value runs one SQL query returning one value (as text) into out; 0 or -1. */
 int testenv_psql_value(const struct testenv *env, const char *sql, char *out, size_t outlen);
 
-/* testenv_redis_flush empties Redis (FLUSHALL) between tests. */
+/* testenv_sql_i64 runs a one-value query (printf format) and returns the value as an integer;
+ * fails the test, naming the query, when it fails. */
+int64_t testenv_sql_i64(const struct testenv *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* testenv_redis_command runs one command (argv, NULL-terminated) on a fresh connection, after
+ * AUTH password when password is not NULL, for what the cache module has no call for; writes
+ * the reply's hiredis type (REDIS_REPLY_*) to *type. Returns 0, or -1 when there was no reply. */
+int testenv_redis_command(const struct testenv *env, const char *password, const char *const *argv,
+                          int *type);
+
+/* testenv_redis_flush empties Redis (FLUSHALL) between tests; 0 or -1. */
 int testenv_redis_flush(const struct testenv *env);
 
 #endif

@@ -1,0 +1,213 @@
+/* Unit suite for br_config: which listen addresses and push URLs the bridge accepts, and the
+ * push base URL derived from them, no servers. */
+#include "bo_error.h"
+#include "br_config.h"
+
+#include "support.h"
+#include "table_test.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* load runs br_config_load on the flags (and --rpc-urls), returning its code. */
+static int load(struct br_config *cfg, const char *listen, const char *push_listen,
+                const char *public_url)
+{
+    char a1[300];
+    char a2[300];
+    char a3[300];
+    char prog[] = "boxoffice-bridge";
+    char rpc[] = "--rpc-urls=tcp://127.0.0.1:7700";
+    char *argv[] = {prog, a1, a2, a3, rpc, NULL};
+    char err[512];
+    int exit_now = 0;
+
+    snprintf(a1, sizeof(a1), "--listen=%s", listen);
+    snprintf(a2, sizeof(a2), "--push-listen=%s", push_listen);
+    snprintf(a3, sizeof(a3), "--push-public-url=%s", public_url);
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = br_config_load(cfg, 5, argv, &exit_now, err, sizeof(err));
+    ck_assert_int_eq(exit_now, 0);
+    if (rc != BO_OK) {
+        ck_assert_msg(err[0] != '\0', "a refusal says why");
+    }
+    return rc;
+}
+
+struct listen_case {
+    const char *listen;
+    int ok;
+};
+
+/* What civetweb reads right: "PORT", "IPV4:PORT", "[IPV6]:PORT", comma-separated. */
+static const struct listen_case listen_cases[] = {
+    {"8080", 1},
+    {"127.0.0.1:8080", 1},
+    {"0.0.0.0:80", 1},
+    {"[::1]:8080", 1},
+    {"[::]:65535", 1},
+    {"127.0.0.1:8080,[::1]:8081", 1},
+    {"8080,8443", 1},
+    {"08080", 1},
+    {"", 0},
+    {"localhost:8080", 0},
+    {"127.0.0.1:0", 0},
+    {"127.0.0.1:65536", 0},
+    {"127.0.0.1:", 0},
+    {":8080", 0},
+    {"8080s", 0},
+    {"127.0.0.1:8443s", 0},
+    {"1.2.3:80", 0},
+    {"1.2.3.4.5:80", 0},
+    {"256.0.0.1:80", 0},
+    {"[::1]", 0},
+    {"::1:8080", 0},
+    {"8080,", 0},
+    {",8080", 0},
+    {"127.0.0.1:8080,localhost:8081", 0},
+};
+
+/* check_listen_table checks one row of listen_cases. */
+static void check_listen_table(const struct listen_case *c)
+{
+    struct br_config cfg;
+    int rc = load(&cfg, c->listen, "", "");
+
+    ck_assert_msg((rc == BO_OK) == c->ok, "listen '%s': expected %s, got %d", c->listen,
+                  c->ok ? "ok" : "refusal", rc);
+}
+
+TABLE_TEST(listen_table, listen_cases, check_listen_table)
+
+struct push_case {
+    const char *push_listen;
+    const char *public_url;
+    int ok;
+    const char *url_after; /* push-public-url as loaded (trailing slashes dropped) */
+};
+
+static const struct push_case push_cases[] = {
+    {"", "", 1, ""},
+    {"8081", "", 1, ""},
+    {"127.0.0.1:8081", "", 1, ""},
+    {"[::1]:8081", "", 1, ""},
+    {"0.0.0.0:8081", "https://push.example.org", 1, "https://push.example.org"},
+    {"127.0.0.1:8081", "http://127.0.0.1:8081/", 1, "http://127.0.0.1:8081"},
+    {"127.0.0.1:8081", "https://push.example.org/base//", 1, "https://push.example.org/base"},
+    {"127.0.0.1:8081,127.0.0.1:8082", "", 0, NULL},
+    {"localhost:8081", "", 0, NULL},
+    {"8081x", "", 0, NULL},
+    {"127.0.0.1:8081", "ftp://push.example.org", 0, NULL},
+    {"127.0.0.1:8081", "push.example.org", 0, NULL},
+    {"127.0.0.1:8081", "HTTPS://push.example.org", 0, NULL},
+    {"127.0.0.1:8081", "ws://push.example.org", 0, NULL},
+};
+
+/* check_push_table checks one row of push_cases. */
+static void check_push_table(const struct push_case *c)
+{
+    struct br_config cfg;
+    int rc = load(&cfg, "127.0.0.1:8080", c->push_listen, c->public_url);
+
+    ck_assert_msg((rc == BO_OK) == c->ok, "push-listen '%s', push-public-url '%s': expected %s",
+                  c->push_listen, c->public_url, c->ok ? "ok" : "refusal");
+    if (c->ok) {
+        ck_assert_str_eq(cfg.push_public_url, c->url_after);
+    }
+}
+
+TABLE_TEST(push_table, push_cases, check_push_table)
+
+struct base_case {
+    const char *push_listen;
+    const char *public_url;
+    const char *host_header;
+    int rc;
+    const char *base;
+};
+
+static const struct base_case base_cases[] = {
+    {"127.0.0.1:8081", "", NULL, BO_OK, "http://127.0.0.1:8081"},
+    {"127.0.0.1:8081", "", "example.org:8080", BO_OK, "http://127.0.0.1:8081"},
+    {"[::1]:8081", "", NULL, BO_OK, "http://[::1]:8081"},
+    {"0.0.0.0:8081", "", NULL, BO_OK, "http://127.0.0.1:8081"},
+    {"0.0.0.0:8081", "", "", BO_OK, "http://127.0.0.1:8081"},
+    {"0.0.0.0:8081", "", "example.org:8080", BO_OK, "http://example.org:8081"},
+    {"0.0.0.0:8081", "", "example.org", BO_OK, "http://example.org:8081"},
+    {"[::]:8081", "", "[::1]:8080", BO_OK, "http://[::1]:8081"},
+    {"[::]:8081", "", "[::1]", BO_OK, "http://[::1]:8081"},
+    {"8081", "", "box.local:80", BO_OK, "http://box.local:8081"},
+    {"8081", "", "evil.org/<script>", BO_OK, "http://127.0.0.1:8081"},
+    {"8081", "", "a b:80", BO_OK, "http://127.0.0.1:8081"},
+    {"0.0.0.0:8081", "https://push.example.org", "example.org", BO_OK, "https://push.example.org"},
+    {"", "", "example.org", BO_E_NOT_FOUND, NULL},
+};
+
+/* check_base_table checks one row of base_cases. */
+static void check_base_table(const struct base_case *c)
+{
+    struct br_config cfg;
+    char out[300];
+
+    ck_assert_int_eq(load(&cfg, "8080", c->push_listen, c->public_url), BO_OK);
+    int rc = br_config_push_base(&cfg, c->host_header, out, sizeof(out));
+    ck_assert_msg(rc == c->rc, "%s with Host %s: expected %d, got %d", c->push_listen,
+                  c->host_header != NULL ? c->host_header : "(none)", c->rc, rc);
+    if (rc == BO_OK) {
+        ck_assert_str_eq(out, c->base);
+    }
+}
+
+TABLE_TEST(base_table, base_cases, check_base_table)
+
+START_TEST(base_too_small)
+{
+    struct br_config cfg;
+    char out[16];
+
+    ck_assert_int_eq(load(&cfg, "8080", "127.0.0.1:8081", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_base(&cfg, NULL, out, sizeof(out)), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(load(&cfg, "8080", "127.0.0.1:8081", "https://push.example.org"), BO_OK);
+    ck_assert_int_eq(br_config_push_base(&cfg, NULL, out, sizeof(out)), BO_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* The listener's address: numeric host, port, and whether it means every address. */
+START_TEST(push_addr)
+{
+    struct br_config cfg;
+    struct bo_hostport hp;
+
+    ck_assert_int_eq(load(&cfg, "8080", "", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_addr(&cfg, &hp), BO_E_NOT_FOUND);
+
+    ck_assert_int_eq(load(&cfg, "8080", "[::1]:8081", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_addr(&cfg, &hp), BO_OK);
+    ck_assert_str_eq(hp.host, "::1");
+    ck_assert_int_eq(hp.port, 8081);
+    ck_assert_int_eq(br_config_any_host(&hp), 0);
+
+    ck_assert_int_eq(load(&cfg, "8080", "9000", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_addr(&cfg, &hp), BO_OK);
+    ck_assert_str_eq(hp.host, "");
+    ck_assert_int_eq(hp.port, 9000);
+    ck_assert_int_eq(br_config_any_host(&hp), 1);
+
+    ck_assert_int_eq(load(&cfg, "8080", "0.0.0.0:9000", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_addr(&cfg, &hp), BO_OK);
+    ck_assert_int_eq(br_config_any_host(&hp), 1);
+    ck_assert_int_eq(load(&cfg, "8080", "[::]:9000", ""), BO_OK);
+    ck_assert_int_eq(br_config_push_addr(&cfg, &hp), BO_OK);
+    ck_assert_int_eq(br_config_any_host(&hp), 1);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *tests[] = {listen_table, push_table, base_table, base_too_small, push_addr, NULL};
+    const struct support_case cases[] = {{"addresses", tests, NULL, NULL, NULL, NULL, 0}};
+
+    return SUPPORT_RUN("br_config", cases, 0);
+}
