@@ -7,7 +7,8 @@
  * "local" needs no service: usage errors (exit 2) and an unreachable service
  * (exit 3). "service" runs seats, tokens and flow and checks the JSON (requests,
  * failure rate, ordered percentiles, VUs) and, for flow, that payments happened,
- * the bench's own rpc check and the SQL invariants. Stays well under a minute.
+ * the bench's own rpc check and the SQL invariants, and that a run id needing escapes stays
+ * valid JSON. Stays well under a minute.
  */
 #include "support.h"
 #include "support_json.h"
@@ -16,7 +17,6 @@
 
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +28,6 @@
 
 static struct testenv env;
 static char bench_path[1024];
-
-static void find_bench(void)
-{
-    int rc = support_build_exe("bench/boxoffice-nngbench", bench_path, sizeof(bench_path));
-    ck_assert_msg(rc == 0, "%s is not executable", bench_path);
-}
 
 /* run_bench runs nngbench with the given arguments (NULL-ended); stdout and stderr go to
  * /dev/null. Returns the exit code (128 + signal when killed). */
@@ -72,9 +66,9 @@ static cJSON *read_json(const char *path)
 #define num(obj, name)              support_json_num((obj), (name))
 #define assert_str(obj, name, want) ck_assert_str_eq(support_json_str((obj), (name)), (want))
 
-/* bench_scenario runs scenario for ~2 s with TEST_VUS VUs and returns its parsed JSON after
- * the checks every scenario shares. */
-static cJSON *bench_scenario(const char *scenario)
+/* bench_scenario runs scenario for ~2 s with TEST_VUS VUs, and the argument extra when not
+ * NULL, and returns its parsed JSON after the checks every scenario shares. */
+static cJSON *bench_scenario(const char *scenario, const char *extra)
 {
     char json_path[512], json_arg[600], url_arg[700], key_arg[128], vus_arg[32];
     char scen_arg[64];
@@ -86,8 +80,9 @@ static cJSON *bench_scenario(const char *scenario)
     snprintf(key_arg, sizeof(key_arg), "--admin-key=%s", env.admin_key);
     snprintf(vus_arg, sizeof(vus_arg), "--vus=%d", TEST_VUS);
     snprintf(scen_arg, sizeof(scen_arg), "--scenario=%s", scenario);
+    /* A NULL extra ends the arguments one early. */
     int code = run_bench(url_arg, scen_arg, "--type=load", "--quick", "--duration=2", vus_arg,
-                         key_arg, json_arg, "--timeout-ms=10000", (const char *)NULL);
+                         key_arg, json_arg, "--timeout-ms=10000", extra, (const char *)NULL);
     ck_assert_msg(code == 0, "nngbench --scenario=%s exited with %d", scenario, code);
 
     cJSON *j = read_json(json_path);
@@ -122,19 +117,6 @@ static void sql_zero(const char *what, const char *sql)
     ck_assert_msg(n == 0, "%s: %lld (want 0)", what, (long long)n);
 }
 
-/* ---- fixture ---------------------------------------------------------------- */
-
-static void suite_setup(void)
-{
-    find_bench();
-    testenv_up(&env, TESTENV_SEED, 1, NULL);
-}
-
-static void suite_teardown(void)
-{
-    testenv_stop(&env);
-}
-
 /* ---- local: no service needed ------------------------------------------------- */
 
 START_TEST(test_usage_errors)
@@ -162,7 +144,7 @@ END_TEST
 
 START_TEST(test_seats)
 {
-    cJSON *j = bench_scenario("seats");
+    cJSON *j = bench_scenario("seats", NULL);
     ck_assert_msg(num(j, "failureRate") == 0, "seats had %g failures", num(j, "failures"));
     cJSON_Delete(j);
 }
@@ -170,7 +152,7 @@ END_TEST
 
 START_TEST(test_tokens)
 {
-    cJSON *j = bench_scenario("tokens");
+    cJSON *j = bench_scenario("tokens", NULL);
     ck_assert_msg(num(j, "failureRate") == 0, "tokens had %g failures", num(j, "failures"));
     cJSON_Delete(j);
 }
@@ -179,7 +161,7 @@ END_TEST
 START_TEST(test_flow)
 {
     char sql[256], out[64];
-    cJSON *j = bench_scenario("flow");
+    cJSON *j = bench_scenario("flow", NULL);
     const cJSON *flow = cJSON_GetObjectItemCaseSensitive(j, "flow");
     ck_assert_msg(cJSON_IsObject(flow), "flow summary missing");
     double payments = num(flow, "payments");
@@ -212,17 +194,28 @@ START_TEST(test_flow)
 }
 END_TEST
 
+/* A run id with a double quote and a backslash stays valid JSON in the report, and reads back
+ * as given. */
+START_TEST(test_run_id_escaped)
+{
+    static const char run_id[] = "q\"uote\\slash";
+    char arg[64];
+
+    snprintf(arg, sizeof(arg), "--run-id=%s", run_id);
+    cJSON *j = bench_scenario("tokens", arg);
+    assert_str(j, "runId", run_id);
+    cJSON_Delete(j);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *local[] = {test_usage_errors, test_unreachable, NULL};
-    const TTest *service[] = {test_seats, test_tokens, test_flow, NULL};
-    const struct support_case cases[] = {
-        {"local", local, find_bench, NULL, NULL, NULL, 0},
-        {"service", service, suite_setup, suite_teardown, NULL, NULL, 60},
-    };
+    const TTest *service[] = {test_seats, test_tokens, test_flow, test_run_id_escaped, NULL};
+    const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
+                                            bench_path, sizeof(bench_path),
+                                            &env,       local,
+                                            service,    60};
 
-    /* The children inherit the environment: nothing from the caller's shell may steer them. */
-    support_env_scrub();
-    signal(SIGPIPE, SIG_IGN);
-    return SUPPORT_RUN("nngbench", cases, 0);
+    return testenv_exe_main(&suite);
 }

@@ -232,22 +232,41 @@ void http_resp_free(struct http_resp *r)
     r->body = NULL;
 }
 
+/* http_json_header fails the test (what names the request) unless r has header name, of value
+ * want when want is not NULL. */
+static void http_json_header(const struct http_resp *r, const char *what, const char *name,
+                             const char *want)
+{
+    char v[128];
+
+    ck_assert_msg(http_resp_header(r, name, v, sizeof(v)) != NULL &&
+                      (want == NULL || strcmp(v, want) == 0),
+                  "%s: %s is not %s", what, name, want != NULL ? want : "there");
+}
+
 cJSON *http_json(int port, const char *method, const char *path, const char *headers,
-                 const char *body, int want, struct http_resp *resp)
+                 const char *body, int want)
 {
     struct http_resp r;
     char what[512];
 
+    snprintf(what, sizeof(what), "%s %s", method, path);
     ck_assert_msg(http_request(port, method, path, headers, body, 15000, &r) == 0,
-                  "%s %s: no complete HTTP response", method, path);
-    ck_assert_msg(r.status == want, "%s %s: want %d, got %d %s", method, path, want, r.status,
-                  r.body);
-    snprintf(what, sizeof(what), "%s %s: body", method, path);
+                  "%s: no complete HTTP response", what);
+    ck_assert_msg(r.status == want, "%s: want %d, got %d %s", what, want, r.status, r.body);
+    http_json_header(&r, what, "Content-Type", "application/json");
+    http_json_header(&r, what, "Cache-Control", "no-store");
+    http_json_header(&r, what, "Content-Length", NULL);
     cJSON *json = support_json_parse(r.body, what);
-    if (resp != NULL) {
-        *resp = r;
-    } else {
-        http_resp_free(&r);
-    }
+    http_resp_free(&r);
     return json;
+}
+
+cJSON *http_token_take(int port, long long user, long long concert, int want)
+{
+    char body[128];
+
+    snprintf(body, sizeof(body), "{\"userId\":%lld,\"concertId\":%lld}", user, concert);
+    return http_json(port, "POST", "/api/v1/queue/tokens", "Content-Type: application/json\r\n",
+                     body, want);
 }

@@ -4,7 +4,8 @@
  * One connection per request (Connection: close); the response is read up
  * to its Content-Length (or to the close when it has none). http_json is the
  * checked call the suites share: it fails the test unless the answer is
- * complete, has the wanted status and a JSON body.
+ * complete, has the wanted status and is JSON as the REST contract sends it;
+ * http_token_take is the one request every flow starts with.
  */
 #ifndef HTTP_CLIENT_H
 #define HTTP_CLIENT_H
@@ -38,10 +39,15 @@ const char *http_resp_header(const struct http_resp *r, const char *name, char *
 void http_resp_free(struct http_resp *r);
 
 /* http_json sends method path (as http_request, with a 15 s timeout), fails the test unless a
- * complete response with status want and a JSON body came, and returns the parsed body (caller
- * frees with cJSON_Delete). The response goes to *resp when not NULL (caller frees with
- * http_resp_free), for its headers. */
+ * complete response came with status want, Content-Type application/json, Cache-Control
+ * no-store, a Content-Length and a JSON body, and returns the parsed body (caller frees with
+ * cJSON_Delete). */
 cJSON *http_json(int port, const char *method, const char *path, const char *headers,
-                 const char *body, int want, struct http_resp *resp);
+                 const char *body, int want);
+
+/* http_token_take asks for user's place in concert's line (POST /api/v1/queue/tokens, checked
+ * as by http_json) wanting status want (201 for a new token, 200 for the user's one again), and
+ * returns the token's JSON (caller frees with cJSON_Delete). */
+cJSON *http_token_take(int port, long long user, long long concert, int want);
 
 #endif

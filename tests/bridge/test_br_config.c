@@ -4,7 +4,6 @@
 #include "br_config.h"
 
 #include "support.h"
-#include "table_test.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -79,7 +78,7 @@ static void check_listen_table(const struct listen_case *c)
                   c->ok ? "ok" : "refusal", rc);
 }
 
-TABLE_TEST(listen_table, listen_cases, check_listen_table)
+SUPPORT_TABLE_TEST(listen_table, listen_cases, check_listen_table)
 
 struct push_case {
     const char *push_listen;
@@ -118,7 +117,7 @@ static void check_push_table(const struct push_case *c)
     }
 }
 
-TABLE_TEST(push_table, push_cases, check_push_table)
+SUPPORT_TABLE_TEST(push_table, push_cases, check_push_table)
 
 struct base_case {
     const char *push_listen;
@@ -160,7 +159,7 @@ static void check_base_table(const struct base_case *c)
     }
 }
 
-TABLE_TEST(base_table, base_cases, check_base_table)
+SUPPORT_TABLE_TEST(base_table, base_cases, check_base_table)
 
 START_TEST(base_too_small)
 {
@@ -207,7 +206,6 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {listen_table, push_table, base_table, base_too_small, push_addr, NULL};
-    const struct support_case cases[] = {{"addresses", tests, NULL, NULL, NULL, NULL, 0}};
 
-    return SUPPORT_RUN("br_config", cases, 0);
+    return support_tests_run("br_config", "addresses", tests);
 }

@@ -2,19 +2,24 @@
 #include "br_json.h"
 
 #include "support.h"
-#include "table_test.h"
 
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* buf_new makes b empty with head bytes of room in front (free with br_buf_fini). */
-static struct br_buf *buf_new(struct br_buf *b, size_t head)
+/* The buffer of the running test, made empty by the checked fixture. */
+static struct br_buf buf;
+
+static void buf_setup(void)
 {
-    br_buf_init(b);
-    br_buf_reset(b, head);
-    return b;
+    br_buf_init(&buf);
+    br_buf_reset(&buf, 0);
+}
+
+static void buf_teardown(void)
+{
+    br_buf_fini(&buf);
 }
 
 /* text returns b's content, checking that the buffer keeps a NUL right after it. */
@@ -170,71 +175,66 @@ static const struct json_case json_cases[] = {
     {"top-level values", write_top_level_values, "1,2"},
 };
 
-/* check_json_table checks one row of json_cases. */
+/* check_json_table checks one row of json_cases, in the emptied buffer. */
 static void check_json_table(const struct json_case *c)
 {
-    struct br_buf b;
     struct br_json j;
 
-    br_json_init(&j, buf_new(&b, 0));
+    br_buf_reset(&buf, 0);
+    br_json_init(&j, &buf);
     c->write(&j);
-    ck_assert_msg(!b.failed, "%s: the buffer failed", c->name);
-    ck_assert_msg(strcmp(text(&b), c->want) == 0, "%s:\n  want %s\n  got  %s", c->name, c->want,
-                  text(&b));
+    ck_assert_msg(!buf.failed, "%s: the buffer failed", c->name);
+    ck_assert_msg(strcmp(text(&buf), c->want) == 0, "%s:\n  want %s\n  got  %s", c->name, c->want,
+                  text(&buf));
     ck_assert_msg(j.depth == 0, "%s: depth %u left open", c->name, j.depth);
-    br_buf_fini(&b);
 }
 
-TABLE_TEST(json_table, json_cases, check_json_table)
+SUPPORT_TABLE_TEST(json_table, json_cases, check_json_table)
 
 /* The writer reads nothing back: after text it did not write (an SSE "data: " prefix, head
  * room) its first value takes no comma, and text written around it changes nothing. */
 START_TEST(json_starts_anywhere)
 {
-    struct br_buf b;
     struct br_json j;
 
-    br_buf_puts(buf_new(&b, 16), "data: ");
-    br_json_init(&j, &b);
+    br_buf_reset(&buf, 16);
+    br_buf_puts(&buf, "data: ");
+    br_json_init(&j, &buf);
     br_json_obj_begin(&j);
     br_json_kv_u64(&j, "a", 1);
-    br_buf_puts(&b, "/*x*/"); /* not the writer's: no influence on the next separator */
+    br_buf_puts(&buf, "/*x*/"); /* not the writer's: no influence on the next separator */
     br_json_kv_u64(&j, "b", 2);
     br_json_obj_end(&j);
-    br_buf_puts(&b, "\n\n");
-    ck_assert_str_eq(text(&b), "data: {\"a\":1/*x*/,\"b\":2}\n\n");
-    br_buf_fini(&b);
+    br_buf_puts(&buf, "\n\n");
+    ck_assert_str_eq(text(&buf), "data: {\"a\":1/*x*/,\"b\":2}\n\n");
 }
 END_TEST
 
 /* Two writers over one buffer keep their own state. */
 START_TEST(json_writers_are_independent)
 {
-    struct br_buf b;
     struct br_json first;
     struct br_json second;
 
-    br_json_init(&first, buf_new(&b, 0));
+    br_json_init(&first, &buf);
     br_json_arr_begin(&first);
     br_json_u64(&first, 1);
     br_json_arr_end(&first);
-    br_buf_puts(&b, " ");
-    br_json_init(&second, &b);
+    br_buf_puts(&buf, " ");
+    br_json_init(&second, &buf);
     br_json_arr_begin(&second);
     br_json_u64(&second, 2);
     br_json_arr_end(&second);
-    ck_assert_str_eq(text(&b), "[1] [2]");
-    br_buf_fini(&b);
+    ck_assert_str_eq(text(&buf), "[1] [2]");
 }
 END_TEST
 
 /* Nesting up to the limit works; one deeper marks the buffer failed (the response is 500). */
 START_TEST(json_depth_limit)
 {
-    struct br_buf b;
     struct br_json j;
 
-    br_json_init(&j, buf_new(&b, 0));
+    br_json_init(&j, &buf);
     for (int i = 0; i < BR_JSON_DEPTH_MAX; i++) {
         br_json_arr_begin(&j);
     }
@@ -243,19 +243,18 @@ START_TEST(json_depth_limit)
     for (int i = 0; i < BR_JSON_DEPTH_MAX; i++) {
         br_json_arr_end(&j);
     }
-    ck_assert_int_eq(b.failed, 0);
-    const char *got = text(&b);
+    ck_assert_int_eq(buf.failed, 0);
+    const char *got = text(&buf);
     ck_assert_uint_eq(strlen(got), 2 * BR_JSON_DEPTH_MAX + 3);
     ck_assert_int_eq(got[BR_JSON_DEPTH_MAX], '1');
     ck_assert_int_eq(got[BR_JSON_DEPTH_MAX + 1], ',');
 
-    br_buf_reset(&b, 0);
-    br_json_init(&j, &b);
+    br_buf_reset(&buf, 0);
+    br_json_init(&j, &buf);
     for (int i = 0; i <= BR_JSON_DEPTH_MAX; i++) {
         br_json_obj_begin(&j);
     }
-    ck_assert_int_eq(b.failed, 1);
-    br_buf_fini(&b);
+    ck_assert_int_eq(buf.failed, 1);
 }
 END_TEST
 
@@ -263,7 +262,8 @@ int main(void)
 {
     const TTest *tests[] = {json_table, json_starts_anywhere, json_writers_are_independent,
                             json_depth_limit, NULL};
-    const struct support_case cases[] = {{"writer", tests, NULL, NULL, NULL, NULL, 0}};
+
+    const struct support_case cases[] = {{"writer", tests, NULL, NULL, buf_setup, buf_teardown, 0}};
 
     return SUPPORT_RUN("br_json", cases, 0);
 }

@@ -5,7 +5,6 @@
 #include "br_status.h"
 
 #include "support.h"
-#include "table_test.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -78,7 +77,7 @@ static void check_message_table(const struct frame_case *c)
     br_buf_fini(&b);
 }
 
-TABLE_TEST(message_table, frame_cases, check_message_table)
+SUPPORT_TABLE_TEST(message_table, frame_cases, check_message_table)
 
 START_TEST(sse_keepalive)
 {
@@ -155,7 +154,7 @@ static void check_ws_close_table(const struct close_case *c)
     ck_assert_str_eq(reason, c->reason);
 }
 
-TABLE_TEST(ws_close_table, close_cases, check_ws_close_table)
+SUPPORT_TABLE_TEST(ws_close_table, close_cases, check_ws_close_table)
 
 START_TEST(ws_close_reason_is_cut)
 {
@@ -180,7 +179,6 @@ int main(void)
 {
     const TTest *tests[] = {message_table,  sse_keepalive,          sse_http_error,
                             ws_close_table, ws_close_reason_is_cut, NULL};
-    const struct support_case cases[] = {{"frames", tests, NULL, NULL, NULL, NULL, 0}};
 
-    return SUPPORT_RUN("br_push_frame", cases, 0);
+    return support_tests_run("br_push_frame", "frames", tests);
 }

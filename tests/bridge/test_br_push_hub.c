@@ -5,7 +5,6 @@
 #include "br_push_hub.h"
 
 #include "support.h"
-#include "table_test.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -27,12 +26,16 @@ static void record_wake(struct br_push_member *m, void *arg)
     w->m[w->n++] = m;
 }
 
-/* woken counts how often m was woken since the list was last emptied. */
-static size_t woken(const struct wakes *w, const struct br_push_member *m)
+/* The hub of the running test and whom it woke, made by the checked fixture. */
+static struct br_push_hub *hub;
+static struct wakes woke;
+
+/* woken counts how often m was woken since woke was last emptied. */
+static size_t woken(const struct br_push_member *m)
 {
     size_t k = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        k += w->m[i] == m;
+    for (size_t i = 0; i < woke.n; i++) {
+        k += woke.m[i] == m;
     }
     return k;
 }
@@ -55,14 +58,18 @@ static struct br_push_state expired(void)
     return st;
 }
 
-static struct br_push_hub *hub_new(struct wakes *w)
+/* hub_setup makes the test's hub, which wakes into woke. */
+static void hub_setup(void)
 {
-    struct br_push_hub *h = NULL;
+    memset(&woke, 0, sizeof(woke));
+    ck_assert_int_eq(br_push_hub_create(record_wake, &woke, &hub), BO_OK);
+    ck_assert_ptr_nonnull(hub);
+}
 
-    memset(w, 0, sizeof(*w));
-    ck_assert_int_eq(br_push_hub_create(record_wake, w, &h), BO_OK);
-    ck_assert_ptr_nonnull(h);
-    return h;
+static void hub_teardown(void)
+{
+    br_push_hub_destroy(hub);
+    hub = NULL;
 }
 
 /* take returns whether m has a state to write, and that state's status (0 when none). */
@@ -83,16 +90,14 @@ static void texts_free(char **texts, size_t n)
 
 START_TEST(join_wakes_and_first_state_is_current)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member a = {0};
     struct br_push_state st0 = waiting(12, 30);
     struct br_push_state st;
     const char *token_id = NULL;
 
-    ck_assert_int_eq(br_push_hub_join(h, &a, "1-5", "signed-5", &st0), BO_OK);
-    ck_assert_uint_eq(woken(&w, &a), 1);
-    ck_assert_uint_eq(br_push_hub_count(h), 1);
+    ck_assert_int_eq(br_push_hub_join(hub, &a, "1-5", "signed-5", &st0), BO_OK);
+    ck_assert_uint_eq(woken(&a), 1);
+    ck_assert_uint_eq(br_push_hub_count(hub), 1);
     ck_assert(br_push_hub_pending(&a, &st, &token_id));
     ck_assert_str_eq(token_id, "1-5");
     ck_assert_int_eq(st.status, BR_PUSH_WAITING);
@@ -100,16 +105,13 @@ START_TEST(join_wakes_and_first_state_is_current)
     ck_assert_uint_eq(st.eta_seconds, 30);
     /* written once: nothing more until the state changes */
     ck_assert_int_eq(take(&a, &st), 0);
-    br_push_hub_leave(h, &a);
-    ck_assert_uint_eq(br_push_hub_count(h), 0);
-    br_push_hub_destroy(h);
+    br_push_hub_leave(hub, &a);
+    ck_assert_uint_eq(br_push_hub_count(hub), 0);
 }
 END_TEST
 
 START_TEST(update_fans_out_to_every_member)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member a = {0};
     struct br_push_member b = {0};
     struct br_push_member other = {0};
@@ -117,19 +119,19 @@ START_TEST(update_fans_out_to_every_member)
     struct br_push_state st1 = waiting(2, 6);
     struct br_push_state st;
 
-    ck_assert_int_eq(br_push_hub_join(h, &a, "1-1", "t1", &st0), BO_OK);
-    ck_assert_int_eq(br_push_hub_join(h, &b, "1-1", "t1", &st0), BO_OK);
-    ck_assert_int_eq(br_push_hub_join(h, &other, "1-2", "t2", &st0), BO_OK);
-    ck_assert_uint_eq(br_push_hub_count(h), 2); /* two tabs, one token: one entry */
+    ck_assert_int_eq(br_push_hub_join(hub, &a, "1-1", "t1", &st0), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &b, "1-1", "t1", &st0), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &other, "1-2", "t2", &st0), BO_OK);
+    ck_assert_uint_eq(br_push_hub_count(hub), 2); /* two tabs, one token: one entry */
     ck_assert_int_eq(take(&a, &st), BR_PUSH_WAITING);
     ck_assert_int_eq(take(&b, &st), BR_PUSH_WAITING);
     ck_assert_int_eq(take(&other, &st), BR_PUSH_WAITING);
-    w.n = 0;
+    woke.n = 0;
 
-    br_push_hub_update(h, "1-1", &st1);
-    ck_assert_uint_eq(woken(&w, &a), 1);
-    ck_assert_uint_eq(woken(&w, &b), 1);
-    ck_assert_uint_eq(woken(&w, &other), 0);
+    br_push_hub_update(hub, "1-1", &st1);
+    ck_assert_uint_eq(woken(&a), 1);
+    ck_assert_uint_eq(woken(&b), 1);
+    ck_assert_uint_eq(woken(&other), 0);
     ck_assert_int_eq(take(&a, &st), BR_PUSH_WAITING);
     ck_assert_uint_eq(st.position, 2);
     ck_assert_int_eq(take(&b, &st), BR_PUSH_WAITING);
@@ -137,18 +139,17 @@ START_TEST(update_fans_out_to_every_member)
     ck_assert_int_eq(take(&other, &st), 0);
 
     /* a token nobody follows: nothing happens */
-    w.n = 0;
-    br_push_hub_update(h, "9-9", &st1);
-    ck_assert_uint_eq(w.n, 0);
-    ck_assert_uint_eq(br_push_hub_count(h), 2);
+    woke.n = 0;
+    br_push_hub_update(hub, "9-9", &st1);
+    ck_assert_uint_eq(woke.n, 0);
+    ck_assert_uint_eq(br_push_hub_count(hub), 2);
 
-    br_push_hub_leave(h, &a);
-    ck_assert_uint_eq(br_push_hub_count(h), 2); /* b still follows 1-1 */
-    br_push_hub_leave(h, &a);                   /* leaving twice is harmless */
-    br_push_hub_leave(h, &b);
-    br_push_hub_leave(h, &other);
-    ck_assert_uint_eq(br_push_hub_count(h), 0);
-    br_push_hub_destroy(h);
+    br_push_hub_leave(hub, &a);
+    ck_assert_uint_eq(br_push_hub_count(hub), 2); /* b still follows 1-1 */
+    br_push_hub_leave(hub, &a);                   /* leaving twice is harmless */
+    br_push_hub_leave(hub, &b);
+    br_push_hub_leave(hub, &other);
+    ck_assert_uint_eq(br_push_hub_count(hub), 0);
 }
 END_TEST
 
@@ -182,93 +183,83 @@ static const struct merge_case merge_cases[] = {
     {"ACTIVE after EXPIRED", EXP, ACT(1), 0, BR_PUSH_EXPIRED, 0},
 };
 
-/* check_merge_table checks one row of merge_cases. */
+/* check_merge_table checks one row of merge_cases (each row leaves the hub empty). */
 static void check_merge_table(const struct merge_case *c)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member m = {0};
     struct br_push_state st;
     const char *token_id;
 
-    ck_assert_int_eq(br_push_hub_join(h, &m, "2-7", "t", &c->before), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &m, "2-7", "t", &c->before), BO_OK);
     ck_assert_int_eq(take(&m, &st), c->before.status);
-    w.n = 0;
-    br_push_hub_update(h, "2-7", &c->update);
-    ck_assert_msg(woken(&w, &m) == (size_t)c->wakes, "%s: woken %zu times", c->name, woken(&w, &m));
+    woke.n = 0;
+    br_push_hub_update(hub, "2-7", &c->update);
+    ck_assert_msg(woken(&m) == (size_t)c->wakes, "%s: woken %zu times", c->name, woken(&m));
     ck_assert_msg(take(&m, &st) == (c->wakes ? c->status : 0), "%s: pending state", c->name);
     br_push_hub_state(&m, &st, &token_id);
     ck_assert_msg(st.status == c->status, "%s: status %d", c->name, st.status);
     ck_assert_msg(st.position == c->pos, "%s: position %llu", c->name,
                   (unsigned long long)st.position);
     ck_assert_str_eq(token_id, "2-7");
-    br_push_hub_leave(h, &m);
-    br_push_hub_destroy(h);
+    br_push_hub_leave(hub, &m);
+    ck_assert_uint_eq(br_push_hub_count(hub), 0);
 }
 
-TABLE_TEST(merge_table, merge_cases, check_merge_table)
+SUPPORT_TABLE_TEST(merge_table, merge_cases, check_merge_table)
 
 /* A second connection joining with a newer state moves the entry on and wakes the first. */
 START_TEST(join_merges_newer_state)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member a = {0};
     struct br_push_member b = {0};
     struct br_push_state st0 = waiting(3, 9);
     struct br_push_state st1 = active(5000);
     struct br_push_state st;
 
-    ck_assert_int_eq(br_push_hub_join(h, &a, "1-1", "t1", &st0), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &a, "1-1", "t1", &st0), BO_OK);
     ck_assert_int_eq(take(&a, &st), BR_PUSH_WAITING);
-    w.n = 0;
-    ck_assert_int_eq(br_push_hub_join(h, &b, "1-1", "t1", &st1), BO_OK);
-    ck_assert_uint_eq(woken(&w, &a), 1);
-    ck_assert_uint_eq(woken(&w, &b), 1);
+    woke.n = 0;
+    ck_assert_int_eq(br_push_hub_join(hub, &b, "1-1", "t1", &st1), BO_OK);
+    ck_assert_uint_eq(woken(&a), 1);
+    ck_assert_uint_eq(woken(&b), 1);
     ck_assert_int_eq(take(&a, &st), BR_PUSH_ACTIVE);
     ck_assert_int_eq(st.admitted_at_ms, 5000);
     ck_assert_int_eq(take(&b, &st), BR_PUSH_ACTIVE);
 
     /* joining with an older state changes nothing for a, yet c still gets the current one */
     struct br_push_member c = {0};
-    w.n = 0;
-    ck_assert_int_eq(br_push_hub_join(h, &c, "1-1", "t1", &st0), BO_OK);
-    ck_assert_uint_eq(woken(&w, &a), 0);
-    ck_assert_uint_eq(woken(&w, &c), 1);
+    woke.n = 0;
+    ck_assert_int_eq(br_push_hub_join(hub, &c, "1-1", "t1", &st0), BO_OK);
+    ck_assert_uint_eq(woken(&a), 0);
+    ck_assert_uint_eq(woken(&c), 1);
     ck_assert_int_eq(take(&c, &st), BR_PUSH_ACTIVE);
-    br_push_hub_leave(h, &a);
-    br_push_hub_leave(h, &b);
-    br_push_hub_leave(h, &c);
-    br_push_hub_destroy(h);
+    br_push_hub_leave(hub, &a);
+    br_push_hub_leave(hub, &b);
+    br_push_hub_leave(hub, &c);
 }
 END_TEST
 
 START_TEST(join_refuses_bad_token_ids)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member m = {0};
     struct br_push_state st0 = waiting(1, 1);
     char longid[BR_PUSH_TOKEN_ID_MAX + 1];
 
     memset(longid, '7', sizeof(longid) - 1);
     longid[sizeof(longid) - 1] = '\0';
-    ck_assert_int_eq(br_push_hub_join(h, &m, "", "t", &st0), BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(br_push_hub_join(h, &m, longid, "t", &st0), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(br_push_hub_join(hub, &m, "", "t", &st0), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(br_push_hub_join(hub, &m, longid, "t", &st0), BO_E_INVALID_ARGUMENT);
     longid[BR_PUSH_TOKEN_ID_MAX - 1] = '\0'; /* the longest that fits */
-    ck_assert_int_eq(br_push_hub_join(h, &m, longid, "t", &st0), BO_OK);
-    ck_assert_uint_eq(w.n, 1);
-    ck_assert_uint_eq(br_push_hub_count(h), 1);
-    br_push_hub_leave(h, &m);
-    br_push_hub_destroy(h);
+    ck_assert_int_eq(br_push_hub_join(hub, &m, longid, "t", &st0), BO_OK);
+    ck_assert_uint_eq(woke.n, 1);
+    ck_assert_uint_eq(br_push_hub_count(hub), 1);
+    br_push_hub_leave(hub, &m);
 }
 END_TEST
 
 /* The token lists: every followed token's text, and the waiting ones gone quiet. */
 START_TEST(tokens_and_stale)
 {
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member a = {0};
     struct br_push_member b = {0};
     struct br_push_member c = {0};
@@ -277,11 +268,11 @@ START_TEST(tokens_and_stale)
     char **texts = NULL;
     size_t n = 0;
 
-    ck_assert_int_eq(br_push_hub_join(h, &a, "1-1", "text-a", &wst), BO_OK);
-    ck_assert_int_eq(br_push_hub_join(h, &b, "1-2", "text-b", &ast), BO_OK);
-    ck_assert_int_eq(br_push_hub_join(h, &c, "1-1", "ignored", &wst), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &a, "1-1", "text-a", &wst), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &b, "1-2", "text-b", &ast), BO_OK);
+    ck_assert_int_eq(br_push_hub_join(hub, &c, "1-1", "ignored", &wst), BO_OK);
 
-    ck_assert_int_eq(br_push_hub_tokens(h, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_tokens(hub, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     int seen_a = 0;
     int seen_b = 0;
@@ -294,31 +285,30 @@ START_TEST(tokens_and_stale)
     texts_free(texts, n);
 
     int64_t now = bo_time_mono_ms();
-    ck_assert_int_eq(br_push_hub_stale(h, now, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now, 10000, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0); /* heard just now */
     texts_free(texts, n);
-    ck_assert_int_eq(br_push_hub_stale(h, now + 10000, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 10000, 10000, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 1); /* only the WAITING token */
     ck_assert_str_eq(texts[0], "text-a");
     texts_free(texts, n);
     /* counted as heard: asked again at once, it is not stale */
-    ck_assert_int_eq(br_push_hub_stale(h, now + 10001, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 10001, 10000, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
     /* an expired token is no longer waiting: never stale */
     struct br_push_state est = expired();
-    br_push_hub_update(h, "1-1", &est);
-    ck_assert_int_eq(br_push_hub_stale(h, now + 60000, 10000, &texts, &n), BO_OK);
+    br_push_hub_update(hub, "1-1", &est);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 60000, 10000, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
 
-    br_push_hub_leave(h, &a);
-    br_push_hub_leave(h, &b);
-    br_push_hub_leave(h, &c);
-    ck_assert_int_eq(br_push_hub_tokens(h, &texts, &n), BO_OK);
+    br_push_hub_leave(hub, &a);
+    br_push_hub_leave(hub, &b);
+    br_push_hub_leave(hub, &c);
+    ck_assert_int_eq(br_push_hub_tokens(hub, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
-    br_push_hub_destroy(h);
 }
 END_TEST
 
@@ -326,8 +316,6 @@ END_TEST
 START_TEST(many_tokens)
 {
     enum { N = 3000 };
-    struct wakes w;
-    struct br_push_hub *h = hub_new(&w);
     struct br_push_member *m = calloc(N, sizeof(*m));
     struct br_push_state st0 = waiting(100, 100);
     struct br_push_state st;
@@ -336,15 +324,15 @@ START_TEST(many_tokens)
     ck_assert_ptr_nonnull(m);
     for (int i = 0; i < N; i++) {
         snprintf(id, sizeof(id), "1-%d", i);
-        ck_assert_int_eq(br_push_hub_join(h, &m[i], id, id, &st0), BO_OK);
+        ck_assert_int_eq(br_push_hub_join(hub, &m[i], id, id, &st0), BO_OK);
         ck_assert_int_eq(take(&m[i], &st), BR_PUSH_WAITING);
     }
-    ck_assert_uint_eq(br_push_hub_count(h), N);
-    w.n = 0;
+    ck_assert_uint_eq(br_push_hub_count(hub), N);
+    woke.n = 0;
     for (int i = 0; i < N; i += 7) {
         struct br_push_state up = waiting((uint64_t)i, 1);
         snprintf(id, sizeof(id), "1-%d", i);
-        br_push_hub_update(h, id, &up);
+        br_push_hub_update(hub, id, &up);
     }
     for (int i = 0; i < N; i++) {
         int moved = i % 7 == 0;
@@ -354,11 +342,12 @@ START_TEST(many_tokens)
         }
     }
     for (int i = 0; i < N; i += 2) {
-        br_push_hub_leave(h, &m[i]);
+        br_push_hub_leave(hub, &m[i]);
     }
-    ck_assert_uint_eq(br_push_hub_count(h), N / 2);
+    ck_assert_uint_eq(br_push_hub_count(hub), N / 2);
     /* destroying with members still joined detaches them */
-    br_push_hub_destroy(h);
+    br_push_hub_destroy(hub); /* the fixture's, destroyed here to see it detach */
+    hub = NULL;
     for (int i = 1; i < N; i += 2) {
         ck_assert_ptr_null(m[i].entry);
     }
@@ -376,7 +365,7 @@ int main(void)
                             tokens_and_stale,
                             many_tokens,
                             NULL};
-    const struct support_case cases[] = {{"hub", tests, NULL, NULL, NULL, NULL, 0}};
+    const struct support_case cases[] = {{"hub", tests, NULL, NULL, hub_setup, hub_teardown, 0}};
 
     return SUPPORT_RUN("br_push_hub", cases, 0);
 }

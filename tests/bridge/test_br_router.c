@@ -4,7 +4,6 @@
 #include "br_router.h"
 #include "br_status.h"
 #include "support.h"
-#include "table_test.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -50,7 +49,7 @@ static void check_found(const struct found_case *c)
                   (unsigned long long)m.ids[0], (unsigned long long)m.ids[1]);
 }
 
-TABLE_TEST(found_table, found_cases, check_found)
+SUPPORT_TABLE_TEST(found_table, found_cases, check_found)
 
 /* A request no route answers: 400 (detail: the id's name), 405 (the Allow list) or 404. */
 struct refused_case {
@@ -109,7 +108,7 @@ static void check_refused(const struct refused_case *c)
     }
 }
 
-TABLE_TEST(refused_table, refused_cases, check_refused)
+SUPPORT_TABLE_TEST(refused_table, refused_cases, check_refused)
 
 struct owns_case {
     const char *path;
@@ -128,7 +127,7 @@ static void check_owns_table(const struct owns_case *c)
     ck_assert_msg(br_router_owns(c->path) == c->owned, "%s: owned should be %d", c->path, c->owned);
 }
 
-TABLE_TEST(owns_table, owns_cases, check_owns_table)
+SUPPORT_TABLE_TEST(owns_table, owns_cases, check_owns_table)
 
 /* Every route in the table is reachable by its own method and pattern (ids filled in). */
 START_TEST(every_route_reachable)
@@ -160,7 +159,6 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {found_table, refused_table, owns_table, every_route_reachable, NULL};
-    const struct support_case cases[] = {{"match", tests, NULL, NULL, NULL, NULL, 0}};
 
-    return SUPPORT_RUN("br_router", cases, 0);
+    return support_tests_run("br_router", "match", tests);
 }

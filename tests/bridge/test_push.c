@@ -58,13 +58,13 @@ static int env_ok;
 #define str(obj, name)     support_json_str((obj), (name))
 #define is_time(obj, name) support_json_is_time((obj), (name))
 
-/* call sends a request to the bridge's REST port, expects status want and returns the JSON
- * body (free with cJSON_Delete). */
+/* call sends a request to the bridge's REST port, expects status want and the REST contract's
+ * JSON answer (see http_json) and returns the parsed body (free with cJSON_Delete). */
 static cJSON *call(const char *method, const char *path, const char *headers, const char *body,
                    int want)
 {
     ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
-    return http_json(bridge.port, method, path, headers, body, want, NULL);
+    return http_json(bridge.port, method, path, headers, body, want);
 }
 
 /* admin_hdr writes the Admin-Key header lines. */
@@ -103,9 +103,8 @@ static long long new_concert(long long *schedule)
 static void take_token(long long user, long long concert, char *tok, size_t toklen, char *id,
                        size_t idlen)
 {
-    char body[128];
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"concertId\":%lld}", user, concert);
-    cJSON *t = call("POST", "/api/v1/queue/tokens", JSON_HDR, body, 201);
+    ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
+    cJSON *t = http_token_take(bridge.port, user, concert, 201);
     snprintf(tok, toklen, "%s", str(t, "token"));
     snprintf(id, idlen, "%s", str(t, "tokenId"));
     cJSON_Delete(t);
@@ -133,6 +132,19 @@ static int token_active(void *tok)
 static void wait_active(const char *tok)
 {
     SUPPORT_WAIT(token_active, (void *)tok, 10000, "token was not admitted within 10 s");
+}
+
+/* first_admitted makes a concert (see new_concert) where one token at a time is active, takes
+ * user's place in its line (see take_token) and waits until it is ACTIVE; returns the
+ * concert. */
+static long long first_admitted(long long user, long long *schedule, char *tok, size_t toklen,
+                                char *id, size_t idlen)
+{
+    one_active();
+    long long concert = new_concert(schedule);
+    take_token(user, concert, tok, toklen, id, idlen);
+    wait_active(tok);
+    return concert;
 }
 
 /* pay buys a seat of schedule for user with tok, which ends the token and frees its slot. */
@@ -423,10 +435,7 @@ START_TEST(test_websocket)
     struct ws w;
 
     ck_assert(env_ok);
-    one_active();
-    long long concert = new_concert(&schedule);
-    take_token(5001, concert, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
-    wait_active(tok_a);
+    long long concert = first_admitted(5001, &schedule, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
     take_token(5002, concert, tok_b, sizeof(tok_b), id_b, sizeof(id_b));
 
     /* the token as a query parameter, as browsers must send it */
@@ -489,10 +498,7 @@ START_TEST(test_sse)
     struct sse s;
 
     ck_assert(env_ok);
-    one_active();
-    long long concert = new_concert(&schedule);
-    take_token(5101, concert, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
-    wait_active(tok_a);
+    long long concert = first_admitted(5101, &schedule, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
     take_token(5102, concert, tok_b, sizeof(tok_b), id_b, sizeof(id_b));
 
     snprintf(hdr, sizeof(hdr), "Queue-Token: %s\r\n", tok_b);
@@ -658,10 +664,7 @@ START_TEST(test_ten_thousand_idle)
     ck_assert_msg(rl.rlim_max > MANY + 100, "the open-files hard limit %llu is too low",
                   (unsigned long long)rl.rlim_max);
 
-    one_active();
-    long long concert = new_concert(&schedule);
-    take_token(6000, concert, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
-    wait_active(tok_a);
+    long long concert = first_admitted(6000, &schedule, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
     for (int i = 0; i < MANY_TOKENS; i++) {
         take_token(6001 + i, concert, toks[i], sizeof(toks[i]), id, sizeof(id));
     }

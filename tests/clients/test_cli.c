@@ -41,12 +41,6 @@ struct run {
     char err[ERR_SIZE];
 };
 
-static void find_cli(void)
-{
-    int rc = support_build_exe("clients/boxoffice-cli", cli_path, sizeof(cli_path));
-    ck_assert_msg(rc == 0, "%s is not executable", cli_path);
-}
-
 /* run_argv runs the CLI with argv (NULL-terminated, argv[0] filled in here) into r. */
 static void run_argv(struct run *r, char **argv)
 {
@@ -274,19 +268,6 @@ static void error_code(const struct run *r, const char *want)
     ck_assert_msg(want == NULL || strcmp(code, want) == 0, "code %s, want %s", code, want);
     support_json_str(e, "message");
     cJSON_Delete(j);
-}
-
-/* ---- fixture -------------------------------------------------------------- */
-
-static void suite_setup(void)
-{
-    find_cli();
-    testenv_up(&env, TESTENV_SEED, 1, NULL);
-}
-
-static void suite_teardown(void)
-{
-    testenv_stop(&env);
 }
 
 /* ---- local: no service needed --------------------------------------------- */
@@ -803,13 +784,8 @@ int main(void)
                               test_watch_json,
                               test_admin,
                               NULL};
-    const struct support_case cases[] = {
-        {"local", local, find_cli, NULL, NULL, NULL, 0},
-        {"service", service, suite_setup, suite_teardown, NULL, NULL, 120},
-    };
+    const struct testenv_exe_suite suite = {
+        "cli", "clients/boxoffice-cli", cli_path, sizeof(cli_path), &env, local, service, 120};
 
-    /* The children inherit the environment: nothing from the caller's shell may steer them. */
-    support_env_scrub();
-    signal(SIGPIPE, SIG_IGN);
-    return SUPPORT_RUN("cli", cases, 0);
+    return testenv_exe_main(&suite);
 }

@@ -151,7 +151,6 @@ int main(void)
     const TTest *tests[] = {error_names_round_trip,       time_format_and_parse,
                             config_precedence_and_errors, envelope_round_trip_and_errors,
                             enum_names_drop_their_prefix, NULL};
-    const struct support_case cases[] = {{"runtime", tests, NULL, NULL, NULL, NULL, 0}};
 
-    return SUPPORT_RUN("proto", cases, 0);
+    return support_tests_run("proto", "runtime", tests);
 }

@@ -69,6 +69,22 @@ static void flush_redis(void)
     ck_assert_int_eq(testenv_redis_flush(&env), 0);
 }
 
+/* The connection of the running "redis" or "admission" test, opened by the checked fixture
+ * on an empty Redis. */
+static struct cache *conn;
+
+static void conn_setup(void)
+{
+    flush_redis();
+    conn = open_cache();
+}
+
+static void conn_teardown(void)
+{
+    cache_close(conn);
+    conn = NULL;
+}
+
 /* A lease holder to wait for ("" for nobody): for support_wait_until. */
 struct lease_wait {
     struct cache *c;
@@ -126,13 +142,12 @@ static void issue_users(struct cache *c, uint64_t concert, uint64_t user0, uint6
 
 START_TEST(issue_sequences_in_order)
 {
-    struct cache *c = open_cache();
     struct queue_token t;
     int created = -1;
     int64_t before = bo_time_now_ms();
 
     for (uint64_t i = 1; i <= 3; i++) {
-        issue_ok(c, 1, 100 + i, &t, &created);
+        issue_ok(conn, 1, 100 + i, &t, &created);
         ck_assert_int_eq(created, 1);
         ck_assert_uint_eq(t.sequence, i);
         ck_assert_uint_eq(t.concert_id, 1);
@@ -144,23 +159,21 @@ START_TEST(issue_sequences_in_order)
         ck_assert_int_le(t.issued_at_ms, bo_time_now_ms());
     }
     /* Another concert has its own line. */
-    issue_ok(c, 2, 101, &t, &created);
+    issue_ok(conn, 2, 101, &t, &created);
     ck_assert_uint_eq(t.sequence, 1);
     ck_assert_uint_eq(t.position, 1);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(issue_again_returns_same_token)
 {
-    struct cache *c = open_cache();
     struct queue_token a, b;
     int created = -1;
 
-    issue_ok(c, 1, 7, &a, &created);
+    issue_ok(conn, 1, 7, &a, &created);
     ck_assert_int_eq(created, 1);
-    issue_ok(c, 1, 8, &b, &created);
-    issue_ok(c, 1, 7, &b, &created);
+    issue_ok(conn, 1, 8, &b, &created);
+    issue_ok(conn, 1, 7, &b, &created);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(b.sequence, a.sequence);
     ck_assert_uint_eq(b.user_id, 7);
@@ -171,69 +184,64 @@ START_TEST(issue_again_returns_same_token)
     /* Still the same once ACTIVE, with its admission data. */
     struct queue_token adm[2];
     int64_t now = bo_time_now_ms();
-    ck_assert_uint_eq(admit_ok(c, 1, now, 10, 1, 60000, adm), 1);
-    issue_ok(c, 1, 7, &b, &created);
+    ck_assert_uint_eq(admit_ok(conn, 1, now, 10, 1, 60000, adm), 1);
+    issue_ok(conn, 1, 7, &b, &created);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(b.sequence, a.sequence);
     ck_assert_int_eq(b.status, TOKEN_ACTIVE);
     ck_assert_uint_eq(b.admission_no, 1);
     ck_assert_int_eq(b.expires_at_ms, now + 60000);
 
-    ck_assert_int_eq(cache_token_issue(c, 0, 7, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(cache_token_issue(c, 1, 0, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
-    cache_close(c);
+    ck_assert_int_eq(cache_token_issue(conn, 0, 7, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(cache_token_issue(conn, 1, 0, now, &b, &created, NULL), BO_E_INVALID_ARGUMENT);
 }
 END_TEST
 
 START_TEST(positions_follow_the_line)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[2];
     uint64_t waiting = 0, active = 0;
 
     for (uint64_t u = 1; u <= 5; u++) {
-        issue_ok(c, 3, u, &t, NULL);
+        issue_ok(conn, 3, u, &t, NULL);
         ck_assert_uint_eq(t.position, u);
     }
-    ck_assert_int_eq(cache_queue_counts(c, 3, &waiting, &active), BO_OK);
+    ck_assert_int_eq(cache_queue_counts(conn, 3, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 5);
     ck_assert_uint_eq(active, 0);
 
-    ck_assert_uint_eq(admit_ok(c, 3, T0, 100, 2, 60000, adm), 2);
+    ck_assert_uint_eq(admit_ok(conn, 3, T0, 100, 2, 60000, adm), 2);
     for (uint64_t s = 3; s <= 5; s++) {
-        use_ok(c, 3, s, T0, 0, &t);
+        use_ok(conn, 3, s, T0, 0, &t);
         ck_assert_int_eq(t.status, TOKEN_WAITING);
         ck_assert_uint_eq(t.position, s - 2);
         ck_assert_uint_eq(t.user_id, s);
     }
-    use_ok(c, 3, 1, T0, 0, &t);
+    use_ok(conn, 3, 1, T0, 0, &t);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     ck_assert_uint_eq(t.position, 0);
-    ck_assert_int_eq(cache_queue_counts(c, 3, &waiting, &active), BO_OK);
+    ck_assert_int_eq(cache_queue_counts(conn, 3, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 3);
     ck_assert_uint_eq(active, 2);
 
     /* A user leaving the line (paid elsewhere, expired) moves everyone behind up. */
-    ck_assert_int_eq(cache_token_expire(c, 3, 3), BO_OK);
-    use_ok(c, 3, 5, T0, 0, &t);
+    ck_assert_int_eq(cache_token_expire(conn, 3, 3), BO_OK);
+    use_ok(conn, 3, 5, T0, 0, &t);
     ck_assert_uint_eq(t.position, 2);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(unknown_token_is_expired)
 {
-    struct cache *c = open_cache();
     struct queue_token t;
 
     memset(&t, 0x5a, sizeof(t));
-    ck_assert_int_eq(cache_token_use(c, 1, 1, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
-    issue_ok(c, 1, 1, &t, NULL);
-    ck_assert_int_eq(cache_token_use(c, 1, 2, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_use(c, 9, 1, T0, 1000, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(conn, 1, 1, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
+    issue_ok(conn, 1, 1, &t, NULL);
+    ck_assert_int_eq(cache_token_use(conn, 1, 2, T0, 0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(conn, 9, 1, T0, 1000, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
     /* Expiring what does not exist is not an error. */
-    ck_assert_int_eq(cache_token_expire(c, 9, 1), BO_OK);
-    cache_close(c);
+    ck_assert_int_eq(cache_token_expire(conn, 9, 1), BO_OK);
 }
 END_TEST
 
@@ -241,12 +249,11 @@ END_TEST
 
 START_TEST(admit_respects_max_active_and_max_count)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[16];
 
-    issue_users(c, 4, 1000, 10, bo_time_now_ms());
+    issue_users(conn, 4, 1000, 10, bo_time_now_ms());
     /* max_active 3 caps a larger max_count. */
-    ck_assert_uint_eq(admit_ok(c, 4, T0, 3, 10, 60000, adm), 3);
+    ck_assert_uint_eq(admit_ok(conn, 4, T0, 3, 10, 60000, adm), 3);
     for (size_t i = 0; i < 3; i++) {
         ck_assert_uint_eq(adm[i].sequence, i + 1);
         ck_assert_uint_eq(adm[i].admission_no, i + 1);
@@ -256,23 +263,22 @@ START_TEST(admit_respects_max_active_and_max_count)
         ck_assert_int_eq(adm[i].admitted_at_ms, T0);
         ck_assert_int_eq(adm[i].expires_at_ms, T0 + 60000);
     }
-    ck_assert_uint_eq(admit_ok(c, 4, T0 + 1, 3, 10, 60000, adm), 0);
+    ck_assert_uint_eq(admit_ok(conn, 4, T0 + 1, 3, 10, 60000, adm), 0);
 
     /* max_count caps a larger room. */
-    ck_assert_uint_eq(admit_ok(c, 4, T0 + 2, 100, 2, 60000, adm), 2);
+    ck_assert_uint_eq(admit_ok(conn, 4, T0 + 2, 100, 2, 60000, adm), 2);
     ck_assert_uint_eq(adm[0].sequence, 4);
     ck_assert_uint_eq(adm[1].sequence, 5);
     ck_assert_uint_eq(adm[1].admission_no, 5);
 
     /* The rest, and then an empty line. */
-    ck_assert_uint_eq(admit_ok(c, 4, T0 + 3, 100, 16, 60000, adm), 5);
+    ck_assert_uint_eq(admit_ok(conn, 4, T0 + 3, 100, 16, 60000, adm), 5);
     ck_assert_uint_eq(adm[4].sequence, 10);
-    ck_assert_uint_eq(admit_ok(c, 4, T0 + 4, 100, 16, 60000, adm), 0);
+    ck_assert_uint_eq(admit_ok(conn, 4, T0 + 4, 100, 16, 60000, adm), 0);
 
-    use_ok(c, 4, 7, T0 + 5, 0, &t);
+    use_ok(conn, 4, 7, T0 + 5, 0, &t);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     ck_assert_uint_eq(t.admission_no, 7);
-    cache_close(c);
 }
 END_TEST
 
@@ -320,7 +326,6 @@ START_TEST(admission_is_fifo_under_concurrent_issue)
     static struct queue_token admitted[FIFO_TOKENS];
     struct fifo_issuer issuers[FIFO_THREADS];
     pthread_t threads[FIFO_THREADS];
-    struct cache *c = open_cache();
     size_t total = 0;
     int64_t deadline = bo_time_mono_ms() + 30000;
 
@@ -334,7 +339,7 @@ START_TEST(admission_is_fifo_under_concurrent_issue)
         size_t n = 0;
         uint32_t want = FIFO_TOKENS - total < 37 ? (uint32_t)(FIFO_TOKENS - total) : 37;
         ck_assert_int_eq(
-            cache_admit(c, FIFO_CONCERT, T0, 100000, want, 600000, admitted + total, &n), BO_OK);
+            cache_admit(conn, FIFO_CONCERT, T0, 100000, want, 600000, admitted + total, &n), BO_OK);
         ck_assert_uint_le(n, want);
         total += n;
         if (n == 0) {
@@ -362,11 +367,10 @@ START_TEST(admission_is_fifo_under_concurrent_issue)
     /* The stored records agree with what admit returned. */
     for (uint64_t s = 1; s <= FIFO_TOKENS; s += 97) {
         struct queue_token t;
-        use_ok(c, FIFO_CONCERT, s, T0 + 1, 0, &t);
+        use_ok(conn, FIFO_CONCERT, s, T0 + 1, 0, &t);
         ck_assert_int_eq(t.status, TOKEN_ACTIVE);
         ck_assert_uint_eq(t.admission_no, s);
     }
-    cache_close(c);
 }
 END_TEST
 
@@ -374,105 +378,99 @@ END_TEST
 
 START_TEST(active_past_expiry_expires_and_frees_slot)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[4];
     int created = 0;
 
-    issue_users(c, 5, 0, 3, bo_time_now_ms());
-    ck_assert_uint_eq(admit_ok(c, 5, T0, 1, 4, 1000, adm), 1);
+    issue_users(conn, 5, 0, 3, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(conn, 5, T0, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 1);
 
     /* Full until the first one expires. */
-    ck_assert_uint_eq(admit_ok(c, 5, T0 + 999, 1, 4, 1000, adm), 0);
-    ck_assert_int_eq(status_at(c, 5, 1, T0 + 999), TOKEN_ACTIVE);
+    ck_assert_uint_eq(admit_ok(conn, 5, T0 + 999, 1, 4, 1000, adm), 0);
+    ck_assert_int_eq(status_at(conn, 5, 1, T0 + 999), TOKEN_ACTIVE);
 
     /* Reading it at its expiry ends it. */
-    use_ok(c, 5, 1, T0 + 1000, 0, &t);
+    use_ok(conn, 5, 1, T0 + 1000, 0, &t);
     ck_assert_int_eq(t.status, TOKEN_EXPIRED);
     ck_assert_uint_eq(t.user_id, 1);
-    ck_assert_uint_eq(admit_ok(c, 5, T0 + 1000, 1, 4, 1000, adm), 1);
+    ck_assert_uint_eq(admit_ok(conn, 5, T0 + 1000, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 2);
 
     /* Unread, admit itself drops the expired one and lets the next in. */
-    ck_assert_uint_eq(admit_ok(c, 5, T0 + 2000, 1, 4, 1000, adm), 1);
+    ck_assert_uint_eq(admit_ok(conn, 5, T0 + 2000, 1, 4, 1000, adm), 1);
     ck_assert_uint_eq(adm[0].sequence, 3);
-    ck_assert_int_eq(status_at(c, 5, 2, T0 + 2000), TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(conn, 5, 2, T0 + 2000), TOKEN_EXPIRED);
 
     /* A user whose token expired gets a new place when asking again. */
-    ck_assert_int_eq(cache_token_issue(c, 5, 1, T0 + 2000, &t, &created, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_issue(conn, 5, 1, T0 + 2000, &t, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(t.sequence, 4);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(touch_extends_expiry_and_reads_do_not)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[2];
 
-    issue_users(c, 6, 0, 2, bo_time_now_ms());
-    ck_assert_uint_eq(admit_ok(c, 6, T0, 10, 2, 1000, adm), 2);
+    issue_users(conn, 6, 0, 2, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(conn, 6, T0, 10, 2, 1000, adm), 2);
 
     /* Token 1 is used half-way: its expiry moves to then + ttl. */
-    use_ok(c, 6, 1, T0 + 500, 1000, &t);
+    use_ok(conn, 6, 1, T0 + 500, 1000, &t);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     ck_assert_int_eq(t.expires_at_ms, T0 + 1500);
     /* Token 2 is only read. */
-    use_ok(c, 6, 2, T0 + 500, 0, &t);
+    use_ok(conn, 6, 2, T0 + 500, 0, &t);
     ck_assert_int_eq(t.expires_at_ms, T0 + 1000);
 
-    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1200), TOKEN_ACTIVE);
-    ck_assert_int_eq(status_at(c, 6, 2, T0 + 1200), TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(conn, 6, 1, T0 + 1200), TOKEN_ACTIVE);
+    ck_assert_int_eq(status_at(conn, 6, 2, T0 + 1200), TOKEN_EXPIRED);
 
     /* The extension holds in the active set too: admit at T0 + 1200 keeps token 1. */
-    admit_ok(c, 6, T0 + 1200, 10, 2, 1000, adm);
-    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1499), TOKEN_ACTIVE);
-    ck_assert_int_eq(status_at(c, 6, 1, T0 + 1500), TOKEN_EXPIRED);
+    admit_ok(conn, 6, T0 + 1200, 10, 2, 1000, adm);
+    ck_assert_int_eq(status_at(conn, 6, 1, T0 + 1499), TOKEN_ACTIVE);
+    ck_assert_int_eq(status_at(conn, 6, 1, T0 + 1500), TOKEN_EXPIRED);
 
     /* An expired token is not revived by a touch. */
-    use_ok(c, 6, 1, T0 + 1600, 1000, &t);
+    use_ok(conn, 6, 1, T0 + 1600, 1000, &t);
     ck_assert_int_eq(t.status, TOKEN_EXPIRED);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(expire_after_payment_frees_user)
 {
-    struct cache *c = open_cache();
     struct queue_token t, again, adm[2];
     int created = 0;
 
-    issue_ok(c, 8, 42, &t, NULL);
-    issue_ok(c, 8, 43, &again, NULL);
-    ck_assert_uint_eq(admit_ok(c, 8, T0, 10, 1, 600000, adm), 1);
+    issue_ok(conn, 8, 42, &t, NULL);
+    issue_ok(conn, 8, 43, &again, NULL);
+    ck_assert_uint_eq(admit_ok(conn, 8, T0, 10, 1, 600000, adm), 1);
 
-    ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK);
-    ck_assert_int_eq(status_at(c, 8, t.sequence, T0 + 1), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK); /* twice is fine */
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK);
+    ck_assert_int_eq(status_at(conn, 8, t.sequence, T0 + 1), TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK); /* twice is fine */
 
-    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 2, &again, &created, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_issue(conn, 8, 42, T0 + 2, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(again.sequence, 3);
     ck_assert_int_eq(again.status, TOKEN_WAITING);
     ck_assert_uint_eq(again.position, 2); /* behind user 43 */
 
     /* The old token stays ended even though its user queues again. */
-    ck_assert_int_eq(status_at(c, 8, t.sequence, T0 + 3), TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(conn, 8, t.sequence, T0 + 3), TOKEN_EXPIRED);
     /* Expiring the old one again must not end the user's new token. */
-    ck_assert_int_eq(cache_token_expire(c, 8, t.sequence), BO_OK);
-    ck_assert_int_eq(cache_token_issue(c, 8, 42, T0 + 4, &again, &created, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK);
+    ck_assert_int_eq(cache_token_issue(conn, 8, 42, T0 + 4, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(again.sequence, 3);
 
     /* A waiting token expired (user gave up) leaves the line. */
     uint64_t waiting = 0, active = 0;
-    ck_assert_int_eq(cache_token_expire(c, 8, 3), BO_OK);
-    ck_assert_int_eq(cache_queue_counts(c, 8, &waiting, &active), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 8, 3), BO_OK);
+    ck_assert_int_eq(cache_queue_counts(conn, 8, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 1);
     ck_assert_uint_eq(active, 0);
-    cache_close(c);
 }
 END_TEST
 
@@ -520,21 +518,20 @@ static void settings_change(struct cache *c, struct admission_settings change)
 
 START_TEST(settings_default_and_override)
 {
-    struct cache *c = open_cache();
     const struct admission_settings def = {100, 1000, 300, 300};
     struct admission_settings s;
 
-    ck_assert_int_eq(cache_settings_get(c, &def, &s), BO_OK);
+    ck_assert_int_eq(cache_settings_get(conn, &def, &s), BO_OK);
     ck_assert_uint_eq(s.rate_per_second, 100);
     ck_assert_uint_eq(s.max_active, 1000);
     ck_assert_uint_eq(s.token_ttl_seconds, 300);
     ck_assert_uint_eq(s.hold_ttl_seconds, 300);
 
-    settings_change(c, (struct admission_settings){.rate_per_second = 5});
-    settings_change(c, (struct admission_settings){.max_active = 7, .hold_ttl_seconds = 60});
-    settings_change(c, (struct admission_settings){0}); /* nothing to change */
+    settings_change(conn, (struct admission_settings){.rate_per_second = 5});
+    settings_change(conn, (struct admission_settings){.max_active = 7, .hold_ttl_seconds = 60});
+    settings_change(conn, (struct admission_settings){0}); /* nothing to change */
 
-    ck_assert_int_eq(cache_settings_get(c, &def, &s), BO_OK);
+    ck_assert_int_eq(cache_settings_get(conn, &def, &s), BO_OK);
     ck_assert_uint_eq(s.rate_per_second, 5);
     ck_assert_uint_eq(s.max_active, 7);
     ck_assert_uint_eq(s.token_ttl_seconds, 300);
@@ -545,28 +542,25 @@ START_TEST(settings_default_and_override)
     ck_assert_int_eq(cache_settings_get(d, &def, &s), BO_OK);
     ck_assert_uint_eq(s.rate_per_second, 5);
     cache_close(d);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(queue_concerts_lists_queues)
 {
-    struct cache *c = open_cache();
     struct queue_token t;
     uint64_t *ids = NULL;
     size_t n = 99;
 
-    ck_assert_int_eq(cache_queue_concerts(c, &ids, &n), BO_OK);
+    ck_assert_int_eq(cache_queue_concerts(conn, &ids, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     free(ids);
-    issue_ok(c, 11, 1, &t, NULL);
-    issue_ok(c, 12, 1, &t, NULL);
-    issue_ok(c, 11, 2, &t, NULL);
-    ck_assert_int_eq(cache_queue_concerts(c, &ids, &n), BO_OK);
+    issue_ok(conn, 11, 1, &t, NULL);
+    issue_ok(conn, 12, 1, &t, NULL);
+    issue_ok(conn, 11, 2, &t, NULL);
+    ck_assert_int_eq(cache_queue_concerts(conn, &ids, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert((ids[0] == 11 && ids[1] == 12) || (ids[0] == 12 && ids[1] == 11));
     free(ids);
-    cache_close(c);
 }
 END_TEST
 
@@ -666,34 +660,32 @@ END_TEST
 
 START_TEST(survives_killed_connection_and_script_flush)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[4];
     int created = 0;
 
-    issue_ok(c, 1, 1, &t, NULL);
+    issue_ok(conn, 1, 1, &t, NULL);
     /* The server drops every client (as in a restart): the next calls reconnect. */
     ck_assert_int_eq(RAW(NULL, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"),
                      REDIS_REPLY_INTEGER);
-    issue_ok(c, 1, 2, &t, &created);
+    issue_ok(conn, 1, 2, &t, &created);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(t.sequence, 2);
 
     ck_assert_int_eq(RAW(NULL, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"),
                      REDIS_REPLY_INTEGER);
     /* A state-changing call is sent again when it never reached the old connection. */
-    ck_assert_uint_eq(admit_ok(c, 1, T0, 10, 4, 60000, adm), 2);
+    ck_assert_uint_eq(admit_ok(conn, 1, T0, 10, 4, 60000, adm), 2);
 
     /* Functions forgotten by the server (FUNCTION FLUSH) are loaded again, and the call that
      * found them missing (so did not run) is sent again, state-changing or not. */
     ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
-    ck_assert_int_eq(status_at(c, 1, 1, T0 + 1), TOKEN_ACTIVE);
+    ck_assert_int_eq(status_at(conn, 1, 1, T0 + 1), TOKEN_ACTIVE);
     ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
-    ck_assert_uint_eq(admit_ok(c, 1, T0 + 2, 10, 4, 60000, adm), 0);
+    ck_assert_uint_eq(admit_ok(conn, 1, T0 + 2, 10, 4, 60000, adm), 0);
     ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
-    ck_assert_int_eq(cache_lease_acquire(c, "x", 1000, &created), BO_OK);
+    ck_assert_int_eq(cache_lease_acquire(conn, "x", 1000, &created), BO_OK);
     ck_assert_int_eq(created, 1);
-    ck_assert_int_eq(cache_ping(c), BO_OK);
-    cache_close(c);
+    ck_assert_int_eq(cache_ping(conn), BO_OK);
 }
 END_TEST
 
@@ -732,51 +724,48 @@ static void line_is(struct cache *c, uint64_t after_seq, size_t max, size_t n, u
 
 START_TEST(line_is_read_in_slices_with_positions)
 {
-    struct cache *c = open_cache();
     struct queue_token adm[2];
 
-    line_is(c, 0, 8, 0, 0, 0);
-    issue_users(c, 31, 500, 6, T0);
-    ck_assert_uint_eq(admit_ok(c, 31, T0, 100, 2, 60000, adm), 2);
+    line_is(conn, 0, 8, 0, 0, 0);
+    issue_users(conn, 31, 500, 6, T0);
+    ck_assert_uint_eq(admit_ok(conn, 31, T0, 100, 2, 60000, adm), 2);
     /* From the head: tokens 3.. at positions 1.. */
-    line_is(c, 0, 2, 2, 1, 3);
+    line_is(conn, 0, 2, 2, 1, 3);
     /* The next slice goes on after the last one read, wherever the line has moved since. */
-    ck_assert_int_eq(cache_token_expire(c, 31, 3), BO_OK);
-    line_is(c, 4, 8, 2, 2, 5);
-    line_is(c, 6, 8, 0, 0, 0);
-    cache_close(c);
+    ck_assert_int_eq(cache_token_expire(conn, 31, 3), BO_OK);
+    line_is(conn, 4, 8, 2, 2, 5);
+    line_is(conn, 6, 8, 0, 0, 0);
 }
 END_TEST
 
 START_TEST(abandoned_tokens_are_skipped_polled_ones_admitted)
 {
-    struct cache *c = open_cache();
     struct queue_token t, adm[16], ended[16];
     struct cache_admit_result res;
     int created = 0;
 
     /* Five tokens issued at T0 (issuing counts as being seen). */
     for (uint64_t u = 1; u <= 5; u++) {
-        ck_assert_int_eq(cache_token_issue(c, 32, u, T0, &t, &created, NULL), BO_OK);
+        ck_assert_int_eq(cache_token_issue(conn, 32, u, T0, &t, &created, NULL), BO_OK);
         ck_assert_uint_eq(t.sequence, u);
     }
     /* Token 2 is polled at T0 + 5 s and its last-seen time written; token 4 is polled too, but
      * with a throttle longer than its age, so nothing is written for it. */
-    use_ok(c, 32, 2, T0 + 5000, 0, &t);
-    ck_assert_int_eq(cache_token_use(c, 32, 2, T0 + 5000, 0, 1000, &t, NULL), BO_OK);
-    ck_assert_int_eq(cache_token_use(c, 32, 4, T0 + 5000, 0, 10000, &t, NULL), BO_OK);
+    use_ok(conn, 32, 2, T0 + 5000, 0, &t);
+    ck_assert_int_eq(cache_token_use(conn, 32, 2, T0 + 5000, 0, 1000, &t, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_use(conn, 32, 4, T0 + 5000, 0, 10000, &t, NULL), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
 
     /* Abandoned tokens end only where admission reaches them: a step admitting nothing (here
      * with nothing to admit) leaves them in line. */
-    res = step(c, 32, T0 + 6000, 10, 0, 4000, adm, ended);
+    res = step(conn, 32, T0 + 6000, 10, 0, 4000, adm, ended);
     ck_assert_uint_eq(res.admitted, 0);
     ck_assert_uint_eq(res.skipped, 0);
     ck_assert_uint_eq(res.waiting, 5);
 
     /* Abandon after 4 s, admitting one: token 1 (unseen for 6 s) is ended, token 2 (seen 1 s
      * ago) admitted; the skipped one takes no part of the count. */
-    res = step(c, 32, T0 + 6000, 10, 1, 4000, adm, ended);
+    res = step(conn, 32, T0 + 6000, 10, 1, 4000, adm, ended);
     ck_assert_uint_eq(res.admitted, 1);
     ck_assert_uint_eq(adm[0].sequence, 2);
     ck_assert_uint_eq(adm[0].admission_no, 1);
@@ -789,8 +778,8 @@ START_TEST(abandoned_tokens_are_skipped_polled_ones_admitted)
 
     /* Skipped tokens do not take max_active either: with one slot left, 3 and 4 are skipped
      * and 5 (seen at T0 + 5.5 s) is admitted. */
-    ck_assert_int_eq(cache_token_use(c, 32, 5, T0 + 5500, 0, 1000, &t, NULL), BO_OK);
-    res = step(c, 32, T0 + 6000, 2, 10, 4000, adm, ended);
+    ck_assert_int_eq(cache_token_use(conn, 32, 5, T0 + 5500, 0, 1000, &t, NULL), BO_OK);
+    res = step(conn, 32, T0 + 6000, 2, 10, 4000, adm, ended);
     ck_assert_uint_eq(res.admitted, 1);
     ck_assert_uint_eq(adm[0].sequence, 5);
     ck_assert_uint_eq(adm[0].admission_no, 2); /* FIFO among the admitted, no gap */
@@ -801,70 +790,66 @@ START_TEST(abandoned_tokens_are_skipped_polled_ones_admitted)
     ck_assert_uint_eq(res.waiting, 0);
 
     /* A skipped token reads as EXPIRED and is no longer its user's live token. */
-    ck_assert_int_eq(status_at(c, 32, 3, T0 + 6000), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_issue(c, 32, 3, T0 + 7000, &t, &created, NULL), BO_OK);
+    ck_assert_int_eq(status_at(conn, 32, 3, T0 + 6000), TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_issue(conn, 32, 3, T0 + 7000, &t, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_uint_eq(t.sequence, 6);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(ended_tokens_are_announced_once)
 {
-    struct cache *c = open_cache();
     struct queue_token adm[16], ended[16];
     struct cache_admit_result res;
 
-    issue_users(c, 34, 70, 4, T0);
-    ck_assert_uint_eq(admit_ok(c, 34, T0, 10, 3, 1000, adm), 3);
-    ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* paid */
-    ck_assert_int_eq(cache_token_expire(c, 34, 1), BO_OK); /* twice: still one end */
+    issue_users(conn, 34, 70, 4, T0);
+    ck_assert_uint_eq(admit_ok(conn, 34, T0, 10, 3, 1000, adm), 3);
+    ck_assert_int_eq(cache_token_expire(conn, 34, 1), BO_OK); /* paid */
+    ck_assert_int_eq(cache_token_expire(conn, 34, 1), BO_OK); /* twice: still one end */
     /* Token 2 is read past its idle expiry. */
-    ck_assert_int_eq(status_at(c, 34, 2, T0 + 1000), TOKEN_EXPIRED);
+    ck_assert_int_eq(status_at(conn, 34, 2, T0 + 1000), TOKEN_EXPIRED);
     /* Token 3 is past its expiry too, unread: the step's clean-up ends it. */
-    res = step(c, 34, T0 + 1500, 10, 0, 0, adm, ended);
+    res = step(conn, 34, T0 + 1500, 10, 0, 0, adm, ended);
     ck_assert_uint_eq(res.ended, 3);
     ck_assert_uint_eq(ended[0].sequence, 1);
     ck_assert_uint_eq(ended[0].user_id, 71);
     ck_assert_uint_eq(ended[1].sequence, 2);
     ck_assert_uint_eq(ended[2].sequence, 3);
     ck_assert_uint_eq(ended[2].concert_id, 34);
-    res = step(c, 34, T0 + 1600, 10, 0, 0, adm, ended);
+    res = step(conn, 34, T0 + 1600, 10, 0, 0, adm, ended);
     ck_assert_uint_eq(res.ended, 0);
     ck_assert_uint_eq(res.waiting, 1);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(touch_keeps_holders_and_names_the_gone)
 {
-    struct cache *c = open_cache();
     struct queue_token adm[16], ended[16];
     struct cache_admit_result res;
     struct cache_token_ref refs[5];
     char state[5];
 
-    issue_users(c, 35, 80, 4, T0);
-    ck_assert_uint_eq(admit_ok(c, 35, T0, 10, 1, 60000, adm), 1); /* 1 ACTIVE */
-    ck_assert_int_eq(cache_token_expire(c, 35, 4), BO_OK);        /* 4 gave up */
-    refs[0] = (struct cache_token_ref){35, 81, 1};                /* ACTIVE */
-    refs[1] = (struct cache_token_ref){35, 82, 2};                /* WAITING */
-    refs[2] = (struct cache_token_ref){35, 84, 4};                /* ended */
-    refs[3] = (struct cache_token_ref){35, 99, 3};                /* another user's place */
-    refs[4] = (struct cache_token_ref){35, 85, 9};                /* never issued */
-    ck_assert_int_eq(cache_tokens_touch(c, refs, 5, T0 + 5000, 1000, state), BO_OK);
+    issue_users(conn, 35, 80, 4, T0);
+    ck_assert_uint_eq(admit_ok(conn, 35, T0, 10, 1, 60000, adm), 1); /* 1 ACTIVE */
+    ck_assert_int_eq(cache_token_expire(conn, 35, 4), BO_OK);        /* 4 gave up */
+    refs[0] = (struct cache_token_ref){35, 81, 1};                   /* ACTIVE */
+    refs[1] = (struct cache_token_ref){35, 82, 2};                   /* WAITING */
+    refs[2] = (struct cache_token_ref){35, 84, 4};                   /* ended */
+    refs[3] = (struct cache_token_ref){35, 99, 3};                   /* another user's place */
+    refs[4] = (struct cache_token_ref){35, 85, 9};                   /* never issued */
+    ck_assert_int_eq(cache_tokens_touch(conn, refs, 5, T0 + 5000, 1000, state), BO_OK);
     ck_assert_int_eq(state[0], CACHE_TOUCH_ACTIVE);
     ck_assert_int_eq(state[1], CACHE_TOUCH_WAITING);
     ck_assert_int_eq(state[2], CACHE_TOUCH_GONE);
     ck_assert_int_eq(state[3], CACHE_TOUCH_GONE);
     ck_assert_int_eq(state[4], CACHE_TOUCH_GONE);
     /* Touched token 2 is admitted; untouched token 3 (same age otherwise) is skipped. */
-    res = step(c, 35, T0 + 6000, 10, 5, 4000, adm, ended);
+    res = step(conn, 35, T0 + 6000, 10, 5, 4000, adm, ended);
     ck_assert_uint_eq(res.admitted, 1);
     ck_assert_uint_eq(adm[0].sequence, 2);
     ck_assert_uint_eq(res.skipped, 1);
-    ck_assert_int_eq(status_at(c, 35, 3, T0 + 6000), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_tokens_touch(c, refs, 0, T0, 1000, state), BO_OK);
+    ck_assert_int_eq(status_at(conn, 35, 3, T0 + 6000), TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_tokens_touch(conn, refs, 0, T0, 1000, state), BO_OK);
 
     /* More than one script's worth: the answers line up with the tokens across scripts. */
     enum { MANY = 4500 };
@@ -875,28 +860,26 @@ START_TEST(touch_keeps_holders_and_names_the_gone)
     for (size_t i = 0; i < MANY; i++) {
         many[i] = i == 4321 ? refs[1] : (struct cache_token_ref){35, 1, 100 + i};
     }
-    ck_assert_int_eq(cache_tokens_touch(c, many, MANY, T0 + 7000, 1000, many_state), BO_OK);
+    ck_assert_int_eq(cache_tokens_touch(conn, many, MANY, T0 + 7000, 1000, many_state), BO_OK);
     for (size_t i = 0; i < MANY; i++) {
         ck_assert_int_eq(many_state[i], i == 4321 ? CACHE_TOUCH_ACTIVE : CACHE_TOUCH_GONE);
     }
     free(many_state);
     free(many);
-    ck_assert_int_eq(cache_tokens_touch(c, refs, CACHE_TOUCH_MAX + 1, T0, 1000, state),
+    ck_assert_int_eq(cache_tokens_touch(conn, refs, CACHE_TOUCH_MAX + 1, T0, 1000, state),
                      BO_E_INVALID_ARGUMENT);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(recent_admissions_for_a_new_leader)
 {
-    struct cache *c = open_cache();
     struct queue_token adm[8], recent[8];
     size_t n = 0;
 
-    issue_users(c, 36, 90, 5, bo_time_now_ms());
-    ck_assert_uint_eq(admit_ok(c, 36, T0, 10, 3, 60000, adm), 3);
-    ck_assert_uint_eq(admit_ok(c, 36, T0 + 10000, 10, 2, 60000, adm), 2);
-    ck_assert_int_eq(cache_recent_admissions(c, 36, T0 + 5000, recent, 8, &n), BO_OK);
+    issue_users(conn, 36, 90, 5, bo_time_now_ms());
+    ck_assert_uint_eq(admit_ok(conn, 36, T0, 10, 3, 60000, adm), 3);
+    ck_assert_uint_eq(admit_ok(conn, 36, T0 + 10000, 10, 2, 60000, adm), 2);
+    ck_assert_int_eq(cache_recent_admissions(conn, 36, T0 + 5000, recent, 8, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(recent[0].admission_no, 4);
     ck_assert_uint_eq(recent[0].sequence, 4);
@@ -904,43 +887,40 @@ START_TEST(recent_admissions_for_a_new_leader)
     ck_assert_int_eq(recent[0].admitted_at_ms, T0 + 10000);
     ck_assert_int_eq(recent[0].expires_at_ms, T0 + 70000);
     ck_assert_uint_eq(recent[1].admission_no, 5);
-    ck_assert_int_eq(cache_recent_admissions(c, 36, T0, recent, 8, &n), BO_OK);
+    ck_assert_int_eq(cache_recent_admissions(conn, 36, T0, recent, 8, &n), BO_OK);
     ck_assert_uint_eq(n, 5);
     ck_assert_uint_eq(recent[0].admission_no, 1);
     /* The newest ones when more are asked for than fit. */
-    ck_assert_int_eq(cache_recent_admissions(c, 36, T0, recent, 2, &n), BO_OK);
+    ck_assert_int_eq(cache_recent_admissions(conn, 36, T0, recent, 2, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(recent[0].admission_no, 4);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(measured_rate_reaches_token_reads)
 {
-    struct cache *c = open_cache();
     struct queue_token t;
     int64_t rate = -1;
     char holder[64] = "x";
 
-    ck_assert_int_eq(cache_stats_get(c, 37, &rate), BO_OK);
+    ck_assert_int_eq(cache_stats_get(conn, 37, &rate), BO_OK);
     ck_assert_int_eq(rate, 0);
-    ck_assert_int_eq(cache_token_issue(c, 37, 1, T0, &t, NULL, &rate), BO_OK);
+    ck_assert_int_eq(cache_token_issue(conn, 37, 1, T0, &t, NULL, &rate), BO_OK);
     ck_assert_int_eq(rate, 0);
-    ck_assert_int_eq(cache_stats_set(c, 37, 2500, T0), BO_OK);
-    ck_assert_int_eq(cache_stats_get(c, 37, &rate), BO_OK);
+    ck_assert_int_eq(cache_stats_set(conn, 37, 2500, T0), BO_OK);
+    ck_assert_int_eq(cache_stats_get(conn, 37, &rate), BO_OK);
     ck_assert_int_eq(rate, 2500);
-    ck_assert_int_eq(cache_token_issue(c, 37, 2, T0, &t, NULL, &rate), BO_OK);
+    ck_assert_int_eq(cache_token_issue(conn, 37, 2, T0, &t, NULL, &rate), BO_OK);
     ck_assert_int_eq(rate, 2500);
     rate = -1;
-    ck_assert_int_eq(cache_token_use(c, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
+    ck_assert_int_eq(cache_token_use(conn, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
     ck_assert_int_eq(rate, 2500);
-    ck_assert_int_eq(cache_stats_set(c, 37, 12345, T0), BO_OK);
-    ck_assert_int_eq(cache_token_use(c, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
+    ck_assert_int_eq(cache_stats_set(conn, 37, 12345, T0), BO_OK);
+    ck_assert_int_eq(cache_token_use(conn, 37, 1, T0, 0, 0, &t, &rate), BO_OK);
     ck_assert_int_eq(rate, 12345);
     /* Nobody holds the lease after a flush. */
-    ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
+    ck_assert_int_eq(cache_lease_holder(conn, holder, sizeof(holder)), BO_OK);
     ck_assert_str_eq(holder, "");
-    cache_close(c);
 }
 END_TEST
 
@@ -961,9 +941,22 @@ static void admission_config(struct svc_config *cfg, const char *instance, int64
     cfg->lease_ms = 3000;
 }
 
+/* admission_up starts the admission thread of instance, ticking every tick_ms and skipping
+ * waiting tokens unseen for abandon_seconds (0: never); stop it with admission_stop. */
+static struct admission *admission_up(const char *instance, int64_t tick_ms,
+                                      int64_t abandon_seconds)
+{
+    struct svc_config cfg;
+    struct admission *adm = NULL;
+
+    admission_config(&cfg, instance, tick_ms);
+    cfg.abandon_seconds = abandon_seconds;
+    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
+    return adm;
+}
+
 /* A count of active tokens to wait for: for support_wait_until. */
 struct active_wait {
-    struct cache *c;
     uint64_t concert;
     uint64_t count;
 };
@@ -973,16 +966,15 @@ static int enough_active(void *arg)
 {
     struct active_wait *w = arg;
     uint64_t waiting = 0, active = 0;
-    ck_assert_int_eq(cache_queue_counts(w->c, w->concert, &waiting, &active), BO_OK);
+    ck_assert_int_eq(cache_queue_counts(conn, w->concert, &waiting, &active), BO_OK);
     return active >= w->count;
 }
 
 /* wait_active polls until count tokens of concert are active; returns the ms it took since
  * start (bo_time_mono_ms) or -1 when limit_ms after start passed first. */
-static int64_t wait_active(struct cache *c, uint64_t concert, uint64_t count, int64_t start,
-                           int64_t limit_ms)
+static int64_t wait_active(uint64_t concert, uint64_t count, int64_t start, int64_t limit_ms)
 {
-    struct active_wait w = {c, concert, count};
+    struct active_wait w = {concert, count};
     int64_t left = start + limit_ms - bo_time_mono_ms();
     if (support_wait_until(enough_active, &w, left > 0 ? (long)left : 0) != 0) {
         return -1;
@@ -992,7 +984,6 @@ static int64_t wait_active(struct cache *c, uint64_t concert, uint64_t count, in
 
 /* A measured rate to wait for: for support_wait_until. */
 struct rate_wait {
-    struct cache *c;
     uint64_t concert;
     int64_t rate_milli;
 };
@@ -1001,28 +992,24 @@ struct rate_wait {
 static int rate_stored(void *arg)
 {
     struct rate_wait *w = arg;
-    ck_assert_int_eq(cache_stats_get(w->c, w->concert, &w->rate_milli), BO_OK);
+    ck_assert_int_eq(cache_stats_get(conn, w->concert, &w->rate_milli), BO_OK);
     return w->rate_milli > 0;
 }
 
 START_TEST(admission_thread_admits_new_token_within_a_second)
 {
-    struct svc_config cfg;
-    struct admission *adm = NULL;
-    struct cache *c = open_cache();
     struct queue_token t;
     int64_t start, took;
     int held = -1;
 
-    admission_config(&cfg, "adm-test-1", 100);
-    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    wait_lease_holder(c, "adm-test-1", 5000); /* it leads: from now on it admits every tick */
+    struct admission *adm = admission_up("adm-test-1", 100, 0);
+    wait_lease_holder(conn, "adm-test-1", 5000); /* it leads: from now on it admits every tick */
 
     start = bo_time_mono_ms();
-    issue_ok(c, 21, 1, &t, NULL);
-    took = wait_active(c, 21, 1, start, 3000);
+    issue_ok(conn, 21, 1, &t, NULL);
+    took = wait_active(21, 1, start, 3000);
     ck_assert_msg(took >= 0 && took < 1000, "admitted after %lld ms", (long long)took);
-    use_ok(c, 21, t.sequence, bo_time_now_ms(), 0, &t);
+    use_ok(conn, 21, t.sequence, bo_time_now_ms(), 0, &t);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     /* The token lives token_ttl_seconds from its admission. */
     ck_assert_int_ge(t.expires_at_ms - t.admitted_at_ms, 300 * 1000 - 5);
@@ -1032,87 +1019,72 @@ START_TEST(admission_thread_admits_new_token_within_a_second)
     ck_assert_int_eq(RAW(NULL, "CLIENT", "KILL", "TYPE", "normal"), REDIS_REPLY_INTEGER);
     ck_assert_int_eq(RAW(NULL, "FUNCTION", "FLUSH"), REDIS_REPLY_STATUS);
     start = bo_time_mono_ms();
-    issue_ok(c, 21, 2, &t, NULL);
-    took = wait_active(c, 21, 2, start, 5000);
+    issue_ok(conn, 21, 2, &t, NULL);
+    took = wait_active(21, 2, start, 5000);
     ck_assert_msg(took >= 0 && took < 1500, "admitted after %lld ms", (long long)took);
 
     /* A second instance does not take the lease while the first holds it... */
-    ck_assert_int_eq(cache_lease_acquire(c, "someone-else", 1000, &held), BO_OK);
+    ck_assert_int_eq(cache_lease_acquire(conn, "someone-else", 1000, &held), BO_OK);
     ck_assert_int_eq(held, 0);
 
     /* ...stop wakes the thread at once, even with a long tick, and hands the lease back. */
-    struct admission *slow = NULL;
-    struct svc_config slow_cfg;
-    admission_config(&slow_cfg, "adm-test-slow", 60000);
-    ck_assert_int_eq(admission_start(&slow_cfg, NULL, &slow), BO_OK);
+    struct admission *slow = admission_up("adm-test-slow", 60000, 0);
     support_sleep_ms(100); /* the thing tested: stopping a thread asleep in its long tick */
     start = bo_time_mono_ms();
     admission_stop(slow);
     ck_assert_int_lt(bo_time_mono_ms() - start, 1000);
 
     admission_stop(adm);
-    ck_assert_int_eq(cache_lease_acquire(c, "someone-else", 1000, &held), BO_OK);
+    ck_assert_int_eq(cache_lease_acquire(conn, "someone-else", 1000, &held), BO_OK);
     ck_assert_int_eq(held, 1);
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(admission_thread_keeps_the_rate)
 {
-    struct svc_config cfg;
-    struct admission *adm = NULL;
-    struct cache *c = open_cache();
     struct queue_token t;
     int64_t start, took;
 
-    settings_change(c, (struct admission_settings){.rate_per_second = 5});
-    admission_config(&cfg, "adm-test-2", 100);
-    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
+    settings_change(conn, (struct admission_settings){.rate_per_second = 5});
+    struct admission *adm = admission_up("adm-test-2", 100, 0);
 
     start = bo_time_mono_ms();
-    issue_users(c, 22, 0, 20, bo_time_now_ms());
-    took = wait_active(c, 22, 20, start, 15000);
+    issue_users(conn, 22, 0, 20, bo_time_now_ms());
+    took = wait_active(22, 20, start, 15000);
     admission_stop(adm);
     ck_assert_msg(took >= 0, "not all admitted");
     /* 20 at 5/s with a small burst: about 3.5 s; only the lower bound is asserted. */
     ck_assert_msg(took >= 2500, "20 tokens at 5/s admitted in %lld ms", (long long)took);
 
     for (uint64_t s = 1; s <= 20; s++) {
-        use_ok(c, 22, s, bo_time_now_ms(), 0, &t);
+        use_ok(conn, 22, s, bo_time_now_ms(), 0, &t);
         ck_assert_int_eq(t.status, TOKEN_ACTIVE);
         ck_assert_uint_eq(t.admission_no, s);
     }
-    cache_close(c);
 }
 END_TEST
 
 START_TEST(admission_thread_measures_the_rate)
 {
-    struct svc_config cfg;
-    struct admission *adm = NULL;
-    struct cache *c = open_cache();
-    struct rate_wait measured = {c, 25, 0};
+    struct rate_wait measured = {25, 0};
     char holder[64];
 
-    settings_change(c, (struct admission_settings){.rate_per_second = 10});
-    admission_config(&cfg, "adm-test-rate", 50);
-    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    issue_users(c, 25, 0, 80, bo_time_now_ms());
+    settings_change(conn, (struct admission_settings){.rate_per_second = 10});
+    struct admission *adm = admission_up("adm-test-rate", 50, 0);
+    issue_users(conn, 25, 0, 80, bo_time_now_ms());
     /* A rate is stored from the second one-second sample on (the first holds the burst). */
     SUPPORT_WAIT(rate_stored, &measured, 10000, "no rate measured in 10 s");
-    ck_assert_int_eq(cache_lease_holder(c, holder, sizeof(holder)), BO_OK);
+    ck_assert_int_eq(cache_lease_holder(conn, holder, sizeof(holder)), BO_OK);
     ck_assert_str_eq(holder, "adm-test-rate");
     admission_stop(adm);
     /* 10/s with a line that never empties: the measurement is about that. */
     ck_assert_msg(measured.rate_milli >= 7000 && measured.rate_milli <= 13000,
                   "measured %lld milli/s", (long long)measured.rate_milli);
-    cache_close(c);
 }
 END_TEST
 
 /* A token to wait for until it is ACTIVE: for support_wait_until. */
 struct token_wait {
-    struct cache *c;
     uint64_t concert;
     uint64_t seq;
     struct queue_token t; /* as last read */
@@ -1122,67 +1094,72 @@ struct token_wait {
 static int token_active(void *arg)
 {
     struct token_wait *w = arg;
-    use_ok(w->c, w->concert, w->seq, bo_time_now_ms(), 0, &w->t);
+    use_ok(conn, w->concert, w->seq, bo_time_now_ms(), 0, &w->t);
     return w->t.status == TOKEN_ACTIVE;
 }
 
 /* admitted_no polls token seq of concert until it is ACTIVE (2 s at most) and returns its
  * admission number; 0 when it did not become ACTIVE. */
-static uint64_t admitted_no(struct cache *c, uint64_t concert, uint64_t seq)
+static uint64_t admitted_no(uint64_t concert, uint64_t seq)
 {
-    struct token_wait w = {c, concert, seq, {0}};
+    struct token_wait w = {concert, seq, {0}};
     return support_wait_until(token_active, &w, 2000) == 0 ? w.t.admission_no : 0;
 }
 
 START_TEST(admission_thread_skips_abandoned_tokens)
 {
-    struct svc_config cfg;
-    struct admission *adm = NULL;
-    struct cache *c = open_cache();
     struct queue_token t;
     uint64_t waiting = 0, active = 0, no;
 
-    settings_change(c, (struct admission_settings){.max_active = 1});
-    admission_config(&cfg, "adm-test-abandon", 20);
-    cfg.abandon_seconds = 1;
-    ck_assert_int_eq(admission_start(&cfg, NULL, &adm), BO_OK);
-    issue_users(c, 24, 0, 6, bo_time_now_ms());
-    ck_assert_int_ge(wait_active(c, 24, 1, bo_time_mono_ms(), 2000), 0);
+    settings_change(conn, (struct admission_settings){.max_active = 1});
+    struct admission *adm = admission_up("adm-test-abandon", 20, 1);
+    issue_users(conn, 24, 0, 6, bo_time_now_ms());
+    ck_assert_int_ge(wait_active(24, 1, bo_time_mono_ms(), 2000), 0);
     /* Tokens 3 and 5 are polled (as GetToken does) for 1.6 s; 2, 4 and 6 are not. */
     for (int i = 0; i < 8; i++) {
-        ck_assert_int_eq(cache_token_use(c, 24, 3, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
-        ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+        ck_assert_int_eq(cache_token_use(conn, 24, 3, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+        ck_assert_int_eq(cache_token_use(conn, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
         ck_assert_int_eq(t.status, TOKEN_WAITING);
         support_sleep_ms(200); /* the thing tested: polled every 200 ms, others never */
     }
     /* The first pays: 2 is skipped, 3 admitted as the second admission. */
-    ck_assert_int_eq(cache_token_expire(c, 24, 1), BO_OK);
-    ck_assert_uint_eq(admitted_no(c, 24, 3), 2);
-    ck_assert_int_eq(status_at(c, 24, 2, bo_time_now_ms()), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_use(c, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 24, 1), BO_OK);
+    ck_assert_uint_eq(admitted_no(24, 3), 2);
+    ck_assert_int_eq(status_at(conn, 24, 2, bo_time_now_ms()), TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(conn, 24, 5, bo_time_now_ms(), 0, 250, &t, NULL), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
     ck_assert_uint_eq(t.position, 2); /* behind 4, which admission has not reached yet */
 
     /* The second pays: 4 is skipped, 5 admitted as the third; 6 waits, max_active being 1. */
-    ck_assert_int_eq(cache_token_expire(c, 24, 3), BO_OK);
-    no = admitted_no(c, 24, 5);
+    ck_assert_int_eq(cache_token_expire(conn, 24, 3), BO_OK);
+    no = admitted_no(24, 5);
     admission_stop(adm);
     ck_assert_uint_eq(no, 3);
-    ck_assert_int_eq(status_at(c, 24, 4, bo_time_now_ms()), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_queue_counts(c, 24, &waiting, &active), BO_OK);
+    ck_assert_int_eq(status_at(conn, 24, 4, bo_time_now_ms()), TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_queue_counts(conn, 24, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 1);
     ck_assert_uint_eq(active, 1);
-    cache_close(c);
 }
 END_TEST
 
 /* ---- queue: the handlers' view ---------------------------------------------- */
 
-/* Users 1..3 and concert 1 exist in PostgreSQL (made in main); 999 exists nowhere. */
-static void queue_context(struct svc_context *ctx, struct svc_config *cfg)
+/* The handlers' context of the running "queue" test and its configuration, made by the checked
+ * fixture on an empty Redis. Users 1..3 and concert 1 exist in PostgreSQL (made in main); 999
+ * exists nowhere. */
+static struct svc_config queue_cfg;
+static struct svc_context queue_ctx;
+
+static void queue_setup(void)
 {
-    admission_config(cfg, "queue-test", 100);
-    ck_assert_int_eq(svc_context_init(ctx, cfg), BO_OK);
+    flush_redis();
+    admission_config(&queue_cfg, "queue-test", 100);
+    ck_assert_int_eq(svc_context_init(&queue_ctx, &queue_cfg), BO_OK);
+}
+
+static void queue_teardown(void)
+{
+    svc_context_fini(&queue_ctx);
 }
 
 START_TEST(queue_eta)
@@ -1205,127 +1182,115 @@ END_TEST
 
 START_TEST(queue_issue_checks_and_signs)
 {
-    struct svc_config cfg;
-    struct svc_context ctx;
     struct queue_token t, t2;
     char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
     uint32_t eta = 0;
     int created = -1;
     uint64_t c, u, s;
 
-    queue_context(&ctx, &cfg);
-    ck_assert_int_eq(queue_issue(&ctx, 0, 1, &t, text, sizeof(text), &eta, &created),
+    ck_assert_int_eq(queue_issue(&queue_ctx, 0, 1, &t, text, sizeof(text), &eta, &created),
                      BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 0, &t, text, sizeof(text), &eta, &created),
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 0, &t, text, sizeof(text), &eta, &created),
                      BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(queue_issue(&ctx, 999, 1, &t, text, sizeof(text), &eta, &created),
+    ck_assert_int_eq(queue_issue(&queue_ctx, 999, 1, &t, text, sizeof(text), &eta, &created),
                      BO_E_USER_NOT_FOUND);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 999, &t, text, sizeof(text), &eta, &created),
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 999, &t, text, sizeof(text), &eta, &created),
                      BO_E_CONCERT_NOT_FOUND);
 
-    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, text, sizeof(text), &eta, &created), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t, text, sizeof(text), &eta, &created), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
     ck_assert_uint_eq(t.position, 1);
     ck_assert_uint_eq(eta, 1);
-    ck_assert_int_eq(token_verify(cfg.token_secret, text, &c, &u, &s), BO_OK);
+    ck_assert_int_eq(token_verify(queue_cfg.token_secret, text, &c, &u, &s), BO_OK);
     ck_assert_uint_eq(c, 1);
     ck_assert_uint_eq(u, 1);
     ck_assert_uint_eq(s, t.sequence);
 
-    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &t2, text2, sizeof(text2), &eta, &created), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 2, 1, &t2, text2, sizeof(text2), &eta, &created),
+                     BO_OK);
     ck_assert_uint_eq(t2.position, 2);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t2, text2, sizeof(text2), &eta, &created), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t2, text2, sizeof(text2), &eta, &created),
+                     BO_OK);
     ck_assert_int_eq(created, 0);
     ck_assert_str_eq(text2, text);
-    svc_context_fini(&ctx);
 }
 END_TEST
 
 START_TEST(queue_authorize_and_status)
 {
-    struct svc_config cfg;
-    struct svc_context ctx;
     struct queue_token t, adm[1];
     char text[TOKEN_TEXT_MAX], forged[TOKEN_TEXT_MAX];
     uint32_t eta = 0;
     int64_t expires;
 
-    queue_context(&ctx, &cfg);
-    ck_assert_int_eq(queue_issue(&ctx, 3, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 3, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
 
     /* Forged or missing tokens are refused before anything else. */
     memcpy(forged, text, sizeof(text));
     forged[3] = forged[3] == '1' ? '2' : '1';
-    ck_assert_int_eq(queue_status(&ctx, forged, &t, &eta), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&ctx, forged, 0, &t), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&ctx, NULL, 1, &t), BO_E_TOKEN_MISSING);
-    ck_assert_int_eq(queue_authorize(&ctx, "", 0, &t), BO_E_TOKEN_MISSING);
+    ck_assert_int_eq(queue_status(&queue_ctx, forged, &t, &eta), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, forged, 0, &t), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, NULL, 1, &t), BO_E_TOKEN_MISSING);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, "", 0, &t), BO_E_TOKEN_MISSING);
 
     /* Waiting: readable, not yet allowed to act. */
-    ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t, &eta), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_WAITING);
     ck_assert_uint_eq(t.user_id, 3);
     ck_assert_uint_eq(eta, 1);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 0, &t), BO_OK);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 1, &t), BO_E_TOKEN_NOT_ACTIVE);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t), BO_OK);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 1, &t), BO_E_TOKEN_NOT_ACTIVE);
 
     /* Active with a short expiry: status does not extend it, acting does. */
-    ck_assert_uint_eq(admit_ok(ctx.cache, 1, bo_time_now_ms(), 10, 1, 60000, adm), 1);
+    ck_assert_uint_eq(admit_ok(queue_ctx.cache, 1, bo_time_now_ms(), 10, 1, 60000, adm), 1);
     expires = adm[0].expires_at_ms;
-    ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t, &eta), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     ck_assert_uint_eq(eta, 0);
     ck_assert_int_eq(t.expires_at_ms, expires);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 0, &t), BO_OK);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t), BO_OK);
     ck_assert_int_eq(t.expires_at_ms, expires);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 1, &t), BO_OK);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 1, &t), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_ACTIVE);
     ck_assert_int_ge(t.expires_at_ms, expires + 200 * 1000); /* now + 300 s */
 
     /* Paid: expired for good. */
-    ck_assert_int_eq(queue_finish(&ctx, &t), BO_OK);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 1, &t), BO_E_TOKEN_EXPIRED);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 0, &t), BO_E_TOKEN_EXPIRED);
-    ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
+    ck_assert_int_eq(queue_finish(&queue_ctx, &t), BO_OK);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 1, &t), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t, &eta), BO_OK);
     ck_assert_int_eq(t.status, TOKEN_EXPIRED);
-    svc_context_fini(&ctx);
 }
 END_TEST
 
 START_TEST(queue_token_lost_by_redis)
 {
-    struct svc_config cfg;
-    struct svc_context ctx;
     struct queue_token t, t2;
     char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
     uint32_t eta = 0;
 
-    queue_context(&ctx, &cfg);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
     flush_redis();
     /* Unknown now: answered as expired, with the ids the signature vouches for. */
-    ck_assert_int_eq(queue_status(&ctx, text, &t2, &eta), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t2, &eta), BO_OK);
     ck_assert_int_eq(t2.status, TOKEN_EXPIRED);
     ck_assert_uint_eq(t2.user_id, 1);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 0, &t2), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t2), BO_E_TOKEN_EXPIRED);
 
     /* Sequences start again: another user's new token gets the same number. The old text
      * must not pass as that user's token. */
-    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &t2, text2, sizeof(text2), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 2, 1, &t2, text2, sizeof(text2), &eta, NULL), BO_OK);
     ck_assert_uint_eq(t2.sequence, t.sequence);
-    ck_assert_int_eq(queue_status(&ctx, text, &t2, &eta), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&ctx, text, 0, &t2), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&ctx, text2, 0, &t2), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t2, &eta), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t2), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text2, 0, &t2), BO_OK);
     ck_assert_uint_eq(t2.user_id, 2);
-    svc_context_fini(&ctx);
 }
 END_TEST
 
 START_TEST(queue_eta_from_measured_rate)
 {
-    struct svc_config cfg;
-    struct svc_context ctx;
     struct admission_settings s = {100, 1000, 300, 300};
     struct queue_token t;
     char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
@@ -1338,48 +1303,43 @@ START_TEST(queue_eta_from_measured_rate)
     ck_assert_uint_eq(queue_eta_measured(300, 49, &s), 3); /* no measurement: 100/s configured */
     ck_assert_uint_eq(queue_eta_measured(UINT64_MAX, 100, &s), UINT32_MAX);
 
-    queue_context(&ctx, &cfg);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t, text, sizeof(text), &eta, NULL), BO_OK);
     ck_assert_uint_eq(eta, 1); /* 1 at the configured 100/s */
-    ck_assert_int_eq(cache_stats_set(ctx.cache, 1, 500, bo_time_now_ms()), BO_OK);
-    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &t, text2, sizeof(text2), &eta, NULL), BO_OK);
+    ck_assert_int_eq(cache_stats_set(queue_ctx.cache, 1, 500, bo_time_now_ms()), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 2, 1, &t, text2, sizeof(text2), &eta, NULL), BO_OK);
     ck_assert_uint_eq(t.position, 2);
     ck_assert_uint_eq(eta, 4); /* 2 at a measured 0.5/s */
-    ck_assert_int_eq(queue_status(&ctx, text2, &t, &eta), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text2, &t, &eta), BO_OK);
     ck_assert_uint_eq(eta, 4);
-    ck_assert_int_eq(queue_status(&ctx, text, &t, &eta), BO_OK);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t, &eta), BO_OK);
     ck_assert_uint_eq(eta, 2);
-    svc_context_fini(&ctx);
 }
 END_TEST
 
 START_TEST(queue_touch_verifies_and_reports)
 {
-    struct svc_config cfg;
-    struct svc_context ctx;
     struct queue_token t, gone;
     char a[TOKEN_TEXT_MAX], b[TOKEN_TEXT_MAX], forged[TOKEN_TEXT_MAX];
     char *texts[4];
     size_t expired[4], nexpired = 99;
     uint32_t touched = 99, eta = 0;
 
-    queue_context(&ctx, &cfg);
-    ck_assert_int_eq(queue_issue(&ctx, 1, 1, &t, a, sizeof(a), &eta, NULL), BO_OK);
-    ck_assert_int_eq(queue_issue(&ctx, 2, 1, &gone, b, sizeof(b), &eta, NULL), BO_OK);
-    ck_assert_int_eq(queue_finish(&ctx, &gone), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t, a, sizeof(a), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_issue(&queue_ctx, 2, 1, &gone, b, sizeof(b), &eta, NULL), BO_OK);
+    ck_assert_int_eq(queue_finish(&queue_ctx, &gone), BO_OK);
     memcpy(forged, a, sizeof(a));
     forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == 'A' ? 'B' : 'A';
     texts[0] = a;
     texts[1] = forged;
     texts[2] = b;
     texts[3] = "";
-    ck_assert_int_eq(queue_touch(&ctx, texts, 4, &touched, expired, &nexpired), BO_OK);
+    ck_assert_int_eq(queue_touch(&queue_ctx, texts, 4, &touched, expired, &nexpired), BO_OK);
     ck_assert_uint_eq(touched, 1);
     ck_assert_uint_eq(nexpired, 1);
     ck_assert_uint_eq(expired[0], 2);
-    ck_assert_int_eq(queue_touch(&ctx, texts, QUEUE_TOUCH_MAX + 1, &touched, expired, &nexpired),
-                     BO_E_INVALID_ARGUMENT);
-    svc_context_fini(&ctx);
+    ck_assert_int_eq(
+        queue_touch(&queue_ctx, texts, QUEUE_TOUCH_MAX + 1, &touched, expired, &nexpired),
+        BO_E_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -1419,9 +1379,9 @@ int main(void)
                             NULL};
     /* Every test starts from an empty Redis. */
     const struct support_case cases[] = {
-        {"redis", redis, NULL, NULL, flush_redis, NULL, 60},
-        {"admission", admission, NULL, NULL, flush_redis, NULL, 60},
-        {"queue", queue, NULL, NULL, flush_redis, NULL, 60},
+        {"redis", redis, NULL, NULL, conn_setup, conn_teardown, 60},
+        {"admission", admission, NULL, NULL, conn_setup, conn_teardown, 60},
+        {"queue", queue, NULL, NULL, queue_setup, queue_teardown, 60},
     };
     int rc;
 

@@ -21,7 +21,6 @@
 
 #include <check.h>
 #include <nng/protocol/reqrep0/req.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,22 +66,29 @@ static void watchdog_fire(int sig)
     _exit(EXIT_FAILURE);
 }
 
-static void watchdog_arm(void)
-{
-    signal(SIGALRM, watchdog_fire);
-    alarm(TEST_WATCHDOG_SECONDS);
-}
-
-static void watchdog_disarm(void)
-{
-    alarm(0);
-}
-
 static struct bo_session *session(void)
 {
     struct bo_session *s = NULL;
     ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
     return s;
+}
+
+/* The session of the running test, opened by the checked fixture. */
+static struct bo_session *sess;
+
+/* test_setup arms the watchdog and opens the test's session. */
+static void test_setup(void)
+{
+    signal(SIGALRM, watchdog_fire);
+    alarm(TEST_WATCHDOG_SECONDS);
+    sess = session();
+}
+
+static void test_teardown(void)
+{
+    bo_session_close(sess);
+    sess = NULL;
+    alarm(0);
 }
 
 /* Sets admission settings through the admin rpc (zero fields unchanged). */
@@ -472,28 +478,27 @@ static int seat_status(struct bo_session *s, const char *token, uint64_t schedul
 
 START_TEST(full_flow_over_nng)
 {
-    struct bo_session *s = session();
     char token[160];
     uint64_t res = 0;
     int64_t price = 0, balance = 0;
     int replayed = -1;
     Boxoffice__V1__Token t;
 
-    active_token(s, 11, 1, token, sizeof(token));
-    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
-    ck_assert_int_eq(hold(s, token, 1, 5, &res, &price), BO_OK);
+    active_token(sess, 11, 1, token, sizeof(token));
+    ck_assert_int_eq(seat_status(sess, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    ck_assert_int_eq(hold(sess, token, 1, 5, &res, &price), BO_OK);
     ck_assert_int_gt(price, 0);
-    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD);
-    ck_assert_int_eq(pay(s, token, res, "k-flow", NULL), BO_E_INSUFFICIENT_POINTS);
-    ck_assert_int_eq(charge(s, token, 11, price + 1000, "c-flow", &balance), BO_OK);
+    ck_assert_int_eq(seat_status(sess, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD);
+    ck_assert_int_eq(pay(sess, token, res, "k-flow", NULL), BO_E_INSUFFICIENT_POINTS);
+    ck_assert_int_eq(charge(sess, token, 11, price + 1000, "c-flow", &balance), BO_OK);
     ck_assert_int_eq(balance, price + 1000);
-    ck_assert_int_eq(pay(s, token, res, "k-flow", &replayed), BO_OK);
+    ck_assert_int_eq(pay(sess, token, res, "k-flow", &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     /* The payment ended the token: the user's turn is over. */
-    ck_assert_int_eq(token_status(s, token, &t), BO_OK);
+    ck_assert_int_eq(token_status(sess, token, &t), BO_OK);
     ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
     /* A retry whose first answer was lost gets the same payment, charged once. */
-    ck_assert_int_eq(pay(s, token, res, "k-flow", &replayed), BO_OK);
+    ck_assert_int_eq(pay(sess, token, res, "k-flow", &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_int_eq(sql_long("SELECT count(*) FROM payments WHERE user_id = 11"), 1);
     ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 11"), 1000);
@@ -501,14 +506,15 @@ START_TEST(full_flow_over_nng)
                               "status = 'CONFIRMED' AND schedule_id = 1 AND seat_no = 5"),
                      1);
     /* Another admitted user sees the seat sold. */
-    active_token(s, 12, 1, token, sizeof(token));
-    ck_assert_int_eq(seat_status(s, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD);
-    ck_assert_int_eq(hold(s, token, 1, 5, NULL, NULL), BO_E_SEAT_TAKEN);
-    bo_session_close(s);
+    active_token(sess, 12, 1, token, sizeof(token));
+    ck_assert_int_eq(seat_status(sess, token, 1, 5), BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD);
+    ck_assert_int_eq(hold(sess, token, 1, 5, NULL, NULL), BO_E_SEAT_TAKEN);
 }
 END_TEST
 
+/* One of many users holding the same seat at once, on a session of its own. */
 struct racer {
+    struct bo_session *s;
     char token[160];
     int rc;
 };
@@ -516,14 +522,8 @@ struct racer {
 static void *race_hold(void *arg)
 {
     struct racer *r = arg;
-    struct bo_session *s = NULL;
 
-    if (bo_session_open(client, &s) != BO_OK) {
-        r->rc = -1;
-        return NULL;
-    }
-    r->rc = hold(s, r->token, 2, 17, NULL, NULL);
-    bo_session_close(s);
+    r->rc = hold(r->s, r->token, 2, 17, NULL, NULL);
     return NULL;
 }
 
@@ -531,19 +531,16 @@ START_TEST(two_hundred_holds_on_one_seat_one_winner)
 {
     enum { N = 200 };
     static struct racer racers[N];
-    pthread_t threads[N];
-    struct bo_session *s = session();
     int ok = 0, taken = 0;
 
-    set_admission(s, 100000, 0);
+    set_admission(sess, 100000, 0);
     for (int i = 0; i < N; i++) {
-        active_token(s, 1000 + (uint64_t)i, 1, racers[i].token, sizeof(racers[i].token));
+        racers[i].s = session();
+        active_token(sess, 1000 + (uint64_t)i, 1, racers[i].token, sizeof(racers[i].token));
     }
+    support_threads_run(race_hold, racers, sizeof(racers[0]), N);
     for (int i = 0; i < N; i++) {
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, race_hold, &racers[i]), 0);
-    }
-    for (int i = 0; i < N; i++) {
-        pthread_join(threads[i], NULL);
+        bo_session_close(racers[i].s);
         ok += racers[i].rc == BO_OK;
         taken += racers[i].rc == BO_E_SEAT_TAKEN;
     }
@@ -552,11 +549,12 @@ START_TEST(two_hundred_holds_on_one_seat_one_winner)
     ck_assert_int_eq(sql_long("SELECT count(*) FROM reservations WHERE schedule_id = 2 AND "
                               "seat_no = 17 AND status IN ('HELD','CONFIRMED')"),
                      1);
-    bo_session_close(s);
 }
 END_TEST
 
+/* One of many users charging and paying at once, on a session of its own. */
 struct payer {
+    struct bo_session *s;
     uint64_t user;
     char token[160];
     uint64_t reservation;
@@ -567,20 +565,15 @@ struct payer {
 static void *pay_and_charge(void *arg)
 {
     struct payer *p = arg;
-    struct bo_session *s = NULL;
     char key[32];
 
-    if (bo_session_open(client, &s) != BO_OK) {
-        return NULL;
-    }
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof(key), "c-%llu-%d", (unsigned long long)p->user, i);
-        p->charge_ok += charge(s, p->token, p->user, 20000, key, NULL) == BO_OK;
+        p->charge_ok += charge(p->s, p->token, p->user, 20000, key, NULL) == BO_OK;
         if (i == 1) {
-            p->pay_rc = pay(s, p->token, p->reservation, NULL, NULL);
+            p->pay_rc = pay(p->s, p->token, p->reservation, NULL, NULL);
         }
     }
-    bo_session_close(s);
     return NULL;
 }
 
@@ -588,28 +581,24 @@ START_TEST(concurrent_charges_and_payments_keep_ledger)
 {
     enum { N = 12 };
     static struct payer payers[N];
-    pthread_t threads[N];
-    struct bo_session *s = session();
     char sql[256];
 
-    set_admission(s, 100000, 0);
+    set_admission(sess, 100000, 0);
     for (int i = 0; i < N; i++) {
+        payers[i].s = session();
         payers[i].user = 2000 + (uint64_t)i;
-        active_token(s, payers[i].user, 2, payers[i].token, sizeof(payers[i].token));
+        active_token(sess, payers[i].user, 2, payers[i].token, sizeof(payers[i].token));
         /* Schedules 6..10 belong to concert 2; seats 1..N on schedule 6. */
         ck_assert_int_eq(
-            hold(s, payers[i].token, 6, (uint32_t)(i + 1), &payers[i].reservation, NULL), BO_OK);
+            hold(sess, payers[i].token, 6, (uint32_t)(i + 1), &payers[i].reservation, NULL), BO_OK);
         /* Half the users start with enough for any seat, half with too little. */
         ck_assert_int_eq(
-            charge(s, payers[i].token, payers[i].user, i % 2 ? 150000 : 10000, NULL, NULL), BO_OK);
+            charge(sess, payers[i].token, payers[i].user, i % 2 ? 150000 : 10000, NULL, NULL),
+            BO_OK);
     }
+    support_threads_run(pay_and_charge, payers, sizeof(payers[0]), N);
     for (int i = 0; i < N; i++) {
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, pay_and_charge, &payers[i]), 0);
-    }
-    for (int i = 0; i < N; i++) {
-        pthread_join(threads[i], NULL);
-    }
-    for (int i = 0; i < N; i++) {
+        bo_session_close(payers[i].s);
         snprintf(sql, sizeof(sql),
                  "SELECT (SELECT balance FROM wallets WHERE user_id = %llu) - "
                  "(SELECT coalesce(sum(delta), 0) FROM point_ledger WHERE user_id = %llu)",
@@ -627,74 +616,67 @@ START_TEST(concurrent_charges_and_payments_keep_ledger)
     ck_assert_int_ge(sql_long("SELECT count(*) FROM payments p JOIN reservations r ON "
                               "r.id = p.reservation_id WHERE r.schedule_id = 6"),
                      N / 2);
-    bo_session_close(s);
 }
 END_TEST
 
 START_TEST(idempotent_charge_counts_once)
 {
-    struct bo_session *s = session();
     char token[160];
     int64_t b1 = 0, b2 = 0;
 
-    active_token(s, 3001, 3, token, sizeof(token));
-    ck_assert_int_eq(charge(s, token, 3001, 5000, "same-key", &b1), BO_OK);
-    ck_assert_int_eq(charge(s, token, 3001, 5000, "same-key", &b2), BO_OK);
+    active_token(sess, 3001, 3, token, sizeof(token));
+    ck_assert_int_eq(charge(sess, token, 3001, 5000, "same-key", &b1), BO_OK);
+    ck_assert_int_eq(charge(sess, token, 3001, 5000, "same-key", &b2), BO_OK);
     ck_assert_int_eq(b1, 5000);
     ck_assert_int_eq(b2, 5000);
-    ck_assert_int_eq(charge(s, token, 3001, 7000, "same-key", NULL), BO_E_IDEMPOTENCY_MISMATCH);
+    ck_assert_int_eq(charge(sess, token, 3001, 7000, "same-key", NULL), BO_E_IDEMPOTENCY_MISMATCH);
     ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 3001"), 5000);
     ck_assert_int_eq(sql_long("SELECT count(*) FROM point_ledger WHERE user_id = 3001"), 1);
     /* Someone else's wallet is refused, whatever the token. */
-    ck_assert_int_eq(charge(s, token, 3002, 5000, NULL, NULL), BO_E_NOT_OWNER);
-    bo_session_close(s);
+    ck_assert_int_eq(charge(sess, token, 3002, 5000, NULL, NULL), BO_E_NOT_OWNER);
 }
 END_TEST
 
 START_TEST(forged_and_altered_tokens_refused)
 {
-    struct bo_session *s = session();
     char token[160], forged[160];
     Boxoffice__V1__Token t;
 
-    active_token(s, 3101, 1, token, sizeof(token));
+    active_token(sess, 3101, 1, token, sizeof(token));
     /* Same user and concert, signature of another secret. */
     snprintf(forged, sizeof(forged), "%s", token);
     char *sig = strrchr(forged, '.');
     ck_assert_ptr_nonnull(sig);
     sig[1] = sig[1] == 'A' ? 'B' : 'A';
-    ck_assert_int_eq(token_status(s, forged, &t), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(hold(s, forged, 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(token_status(sess, forged, &t), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(hold(sess, forged, 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
     /* Another user id with the original signature. */
     ck_assert_int_eq(
-        hold(s, "v1.1.3102.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1, 30, NULL, NULL),
+        hold(sess, "v1.1.3102.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1, 30, NULL, NULL),
         BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(hold(s, "", 1, 30, NULL, NULL), BO_E_TOKEN_MISSING);
-    ck_assert_int_eq(hold(s, "garbage", 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(hold(sess, "", 1, 30, NULL, NULL), BO_E_TOKEN_MISSING);
+    ck_assert_int_eq(hold(sess, "garbage", 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
     /* A token of concert 1 cannot hold a seat of concert 2 (schedule 6). */
-    ck_assert_int_eq(hold(s, token, 6, 30, NULL, NULL), BO_E_WRONG_CONCERT);
-    bo_session_close(s);
+    ck_assert_int_eq(hold(sess, token, 6, 30, NULL, NULL), BO_E_WRONG_CONCERT);
 }
 END_TEST
 
 START_TEST(expired_hold_frees_the_seat)
 {
-    struct bo_session *s = session();
     char a[160], b[160];
     uint64_t held;
 
-    set_admission(s, 100000, 1);
-    active_token(s, 3201, 3, a, sizeof(a));
-    active_token(s, 3202, 3, b, sizeof(b));
-    held = hold_with_ttl(s, a, 11, 40, 1);
-    ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_E_SEAT_TAKEN);
-    SUPPORT_WAIT(hold_ended, &held, 5000, "the hold of 1 s did not end in 5 s");
-    ck_assert_int_eq(seat_status(s, b, 11, 40), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
-    ck_assert_int_eq(hold(s, b, 11, 40, NULL, NULL), BO_OK);
-    /* Back to holds of 300 s before the next test (a's hold ended: it may hold again). */
-    set_admission(s, 0, 300);
-    ck_assert_int_eq(release(s, a, hold_with_ttl(s, a, 11, 41, 300)), BO_OK);
-    bo_session_close(s);
+    set_admission(sess, 100000, 1);
+    active_token(sess, 3201, 3, a, sizeof(a));
+    active_token(sess, 3202, 3, b, sizeof(b));
+    held = hold_with_ttl(sess, a, 11, 40, 1);
+    ck_assert_int_eq(hold(sess, b, 11, 40, NULL, NULL), BO_E_SEAT_TAKEN);
+    SUPPORT_WAIT(hold_ended, &held, 5000, "the hold of 1 sess did not end in 5 s");
+    ck_assert_int_eq(seat_status(sess, b, 11, 40), BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    ck_assert_int_eq(hold(sess, b, 11, 40, NULL, NULL), BO_OK);
+    /* Back to holds of 300 sess before the next test (a's hold ended: it may hold again). */
+    set_admission(sess, 0, 300);
+    ck_assert_int_eq(release(sess, a, hold_with_ttl(sess, a, 11, 41, 300)), BO_OK);
 }
 END_TEST
 
@@ -749,27 +731,24 @@ START_TEST(malformed_frames_get_invalid_argument)
     ck_assert_int_eq(raw_call(huge, big, msg, sizeof(msg)), BO_E_TOO_LARGE);
     free(huge);
     /* The instance still serves after all that. */
-    struct bo_session *s = session();
     Boxoffice__V1__PingRequest ping = BOXOFFICE__V1__PING_REQUEST__INIT;
     ProtobufCMessage *out = NULL;
-    ck_assert_int_eq(bo_call(s, "Ping", &ping.base, &out, NULL), BO_OK);
+    ck_assert_int_eq(bo_call(sess, "Ping", &ping.base, &out, NULL), BO_OK);
     protobuf_c_message_free_unpacked(out, NULL);
-    bo_session_close(s);
 }
 END_TEST
 
 START_TEST(admission_is_fifo_across_instances)
 {
     enum { N = 60 };
-    struct bo_session *s = session();
     char tokens[N][160];
     Boxoffice__V1__Token t;
     uint64_t admission_of[N];
     int left = N;
 
-    set_admission(s, 20, 0);
+    set_admission(sess, 20, 0);
     for (int i = 0; i < N; i++) {
-        Boxoffice__V1__IssueTokenReply *r = issue(s, 4000 + (uint64_t)i, 3);
+        Boxoffice__V1__IssueTokenReply *r = issue(sess, 4000 + (uint64_t)i, 3);
         snprintf(tokens[i], sizeof(tokens[i]), "%s", r->token->token);
         protobuf_c_message_free_unpacked(&r->base, NULL);
         admission_of[i] = 0;
@@ -782,7 +761,7 @@ START_TEST(admission_is_fifo_across_instances)
             if (admission_of[i] != 0) {
                 continue;
             }
-            ck_assert_int_eq(token_status(s, tokens[i], &t), BO_OK);
+            ck_assert_int_eq(token_status(sess, tokens[i], &t), BO_OK);
             ck_assert_int_ne(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
             if (t.status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
                 admission_of[i] = t.admission_no;
@@ -794,14 +773,12 @@ START_TEST(admission_is_fifo_across_instances)
     for (int i = 1; i < N; i++) {
         ck_assert_uint_gt(admission_of[i], admission_of[i - 1]);
     }
-    set_admission(s, 100000, 0);
-    bo_session_close(s);
+    set_admission(sess, 100000, 0);
 }
 END_TEST
 
 START_TEST(admission_events_reach_subscribers_in_order)
 {
-    struct bo_session *s = session();
     struct bo_subscription *by_user = NULL, *by_concert = NULL;
     Boxoffice__V1__AdmissionEvent *e = NULL;
     char urls[2 * 130];
@@ -813,7 +790,7 @@ START_TEST(admission_events_reach_subscribers_in_order)
     ck_assert_int_eq(bo_subscribe(urls, 2, 0, &by_concert), BO_OK);
     wait_subscribed(2, 2); /* both connected before anything is admitted */
     for (uint64_t u = 6001; u <= 6005; u++) {
-        Boxoffice__V1__IssueTokenReply *r = issue(s, u, 2);
+        Boxoffice__V1__IssueTokenReply *r = issue(sess, u, 2);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     /* Position updates and token ends come on the same topics: take the admission. Each loop
@@ -849,7 +826,6 @@ START_TEST(admission_events_reach_subscribers_in_order)
     ck_assert_int_eq(seen, 5);
     bo_subscription_close(by_concert);
     bo_subscription_close(by_user);
-    bo_session_close(s);
 }
 END_TEST
 
@@ -876,12 +852,11 @@ static char *issue_text(struct bo_session *s, uint64_t user, uint64_t concert)
 START_TEST(position_events_count_down)
 {
     enum { N = 8 };
-    struct bo_session *s = session();
     struct bo_subscription *by_user = NULL, *by_concert = NULL;
     Boxoffice__V1__AdmissionEvent *e = NULL;
     char urls[TESTENV_MAX_INSTANCES * 130];
     char *tokens[N];
-    uint64_t concert = new_concert(s, "Positions");
+    uint64_t concert = new_concert(sess, "Positions");
     uint64_t last_pos = UINT64_MAX, prev_user = 0, prev_pos = 0;
     int64_t last_at = 0, deadline, next_touch = 0;
     int updates = 0, moved_down = 0, batch = 0;
@@ -890,15 +865,15 @@ START_TEST(position_events_count_down)
     ck_assert_int_eq(bo_subscribe(urls, 0, 8000 + N, &by_user), BO_OK);
     ck_assert_int_eq(bo_subscribe(urls, concert, 0, &by_concert), BO_OK);
     wait_subscribed(env.ninstances, 2);
-    set_admission(s, 1, 0); /* one a second: the line moves while we watch */
+    set_admission(sess, 1, 0); /* one a second: the line moves while we watch */
     for (int i = 0; i < N; i++) {
-        tokens[i] = issue_text(s, 8001 + (uint64_t)i, concert);
+        tokens[i] = issue_text(sess, 8001 + (uint64_t)i, concert);
     }
     /* The last user's updates: a few seconds apart, the place moving down towards the head. */
     deadline = bo_time_mono_ms() + 6500;
     while (bo_time_mono_ms() < deadline) {
         if (bo_time_mono_ms() >= next_touch) {
-            touch_all(s, tokens, N); /* the push listener keeps them from being skipped */
+            touch_all(sess, tokens, N); /* the push listener keeps them from being skipped */
             next_touch = bo_time_mono_ms() + 500;
         }
         if (bo_subscription_next(by_user, 100, &e) != BO_OK) {
@@ -941,52 +916,50 @@ START_TEST(position_events_count_down)
         boxoffice__v1__admission_event__free_unpacked(e, NULL);
     }
     ck_assert_int_ge(batch, 3);
-    set_admission(s, 100000, 0);
+    set_admission(sess, 100000, 0);
     for (int i = 0; i < N; i++) {
         free(tokens[i]);
     }
     bo_subscription_close(by_concert);
     bo_subscription_close(by_user);
-    bo_session_close(s);
 }
 END_TEST
 
 START_TEST(touch_keeps_a_waiting_token_and_names_the_skipped)
 {
-    struct bo_session *s = session();
     Boxoffice__V1__TouchTokensReply *r = NULL;
     Boxoffice__V1__Token t, tt, tg;
-    uint64_t concert = new_concert(s, "Presence");
+    uint64_t concert = new_concert(sess, "Presence");
     char head[160], forged[160], id[48];
     char *touched, *abandoned, *polled, *list[4];
     int64_t until;
 
     /* One ACTIVE token fills the concert (max_active 1); three wait behind it. */
-    set_settings(s, 100000, 1, 0);
-    active_token(s, 8101, concert, head, sizeof(head));
-    touched = issue_text(s, 8102, concert);
-    abandoned = issue_text(s, 8103, concert);
-    polled = issue_text(s, 8104, concert);
+    set_settings(sess, 100000, 1, 0);
+    active_token(sess, 8101, concert, head, sizeof(head));
+    touched = issue_text(sess, 8102, concert);
+    abandoned = issue_text(sess, 8103, concert);
+    polled = issue_text(sess, 8104, concert);
     /* Longer than the abandon time: one is kept by TouchTokens, one by GetToken polls, one by
      * nothing. */
     until = bo_time_mono_ms() + (atoi(SUITE_ABANDON_SECONDS) + 2) * 1000;
     while (bo_time_mono_ms() < until) {
-        touch_all(s, &touched, 1);
-        ck_assert_int_eq(token_status(s, polled, &t), BO_OK);
+        touch_all(sess, &touched, 1);
+        ck_assert_int_eq(token_status(sess, polled, &t), BO_OK);
         ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING);
         support_sleep_ms(700); /* the thing tested: kept alive by a poll every 700 ms */
     }
     /* Room again: admission reaches the three, skips the abandoned one, admits the others in
      * line order with consecutive admission numbers. */
-    set_settings(s, 0, 1000, 0);
-    struct token_wait polled_wait = {s, polled, BOXOFFICE__V1__TOKEN__INIT};
+    set_settings(sess, 0, 1000, 0);
+    struct token_wait polled_wait = {sess, polled, BOXOFFICE__V1__TOKEN__INIT};
     SUPPORT_WAIT(token_active, &polled_wait, 5000, "the polled token was not admitted in 5 s");
     tg = polled_wait.t;
-    ck_assert_int_eq(token_status(s, touched, &tt), BO_OK);
+    ck_assert_int_eq(token_status(sess, touched, &tt), BO_OK);
     ck_assert_int_eq(tt.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
     ck_assert_uint_eq(tt.admission_no, 2);
     ck_assert_uint_eq(tg.admission_no, 3);
-    ck_assert_int_eq(token_status(s, abandoned, &t), BO_OK);
+    ck_assert_int_eq(token_status(sess, abandoned, &t), BO_OK);
     ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED);
 
     /* TouchTokens names the ended one, counts the live ones, ignores a forged one. */
@@ -996,7 +969,7 @@ START_TEST(touch_keeps_a_waiting_token_and_names_the_skipped)
     list[1] = abandoned;
     list[2] = polled;
     list[3] = forged;
-    ck_assert_int_eq(touch(s, list, 4, &r), BO_OK);
+    ck_assert_int_eq(touch(sess, list, 4, &r), BO_OK);
     ck_assert_uint_eq(r->touched, 2);
     ck_assert_uint_eq(r->n_expired_token_ids, 1);
     snprintf(id, sizeof(id), "%llu-%llu", (unsigned long long)concert,
@@ -1011,40 +984,40 @@ START_TEST(touch_keeps_a_waiting_token_and_names_the_skipped)
     for (int i = 0; i < OVER; i++) {
         many[i] = "x";
     }
-    ck_assert_int_eq(touch(s, many, OVER, &r), BO_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(touch(s, many, OVER - 1, &r), BO_OK);
+    ck_assert_int_eq(touch(sess, many, OVER, &r), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(touch(sess, many, OVER - 1, &r), BO_OK);
     ck_assert_uint_eq(r->touched, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     free(many);
     free(touched);
     free(abandoned);
     free(polled);
-    bo_session_close(s);
 }
 END_TEST
 
 START_TEST(admitted_events_survive_leader_kill)
 {
     enum { N = 40 };
-    struct bo_session *s;
     struct bo_subscription *sub = NULL;
     Boxoffice__V1__AdmissionEvent *e = NULL;
     char urls[TESTENV_MAX_INSTANCES * 130];
     char *tokens[N];
-    uint64_t concert, last = 0;
+    uint64_t concert, last = 0, last_at_kill = 0;
     int64_t start, deadline, next_touch = 0;
     int killed = -1, repeats = 0;
 
-    s = session();
-    concert = new_concert(s, "Leader change");
+    concert = new_concert(sess, "Leader change");
     all_events_urls(urls, sizeof(urls));
     ck_assert_int_eq(bo_subscribe(urls, concert, 0, &sub), BO_OK);
     wait_subscribed(env.ninstances, 1);
 
-    set_admission(s, 10, 0);
+    /* Slow while the line forms (issuing may itself be slow on a loaded machine), then 10/s:
+     * the kill below then lands while most of the line still waits. */
+    set_admission(sess, 1, 0);
     for (int i = 0; i < N; i++) {
-        tokens[i] = issue_text(s, 7001 + (uint64_t)i, concert);
+        tokens[i] = issue_text(sess, 7001 + (uint64_t)i, concert);
     }
+    set_admission(sess, 10, 0);
     start = bo_time_mono_ms();
     deadline = start + 30000;
     while (last < N && bo_time_mono_ms() < deadline) {
@@ -1052,10 +1025,11 @@ START_TEST(admitted_events_survive_leader_kill)
             /* Mid-run: the admitting instance dies without a word. */
             killed = leader_index();
             testenv_service_kill(&env, killed, SIGKILL);
+            last_at_kill = last;
         }
         if (bo_time_mono_ms() >= next_touch) {
             Boxoffice__V1__TouchTokensReply *r = NULL;
-            if (touch(s, tokens, N, &r) == BO_OK) {
+            if (touch(sess, tokens, N, &r) == BO_OK) {
                 protobuf_c_message_free_unpacked(&r->base, NULL);
             }
             next_touch = bo_time_mono_ms() + 500;
@@ -1078,20 +1052,19 @@ START_TEST(admitted_events_survive_leader_kill)
         boxoffice__v1__admission_event__free_unpacked(e, NULL);
     }
     ck_assert_int_ge(killed, 0);
+    ck_assert_msg(last_at_kill < N, "the whole line was admitted before the leader died");
     ck_assert_msg(last == N, "received admissions 1..%llu of %d", (unsigned long long)last, N);
     ck_assert_int_ne(leader_index(), killed);
-    set_admission(s, 100000, 0);
+    set_admission(sess, 100000, 0);
     for (int i = 0; i < N; i++) {
         free(tokens[i]);
     }
     bo_subscription_close(sub);
-    bo_session_close(s);
 }
 END_TEST
 
 START_TEST(admission_survives_instance_kill)
 {
-    struct bo_session *s = session();
     char token[160];
     int leader = leader_index();
     int survivor;
@@ -1101,9 +1074,8 @@ START_TEST(admission_survives_instance_kill)
     testenv_service_kill(&env, leader, SIGKILL);
     survivor = leader_other_than(leader);
     ck_assert_int_ne(survivor, leader);
-    active_token(s, 5001, 2, token, sizeof(token));
-    ck_assert_int_eq(hold(s, token, 7, 1, NULL, NULL), BO_OK);
-    bo_session_close(s);
+    active_token(sess, 5001, 2, token, sizeof(token));
+    ck_assert_int_eq(hold(sess, token, 7, 1, NULL, NULL), BO_OK);
 }
 END_TEST
 
@@ -1119,7 +1091,7 @@ int main(void)
         /* Last, in this order: each kills the instance holding the lease. */
         admitted_events_survive_leader_kill, admission_survives_instance_kill, NULL};
     const struct support_case cases[] = {
-        {"nng", tests, suite_setup, suite_teardown, watchdog_arm, watchdog_disarm, 120}};
+        {"nng", tests, suite_setup, suite_teardown, test_setup, test_teardown, 120}};
 
     /* nng refuses to run in a child forked after the parent used it (the fixture did). */
     return SUPPORT_RUN("service", cases, SUPPORT_NOFORK | SUPPORT_VERBOSE);

@@ -41,12 +41,19 @@ static void suite_teardown(void)
                       bo_error_name(want));                                                        \
     } while (0)
 
-static struct store *open_store(void)
+/* The store of the running test, opened by the checked fixture. */
+static struct store *db;
+
+static void store_setup(void)
 {
-    struct store *s = NULL;
     ck_assert_msg(env_up, "testenv did not start (see stderr)");
-    ASSERT_RC(store_open(env.database_url, &s), BO_OK);
-    return s;
+    ASSERT_RC(store_open(env.database_url, &db), BO_OK);
+}
+
+static void store_teardown(void)
+{
+    store_close(db);
+    db = NULL;
 }
 
 /* sql_i64 runs a one-value query (printf format) and returns it as an integer. */
@@ -76,21 +83,21 @@ static void test_prices(int64_t prices[SEATS_PER_SCHEDULE])
 }
 
 /* new_schedule makes a fresh date (of concert 1) whose seats are all free. */
-static uint64_t new_schedule(struct store *s)
+static uint64_t new_schedule(void)
 {
     int64_t prices[SEATS_PER_SCHEDULE];
     struct schedule sc;
     test_prices(prices);
-    ASSERT_RC(store_schedule_create(s, 1, 1800000000000LL, prices, &sc), BO_OK);
+    ASSERT_RC(store_schedule_create(db, 1, 1800000000000LL, prices, &sc), BO_OK);
     ck_assert_uint_eq(sc.total_seats, SEATS_PER_SCHEDULE);
     return sc.id;
 }
 
-static int seat_status(struct store *s, uint64_t schedule_id, uint32_t seat_no)
+static int seat_status(uint64_t schedule_id, uint32_t seat_no)
 {
     struct seat seats[SEATS_PER_SCHEDULE];
     size_t n = 0;
-    ASSERT_RC(store_seats_list(s, schedule_id, seats, &n), BO_OK);
+    ASSERT_RC(store_seats_list(db, schedule_id, seats, &n), BO_OK);
     ck_assert_uint_eq(n, SEATS_PER_SCHEDULE);
     ck_assert_uint_eq(seats[seat_no - 1].seat_no, seat_no);
     return seats[seat_no - 1].status;
@@ -106,23 +113,23 @@ static void assert_ledger_matches(uint64_t user_id)
 }
 
 /* assert_balance checks the balance the store reads for user_id. */
-static void assert_balance(struct store *s, uint64_t user_id, int64_t want)
+static void assert_balance(uint64_t user_id, int64_t want)
 {
     int64_t balance = -1;
-    ASSERT_RC(store_balance_get(s, user_id, &balance), BO_OK);
+    ASSERT_RC(store_balance_get(db, user_id, &balance), BO_OK);
     ck_assert_int_eq(balance, want);
 }
 
 /* funded_hold charges user_id points (none when 0), then holds seat_no of sched for hold_ms. */
-static struct reservation funded_hold(struct store *s, uint64_t user_id, int64_t points,
-                                      uint64_t sched, uint32_t seat_no, int64_t hold_ms)
+static struct reservation funded_hold(uint64_t user_id, int64_t points, uint64_t sched,
+                                      uint32_t seat_no, int64_t hold_ms)
 {
     struct charge c;
     struct reservation r;
     if (points > 0) {
-        ASSERT_RC(store_points_charge(s, user_id, points, NULL, &c, NULL), BO_OK);
+        ASSERT_RC(store_points_charge(db, user_id, points, NULL, &c, NULL), BO_OK);
     }
-    ASSERT_RC(store_hold_insert(s, user_id, sched, seat_no, hold_ms, &r), BO_OK);
+    ASSERT_RC(store_hold_insert(db, user_id, sched, seat_no, hold_ms, &r), BO_OK);
     return r;
 }
 
@@ -145,32 +152,12 @@ static int64_t payments_of(uint64_t reservation_id)
     return sql_i64("SELECT count(*) FROM payments WHERE reservation_id = %" PRIu64, reservation_id);
 }
 
-/* source_path writes the path of rel in the source tree into buf. */
-static void source_path(char *buf, size_t len, const char *rel)
-{
-    snprintf(buf, len, "%s/%s", support_source_dir(), rel);
-}
-
 /* kill_store_sessions ends every store session from the server side; there is at least one. */
 static void kill_store_sessions(void)
 {
     ck_assert_int_ge(sql_i64("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
                              "pg_stat_activity WHERE application_name = 'boxoffice') t"),
                      1);
-}
-
-/* run_threads runs fn on each of the n records of size bytes at args, all at once, and joins
- * them. */
-static void run_threads(void *(*fn)(void *), void *args, size_t size, int n)
-{
-    pthread_t threads[64];
-    ck_assert_int_le(n, 64);
-    for (int i = 0; i < n; i++) {
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, fn, (char *)args + (size_t)i * size), 0);
-    }
-    for (int i = 0; i < n; i++) {
-        pthread_join(threads[i], NULL);
-    }
 }
 
 /* ---- migrations and seed ------------------------------------------------------ */
@@ -191,37 +178,33 @@ START_TEST(test_seed_counts)
                      90000);
 
     /* The seed runs twice without error or duplicates. */
-    struct store *s = open_store();
     char path[1024];
-    source_path(path, sizeof(path), "db/seed.sql");
-    ASSERT_RC(store_exec_file(s, path), BO_OK);
+    snprintf(path, sizeof(path), "%s/db/seed.sql", support_source_dir());
+    ASSERT_RC(store_exec_file(db, path), BO_OK);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM users"), 100000);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM seats WHERE schedule_id <= 15"), 750);
 
     /* Rows made later do not collide with the seeded ids. */
     struct concert c;
-    ASSERT_RC(store_concert_create(s, "After the seed", "", "", &c), BO_OK);
+    ASSERT_RC(store_concert_create(db, "After the seed", "", "", &c), BO_OK);
     ck_assert_uint_gt(c.id, 3);
-    ASSERT_RC(store_exec_file(s, "/nonexistent/seed.sql"), BO_E_NOT_FOUND);
-    store_close(s);
+    ASSERT_RC(store_exec_file(db, "/nonexistent/seed.sql"), BO_E_NOT_FOUND);
 }
 END_TEST
 
 START_TEST(test_migrate_twice)
 {
-    struct store *s = open_store();
     char dir[1024];
     int applied = -1;
-    source_path(dir, sizeof(dir), "db/migrations");
+    snprintf(dir, sizeof(dir), "%s/db/migrations", support_source_dir());
     int64_t recorded = sql_i64("SELECT count(*) FROM schema_migrations");
     ck_assert_int_ge(recorded, 1);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM schema_migrations WHERE version = 1 "
                              "AND name = '001_schema.sql'"),
                      1);
-    ASSERT_RC(store_migrate(s, dir, &applied), BO_OK);
+    ASSERT_RC(store_migrate(db, dir, &applied), BO_OK);
     ck_assert_int_eq(applied, 0);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM schema_migrations"), recorded);
-    store_close(s);
 }
 END_TEST
 
@@ -229,13 +212,12 @@ END_TEST
 
 START_TEST(test_catalog)
 {
-    struct store *s = open_store();
     struct concert *concerts = NULL;
     struct schedule *schedules = NULL;
     struct schedule one;
     size_t n = 0;
 
-    ASSERT_RC(store_concerts_list(s, &concerts, &n), BO_OK);
+    ASSERT_RC(store_concerts_list(db, &concerts, &n), BO_OK);
     ck_assert_uint_ge(n, 3);
     ck_assert_uint_eq(concerts[0].id, 1);
     ck_assert_str_eq(concerts[0].title, "Opening Night");
@@ -243,7 +225,7 @@ START_TEST(test_catalog)
     ck_assert_uint_eq(concerts[2].id, 3);
     free(concerts);
 
-    ASSERT_RC(store_schedules_list(s, 2, &schedules, &n), BO_OK);
+    ASSERT_RC(store_schedules_list(db, 2, &schedules, &n), BO_OK);
     ck_assert_uint_eq(n, 5);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_eq(schedules[i].concert_id, 2);
@@ -254,62 +236,58 @@ START_TEST(test_catalog)
     }
     free(schedules);
 
-    ASSERT_RC(store_schedule_get(s, 6, &one), BO_OK);
+    ASSERT_RC(store_schedule_get(db, 6, &one), BO_OK);
     ck_assert_uint_eq(one.id, 6);
     ck_assert_uint_eq(one.concert_id, 2);
     ck_assert_uint_eq(one.total_seats, 50);
     /* 2027-01-11 20:00 UTC: concert 2's first date. */
     ck_assert_int_eq(one.starts_at_ms, 1799697600000LL);
 
-    ASSERT_RC(store_schedules_list(s, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
-    ASSERT_RC(store_schedule_get(s, 999999, &one), BO_E_SCHEDULE_NOT_FOUND);
-    ASSERT_RC(store_concert_exists(s, 3), BO_OK);
-    ASSERT_RC(store_concert_exists(s, 999999), BO_E_CONCERT_NOT_FOUND);
-    ASSERT_RC(store_user_exists(s, 100000), BO_OK);
-    ASSERT_RC(store_user_exists(s, 100001), BO_E_USER_NOT_FOUND);
-    ASSERT_RC(store_ping(s), BO_OK);
-    store_close(s);
+    ASSERT_RC(store_schedules_list(db, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
+    ASSERT_RC(store_schedule_get(db, 999999, &one), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_concert_exists(db, 3), BO_OK);
+    ASSERT_RC(store_concert_exists(db, 999999), BO_E_CONCERT_NOT_FOUND);
+    ASSERT_RC(store_user_exists(db, 100000), BO_OK);
+    ASSERT_RC(store_user_exists(db, 100001), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_ping(db), BO_OK);
 }
 END_TEST
 
 START_TEST(test_sold_out_date_not_listed)
 {
-    struct store *s = open_store();
     struct concert c;
     struct schedule *list = NULL;
     struct schedule sc;
     int64_t prices[SEATS_PER_SCHEDULE] = {0};
     size_t n = 99;
 
-    ASSERT_RC(store_concert_create(s, "Tiny Hall", "Solo", "Room", &c), BO_OK);
-    ASSERT_RC(store_schedules_list(s, c.id, &list, &n), BO_OK);
+    ASSERT_RC(store_concert_create(db, "Tiny Hall", "Solo", "Room", &c), BO_OK);
+    ASSERT_RC(store_schedules_list(db, c.id, &list, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     free(list);
-    ASSERT_RC(store_schedule_create(s, c.id, 1800000000000LL, prices, &sc), BO_OK);
-    ASSERT_RC(store_schedule_create(s, c.id, 1800000000000LL + 3600000, prices, &sc), BO_OK);
+    ASSERT_RC(store_schedule_create(db, c.id, 1800000000000LL, prices, &sc), BO_OK);
+    ASSERT_RC(store_schedule_create(db, c.id, 1800000000000LL + 3600000, prices, &sc), BO_OK);
     /* Fill the first date: one hold per user per date, so 50 users. */
     struct schedule *both = NULL;
-    ASSERT_RC(store_schedules_list(s, c.id, &both, &n), BO_OK);
+    ASSERT_RC(store_schedules_list(db, c.id, &both, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     for (uint32_t seat = 1; seat <= SEATS_PER_SCHEDULE; seat++) {
         struct reservation r;
-        ASSERT_RC(store_hold_insert(s, 90000 + seat, both[0].id, seat, 60000, &r), BO_OK);
+        ASSERT_RC(store_hold_insert(db, 90000 + seat, both[0].id, seat, 60000, &r), BO_OK);
     }
-    ASSERT_RC(store_schedule_get(s, both[0].id, &sc), BO_OK);
+    ASSERT_RC(store_schedule_get(db, both[0].id, &sc), BO_OK);
     ck_assert_uint_eq(sc.available_seats, 0);
-    ASSERT_RC(store_schedules_list(s, c.id, &list, &n), BO_OK);
+    ASSERT_RC(store_schedules_list(db, c.id, &list, &n), BO_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(list[0].id, both[1].id);
     ck_assert_uint_eq(list[0].available_seats, 50);
     free(list);
     free(both);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_admin_create)
 {
-    struct store *s = open_store();
     struct concert c;
     struct schedule sc;
     int64_t prices[SEATS_PER_SCHEDULE];
@@ -318,9 +296,9 @@ START_TEST(test_admin_create)
     memset(long_title, 'x', sizeof(long_title) - 1);
     long_title[sizeof(long_title) - 1] = '\0';
     test_prices(prices);
-    ASSERT_RC(store_concert_create(s, "", "a", "v", &c), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_concert_create(s, long_title, "a", "v", &c), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_concert_create(s, "Quote's \"test\"; DROP TABLE users;--", "Art", "Ven", &c),
+    ASSERT_RC(store_concert_create(db, "", "a", "v", &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_concert_create(db, long_title, "a", "v", &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_concert_create(db, "Quote's \"test\"; DROP TABLE users;--", "Art", "Ven", &c),
               BO_OK);
     ck_assert_str_eq(c.title, "Quote's \"test\"; DROP TABLE users;--");
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM concerts WHERE id = %" PRIu64
@@ -328,19 +306,19 @@ START_TEST(test_admin_create)
                              c.id),
                      1);
 
-    ASSERT_RC(store_schedule_create(s, 999999, 1800000000123LL, prices, &sc),
+    ASSERT_RC(store_schedule_create(db, 999999, 1800000000123LL, prices, &sc),
               BO_E_CONCERT_NOT_FOUND);
     prices[3] = -1;
-    ASSERT_RC(store_schedule_create(s, c.id, 1800000000123LL, prices, &sc), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_schedule_create(db, c.id, 1800000000123LL, prices, &sc), BO_E_INVALID_ARGUMENT);
     prices[3] = 4000;
-    ASSERT_RC(store_schedule_create(s, c.id, 1800000000123LL, prices, &sc), BO_OK);
+    ASSERT_RC(store_schedule_create(db, c.id, 1800000000123LL, prices, &sc), BO_OK);
     ck_assert_uint_eq(sc.concert_id, c.id);
     ck_assert_int_eq(sc.starts_at_ms, 1800000000123LL);
     ck_assert_uint_eq(sc.available_seats, 50);
 
     struct seat seats[SEATS_PER_SCHEDULE];
     size_t n = 0;
-    ASSERT_RC(store_seats_list(s, sc.id, seats, &n), BO_OK);
+    ASSERT_RC(store_seats_list(db, sc.id, seats, &n), BO_OK);
     ck_assert_uint_eq(n, 50);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_eq(seats[i].seat_no, i + 1);
@@ -348,7 +326,7 @@ START_TEST(test_admin_create)
         ck_assert_int_eq(seats[i].status, SEAT_AVAILABLE);
     }
     struct concert *list = NULL;
-    ASSERT_RC(store_concerts_list(s, &list, &n), BO_OK);
+    ASSERT_RC(store_concerts_list(db, &list, &n), BO_OK);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
         if (list[i].id == c.id) {
@@ -360,7 +338,6 @@ START_TEST(test_admin_create)
     }
     ck_assert(found);
     free(list);
-    store_close(s);
 }
 END_TEST
 
@@ -368,29 +345,26 @@ END_TEST
 
 START_TEST(test_seat_map_seeded)
 {
-    struct store *s = open_store();
     struct seat seats[SEATS_PER_SCHEDULE];
     size_t n = 0;
-    ASSERT_RC(store_seats_list(s, 15, seats, &n), BO_OK);
+    ASSERT_RC(store_seats_list(db, 15, seats, &n), BO_OK);
     ck_assert_uint_eq(n, 50);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_eq(seats[i].seat_no, i + 1);
         ck_assert_int_eq(seats[i].price, i < 10 ? 150000 : i < 30 ? 120000 : 90000);
         ck_assert_int_eq(seats[i].status, SEAT_AVAILABLE);
     }
-    ASSERT_RC(store_seats_list(s, 999999, seats, &n), BO_E_SCHEDULE_NOT_FOUND);
-    store_close(s);
+    ASSERT_RC(store_seats_list(db, 999999, seats, &n), BO_E_SCHEDULE_NOT_FOUND);
 }
 END_TEST
 
 START_TEST(test_hold)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
+    uint64_t sched = new_schedule();
     struct reservation r, other, got;
     struct schedule sc;
 
-    ASSERT_RC(store_hold_insert(s, 101, sched, 7, 300000, &r), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 101, sched, 7, 300000, &r), BO_OK);
     ck_assert_uint_gt(r.id, 0);
     ck_assert_uint_eq(r.user_id, 101);
     ck_assert_uint_eq(r.concert_id, 1);
@@ -401,91 +375,86 @@ START_TEST(test_hold)
     ck_assert_int_eq(r.expires_at_ms - r.held_at_ms, 300000);
     ck_assert_int_gt(r.held_at_ms, 1700000000000LL);
 
-    ck_assert_int_eq(seat_status(s, sched, 7), SEAT_HELD);
-    ck_assert_int_eq(seat_status(s, sched, 8), SEAT_AVAILABLE);
-    ASSERT_RC(store_schedule_get(s, sched, &sc), BO_OK);
+    ck_assert_int_eq(seat_status(sched, 7), SEAT_HELD);
+    ck_assert_int_eq(seat_status(sched, 8), SEAT_AVAILABLE);
+    ASSERT_RC(store_schedule_get(db, sched, &sc), BO_OK);
     ck_assert_uint_eq(sc.available_seats, 49);
 
-    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ASSERT_RC(store_reservation_get(db, r.id, &got), BO_OK);
     ck_assert_uint_eq(got.id, r.id);
     ck_assert_uint_eq(got.user_id, 101);
     ck_assert_int_eq(got.status, RESERVATION_HELD);
     ck_assert_int_eq(got.expires_at_ms, r.expires_at_ms);
 
     /* The seat is taken for everyone else, and the user holds one seat per date. */
-    ASSERT_RC(store_hold_insert(s, 102, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
-    ASSERT_RC(store_hold_insert(s, 101, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
-    ASSERT_RC(store_hold_insert(s, 101, sched, 8, 300000, &other), BO_E_HOLD_LIMIT);
+    ASSERT_RC(store_hold_insert(db, 102, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(db, 101, sched, 7, 300000, &other), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(db, 101, sched, 8, 300000, &other), BO_E_HOLD_LIMIT);
     /* ...but may hold on another date. */
-    uint64_t sched2 = new_schedule(s);
-    ASSERT_RC(store_hold_insert(s, 101, sched2, 8, 300000, &other), BO_OK);
+    uint64_t sched2 = new_schedule();
+    ASSERT_RC(store_hold_insert(db, 101, sched2, 8, 300000, &other), BO_OK);
 
-    ASSERT_RC(store_hold_insert(s, 102, sched, 51, 300000, &other), BO_E_SEAT_NOT_FOUND);
-    ASSERT_RC(store_hold_insert(s, 102, sched, 0, 300000, &other), BO_E_SEAT_NOT_FOUND);
-    ASSERT_RC(store_hold_insert(s, 102, 999999, 1, 300000, &other), BO_E_SCHEDULE_NOT_FOUND);
-    ASSERT_RC(store_hold_insert(s, 999999, sched, 1, 300000, &other), BO_E_USER_NOT_FOUND);
-    ASSERT_RC(store_hold_insert(s, 102, sched, 1, 0, &other), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_reservation_get(s, 99999999, &got), BO_E_RESERVATION_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(db, 102, sched, 51, 300000, &other), BO_E_SEAT_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(db, 102, sched, 0, 300000, &other), BO_E_SEAT_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(db, 102, 999999, 1, 300000, &other), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(db, 999999, sched, 1, 300000, &other), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_hold_insert(db, 102, sched, 1, 0, &other), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_reservation_get(db, 99999999, &got), BO_E_RESERVATION_NOT_FOUND);
     ck_assert_int_eq(
         sql_i64("SELECT count(*) FROM reservations WHERE schedule_id = %" PRIu64, sched), 1);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_hold_expiry)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 201, 0, sched, 3, 400), r2, got;
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(201, 0, sched, 3, 400), r2, got;
 
-    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
+    ck_assert_int_eq(seat_status(sched, 3), SEAT_HELD);
     wait_hold_ended(r.id);
     /* Past its expiry the seat is free again without anyone sweeping. */
-    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_AVAILABLE);
-    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ck_assert_int_eq(seat_status(sched, 3), SEAT_AVAILABLE);
+    ASSERT_RC(store_reservation_get(db, r.id, &got), BO_OK);
     ck_assert_int_eq(got.status, RESERVATION_EXPIRED);
 
-    ASSERT_RC(store_hold_insert(s, 202, sched, 3, 300000, &r2), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 202, sched, 3, 300000, &r2), BO_OK);
     ck_assert_uint_ne(r2.id, r.id);
-    ck_assert_int_eq(seat_status(s, sched, 3), SEAT_HELD);
+    ck_assert_int_eq(seat_status(sched, 3), SEAT_HELD);
     /* The hold ended for its user too: another seat of the date can be held. */
-    ASSERT_RC(store_hold_insert(s, 201, sched, 4, 300000, &r2), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 201, sched, 4, 300000, &r2), BO_OK);
     ck_assert(reservation_in(r.id, "EXPIRED"));
 
     /* The sweeper marks what ended. */
-    ASSERT_RC(store_hold_insert(s, 203, sched, 5, 100, &r), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 203, sched, 5, 100, &r), BO_OK);
     wait_hold_ended(r.id);
     size_t n = 0;
-    ASSERT_RC(store_holds_expire(s, &n), BO_OK);
+    ASSERT_RC(store_holds_expire(db, &n), BO_OK);
     ck_assert_uint_ge(n, 1);
     ck_assert(reservation_in(r.id, "EXPIRED"));
     ck_assert_int_eq(
         sql_i64("SELECT count(*) FROM reservations WHERE status = 'HELD' AND expires_at <= now()"),
         0);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_release)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 301, 0, sched, 10, 300000), out, r2;
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(301, 0, sched, 10, 300000), out, r2;
 
-    ASSERT_RC(store_hold_release(s, 302, r.id, &out), BO_E_NOT_OWNER);
-    ck_assert_int_eq(seat_status(s, sched, 10), SEAT_HELD);
-    ASSERT_RC(store_hold_release(s, 301, r.id, &out), BO_OK);
+    ASSERT_RC(store_hold_release(db, 302, r.id, &out), BO_E_NOT_OWNER);
+    ck_assert_int_eq(seat_status(sched, 10), SEAT_HELD);
+    ASSERT_RC(store_hold_release(db, 301, r.id, &out), BO_OK);
     ck_assert_uint_eq(out.id, r.id);
     ck_assert_int_eq(out.status, RESERVATION_CANCELLED);
-    ck_assert_int_eq(seat_status(s, sched, 10), SEAT_AVAILABLE);
-    ASSERT_RC(store_hold_release(s, 301, r.id, &out), BO_E_RESERVATION_NOT_HELD);
-    ASSERT_RC(store_hold_release(s, 301, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
+    ck_assert_int_eq(seat_status(sched, 10), SEAT_AVAILABLE);
+    ASSERT_RC(store_hold_release(db, 301, r.id, &out), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_hold_release(db, 301, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
     /* Released: the user may hold again on that date, someone else the seat. */
-    ASSERT_RC(store_hold_insert(s, 302, sched, 10, 300000, &r2), BO_OK);
-    ASSERT_RC(store_hold_insert(s, 301, sched, 11, 200, &r2), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 302, sched, 10, 300000, &r2), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 301, sched, 11, 200, &r2), BO_OK);
     wait_hold_ended(r2.id);
-    ASSERT_RC(store_hold_release(s, 301, r2.id, &out), BO_E_HOLD_EXPIRED);
-    store_close(s);
+    ASSERT_RC(store_hold_release(db, 301, r2.id, &out), BO_E_HOLD_EXPIRED);
 }
 END_TEST
 
@@ -493,34 +462,33 @@ END_TEST
 
 START_TEST(test_charge)
 {
-    struct store *s = open_store();
     struct charge c;
     int64_t balance = -1;
     int replayed = -1;
 
-    assert_balance(s, 401, 0);
-    ASSERT_RC(store_points_charge(s, 401, 1000, NULL, &c, &replayed), BO_OK);
+    assert_balance(401, 0);
+    ASSERT_RC(store_points_charge(db, 401, 1000, NULL, &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(c.amount, 1000);
     ck_assert_int_eq(c.balance, 1000);
     ck_assert_uint_eq(c.user_id, 401);
     ck_assert_uint_gt(c.ledger_id, 0);
-    ASSERT_RC(store_points_charge(s, 401, 2500, "", &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 401, 2500, "", &c, &replayed), BO_OK);
     ck_assert_int_eq(c.balance, 3500);
-    assert_balance(s, 401, 3500);
+    assert_balance(401, 3500);
     assert_ledger_matches(401);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 401 "
                              "AND kind = 'CHARGE' AND delta > 0"),
                      2);
 
-    ASSERT_RC(store_points_charge(s, 401, 0, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_points_charge(s, 401, -5, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_points_charge(s, 401, POINTS_CHARGE_MAX + 1, NULL, &c, &replayed),
+    ASSERT_RC(store_points_charge(db, 401, 0, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(db, 401, -5, NULL, &c, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(db, 401, POINTS_CHARGE_MAX + 1, NULL, &c, &replayed),
               BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_points_charge(s, 401, POINTS_CHARGE_MAX, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_points_charge(s, 999999, 10, NULL, &c, &replayed), BO_E_USER_NOT_FOUND);
-    ASSERT_RC(store_points_charge(s, 999999, 10, "k", &c, &replayed), BO_E_USER_NOT_FOUND);
-    ASSERT_RC(store_balance_get(s, 999999, &balance), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_points_charge(db, 401, POINTS_CHARGE_MAX, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 999999, 10, NULL, &c, &replayed), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_points_charge(db, 999999, 10, "k", &c, &replayed), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_balance_get(db, 999999, &balance), BO_E_USER_NOT_FOUND);
 
     /* Near the cap (brought there with a matching ledger row), a charge past it fails. */
     int64_t near = POINTS_BALANCE_MAX - 50;
@@ -531,43 +499,40 @@ START_TEST(test_charge)
                 "SELECT 402, balance, balance, 'CHARGE' FROM w RETURNING balance_after",
                 near),
         near);
-    ASSERT_RC(store_points_charge(s, 402, 51, NULL, &c, &replayed), BO_E_BALANCE_LIMIT);
-    ASSERT_RC(store_points_charge(s, 402, 50, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 402, 51, NULL, &c, &replayed), BO_E_BALANCE_LIMIT);
+    ASSERT_RC(store_points_charge(db, 402, 50, NULL, &c, &replayed), BO_OK);
     ck_assert_int_eq(c.balance, POINTS_BALANCE_MAX);
     assert_ledger_matches(402);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_charge_idempotent)
 {
-    struct store *s = open_store();
     struct charge c1, c2;
     int replayed = -1;
 
-    ASSERT_RC(store_points_charge(s, 501, 500, "charge-key-1", &c1, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 501, 500, "charge-key-1", &c1, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(c1.balance, 500);
-    ASSERT_RC(store_points_charge(s, 501, 500, "charge-key-1", &c2, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 501, 500, "charge-key-1", &c2, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_uint_eq(c2.ledger_id, c1.ledger_id);
     ck_assert_int_eq(c2.amount, 500);
     ck_assert_int_eq(c2.balance, 500);
-    assert_balance(s, 501, 500);
+    assert_balance(501, 500);
     ck_assert_int_eq(user_rows("point_ledger", 501), 1);
 
-    ASSERT_RC(store_points_charge(s, 501, 600, "charge-key-1", &c2, &replayed),
+    ASSERT_RC(store_points_charge(db, 501, 600, "charge-key-1", &c2, &replayed),
               BO_E_IDEMPOTENCY_MISMATCH);
-    ASSERT_RC(store_points_charge(s, 501, 500, "bad\nkey", &c2, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_points_charge(db, 501, 500, "bad\nkey", &c2, &replayed), BO_E_INVALID_ARGUMENT);
     /* Keys are per user: another user's same key is a new charge. */
-    ASSERT_RC(store_points_charge(s, 502, 500, "charge-key-1", &c2, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 502, 500, "charge-key-1", &c2, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
-    ASSERT_RC(store_points_charge(s, 501, 700, "charge-key-2", &c2, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 501, 700, "charge-key-2", &c2, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(c2.balance, 1200);
     assert_ledger_matches(501);
     assert_ledger_matches(502);
-    store_close(s);
 }
 END_TEST
 
@@ -575,14 +540,13 @@ END_TEST
 
 START_TEST(test_payment)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 601, 20000, sched, 15, 300000), got;
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(601, 20000, sched, 15, 300000), got;
     struct payment p, again;
     struct schedule sc;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(s, 601, r.id, NULL, &p, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 601, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_uint_gt(p.id, 0);
     ck_assert_uint_eq(p.reservation_id, r.id);
@@ -593,7 +557,7 @@ START_TEST(test_payment)
     ck_assert_int_eq(p.balance_after, 5000);
     ck_assert_int_gt(p.paid_at_ms, 1700000000000LL);
 
-    assert_balance(s, 601, 5000);
+    assert_balance(601, 5000);
     assert_ledger_matches(601);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM point_ledger WHERE user_id = 601 "
                              "AND kind = 'PAYMENT' AND delta = -15000 AND payment_id = %" PRIu64,
@@ -603,120 +567,112 @@ START_TEST(test_payment)
                              " AND status = 'COMPLETED' AND amount = 15000",
                              r.id),
                      1);
-    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ASSERT_RC(store_reservation_get(db, r.id, &got), BO_OK);
     ck_assert_int_eq(got.status, RESERVATION_CONFIRMED);
-    ck_assert_int_eq(seat_status(s, sched, 15), SEAT_SOLD);
-    ASSERT_RC(store_schedule_get(s, sched, &sc), BO_OK);
+    ck_assert_int_eq(seat_status(sched, 15), SEAT_SOLD);
+    ASSERT_RC(store_schedule_get(db, sched, &sc), BO_OK);
     ck_assert_uint_eq(sc.available_seats, 49);
 
     /* A sold seat stays taken; its buyer may hold another seat of the date. */
-    ASSERT_RC(store_hold_insert(s, 602, sched, 15, 300000, &got), BO_E_SEAT_TAKEN);
-    ASSERT_RC(store_hold_insert(s, 601, sched, 16, 300000, &got), BO_OK);
+    ASSERT_RC(store_hold_insert(db, 602, sched, 15, 300000, &got), BO_E_SEAT_TAKEN);
+    ASSERT_RC(store_hold_insert(db, 601, sched, 16, 300000, &got), BO_OK);
 
     /* Paying again without a key returns the payment, charging nothing. */
-    ASSERT_RC(store_payment_make(s, 601, r.id, NULL, &again, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 601, r.id, NULL, &again, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_uint_eq(again.id, p.id);
     ck_assert_int_eq(again.amount, 15000);
     ck_assert_int_eq(again.balance_after, 5000);
-    assert_balance(s, 601, 5000);
+    assert_balance(601, 5000);
     /* ...but with a fresh key it is no longer held. */
-    ASSERT_RC(store_payment_make(s, 601, r.id, "fresh", &again, &replayed),
+    ASSERT_RC(store_payment_make(db, 601, r.id, "fresh", &again, &replayed),
               BO_E_RESERVATION_NOT_HELD);
     ck_assert_int_eq(payments_of(r.id), 1);
     ck_assert_int_eq(user_rows("idempotency_keys", 601), 0);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_payment_insufficient)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 701, 1000, sched, 2, 300000), got; /* costs 2000 */
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(701, 1000, sched, 2, 300000), got; /* costs 2000 */
     struct payment p;
     struct charge c;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(s, 701, r.id, "pay-1", &p, &replayed), BO_E_INSUFFICIENT_POINTS);
-    assert_balance(s, 701, 1000);
-    ASSERT_RC(store_reservation_get(s, r.id, &got), BO_OK);
+    ASSERT_RC(store_payment_make(db, 701, r.id, "pay-1", &p, &replayed), BO_E_INSUFFICIENT_POINTS);
+    assert_balance(701, 1000);
+    ASSERT_RC(store_reservation_get(db, r.id, &got), BO_OK);
     ck_assert_int_eq(got.status, RESERVATION_HELD);
-    ck_assert_int_eq(seat_status(s, sched, 2), SEAT_HELD);
+    ck_assert_int_eq(seat_status(sched, 2), SEAT_HELD);
     ck_assert_int_eq(user_rows("payments", 701), 0);
     ck_assert_int_eq(user_rows("point_ledger", 701), 1);
     ck_assert_int_eq(user_rows("idempotency_keys", 701), 0);
     assert_ledger_matches(701);
 
     /* After charging enough, the same key pays. */
-    ASSERT_RC(store_points_charge(s, 701, 1000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_payment_make(s, 701, r.id, "pay-1", &p, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 701, 1000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 701, r.id, "pay-1", &p, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(p.balance_after, 0);
     assert_ledger_matches(701);
-    store_close(s);
 }
 END_TEST
 
 START_TEST(test_payment_expired)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 801, 100000, sched, 1, 200);
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(801, 100000, sched, 1, 200);
     struct payment p;
     int replayed = -1;
 
     wait_hold_ended(r.id);
-    ASSERT_RC(store_payment_make(s, 801, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
+    ASSERT_RC(store_payment_make(db, 801, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
     ck_assert(reservation_in(r.id, "EXPIRED"));
-    assert_balance(s, 801, 100000);
+    assert_balance(801, 100000);
     ck_assert_int_eq(user_rows("payments", 801), 0);
     ck_assert_int_eq(user_rows("idempotency_keys", 801), 0);
     /* Once marked (here or by the sweeper), paying still says why. */
-    ASSERT_RC(store_payment_make(s, 801, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
-    ck_assert_int_eq(seat_status(s, sched, 1), SEAT_AVAILABLE);
-    store_close(s);
+    ASSERT_RC(store_payment_make(db, 801, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
+    ck_assert_int_eq(seat_status(sched, 1), SEAT_AVAILABLE);
 }
 END_TEST
 
 START_TEST(test_payment_not_owner)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    struct reservation r = funded_hold(s, 901, 0, sched, 1, 300000), out;
+    uint64_t sched = new_schedule();
+    struct reservation r = funded_hold(901, 0, sched, 1, 300000), out;
     struct payment p;
     struct charge c;
     int replayed = -1;
 
-    ASSERT_RC(store_points_charge(s, 902, 100000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_payment_make(s, 902, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
-    ASSERT_RC(store_payment_make(s, 902, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
-    ASSERT_RC(store_payment_make(s, 902, 99999999, NULL, &p, &replayed),
+    ASSERT_RC(store_points_charge(db, 902, 100000, NULL, &c, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 902, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(db, 902, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(db, 902, 99999999, NULL, &p, &replayed),
               BO_E_RESERVATION_NOT_FOUND);
-    ck_assert_int_eq(seat_status(s, sched, 1), SEAT_HELD);
+    ck_assert_int_eq(seat_status(sched, 1), SEAT_HELD);
     ck_assert_int_eq(sql_i64("SELECT balance FROM wallets WHERE user_id = 902"), 100000);
-    ASSERT_RC(store_hold_release(s, 901, r.id, &out), BO_OK);
-    ASSERT_RC(store_payment_make(s, 901, r.id, NULL, &p, &replayed), BO_E_RESERVATION_NOT_HELD);
-    ASSERT_RC(store_payment_make(s, 901, r.id, "bad\x01", &p, &replayed), BO_E_INVALID_ARGUMENT);
-    store_close(s);
+    ASSERT_RC(store_hold_release(db, 901, r.id, &out), BO_OK);
+    ASSERT_RC(store_payment_make(db, 901, r.id, NULL, &p, &replayed), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_payment_make(db, 901, r.id, "bad\x01", &p, &replayed), BO_E_INVALID_ARGUMENT);
 }
 END_TEST
 
 START_TEST(test_payment_idempotent)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
-    uint64_t sched2 = new_schedule(s);
-    struct reservation r = funded_hold(s, 1001, 100000, sched, 20, 300000);
-    struct reservation r2 = funded_hold(s, 1001, 0, sched2, 1, 300000);
+    uint64_t sched = new_schedule();
+    uint64_t sched2 = new_schedule();
+    struct reservation r = funded_hold(1001, 100000, sched, 20, 300000);
+    struct reservation r2 = funded_hold(1001, 0, sched2, 1, 300000);
     struct payment p1, p2;
     struct charge c;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(s, 1001, r.id, "pay-key", &p1, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 1001, r.id, "pay-key", &p1, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(p1.balance_after, 80000);
-    ASSERT_RC(store_payment_make(s, 1001, r.id, "pay-key", &p2, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 1001, r.id, "pay-key", &p2, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_uint_eq(p2.id, p1.id);
     ck_assert_int_eq(p2.amount, 20000);
@@ -724,38 +680,35 @@ START_TEST(test_payment_idempotent)
     ck_assert_uint_eq(p2.seat_no, 20);
     ck_assert_int_eq(p2.paid_at_ms, p1.paid_at_ms);
     ck_assert_int_eq(payments_of(r.id), 1);
-    assert_balance(s, 1001, 80000);
+    assert_balance(1001, 80000);
 
     /* The same key for another reservation is refused and changes nothing. */
-    ASSERT_RC(store_payment_make(s, 1001, r2.id, "pay-key", &p2, &replayed),
+    ASSERT_RC(store_payment_make(db, 1001, r2.id, "pay-key", &p2, &replayed),
               BO_E_IDEMPOTENCY_MISMATCH);
-    ck_assert_int_eq(seat_status(s, sched2, 1), SEAT_HELD);
-    assert_balance(s, 1001, 80000);
+    ck_assert_int_eq(seat_status(sched2, 1), SEAT_HELD);
+    assert_balance(1001, 80000);
     /* A key used for a charge is a different scope. */
-    ASSERT_RC(store_points_charge(s, 1001, 5, "pay-key", &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 1001, 5, "pay-key", &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     assert_ledger_matches(1001);
-    store_close(s);
 }
 END_TEST
 
 /* A free seat is paid without a ledger row: nothing changed. */
 START_TEST(test_payment_free_seat)
 {
-    struct store *s = open_store();
     int64_t prices[SEATS_PER_SCHEDULE] = {0};
     struct schedule sc;
     struct payment p;
     int replayed = -1;
 
-    ASSERT_RC(store_schedule_create(s, 1, 1800000000000LL, prices, &sc), BO_OK);
-    struct reservation r = funded_hold(s, 1101, 0, sc.id, 1, 300000);
-    ASSERT_RC(store_payment_make(s, 1101, r.id, NULL, &p, &replayed), BO_OK);
+    ASSERT_RC(store_schedule_create(db, 1, 1800000000000LL, prices, &sc), BO_OK);
+    struct reservation r = funded_hold(1101, 0, sc.id, 1, 300000);
+    ASSERT_RC(store_payment_make(db, 1101, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(p.amount, 0);
     ck_assert_int_eq(p.balance_after, 0);
-    ck_assert_int_eq(seat_status(s, sc.id, 1), SEAT_SOLD);
+    ck_assert_int_eq(seat_status(sc.id, 1), SEAT_SOLD);
     assert_ledger_matches(1101);
-    store_close(s);
 }
 END_TEST
 
@@ -763,31 +716,30 @@ END_TEST
 
 START_TEST(test_reconnect)
 {
-    struct store *s = open_store();
     struct seat seats[SEATS_PER_SCHEDULE];
     struct charge c;
     size_t n = 0;
     int replayed;
 
-    ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
+    ASSERT_RC(store_seats_list(db, 1, seats, &n), BO_OK);
     kill_store_sessions();
     /* A read is retried on a new connection, with its statements prepared again. */
-    ASSERT_RC(store_seats_list(s, 1, seats, &n), BO_OK);
+    ASSERT_RC(store_seats_list(db, 1, seats, &n), BO_OK);
     ck_assert_uint_eq(n, 50);
 
     kill_store_sessions();
     /* A write whose outcome is unknown is not repeated blindly: OK or UNAVAILABLE. */
-    int rc = store_points_charge(s, 1201, 10, NULL, &c, &replayed);
+    int rc = store_points_charge(db, 1201, 10, NULL, &c, &replayed);
     ck_assert_msg(rc == BO_OK || rc == BO_E_UNAVAILABLE, "got %s", bo_error_name(rc));
-    ASSERT_RC(store_points_charge(s, 1201, 10, NULL, &c, &replayed), BO_OK);
-    assert_balance(s, 1201, rc == BO_OK ? 20 : 10);
+    ASSERT_RC(store_points_charge(db, 1201, 10, NULL, &c, &replayed), BO_OK);
+    assert_balance(1201, rc == BO_OK ? 20 : 10);
     assert_ledger_matches(1201);
 
     /* A keyed charge is a transaction: lost before COMMIT, it is retried and applies once. */
     kill_store_sessions();
-    ASSERT_RC(store_points_charge(s, 1201, 5, "after-reset", &c, &replayed), BO_OK);
+    ASSERT_RC(store_points_charge(db, 1201, 5, "after-reset", &c, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
-    assert_balance(s, 1201, rc == BO_OK ? 25 : 15);
+    assert_balance(1201, rc == BO_OK ? 25 : 15);
     assert_ledger_matches(1201);
 
     struct store *bad = NULL;
@@ -795,7 +747,6 @@ START_TEST(test_reconnect)
               BO_E_UNAVAILABLE);
     ck_assert_ptr_null(bad);
     store_close(NULL);
-    store_close(s);
 }
 END_TEST
 
@@ -826,8 +777,7 @@ static void *hold_racer(void *arg)
 
 START_TEST(test_concurrent_hold)
 {
-    struct store *s = open_store();
-    uint64_t sched = new_schedule(s);
+    uint64_t sched = new_schedule();
     pthread_barrier_t go;
     struct racer racers[RACERS];
     int ok = 0, taken = 0;
@@ -836,7 +786,7 @@ START_TEST(test_concurrent_hold)
     for (int i = 0; i < RACERS; i++) {
         racers[i] = (struct racer){&go, 2000 + (uint64_t)i, sched, -1};
     }
-    run_threads(hold_racer, racers, sizeof(racers[0]), RACERS);
+    support_threads_run(hold_racer, racers, sizeof(racers[0]), RACERS);
     for (int i = 0; i < RACERS; i++) {
         ok += racers[i].rc == BO_OK;
         taken += racers[i].rc == BO_E_SEAT_TAKEN;
@@ -848,7 +798,6 @@ START_TEST(test_concurrent_hold)
                              " AND seat_no = 25",
                              sched),
                      1);
-    store_close(s);
 }
 END_TEST
 
@@ -909,14 +858,13 @@ static void *money_worker(void *arg)
 
 START_TEST(test_concurrent_money)
 {
-    struct store *s = open_store();
     struct money_worker workers[MONEY_THREADS];
     int paid = 0;
 
     for (int i = 0; i < MONEY_THREADS; i++) {
-        workers[i] = (struct money_worker){new_schedule(s), 0, 0};
+        workers[i] = (struct money_worker){new_schedule(), 0, 0};
     }
-    run_threads(money_worker, workers, sizeof(workers[0]), MONEY_THREADS);
+    support_threads_run(money_worker, workers, sizeof(workers[0]), MONEY_THREADS);
     for (int i = 0; i < MONEY_THREADS; i++) {
         ck_assert_int_eq(workers[i].failures, 0);
         paid += workers[i].paid;
@@ -933,7 +881,6 @@ START_TEST(test_concurrent_money)
         sql_i64("SELECT coalesce(sum(amount), 0) FROM payments WHERE user_id = %d", MONEY_USER);
     ck_assert_int_eq(sql_i64("SELECT balance FROM wallets WHERE user_id = %d", MONEY_USER),
                      charged - spent);
-    store_close(s);
 }
 END_TEST
 
@@ -961,7 +908,7 @@ int main(void)
                             test_concurrent_money,
                             NULL};
     const struct support_case cases[] = {
-        {"postgres", tests, suite_setup, suite_teardown, NULL, NULL, 120}};
+        {"postgres", tests, suite_setup, suite_teardown, store_setup, store_teardown, 120}};
 
     return SUPPORT_RUN("store", cases, 0);
 }

@@ -127,6 +127,27 @@ START_TEST(missing)
 }
 END_TEST
 
+/* refuse_every_change changes each character of t at [from, to) but the dots, in turn, to
+ * every other character of alphabet, and fails unless each such token is refused; t is as
+ * before afterwards. */
+static void refuse_every_change(char *t, size_t from, size_t to, const char *alphabet)
+{
+    for (size_t i = from; i < to; i++) {
+        char orig = t[i];
+        if (orig == '.') {
+            continue;
+        }
+        for (const char *a = alphabet; *a != '\0'; a++) {
+            if (*a == orig) {
+                continue;
+            }
+            t[i] = *a;
+            ck_assert_msg(verify_code(t) == BO_E_TOKEN_INVALID, "accepted %s", t);
+        }
+        t[i] = orig;
+    }
+}
+
 START_TEST(changed_id_digit_refused)
 {
     char t[TOKEN_TEXT_MAX];
@@ -134,20 +155,7 @@ START_TEST(changed_id_digit_refused)
     sign_ok(12, 345, 6789, t);
     ck_assert_int_eq(verify_code(t), BO_OK);
     /* Every digit of every id, changed to every other digit: "v1.12.345.6789.". */
-    for (size_t i = 3; i < 15; i++) {
-        if (t[i] == '.') {
-            continue;
-        }
-        char orig = t[i];
-        for (char d = '0'; d <= '9'; d++) {
-            if (d == orig) {
-                continue;
-            }
-            t[i] = d;
-            ck_assert_msg(verify_code(t) == BO_E_TOKEN_INVALID, "accepted %s", t);
-        }
-        t[i] = orig;
-    }
+    refuse_every_change(t, 3, 15, "0123456789");
     ck_assert_int_eq(verify_code(t), BO_OK);
 }
 END_TEST
@@ -166,29 +174,30 @@ END_TEST
 START_TEST(changed_signature_char_refused)
 {
     char t[TOKEN_TEXT_MAX];
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.";
 
     sign_ok(5, 6, 7, t);
-    size_t start = strlen("v1.5.6.7.");
-    size_t len = strlen(t);
-    for (size_t i = start; i < len; i++) {
-        char orig = t[i];
-        for (const char *a = alphabet; *a != '\0'; a++) {
-            if (*a == orig) {
-                continue;
-            }
-            t[i] = *a;
-            ck_assert_msg(verify_code(t) == BO_E_TOKEN_INVALID, "accepted %s", t);
-        }
-        t[i] = orig;
-    }
+    /* Every character of the signature, changed to every other base64 (and padding) one. */
+    refuse_every_change(t, strlen("v1.5.6.7."), strlen(t),
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.");
     ck_assert_int_eq(verify_code(t), BO_OK);
 }
 END_TEST
 
+/* A good token with text around it: head, then the token from its byte from on, then tail. */
+struct around {
+    const char *head;
+    size_t from;
+    const char *tail;
+};
+
 START_TEST(truncated_and_extended_refused)
 {
+    static const struct around arounds[] = {
+        {"", 0, "="},          {"", 0, "A"}, {"", 0, "."},      {"", 0, ".extra"},
+        {" ", 0, ""},          {"", 0, " "}, {"v1.5.6", 7, ""}, /* only the signature part: four
+                                                                   parts */
+        {"v1.5.6.7.7", 7, ""}, /* an extra id in the middle: six parts */
+    };
     char t[TOKEN_TEXT_MAX], x[2 * TOKEN_TEXT_MAX];
     size_t len;
 
@@ -199,48 +208,36 @@ START_TEST(truncated_and_extended_refused)
         x[n] = '\0';
         ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted prefix %s", x);
     }
-    snprintf(x, sizeof(x), "%s=", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    snprintf(x, sizeof(x), "%sA", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    snprintf(x, sizeof(x), "%s.", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    snprintf(x, sizeof(x), "%s.extra", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    snprintf(x, sizeof(x), " %s", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    snprintf(x, sizeof(x), "%s ", t);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    /* Only the signature part: four parts. */
-    snprintf(x, sizeof(x), "v1.5.6%s", t + 7);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-    /* An extra id in the middle: six parts. */
-    snprintf(x, sizeof(x), "v1.5.6.7.7%s", t + 7);
-    ck_assert_int_eq(verify_code(x), BO_E_TOKEN_INVALID);
-}
-END_TEST
-
-START_TEST(malformed_refused)
-{
-    static const char *const bad[] = {
-        ".",
-        "....",
-        ".....",
-        "v1",
-        "v1.",
-        "v1.1.2.3",
-        "v1.1.2.3.",
-        "v2.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "V1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "v1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "garbage",
-        "v1.a.b.c.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ck_assert_msg(verify_code(bad[i]) == BO_E_TOKEN_INVALID, "accepted %s", bad[i]);
+    for (size_t i = 0; i < sizeof(arounds) / sizeof(arounds[0]); i++) {
+        snprintf(x, sizeof(x), "%s%s%s", arounds[i].head, t + arounds[i].from, arounds[i].tail);
+        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
     }
 }
 END_TEST
+
+/* Tokens that are not tokens at all. */
+static const char *const malformed[] = {
+    ".",
+    "....",
+    ".....",
+    "v1",
+    "v1.",
+    "v1.1.2.3",
+    "v1.1.2.3.",
+    "v2.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "V1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "v1.1.2.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "garbage",
+    "v1.a.b.c.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+};
+
+/* check_refused fails unless *text is refused as invalid. */
+static void check_refused(const char *const *text)
+{
+    ck_assert_msg(verify_code(*text) == BO_E_TOKEN_INVALID, "accepted %s", *text);
+}
+
+SUPPORT_TABLE_TEST(malformed_refused, malformed, check_refused)
 
 START_TEST(independent_signature_matches)
 {
@@ -254,41 +251,35 @@ START_TEST(independent_signature_matches)
 }
 END_TEST
 
-START_TEST(other_spellings_of_same_ids_refused)
+/* Other spellings of the ids 5, 6 and 7, each to be signed correctly. */
+static const char *const other_spellings[] = {
+    "v1.05.6.7", "v1.5.06.7",  "v1.5.6.07",  "v1.+5.6.7",  "v1.-5.6.7", "v1. 5.6.7",
+    "v1.5.6.7 ", "v1.5.6.0x7", "v1.5.6.7e0", "v1.005.6.7", "v2.5.6.7",  "v1.5.6.7.8",
+    "v1..6.7",   "v1.5.6",     "5.6.7",      "v1.5.6.7.",
+};
+
+/* Ids out of range, each to be signed correctly. */
+static const char *const huge_and_zero[] = {
+    "v1.18446744073709551616.6.7",         /* UINT64_MAX + 1 */
+    "v1.5.99999999999999999999.7",         /* 20 digits, overflows */
+    "v1.5.6.184467440737095516150",        /* 21 digits */
+    "v1.5.6.1000000000000000000000000000", /* far too long */
+    "v1.0.6.7",
+    "v1.5.0.7",
+    "v1.5.6.0",
+};
+
+/* check_signed_refused fails unless *head, signed with the right signature, is refused. */
+static void check_signed_refused(const char *const *head)
 {
-    static const char *const heads[] = {
-        "v1.05.6.7", "v1.5.06.7",  "v1.5.6.07",  "v1.+5.6.7",  "v1.-5.6.7", "v1. 5.6.7",
-        "v1.5.6.7 ", "v1.5.6.0x7", "v1.5.6.7e0", "v1.005.6.7", "v2.5.6.7",  "v1.5.6.7.8",
-        "v1..6.7",   "v1.5.6",     "5.6.7",      "v1.5.6.7.",
-    };
     char x[2 * TOKEN_TEXT_MAX];
 
-    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-        sign_raw(heads[i], x, sizeof(x));
-        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
-    }
+    sign_raw(*head, x, sizeof(x));
+    ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
 }
-END_TEST
 
-START_TEST(huge_and_zero_numbers_refused)
-{
-    static const char *const heads[] = {
-        "v1.18446744073709551616.6.7",         /* UINT64_MAX + 1 */
-        "v1.5.99999999999999999999.7",         /* 20 digits, overflows */
-        "v1.5.6.184467440737095516150",        /* 21 digits */
-        "v1.5.6.1000000000000000000000000000", /* far too long */
-        "v1.0.6.7",
-        "v1.5.0.7",
-        "v1.5.6.0",
-    };
-    char x[2 * TOKEN_TEXT_MAX];
-
-    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-        sign_raw(heads[i], x, sizeof(x));
-        ck_assert_msg(verify_code(x) == BO_E_TOKEN_INVALID, "accepted %s", x);
-    }
-}
-END_TEST
+SUPPORT_TABLE_TEST(other_spellings_of_same_ids_refused, other_spellings, check_signed_refused)
+SUPPORT_TABLE_TEST(huge_and_zero_numbers_refused, huge_and_zero, check_signed_refused)
 
 START_TEST(overlong_refused)
 {
@@ -346,7 +337,6 @@ int main(void)
                             sign_refuses_bad_input,
                             public_id,
                             NULL};
-    const struct support_case cases[] = {{"core", tests, NULL, NULL, NULL, NULL, 0}};
 
-    return SUPPORT_RUN("token", cases, 0);
+    return support_tests_run("token", "core", tests);
 }

@@ -1,12 +1,17 @@
-/* support: clock, condition waits and the suite runner shared by every suite (see support.h). */
+/* support: clock, condition waits, threads and the suite runner shared by every suite (see
+ * support.h). */
 #include "support.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The most threads support_threads_run starts. */
+#define SUPPORT_THREADS_MAX 256
 
 /* The first pause between two tries of a condition, and the longest. */
 #define SUPPORT_POLL_FIRST_MS 2
@@ -56,6 +61,19 @@ int support_wait_until(support_cond_fn cond, void *arg, long timeout_ms)
     }
 }
 
+void support_threads_run(void *(*fn)(void *), void *args, size_t size, int n)
+{
+    pthread_t threads[SUPPORT_THREADS_MAX];
+
+    ck_assert_int_le(n, SUPPORT_THREADS_MAX);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, fn, (char *)args + (size_t)i * size), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+    }
+}
+
 int support_suite_run(const char *name, const struct support_case *cases, size_t n, int flags)
 {
     Suite *s = suite_create(name);
@@ -87,6 +105,13 @@ int support_suite_run(const char *name, const struct support_case *cases, size_t
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int support_tests_run(const char *name, const char *tcase, const TTest *const *tests)
+{
+    const struct support_case one = {tcase, tests, NULL, NULL, NULL, NULL, 0};
+
+    return support_suite_run(name, &one, 1, 0);
 }
 
 const char *support_source_dir(void)

@@ -1,6 +1,7 @@
 /*
  * support: what every Check suite shares beside the servers of testenv: the clock, waiting on
- * a condition with a deadline, and running a suite from a table of test cases.
+ * a condition with a deadline, threads run at once, table tests, and running a suite from a
+ * table of test cases.
  *
  * The rule the suites follow: wait on conditions, never on fixed sleeps. support_wait_until
  * polls a condition (a few ms at first, backing off to 100 ms) until it holds or its deadline
@@ -36,6 +37,25 @@ int support_wait_until(support_cond_fn cond, void *arg, long timeout_ms);
 #define SUPPORT_WAIT(cond, arg, timeout_ms, ...)                                                   \
     ck_assert_msg(support_wait_until((cond), (arg), (timeout_ms)) == 0, __VA_ARGS__)
 
+/* ---- threads ---------------------------------------------------------------------------- */
+
+/* support_threads_run runs fn on each of the n records of size bytes at args, all at once (at
+ * most 256), and returns once every one has returned; fails the test when one cannot start. */
+void support_threads_run(void *(*fn)(void *), void *args, size_t size, int n);
+
+/* ---- table tests ------------------------------------------------------------------------ */
+
+/* SUPPORT_TABLE_TEST defines the Check test name, which calls check(&table[i]) for every row i
+ * in order; the check names its row in its failure messages. */
+#define SUPPORT_TABLE_TEST(name, table, check)                                                     \
+    START_TEST(name)                                                                               \
+    {                                                                                              \
+        for (size_t row_ = 0; row_ < sizeof(table) / sizeof((table)[0]); row_++) {                 \
+            check(&(table)[row_]);                                                                 \
+        }                                                                                          \
+    }                                                                                              \
+    END_TEST
+
 /* ---- suites ----------------------------------------------------------------------------- */
 
 /* One test case of a suite: a row of support_suite_run's table. */
@@ -59,6 +79,10 @@ int support_suite_run(const char *name, const struct support_case *cases, size_t
 /* SUPPORT_RUN is support_suite_run over a whole array of cases. */
 #define SUPPORT_RUN(name, cases, flags)                                                            \
     support_suite_run((name), (cases), sizeof(cases) / sizeof((cases)[0]), (flags))
+
+/* support_tests_run runs suite name of one case, tcase, holding tests (NULL-terminated) with
+ * no fixture: the suite of a pure module. Returns as support_suite_run. */
+int support_tests_run(const char *name, const char *tcase, const TTest *const *tests);
 
 /* ---- environment ------------------------------------------------------------------------- */
 

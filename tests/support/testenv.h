@@ -8,7 +8,7 @@
  * started and removes the folder. Start it from an unchecked fixture (once
  * per suite, in the parent process) so forked tests share the servers.
  * testenv.c holds the servers and queries, testenv_service.c the service
- * instances.
+ * instances, testenv_exe.c the suites of programs from the build tree.
  *
  * The suites find the source tree through BOXOFFICE_SOURCE_DIR and the build
  * tree through BOXOFFICE_BINARY_DIR (set by ctest, see bo_check_test).
@@ -18,6 +18,7 @@
 
 #include "support_proc.h"
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,5 +89,24 @@ int testenv_redis_command(const struct testenv *env, const char *password, const
 
 /* testenv_redis_flush empties Redis (FLUSHALL) between tests; 0 or -1. */
 int testenv_redis_flush(const struct testenv *env);
+
+/* A suite of a program from the build tree (the CLI, the bench) that its tests run as a child:
+ * what testenv_exe_main runs. */
+struct testenv_exe_suite {
+    const char *name;            /* the suite's */
+    const char *rel;             /* the program, e.g. "clients/boxoffice-cli" */
+    char *path;                  /* its path is written here before the first test */
+    size_t path_size;            /* of path */
+    struct testenv *env;         /* the stack of "service": demo seed, one service instance */
+    const TTest *const *local;   /* tests that need no servers, NULL-terminated */
+    const TTest *const *service; /* tests against env, NULL-terminated */
+    int service_timeout_s;       /* per "service" test; 0 keeps Check's default */
+};
+
+/* testenv_exe_main runs suite (borrowed until it returns) as case "local" (the program found,
+ * no servers) and case "service" (env started for the case and stopped after it), after
+ * scrubbing the environment (support_env_scrub) and ignoring SIGPIPE, which the program
+ * inherits; returns the suite's exit code. */
+int testenv_exe_main(const struct testenv_exe_suite *suite);
 
 #endif
