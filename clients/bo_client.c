@@ -8,6 +8,7 @@
 
 #include "bo_envelope.h"
 #include "bo_error.h"
+#include "bo_nng.h"
 
 #include <nng/protocol/reqrep0/req.h>
 #include <stdatomic.h>
@@ -16,14 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Service instances one client dials at most. */
-#define BO_CLIENT_MAX_URLS 32
-
 struct bo_client {
-    nng_socket sock;
-    int open;
-    nng_dialer dialers[BO_CLIENT_MAX_URLS];
-    int ndialers;
+    struct bo_nng nng;
     int timeout_ms;
     atomic_uint_fast64_t next_request_id;
 };
@@ -31,32 +26,21 @@ struct bo_client {
 struct bo_session {
     ProtobufCService service; /* first, so the stubs' service pointer is the session */
     struct bo_client *client;
-    nng_ctx ctx;
-    int ctx_open;
-    nng_aio *aio; /* used synchronously by the session's thread */
+    struct bo_nng_ctx nc; /* its aio is used synchronously by the session's thread */
     struct bo_status last;
 };
 
-static int bo_client_dial_all(struct bo_client *c, const char *urls)
+/* bo_client_setup sets the options of the client's req0 socket. Requests are not resent on a
+ * timer: a resend of a non-idempotent call (a hold) could run twice. A request is still moved
+ * to another instance when its pipe closes. */
+static int bo_client_setup(nng_socket sock, const void *arg)
 {
-    char buf[2048];
-    char *save = NULL;
-    int ndialed = 0;
-
-    if (strlen(urls) >= sizeof(buf)) {
-        return BO_E_INVALID_ARGUMENT;
+    (void)arg;
+    if (nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
+        nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 4 * BO_ENVELOPE_MAX_SIZE) != 0) {
+        return BO_E_INTERNAL;
     }
-    memcpy(buf, urls, strlen(urls) + 1);
-    for (char *url = strtok_r(buf, ", ", &save); url != NULL; url = strtok_r(NULL, ", ", &save)) {
-        /* Non-blocking: the dialer keeps retrying in the background until the service is up. */
-        if (c->ndialers == BO_CLIENT_MAX_URLS ||
-            nng_dial(c->sock, url, &c->dialers[c->ndialers], NNG_FLAG_NONBLOCK) != 0) {
-            return BO_E_INVALID_ARGUMENT;
-        }
-        c->ndialers++;
-        ndialed++;
-    }
-    return ndialed > 0 ? BO_OK : BO_E_INVALID_ARGUMENT;
+    return BO_OK;
 }
 
 int bo_client_open(const char *urls, int timeout_ms, struct bo_client **out)
@@ -72,21 +56,7 @@ int bo_client_open(const char *urls, int timeout_ms, struct bo_client **out)
     }
     c->timeout_ms = timeout_ms;
     atomic_init(&c->next_request_id, 1);
-    if (nng_req0_open(&c->sock) != 0) {
-        free(c);
-        return BO_E_INTERNAL;
-    }
-    c->open = 1;
-    /* Requests are not resent on a timer: a resend of a non-idempotent call (a hold) could
-     * run twice. A request is still moved to another instance when its pipe closes. */
-    if (nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
-        nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 * BO_ENVELOPE_MAX_SIZE) != 0 ||
-        nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50) != 0 ||
-        nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000) != 0) {
-        bo_client_close(c);
-        return BO_E_INTERNAL;
-    }
-    if ((rc = bo_client_dial_all(c, urls)) != BO_OK) {
+    if ((rc = bo_nng_connect(&c->nng, nng_req0_open, bo_client_setup, NULL, urls)) != BO_OK) {
         bo_client_close(c);
         return rc;
     }
@@ -96,18 +66,10 @@ int bo_client_open(const char *urls, int timeout_ms, struct bo_client **out)
 
 void bo_client_close(struct bo_client *c)
 {
-    if (c == NULL) {
-        return;
+    if (c != NULL) {
+        bo_nng_close(&c->nng);
+        free(c);
     }
-    if (c->open) {
-        /* libnng 1.5 can deadlock closing a socket with live pipes (nanomsg/nng#1543): end the
-         * connections first. */
-        for (int i = 0; i < c->ndialers; i++) {
-            nng_dialer_close(c->dialers[i]);
-        }
-        nng_close(c->sock);
-    }
-    free(c);
 }
 
 static void bo_session_invoke(ProtobufCService *service, unsigned method_index,
@@ -117,6 +79,7 @@ static void bo_session_invoke(ProtobufCService *service, unsigned method_index,
 int bo_session_open(struct bo_client *c, struct bo_session **out)
 {
     struct bo_session *s;
+    int rc;
 
     if ((s = calloc(1, sizeof(*s))) == NULL) {
         return BO_E_NOMEM;
@@ -125,32 +88,20 @@ int bo_session_open(struct bo_client *c, struct bo_session **out)
     s->service.descriptor = bo_service_descriptor();
     s->service.invoke = bo_session_invoke;
     s->service.destroy = NULL;
-    if (nng_ctx_open(&s->ctx, c->sock) != 0) {
-        free(s);
-        return BO_E_INTERNAL;
-    }
-    s->ctx_open = 1;
-    if (nng_aio_alloc(&s->aio, NULL, NULL) != 0) {
+    if ((rc = bo_nng_ctx_open(&s->nc, c->nng.sock, c->timeout_ms)) != BO_OK) {
         bo_session_close(s);
-        return BO_E_NOMEM;
+        return rc;
     }
-    nng_aio_set_timeout(s->aio, c->timeout_ms);
     *out = s;
     return BO_OK;
 }
 
 void bo_session_close(struct bo_session *s)
 {
-    if (s == NULL) {
-        return;
+    if (s != NULL) {
+        bo_nng_ctx_close(&s->nc);
+        free(s);
     }
-    if (s->ctx_open) {
-        nng_ctx_close(s->ctx);
-    }
-    if (s->aio != NULL) {
-        nng_aio_free(s->aio);
-    }
-    free(s);
 }
 
 static int bo_session_fail(struct bo_session *s, int code, const char *message)
@@ -177,19 +128,14 @@ static int bo_session_call_index(struct bo_session *s, unsigned method, const Pr
     if ((rc = bo_envelope_request_encode(method, id, in, &req)) != BO_OK) {
         return bo_session_fail(s, rc, NULL);
     }
-    nng_aio_set_msg(s->aio, req);
-    nng_ctx_send(s->ctx, s->aio);
-    nng_aio_wait(s->aio);
-    if ((rc = nng_aio_result(s->aio)) != 0) {
+    if ((rc = bo_nng_ctx_send(&s->nc, req)) != 0) {
         nng_msg_free(req); /* still ours: nng did not take it */
+    } else {
+        rc = bo_nng_ctx_recv(&s->nc, &rep);
+    }
+    if (rc != 0) {
         return bo_session_fail(s, rc == NNG_ETIMEDOUT ? BO_E_TIMEOUT : BO_E_UNAVAILABLE, NULL);
     }
-    nng_ctx_recv(s->ctx, s->aio);
-    nng_aio_wait(s->aio);
-    if ((rc = nng_aio_result(s->aio)) != 0) {
-        return bo_session_fail(s, rc == NNG_ETIMEDOUT ? BO_E_TIMEOUT : BO_E_UNAVAILABLE, NULL);
-    }
-    rep = nng_aio_get_msg(s->aio);
     rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), id,
                                   sd->methods[method].output, out, s->last.message,
                                   sizeof(s->last.message));

@@ -111,19 +111,21 @@ struct admission {
     uint64_t admitted_total; /* for the debug log only */
 };
 
-static void admission_backoff_fail(struct admission_backoff *b, int64_t now)
+/* admission_backoff_note records the outcome rc of an attempt made at now: after a success the
+ * next may come at once; after a failure it waits, each time twice as long as the last wait
+ * (ADMISSION_BACKOFF_LO up to ADMISSION_BACKOFF_HI). */
+static void admission_backoff_note(struct admission_backoff *b, int64_t now, int rc)
 {
+    if (rc == BO_OK) {
+        b->wait_ms = 0;
+        b->next_ms = 0;
+        return;
+    }
     b->wait_ms = b->wait_ms == 0 ? ADMISSION_BACKOFF_LO : b->wait_ms * 2;
     if (b->wait_ms > ADMISSION_BACKOFF_HI) {
         b->wait_ms = ADMISSION_BACKOFF_HI;
     }
     b->next_ms = now + b->wait_ms;
-}
-
-static void admission_backoff_ok(struct admission_backoff *b)
-{
-    b->wait_ms = 0;
-    b->next_ms = 0;
 }
 
 /*
@@ -141,25 +143,15 @@ static void admission_publish(struct admission *a, uint64_t concert_id,
     BO_DEBUG("admission: concert %llu: admitted %zu", (unsigned long long)concert_id, n);
 }
 
-/* admission_connect opens whichever connection is missing and due for another attempt;
- * the open functions log their own failures. */
+/* admission_connect opens whichever connection is missing and due for another attempt (the
+ * open functions leave it NULL on failure and log why). */
 static void admission_connect(struct admission *a, int64_t now)
 {
     if (a->cache == NULL && now >= a->cache_bo.next_ms) {
-        if (cache_open(a->cfg.redis_url, &a->cache) == BO_OK) {
-            admission_backoff_ok(&a->cache_bo);
-        } else {
-            a->cache = NULL;
-            admission_backoff_fail(&a->cache_bo, now);
-        }
+        admission_backoff_note(&a->cache_bo, now, cache_open(a->cfg.redis_url, &a->cache));
     }
     if (a->store == NULL && now >= a->store_bo.next_ms) {
-        if (store_open(a->cfg.database_url, &a->store) == BO_OK) {
-            admission_backoff_ok(&a->store_bo);
-        } else {
-            a->store = NULL;
-            admission_backoff_fail(&a->store_bo, now);
-        }
+        admission_backoff_note(&a->store_bo, now, store_open(a->cfg.database_url, &a->store));
     }
 }
 
@@ -427,7 +419,7 @@ static void admission_lead(struct admission *a, int64_t now)
         } else if (rc == BO_E_UNAVAILABLE) {
             store_close(a->store);
             a->store = NULL;
-            admission_backoff_fail(&a->store_bo, now);
+            admission_backoff_note(&a->store_bo, now, rc);
         }
     }
 }
@@ -465,11 +457,9 @@ static void admission_tick(struct admission *a)
         return;
     }
     rc = cache_lease_acquire(a->cache, a->cfg.instance_id, a->cfg.lease_ms, &held);
+    admission_backoff_note(&a->cache_bo, now, rc);
     if (rc != BO_OK) {
-        admission_backoff_fail(&a->cache_bo, now);
         held = 0;
-    } else {
-        admission_backoff_ok(&a->cache_bo);
     }
     if (held != a->leader) {
         BO_INFO("admission: %s the admission lease", held ? "took" : "lost");

@@ -463,23 +463,12 @@ int cache_reply_i64(const redisReply *r, int64_t *out)
 
 int cache_reply_u64(const redisReply *r, uint64_t *out)
 {
-    char buf[32];
-    char *end = NULL;
-    unsigned long long v;
+    int digits =
+        r->type == REDIS_REPLY_STRING && r->len > 0 && r->str[0] >= '0' && r->str[0] <= '9';
+    int64_t v;
 
-    if (r->type == REDIS_REPLY_INTEGER) {
-        if (r->integer < 0) {
-            return BO_E_INTERNAL;
-        }
-        *out = (uint64_t)r->integer;
-        return BO_OK;
-    }
-    if (!cache_reply_text(r, buf, sizeof(buf)) || buf[0] < '0' || buf[0] > '9') {
-        return BO_E_INTERNAL;
-    }
-    errno = 0;
-    v = strtoull(buf, &end, 10);
-    if (errno != 0 || *end != '\0') {
+    /* What the functions send unsigned (ids, counts, positions, times) fits an int64_t. */
+    if ((r->type != REDIS_REPLY_INTEGER && !digits) || cache_reply_i64(r, &v) != BO_OK || v < 0) {
         return BO_E_INTERNAL;
     }
     *out = (uint64_t)v;

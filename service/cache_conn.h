@@ -80,7 +80,8 @@ int cache_reply_text(const redisReply *r, char *buf, size_t buflen);
  * integer; BO_E_INTERNAL otherwise. */
 CACHE_WUR int cache_reply_i64(const redisReply *r, int64_t *out);
 
-/* cache_reply_u64 reads an unsigned id from an integer or decimal string reply. */
+/* cache_reply_u64 reads an id, at most INT64_MAX, from an integer reply or a string of decimal
+ * digits; BO_E_INTERNAL otherwise. */
 CACHE_WUR int cache_reply_u64(const redisReply *r, uint64_t *out);
 
 #endif

@@ -9,7 +9,7 @@ int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
     return store_concerts_list(ctx->store, out, n);
 }
 
-int catalog_schedule_concert(struct svc_context *ctx, uint64_t schedule_id, uint64_t *concert_id)
+int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id)
 {
     struct schedule_concert_entry *e =
         &ctx->schedule_concert[schedule_id % SVC_SCHEDULE_CACHE_SIZE];
@@ -19,17 +19,14 @@ int catalog_schedule_concert(struct svc_context *ctx, uint64_t schedule_id, uint
     if (schedule_id == 0) {
         return BO_E_SCHEDULE_NOT_FOUND;
     }
-    if (e->schedule_id == schedule_id) {
-        *concert_id = e->concert_id;
-        return BO_OK;
+    if (e->schedule_id != schedule_id) {
+        if ((rc = store_schedule_get(ctx->store, schedule_id, &sched)) != BO_OK) {
+            return rc;
+        }
+        e->schedule_id = schedule_id;
+        e->concert_id = sched.concert_id;
     }
-    if ((rc = store_schedule_get(ctx->store, schedule_id, &sched)) != BO_OK) {
-        return rc;
-    }
-    e->schedule_id = schedule_id;
-    e->concert_id = sched.concert_id;
-    *concert_id = sched.concert_id;
-    return BO_OK;
+    return e->concert_id == concert_id ? BO_OK : BO_E_WRONG_CONCERT;
 }
 
 int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t concert_id,
@@ -58,21 +55,13 @@ int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_
                   uint64_t *concert_id, struct seat seats[SEATS_PER_SCHEDULE], size_t *n)
 {
     struct queue_token t;
-    uint64_t cid;
     int rc;
 
-    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
+    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK ||
+        (rc = catalog_schedule_check(ctx, schedule_id, t.concert_id)) != BO_OK ||
+        (rc = store_seats_list(ctx->store, schedule_id, seats, n)) != BO_OK) {
         return rc;
     }
-    if ((rc = catalog_schedule_concert(ctx, schedule_id, &cid)) != BO_OK) {
-        return rc;
-    }
-    if (cid != t.concert_id) {
-        return BO_E_WRONG_CONCERT;
-    }
-    if ((rc = store_seats_list(ctx->store, schedule_id, seats, n)) != BO_OK) {
-        return rc;
-    }
-    *concert_id = cid;
+    *concert_id = t.concert_id;
     return BO_OK;
 }

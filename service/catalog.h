@@ -22,9 +22,10 @@ __attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, c
                                                       struct seat seats[SEATS_PER_SCHEDULE],
                                                       size_t *n);
 
-/* catalog_schedule_concert finds the concert of a date, remembering answers per worker (a
- * date never moves to another concert). BO_E_SCHEDULE_NOT_FOUND. */
+/* catalog_schedule_check checks that schedule_id is a date of concert_id, remembering the
+ * concert of each date per worker (a date never moves to another concert):
+ * BO_E_SCHEDULE_NOT_FOUND, BO_E_WRONG_CONCERT. */
 __attribute__((warn_unused_result)) int
-catalog_schedule_concert(struct svc_context *ctx, uint64_t schedule_id, uint64_t *concert_id);
+catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id);
 
 #endif

@@ -8,12 +8,54 @@
 #include "metrics.h"
 #include "rpc_call.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
-void rpc_call_fail(void *closure_data, int err)
+/* One rpc_call_alloc: the bytes handed out follow the header. */
+struct rpc_block {
+    struct rpc_block *next;
+    void *owned;
+    max_align_t data[];
+};
+
+void *rpc_call_alloc(void *closure_data, size_t size, void *owned)
 {
-    ((struct rpc_call *)closure_data)->err = err == BO_OK ? BO_E_INTERNAL : err;
+    struct rpc_call *call = closure_data;
+    struct rpc_block *b = calloc(1, sizeof(*b) + size);
+
+    if (b == NULL) {
+        free(owned);
+        call->err = BO_E_NOMEM;
+        return NULL;
+    }
+    b->next = call->blocks;
+    b->owned = owned;
+    call->blocks = b;
+    return b->data;
+}
+
+void rpc_call_end(void *closure_data, ProtobufCClosure closure, const ProtobufCMessage *reply,
+                  int rc)
+{
+    struct rpc_call *call = closure_data;
+
+    if (rc != BO_OK) {
+        call->err = rc;
+    }
+    closure(call->err == BO_OK ? reply : NULL, closure_data);
+}
+
+/* dispatch_blocks_free frees what the handler allocated for its reply, once it is packed. */
+static void dispatch_blocks_free(struct rpc_call *call)
+{
+    while (call->blocks != NULL) {
+        struct rpc_block *b = call->blocks;
+        call->blocks = b->next;
+        free(b->owned);
+        free(b);
+    }
 }
 
 /* The closure every handler ends with: packs the response while it is still alive. */
@@ -35,7 +77,7 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     Boxoffice__V1__RequestEnvelope *env = NULL;
     ProtobufCMessage *in = NULL;
-    struct rpc_call call = {ctx, 0, BO_OK, NULL};
+    struct rpc_call call = {ctx, 0, BO_OK, NULL, NULL};
     char message[160];
     const char *detail = NULL;
 
@@ -70,6 +112,7 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     clock_gettime(CLOCK_MONOTONIC, &t0);
     protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
                                        &call);
+    dispatch_blocks_free(&call);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_rpc_observe(env->method, call.err,
                         (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +

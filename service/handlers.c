@@ -1,11 +1,12 @@
 /*
  * handlers: one function per rpc of service Boxoffice.
  *
- * Each converts its request into domain calls and their records into the
- * response, then ends with the closure: the response (alive on this stack
- * frame) or NULL after rpc_call_fail. The generated service struct below
- * holds them in the order of the .proto, so a new rpc without a handler does
- * not compile.
+ * Each makes its domain call with fields of the request, fills its reply from the records
+ * that call wrote (records start zeroed, so filling after a failure is harmless) and ends
+ * with rpc_call_end, which hands the closure the reply, or NULL when the call failed. What a
+ * reply points to lives on the handler's stack or in blocks of rpc_call_alloc, freed once
+ * the reply is packed. The generated service struct below holds the handlers in the order of
+ * the .proto, so a new rpc without a handler does not compile.
  */
 #include "handlers.h"
 
@@ -23,43 +24,51 @@
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#define RPC_FAIL(rc)                                                                               \
-    do {                                                                                           \
-        rpc_call_fail(data, (rc));                                                                 \
-        closure(NULL, data);                                                                       \
-        return;                                                                                    \
-    } while (0)
-
 typedef Boxoffice__V1__Boxoffice_Service Svc;
 
-/* Room for "<concertId>-<sequence>" with two 20-digit numbers. */
-#define TOKEN_ID_MAX 48
+/* A token record with the text, id and estimate its message points to. */
+struct rpc_token {
+    struct queue_token t;
+    char text[TOKEN_TEXT_MAX];
+    char id[TOKEN_ID_MAX];
+    uint32_t eta;
+    Boxoffice__V1__Token msg;
+};
 
-/* ---- record -> message ------------------------------------------------------ */
+/* ---- record -> message ------------------------------------------------------- */
 
-static void rpc_token_fill(const struct queue_token *t, char *text, uint32_t eta, char *idbuf,
-                           size_t idlen, Boxoffice__V1__Token *out)
+/* rpc_token_fill fills tok->msg from tok, its text being text, and returns it. */
+static Boxoffice__V1__Token *rpc_token_fill(struct rpc_token *tok, char *text)
 {
-    token_id(t->concert_id, t->sequence, idbuf, idlen);
+    const struct queue_token *t = &tok->t;
+    Boxoffice__V1__Token *out = &tok->msg;
+
+    boxoffice__v1__token__init(out);
+    token_id(t->concert_id, t->sequence, tok->id, sizeof(tok->id));
     out->token = text;
-    out->token_id = idbuf;
+    out->token_id = tok->id;
     out->user_id = t->user_id;
     out->concert_id = t->concert_id;
     out->status = (Boxoffice__V1__TokenStatus)t->status;
     out->position = t->status == TOKEN_WAITING ? t->position : 0;
-    out->eta_seconds = t->status == TOKEN_WAITING ? eta : 0;
+    out->eta_seconds = t->status == TOKEN_WAITING ? tok->eta : 0;
     out->sequence = t->sequence;
     out->admission_no = t->admission_no;
     out->issued_at_ms = t->issued_at_ms;
     out->admitted_at_ms = t->admitted_at_ms;
     out->expires_at_ms = t->status == TOKEN_WAITING ? 0 : t->expires_at_ms;
+    return out;
 }
 
-static void rpc_reservation_fill(const struct reservation *r, Boxoffice__V1__Reservation *out)
+/* A filler fills the initialised message msg from records[i], an array of the matching record
+ * (struct concert for a Concert, ...). */
+typedef void (*rpc_fill_fn)(const void *records, size_t i, void *msg);
+
+static void rpc_reservation_fill(const void *records, size_t i, void *msg)
 {
+    const struct reservation *r = &((const struct reservation *)records)[i];
+    Boxoffice__V1__Reservation *out = msg;
+
     out->id = r->id;
     out->user_id = r->user_id;
     out->concert_id = r->concert_id;
@@ -71,8 +80,27 @@ static void rpc_reservation_fill(const struct reservation *r, Boxoffice__V1__Res
     out->expires_at_ms = r->expires_at_ms;
 }
 
-static void rpc_concert_fill(const struct concert *c, Boxoffice__V1__Concert *out)
+static void rpc_payment_fill(const void *records, size_t i, void *msg)
 {
+    const struct payment *p = &((const struct payment *)records)[i];
+    Boxoffice__V1__Payment *out = msg;
+
+    out->id = p->id;
+    out->reservation_id = p->reservation_id;
+    out->user_id = p->user_id;
+    out->schedule_id = p->schedule_id;
+    out->seat_no = p->seat_no;
+    out->amount = p->amount;
+    out->status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED;
+    out->paid_at_ms = p->paid_at_ms;
+    out->balance_after = p->balance_after;
+}
+
+static void rpc_concert_fill(const void *records, size_t i, void *msg)
+{
+    const struct concert *c = &((const struct concert *)records)[i];
+    Boxoffice__V1__Concert *out = msg;
+
     out->id = c->id;
     out->title = (char *)c->title;
     out->artist = (char *)c->artist;
@@ -80,8 +108,11 @@ static void rpc_concert_fill(const struct concert *c, Boxoffice__V1__Concert *ou
     out->schedule_count = c->schedule_count;
 }
 
-static void rpc_schedule_fill(const struct schedule *s, Boxoffice__V1__Schedule *out)
+static void rpc_schedule_fill(const void *records, size_t i, void *msg)
 {
+    const struct schedule *s = &((const struct schedule *)records)[i];
+    Boxoffice__V1__Schedule *out = msg;
+
     out->id = s->id;
     out->concert_id = s->concert_id;
     out->starts_at_ms = s->starts_at_ms;
@@ -89,47 +120,78 @@ static void rpc_schedule_fill(const struct schedule *s, Boxoffice__V1__Schedule 
     out->total_seats = s->total_seats;
 }
 
-static void rpc_settings_fill(const struct admission_settings *s,
-                              Boxoffice__V1__AdmissionSettings *out)
+static void rpc_seat_fill(const void *records, size_t i, void *msg)
 {
+    const struct seat *s = &((const struct seat *)records)[i];
+    Boxoffice__V1__Seat *out = msg;
+
+    out->seat_no = s->seat_no;
+    out->price = s->price;
+    out->status = (Boxoffice__V1__SeatStatus)s->status;
+}
+
+static void rpc_settings_fill(const void *records, size_t i, void *msg)
+{
+    const struct admission_settings *s = &((const struct admission_settings *)records)[i];
+    Boxoffice__V1__AdmissionSettings *out = msg;
+
     out->rate_per_second = s->rate_per_second;
     out->max_active = s->max_active;
     out->token_ttl_seconds = s->token_ttl_seconds;
     out->hold_ttl_seconds = s->hold_ttl_seconds;
 }
 
-/* rpc_concert_fill_at and rpc_schedule_fill_at fill message i of a list from records[i]. */
-static void rpc_concert_fill_at(const void *records, size_t i, void *msg)
+/*
+ * rpc_messages builds a repeated field: n messages of descriptor d, message i filled from
+ * records by fill, behind an array of n pointers, in one block of the call. owned (records
+ * when they came from malloc, else NULL) is freed with it. NULL when out of memory (the call
+ * has failed then).
+ */
+static void *rpc_messages(void *data, const ProtobufCMessageDescriptor *d, const void *records,
+                          size_t n, rpc_fill_fn fill, void *owned)
 {
-    rpc_concert_fill(&((const struct concert *)records)[i], msg);
-}
+    size_t head = n * sizeof(void *);
+    char *block = rpc_call_alloc(data, head + n * d->sizeof_message, owned);
+    void **ptrs = (void **)block;
 
-static void rpc_schedule_fill_at(const void *records, size_t i, void *msg)
-{
-    rpc_schedule_fill(&((const struct schedule *)records)[i], msg);
-}
-
-/* rpc_messages builds a repeated field: n messages of descriptor d, each initialised and filled
- * by fill(records, i, msg), behind an array of n pointers. One block; the caller frees it with
- * free() once the reply is packed. */
-static int rpc_messages(const ProtobufCMessageDescriptor *d, const void *records, size_t n,
-                        void (*fill)(const void *records, size_t i, void *msg), void ***out)
-{
-    size_t head = (n + 1) * sizeof(void *);
-    char *block;
-    void **ptrs;
-
-    if ((block = calloc(1, head + n * d->sizeof_message)) == NULL) {
-        return BO_E_NOMEM;
-    }
-    ptrs = (void **)block;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; block != NULL && i < n; i++) {
         ptrs[i] = block + head + i * d->sizeof_message;
         protobuf_c_message_init(d, ptrs[i]);
         fill(records, i, ptrs[i]);
     }
-    *out = ptrs;
-    return BO_OK;
+    return block;
+}
+
+/* rpc_message is a message of descriptor d filled from the one record by fill, in a block of the
+ * call; NULL when out of memory (the call has failed then). */
+static void *rpc_message(void *data, const ProtobufCMessageDescriptor *d, const void *record,
+                         rpc_fill_fn fill)
+{
+    void *msg = rpc_call_alloc(data, d->sizeof_message, NULL);
+
+    if (msg != NULL) {
+        protobuf_c_message_init(d, msg);
+        fill(record, 0, msg);
+    }
+    return msg;
+}
+
+/* rpc_token_ids gives the public ids of the tokens texts[expired[0..n)], behind an array of
+ * n pointers, in one block of the call; NULL when out of memory (the call has failed then). */
+static char **rpc_token_ids(void *data, char *const *texts, const size_t *expired, size_t n)
+{
+    const char *secret = rpc_call_context(data)->cfg->token_secret;
+    char **ids = rpc_call_alloc(data, n * (sizeof(char *) + TOKEN_ID_MAX), NULL);
+
+    for (size_t i = 0; ids != NULL && i < n; i++) {
+        uint64_t concert_id = 0, user_id = 0, sequence = 0;
+        ids[i] = (char *)(ids + n) + i * TOKEN_ID_MAX;
+        /* Verified once already in queue_touch: it cannot fail here. */
+        if (token_verify(secret, texts[expired[i]], &concert_id, &user_id, &sequence) == BO_OK) {
+            token_id(concert_id, sequence, ids[i], TOKEN_ID_MAX);
+        }
+    }
+    return ids;
 }
 
 /* ---- health and queue -------------------------------------------------------- */
@@ -150,44 +212,24 @@ static void rpc_ping(Svc *svc, const Boxoffice__V1__PingRequest *in,
 static void rpc_issue_token(Svc *svc, const Boxoffice__V1__IssueTokenRequest *in,
                             Boxoffice__V1__IssueTokenReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__IssueTokenReply reply = BOXOFFICE__V1__ISSUE_TOKEN_REPLY__INIT;
-    Boxoffice__V1__Token tok = BOXOFFICE__V1__TOKEN__INIT;
-    struct queue_token t;
-    char text[TOKEN_TEXT_MAX], id[48];
-    uint32_t eta = 0;
-    int created = 0, rc;
+    struct rpc_token tok = {0};
+    int rc = queue_issue(rpc_call_context(data), in->user_id, in->concert_id, &tok.t, tok.text,
+                         sizeof(tok.text), &tok.eta, &reply.created);
 
-    if (in->user_id == 0 || in->concert_id == 0) {
-        RPC_FAIL(BO_E_INVALID_ARGUMENT);
-    }
-    rc = queue_issue(ctx, in->user_id, in->concert_id, &t, text, sizeof(text), &eta, &created);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_token_fill(&t, text, eta, id, sizeof(id), &tok);
-    reply.token = &tok;
-    reply.created = created != 0;
-    closure(&reply, data);
+    reply.token = rpc_token_fill(&tok, tok.text);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_get_token(Svc *svc, const Boxoffice__V1__GetTokenRequest *in,
                           Boxoffice__V1__GetTokenReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__GetTokenReply reply = BOXOFFICE__V1__GET_TOKEN_REPLY__INIT;
-    Boxoffice__V1__Token tok = BOXOFFICE__V1__TOKEN__INIT;
-    struct queue_token t;
-    char id[48];
-    uint32_t eta = 0;
-    int rc;
+    struct rpc_token tok = {0};
+    int rc = queue_status(rpc_call_context(data), in->token, &tok.t, &tok.eta);
 
-    if ((rc = queue_status(ctx, in->token, &t, &eta)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_token_fill(&t, in->token, eta, id, sizeof(id), &tok);
-    reply.token = &tok;
-    closure(&reply, data);
+    reply.token = rpc_token_fill(&tok, in->token);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 /* ---- catalog ------------------------------------------------------------------ */
@@ -195,79 +237,40 @@ static void rpc_get_token(Svc *svc, const Boxoffice__V1__GetTokenRequest *in,
 static void rpc_list_concerts(Svc *svc, const Boxoffice__V1__ListConcertsRequest *in,
                               Boxoffice__V1__ListConcertsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListConcertsReply reply = BOXOFFICE__V1__LIST_CONCERTS_REPLY__INIT;
     struct concert *concerts = NULL;
-    void **msgs = NULL;
-    size_t n = 0;
-    int rc;
+    int rc = catalog_concerts(rpc_call_context(data), &concerts, &reply.n_concerts);
 
-    if ((rc = catalog_concerts(ctx, &concerts, &n)) == BO_OK &&
-        (rc = rpc_messages(&boxoffice__v1__concert__descriptor, concerts, n, rpc_concert_fill_at,
-                           &msgs)) == BO_OK) {
-        reply.n_concerts = n;
-        reply.concerts = (Boxoffice__V1__Concert **)msgs;
-        closure(&reply, data);
-    } else {
-        rpc_call_fail(data, rc);
-        closure(NULL, data);
-    }
-    free(msgs);
-    free(concerts);
+    reply.concerts = rpc_messages(data, &boxoffice__v1__concert__descriptor, concerts,
+                                  reply.n_concerts, rpc_concert_fill, concerts);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_list_schedules(Svc *svc, const Boxoffice__V1__ListSchedulesRequest *in,
                                Boxoffice__V1__ListSchedulesReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListSchedulesReply reply = BOXOFFICE__V1__LIST_SCHEDULES_REPLY__INIT;
     struct schedule *list = NULL;
-    void **msgs = NULL;
-    size_t n = 0;
-    int rc;
+    int rc = catalog_schedules(rpc_call_context(data), in->token, in->concert_id, &list,
+                               &reply.n_schedules);
 
-    if ((rc = catalog_schedules(ctx, in->token, in->concert_id, &list, &n)) == BO_OK &&
-        (rc = rpc_messages(&boxoffice__v1__schedule__descriptor, list, n, rpc_schedule_fill_at,
-                           &msgs)) == BO_OK) {
-        reply.n_schedules = n;
-        reply.schedules = (Boxoffice__V1__Schedule **)msgs;
-        closure(&reply, data);
-    } else {
-        rpc_call_fail(data, rc);
-        closure(NULL, data);
-    }
-    free(msgs);
-    free(list);
+    reply.schedules = rpc_messages(data, &boxoffice__v1__schedule__descriptor, list,
+                                   reply.n_schedules, rpc_schedule_fill, list);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
                            Boxoffice__V1__ListSeatsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ListSeatsReply reply = BOXOFFICE__V1__LIST_SEATS_REPLY__INIT;
-    Boxoffice__V1__Seat msgs[SEATS_PER_SCHEDULE];
-    Boxoffice__V1__Seat *ptrs[SEATS_PER_SCHEDULE];
     struct seat seats[SEATS_PER_SCHEDULE];
-    uint64_t concert_id = 0;
-    size_t n = 0;
-    int rc;
+    int rc = catalog_seats(rpc_call_context(data), in->token, in->schedule_id, &reply.concert_id,
+                           seats, &reply.n_seats);
 
-    rc = catalog_seats(ctx, in->token, in->schedule_id, &concert_id, seats, &n);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    for (size_t i = 0; i < n && i < SEATS_PER_SCHEDULE; i++) {
-        boxoffice__v1__seat__init(&msgs[i]);
-        msgs[i].seat_no = seats[i].seat_no;
-        msgs[i].price = seats[i].price;
-        msgs[i].status = (Boxoffice__V1__SeatStatus)seats[i].status;
-        ptrs[i] = &msgs[i];
-    }
     reply.schedule_id = in->schedule_id;
-    reply.concert_id = concert_id;
-    reply.n_seats = n < SEATS_PER_SCHEDULE ? n : SEATS_PER_SCHEDULE;
-    reply.seats = ptrs;
-    closure(&reply, data);
+    reply.seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, seats, reply.n_seats,
+                               rpc_seat_fill, NULL);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 /* ---- reservations --------------------------------------------------------------- */
@@ -275,36 +278,28 @@ static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
 static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
                           Boxoffice__V1__HoldSeatReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__HoldSeatReply reply = BOXOFFICE__V1__HOLD_SEAT_REPLY__INIT;
-    Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
-    struct reservation r;
-    int rc;
+    struct reservation r = {0};
+    int rc = reservations_hold(rpc_call_context(data), in->token, in->schedule_id, in->seat_no, &r);
 
-    if ((rc = reservations_hold(ctx, in->token, in->schedule_id, in->seat_no, &r)) != BO_OK) {
-        RPC_FAIL(rc);
+    if (rc == BO_OK) {
+        metrics_hold_made();
     }
-    metrics_hold_made();
-    rpc_reservation_fill(&r, &res);
-    reply.reservation = &res;
-    closure(&reply, data);
+    reply.reservation =
+        rpc_message(data, &boxoffice__v1__reservation__descriptor, &r, rpc_reservation_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_release_hold(Svc *svc, const Boxoffice__V1__ReleaseHoldRequest *in,
                              Boxoffice__V1__ReleaseHoldReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ReleaseHoldReply reply = BOXOFFICE__V1__RELEASE_HOLD_REPLY__INIT;
-    Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
-    struct reservation r;
-    int rc;
+    struct reservation r = {0};
+    int rc = reservations_release(rpc_call_context(data), in->token, in->reservation_id, &r);
 
-    if ((rc = reservations_release(ctx, in->token, in->reservation_id, &r)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_reservation_fill(&r, &res);
-    reply.reservation = &res;
-    closure(&reply, data);
+    reply.reservation =
+        rpc_message(data, &boxoffice__v1__reservation__descriptor, &r, rpc_reservation_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 /* ---- points and payments ------------------------------------------------------------ */
@@ -312,67 +307,41 @@ static void rpc_release_hold(Svc *svc, const Boxoffice__V1__ReleaseHoldRequest *
 static void rpc_get_balance(Svc *svc, const Boxoffice__V1__GetBalanceRequest *in,
                             Boxoffice__V1__GetBalanceReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__GetBalanceReply reply = BOXOFFICE__V1__GET_BALANCE_REPLY__INIT;
-    int64_t balance = 0;
-    int rc;
+    int rc = points_balance(rpc_call_context(data), in->token, in->user_id, &reply.balance);
 
-    if ((rc = points_balance(ctx, in->token, in->user_id, &balance)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
     reply.user_id = in->user_id;
-    reply.balance = balance;
-    closure(&reply, data);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_charge_points(Svc *svc, const Boxoffice__V1__ChargePointsRequest *in,
                               Boxoffice__V1__ChargePointsReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__ChargePointsReply reply = BOXOFFICE__V1__CHARGE_POINTS_REPLY__INIT;
-    struct charge c;
-    int replayed = 0, rc;
+    struct charge c = {0};
+    int rc = points_charge(rpc_call_context(data), in->token, in->user_id, in->amount,
+                           in->idempotency_key, &c, &reply.replayed);
 
-    rc = points_charge(ctx, in->token, in->user_id, in->amount, in->idempotency_key, &c, &replayed);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
     reply.user_id = c.user_id;
     reply.balance = c.balance;
     reply.amount = c.amount;
     reply.ledger_id = c.ledger_id;
-    reply.replayed = replayed != 0;
-    closure(&reply, data);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
                     Boxoffice__V1__PayReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__PayReply reply = BOXOFFICE__V1__PAY_REPLY__INIT;
-    Boxoffice__V1__Payment pay = BOXOFFICE__V1__PAYMENT__INIT;
-    struct payment p;
-    int replayed = 0, rc;
+    struct payment p = {0};
+    int rc = payments_pay(rpc_call_context(data), in->token, in->reservation_id,
+                          in->idempotency_key, &p, &reply.replayed);
 
-    rc = payments_pay(ctx, in->token, in->reservation_id, in->idempotency_key, &p, &replayed);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    if (!replayed) {
+    if (rc == BO_OK && !reply.replayed) {
         metrics_payment_made();
     }
-    pay.id = p.id;
-    pay.reservation_id = p.reservation_id;
-    pay.user_id = p.user_id;
-    pay.schedule_id = p.schedule_id;
-    pay.seat_no = p.seat_no;
-    pay.amount = p.amount;
-    pay.status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED;
-    pay.paid_at_ms = p.paid_at_ms;
-    pay.balance_after = p.balance_after;
-    reply.payment = &pay;
-    reply.replayed = replayed != 0;
-    closure(&reply, data);
+    reply.payment = rpc_message(data, &boxoffice__v1__payment__descriptor, &p, rpc_payment_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 /* ---- admin ---------------------------------------------------------------------------- */
@@ -380,62 +349,42 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
 static void rpc_create_concert(Svc *svc, const Boxoffice__V1__CreateConcertRequest *in,
                                Boxoffice__V1__CreateConcertReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__CreateConcertReply reply = BOXOFFICE__V1__CREATE_CONCERT_REPLY__INIT;
-    Boxoffice__V1__Concert msg = BOXOFFICE__V1__CONCERT__INIT;
-    struct concert c;
-    int rc;
+    struct concert c = {0};
+    int rc = admin_concert_create(rpc_call_context(data), in->admin_key, in->title, in->artist,
+                                  in->venue, &c);
 
-    rc = admin_concert_create(ctx, in->admin_key, in->title, in->artist, in->venue, &c);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_concert_fill(&c, &msg);
-    reply.concert = &msg;
-    closure(&reply, data);
+    reply.concert = rpc_message(data, &boxoffice__v1__concert__descriptor, &c, rpc_concert_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 static void rpc_create_schedule(Svc *svc, const Boxoffice__V1__CreateScheduleRequest *in,
                                 Boxoffice__V1__CreateScheduleReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__CreateScheduleReply reply = BOXOFFICE__V1__CREATE_SCHEDULE_REPLY__INIT;
-    Boxoffice__V1__Schedule msg = BOXOFFICE__V1__SCHEDULE__INIT;
-    struct schedule s;
-    int rc;
+    struct schedule s = {0};
+    int rc =
+        admin_schedule_create(rpc_call_context(data), in->admin_key, in->concert_id,
+                              in->starts_at_ms, in->price, in->seat_prices, in->n_seat_prices, &s);
 
-    rc = admin_schedule_create(ctx, in->admin_key, in->concert_id, in->starts_at_ms, in->price,
-                               in->seat_prices, in->n_seat_prices, &s);
-    if (rc != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_schedule_fill(&s, &msg);
-    reply.schedule = &msg;
-    closure(&reply, data);
+    reply.schedule = rpc_message(data, &boxoffice__v1__schedule__descriptor, &s, rpc_schedule_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
-static void rpc_settings_reply(void *data, const char *key,
-                               const Boxoffice__V1__AdmissionSettings *changes,
-                               Boxoffice__V1__AdmissionSettingsReply_Closure closure)
+/* rpc_settings_end ends both settings rpcs: unless rc failed them already, applies changes
+ * (NULL: none, only read) under the admin key and replies with the settings now in force. */
+static void rpc_settings_end(void *data, ProtobufCClosure closure, const char *key,
+                             const struct admission_settings *changes, int rc)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__AdmissionSettingsReply reply = BOXOFFICE__V1__ADMISSION_SETTINGS_REPLY__INIT;
-    Boxoffice__V1__AdmissionSettings msg = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
-    struct admission_settings want, now;
-    int rc;
+    struct admission_settings now = {0};
 
-    if (changes != NULL) {
-        want.rate_per_second = changes->rate_per_second;
-        want.max_active = changes->max_active;
-        want.token_ttl_seconds = changes->token_ttl_seconds;
-        want.hold_ttl_seconds = changes->hold_ttl_seconds;
+    if (rc == BO_OK) {
+        rc = admin_settings(rpc_call_context(data), key, changes, &now);
     }
-    if ((rc = admin_settings(ctx, key, changes != NULL ? &want : NULL, &now)) != BO_OK) {
-        RPC_FAIL(rc);
-    }
-    rpc_settings_fill(&now, &msg);
-    reply.settings = &msg;
-    closure(&reply, data);
+    reply.settings =
+        rpc_message(data, &boxoffice__v1__admission_settings__descriptor, &now, rpc_settings_fill);
+    rpc_call_end(data, closure, &reply.base, rc);
 }
 
 static void rpc_get_admission_settings(Svc *svc,
@@ -443,7 +392,7 @@ static void rpc_get_admission_settings(Svc *svc,
                                        Boxoffice__V1__AdmissionSettingsReply_Closure closure,
                                        void *data)
 {
-    rpc_settings_reply(data, in->admin_key, NULL, closure);
+    rpc_settings_end(data, (ProtobufCClosure)closure, in->admin_key, NULL, BO_OK);
 }
 
 static void rpc_set_admission_settings(Svc *svc,
@@ -451,12 +400,17 @@ static void rpc_set_admission_settings(Svc *svc,
                                        Boxoffice__V1__AdmissionSettingsReply_Closure closure,
                                        void *data)
 {
-    if (in->settings == NULL) {
-        rpc_call_fail(data, BO_E_INVALID_ARGUMENT);
-        closure(NULL, data);
-        return;
+    const Boxoffice__V1__AdmissionSettings *m = in->settings;
+    struct admission_settings want = {0};
+
+    if (m != NULL) {
+        want.rate_per_second = m->rate_per_second;
+        want.max_active = m->max_active;
+        want.token_ttl_seconds = m->token_ttl_seconds;
+        want.hold_ttl_seconds = m->hold_ttl_seconds;
     }
-    rpc_settings_reply(data, in->admin_key, in->settings, closure);
+    rpc_settings_end(data, (ProtobufCClosure)closure, in->admin_key, &want,
+                     m != NULL ? BO_OK : BO_E_INVALID_ARGUMENT);
 }
 
 /* ---- presence of push listeners ------------------------------------------------------- */
@@ -464,53 +418,19 @@ static void rpc_set_admission_settings(Svc *svc,
 static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *in,
                              Boxoffice__V1__TouchTokensReply_Closure closure, void *data)
 {
-    struct svc_context *ctx = rpc_call_context(data);
     Boxoffice__V1__TouchTokensReply reply = BOXOFFICE__V1__TOUCH_TOKENS_REPLY__INIT;
-    size_t *expired = NULL;
-    char *ids = NULL;
-    char **ptrs = NULL;
-    size_t nexpired = 0;
-    uint32_t touched = 0;
-    int rc;
+    size_t *expired = rpc_call_alloc(data, in->n_tokens * sizeof(*expired), NULL);
+    int rc = BO_E_NOMEM;
 
-    if (in->n_tokens > QUEUE_TOUCH_MAX) {
-        RPC_FAIL(BO_E_INVALID_ARGUMENT);
+    if (expired != NULL) {
+        rc = queue_touch(rpc_call_context(data), in->tokens, in->n_tokens, &reply.touched, expired,
+                         &reply.n_expired_token_ids);
     }
-    /* One extra element keeps every allocation non-empty. */
-    expired = calloc(in->n_tokens + 1, sizeof(*expired));
-    if (expired == NULL) {
-        RPC_FAIL(BO_E_NOMEM);
+    if (rc == BO_OK) {
+        reply.expired_token_ids =
+            rpc_token_ids(data, in->tokens, expired, reply.n_expired_token_ids);
     }
-    rc = queue_touch(ctx, in->tokens, in->n_tokens, &touched, expired, &nexpired);
-    if (rc != BO_OK) {
-        free(expired);
-        RPC_FAIL(rc);
-    }
-    ids = calloc(nexpired + 1, TOKEN_ID_MAX);
-    ptrs = calloc(nexpired + 1, sizeof(*ptrs));
-    if (ids == NULL || ptrs == NULL) {
-        rpc_call_fail(data, BO_E_NOMEM);
-        closure(NULL, data);
-        goto done;
-    }
-    for (size_t i = 0; i < nexpired; i++) {
-        uint64_t concert_id = 0, user_id = 0, sequence = 0;
-        char *id = ids + i * TOKEN_ID_MAX;
-        /* Verified once already in queue_touch: it cannot fail here. */
-        if (token_verify(ctx->cfg->token_secret, in->tokens[expired[i]], &concert_id, &user_id,
-                         &sequence) == BO_OK) {
-            token_id(concert_id, sequence, id, TOKEN_ID_MAX);
-        }
-        ptrs[i] = id;
-    }
-    reply.touched = touched;
-    reply.n_expired_token_ids = nexpired;
-    reply.expired_token_ids = ptrs;
-    closure(&reply, data);
-done:
-    free(ptrs);
-    free(ids);
-    free(expired);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
 /* Never written: a table of function pointers the generated invoke reads. */

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     struct events *events = NULL;
     struct metrics_http *metrics = NULL;
     char err[256];
-    int exit_now = 0, level = BO_LOG_INFO, rc, sig;
+    int exit_now = 0, rc, sig;
     sigset_t stop;
 
     if (svc_config_load(&cfg, argc, argv, &exit_now, err, sizeof(err)) != BO_OK) {
@@ -65,10 +65,7 @@ int main(int argc, char **argv)
     if (exit_now) {
         return 0;
     }
-    if (bo_log_level_parse(cfg.log_level, &level) != BO_OK) {
-        level = BO_LOG_INFO; /* already validated by svc_config_load */
-    }
-    bo_log_setup("service", level);
+    bo_log_setup("service", cfg.log_level_num);
     svc_config_log(&cfg);
     if (cfg.migrate != 0 && (rc = migrate(&cfg)) != BO_OK) {
         BO_ERR("migration failed: %s", bo_error_message(rc));

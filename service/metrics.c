@@ -4,7 +4,6 @@
 #include "bo_envelope.h"
 #include "bo_error.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,144 +92,106 @@ void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active)
     atomic_store(&slot->id, concert_id);
 }
 
-struct metrics_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    int failed;
-};
-
-static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->failed) {
-        return;
-    }
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        char *grown = realloc(b->data, b->cap * 2 + (size_t)n);
-        if (grown == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = b->cap * 2 + (size_t)n;
-    }
-}
-
-static void metrics_render_rpc(struct metrics_buf *b)
+static void metrics_render_rpc(FILE *f)
 {
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     unsigned n = sd->n_methods < METRICS_METHODS ? sd->n_methods : METRICS_METHODS;
 
-    metrics_printf(b, "# HELP boxoffice_rpc_requests_total Rpc calls answered, by method and "
-                      "outcome.\n# TYPE boxoffice_rpc_requests_total counter\n");
+    fprintf(f, "# HELP boxoffice_rpc_requests_total Rpc calls answered, by method and "
+               "outcome.\n# TYPE boxoffice_rpc_requests_total counter\n");
     for (unsigned m = 0; m < n; m++) {
         for (int e = 0; e < BO_E_COUNT_; e++) {
             uint64_t v = atomic_load_explicit(&metrics.methods[m].by_code[e], memory_order_relaxed);
             if (v != 0 || e == BO_OK) {
-                metrics_printf(b, "boxoffice_rpc_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
-                               sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
+                fprintf(f, "boxoffice_rpc_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
+                        sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
             }
         }
     }
-    metrics_printf(b, "# HELP boxoffice_rpc_errors_total Rpc calls answered with an error.\n"
-                      "# TYPE boxoffice_rpc_errors_total counter\n");
+    fprintf(f, "# HELP boxoffice_rpc_errors_total Rpc calls answered with an error.\n"
+               "# TYPE boxoffice_rpc_errors_total counter\n");
     for (unsigned m = 0; m < n; m++) {
         for (int e = 1; e < BO_E_COUNT_; e++) {
             uint64_t v = atomic_load_explicit(&metrics.methods[m].by_code[e], memory_order_relaxed);
             if (v != 0) {
-                metrics_printf(b, "boxoffice_rpc_errors_total{method=\"%s\",code=\"%s\"} %llu\n",
-                               sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
+                fprintf(f, "boxoffice_rpc_errors_total{method=\"%s\",code=\"%s\"} %llu\n",
+                        sd->methods[m].name, bo_error_name(e), (unsigned long long)v);
             }
         }
     }
-    metrics_printf(b, "# HELP boxoffice_rpc_duration_seconds Time to answer an rpc.\n"
-                      "# TYPE boxoffice_rpc_duration_seconds histogram\n");
+    fprintf(f, "# HELP boxoffice_rpc_duration_seconds Time to answer an rpc.\n"
+               "# TYPE boxoffice_rpc_duration_seconds histogram\n");
     for (unsigned m = 0; m < n; m++) {
         struct metrics_method *mm = &metrics.methods[m];
         uint64_t cumulative = 0;
         for (size_t i = 0; i <= METRICS_NBOUNDS; i++) {
             cumulative += atomic_load_explicit(&mm->buckets[i], memory_order_relaxed);
             if (i < METRICS_NBOUNDS) {
-                metrics_printf(b,
-                               "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"%g\"} "
-                               "%llu\n",
-                               sd->methods[m].name, (double)metrics_bounds_us[i] / 1e6,
-                               (unsigned long long)cumulative);
+                fprintf(f,
+                        "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"%g\"} "
+                        "%llu\n",
+                        sd->methods[m].name, (double)metrics_bounds_us[i] / 1e6,
+                        (unsigned long long)cumulative);
             } else {
-                metrics_printf(b,
-                               "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} "
-                               "%llu\n",
-                               sd->methods[m].name, (unsigned long long)cumulative);
+                fprintf(f,
+                        "boxoffice_rpc_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} "
+                        "%llu\n",
+                        sd->methods[m].name, (unsigned long long)cumulative);
             }
         }
-        metrics_printf(b, "boxoffice_rpc_duration_seconds_sum{method=\"%s\"} %.6f\n",
-                       sd->methods[m].name,
-                       (double)atomic_load_explicit(&mm->sum_us, memory_order_relaxed) / 1e6);
-        metrics_printf(b, "boxoffice_rpc_duration_seconds_count{method=\"%s\"} %llu\n",
-                       sd->methods[m].name, (unsigned long long)cumulative);
+        fprintf(f, "boxoffice_rpc_duration_seconds_sum{method=\"%s\"} %.6f\n", sd->methods[m].name,
+                (double)atomic_load_explicit(&mm->sum_us, memory_order_relaxed) / 1e6);
+        fprintf(f, "boxoffice_rpc_duration_seconds_count{method=\"%s\"} %llu\n",
+                sd->methods[m].name, (unsigned long long)cumulative);
     }
 }
 
-static void metrics_render_queue(struct metrics_buf *b)
+static void metrics_render_queue(FILE *f)
 {
     static const char *const names[2] = {"boxoffice_queue_waiting", "boxoffice_queue_active"};
     static const char *const help[2] = {"Tokens waiting in line", "ACTIVE tokens"};
 
     for (int g = 0; g < 2; g++) {
-        metrics_printf(b, "# HELP %s %s, by concert.\n# TYPE %s gauge\n", names[g], help[g],
-                       names[g]);
+        fprintf(f, "# HELP %s %s, by concert.\n# TYPE %s gauge\n", names[g], help[g], names[g]);
         for (size_t i = 0; i < METRICS_CONCERTS; i++) {
             struct metrics_concert *c = &metrics.concerts[i];
             uint64_t id = atomic_load(&c->id);
             if (id != 0) {
-                metrics_printf(b, "%s{concert=\"%llu\"} %llu\n", names[g], (unsigned long long)id,
-                               (unsigned long long)atomic_load(g == 0 ? &c->waiting : &c->active));
+                fprintf(f, "%s{concert=\"%llu\"} %llu\n", names[g], (unsigned long long)id,
+                        (unsigned long long)atomic_load(g == 0 ? &c->waiting : &c->active));
             }
         }
     }
-    metrics_printf(b,
-                   "# HELP boxoffice_admissions_total Tokens made ACTIVE by this instance.\n"
-                   "# TYPE boxoffice_admissions_total counter\nboxoffice_admissions_total %llu\n"
-                   "# HELP boxoffice_holds_total Seats held through this instance.\n"
-                   "# TYPE boxoffice_holds_total counter\nboxoffice_holds_total %llu\n"
-                   "# HELP boxoffice_payments_total Payments made through this instance.\n"
-                   "# TYPE boxoffice_payments_total counter\nboxoffice_payments_total %llu\n",
-                   (unsigned long long)atomic_load(&metrics.admissions),
-                   (unsigned long long)atomic_load(&metrics.holds),
-                   (unsigned long long)atomic_load(&metrics.payments));
+    fprintf(f,
+            "# HELP boxoffice_admissions_total Tokens made ACTIVE by this instance.\n"
+            "# TYPE boxoffice_admissions_total counter\nboxoffice_admissions_total %llu\n"
+            "# HELP boxoffice_holds_total Seats held through this instance.\n"
+            "# TYPE boxoffice_holds_total counter\nboxoffice_holds_total %llu\n"
+            "# HELP boxoffice_payments_total Payments made through this instance.\n"
+            "# TYPE boxoffice_payments_total counter\nboxoffice_payments_total %llu\n",
+            (unsigned long long)atomic_load(&metrics.admissions),
+            (unsigned long long)atomic_load(&metrics.holds),
+            (unsigned long long)atomic_load(&metrics.payments));
 }
 
 int metrics_render(char **out, size_t *len)
 {
-    struct metrics_buf b = {malloc(16384), 0, 16384, 0};
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    int failed;
 
-    if (b.data == NULL) {
+    if (f == NULL) {
         return BO_E_NOMEM;
     }
-    metrics_render_rpc(&b);
-    metrics_render_queue(&b);
-    if (b.failed) {
-        free(b.data);
+    metrics_render_rpc(f);
+    metrics_render_queue(f);
+    failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        free(text);
         return BO_E_NOMEM;
     }
-    *out = b.data;
-    *len = b.len;
+    *out = text;
+    *len = n;
     return BO_OK;
 }

@@ -10,7 +10,6 @@ int reservations_hold(struct svc_context *ctx, const char *token, uint64_t sched
 {
     struct admission_settings settings;
     struct queue_token t;
-    uint64_t concert_id;
     int rc;
 
     if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
@@ -19,11 +18,8 @@ int reservations_hold(struct svc_context *ctx, const char *token, uint64_t sched
     if (seat_no < 1 || seat_no > SEATS_PER_SCHEDULE) {
         return BO_E_SEAT_NOT_FOUND;
     }
-    if ((rc = catalog_schedule_concert(ctx, schedule_id, &concert_id)) != BO_OK) {
+    if ((rc = catalog_schedule_check(ctx, schedule_id, t.concert_id)) != BO_OK) {
         return rc;
-    }
-    if (concert_id != t.concert_id) {
-        return BO_E_WRONG_CONCERT;
     }
     svc_context_settings(ctx, &settings);
     return store_hold_insert(ctx->store, t.user_id, schedule_id, seat_no,

@@ -2,23 +2,27 @@
  * rpc_call: the call a handler serves, as dispatch hands it over.
  *
  * dispatch owns the struct (on its stack, one per request) and passes it to
- * the generated invoke as closure_data; a handler reads its worker context
- * and records a failure through the two functions below, so handlers and
- * dispatch know this header and not each other.
+ * the generated invoke as closure_data; a handler reads its worker context,
+ * allocates what its reply points to and ends the call through the functions
+ * below, so handlers and dispatch know this header and not each other.
  */
 #ifndef SVC_RPC_CALL_H
 #define SVC_RPC_CALL_H
 
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct svc_context;
 struct nng_msg;
+struct rpc_block;
 
 struct rpc_call {
     struct svc_context *ctx; /* the worker's, borrowed for the call */
     uint64_t request_id;
-    int err;               /* BO_OK until rpc_call_fail, or packing the reply, fails it */
-    struct nng_msg *reply; /* the packed reply; owned by dispatch */
+    int err;                  /* BO_OK until the call fails or packing its reply fails */
+    struct nng_msg *reply;    /* the packed reply; owned by dispatch */
+    struct rpc_block *blocks; /* rpc_call_alloc's blocks, freed by dispatch after the call */
 };
 
 /* rpc_call_context returns the worker context of the call behind a handler's closure_data. */
@@ -27,8 +31,15 @@ static inline struct svc_context *rpc_call_context(void *closure_data)
     return ((struct rpc_call *)closure_data)->ctx;
 }
 
-/* rpc_call_fail records err (BO_E_INTERNAL for BO_OK) as the outcome of the call; the handler
- * then calls its closure with NULL. */
-void rpc_call_fail(void *closure_data, int err);
+/* rpc_call_alloc returns size zeroed bytes that live until the reply is packed; dispatch then
+ * frees them, and owned with them (memory from malloc the reply borrows from, or NULL). Out of
+ * memory it frees owned, fails the call with BO_E_NOMEM and returns NULL. */
+void *rpc_call_alloc(void *closure_data, size_t size, void *owned);
+
+/* rpc_call_end ends the call with outcome rc, or, when rc is BO_OK, the failure of an earlier
+ * rpc_call_alloc; closure (the handler's own, cast back to the ProtobufCClosure the generated
+ * invoke cast it from) then receives reply, packed at once, or NULL when the call failed. */
+void rpc_call_end(void *closure_data, ProtobufCClosure closure, const ProtobufCMessage *reply,
+                  int rc);
 
 #endif

@@ -12,6 +12,7 @@
 #include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_log.h"
+#include "bo_nng.h"
 #include "dispatch.h"
 #include "svc_context.h"
 
@@ -34,16 +35,13 @@
 struct server_worker {
     struct server *server;
     struct svc_context ctx;
-    nng_ctx nctx;
-    int nctx_open;
-    nng_aio *aio; /* used synchronously: the worker thread waits on it */
+    struct bo_nng_ctx nc; /* its aio is used synchronously: the worker thread waits on it */
     pthread_t thread;
     int thread_started;
 };
 
 struct server {
-    nng_socket sock;
-    int sock_open;
+    struct bo_nng nng;
     atomic_int stopping;
     size_t nworkers;
     struct server_worker *workers;
@@ -56,33 +54,27 @@ static void *server_worker_main(void *arg)
     int rv;
 
     while (!atomic_load(&w->server->stopping)) {
-        nng_ctx_recv(w->nctx, w->aio);
-        nng_aio_wait(w->aio);
-        if ((rv = nng_aio_result(w->aio)) != 0) {
+        if ((rv = bo_nng_ctx_recv(&w->nc, &req)) != 0) {
             if (rv == NNG_ECLOSED) {
                 break;
             }
             continue; /* NNG_ETIMEDOUT: look at the stop flag */
         }
-        req = nng_aio_get_msg(w->aio);
         rv = dispatch_request(&w->ctx, nng_msg_body(req), nng_msg_len(req), &rep);
         nng_msg_free(req);
         if (rv != BO_OK) {
             BO_ERR("no reply could be built: %s", bo_error_message(rv));
             continue;
         }
-        nng_aio_set_msg(w->aio, rep);
-        nng_aio_set_timeout(w->aio, SERVER_SEND_TIMEOUT_MS);
-        nng_ctx_send(w->nctx, w->aio);
-        nng_aio_wait(w->aio);
-        if ((rv = nng_aio_result(w->aio)) != 0) {
+        nng_aio_set_timeout(w->nc.aio, SERVER_SEND_TIMEOUT_MS);
+        if ((rv = bo_nng_ctx_send(&w->nc, rep)) != 0) {
             /* The requester went away; the reply is still ours to free. */
             nng_msg_free(rep);
             if (rv == NNG_ECLOSED) {
                 break;
             }
         }
-        nng_aio_set_timeout(w->aio, SERVER_IDLE_POLL_MS);
+        nng_aio_set_timeout(w->nc.aio, SERVER_IDLE_POLL_MS);
     }
     return NULL;
 }
@@ -110,32 +102,22 @@ int server_start(const struct svc_config *cfg, struct server **out)
             return rc;
         }
     }
-    if ((rv = nng_rep0_open(&s->sock)) != 0) {
+    if ((rc = bo_nng_open(&s->nng, nng_rep0_open)) != BO_OK ||
+        nng_socket_set_size(s->nng.sock, NNG_OPT_RECVMAXSZ, SERVER_RECV_LIMIT) != 0) {
         server_stop(s);
         return BO_E_INTERNAL;
     }
-    s->sock_open = 1;
-    if (nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, SERVER_RECV_LIMIT) != 0) {
-        server_stop(s);
-        return BO_E_INTERNAL;
-    }
-    if ((rv = nng_listen(s->sock, cfg->rpc_url, NULL, 0)) != 0) {
+    if ((rv = nng_listen(s->nng.sock, cfg->rpc_url, NULL, 0)) != 0) {
         BO_ERR("cannot listen on %s: %s", cfg->rpc_url, nng_strerror(rv));
         server_stop(s);
         return BO_E_INVALID_ARGUMENT;
     }
     for (size_t i = 0; i < s->nworkers; i++) {
         struct server_worker *w = &s->workers[i];
-        if (nng_ctx_open(&w->nctx, s->sock) != 0) {
+        if ((rc = bo_nng_ctx_open(&w->nc, s->nng.sock, SERVER_IDLE_POLL_MS)) != BO_OK) {
             server_stop(s);
-            return BO_E_INTERNAL;
+            return rc;
         }
-        w->nctx_open = 1;
-        if (nng_aio_alloc(&w->aio, NULL, NULL) != 0) {
-            server_stop(s);
-            return BO_E_NOMEM;
-        }
-        nng_aio_set_timeout(w->aio, SERVER_IDLE_POLL_MS);
         if (pthread_create(&w->thread, NULL, server_worker_main, w) != 0) {
             server_stop(s);
             return BO_E_INTERNAL;
@@ -160,18 +142,10 @@ void server_stop(struct server *s)
         }
     }
     for (size_t i = 0; s->workers != NULL && i < s->nworkers; i++) {
-        struct server_worker *w = &s->workers[i];
-        if (w->nctx_open) {
-            nng_ctx_close(w->nctx);
-        }
-        if (w->aio != NULL) {
-            nng_aio_free(w->aio);
-        }
-        svc_context_fini(&w->ctx);
+        bo_nng_ctx_close(&s->workers[i].nc);
+        svc_context_fini(&s->workers[i].ctx);
     }
-    if (s->sock_open) {
-        nng_close(s->sock);
-    }
+    bo_nng_close(&s->nng);
     free(s->workers);
     free(s);
 }

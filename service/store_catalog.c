@@ -11,67 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Seat counts of a date: a seat is taken when sold or held by an unexpired hold. */
-#define STORE_SCHEDULE_SELECT                                                                      \
-    "SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, "        \
-    "count(*) FILTER (WHERE r.id IS NULL), count(*) "                                              \
-    "FROM schedules sc JOIN seats s ON s.schedule_id = sc.id "                                     \
-    "LEFT JOIN reservations r ON r.schedule_id = s.schedule_id AND r.seat_no = s.seat_no "         \
-    "AND (r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now())) "
-
-static const struct store_stmt store_st_user_exists = {
-    STORE_ST_USER_EXISTS, "user_exists", "SELECT 1 FROM users WHERE id = $1::bigint", 0};
-
-static const struct store_stmt store_st_concert_exists = {
-    STORE_ST_CONCERT_EXISTS, "concert_exists", "SELECT 1 FROM concerts WHERE id = $1::bigint", 0};
-
-static const struct store_stmt store_st_concerts_list = {
-    STORE_ST_CONCERTS_LIST, "concerts_list",
-    "SELECT c.id, c.title, c.artist, c.venue, "
-    "(SELECT count(*) FROM schedules sc WHERE sc.concert_id = c.id) "
-    "FROM concerts c ORDER BY c.id",
-    0};
-
-static const struct store_stmt store_st_schedules_list = {
-    STORE_ST_SCHEDULES_LIST, "schedules_list",
-    STORE_SCHEDULE_SELECT "WHERE sc.concert_id = $1::bigint GROUP BY sc.id "
-                          "HAVING count(*) FILTER (WHERE r.id IS NULL) > 0 "
-                          "ORDER BY sc.starts_at, sc.id",
-    0};
-
-static const struct store_stmt store_st_schedule_get = {
-    STORE_ST_SCHEDULE_GET, "schedule_get",
-    STORE_SCHEDULE_SELECT "WHERE sc.id = $1::bigint GROUP BY sc.id", 0};
-
-/* One SELECT: the live-seat partial index makes the join cheap. */
-static const struct store_stmt store_st_seats_list = {
-    STORE_ST_SEATS_LIST, "seats_list",
-    "SELECT s.seat_no, s.price, "
-    "CASE WHEN r.status = 'CONFIRMED' THEN 3 "
-    "WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END "
-    "FROM seats s LEFT JOIN reservations r ON r.schedule_id = s.schedule_id "
-    "AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED') "
-    "WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no",
-    0};
-
-static const struct store_stmt store_st_concert_create = {
-    STORE_ST_CONCERT_CREATE, "concert_create",
-    "INSERT INTO concerts (title, artist, venue) "
-    "VALUES ($1::text, $2::text, $3::text) RETURNING id",
-    1};
-
-static const struct store_stmt store_st_schedule_create = {
-    STORE_ST_SCHEDULE_CREATE, "schedule_create",
-    "WITH sc AS (INSERT INTO schedules (concert_id, starts_at) "
-    "VALUES ($1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 millisecond') "
-    "RETURNING id, starts_at), "
-    "st AS (INSERT INTO seats (schedule_id, seat_no, price) "
-    "SELECT sc.id, g.n, ($3::bigint[])[g.n] FROM sc, "
-    "generate_series(1, 50) AS g(n) RETURNING 1) "
-    "SELECT sc.id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, "
-    "(SELECT count(*) FROM st) FROM sc",
-    1};
-
 /* ---- row readers ---------------------------------------------------------- */
 
 static void store_concert_read(const PGresult *res, int row, void *out)
@@ -82,7 +21,7 @@ static void store_concert_read(const PGresult *res, int row, void *out)
                    sizeof(c->artist), c->venue, sizeof(c->venue), &c->schedule_count);
 }
 
-/* Reads the columns of STORE_SCHEDULE_SELECT. */
+/* Reads the columns of STORE_SCHEDULE_SELECT (store_sql.c). */
 static void store_schedule_read(const PGresult *res, int row, void *out)
 {
     struct schedule *sc = out;
@@ -110,18 +49,18 @@ static void store_schedule_created_read(const PGresult *res, int row, void *out)
 
 int store_user_exists(struct store *s, uint64_t user_id)
 {
-    return store_exists(s, &store_st_user_exists, user_id, BO_E_USER_NOT_FOUND);
+    return store_exists(s, STORE_ST_USER_EXISTS, user_id, BO_E_USER_NOT_FOUND);
 }
 
 int store_concert_exists(struct store *s, uint64_t concert_id)
 {
-    return store_exists(s, &store_st_concert_exists, concert_id, BO_E_CONCERT_NOT_FOUND);
+    return store_exists(s, STORE_ST_CONCERT_EXISTS, concert_id, BO_E_CONCERT_NOT_FOUND);
 }
 
 int store_concerts_list(struct store *s, struct concert **out, size_t *n)
 {
     struct store_query q =
-        STORE_LIST_NEW(&store_st_concerts_list, store_concert_read, struct concert);
+        STORE_LIST_NEW(STORE_ST_CONCERTS_LIST, store_concert_read, struct concert);
     int rc = store_run_query(s, &q);
     if (rc == BO_OK) {
         *out = q.out;
@@ -133,7 +72,7 @@ int store_concerts_list(struct store *s, struct concert **out, size_t *n)
 int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule **out, size_t *n)
 {
     struct store_query q =
-        STORE_LIST_NEW(&store_st_schedules_list, store_schedule_read, struct schedule);
+        STORE_LIST_NEW(STORE_ST_SCHEDULES_LIST, store_schedule_read, struct schedule);
     store_param_u64(&q.params, concert_id);
     int rc = store_run_query(s, &q);
     if (rc == BO_OK && q.n == 0 && (rc = store_concert_exists(s, concert_id)) != BO_OK) {
@@ -150,7 +89,7 @@ int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule *
 int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out)
 {
     struct store_query q =
-        STORE_QUERY(&store_st_schedule_get, store_schedule_read, out, BO_E_SCHEDULE_NOT_FOUND);
+        STORE_QUERY(STORE_ST_SCHEDULE_GET, store_schedule_read, out, BO_E_SCHEDULE_NOT_FOUND);
     store_param_u64(&q.params, schedule_id);
     return store_run_query(s, &q);
 }
@@ -159,7 +98,7 @@ int store_seats_list(struct store *s, uint64_t schedule_id, struct seat out[SEAT
                      size_t *n)
 {
     /* Every date is created with its seats, so no seats means no date. */
-    struct store_query q = STORE_LIST(&store_st_seats_list, store_seat_read, struct seat, out,
+    struct store_query q = STORE_LIST(STORE_ST_SEATS_LIST, store_seat_read, struct seat, out,
                                       SEATS_PER_SCHEDULE, BO_E_SCHEDULE_NOT_FOUND);
     store_param_u64(&q.params, schedule_id);
     int rc = store_run_query(s, &q);
@@ -187,7 +126,7 @@ int store_concert_create(struct store *s, const char *title, const char *artist,
     artist = artist != NULL ? artist : "";
     venue = venue != NULL ? venue : "";
     uint64_t id = 0;
-    struct store_query q = STORE_QUERY(&store_st_concert_create, store_row_u64, &id, BO_E_INTERNAL);
+    struct store_query q = STORE_QUERY(STORE_ST_CONCERT_CREATE, store_row_u64, &id, BO_E_INTERNAL);
     store_param_text(&q.params, title);
     store_param_text(&q.params, artist);
     store_param_text(&q.params, venue);
@@ -221,7 +160,7 @@ int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_a
 
     struct schedule sc;
     struct store_query q =
-        STORE_QUERY(&store_st_schedule_create, store_schedule_created_read, &sc, BO_E_INTERNAL);
+        STORE_QUERY(STORE_ST_SCHEDULE_CREATE, store_schedule_created_read, &sc, BO_E_INTERNAL);
     store_param_u64(&q.params, concert_id);
     store_param_i64(&q.params, starts_at_ms);
     store_param_text(&q.params, list);

@@ -206,10 +206,11 @@ static int store_translate(struct store *s, const PGresult *res, const char *wha
 
 /* ---- statements ----------------------------------------------------------- */
 
-/* store_prepare prepares st on this connection the first time it is used. */
-static int store_prepare(struct store *s, const struct store_stmt *st)
+/* store_prepare prepares statement id on this connection the first time it is used. */
+static int store_prepare(struct store *s, enum store_stmt_id id)
 {
-    uint64_t bit = (uint64_t)1 << st->id;
+    const struct store_stmt *st = &store_stmts[id];
+    uint64_t bit = (uint64_t)1 << id;
     if (s->prepared & bit) {
         return BO_OK;
     }
@@ -236,10 +237,10 @@ static int store_result_check(struct store *s, PGresult *res, const char *what, 
     return rc;
 }
 
-int store_exec(struct store *s, const struct store_stmt *st, const struct store_params *p,
-               PGresult **out)
+int store_exec(struct store *s, enum store_stmt_id id, const struct store_params *p, PGresult **out)
 {
-    int rc = store_prepare(s, st);
+    const struct store_stmt *st = &store_stmts[id];
+    int rc = store_prepare(s, id);
     if (rc != BO_OK) {
         return rc;
     }
@@ -395,7 +396,7 @@ int store_run_query(struct store *s, struct store_query *q)
     return store_run(s, store_op_query, q);
 }
 
-int store_exists(struct store *s, const struct store_stmt *st, uint64_t id, int missing)
+int store_exists(struct store *s, enum store_stmt_id st, uint64_t id, int missing)
 {
     struct store_query q = STORE_QUERY(st, NULL, NULL, missing);
     store_param_u64(&q.params, id);

@@ -2,9 +2,10 @@
  * store_conn: the layer under the store's operation files (service/store_*.c only; libpq is
  * seen by nobody else).
  *
- * One struct store is one connection owned by one thread. Prepared statements are described
- * by struct store_stmt next to the operations that use them and prepared lazily, once per
- * session, each marked by its bit in store.prepared. Errors are translated here, once.
+ * One struct store is one connection owned by one thread. The prepared statements are written
+ * in service/sql/store.sql; the build turns each into an id, STORE_ST_<NAME> of enum
+ * store_stmt_id, and a row of store_stmts. Each is prepared lazily, once per session, marked
+ * by its bit in store.prepared. Errors are translated here, once.
  *
  * An operation is a function run by store_run, which resets a lost connection and retries
  * what may be retried. A query (struct store_query) is one prepared statement with its
@@ -16,6 +17,7 @@
 
 #include "bo_error.h"
 #include "store.h"
+#include "store_sql.h" /* enum store_stmt_id: generated from sql/store.sql */
 
 #include <libpq-fe.h>
 
@@ -34,42 +36,16 @@ struct store {
     int in_tx;         /* an explicit transaction is open */
 };
 
-/* Every prepared statement of the store, one bit each in store.prepared. */
-enum store_stmt_id {
-    STORE_ST_USER_EXISTS,
-    STORE_ST_CONCERT_EXISTS,
-    STORE_ST_SCHEDULE_EXISTS,
-    STORE_ST_CONCERTS_LIST,
-    STORE_ST_SCHEDULES_LIST,
-    STORE_ST_SCHEDULE_GET,
-    STORE_ST_SEATS_LIST,
-    STORE_ST_HOLD_INSERT,
-    STORE_ST_HOLD_RELEASE,
-    STORE_ST_RESERVATION_GET,
-    STORE_ST_RESERVATION_LOCK,
-    STORE_ST_RESERVATION_EXPIRE,
-    STORE_ST_HOLDS_EXPIRE,
-    STORE_ST_BALANCE_GET,
-    STORE_ST_CHARGE,
-    STORE_ST_LEDGER_CHARGE_GET,
-    STORE_ST_IDEM_CLAIM,
-    STORE_ST_IDEM_GET,
-    STORE_ST_PAY,
-    STORE_ST_PAYMENT_BY_ID,
-    STORE_ST_PAYMENT_BY_RESERVATION,
-    STORE_ST_CONCERT_CREATE,
-    STORE_ST_SCHEDULE_CREATE,
-    STORE_ST_COUNT_
-};
-
 _Static_assert(STORE_ST_COUNT_ <= 64, "store.prepared has one bit per statement");
 
 struct store_stmt {
-    enum store_stmt_id id;
-    const char *name;
+    const char *name; /* prepared and logged under this name */
+    int write;        /* changes data: a lost connection leaves the outcome unknown */
     const char *sql;
-    int write; /* changes data: a lost connection leaves the outcome unknown */
 };
+
+/* The statements, by id (generated from sql/store.sql). */
+extern const struct store_stmt store_stmts[STORE_ST_COUNT_];
 
 /* Text parameters of one statement; numbers are formatted into buf. */
 struct store_params {
@@ -88,7 +64,7 @@ typedef void (*store_row_fn)(const PGresult *res, int row, void *out);
  * rows were read; missing is the code when no row comes back (BO_OK: none is fine).
  */
 struct store_query {
-    const struct store_stmt *stmt;
+    enum store_stmt_id stmt;
     struct store_params params;
     store_row_fn read;
     void *out;
@@ -152,8 +128,8 @@ void store_row_i64(const PGresult *res, int row, void *out);
 
 /* ---- statements and transactions (inside an operation) -------------------- */
 
-/* store_exec runs a prepared statement; on BO_OK *out is its result (caller clears). */
-STORE_WUR int store_exec(struct store *s, const struct store_stmt *st, const struct store_params *p,
+/* store_exec runs prepared statement st; on BO_OK *out is its result (caller clears). */
+STORE_WUR int store_exec(struct store *s, enum store_stmt_id st, const struct store_params *p,
                          PGresult **out);
 
 /* store_exec_query runs q and reads its rows (see struct store_query): BO_OK, or q->missing
@@ -192,6 +168,6 @@ STORE_WUR int store_run_query(struct store *s, struct store_query *q);
 
 /* store_exists runs st with the one parameter id as one operation: BO_OK when it returns a
  * row, else missing. */
-STORE_WUR int store_exists(struct store *s, const struct store_stmt *st, uint64_t id, int missing);
+STORE_WUR int store_exists(struct store *s, enum store_stmt_id st, uint64_t id, int missing);
 
 #endif

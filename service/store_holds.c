@@ -11,62 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns of a reservation, in the order store_reservation_read reads them. */
-#define STORE_RESERVATION_COLS                                                                     \
-    "r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price, "                          \
-    "CASE WHEN r.status = 'HELD' AND r.expires_at <= now() THEN 'EXPIRED' ELSE r.status END, "     \
-    "floor(extract(epoch FROM r.held_at) * 1000)::bigint, "                                        \
-    "floor(extract(epoch FROM r.expires_at) * 1000)::bigint"
-
-static const struct store_stmt store_st_schedule_exists = {
-    STORE_ST_SCHEDULE_EXISTS, "schedule_exists", "SELECT 1 FROM schedules WHERE id = $1::bigint",
-    0};
-
-/*
- * One statement, hence one transaction and one round trip: first end the expired holds
- * on this seat and of this user on this date, then insert. The scalar subquery over
- * "ended" is a one-time filter, so the UPDATE has run before the INSERT checks the
- * unique indexes, which then see the old rows as deleted by this transaction. Races
- * are decided by the indexes (23505), never by a read here.
- */
-static const struct store_stmt store_st_hold_insert = {
-    STORE_ST_HOLD_INSERT, "hold_insert",
-    "WITH ended AS (UPDATE reservations SET status = 'EXPIRED' "
-    "WHERE status = 'HELD' AND expires_at <= now() "
-    "AND schedule_id = $2::bigint "
-    "AND (seat_no = $3::int OR user_id = $1::bigint) RETURNING id), "
-    "ins AS (INSERT INTO reservations "
-    "(user_id, schedule_id, seat_no, price, status, held_at, expires_at) "
-    "SELECT $1::bigint, s.schedule_id, s.seat_no, s.price, 'HELD', now(), "
-    "now() + $4::bigint * interval '1 millisecond' FROM seats s "
-    "WHERE s.schedule_id = $2::bigint AND s.seat_no = $3::int "
-    "AND (SELECT count(*) FROM ended) >= 0 RETURNING *) "
-    "SELECT r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price, "
-    "r.status, floor(extract(epoch FROM r.held_at) * 1000)::bigint, "
-    "floor(extract(epoch FROM r.expires_at) * 1000)::bigint "
-    "FROM ins r JOIN schedules sc ON sc.id = r.schedule_id",
-    1};
-
-static const struct store_stmt store_st_hold_release = {
-    STORE_ST_HOLD_RELEASE, "hold_release",
-    "WITH u AS (UPDATE reservations SET status = 'CANCELLED', "
-    "cancelled_at = now() WHERE id = $1::bigint AND user_id = $2::bigint "
-    "AND status = 'HELD' AND expires_at > now() RETURNING *) "
-    "SELECT " STORE_RESERVATION_COLS " FROM u r "
-    "JOIN schedules sc ON sc.id = r.schedule_id",
-    1};
-
-static const struct store_stmt store_st_reservation_get = {
-    STORE_ST_RESERVATION_GET, "reservation_get",
-    "SELECT " STORE_RESERVATION_COLS " FROM reservations r "
-    "JOIN schedules sc ON sc.id = r.schedule_id WHERE r.id = $1::bigint",
-    0};
-
-static const struct store_stmt store_st_holds_expire = {
-    STORE_ST_HOLDS_EXPIRE, "holds_expire",
-    "UPDATE reservations SET status = 'EXPIRED' WHERE status = 'HELD' AND expires_at <= now()", 1};
-
-/* Reads STORE_RESERVATION_COLS starting at column 0. */
+/* Reads STORE_RESERVATION_COLS (store_sql.c) starting at column 0. */
 static void store_reservation_read(const PGresult *res, int row, void *out)
 {
     struct reservation *r = out;
@@ -84,7 +29,7 @@ int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id, u
     int rc = STORE_E_NO_ROW;
     if (seat_no >= 1 && seat_no <= SEATS_PER_SCHEDULE) {
         struct store_query q =
-            STORE_QUERY(&store_st_hold_insert, store_reservation_read, out, STORE_E_NO_ROW);
+            STORE_QUERY(STORE_ST_HOLD_INSERT, store_reservation_read, out, STORE_E_NO_ROW);
         store_param_u64(&q.params, user_id);
         store_param_u64(&q.params, schedule_id);
         store_param_u64(&q.params, seat_no);
@@ -96,7 +41,7 @@ int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id, u
     }
     /* No seat row matched (or the number is out of range): tell an unknown date first, as
      * the caller would expect, from an unknown seat number. */
-    rc = store_exists(s, &store_st_schedule_exists, schedule_id, BO_E_SCHEDULE_NOT_FOUND);
+    rc = store_exists(s, STORE_ST_SCHEDULE_EXISTS, schedule_id, BO_E_SCHEDULE_NOT_FOUND);
     return rc == BO_OK ? BO_E_SEAT_NOT_FOUND : rc;
 }
 
@@ -104,7 +49,7 @@ int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_i
                        struct reservation *out)
 {
     struct store_query q =
-        STORE_QUERY(&store_st_hold_release, store_reservation_read, out, STORE_E_NO_ROW);
+        STORE_QUERY(STORE_ST_HOLD_RELEASE, store_reservation_read, out, STORE_E_NO_ROW);
     store_param_u64(&q.params, reservation_id);
     store_param_u64(&q.params, user_id);
     int rc = store_run_query(s, &q);
@@ -124,7 +69,7 @@ int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_i
 
 int store_reservation_get(struct store *s, uint64_t reservation_id, struct reservation *out)
 {
-    struct store_query q = STORE_QUERY(&store_st_reservation_get, store_reservation_read, out,
+    struct store_query q = STORE_QUERY(STORE_ST_RESERVATION_GET, store_reservation_read, out,
                                        BO_E_RESERVATION_NOT_FOUND);
     store_param_u64(&q.params, reservation_id);
     return store_run_query(s, &q);
@@ -133,7 +78,7 @@ int store_reservation_get(struct store *s, uint64_t reservation_id, struct reser
 static int store_op_holds_expire(struct store *s, void *arg)
 {
     PGresult *res;
-    int rc = store_exec(s, &store_st_holds_expire, NULL, &res);
+    int rc = store_exec(s, STORE_ST_HOLDS_EXPIRE, NULL, &res);
     if (rc != BO_OK) {
         return rc;
     }

@@ -14,101 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STORE_PAYMENT_SELECT                                                                       \
-    "SELECT p.id, p.reservation_id, p.user_id, r.schedule_id, r.seat_no, p.amount, "               \
-    "floor(extract(epoch FROM p.created_at) * 1000)::bigint, "                                     \
-    "coalesce(l.balance_after, w.balance, 0) "                                                     \
-    "FROM payments p JOIN reservations r ON r.id = p.reservation_id "                              \
-    "LEFT JOIN point_ledger l ON l.payment_id = p.id "                                             \
-    "LEFT JOIN wallets w ON w.user_id = p.user_id "
-
 /* Fingerprints are "charge:<amount>" or "payment:<reservation id>". */
 #define STORE_FINGERPRINT_MAX 48
-
-static const struct store_stmt store_st_balance_get = {
-    STORE_ST_BALANCE_GET, "balance_get",
-    "SELECT coalesce(w.balance, 0) FROM users u "
-    "LEFT JOIN wallets w ON w.user_id = u.id WHERE u.id = $1::bigint",
-    0};
-
-/* The wallet row lock serializes concurrent changes of one balance; the CHECKs on
- * wallets turn an overflow into 23514. $3 is the ledger id reserved by an
- * idempotency key, or NULL. */
-static const struct store_stmt store_st_charge = {
-    STORE_ST_CHARGE, "charge",
-    "WITH w AS (INSERT INTO wallets (user_id, balance) "
-    "VALUES ($1::bigint, $2::bigint) ON CONFLICT (user_id) DO UPDATE "
-    "SET balance = wallets.balance + EXCLUDED.balance, updated_at = now() "
-    "RETURNING balance), "
-    "l AS (INSERT INTO point_ledger (id, user_id, delta, balance_after, kind) "
-    "SELECT coalesce($3::bigint, nextval('point_ledger_id_seq')), $1::bigint, "
-    "$2::bigint, w.balance, 'CHARGE' FROM w RETURNING id) "
-    "SELECT l.id, w.balance FROM w, l",
-    1};
-
-static const struct store_stmt store_st_ledger_charge_get = {
-    STORE_ST_LEDGER_CHARGE_GET, "ledger_charge_get",
-    "SELECT delta, balance_after FROM point_ledger "
-    "WHERE id = $1::bigint AND user_id = $2::bigint AND kind = 'CHARGE'",
-    0};
-
-/* Claims a key and reserves the id of the result it will name. A concurrent claim of
- * the same key waits here on the primary key until the first transaction ends. */
-static const struct store_stmt store_st_idem_claim = {
-    STORE_ST_IDEM_CLAIM, "idem_claim",
-    "INSERT INTO idempotency_keys "
-    "(user_id, scope, key, request_fingerprint, result_id) "
-    "VALUES ($1::bigint, $2::text, $3::text, $4::text, "
-    "CASE WHEN $2::text = 'charge' THEN nextval('point_ledger_id_seq') "
-    "ELSE nextval('payments_id_seq') END) "
-    "ON CONFLICT DO NOTHING RETURNING result_id",
-    1};
-
-static const struct store_stmt store_st_idem_get = {
-    STORE_ST_IDEM_GET, "idem_get",
-    "SELECT request_fingerprint, result_id FROM idempotency_keys "
-    "WHERE user_id = $1::bigint AND scope = $2::text AND key = $3::text",
-    0};
-
-static const struct store_stmt store_st_reservation_lock = {
-    STORE_ST_RESERVATION_LOCK, "reservation_lock",
-    "SELECT r.user_id, r.status, r.expires_at <= now(), r.price, "
-    "r.schedule_id, r.seat_no "
-    "FROM reservations r WHERE r.id = $1::bigint FOR UPDATE",
-    0};
-
-static const struct store_stmt store_st_reservation_expire = {
-    STORE_ST_RESERVATION_EXPIRE, "reservation_expire",
-    "UPDATE reservations SET status = 'EXPIRED' WHERE id = $1::bigint "
-    "AND status = 'HELD' AND expires_at <= now()",
-    1};
-
-/* Everything of a payment after the checks, in one statement: debit (never below zero),
- * payment row, ledger row (none for a free seat: a ledger row records a change), and
- * the reservation confirmed. No row back means the balance was too low. */
-static const struct store_stmt store_st_pay = {
-    STORE_ST_PAY, "pay",
-    "WITH w AS (UPDATE wallets SET balance = balance - $3::bigint, updated_at = now() "
-    "WHERE user_id = $1::bigint AND balance >= $3::bigint RETURNING balance), "
-    "p AS (INSERT INTO payments (id, reservation_id, user_id, amount) "
-    "SELECT coalesce($4::bigint, nextval('payments_id_seq')), $2::bigint, "
-    "$1::bigint, $3::bigint FROM w RETURNING id, created_at), "
-    "l AS (INSERT INTO point_ledger (user_id, delta, balance_after, kind, payment_id) "
-    "SELECT $1::bigint, -$3::bigint, w.balance, 'PAYMENT', p.id FROM w, p "
-    "WHERE $3::bigint > 0 RETURNING id), "
-    "c AS (UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now() "
-    "WHERE id = $2::bigint AND status = 'HELD' AND EXISTS (SELECT 1 FROM p) "
-    "RETURNING id) "
-    "SELECT p.id, floor(extract(epoch FROM p.created_at) * 1000)::bigint, "
-    "w.balance, (SELECT count(*) FROM c) FROM w, p",
-    1};
-
-static const struct store_stmt store_st_payment_by_id = {
-    STORE_ST_PAYMENT_BY_ID, "payment_by_id", STORE_PAYMENT_SELECT "WHERE p.id = $1::bigint", 0};
-
-static const struct store_stmt store_st_payment_by_reservation = {
-    STORE_ST_PAYMENT_BY_RESERVATION, "payment_by_reservation",
-    STORE_PAYMENT_SELECT "WHERE p.reservation_id = $1::bigint AND p.user_id = $2::bigint", 0};
 
 /* ---- row readers ---------------------------------------------------------- */
 
@@ -169,7 +76,7 @@ static void store_pay_read(const PGresult *res, int row, void *out)
     store_row_scan(res, row, "UIII", &p->id, &p->paid_at_ms, &p->balance_after, &p->confirmed);
 }
 
-/* Reads the columns of STORE_PAYMENT_SELECT. */
+/* Reads the columns of STORE_PAYMENT_SELECT (store_sql.c). */
 static void store_payment_read(const PGresult *res, int row, void *out)
 {
     struct payment *p = out;
@@ -183,7 +90,7 @@ static void store_payment_read(const PGresult *res, int row, void *out)
 int store_balance_get(struct store *s, uint64_t user_id, int64_t *balance)
 {
     struct store_query q =
-        STORE_QUERY(&store_st_balance_get, store_row_i64, balance, BO_E_USER_NOT_FOUND);
+        STORE_QUERY(STORE_ST_BALANCE_GET, store_row_i64, balance, BO_E_USER_NOT_FOUND);
     store_param_u64(&q.params, user_id);
     return store_run_query(s, &q);
 }
@@ -228,7 +135,7 @@ static int store_money_claim(struct store *s, struct store_money *m, const char 
 {
     char fingerprint[STORE_FINGERPRINT_MAX];
     struct store_query q =
-        STORE_QUERY(&store_st_idem_claim, store_row_u64, &m->result_id, STORE_E_NO_ROW);
+        STORE_QUERY(STORE_ST_IDEM_CLAIM, store_row_u64, &m->result_id, STORE_E_NO_ROW);
     m->result_id = 0;
     m->replayed = 0;
     if (m->key == NULL) {
@@ -245,7 +152,7 @@ static int store_money_claim(struct store *s, struct store_money *m, const char 
     }
     /* Taken: read it with the same first three parameters. */
     struct store_idem_row row;
-    q.stmt = &store_st_idem_get;
+    q.stmt = STORE_ST_IDEM_GET;
     q.params.n = 3;
     q.read = store_idem_read;
     q.out = &row;
@@ -304,7 +211,7 @@ struct store_charge_arg {
 static int store_op_charge(struct store *s, void *arg)
 {
     struct store_charge_arg *a = arg;
-    struct store_query q = STORE_QUERY(NULL, NULL, &a->out, STORE_E_NO_ROW);
+    struct store_query q = STORE_QUERY(STORE_ST_CHARGE, store_charge_read, &a->out, STORE_E_NO_ROW);
     int rc;
 
     a->out = (struct charge){.user_id = a->m.user_id, .amount = a->amount};
@@ -316,15 +223,13 @@ static int store_op_charge(struct store *s, void *arg)
         return rc;
     }
     if (a->m.replayed) {
-        q.stmt = &store_st_ledger_charge_get;
+        q.stmt = STORE_ST_LEDGER_CHARGE_GET;
         q.read = store_ledger_charge_read;
         store_param_u64(&q.params, a->m.result_id);
         store_param_u64(&q.params, a->m.user_id);
         a->out.ledger_id = a->m.result_id;
         return store_money_replay(s, &a->m, &q, "ledger row");
     }
-    q.stmt = &store_st_charge;
-    q.read = store_charge_read;
     store_param_u64(&q.params, a->m.user_id);
     store_param_i64(&q.params, a->amount);
     store_param_id(&q.params, a->m.result_id);
@@ -365,7 +270,7 @@ struct store_payment_arg {
 static void store_payment_of_query(struct store_query *q, uint64_t user_id, uint64_t reservation_id,
                                    struct payment *out, int missing)
 {
-    *q = (struct store_query)STORE_QUERY(&store_st_payment_by_reservation, store_payment_read, out,
+    *q = (struct store_query)STORE_QUERY(STORE_ST_PAYMENT_BY_RESERVATION, store_payment_read, out,
                                          missing);
     store_param_u64(&q->params, reservation_id);
     store_param_u64(&q->params, user_id);
@@ -376,7 +281,7 @@ static void store_payment_of_query(struct store_query *q, uint64_t user_id, uint
 static int store_payment_replay(struct store *s, struct store_payment_arg *a)
 {
     struct store_query q =
-        STORE_QUERY(&store_st_payment_by_id, store_payment_read, &a->out, STORE_E_NO_ROW);
+        STORE_QUERY(STORE_ST_PAYMENT_BY_ID, store_payment_read, &a->out, STORE_E_NO_ROW);
     a->m.replayed = 1;
     if (a->m.key == NULL) {
         store_payment_of_query(&q, a->m.user_id, a->reservation_id, &a->out,
@@ -391,7 +296,7 @@ static int store_payment_replay(struct store *s, struct store_payment_arg *a)
  * good: the payer learns BO_E_HOLD_EXPIRED. */
 static int store_payment_expire(struct store *s, uint64_t reservation_id)
 {
-    struct store_query q = STORE_QUERY(&store_st_reservation_expire, NULL, NULL, BO_OK);
+    struct store_query q = STORE_QUERY(STORE_ST_RESERVATION_EXPIRE, NULL, NULL, BO_OK);
     store_rollback(s);
     store_param_u64(&q.params, reservation_id);
     int rc = store_exec_query(s, &q);
@@ -404,7 +309,7 @@ static int store_payment_pay(struct store *s, struct store_payment_arg *a,
 {
     struct store_pay_row row;
     struct store_query q =
-        STORE_QUERY(&store_st_pay, store_pay_read, &row, BO_E_INSUFFICIENT_POINTS);
+        STORE_QUERY(STORE_ST_PAY, store_pay_read, &row, BO_E_INSUFFICIENT_POINTS);
     store_param_u64(&q.params, a->m.user_id);
     store_param_u64(&q.params, a->reservation_id);
     store_param_i64(&q.params, lock->price);
@@ -433,7 +338,7 @@ static int store_op_payment(struct store *s, void *arg)
     struct store_payment_arg *a = arg;
     struct store_lock_row lock;
     struct store_query q =
-        STORE_QUERY(&store_st_reservation_lock, store_lock_read, &lock, BO_E_RESERVATION_NOT_FOUND);
+        STORE_QUERY(STORE_ST_RESERVATION_LOCK, store_lock_read, &lock, BO_E_RESERVATION_NOT_FOUND);
     int rc;
 
     if ((rc = store_begin(s)) != BO_OK) {

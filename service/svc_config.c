@@ -56,7 +56,7 @@ int svc_config_load(struct svc_config *cfg, int argc, char **argv, int *exit_now
                     size_t errlen)
 {
     char *rest[64];
-    int nrest = 0, help = 0, level, rc;
+    int nrest = 0, help = 0, rc;
 
     *exit_now = 0;
     memset(cfg, 0, sizeof(*cfg));
@@ -81,7 +81,7 @@ int svc_config_load(struct svc_config *cfg, int argc, char **argv, int *exit_now
         snprintf(err, errlen, "unexpected argument '%s' (options look like --name=value)", rest[0]);
         return BO_E_INVALID_ARGUMENT;
     }
-    if (bo_log_level_parse(cfg->log_level, &level) != BO_OK) {
+    if (bo_log_level_parse(cfg->log_level, &cfg->log_level_num) != BO_OK) {
         snprintf(err, errlen, "log-level must be error, warn, info or debug, not '%s'",
                  cfg->log_level);
         return BO_E_INVALID_ARGUMENT;

@@ -22,6 +22,7 @@ struct svc_config {
     char migrations_dir[512];
     char seed_file[512];
     char log_level[16];
+    int log_level_num; /* the enum bo_log_level log_level names, set by svc_config_load */
     int64_t workers;
     int64_t admission_rate;
     int64_t max_active;

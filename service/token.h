@@ -26,7 +26,10 @@ __attribute__((warn_unused_result)) int token_verify(const char *secret, const c
                                                      uint64_t *concert_id, uint64_t *user_id,
                                                      uint64_t *sequence);
 
-/* token_id writes "<concertId>-<sequence>", the token's public id, into out. */
+/* Room for a token id, "<concertId>-<sequence>" with two 20-digit numbers, and its NUL. */
+#define TOKEN_ID_MAX 48
+
+/* token_id writes "<concertId>-<sequence>", the token's public id, into out (TOKEN_ID_MAX). */
 void token_id(uint64_t concert_id, uint64_t sequence, char *out, size_t outlen);
 
 #endif

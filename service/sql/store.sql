@@ -1,0 +1,191 @@
+-- store.sql: every prepared statement of the store, as the operations of service/store_*.c
+-- run them (store_conn.c prepares each on first use, once per connection).
+--
+-- "-- statement NAME" starts a statement, STORE_ST_NAME (upper case) in enum store_stmt_id;
+-- "-- statement NAME write" one that changes data, so that a lost connection leaves its
+-- outcome unknown. "-- part NAME" starts text that statements take in as @NAME@. The build
+-- (embed_sql.cmake) joins the lines of each with single spaces and drops the "--" lines.
+-- Parameters are typed in place ($1::bigint): the statements are prepared without types.
+
+-- part schedule_select
+-- Seat counts of a date: a seat is taken when sold or held by an unexpired hold.
+SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint,
+count(*) FILTER (WHERE r.id IS NULL), count(*)
+FROM schedules sc JOIN seats s ON s.schedule_id = sc.id
+LEFT JOIN reservations r ON r.schedule_id = s.schedule_id AND r.seat_no = s.seat_no
+AND (r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now()))
+
+-- part reservation_cols
+-- Columns of a reservation, in the order store_reservation_read reads them.
+r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price,
+CASE WHEN r.status = 'HELD' AND r.expires_at <= now() THEN 'EXPIRED' ELSE r.status END,
+floor(extract(epoch FROM r.held_at) * 1000)::bigint,
+floor(extract(epoch FROM r.expires_at) * 1000)::bigint
+
+-- part payment_select
+-- Columns of a payment, in the order store_payment_read reads them.
+SELECT p.id, p.reservation_id, p.user_id, r.schedule_id, r.seat_no, p.amount,
+floor(extract(epoch FROM p.created_at) * 1000)::bigint,
+coalesce(l.balance_after, w.balance, 0)
+FROM payments p JOIN reservations r ON r.id = p.reservation_id
+LEFT JOIN point_ledger l ON l.payment_id = p.id
+LEFT JOIN wallets w ON w.user_id = p.user_id
+
+-- ---- users and catalog (store_catalog.c) ----
+
+-- statement user_exists
+SELECT 1 FROM users WHERE id = $1::bigint
+
+-- statement concert_exists
+SELECT 1 FROM concerts WHERE id = $1::bigint
+
+-- statement concerts_list
+SELECT c.id, c.title, c.artist, c.venue,
+(SELECT count(*) FROM schedules sc WHERE sc.concert_id = c.id)
+FROM concerts c ORDER BY c.id
+
+-- statement schedules_list
+@schedule_select@
+WHERE sc.concert_id = $1::bigint GROUP BY sc.id
+HAVING count(*) FILTER (WHERE r.id IS NULL) > 0
+ORDER BY sc.starts_at, sc.id
+
+-- statement schedule_get
+@schedule_select@
+WHERE sc.id = $1::bigint GROUP BY sc.id
+
+-- statement seats_list
+-- One SELECT: the live-seat partial index makes the join cheap.
+SELECT s.seat_no, s.price,
+CASE WHEN r.status = 'CONFIRMED' THEN 3
+WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END
+FROM seats s LEFT JOIN reservations r ON r.schedule_id = s.schedule_id
+AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED')
+WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no
+
+-- statement concert_create write
+INSERT INTO concerts (title, artist, venue)
+VALUES ($1::text, $2::text, $3::text) RETURNING id
+
+-- statement schedule_create write
+WITH sc AS (INSERT INTO schedules (concert_id, starts_at)
+VALUES ($1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
+RETURNING id, starts_at),
+st AS (INSERT INTO seats (schedule_id, seat_no, price)
+SELECT sc.id, g.n, ($3::bigint[])[g.n] FROM sc,
+generate_series(1, 50) AS g(n) RETURNING 1)
+SELECT sc.id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint,
+(SELECT count(*) FROM st) FROM sc
+
+-- ---- holds (store_holds.c) ----
+
+-- statement schedule_exists
+SELECT 1 FROM schedules WHERE id = $1::bigint
+
+-- statement hold_insert write
+-- One statement, hence one transaction and one round trip: first end the expired holds
+-- on this seat and of this user on this date, then insert. The scalar subquery over
+-- "ended" is a one-time filter, so the UPDATE has run before the INSERT checks the
+-- unique indexes, which then see the old rows as deleted by this transaction. Races
+-- are decided by the indexes (23505), never by a read here.
+WITH ended AS (UPDATE reservations SET status = 'EXPIRED'
+WHERE status = 'HELD' AND expires_at <= now()
+AND schedule_id = $2::bigint
+AND (seat_no = $3::int OR user_id = $1::bigint) RETURNING id),
+ins AS (INSERT INTO reservations
+(user_id, schedule_id, seat_no, price, status, held_at, expires_at)
+SELECT $1::bigint, s.schedule_id, s.seat_no, s.price, 'HELD', now(),
+now() + $4::bigint * interval '1 millisecond' FROM seats s
+WHERE s.schedule_id = $2::bigint AND s.seat_no = $3::int
+AND (SELECT count(*) FROM ended) >= 0 RETURNING *)
+SELECT r.id, r.user_id, sc.concert_id, r.schedule_id, r.seat_no, r.price,
+r.status, floor(extract(epoch FROM r.held_at) * 1000)::bigint,
+floor(extract(epoch FROM r.expires_at) * 1000)::bigint
+FROM ins r JOIN schedules sc ON sc.id = r.schedule_id
+
+-- statement hold_release write
+WITH u AS (UPDATE reservations SET status = 'CANCELLED',
+cancelled_at = now() WHERE id = $1::bigint AND user_id = $2::bigint
+AND status = 'HELD' AND expires_at > now() RETURNING *)
+SELECT @reservation_cols@ FROM u r
+JOIN schedules sc ON sc.id = r.schedule_id
+
+-- statement reservation_get
+SELECT @reservation_cols@ FROM reservations r
+JOIN schedules sc ON sc.id = r.schedule_id WHERE r.id = $1::bigint
+
+-- statement holds_expire write
+UPDATE reservations SET status = 'EXPIRED' WHERE status = 'HELD'
+AND expires_at <= now()
+
+-- ---- points and payments (store_money.c) ----
+
+-- statement balance_get
+SELECT coalesce(w.balance, 0) FROM users u
+LEFT JOIN wallets w ON w.user_id = u.id WHERE u.id = $1::bigint
+
+-- statement charge write
+-- The wallet row lock serializes concurrent changes of one balance; the CHECKs on
+-- wallets turn an overflow into 23514. $3 is the ledger id reserved by an
+-- idempotency key, or NULL.
+WITH w AS (INSERT INTO wallets (user_id, balance)
+VALUES ($1::bigint, $2::bigint) ON CONFLICT (user_id) DO UPDATE
+SET balance = wallets.balance + EXCLUDED.balance, updated_at = now()
+RETURNING balance),
+l AS (INSERT INTO point_ledger (id, user_id, delta, balance_after, kind)
+SELECT coalesce($3::bigint, nextval('point_ledger_id_seq')), $1::bigint,
+$2::bigint, w.balance, 'CHARGE' FROM w RETURNING id)
+SELECT l.id, w.balance FROM w, l
+
+-- statement ledger_charge_get
+SELECT delta, balance_after FROM point_ledger
+WHERE id = $1::bigint AND user_id = $2::bigint AND kind = 'CHARGE'
+
+-- statement idem_claim write
+-- Claims a key and reserves the id of the result it will name. A concurrent claim of
+-- the same key waits here on the primary key until the first transaction ends.
+INSERT INTO idempotency_keys
+(user_id, scope, key, request_fingerprint, result_id)
+VALUES ($1::bigint, $2::text, $3::text, $4::text,
+CASE WHEN $2::text = 'charge' THEN nextval('point_ledger_id_seq')
+ELSE nextval('payments_id_seq') END)
+ON CONFLICT DO NOTHING RETURNING result_id
+
+-- statement idem_get
+SELECT request_fingerprint, result_id FROM idempotency_keys
+WHERE user_id = $1::bigint AND scope = $2::text AND key = $3::text
+
+-- statement reservation_lock
+SELECT r.user_id, r.status, r.expires_at <= now(), r.price,
+r.schedule_id, r.seat_no
+FROM reservations r WHERE r.id = $1::bigint FOR UPDATE
+
+-- statement reservation_expire write
+UPDATE reservations SET status = 'EXPIRED' WHERE id = $1::bigint
+AND status = 'HELD' AND expires_at <= now()
+
+-- statement pay write
+-- Everything of a payment after the checks, in one statement: debit (never below zero),
+-- payment row, ledger row (none for a free seat: a ledger row records a change), and
+-- the reservation confirmed. No row back means the balance was too low.
+WITH w AS (UPDATE wallets SET balance = balance - $3::bigint, updated_at = now()
+WHERE user_id = $1::bigint AND balance >= $3::bigint RETURNING balance),
+p AS (INSERT INTO payments (id, reservation_id, user_id, amount)
+SELECT coalesce($4::bigint, nextval('payments_id_seq')), $2::bigint,
+$1::bigint, $3::bigint FROM w RETURNING id, created_at),
+l AS (INSERT INTO point_ledger (user_id, delta, balance_after, kind, payment_id)
+SELECT $1::bigint, -$3::bigint, w.balance, 'PAYMENT', p.id FROM w, p
+WHERE $3::bigint > 0 RETURNING id),
+c AS (UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now()
+WHERE id = $2::bigint AND status = 'HELD' AND EXISTS (SELECT 1 FROM p)
+RETURNING id)
+SELECT p.id, floor(extract(epoch FROM p.created_at) * 1000)::bigint,
+w.balance, (SELECT count(*) FROM c) FROM w, p
+
+-- statement payment_by_id
+@payment_select@
+WHERE p.id = $1::bigint
+
+-- statement payment_by_reservation
+@payment_select@
+WHERE p.reservation_id = $1::bigint AND p.user_id = $2::bigint
