@@ -2,7 +2,6 @@
 #include "bo_time.h"
 #include "br_call.h"
 #include "br_input.h"
-#include "br_json.h"
 #include "br_routes.h"
 
 #include <stdint.h>
@@ -12,59 +11,10 @@
 #define BR_ADMIN_SEATS    50
 #define BR_ADMIN_TEXT_MAX 200
 
-/* br_admin_key returns the Admin-Key header, or "" (the service answers ADMIN_KEY_INVALID). */
-static char *br_admin_key(const struct br_req *r)
-{
-    const char *k = br_http_header(r, "Admin-Key");
-    return (char *)(k != NULL ? k : "");
-}
-
-/* br_admin_concert_write writes the new concert: 201. */
-static int br_admin_concert_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
-{
-    const Boxoffice__V1__CreateConcertReply *rep = (const Boxoffice__V1__CreateConcertReply *)msg;
-
-    if (rep->concert == NULL) {
-        return 0;
-    }
-    br_catalog_concert_json(j, rep->concert);
-    return 201;
-}
-
-/* br_admin_schedule_write writes the new schedule: 201. */
-static int br_admin_schedule_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
-{
-    const Boxoffice__V1__CreateScheduleReply *rep = (const Boxoffice__V1__CreateScheduleReply *)msg;
-
-    if (rep->schedule == NULL) {
-        return 0;
-    }
-    br_catalog_schedule_json(j, rep->schedule);
-    return 201;
-}
-
-/* br_admin_settings_write writes the admission settings: 200. */
-static int br_admin_settings_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
-{
-    const Boxoffice__V1__AdmissionSettingsReply *rep =
-        (const Boxoffice__V1__AdmissionSettingsReply *)msg;
-    const Boxoffice__V1__AdmissionSettings *s = rep->settings;
-
-    if (s == NULL) {
-        return 0;
-    }
-    br_json_obj_begin(j);
-    br_json_kv_u64(j, "ratePerSecond", s->rate_per_second);
-    br_json_kv_u64(j, "maxActive", s->max_active);
-    br_json_kv_u64(j, "tokenTtlSeconds", s->token_ttl_seconds);
-    br_json_kv_u64(j, "holdTtlSeconds", s->hold_ttl_seconds);
-    br_json_obj_end(j);
-    return 200;
-}
-
 int br_admin_concert_create(struct br_req *r)
 {
-    static const struct br_rpc rpc = {"CreateConcert", br_admin_concert_write, "a concert"};
+    static const struct br_rpc rpc = {
+        .method = "CreateConcert", .body = "concert", .status = 201, .needs = "a concert"};
     Boxoffice__V1__CreateConcertRequest req = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
     cJSON *body = NULL;
     const char *title = NULL;
@@ -81,11 +31,10 @@ int br_admin_concert_create(struct br_req *r)
         cJSON_Delete(body);
         return status;
     }
-    req.admin_key = br_admin_key(r);
     req.title = (char *)title;
     req.artist = (char *)artist;
     req.venue = (char *)venue;
-    status = br_call_json(r, &rpc, &req.base, NULL);
+    status = br_call_json(r, &rpc, &req.base);
     cJSON_Delete(body); /* title, artist and venue point into it */
     return status;
 }
@@ -124,7 +73,11 @@ static int br_admin_seat_prices(struct br_req *r, const cJSON *body, int64_t *pr
 
 int br_admin_schedule_create(struct br_req *r)
 {
-    static const struct br_rpc rpc = {"CreateSchedule", br_admin_schedule_write, "a schedule"};
+    static const struct br_rpc rpc = {.method = "CreateSchedule",
+                                      .path_id = "concertId",
+                                      .body = "schedule",
+                                      .status = 201,
+                                      .needs = "a schedule"};
     Boxoffice__V1__CreateScheduleRequest req = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
     int64_t prices[BR_ADMIN_SEATS];
     cJSON *body = NULL;
@@ -154,48 +107,33 @@ int br_admin_schedule_create(struct br_req *r)
     if (status != 0) {
         return status;
     }
-    req.admin_key = br_admin_key(r);
-    req.concert_id = r->ids[0];
     req.starts_at_ms = starts_ms;
     req.price = price;
     req.n_seat_prices = nprices;
     req.seat_prices = nprices > 0 ? prices : NULL;
-    return br_call_json(r, &rpc, &req.base, NULL);
+    return br_call_json(r, &rpc, &req.base);
 }
 
-int br_admin_admission_get(struct br_req *r)
-{
-    static const struct br_rpc rpc = {"GetAdmissionSettings", br_admin_settings_write, "settings"};
-    Boxoffice__V1__GetAdmissionSettingsRequest req =
-        BOXOFFICE__V1__GET_ADMISSION_SETTINGS_REQUEST__INIT;
-
-    req.admin_key = br_admin_key(r);
-    return br_call_json(r, &rpc, &req.base, NULL);
-}
+const struct br_rpc br_admin_admission_get_rpc = {
+    .method = "GetAdmissionSettings", .body = "settings", .status = 200, .needs = "settings"};
 
 int br_admin_admission_set(struct br_req *r)
 {
-    static const struct br_rpc rpc = {"SetAdmissionSettings", br_admin_settings_write, "settings"};
+    static const struct br_rpc rpc = {
+        .method = "SetAdmissionSettings", .body = "settings", .status = 200, .needs = "settings"};
+    static const struct br_input_field fields[] = {{"ratePerSecond", 0, 1, UINT32_MAX},
+                                                   {"maxActive", 0, 1, UINT32_MAX},
+                                                   {"tokenTtlSeconds", 0, 1, UINT32_MAX},
+                                                   {"holdTtlSeconds", 0, 1, UINT32_MAX},
+                                                   {NULL, 0, 0, 0}};
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
     Boxoffice__V1__AdmissionSettings settings = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
-    int64_t v[4] = {0, 0, 0, 0};
-    const struct br_input_field fields[] = {
-        {"ratePerSecond", 0, 1, UINT32_MAX, &v[0]},
-        {"maxActive", 0, 1, UINT32_MAX, &v[1]},
-        {"tokenTtlSeconds", 0, 1, UINT32_MAX, &v[2]},
-        {"holdTtlSeconds", 0, 1, UINT32_MAX, &v[3]},
-    };
     int status;
 
-    if ((status = br_input_fields(r, fields, 4)) != 0) {
+    if ((status = br_input_message(r, fields, &settings.base)) != 0) {
         return status;
     }
-    settings.rate_per_second = (uint32_t)v[0];
-    settings.max_active = (uint32_t)v[1];
-    settings.token_ttl_seconds = (uint32_t)v[2];
-    settings.hold_ttl_seconds = (uint32_t)v[3];
-    req.admin_key = br_admin_key(r);
     req.settings = &settings;
-    return br_call_json(r, &rpc, &req.base, NULL);
+    return br_call_json(r, &rpc, &req.base);
 }

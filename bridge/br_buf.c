@@ -54,12 +54,25 @@ void br_buf_reset(struct br_buf *b, size_t head)
     }
 }
 
+char *br_buf_extend(struct br_buf *b, size_t n)
+{
+    char *at;
+
+    if (br_buf_reserve(b, n) != 0) {
+        return NULL;
+    }
+    at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
+}
+
 void br_buf_append(struct br_buf *b, const void *p, size_t n)
 {
-    if (br_buf_reserve(b, n) == 0) {
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
+    char *at = br_buf_extend(b, n);
+
+    if (at != NULL) {
+        memcpy(at, p, n);
     }
 }
 

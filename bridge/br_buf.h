@@ -30,6 +30,10 @@ void br_buf_fini(struct br_buf *b);
 /* br_buf_reset empties b, keeping its memory, and reserves head bytes in front. */
 void br_buf_reset(struct br_buf *b, size_t head);
 
+/* br_buf_extend makes the content n bytes longer and returns where those bytes start, for the
+ * caller to fill in; on out of memory sets b->failed, adds nothing and returns NULL. */
+char *br_buf_extend(struct br_buf *b, size_t n);
+
 /* br_buf_append appends n bytes; on out of memory sets b->failed and drops them. */
 void br_buf_append(struct br_buf *b, const void *p, size_t n);
 

@@ -1,9 +1,29 @@
-/* br_call: rpc over the thread's session, and call -> status -> JSON (see br_call.h). */
+/* br_call: rpc over the thread's session, and request -> call -> status -> JSON (see br_call.h). */
 #include "br_call.h"
 
 #include "bo_log.h"
 #include "boxoffice/client.h"
+#include "boxoffice/v1/boxoffice.pb-c.h"
+#include "br_input.h"
+#include "br_pb.h"
 #include "br_status.h"
+
+#include <stddef.h>
+
+/* Room for the largest request br_call_route builds. */
+#define BR_CALL_REQUEST_MAX 256
+
+/* The request fields filled from headers, where a request has them; a header with a length
+ * limit is checked when present. */
+static const struct {
+    const char *field;
+    const char *header;
+    size_t max;
+} br_call_headers[] = {
+    {"token", "Queue-Token", 0},
+    {"adminKey", "Admin-Key", 0},
+    {"idempotencyKey", "Idempotency-Key", 128},
+};
 
 int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
             ProtobufCMessage **out)
@@ -34,24 +54,132 @@ int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
     return br_http_error(r, rc, "%s", st.message);
 }
 
-int br_call_json(struct br_req *r, const struct br_rpc *rpc, const ProtobufCMessage *in,
-                 const void *arg)
+/* br_call_header_check answers 400 unless v, the value of header, is 1..max printable ASCII
+ * characters. */
+static int br_call_header_check(struct br_req *r, const char *header, const char *v, size_t max)
+{
+    size_t n;
+
+    for (n = 0; v[n] != '\0' && n <= max; n++) {
+        if ((unsigned char)v[n] < 0x20 || (unsigned char)v[n] > 0x7e) {
+            return br_http_error(r, BO_E_INVALID_ARGUMENT,
+                                 "%s must be printable ASCII characters only", header);
+        }
+    }
+    if (n == 0 || n > max) {
+        return br_http_error(r, BO_E_INVALID_ARGUMENT,
+                             "%s must be 1 to %zu printable ASCII characters", header, max);
+    }
+    return 0;
+}
+
+/* br_call_u64 returns where m's uint64 field key is stored, or NULL. */
+static uint64_t *br_call_u64(const ProtobufCMessage *m, const char *key)
+{
+    ProtobufCType type;
+    uint64_t *p = br_pb_field(m, key, &type);
+
+    return p != NULL && type == PROTOBUF_C_TYPE_UINT64 ? p : NULL;
+}
+
+/* br_call_fill fills in from r's headers, body and path as br_call_json says; returns 0 or the
+ * HTTP status of the problem answered (500 when rpc->path_id names no uint64 field of in: a
+ * programmer error). */
+static int br_call_fill(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *in)
+{
+    ProtobufCType type;
+    int status;
+
+    for (size_t i = 0; i < sizeof(br_call_headers) / sizeof(br_call_headers[0]); i++) {
+        char **field = br_pb_field(in, br_call_headers[i].field, &type);
+        if (field == NULL || type != PROTOBUF_C_TYPE_STRING) {
+            continue;
+        }
+        const char *v = br_http_header(r, br_call_headers[i].header);
+        if (v != NULL && br_call_headers[i].max > 0 &&
+            (status = br_call_header_check(r, br_call_headers[i].header, v,
+                                           br_call_headers[i].max)) != 0) {
+            return status;
+        }
+        *field = (char *)(v != NULL ? v : "");
+    }
+    if (rpc->input != NULL && (status = br_input_message(r, rpc->input, in)) != 0) {
+        return status;
+    }
+    if (rpc->path_id != NULL) {
+        uint64_t *id = br_call_u64(in, rpc->path_id);
+        if (id == NULL) {
+            return br_http_error(r, BO_E_INTERNAL, "%s has no field %s", rpc->method, rpc->path_id);
+        }
+        *id = r->ids[0];
+    }
+    return 0;
+}
+
+/* br_call_body writes the body rpc describes (write NULL) from rep, which answers in: first
+ * rpc->echo, when rep left it 0, becomes in's. Returns rpc->status, or 0 when rep lacks its
+ * rpc->body. */
+static int br_call_body(struct br_json *j, const struct br_rpc *rpc, ProtobufCMessage *rep,
+                        const ProtobufCMessage *in)
+{
+    const ProtobufCMessage *body = rep;
+
+    ProtobufCType type;
+
+    if (rpc->echo != NULL) {
+        uint64_t *to = br_call_u64(rep, rpc->echo);
+        const uint64_t *from = br_call_u64(in, rpc->echo);
+        if (to != NULL && from != NULL && *to == 0) {
+            *to = *from;
+        }
+    }
+    if (rpc->body != NULL) {
+        ProtobufCMessage **field = br_pb_field(rep, rpc->body, &type);
+        if (field == NULL || type != PROTOBUF_C_TYPE_MESSAGE || *field == NULL) {
+            return 0;
+        }
+        body = *field;
+    }
+    br_pb_json_object(j, body, rpc->keys);
+    return rpc->status;
+}
+
+int br_call_json(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *in)
 {
     ProtobufCMessage *rep = NULL;
     struct br_json j;
     int status;
 
-    if ((status = br_call(r, rpc->method, in, &rep)) != 0) {
+    if ((status = br_call_fill(r, rpc, in)) != 0 ||
+        (status = br_call(r, rpc->method, in, &rep)) != 0) {
         return status;
     }
     br_http_begin_json(r, &j);
-    status = rpc->write(&j, rep, arg);
+    status = rpc->write != NULL ? rpc->write(&j, rep, in) : br_call_body(&j, rpc, rep, in);
     protobuf_c_message_free_unpacked(rep, NULL);
     if (status == 0) {
         return br_http_error(r, BO_E_INTERNAL, "the service answered without %s",
                              rpc->needs != NULL ? rpc->needs : "a reply");
     }
     return br_http_send(r, status, NULL, NULL);
+}
+
+int br_call_route(struct br_req *r, const struct br_rpc *rpc)
+{
+    union {
+        ProtobufCMessage base;
+        max_align_t align;
+        unsigned char bytes[BR_CALL_REQUEST_MAX];
+    } req;
+    const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
+        &boxoffice__v1__boxoffice__descriptor, rpc->method);
+    const ProtobufCMessageDescriptor *d = m != NULL ? m->input : NULL;
+
+    if (d == NULL || d->sizeof_message > sizeof(req)) {
+        return br_http_error(r, BO_E_INTERNAL, "%s has no request a route can build", rpc->method);
+    }
+    protobuf_c_message_init(d, &req);
+    return br_call_json(r, rpc, &req.base);
 }
 
 void br_call_thread_fini(struct br_thread *t)

@@ -2,7 +2,8 @@
  * br_call: one rpc to the service for a REST request, over the worker
  * thread's own libboxoffice session (opened on first use, kept for the
  * thread's life: one NNG round trip per request, no set-up per request),
- * and the one path most routes take: call, map the status, write the
+ * and the one path every route that calls the service takes: fill the
+ * request from the headers and the path, call, map the status, write the
  * reply as JSON.
  */
 #ifndef BR_CALL_H
@@ -14,17 +15,31 @@
 #include "br_json.h"
 
 /*
- * A reply writer writes the JSON body for rep (the rpc's reply: cast it to its type) and arg
- * (as given to br_call_json); returns the HTTP status to answer with, or 0 when rep lacks
- * what the body needs.
+ * A reply writer writes the JSON body for rep (the rpc's reply: cast it to its type), which
+ * answers req; returns the HTTP status to answer with, or 0 when rep lacks what the body
+ * needs.
  */
-typedef int (*br_reply_fn)(struct br_json *j, const ProtobufCMessage *rep, const void *arg);
+typedef int (*br_reply_fn)(struct br_json *j, const ProtobufCMessage *rep,
+                           const ProtobufCMessage *req);
 
-/* A route's rpc: which method, how its reply is written, what a reply must carry. */
+struct br_input_field;
+
+/*
+ * A route's rpc: where its request comes from and how the reply becomes the body. Fields of
+ * messages are named by their member names (br_pb.h): "userId", not "user_id".
+ */
 struct br_rpc {
     const char *method; /* the service's rpc name, "GetToken" */
+    /* the request, besides the fields every route fills from headers (br_call_json): */
+    const struct br_input_field *input; /* body members, {NULL}-terminated (br_input.h), or NULL */
+    const char *path_id;                /* the uint64 field the path's id goes in, or NULL */
+    /* the reply: written by write, or, when write is NULL, as body, keys and echo say */
     br_reply_fn write;
-    const char *needs; /* named when write returns 0: "a token" */
+    const char *body;        /* the reply's message field answered ("token"); NULL: the reply */
+    const char *const *keys; /* the body's members (br_pb_json_members); NULL: every field */
+    const char *echo;        /* a uint64 reply field the service may leave 0: the request's */
+    int status;              /* the HTTP status of the answer */
+    const char *needs;       /* named when the reply lacks the body: "a token" */
 };
 
 /*
@@ -37,13 +52,20 @@ int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
             ProtobufCMessage **out);
 
 /*
- * br_call_json calls rpc->method with in and answers the request: the error as br_call
- * does, 500 INTERNAL "the service answered without <needs>" when the writer finds the reply
- * lacking, else the body rpc->write wrote with the status it returned. Frees the reply;
- * returns the HTTP status written.
+ * br_call_json fills in from r: its "token", "adminKey" and "idempotencyKey" fields, where in
+ * has them, from the Queue-Token, Admin-Key and Idempotency-Key headers ("" when absent: the
+ * service answers what is missing; a present Idempotency-Key must be 1 to 128 printable
+ * ASCII characters), then rpc->input from the body, then rpc->path_id from the path. Calls
+ * rpc->method with in and answers the request: the first problem with the request (400) or
+ * the error as br_call does, 500 INTERNAL "the service answered without <needs>" when the
+ * reply lacks the body, else the body with its status. in's strings borrow from r. Frees
+ * the reply; returns the HTTP status written.
  */
-int br_call_json(struct br_req *r, const struct br_rpc *rpc, const ProtobufCMessage *in,
-                 const void *arg);
+int br_call_json(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *in);
+
+/* br_call_route answers r by rpc alone: an empty request of the method's input type, filled
+ * and called by br_call_json. */
+int br_call_route(struct br_req *r, const struct br_rpc *rpc);
 
 /* br_call_thread_fini closes the thread's session; safe when none was opened. */
 void br_call_thread_fini(struct br_thread *t);

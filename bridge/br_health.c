@@ -11,7 +11,8 @@ int br_health_live(struct br_req *r)
 }
 
 /* br_health_ready_write writes {"status":"ready","instance"}. */
-static int br_health_ready_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+static int br_health_ready_write(struct br_json *j, const ProtobufCMessage *msg,
+                                 const ProtobufCMessage *req)
 {
     const Boxoffice__V1__PingReply *rep = (const Boxoffice__V1__PingReply *)msg;
 
@@ -22,13 +23,7 @@ static int br_health_ready_write(struct br_json *j, const ProtobufCMessage *msg,
     return 200;
 }
 
-int br_health_ready(struct br_req *r)
-{
-    static const struct br_rpc rpc = {"Ping", br_health_ready_write, NULL};
-    Boxoffice__V1__PingRequest req = BOXOFFICE__V1__PING_REQUEST__INIT;
-
-    return br_call_json(r, &rpc, &req.base, NULL);
-}
+const struct br_rpc br_health_ready_rpc = {.method = "Ping", .write = br_health_ready_write};
 
 int br_health_metrics(struct br_req *r)
 {

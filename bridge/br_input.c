@@ -1,6 +1,7 @@
-/* br_input: JSON body parsing and field checks (see br_input.h). */
+/* br_input: JSON body parsing, field checks, whole numbers into requests (see br_input.h). */
 #include "br_input.h"
 
+#include "br_pb.h"
 #include "br_status.h"
 
 #include <math.h>
@@ -104,7 +105,26 @@ int br_input_int(struct br_req *r, const cJSON *obj, const char *name, int requi
     return status;
 }
 
-int br_input_fields(struct br_req *r, const struct br_input_field *f, size_t n)
+/* br_input_store puts v into m's whole-number field name; answers 500 when m has none. */
+static int br_input_store(struct br_req *r, ProtobufCMessage *m, const char *name, int64_t v)
+{
+    ProtobufCType type;
+    void *p = br_pb_field(m, name, &type);
+
+    if (p != NULL && type == PROTOBUF_C_TYPE_UINT64) {
+        *(uint64_t *)p = (uint64_t)v;
+    } else if (p != NULL && type == PROTOBUF_C_TYPE_UINT32) {
+        *(uint32_t *)p = (uint32_t)v;
+    } else if (p != NULL && type == PROTOBUF_C_TYPE_INT64) {
+        *(int64_t *)p = v;
+    } else {
+        return br_http_error(r, BO_E_INTERNAL, "%s has no whole-number field %s",
+                             m->descriptor->name, name);
+    }
+    return 0;
+}
+
+int br_input_message(struct br_req *r, const struct br_input_field *f, ProtobufCMessage *m)
 {
     cJSON *body = NULL;
     int status;
@@ -112,9 +132,13 @@ int br_input_fields(struct br_req *r, const struct br_input_field *f, size_t n)
     if ((status = br_input_object(r, &body)) != 0) {
         return status;
     }
-    for (size_t i = 0; i < n && status == 0; i++) {
-        status =
-            br_input_int(r, body, f[i].name, f[i].required, f[i].min, f[i].max, f[i].out, NULL);
+    for (; f->name != NULL && status == 0; f++) {
+        int64_t v = 0;
+        int present = 0;
+        status = br_input_int(r, body, f->name, f->required, f->min, f->max, &v, &present);
+        if (status == 0 && present) {
+            status = br_input_store(r, m, f->name, v);
+        }
     }
     cJSON_Delete(body);
     return status;

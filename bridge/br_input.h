@@ -1,6 +1,7 @@
 /*
  * br_input: a request's JSON body and its fields, checked with messages that
- * name the field and what is expected.
+ * name the field and what is expected, and whole-number fields put into a
+ * request message.
  *
  * Each function either succeeds (returns 0) or answers the request with a 4xx
  * and returns its HTTP status.
@@ -9,6 +10,7 @@
 #define BR_INPUT_H
 
 #include <cjson/cJSON.h>
+#include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,19 +29,20 @@ int br_input_object(struct br_req *r, cJSON **out);
 int br_input_int(struct br_req *r, const cJSON *obj, const char *name, int required, int64_t min,
                  int64_t max, int64_t *out, int *present);
 
-/* One whole-number member of a request body: its name, whether it must be there, its range
- * and where it goes (left alone when it may be and is absent). */
+/* One whole-number member of a request body: its name (the request field's member name,
+ * br_pb.h), whether it must be there and its range. */
 struct br_input_field {
     const char *name;
     int required;
     int64_t min;
     int64_t max; /* at most BR_INPUT_MAX_SAFE */
-    int64_t *out;
 };
 
-/* br_input_fields reads the body as a JSON object (br_input_object) and the n fields from it
- * in order (br_input_int); returns 0, or the HTTP status of the first problem answered. */
-int br_input_fields(struct br_req *r, const struct br_input_field *f, size_t n);
+/* br_input_message reads the body as a JSON object (br_input_object) and the fields of f, up
+ * to the one named NULL, in order (br_input_int) into the fields of m they name (left alone
+ * when absent and not required); returns 0, or the HTTP status of the first problem answered
+ * (500 when m has no whole-number field of a name: a programmer error). */
+int br_input_message(struct br_req *r, const struct br_input_field *f, ProtobufCMessage *m);
 
 /* br_input_string reads required member name as a string of 1..maxlen bytes; *out is borrowed
  * from obj. */

@@ -19,27 +19,41 @@ void br_json_init(struct br_json *j, struct br_buf *b)
     j->keyed = 0;
 }
 
-/* br_json_sep writes the comma a new key or value needs and notes that its container holds
- * one; a value right after its key needs none. */
-static void br_json_sep(struct br_json *j)
+/* br_json_room makes room for a key or value of n bytes in the current container, after the
+ * comma it needs when it follows another there (a value right after its key needs none),
+ * and notes that the container holds one. Returns where the n bytes go, or NULL when out of
+ * memory. */
+static char *br_json_room(struct br_json *j, size_t n)
 {
     uint64_t bit = (uint64_t)1 << j->depth;
+    size_t comma = !j->keyed && (j->filled & bit) != 0;
+    char *at;
 
-    if (j->keyed) {
-        j->keyed = 0;
-        return;
-    }
-    if (j->filled & bit) {
-        br_buf_append(j->b, ",", 1);
-    }
+    j->keyed = 0;
     j->filled |= bit;
+    if ((at = br_buf_extend(j->b, comma + n)) == NULL) {
+        return NULL;
+    }
+    if (comma) {
+        *at++ = ',';
+    }
+    return at;
+}
+
+/* br_json_raw writes the n bytes of s as a value. */
+static void br_json_raw(struct br_json *j, const char *s, size_t n)
+{
+    char *at = br_json_room(j, n);
+
+    if (at != NULL) {
+        memcpy(at, s, n);
+    }
 }
 
 /* br_json_open writes the opening bracket c of a container one level deeper. */
 static void br_json_open(struct br_json *j, char c)
 {
-    br_json_sep(j);
-    br_buf_append(j->b, &c, 1);
+    br_json_raw(j, &c, 1);
     if (j->depth >= BR_JSON_DEPTH_MAX) {
         j->b->failed = 1; /* nested too deep: a programmer error, answered as 500 */
         return;
@@ -80,10 +94,14 @@ void br_json_arr_end(struct br_json *j)
 
 void br_json_key(struct br_json *j, const char *key)
 {
-    br_json_sep(j);
-    br_buf_append(j->b, "\"", 1);
-    br_buf_puts(j->b, key);
-    br_buf_append(j->b, "\":", 2);
+    size_t n = strlen(key);
+    char *at = br_json_room(j, n + 3);
+
+    if (at != NULL) {
+        at[0] = '"';
+        memcpy(at + 1, key, n);
+        memcpy(at + 1 + n, "\":", 2);
+    }
     j->keyed = 1;
 }
 
@@ -102,8 +120,7 @@ void br_json_str(struct br_json *j, const char *s)
         br_json_null(j);
         return;
     }
-    br_json_sep(j);
-    br_buf_append(j->b, "\"", 1);
+    br_json_raw(j, "\"", 1);
     run = s;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
@@ -120,8 +137,12 @@ void br_json_str(struct br_json *j, const char *s)
             br_buf_append(j->b, esc, sizeof(esc));
         }
     }
-    br_buf_puts(j->b, run);
-    br_buf_append(j->b, "\"", 1);
+    size_t n = strlen(run);
+    char *at = br_buf_extend(j->b, n + 1);
+    if (at != NULL) {
+        memcpy(at, run, n);
+        at[n] = '"';
+    }
 }
 
 /* br_json_number writes the value "-"mag when negative, else mag. */
@@ -137,8 +158,7 @@ static void br_json_number(struct br_json *j, int negative, uint64_t mag)
     if (negative) {
         tmp[--i] = '-';
     }
-    br_json_sep(j);
-    br_buf_append(j->b, tmp + i, sizeof(tmp) - i);
+    br_json_raw(j, tmp + i, sizeof(tmp) - i);
 }
 
 void br_json_u64(struct br_json *j, uint64_t v)
@@ -154,18 +174,16 @@ void br_json_i64(struct br_json *j, int64_t v)
 
 void br_json_bool(struct br_json *j, int v)
 {
-    br_json_sep(j);
     if (v) {
-        br_buf_append(j->b, "true", 4);
+        br_json_raw(j, "true", 4);
     } else {
-        br_buf_append(j->b, "false", 5);
+        br_json_raw(j, "false", 5);
     }
 }
 
 void br_json_null(struct br_json *j)
 {
-    br_json_sep(j);
-    br_buf_append(j->b, "null", 4);
+    br_json_raw(j, "null", 4);
 }
 
 void br_json_time(struct br_json *j, int64_t ms)

@@ -65,22 +65,44 @@ int br_push_hub_create(br_push_wake_fn wake, void *arg, struct br_push_hub **out
     return BO_OK;
 }
 
+/* br_push_hub_unlink_all empties the buckets and returns their entries as one list (through
+ * next_in_bucket), bucket by bucket, each in its chain's order. */
+static struct br_push_entry *br_push_hub_unlink_all(struct br_push_hub *h)
+{
+    struct br_push_entry *all = NULL;
+    struct br_push_entry **tail = &all;
+
+    for (size_t i = 0; i < h->nbuckets; i++) {
+        *tail = h->buckets[i];
+        h->buckets[i] = NULL;
+        while (*tail != NULL) {
+            tail = &(*tail)->next_in_bucket;
+        }
+    }
+    return all;
+}
+
+/* br_push_hub_link puts e at the head of its bucket. */
+static void br_push_hub_link(struct br_push_hub *h, struct br_push_entry *e)
+{
+    struct br_push_entry **bucket = &h->buckets[e->hash & (h->nbuckets - 1)];
+
+    e->next_in_bucket = *bucket;
+    *bucket = e;
+}
+
 void br_push_hub_destroy(struct br_push_hub *h)
 {
     if (h == NULL) {
         return;
     }
-    for (size_t i = 0; i < h->nbuckets; i++) {
-        struct br_push_entry *e = h->buckets[i];
-        while (e != NULL) {
-            struct br_push_entry *next = e->next_in_bucket;
-            for (struct br_push_member *m = e->members; m != NULL; m = m->next) {
-                m->entry = NULL;
-            }
-            free(e->token_text);
-            free(e);
-            e = next;
+    for (struct br_push_entry *e = br_push_hub_unlink_all(h), *next; e != NULL; e = next) {
+        next = e->next_in_bucket;
+        for (struct br_push_member *m = e->members; m != NULL; m = m->next) {
+            m->entry = NULL;
         }
+        free(e->token_text);
+        free(e);
     }
     free(h->buckets);
     free(h);
@@ -103,22 +125,19 @@ static void br_push_hub_grow(struct br_push_hub *h)
 {
     size_t n = h->nbuckets * 2;
     struct br_push_entry **b = calloc(n, sizeof(*b));
+    struct br_push_entry *e;
 
     if (b == NULL) {
         return;
     }
-    for (size_t i = 0; i < h->nbuckets; i++) {
-        struct br_push_entry *e = h->buckets[i];
-        while (e != NULL) {
-            struct br_push_entry *next = e->next_in_bucket;
-            e->next_in_bucket = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
+    e = br_push_hub_unlink_all(h);
     free(h->buckets);
     h->buckets = b;
     h->nbuckets = n;
+    for (struct br_push_entry *next; e != NULL; e = next) {
+        next = e->next_in_bucket;
+        br_push_hub_link(h, e);
+    }
 }
 
 /* br_push_hub_merge applies st to e when it moves the state forward; tells whether it did. */
@@ -178,8 +197,7 @@ int br_push_hub_join(struct br_push_hub *h, struct br_push_member *m, const char
         if (h->count >= h->nbuckets) {
             br_push_hub_grow(h);
         }
-        e->next_in_bucket = h->buckets[hash & (h->nbuckets - 1)];
-        h->buckets[hash & (h->nbuckets - 1)] = e;
+        br_push_hub_link(h, e);
         h->count++;
     } else if (br_push_hub_merge(e, st)) {
         br_push_hub_wake_all(h, e);

@@ -1,10 +1,10 @@
 /* br_queue: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current, and where push is
  * (GET /api/v1/queue/events redirected, GET /api/v1/queue/push). */
-#include "bo_enum.h"
 #include "br_call.h"
 #include "br_config.h"
 #include "br_input.h"
 #include "br_json.h"
+#include "br_pb.h"
 #include "br_push.h"
 #include "br_push_routes.h"
 #include "br_routes.h"
@@ -13,77 +13,38 @@
 #include <stdio.h>
 #include <string.h>
 
-/* br_queue_token_json writes a token object; the signed token string only when with_token. */
-static void br_queue_token_json(struct br_json *j, const Boxoffice__V1__Token *t, int with_token)
-{
-    br_json_obj_begin(j);
-    if (with_token) {
-        br_json_kv_str(j, "token", t->token);
-    }
-    br_json_kv_str(j, "tokenId", t->token_id);
-    br_json_kv_u64(j, "userId", t->user_id);
-    br_json_kv_u64(j, "concertId", t->concert_id);
-    br_json_kv_str(j, "status", bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
-    br_json_kv_u64(j, "position", t->position);
-    br_json_kv_u64(j, "etaSeconds", t->eta_seconds);
-    br_json_kv_time(j, "issuedAt", t->issued_at_ms);
-    br_json_kv_time(j, "admittedAt", t->admitted_at_ms);
-    br_json_kv_time(j, "expiresAt", t->expires_at_ms);
-    br_json_obj_end(j);
-}
+/* A token's members; the first, the signed token string, only where the token is issued. */
+static const char *const br_queue_token_keys[] = {
+    "token",      "tokenId",  "userId",     "concertId", "status", "position",
+    "etaSeconds", "issuedAt", "admittedAt", "expiresAt", NULL};
 
 /* br_queue_issued_write writes the issued token with its signed string: 201 when new. */
-static int br_queue_issued_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
+static int br_queue_issued_write(struct br_json *j, const ProtobufCMessage *msg,
+                                 const ProtobufCMessage *req)
 {
     const Boxoffice__V1__IssueTokenReply *rep = (const Boxoffice__V1__IssueTokenReply *)msg;
 
     if (rep->token == NULL) {
         return 0;
     }
-    br_queue_token_json(j, rep->token, 1);
+    br_pb_json_object(j, &rep->token->base, br_queue_token_keys);
     return rep->created ? 201 : 200;
 }
 
-/* br_queue_current_write writes the token's state without its signed string. */
-static int br_queue_current_write(struct br_json *j, const ProtobufCMessage *msg, const void *arg)
-{
-    const Boxoffice__V1__GetTokenReply *rep = (const Boxoffice__V1__GetTokenReply *)msg;
+static const struct br_input_field br_queue_issue_input[] = {
+    {"userId", 1, 1, BR_INPUT_MAX_SAFE}, {"concertId", 1, 1, BR_INPUT_MAX_SAFE}, {NULL, 0, 0, 0}};
 
-    if (rep->token == NULL) {
-        return 0;
-    }
-    br_queue_token_json(j, rep->token, 0);
-    return 200;
-}
+const struct br_rpc br_queue_issue_rpc = {.method = "IssueToken",
+                                          .input = br_queue_issue_input,
+                                          .write = br_queue_issued_write,
+                                          .needs = "a token"};
 
-int br_queue_issue(struct br_req *r)
-{
-    static const struct br_rpc rpc = {"IssueToken", br_queue_issued_write, "a token"};
-    Boxoffice__V1__IssueTokenRequest req = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
-    int64_t user_id = 0;
-    int64_t concert_id = 0;
-    const struct br_input_field fields[] = {
-        {"userId", 1, 1, BR_INPUT_MAX_SAFE, &user_id},
-        {"concertId", 1, 1, BR_INPUT_MAX_SAFE, &concert_id},
-    };
-    int status;
-
-    if ((status = br_input_fields(r, fields, 2)) != 0) {
-        return status;
-    }
-    req.user_id = (uint64_t)user_id;
-    req.concert_id = (uint64_t)concert_id;
-    return br_call_json(r, &rpc, &req.base, NULL);
-}
-
-int br_queue_current(struct br_req *r)
-{
-    static const struct br_rpc rpc = {"GetToken", br_queue_current_write, "a token"};
-    Boxoffice__V1__GetTokenRequest req = BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
-
-    req.token = (char *)br_routes_token(r);
-    return br_call_json(r, &rpc, &req.base, NULL);
-}
+/* The token's state, without its signed string (keys[0]). */
+const struct br_rpc br_queue_current_rpc = {.method = "GetToken",
+                                            .body = "token",
+                                            .keys = br_queue_token_keys + 1,
+                                            .status = 200,
+                                            .needs = "a token"};
 
 /* br_queue_push_urls answers status with {"websocket","sse"} for the push base URL. */
 static int br_queue_push_urls(struct br_req *r, const char *base, int status, const char *extra)

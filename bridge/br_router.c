@@ -17,33 +17,35 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A route: answered by handler, or, when that is NULL, by rpc (br_call_route). */
 struct br_route {
     const char *method;
     const char *pattern;
     br_handler handler;
+    const struct br_rpc *rpc;
 };
 
 static const struct br_route br_routes[] = {
-    {"POST", "/api/v1/queue/tokens", br_queue_issue},
-    {"GET", "/api/v1/queue/tokens/current", br_queue_current},
-    {"GET", "/api/v1/queue/events", br_queue_events_redirect},
-    {"GET", "/api/v1/queue/push", br_queue_push_info},
-    {"GET", "/api/v1/concerts", br_catalog_concerts},
-    {"GET", "/api/v1/concerts/{concertId}/schedules", br_catalog_schedules},
-    {"GET", "/api/v1/schedules/{scheduleId}/seats", br_catalog_seats},
-    {"POST", "/api/v1/reservations", br_reservations_hold},
-    {"DELETE", "/api/v1/reservations/{reservationId}", br_reservations_release},
-    {"GET", "/api/v1/users/{userId}/points", br_points_balance},
-    {"POST", "/api/v1/users/{userId}/points/charges", br_points_charge},
-    {"POST", "/api/v1/payments", br_points_pay},
-    {"POST", "/api/v1/admin/concerts", br_admin_concert_create},
-    {"POST", "/api/v1/admin/concerts/{concertId}/schedules", br_admin_schedule_create},
-    {"GET", "/api/v1/admin/admission", br_admin_admission_get},
-    {"PUT", "/api/v1/admin/admission", br_admin_admission_set},
-    {"PATCH", "/api/v1/admin/admission", br_admin_admission_set},
-    {"GET", "/healthz", br_health_live},
-    {"GET", "/readyz", br_health_ready},
-    {"GET", "/metrics", br_health_metrics},
+    {"POST", "/api/v1/queue/tokens", NULL, &br_queue_issue_rpc},
+    {"GET", "/api/v1/queue/tokens/current", NULL, &br_queue_current_rpc},
+    {"GET", "/api/v1/queue/events", br_queue_events_redirect, NULL},
+    {"GET", "/api/v1/queue/push", br_queue_push_info, NULL},
+    {"GET", "/api/v1/concerts", NULL, &br_catalog_concerts_rpc},
+    {"GET", "/api/v1/concerts/{concertId}/schedules", NULL, &br_catalog_schedules_rpc},
+    {"GET", "/api/v1/schedules/{scheduleId}/seats", NULL, &br_catalog_seats_rpc},
+    {"POST", "/api/v1/reservations", NULL, &br_reservations_hold_rpc},
+    {"DELETE", "/api/v1/reservations/{reservationId}", NULL, &br_reservations_release_rpc},
+    {"GET", "/api/v1/users/{userId}/points", NULL, &br_points_balance_rpc},
+    {"POST", "/api/v1/users/{userId}/points/charges", NULL, &br_points_charge_rpc},
+    {"POST", "/api/v1/payments", NULL, &br_points_pay_rpc},
+    {"POST", "/api/v1/admin/concerts", br_admin_concert_create, NULL},
+    {"POST", "/api/v1/admin/concerts/{concertId}/schedules", br_admin_schedule_create, NULL},
+    {"GET", "/api/v1/admin/admission", NULL, &br_admin_admission_get_rpc},
+    {"PUT", "/api/v1/admin/admission", br_admin_admission_set, NULL},
+    {"PATCH", "/api/v1/admin/admission", br_admin_admission_set, NULL},
+    {"GET", "/healthz", br_health_live, NULL},
+    {"GET", "/readyz", NULL, &br_health_ready_rpc},
+    {"GET", "/metrics", br_health_metrics, NULL},
 };
 
 #define BR_NROUTES ((int)(sizeof(br_routes) / sizeof(br_routes[0])))
@@ -184,6 +186,9 @@ int br_router_dispatch(struct br_req *r, int *route)
     switch (rc) {
     case BO_OK:
         memcpy(r->ids, m.ids, sizeof(r->ids));
+        if (br_routes[m.route].handler == NULL) {
+            return br_call_route(r, br_routes[m.route].rpc);
+        }
         return br_routes[m.route].handler(r);
     case BO_E_INVALID_ARGUMENT:
         return br_http_error(r, BO_E_INVALID_ARGUMENT,
@@ -198,10 +203,4 @@ int br_router_dispatch(struct br_req *r, int *route)
     default:
         return br_http_error(r, BO_E_NOT_FOUND, "there is no route %.20s %.200s", method, r->path);
     }
-}
-
-const char *br_routes_token(const struct br_req *r)
-{
-    const char *t = br_http_header(r, "Queue-Token");
-    return t != NULL ? t : "";
 }

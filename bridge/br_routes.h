@@ -1,53 +1,44 @@
 /*
- * br_routes: the REST handlers, one file per route group, and the JSON shapes
- * more than one group writes. Each handler answers the request and returns
- * the HTTP status it wrote.
+ * br_routes: the REST routes, one file per route group. A route the service
+ * answers from the request's headers, path id and whole-number body fields
+ * alone is an rpc (br_call.h) in the route table; any other is a handler,
+ * which answers the request and returns the HTTP status it wrote.
  */
 #ifndef BR_ROUTES_H
 #define BR_ROUTES_H
 
 #include "bo_error.h"
 #include "boxoffice/v1/boxoffice.pb-c.h"
-#include "br_json.h"
+#include "br_call.h"
 #include "br_http.h"
 
-/* br_queue.c */
-int br_queue_issue(struct br_req *r);
-int br_queue_current(struct br_req *r);
+/* br_queue.c: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current */
+extern const struct br_rpc br_queue_issue_rpc;
+extern const struct br_rpc br_queue_current_rpc;
 
-/* br_catalog.c */
-int br_catalog_concerts(struct br_req *r);
-int br_catalog_schedules(struct br_req *r);
-int br_catalog_seats(struct br_req *r);
+/* br_catalog.c: concerts, a concert's schedules, a schedule's seats */
+extern const struct br_rpc br_catalog_concerts_rpc;
+extern const struct br_rpc br_catalog_schedules_rpc;
+extern const struct br_rpc br_catalog_seats_rpc;
 
-/* br_catalog_concert_json writes a concert object {"id","title","artist","venue",...}. */
-void br_catalog_concert_json(struct br_json *j, const Boxoffice__V1__Concert *c);
+/* br_reservations.c: hold a seat, release a hold */
+extern const struct br_rpc br_reservations_hold_rpc;
+extern const struct br_rpc br_reservations_release_rpc;
 
-/* br_catalog_schedule_json writes a schedule object {"id","concertId","startsAt",...}. */
-void br_catalog_schedule_json(struct br_json *j, const Boxoffice__V1__Schedule *s);
+/* br_points.c: balance, charges, payments */
+extern const struct br_rpc br_points_balance_rpc;
+extern const struct br_rpc br_points_charge_rpc;
+extern const struct br_rpc br_points_pay_rpc;
 
-/* br_reservations.c */
-int br_reservations_hold(struct br_req *r);
-int br_reservations_release(struct br_req *r);
-
-/* br_points.c (points and payments) */
-int br_points_balance(struct br_req *r);
-int br_points_charge(struct br_req *r);
-int br_points_pay(struct br_req *r);
-
-/* br_admin.c */
+/* br_admin.c: concerts and schedules created, admission read and tuned */
 int br_admin_concert_create(struct br_req *r);
 int br_admin_schedule_create(struct br_req *r);
-int br_admin_admission_get(struct br_req *r);
+extern const struct br_rpc br_admin_admission_get_rpc;
 int br_admin_admission_set(struct br_req *r);
 
-/* br_health.c */
+/* br_health.c: alive, ready (the service answers), metrics */
 int br_health_live(struct br_req *r);
-int br_health_ready(struct br_req *r);
+extern const struct br_rpc br_health_ready_rpc;
 int br_health_metrics(struct br_req *r);
-
-/* br_routes_token returns the Queue-Token header, or "" when absent (the service answers
- * TOKEN_MISSING). Borrowed until the request ends. */
-const char *br_routes_token(const struct br_req *r);
 
 #endif

@@ -102,14 +102,25 @@ static int nb_seats(struct bo_session *s, struct nb_vu_stats *stats, const char 
     return nb_rpc_call(s, stats, "ListSeats", &req.base, (ProtobufCMessage **)out, BO_OK, NULL);
 }
 
-/* Lists the dates of concert with seats left; the caller frees *out. */
-static int nb_schedules(struct bo_session *s, struct nb_vu_stats *stats, const char *token,
-                        uint64_t concert, Boxoffice__V1__ListSchedulesReply **out)
+/* Lists into ids[0..*n) the dates of concert with seats left (the first max of them). */
+static int nb_schedule_ids(struct bo_session *s, struct nb_vu_stats *stats, const char *token,
+                           uint64_t concert, uint64_t *ids, size_t max, size_t *n)
 {
     Boxoffice__V1__ListSchedulesRequest req = BOXOFFICE__V1__LIST_SCHEDULES_REQUEST__INIT;
+    Boxoffice__V1__ListSchedulesReply *rep = NULL;
+    int rc;
+
     req.token = (char *)token;
     req.concert_id = concert;
-    return nb_rpc_call(s, stats, "ListSchedules", &req.base, (ProtobufCMessage **)out, BO_OK, NULL);
+    rc = nb_rpc_call(s, stats, "ListSchedules", &req.base, (ProtobufCMessage **)&rep, BO_OK, NULL);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    for (*n = 0; *n < rep->n_schedules && *n < max; (*n)++) {
+        ids[*n] = rep->schedules[*n]->id;
+    }
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return BO_OK;
 }
 
 /* ---- set-up ------------------------------------------------------------------- */
@@ -174,7 +185,7 @@ static int nb_wait_active(struct bo_session *s, struct nb_vu *vus, int n)
 static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, struct nb_vu *vus,
                           int nvus)
 {
-    Boxoffice__V1__ListSchedulesReply *sched = NULL;
+    size_t nschedules = 0;
     int rc, status;
 
     for (int i = 0; i < nvus; i++) {
@@ -188,11 +199,9 @@ static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, str
     if ((rc = nb_wait_active(s, vus, nvus)) != BO_OK) {
         return rc;
     }
-    if (nvus > 0 && (rc = nb_schedules(s, NULL, vus[0].token, ctx->concert_id, &sched)) == BO_OK) {
-        for (size_t i = 0; i < sched->n_schedules && ctx->nschedules < NB_MAX_SCHEDULES; i++) {
-            ctx->schedule_ids[ctx->nschedules++] = sched->schedules[i]->id;
-        }
-        protobuf_c_message_free_unpacked(&sched->base, NULL);
+    if (nvus > 0 && nb_schedule_ids(s, NULL, vus[0].token, ctx->concert_id, ctx->schedule_ids,
+                                    NB_MAX_SCHEDULES, &nschedules) == BO_OK) {
+        ctx->nschedules = (int)nschedules;
     }
     if (ctx->nschedules == 0 && ctx->concert_id <= 3) {
         /* Sold out (or no token yet): the demo concert's dates are 5c-4..5c. */
@@ -326,24 +335,23 @@ static void nb_iterate_tokens(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 static int nb_flow_hold(struct nb_scenario_ctx *ctx, struct nb_vu *vu, const char *token,
                         uint64_t *reservation, int64_t *price)
 {
-    Boxoffice__V1__ListSchedulesReply *sched = NULL;
     Boxoffice__V1__ListSeatsReply *seats = NULL;
-    uint64_t schedule = 0;
+    uint64_t schedules[NB_MAX_SCHEDULES];
+    size_t nschedules = 0;
+    uint64_t schedule;
     uint32_t avail[64];
     int64_t prices[64];
     size_t navail = 0;
     int rc;
 
-    if ((rc = nb_schedules(vu->session, &vu->stats, token, ctx->concert_id, &sched)) != BO_OK) {
+    if ((rc = nb_schedule_ids(vu->session, &vu->stats, token, ctx->concert_id, schedules,
+                              NB_MAX_SCHEDULES, &nschedules)) != BO_OK) {
         return rc;
     }
-    if (sched->n_schedules > 0) {
-        schedule = sched->schedules[nb_rand(&vu->rng) % sched->n_schedules]->id;
-    }
-    protobuf_c_message_free_unpacked(&sched->base, NULL);
-    if (schedule == 0) {
+    if (nschedules == 0) {
         return BO_E_NOT_FOUND;
     }
+    schedule = schedules[nb_rand(&vu->rng) % nschedules];
     if ((rc = nb_seats(vu->session, &vu->stats, token, schedule, &seats)) != BO_OK) {
         return rc;
     }

@@ -27,6 +27,12 @@ function M.env(name, default)
    return v
 end
 
+-- M.number returns the environment variable name as a number, or default when it is unset
+-- or no number.
+function M.number(name, default)
+   return tonumber(M.env(name, "")) or default
+end
+
 -- M.list splits "a,b,c" into a table of strings.
 function M.list(s)
    local out = {}

@@ -24,13 +24,11 @@ local state = "issue"
 local user, token, schedule, seats, seat, price, reservation, tries
 local json = {["Content-Type"] = "application/json"}
 
-function setup(thread)
-   common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
-   concert = tonumber(common.env("BENCH_CONCERT", "1")) or 1
-   base = tonumber(common.env("BENCH_USER_BASE", "0")) or 0
+   concert = common.number("BENCH_CONCERT", 1)
+   base = common.number("BENCH_USER_BASE", 0)
    run = common.env("BENCH_RUN_ID", tostring(os.time()))
    math.randomseed(os.time() + (thread_id or 0) * 7919)
 end

@@ -11,9 +11,7 @@ local common = dofile(here .. "common.lua")
 local reqs = {}
 local n = 0
 
-function setup(thread)
-   common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
    local tokens = {}

@@ -11,13 +11,11 @@ local base = 0
 local fixed_concert = nil
 local headers = {["Content-Type"] = "application/json"}
 
-function setup(thread)
-   common.setup(thread)
-end
+setup = common.setup
 
 function init(args)
-   base = tonumber(common.env("BENCH_USER_BASE", "0")) or 0
-   fixed_concert = tonumber(common.env("BENCH_CONCERT", ""))
+   base = common.number("BENCH_USER_BASE", 0)
+   fixed_concert = common.number("BENCH_CONCERT")
 end
 
 function request()
