@@ -2,12 +2,12 @@
  * cli_command: what one command of boxoffice-cli is, for the table and its runner.
  *
  * A command is a row of the table in cli_table.c: its name and summary, its
- * options, and either the rpc it makes (its options fill the request's fields,
- * a printer prints the answer) or a function of its own ('watch'). Nothing is
- * looked up by a string a typo could miss: an option names the request field
- * it fills with offsetof (CLI_TO), and code that reads an option itself does
- * so by an index from the command's enum (CLI_ARGS_CHECK holds enum and table
- * together), as cli_opt_str(c, CLI_WATCH_EVENTS_URL).
+ * options, and either the rpc it makes (its options fill the request's fields;
+ * cli_print.c prints the reply by its type) or a function of its own ('watch').
+ * Nothing is looked up by a string a typo could miss: an option names the
+ * request field it fills with offsetof (CLI_TO), and code that reads an option
+ * itself does so by an index from the command's enum (the row places each
+ * option at its index), as cli_opt_str(c, CLI_WATCH_EVENTS_URL).
  *
  * cli_run.c parses the options and runs the one call path; the functions
  * declared here are the ones the table, the printers and 'watch' share.
@@ -19,7 +19,6 @@
 
 #include "boxoffice/client.h"
 
-#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,19 +49,9 @@ struct cli_arg {
     size_t to; /* offset of the request field it fills, or 0 */
 };
 
-/* CLI_TO is the offset of field f in request message Boxoffice__V1__<T>: a misspelt field or
- * message does not compile. */
+/* CLI_TO is the offset of field f in message Boxoffice__V1__<T>: a misspelt field or message
+ * does not compile. */
 #define CLI_TO(T, f) offsetof(Boxoffice__V1__##T, f)
-
-/* CLI_ARGS_FIT fails the build when a command has more options than CLI_MAX_ARGS. */
-#define CLI_ARGS_FIT(table)                                                                        \
-    static_assert(sizeof(table) / sizeof((table)[0]) <= CLI_MAX_ARGS, #table " is too long")
-
-/* CLI_ARGS_CHECK fails the build when a command's option table and its enum of indexes (whose
- * last member n counts them) differ in length, or when it has too many options. */
-#define CLI_ARGS_CHECK(table, n)                                                                   \
-    static_assert(sizeof(table) / sizeof((table)[0]) == (n) && (n) <= CLI_MAX_ARGS,                \
-                  #table " does not match its enum")
 
 struct cli_command;
 
@@ -75,13 +64,6 @@ struct cli_ctx {
     struct bo_session *session; /* NULL for a command with its own run function */
 };
 
-/* What a printer gets: the request sent, the reply and the part of it it prints. */
-struct cli_answer {
-    const ProtobufCMessage *request;
-    const ProtobufCMessage *reply;
-    const void *part; /* the reply's message field named by the command, else the reply */
-};
-
 /*
  * A command's build function fills what its options' CLI_TO fields do not: req is a message of
  * the rpc's input type. Strings and arrays it sets are borrowed from c, or from *held (one
@@ -90,20 +72,13 @@ struct cli_answer {
  */
 typedef int (*cli_build_fn)(const struct cli_ctx *c, ProtobufCMessage *req, void **held);
 
-/* A command's print function prints a successful answer to stdout, as text or one JSON
- * object per line; returns CLI_EXIT_OK, or CLI_EXIT_SERVICE when out of memory. */
-typedef int (*cli_print_fn)(const struct cli_ctx *c, const struct cli_answer *a);
-
 struct cli_command {
     const char *name;
     const char *summary;
-    const struct cli_arg *args;
-    int nargs;
-    const char *method;                           /* rpc of the call path ("HoldSeat") */
+    struct cli_arg args[CLI_MAX_ARGS]; /* its options in the order of its help; name NULL after */
+    const char *method;                /* rpc of the call path ("HoldSeat") */
     const char *(*pick)(const struct cli_ctx *c); /* when not NULL, chooses the rpc instead */
-    cli_build_fn build; /* NULL when the options' fields make the whole request */
-    const char *part;   /* message field of the reply that must be set ("token"), or NULL */
-    cli_print_fn print;
+    cli_build_fn build;            /* NULL when the options' fields make the whole request */
     int (*run)(struct cli_ctx *c); /* instead of the call path: dials what it needs itself */
 };
 
@@ -124,6 +99,9 @@ int64_t cli_opt_num(const struct cli_ctx *c, int i);
  * BO_E_INVALID_ARGUMENT. */
 BO_WUR int cli_parse_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
 
+/* cli_field_at returns the field of messages of type d at offset, NULL when none is there. */
+const ProtobufCFieldDescriptor *cli_field_at(const ProtobufCMessageDescriptor *d, size_t offset);
+
 /* cli_exit_for maps an error code to the exit code: no answer is 3, any other error 1. */
 int cli_exit_for(int err);
 
@@ -131,14 +109,12 @@ int cli_exit_for(int err);
  * own), or the REST error object with --json. */
 void cli_error(const struct cli_ctx *c, int err, const char *message);
 
-/* The options of 'watch', indexes into cli_watch_args. */
+/* The options of 'watch', indexes into its row's args. */
 enum cli_watch_arg {
     CLI_WATCH_CONCERT,
     CLI_WATCH_USER,
     CLI_WATCH_EVENTS_URL,
-    CLI_WATCH_NARGS,
 };
-extern const struct cli_arg cli_watch_args[CLI_WATCH_NARGS];
 
 /* cli_watch_run prints admission events until SIGINT or SIGTERM; returns an exit code. */
 int cli_watch_run(struct cli_ctx *c);

@@ -1,10 +1,11 @@
 /*
  * cli_print: the printers of boxoffice-cli's answers (see cli_print.h).
  *
- * Layered low to high: JSON output through cJSON, the shapes several commands
- * print (token, concert, schedule, reservation), then one printer per answer.
- * Every printer prints either short lines for people or one JSON object per
- * line, whose keys and their order are those of the REST API.
+ * Layered low to high: JSON output through cJSON, the REST objects of
+ * messages (one table of keys, per message type), the answers as text for
+ * people, and the table of printers, one per reply type. Every reply is
+ * printed either as short lines for people or as one JSON object per line,
+ * whose keys and their order are those of the REST API.
  */
 #include "cli_print.h"
 
@@ -83,40 +84,254 @@ const char *cli_time(int64_t ms, char *buf, size_t len)
     return buf;
 }
 
-/* ---- shapes several answers share ------------------------------------------- */
+/* ---- the REST objects of messages --------------------------------------------- */
 
-/* cli_json_concert returns the REST object of k (as cli_json_object). */
-static cJSON *cli_json_concert(const Boxoffice__V1__Concert *k)
+/* One member of the REST object of a message of type T (named as its descriptor's short_name):
+ * its key and the field f it shows (CLI_TO); CLI_TIME marks an int64 of Unix ms. */
+struct cli_key {
+    const char *message;
+    const char *key;
+    size_t at;
+    int time;
+};
+#define CLI_KEY(T, name, f)                                                                        \
+    {                                                                                              \
+        .message = #T, .key = name, .at = CLI_TO(T, f)                                             \
+    }
+#define CLI_TIME(T, name, f)                                                                       \
+    {                                                                                              \
+        .message = #T, .key = name, .at = CLI_TO(T, f), .time = 1                                  \
+    }
+
+/*
+ * The members of the JSON objects the CLI prints, with the keys of the REST API: the rows of a
+ * message type in the order of its members. A member shows the field by its type: text,
+ * number, true/false, an enumeration's name, an array of the objects of a repeated message;
+ * a CLI_TIME field holds Unix ms, shown as an RFC 3339 time (null when 0). The object of an
+ * answer holds the members of its request, then of the part of the reply it prints, then of the
+ * rest of the reply: most answers show only their part.
+ */
+static const struct cli_key cli_keys[] = {
+    CLI_KEY(PingReply, "instance", instance),
+    CLI_TIME(PingReply, "now", now_ms),
+    CLI_KEY(PingReply, "databaseOk", database_ok),
+    CLI_KEY(PingReply, "redisOk", redis_ok),
+
+    CLI_KEY(Token, "token", token),
+    CLI_KEY(Token, "tokenId", token_id),
+    CLI_KEY(Token, "userId", user_id),
+    CLI_KEY(Token, "concertId", concert_id),
+    CLI_KEY(Token, "status", status),
+    CLI_KEY(Token, "position", position),
+    CLI_KEY(Token, "etaSeconds", eta_seconds),
+    CLI_TIME(Token, "issuedAt", issued_at_ms),
+    CLI_TIME(Token, "admittedAt", admitted_at_ms),
+    CLI_TIME(Token, "expiresAt", expires_at_ms),
+
+    CLI_KEY(Concert, "id", id),
+    CLI_KEY(Concert, "title", title),
+    CLI_KEY(Concert, "artist", artist),
+    CLI_KEY(Concert, "venue", venue),
+    CLI_KEY(Concert, "scheduleCount", schedule_count),
+    CLI_KEY(ListConcertsReply, "concerts", concerts),
+
+    CLI_KEY(Schedule, "id", id),
+    CLI_KEY(Schedule, "concertId", concert_id),
+    CLI_TIME(Schedule, "startsAt", starts_at_ms),
+    CLI_KEY(Schedule, "availableSeats", available_seats),
+    CLI_KEY(Schedule, "totalSeats", total_seats),
+    CLI_KEY(ListSchedulesRequest, "concertId", concert_id),
+    CLI_KEY(ListSchedulesReply, "schedules", schedules),
+
+    CLI_KEY(Seat, "seatNo", seat_no),
+    CLI_KEY(Seat, "price", price),
+    CLI_KEY(Seat, "status", status),
+    CLI_KEY(ListSeatsReply, "scheduleId", schedule_id),
+    CLI_KEY(ListSeatsReply, "concertId", concert_id),
+    CLI_KEY(ListSeatsReply, "seats", seats),
+
+    CLI_KEY(Reservation, "reservationId", id),
+    CLI_KEY(Reservation, "status", status),
+    CLI_TIME(Reservation, "expiresAt", expires_at_ms),
+    CLI_KEY(Reservation, "price", price),
+    CLI_KEY(Reservation, "userId", user_id),
+    CLI_KEY(Reservation, "concertId", concert_id),
+    CLI_KEY(Reservation, "scheduleId", schedule_id),
+    CLI_KEY(Reservation, "seatNo", seat_no),
+    CLI_TIME(Reservation, "heldAt", held_at_ms),
+
+    CLI_KEY(GetBalanceReply, "userId", user_id),
+    CLI_KEY(GetBalanceReply, "balance", balance),
+
+    CLI_KEY(ChargePointsReply, "userId", user_id),
+    CLI_KEY(ChargePointsReply, "balance", balance),
+    CLI_KEY(ChargePointsReply, "amount", amount),
+    CLI_KEY(ChargePointsReply, "ledgerId", ledger_id),
+    CLI_KEY(ChargePointsReply, "replayed", replayed),
+
+    CLI_KEY(Payment, "paymentId", id),
+    CLI_KEY(Payment, "status", status),
+    CLI_KEY(Payment, "amount", amount),
+    CLI_KEY(Payment, "reservationId", reservation_id),
+    CLI_KEY(Payment, "userId", user_id),
+    CLI_KEY(Payment, "scheduleId", schedule_id),
+    CLI_KEY(Payment, "seatNo", seat_no),
+    CLI_TIME(Payment, "paidAt", paid_at_ms),
+    CLI_KEY(Payment, "balance", balance_after),
+    CLI_KEY(PayReply, "replayed", replayed),
+
+    CLI_KEY(AdmissionSettings, "ratePerSecond", rate_per_second),
+    CLI_KEY(AdmissionSettings, "maxActive", max_active),
+    CLI_KEY(AdmissionSettings, "tokenTtlSeconds", token_ttl_seconds),
+    CLI_KEY(AdmissionSettings, "holdTtlSeconds", hold_ttl_seconds),
+
+    CLI_KEY(AdmissionEvent, "kind", kind),
+    CLI_KEY(AdmissionEvent, "sequence", sequence),
+    CLI_KEY(AdmissionEvent, "concertId", concert_id),
+    CLI_KEY(AdmissionEvent, "userId", user_id),
+    CLI_KEY(AdmissionEvent, "tokenId", token_id),
+    CLI_TIME(AdmissionEvent, "admittedAt", admitted_at_ms),
+    CLI_TIME(AdmissionEvent, "activeUntil", active_until_ms),
+    CLI_KEY(AdmissionEvent, "position", position),
+    CLI_KEY(AdmissionEvent, "etaSeconds", eta_seconds),
+};
+
+/* cli_json_list adds key to o: the array of the REST objects of msg's repeated message field f. */
+static void cli_json_list(cJSON *o, const char *key, const ProtobufCMessage *msg,
+                          const ProtobufCFieldDescriptor *f)
+{
+    cJSON *list = cJSON_AddArrayToObject(o, key);
+    const char *items;
+    size_t n;
+
+    memcpy(&n, (const char *)msg + f->quantifier_offset, sizeof(n));
+    memcpy(&items, (const char *)msg + f->offset, sizeof(items));
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCMessage *item;
+        memcpy(&item, items + i * sizeof(item), sizeof(item));
+        cJSON_AddItemToArray(list, cli_json_fields(item));
+    }
+}
+
+/* cli_json_member adds k's member of msg to o: the field at k->at, shown by its type. A field
+ * the table cannot show (none there, a single message, a repeated scalar) is null. */
+static void cli_json_member(cJSON *o, const ProtobufCMessage *msg, const struct cli_key *k)
+{
+    const ProtobufCFieldDescriptor *f = cli_field_at(msg->descriptor, k->at);
+    const char *v = (const char *)msg + k->at;
+
+    if (f == NULL ||
+        (f->label == PROTOBUF_C_LABEL_REPEATED) != (f->type == PROTOBUF_C_TYPE_MESSAGE)) {
+        cJSON_AddNullToObject(o, k->key);
+        return;
+    }
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_MESSAGE:
+        cli_json_list(o, k->key, msg, f);
+        break;
+    case PROTOBUF_C_TYPE_STRING:
+        cli_json_str(o, k->key, *(char *const *)v);
+        break;
+    case PROTOBUF_C_TYPE_ENUM:
+        cli_json_str(o, k->key, bo_enum_name(f->descriptor, *(const int *)v));
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        cJSON_AddBoolToObject(o, k->key, *(const protobuf_c_boolean *)v);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+        cJSON_AddNumberToObject(o, k->key, *(const uint32_t *)v);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+        cJSON_AddNumberToObject(o, k->key, (double)*(const uint64_t *)v);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+        if (k->time) {
+            cli_json_time(o, k->key, *(const int64_t *)v);
+        } else {
+            cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)v);
+        }
+        break;
+    default:
+        cJSON_AddNullToObject(o, k->key);
+    }
+}
+
+/* cli_json_members adds to o the members of msg, the rows of its type in cli_keys. */
+static void cli_json_members(cJSON *o, const ProtobufCMessage *msg)
+{
+    for (size_t i = 0; i < sizeof(cli_keys) / sizeof(cli_keys[0]); i++) {
+        if (strcmp(cli_keys[i].message, msg->descriptor->short_name) == 0) {
+            cli_json_member(o, msg, &cli_keys[i]);
+        }
+    }
+}
+
+cJSON *cli_json_fields(const ProtobufCMessage *msg)
 {
     cJSON *o = cli_json_object();
 
-    cJSON_AddNumberToObject(o, "id", (double)k->id);
-    cli_json_str(o, "title", k->title);
-    cli_json_str(o, "artist", k->artist);
-    cli_json_str(o, "venue", k->venue);
-    cJSON_AddNumberToObject(o, "scheduleCount", k->schedule_count);
+    cli_json_members(o, msg);
     return o;
 }
 
+/* ---- the answers as text ---------------------------------------------------------- */
+
+/* What a printer reads: the request sent, the reply, and the part of the reply it prints. */
+struct cli_answer {
+    const void *request;
+    const void *reply;
+    const void *part; /* the reply's message field named by the printer, else the reply */
+};
+
+static void cli_text_ping(const struct cli_answer *a)
+{
+    const Boxoffice__V1__PingReply *rep = a->reply;
+    char buf[40];
+
+    printf("pong from %s  %s  database %s  redis %s\n", rep->instance,
+           cli_time(rep->now_ms, buf, sizeof(buf)), rep->database_ok ? "ok" : "DOWN",
+           rep->redis_ok ? "ok" : "DOWN");
+}
+
+static void cli_text_token(const struct cli_answer *a)
+{
+    const Boxoffice__V1__Token *t = a->part;
+    char buf[40];
+
+    printf("token %s  %s", t->token,
+           bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
+    if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING) {
+        printf("  position %" PRIu64 "  eta %" PRIu32 "s", t->position, t->eta_seconds);
+    } else if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
+        printf("  expires %s", cli_time(t->expires_at_ms, buf, sizeof(buf)));
+    }
+    printf("\n");
+}
+
+/* cli_text_concert prints k as a row of the table of concerts. */
 static void cli_text_concert(const Boxoffice__V1__Concert *k)
 {
     printf("%-5" PRIu64 " %-32s %-24s %-24s %" PRIu32 "\n", k->id, k->title, k->artist, k->venue,
            k->schedule_count);
 }
 
-/* cli_json_schedule returns the REST object of s (as cli_json_object). */
-static cJSON *cli_json_schedule(const Boxoffice__V1__Schedule *s)
+static void cli_text_concerts(const struct cli_answer *a)
 {
-    cJSON *o = cli_json_object();
+    const Boxoffice__V1__ListConcertsReply *rep = a->reply;
 
-    cJSON_AddNumberToObject(o, "id", (double)s->id);
-    cJSON_AddNumberToObject(o, "concertId", (double)s->concert_id);
-    cli_json_time(o, "startsAt", s->starts_at_ms);
-    cJSON_AddNumberToObject(o, "availableSeats", s->available_seats);
-    cJSON_AddNumberToObject(o, "totalSeats", s->total_seats);
-    return o;
+    printf("%-5s %-32s %-24s %-24s %s\n", "ID", "TITLE", "ARTIST", "VENUE", "DATES");
+    for (size_t i = 0; i < rep->n_concerts; i++) {
+        cli_text_concert(rep->concerts[i]);
+    }
 }
 
+static void cli_text_concert_created(const struct cli_answer *a)
+{
+    printf("created concert:\n");
+    cli_text_concert(a->part);
+}
+
+/* cli_text_schedule prints s as a row of the table of schedules. */
 static void cli_text_schedule(const Boxoffice__V1__Schedule *s)
 {
     char buf[40];
@@ -125,128 +340,22 @@ static void cli_text_schedule(const Boxoffice__V1__Schedule *s)
            cli_time(s->starts_at_ms, buf, sizeof(buf)), s->available_seats, s->total_seats);
 }
 
-/* cli_print_reservation prints r, a hold that verb ("held", "released") describes. */
-static int cli_print_reservation(const struct cli_ctx *c, const char *verb,
-                                 const Boxoffice__V1__Reservation *r)
+static void cli_text_schedules(const struct cli_answer *a)
 {
-    const char *status = bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status);
-    char buf[40];
+    const Boxoffice__V1__ListSchedulesReply *rep = a->reply;
 
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "reservationId", (double)r->id);
-        cli_json_str(o, "status", status);
-        cli_json_time(o, "expiresAt", r->expires_at_ms);
-        cJSON_AddNumberToObject(o, "price", (double)r->price);
-        cJSON_AddNumberToObject(o, "userId", (double)r->user_id);
-        cJSON_AddNumberToObject(o, "concertId", (double)r->concert_id);
-        cJSON_AddNumberToObject(o, "scheduleId", (double)r->schedule_id);
-        cJSON_AddNumberToObject(o, "seatNo", r->seat_no);
-        cli_json_time(o, "heldAt", r->held_at_ms);
-        return cli_json_emit(stdout, o);
-    }
-    printf("%s seat %" PRIu32 " on schedule %" PRIu64 "  reservation %" PRIu64
-           "  %s  price %" PRId64,
-           verb, r->seat_no, r->schedule_id, r->id, status, r->price);
-    if (r->status == BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD) {
-        printf("  expires %s", cli_time(r->expires_at_ms, buf, sizeof(buf)));
-    }
-    printf("\n");
-    return CLI_EXIT_OK;
-}
-
-/* ---- the printers of the table ------------------------------------------------ */
-
-int cli_print_ping(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    const Boxoffice__V1__PingReply *rep = (const Boxoffice__V1__PingReply *)a->reply;
-    char buf[40];
-
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cli_json_str(o, "instance", rep->instance);
-        cli_json_time(o, "now", rep->now_ms);
-        cJSON_AddBoolToObject(o, "databaseOk", rep->database_ok);
-        cJSON_AddBoolToObject(o, "redisOk", rep->redis_ok);
-        return cli_json_emit(stdout, o);
-    }
-    printf("pong from %s  %s  database %s  redis %s\n", rep->instance,
-           cli_time(rep->now_ms, buf, sizeof(buf)), rep->database_ok ? "ok" : "DOWN",
-           rep->redis_ok ? "ok" : "DOWN");
-    return CLI_EXIT_OK;
-}
-
-int cli_print_token(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    const Boxoffice__V1__Token *t = a->part;
-    const char *status = bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status);
-    char buf[40];
-
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cli_json_str(o, "token", t->token);
-        cli_json_str(o, "tokenId", t->token_id);
-        cJSON_AddNumberToObject(o, "userId", (double)t->user_id);
-        cJSON_AddNumberToObject(o, "concertId", (double)t->concert_id);
-        cli_json_str(o, "status", status);
-        cJSON_AddNumberToObject(o, "position", (double)t->position);
-        cJSON_AddNumberToObject(o, "etaSeconds", t->eta_seconds);
-        cli_json_time(o, "issuedAt", t->issued_at_ms);
-        cli_json_time(o, "admittedAt", t->admitted_at_ms);
-        cli_json_time(o, "expiresAt", t->expires_at_ms);
-        return cli_json_emit(stdout, o);
-    }
-    printf("token %s  %s", t->token, status);
-    if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING) {
-        printf("  position %" PRIu64 "  eta %" PRIu32 "s", t->position, t->eta_seconds);
-    } else if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
-        printf("  expires %s", cli_time(t->expires_at_ms, buf, sizeof(buf)));
-    }
-    printf("\n");
-    return CLI_EXIT_OK;
-}
-
-int cli_print_concerts(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    const Boxoffice__V1__ListConcertsReply *rep =
-        (const Boxoffice__V1__ListConcertsReply *)a->reply;
-
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON *list = cJSON_AddArrayToObject(o, "concerts");
-        for (size_t i = 0; i < rep->n_concerts; i++) {
-            cJSON_AddItemToArray(list, cli_json_concert(rep->concerts[i]));
-        }
-        return cli_json_emit(stdout, o);
-    }
-    printf("%-5s %-32s %-24s %-24s %s\n", "ID", "TITLE", "ARTIST", "VENUE", "DATES");
-    for (size_t i = 0; i < rep->n_concerts; i++) {
-        cli_text_concert(rep->concerts[i]);
-    }
-    return CLI_EXIT_OK;
-}
-
-int cli_print_schedules(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    const Boxoffice__V1__ListSchedulesRequest *req =
-        (const Boxoffice__V1__ListSchedulesRequest *)a->request;
-    const Boxoffice__V1__ListSchedulesReply *rep =
-        (const Boxoffice__V1__ListSchedulesReply *)a->reply;
-
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "concertId", (double)req->concert_id);
-        cJSON *list = cJSON_AddArrayToObject(o, "schedules");
-        for (size_t i = 0; i < rep->n_schedules; i++) {
-            cJSON_AddItemToArray(list, cli_json_schedule(rep->schedules[i]));
-        }
-        return cli_json_emit(stdout, o);
-    }
     printf("%-7s %-26s %s\n", "ID", "STARTS AT", "AVAILABLE");
     for (size_t i = 0; i < rep->n_schedules; i++) {
         cli_text_schedule(rep->schedules[i]);
     }
-    return CLI_EXIT_OK;
+}
+
+static void cli_text_schedule_created(const struct cli_answer *a)
+{
+    const Boxoffice__V1__Schedule *s = a->part;
+
+    printf("created schedule for concert %" PRIu64 ":\n", s->concert_id);
+    cli_text_schedule(s);
 }
 
 /* cli_seat_mark is the one-character mark of a seat status in the grid. */
@@ -291,9 +400,11 @@ static void cli_seats_prices(const Boxoffice__V1__Seat *const *by_no, uint32_t m
     printf("\n");
 }
 
-/* cli_seats_grid prints seats as rows of ten "number mark" cells, a legend and the prices. */
-static int cli_seats_grid(const Boxoffice__V1__ListSeatsReply *rep)
+/* cli_text_seats prints a ListSeatsReply as rows of ten "number mark" cells, a legend and the
+ * prices. */
+static void cli_text_seats(const struct cli_answer *a)
 {
+    const Boxoffice__V1__ListSeatsReply *rep = a->reply;
     const Boxoffice__V1__Seat **by_no;
     uint32_t max = 0, available = 0;
 
@@ -308,7 +419,7 @@ static int cli_seats_grid(const Boxoffice__V1__ListSeatsReply *rep)
            rep->schedule_id, rep->concert_id, available, rep->n_seats);
     by_no = calloc((size_t)max + 1, sizeof(*by_no));
     if (by_no == NULL) {
-        return CLI_EXIT_OK; /* the summary line is printed; the grid needs memory */
+        return; /* the summary line is printed; the grid needs memory */
     }
     for (size_t i = 0; i < rep->n_seats; i++) {
         if (rep->seats[i]->seat_no <= max) {
@@ -326,141 +437,145 @@ static int cli_seats_grid(const Boxoffice__V1__ListSeatsReply *rep)
     printf("legend: . available  H held  S sold\n");
     cli_seats_prices(by_no, max);
     free(by_no);
-    return CLI_EXIT_OK;
 }
 
-int cli_print_seats(const struct cli_ctx *c, const struct cli_answer *a)
+/* cli_text_reservation prints r, a hold that verb ("held", "released") describes. */
+static void cli_text_reservation(const char *verb, const Boxoffice__V1__Reservation *r)
 {
-    const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)a->reply;
+    char buf[40];
 
-    if (!c->g.json) {
-        return cli_seats_grid(rep);
+    printf("%s seat %" PRIu32 " on schedule %" PRIu64 "  reservation %" PRIu64
+           "  %s  price %" PRId64,
+           verb, r->seat_no, r->schedule_id, r->id,
+           bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status), r->price);
+    if (r->status == BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD) {
+        printf("  expires %s", cli_time(r->expires_at_ms, buf, sizeof(buf)));
     }
-    cJSON *o = cli_json_object();
-    cJSON_AddNumberToObject(o, "scheduleId", (double)rep->schedule_id);
-    cJSON_AddNumberToObject(o, "concertId", (double)rep->concert_id);
-    cJSON *list = cJSON_AddArrayToObject(o, "seats");
-    for (size_t i = 0; i < rep->n_seats; i++) {
-        const Boxoffice__V1__Seat *s = rep->seats[i];
-        cJSON *seat = cJSON_CreateObject();
-        cJSON_AddNumberToObject(seat, "seatNo", s->seat_no);
-        cJSON_AddNumberToObject(seat, "price", (double)s->price);
-        cli_json_str(seat, "status",
-                     bo_enum_name(&boxoffice__v1__seat_status__descriptor, s->status));
-        cJSON_AddItemToArray(list, seat);
-    }
-    return cli_json_emit(stdout, o);
+    printf("\n");
 }
 
-int cli_print_held(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_held(const struct cli_answer *a)
 {
-    return cli_print_reservation(c, "held", a->part);
+    cli_text_reservation("held", a->part);
 }
 
-int cli_print_released(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_released(const struct cli_answer *a)
 {
-    return cli_print_reservation(c, "released", a->part);
+    cli_text_reservation("released", a->part);
 }
 
-int cli_print_balance(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_balance(const struct cli_answer *a)
 {
-    const Boxoffice__V1__GetBalanceReply *rep = (const Boxoffice__V1__GetBalanceReply *)a->reply;
+    const Boxoffice__V1__GetBalanceReply *rep = a->reply;
 
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "userId", (double)rep->user_id);
-        cJSON_AddNumberToObject(o, "balance", (double)rep->balance);
-        return cli_json_emit(stdout, o);
-    }
     printf("user %" PRIu64 "  balance %" PRId64 "\n", rep->user_id, rep->balance);
-    return CLI_EXIT_OK;
 }
 
-int cli_print_charge(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_charge(const struct cli_answer *a)
 {
-    const Boxoffice__V1__ChargePointsReply *rep =
-        (const Boxoffice__V1__ChargePointsReply *)a->reply;
+    const Boxoffice__V1__ChargePointsReply *rep = a->reply;
 
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "userId", (double)rep->user_id);
-        cJSON_AddNumberToObject(o, "balance", (double)rep->balance);
-        cJSON_AddNumberToObject(o, "amount", (double)rep->amount);
-        cJSON_AddNumberToObject(o, "ledgerId", (double)rep->ledger_id);
-        cJSON_AddBoolToObject(o, "replayed", rep->replayed);
-        return cli_json_emit(stdout, o);
-    }
     printf("charged %" PRId64 " to user %" PRIu64 "  balance %" PRId64 "  ledger %" PRIu64 "%s\n",
            rep->amount, rep->user_id, rep->balance, rep->ledger_id,
            rep->replayed ? "  (replayed: already charged with this key)" : "");
-    return CLI_EXIT_OK;
 }
 
-int cli_print_pay(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_pay(const struct cli_answer *a)
 {
-    const Boxoffice__V1__PayReply *rep = (const Boxoffice__V1__PayReply *)a->reply;
+    const Boxoffice__V1__PayReply *rep = a->reply;
     const Boxoffice__V1__Payment *p = a->part;
-    const char *status = bo_enum_name(&boxoffice__v1__payment_status__descriptor, p->status);
     char buf[40];
 
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "paymentId", (double)p->id);
-        cli_json_str(o, "status", status);
-        cJSON_AddNumberToObject(o, "amount", (double)p->amount);
-        cJSON_AddNumberToObject(o, "reservationId", (double)p->reservation_id);
-        cJSON_AddNumberToObject(o, "userId", (double)p->user_id);
-        cJSON_AddNumberToObject(o, "scheduleId", (double)p->schedule_id);
-        cJSON_AddNumberToObject(o, "seatNo", p->seat_no);
-        cli_json_time(o, "paidAt", p->paid_at_ms);
-        cJSON_AddNumberToObject(o, "balance", (double)p->balance_after);
-        cJSON_AddBoolToObject(o, "replayed", rep->replayed);
-        return cli_json_emit(stdout, o);
-    }
     printf("payment %" PRIu64 "  %s  amount %" PRId64 "  seat %" PRIu32 " on schedule %" PRIu64
            " is yours  balance %" PRId64 "  at %s%s\n",
-           p->id, status, p->amount, p->seat_no, p->schedule_id, p->balance_after,
-           cli_time(p->paid_at_ms, buf, sizeof(buf)),
+           p->id, bo_enum_name(&boxoffice__v1__payment_status__descriptor, p->status), p->amount,
+           p->seat_no, p->schedule_id, p->balance_after, cli_time(p->paid_at_ms, buf, sizeof(buf)),
            rep->replayed ? "  (replayed: already paid with this key)" : "");
-    return CLI_EXIT_OK;
 }
 
-int cli_print_concert_created(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    if (c->g.json) {
-        return cli_json_emit(stdout, cli_json_concert(a->part));
-    }
-    printf("created concert:\n");
-    cli_text_concert(a->part);
-    return CLI_EXIT_OK;
-}
-
-int cli_print_schedule_created(const struct cli_ctx *c, const struct cli_answer *a)
-{
-    const Boxoffice__V1__Schedule *s = a->part;
-
-    if (c->g.json) {
-        return cli_json_emit(stdout, cli_json_schedule(s));
-    }
-    printf("created schedule for concert %" PRIu64 ":\n", s->concert_id);
-    cli_text_schedule(s);
-    return CLI_EXIT_OK;
-}
-
-int cli_print_settings(const struct cli_ctx *c, const struct cli_answer *a)
+static void cli_text_settings(const struct cli_answer *a)
 {
     const Boxoffice__V1__AdmissionSettings *s = a->part;
 
-    if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cJSON_AddNumberToObject(o, "ratePerSecond", s->rate_per_second);
-        cJSON_AddNumberToObject(o, "maxActive", s->max_active);
-        cJSON_AddNumberToObject(o, "tokenTtlSeconds", s->token_ttl_seconds);
-        cJSON_AddNumberToObject(o, "holdTtlSeconds", s->hold_ttl_seconds);
-        return cli_json_emit(stdout, o);
-    }
     printf("admission rate %" PRIu32 "/s  max active %" PRIu32 "  token ttl %" PRIu32
            "s  hold ttl %" PRIu32 "s\n",
            s->rate_per_second, s->max_active, s->token_ttl_seconds, s->hold_ttl_seconds);
+}
+
+/* ---- one printer per reply type ------------------------------------------------ */
+
+/* How one type of reply is printed: part names the message field of it that must be set and is
+ * printed (NULL: the whole reply); text prints the answer for people (JSON is cli_keys'). */
+struct cli_printer {
+    const ProtobufCMessageDescriptor *reply;
+    const char *part;
+    void (*text)(const struct cli_answer *a);
+};
+
+/* CLI_REPLY is the descriptor of message boxoffice.v1.<Name>Reply, name in snake case. */
+#define CLI_REPLY(name) &boxoffice__v1__##name##_reply__descriptor
+
+static const struct cli_printer cli_printers[] = {
+    {CLI_REPLY(ping), NULL, cli_text_ping},
+    {CLI_REPLY(issue_token), "token", cli_text_token},
+    {CLI_REPLY(get_token), "token", cli_text_token},
+    {CLI_REPLY(list_concerts), NULL, cli_text_concerts},
+    {CLI_REPLY(list_schedules), NULL, cli_text_schedules},
+    {CLI_REPLY(list_seats), NULL, cli_text_seats},
+    {CLI_REPLY(hold_seat), "reservation", cli_text_held},
+    {CLI_REPLY(release_hold), "reservation", cli_text_released},
+    {CLI_REPLY(get_balance), NULL, cli_text_balance},
+    {CLI_REPLY(charge_points), NULL, cli_text_charge},
+    {CLI_REPLY(pay), "payment", cli_text_pay},
+    {CLI_REPLY(create_concert), "concert", cli_text_concert_created},
+    {CLI_REPLY(create_schedule), "schedule", cli_text_schedule_created},
+    {CLI_REPLY(admission_settings), "settings", cli_text_settings},
+};
+
+/* cli_reply_part returns reply's message field name, NULL when unset or not a message. */
+static const void *cli_reply_part(const ProtobufCMessage *reply, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(reply->descriptor, name);
+    const void *part = NULL;
+
+    if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
+        memcpy(&part, (const char *)reply + f->offset, sizeof(part));
+    }
+    return part;
+}
+
+int cli_print_reply(const struct cli_ctx *c, const ProtobufCMessage *request,
+                    const ProtobufCMessage *reply)
+{
+    const struct cli_printer *p = NULL;
+    struct cli_answer a = {request, reply, reply};
+    char why[160];
+
+    for (size_t i = 0; i < sizeof(cli_printers) / sizeof(cli_printers[0]) && p == NULL; i++) {
+        if (cli_printers[i].reply == reply->descriptor) {
+            p = &cli_printers[i];
+        }
+    }
+    if (p == NULL) {
+        snprintf(why, sizeof(why), "no printer for %s", reply->descriptor->name);
+        cli_error(c, BO_E_INTERNAL, why);
+        return CLI_EXIT_SERVICE;
+    }
+    if (p->part != NULL && (a.part = cli_reply_part(reply, p->part)) == NULL) {
+        snprintf(why, sizeof(why), "the reply carries no %s", p->part);
+        cli_error(c, BO_E_INTERNAL, why);
+        return CLI_EXIT_SERVICE;
+    }
+    if (c->g.json) {
+        cJSON *o = cli_json_object();
+        cli_json_members(o, request);
+        cli_json_members(o, a.part);
+        if (a.part != reply) {
+            cli_json_members(o, reply);
+        }
+        return cli_json_emit(stdout, o);
+    }
+    p->text(&a);
     return CLI_EXIT_OK;
 }

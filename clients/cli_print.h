@@ -2,9 +2,10 @@
  * cli_print: how boxoffice-cli prints answers, as short lines for people or as
  * one JSON object per line whose fields match the REST API.
  *
- * JSON is built with cJSON and printed unformatted, one object per line. The
- * printers are the print functions of the command table; the JSON helpers are
- * shared with the error lines and 'watch'.
+ * JSON is built with cJSON and printed unformatted, one object per line; its
+ * keys come from one table, per message type. Every reply the command table's
+ * rpcs return has its printer, chosen by the reply's message type; the JSON
+ * helpers are shared with the error lines and 'watch'.
  */
 #ifndef CLI_PRINT_H
 #define CLI_PRINT_H
@@ -28,50 +29,22 @@ void cli_json_str(cJSON *o, const char *key, const char *v);
 /* cli_json_time adds key: ms as an RFC 3339 string to o, or null when ms is 0 (not set). */
 void cli_json_time(cJSON *o, const char *key, int64_t ms);
 
+/* cli_json_fields returns the REST object of msg (as cli_json_object): the fields that
+ * cli_print.c's table of keys lists for its type, under their keys and in their order. */
+cJSON *cli_json_fields(const ProtobufCMessage *msg);
+
 /* cli_json_emit prints o as one line to out and frees it (takes ownership, o may be NULL).
  * Returns CLI_EXIT_OK, or CLI_EXIT_SERVICE after "error: out of memory" on stderr when any
  * part of o could not be built. */
 int cli_json_emit(FILE *out, cJSON *o);
 
-/* The print functions of the table (see cli_print_fn); the part each reads is named. */
-
-/* cli_print_ping prints a PingReply. */
-int cli_print_ping(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_token prints part, a Token. */
-int cli_print_token(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_concerts prints a ListConcertsReply as a table, or {"concerts":[...]}. */
-int cli_print_concerts(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_schedules prints a ListSchedulesReply, with the concert id of the request. */
-int cli_print_schedules(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_seats prints a ListSeatsReply as a grid of seats, or every seat in JSON. */
-int cli_print_seats(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_held prints part, the Reservation a hold made. */
-int cli_print_held(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_released prints part, the Reservation a release ended. */
-int cli_print_released(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_balance prints a GetBalanceReply. */
-int cli_print_balance(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_charge prints a ChargePointsReply. */
-int cli_print_charge(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_pay prints a PayReply; part is its Payment. */
-int cli_print_pay(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_concert_created prints part, the Concert made. */
-int cli_print_concert_created(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_schedule_created prints part, the Schedule made. */
-int cli_print_schedule_created(const struct cli_ctx *c, const struct cli_answer *a);
-
-/* cli_print_settings prints part, the AdmissionSettings. */
-int cli_print_settings(const struct cli_ctx *c, const struct cli_answer *a);
+/*
+ * cli_print_reply prints reply, the successful answer of c's rpc to request, as text or one JSON
+ * object per line; the reply's message type chooses how (and which of its fields must be set).
+ * Returns CLI_EXIT_OK, or CLI_EXIT_SERVICE after printing why (a reply the CLI cannot print, or
+ * out of memory).
+ */
+int cli_print_reply(const struct cli_ctx *c, const ProtobufCMessage *request,
+                    const ProtobufCMessage *reply);
 
 #endif

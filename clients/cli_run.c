@@ -6,8 +6,8 @@
  * every command but 'watch' goes down the one call path: fill the request
  * from the options (each names its field; the generated descriptors confirm
  * it), bo_call the rpc (its request and reply types come from the generated
- * service descriptor), check the status and the part of the reply the command
- * needs, print, free.
+ * service descriptor), check the status, print the reply (cli_print.c chooses
+ * the printer by its type), free.
  *
  * The file is layered low to high: options, help, errors and exit codes, the
  * call path, the entry point.
@@ -45,10 +45,21 @@ int64_t cli_opt_num(const struct cli_ctx *c, int i)
     return c->text[i] != NULL ? c->num[i] : 0;
 }
 
+/* cli_nargs counts cmd's options: the entries of its args up to the first without a name. */
+static int cli_nargs(const struct cli_command *cmd)
+{
+    int n = 0;
+
+    while (n < CLI_MAX_ARGS && cmd->args[n].name != NULL) {
+        n++;
+    }
+    return n;
+}
+
 /* cli_arg_index finds option name (len bytes) among cmd's; -1 if it has none. */
 static int cli_arg_index(const struct cli_command *cmd, const char *name, size_t len)
 {
-    for (int i = 0; i < cmd->nargs; i++) {
+    for (int i = 0; i < cli_nargs(cmd); i++) {
         if (strlen(cmd->args[i].name) == len && strncmp(cmd->args[i].name, name, len) == 0) {
             return i;
         }
@@ -117,18 +128,19 @@ static int cli_arg_convert(struct cli_ctx *c, int i)
 /* cli_command_usage prints cmd's help: its synopsis, summary and options. */
 static void cli_command_usage(FILE *out, const struct cli_command *cmd)
 {
+    int nargs = cli_nargs(cmd);
     char flag[64];
 
     fprintf(out, "Usage: boxoffice-cli [global options] %s", cmd->name);
-    for (int i = 0; i < cmd->nargs; i++) {
+    for (int i = 0; i < nargs; i++) {
         const struct cli_arg *a = &cmd->args[i];
         fprintf(out, a->required ? " --%s %s" : " [--%s %s]", a->name, a->metavar);
     }
     fprintf(out, "\n\n%s.\n", cmd->summary);
-    if (cmd->nargs > 0) {
+    if (nargs > 0) {
         fprintf(out, "\nOptions:\n");
     }
-    for (int i = 0; i < cmd->nargs; i++) {
+    for (int i = 0; i < nargs; i++) {
         const struct cli_arg *a = &cmd->args[i];
         snprintf(flag, sizeof(flag), "--%s %s", a->name, a->metavar);
         fprintf(out, "  %-24s %s", flag, a->help);
@@ -200,7 +212,7 @@ static int cli_args_parse(struct cli_ctx *c, int argc, char **argv)
     if (rc != CLI_EXIT_OK) {
         return rc;
     }
-    for (int k = 0; k < cmd->nargs; k++) {
+    for (int k = 0; k < cli_nargs(cmd); k++) {
         const struct cli_arg *a = &cmd->args[k];
         if (c->text[k] == NULL && a->env != NULL) {
             char *v = getenv(a->env);
@@ -254,19 +266,6 @@ void cli_error(const struct cli_ctx *c, int err, const char *message)
 
 /* ---- the call path ------------------------------------------------------------ */
 
-/* cli_reply_part returns reply's message field name, NULL when unset or not a message. */
-static const void *cli_reply_part(const ProtobufCMessage *reply, const char *name)
-{
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(reply->descriptor, name);
-    const void *part = NULL;
-
-    if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
-        memcpy(&part, (const char *)reply + f->offset, sizeof(part));
-    }
-    return part;
-}
-
 /* The protobuf type of the request field each type of option fills. */
 static const ProtobufCType cli_field_types[] = {
     [CLI_ARG_STR] = PROTOBUF_C_TYPE_STRING, [CLI_ARG_ID] = PROTOBUF_C_TYPE_UINT64,
@@ -274,19 +273,24 @@ static const ProtobufCType cli_field_types[] = {
     [CLI_ARG_TIME] = PROTOBUF_C_TYPE_INT64,
 };
 
+const ProtobufCFieldDescriptor *cli_field_at(const ProtobufCMessageDescriptor *d, size_t offset)
+{
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        if (d->fields[i].offset == offset) {
+            return &d->fields[i];
+        }
+    }
+    return NULL;
+}
+
 /* cli_field_fits tells whether req has a single field at offset of the protobuf type an
  * option of type arg_type fills. */
 static int cli_field_fits(const ProtobufCMessage *req, size_t offset, int arg_type)
 {
-    const ProtobufCMessageDescriptor *d = req->descriptor;
+    const ProtobufCFieldDescriptor *f = cli_field_at(req->descriptor, offset);
 
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        if (d->fields[i].offset == offset) {
-            return d->fields[i].type == cli_field_types[arg_type] &&
-                   d->fields[i].label != PROTOBUF_C_LABEL_REPEATED;
-        }
-    }
-    return 0;
+    return f != NULL && f->type == cli_field_types[arg_type] &&
+           f->label != PROTOBUF_C_LABEL_REPEATED;
 }
 
 /*
@@ -298,7 +302,7 @@ static int cli_request_fill(const struct cli_ctx *c, ProtobufCMessage *req)
 {
     const struct cli_command *cmd = c->cmd;
 
-    for (int i = 0; i < cmd->nargs; i++) {
+    for (int i = 0; i < cli_nargs(cmd); i++) {
         const struct cli_arg *a = &cmd->args[i];
         char *field = (char *)req + a->to;
         if (a->to == 0) {
@@ -330,8 +334,8 @@ static int cli_request_fill(const struct cli_ctx *c, ProtobufCMessage *req)
 }
 
 /*
- * cli_call makes c->cmd's rpc: builds the request, calls, checks the reply carries the part
- * the command prints, and prints it. Returns an exit code, after printing any error.
+ * cli_call makes c->cmd's rpc: builds the request, calls, and prints the reply (cli_print_reply).
+ * Returns an exit code, after printing any error.
  */
 static int cli_call(struct cli_ctx *c)
 {
@@ -340,7 +344,6 @@ static int cli_call(struct cli_ctx *c)
     const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
         &boxoffice__v1__boxoffice__descriptor, method);
     ProtobufCMessage *req = NULL, *reply = NULL;
-    struct cli_answer answer;
     struct bo_status st;
     void *held = NULL;
     int rc, err;
@@ -364,16 +367,7 @@ static int cli_call(struct cli_ctx *c)
         rc = cli_exit_for(err);
         goto done;
     }
-    answer.request = req;
-    answer.reply = reply;
-    answer.part = cmd->part != NULL ? cli_reply_part(reply, cmd->part) : reply;
-    if (answer.part == NULL) {
-        snprintf(st.message, sizeof(st.message), "the reply carries no %s", cmd->part);
-        cli_error(c, BO_E_INTERNAL, st.message);
-        rc = CLI_EXIT_SERVICE;
-        goto done;
-    }
-    rc = cmd->print(c, &answer);
+    rc = cli_print_reply(c, req, reply);
 done:
     if (reply != NULL) {
         protobuf_c_message_free_unpacked(reply, NULL);

@@ -23,15 +23,6 @@
 /* How long watch waits for an event before it looks for a stop signal again. */
 #define CLI_WATCH_POLL_MS 200
 
-const struct cli_arg cli_watch_args[] = {
-    [CLI_WATCH_CONCERT] = {"concert", CLI_ARG_ID, "ID", NULL, 0, "only this concert's events"},
-    [CLI_WATCH_USER] = {"user", CLI_ARG_ID, "ID", NULL, 0, "only this user's events"},
-    [CLI_WATCH_EVENTS_URL] = {"events-url", CLI_ARG_STR, "URLS", "BOXOFFICE_EVENTS_URL", 0,
-                              "events address of every service instance, comma-separated "
-                              "(default " BO_DEFAULT_EVENTS_URL ")"},
-};
-CLI_ARGS_CHECK(cli_watch_args, CLI_WATCH_NARGS);
-
 /* The last admission number seen per concert, to drop repeats and report gaps. */
 struct cli_watch_seen {
     uint64_t concert_id;
@@ -105,17 +96,7 @@ static void cli_watch_print(const struct cli_ctx *c, const Boxoffice__V1__Admiss
     char now[40], buf[40];
 
     if (c->g.json) {
-        cJSON *o = cli_json_object();
-        cli_json_str(o, "kind", kind);
-        cJSON_AddNumberToObject(o, "sequence", (double)e->sequence);
-        cJSON_AddNumberToObject(o, "concertId", (double)e->concert_id);
-        cJSON_AddNumberToObject(o, "userId", (double)e->user_id);
-        cli_json_str(o, "tokenId", e->token_id);
-        cli_json_time(o, "admittedAt", e->admitted_at_ms);
-        cli_json_time(o, "activeUntil", e->active_until_ms);
-        cJSON_AddNumberToObject(o, "position", (double)e->position);
-        cJSON_AddNumberToObject(o, "etaSeconds", e->eta_seconds);
-        (void)cli_json_emit(stdout, o);
+        (void)cli_json_emit(stdout, cli_json_fields(&e->base));
     } else {
         bo_time_format_ms(bo_time_now_ms(), now, sizeof(now));
         printf("%s %s concert %" PRIu64 " user %" PRIu64 " token %s", now, kind, e->concert_id,
