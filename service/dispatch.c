@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* One rpc_call_alloc: the bytes handed out follow the header. */
@@ -20,12 +21,26 @@ struct rpc_block {
     max_align_t data[];
 };
 
+/* dispatch_in_scratch tells whether b was carved from call's scratch space. */
+static int dispatch_in_scratch(const struct rpc_call *call, const struct rpc_block *b)
+{
+    const char *p = (const char *)b, *start = (const char *)call->scratch;
+
+    return p >= start && p < start + sizeof(call->scratch);
+}
+
 void *rpc_call_alloc(void *closure_data, size_t size, void *owned)
 {
     struct rpc_call *call = closure_data;
-    struct rpc_block *b = calloc(1, sizeof(*b) + size);
+    size_t need = sizeof(struct rpc_block) + size;
+    struct rpc_block *b;
 
-    if (b == NULL) {
+    need = (need + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    if (need <= sizeof(call->scratch) - call->scratch_used) {
+        b = (struct rpc_block *)((char *)call->scratch + call->scratch_used);
+        call->scratch_used += need;
+        memset(b, 0, need);
+    } else if ((b = calloc(1, need)) == NULL) {
         free(owned);
         call->err = BO_E_NOMEM;
         return NULL;
@@ -54,7 +69,9 @@ static void dispatch_blocks_free(struct rpc_call *call)
         struct rpc_block *b = call->blocks;
         call->blocks = b->next;
         free(b->owned);
-        free(b);
+        if (!dispatch_in_scratch(call, b)) {
+            free(b);
+        }
     }
 }
 
@@ -77,10 +94,16 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     Boxoffice__V1__RequestEnvelope *env = NULL;
     ProtobufCMessage *in = NULL;
-    struct rpc_call call = {ctx, 0, BO_OK, NULL, NULL};
+    struct rpc_call call; /* fields set below: the scratch space is not cleared per request */
     char message[160];
     const char *detail = NULL;
 
+    call.ctx = ctx;
+    call.request_id = 0;
+    call.err = BO_OK;
+    call.reply = NULL;
+    call.blocks = NULL;
+    call.scratch_used = 0;
     if (len > BO_ENVELOPE_MAX_SIZE) {
         call.err = BO_E_TOO_LARGE;
         goto reply;

@@ -17,12 +17,18 @@ struct svc_context;
 struct nng_msg;
 struct rpc_block;
 
+/* Bytes of a call's own scratch space: rpc_call_alloc hands these out first, so the common
+ * replies (a 50-seat map, a token, a reservation) cost no heap allocation. */
+#define RPC_CALL_SCRATCH 4096
+
 struct rpc_call {
     struct svc_context *ctx; /* the worker's, borrowed for the call */
     uint64_t request_id;
     int err;                  /* BO_OK until the call fails or packing its reply fails */
     struct nng_msg *reply;    /* the packed reply; owned by dispatch */
-    struct rpc_block *blocks; /* rpc_call_alloc's blocks, freed by dispatch after the call */
+    struct rpc_block *blocks; /* rpc_call_alloc's blocks, released by dispatch after the call */
+    size_t scratch_used;
+    max_align_t scratch[RPC_CALL_SCRATCH / sizeof(max_align_t)];
 };
 
 /* rpc_call_context returns the worker context of the call behind a handler's closure_data. */
@@ -31,9 +37,10 @@ static inline struct svc_context *rpc_call_context(void *closure_data)
     return ((struct rpc_call *)closure_data)->ctx;
 }
 
-/* rpc_call_alloc returns size zeroed bytes that live until the reply is packed; dispatch then
- * frees them, and owned with them (memory from malloc the reply borrows from, or NULL). Out of
- * memory it frees owned, fails the call with BO_E_NOMEM and returns NULL. */
+/* rpc_call_alloc returns size zeroed bytes that live until the reply is packed (from the call's
+ * scratch space while it lasts, else from the heap); dispatch then releases them, and owned with
+ * them (memory from malloc the reply borrows from, or NULL). Out of memory it frees owned, fails
+ * the call with BO_E_NOMEM and returns NULL. */
 void *rpc_call_alloc(void *closure_data, size_t size, void *owned);
 
 /* rpc_call_end ends the call with outcome rc, or, when rc is BO_OK, the failure of an earlier
