@@ -671,13 +671,33 @@ static int child_connected(void *arg)
     return support_tcp_connections(d->ch->proc.pid, d->port) > 0;
 }
 
-/* child_wait_subscribed waits until the watch in ch is connected to the events address url (a
- * subscriber filters what it receives itself: connected, it hears every event from then on). */
+/* child_wait_subscribed waits until the watch in ch is connected to the events address url (the
+ * publisher adds its pipe a handshake later: child_wait_hears makes sure of that). */
 static void child_wait_subscribed(struct child *ch, const char *url)
 {
     struct child_dial d = {ch, support_url_port(url)};
     ck_assert_int_gt(d.port, 0);
     SUPPORT_WAIT(child_connected, &d, 10000, "the watch did not connect to %s within 10 s", url);
+}
+
+/* child_wait_hears publishes probe events (concert 8, user 99) on ev until the watch in ch
+ * prints one: a TCP connection alone does not mean the publisher has added the subscriber's
+ * pipe yet, and pub/sub drops what it sends before that. */
+static void child_wait_hears(struct child *ch, struct events *ev)
+{
+    const char *probe[] = {" POSITION concert 8 user 99 ", NULL};
+    int64_t deadline = support_now_ms() + 10000;
+
+    for (;;) {
+        events_publish_position(ev, 8, 99, 98, 1, 1);
+        const char *line = child_wait_for(ch, 50, probe);
+        if (line != NULL) {
+            ((char *)line)[strlen(line)] = '\n'; /* keep the whole output readable */
+            return;
+        }
+        ck_assert_msg(support_now_ms() < deadline, "the watch heard no event within 10 s: %s",
+                      ch->buf);
+    }
 }
 
 /* A publisher of our own (the service's events module) feeds a watch crafted events: a
@@ -695,6 +715,7 @@ START_TEST(test_watch_text_and_gaps)
     ck_assert_int_eq(events_open(url, &ev), 0);
     child_start(&ch, argv);
     child_wait_subscribed(&ch, url);
+    child_wait_hears(&ch, ev);
     memset(t, 0, sizeof(t));
     for (int i = 0; i < 4; i++) {
         t[i].concert_id = 9;

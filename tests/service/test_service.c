@@ -204,8 +204,8 @@ struct sub_wait {
 };
 
 /* subscribed holds once this process has the subscriptions' connections to every running one of
- * the instances' events ports (a subscriber filters what it receives itself: connected, it hears
- * every event from then on). */
+ * the instances' events ports. The publisher adds the pipe a handshake later, so events sent in
+ * the same instant may still be lost: callers publish nothing before their next rpc round trips. */
 static int subscribed(void *arg)
 {
     const struct sub_wait *w = arg;
