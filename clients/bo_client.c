@@ -28,6 +28,8 @@ struct bo_session {
     struct bo_client *client;
     struct bo_nng_ctx nc; /* its aio is used synchronously by the session's thread */
     struct bo_status last;
+    char proof[BO_PROOF_MAX + 1]; /* sent with every call; "" for none */
+    char client_addr[BO_CLIENT_ADDR_MAX + 1];
 };
 
 /* bo_client_setup sets the options of the client's req0 socket. Requests are not resent on a
@@ -104,9 +106,23 @@ void bo_session_close(struct bo_session *s)
     }
 }
 
+int bo_session_set_caller(struct bo_session *s, const char *proof, const char *client_addr)
+{
+    size_t np = proof != NULL ? strlen(proof) : 0;
+    size_t na = client_addr != NULL ? strlen(client_addr) : 0;
+
+    if (np > BO_PROOF_MAX || na > BO_CLIENT_ADDR_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    memcpy(s->proof, np > 0 ? proof : "", np + 1);
+    memcpy(s->client_addr, na > 0 ? client_addr : "", na + 1);
+    return BO_OK;
+}
+
 static int bo_session_fail(struct bo_session *s, int code, const char *message)
 {
     s->last.code = code;
+    s->last.retry_after_seconds = 0;
     snprintf(s->last.message, sizeof(s->last.message), "%s",
              message != NULL ? message : bo_error_message(code));
     return code;
@@ -125,7 +141,9 @@ static int bo_session_call_index(struct bo_session *s, unsigned method, const Pr
         return bo_session_fail(s, BO_E_INVALID_ARGUMENT,
                                "the request message does not fit the method");
     }
-    if ((rc = bo_envelope_request_encode(method, id, in, &req)) != BO_OK) {
+    struct bo_caller caller = {s->proof, s->client_addr};
+
+    if ((rc = bo_envelope_request_encode(method, id, &caller, in, &req)) != BO_OK) {
         return bo_session_fail(s, rc, NULL);
     }
     if ((rc = bo_nng_ctx_send(&s->nc, req)) != 0) {
@@ -138,7 +156,7 @@ static int bo_session_call_index(struct bo_session *s, unsigned method, const Pr
     }
     rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), id,
                                   sd->methods[method].output, out, s->last.message,
-                                  sizeof(s->last.message));
+                                  sizeof(s->last.message), &s->last.retry_after_seconds);
     nng_msg_free(rep);
     s->last.code = rc;
     if (rc == BO_OK) {

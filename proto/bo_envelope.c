@@ -60,7 +60,8 @@ static int bo_envelope_to_msg(const ProtobufCMessage *env, nng_msg **out)
     return BO_OK;
 }
 
-int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const ProtobufCMessage *body,
+int bo_envelope_request_encode(uint32_t method, uint64_t request_id,
+                               const struct bo_caller *caller, const ProtobufCMessage *body,
                                nng_msg **out)
 {
     Boxoffice__V1__RequestEnvelope env = BOXOFFICE__V1__REQUEST_ENVELOPE__INIT;
@@ -70,6 +71,10 @@ int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const Proto
 
     env.method = method;
     env.request_id = request_id;
+    if (caller != NULL) {
+        env.proof = (char *)(caller->proof != NULL ? caller->proof : "");
+        env.client_addr = (char *)(caller->client_addr != NULL ? caller->client_addr : "");
+    }
     if ((rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
         return rc;
     }
@@ -79,7 +84,7 @@ int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const Proto
 }
 
 int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
-                             const ProtobufCMessage *body, nng_msg **out)
+                             uint32_t retry_after, const ProtobufCMessage *body, nng_msg **out)
 {
     Boxoffice__V1__ReplyEnvelope env = BOXOFFICE__V1__REPLY_ENVELOPE__INIT;
     Boxoffice__V1__Status status = BOXOFFICE__V1__STATUS__INIT;
@@ -92,6 +97,7 @@ int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
     status.code = bo_error_rpc_code(err);
     status.reason = (char *)bo_error_name(err);
     status.message = (char *)(message != NULL ? message : bo_error_message(err));
+    status.retry_after_seconds = retry_after;
     if (err == BO_OK &&
         (rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
         return rc;
@@ -103,13 +109,16 @@ int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
 
 int bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
                              const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                             char *msg, size_t msglen)
+                             char *msg, size_t msglen, uint32_t *retry_after)
 {
     Boxoffice__V1__ReplyEnvelope *env;
     int rc;
 
     if (msglen > 0) {
         msg[0] = '\0';
+    }
+    if (retry_after != NULL) {
+        *retry_after = 0;
     }
     env = boxoffice__v1__reply_envelope__unpack(NULL, len, buf);
     if (env == NULL) {
@@ -126,6 +135,9 @@ int bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
                  env->status->message != NULL ? env->status->message : bo_error_message(rc));
         if (rc == BO_OK) {
             rc = BO_E_INTERNAL;
+        }
+        if (retry_after != NULL) {
+            *retry_after = env->status->retry_after_seconds;
         }
     } else {
         *out = protobuf_c_message_unpack(desc, NULL, env->body.len, env->body.data);

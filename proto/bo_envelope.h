@@ -26,29 +26,36 @@ const ProtobufCServiceDescriptor *bo_service_descriptor(void);
 /* bo_method_index finds a method by name ("HoldSeat"); returns 0 or BO_E_UNKNOWN_METHOD. */
 __attribute__((warn_unused_result)) int bo_method_index(const char *name, uint32_t *index);
 
-/* bo_envelope_request_encode packs a call into a new message the caller owns (and frees
- * unless nng accepted it). */
-__attribute__((warn_unused_result)) int bo_envelope_request_encode(uint32_t method,
-                                                                   uint64_t request_id,
-                                                                   const ProtobufCMessage *body,
-                                                                   nng_msg **out);
+/* Who makes a call: the proof of identity (a session or an operator JWT) and the client's
+ * address as the edge saw it; either may be NULL or "". */
+struct bo_caller {
+    const char *proof;
+    const char *client_addr;
+};
+
+/* bo_envelope_request_encode packs a call by caller (NULL: anonymous) into a new message the
+ * caller owns (and frees unless nng accepted it). */
+__attribute__((warn_unused_result)) int
+bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struct bo_caller *caller,
+                           const ProtobufCMessage *body, nng_msg **out);
 
 /* bo_envelope_reply_encode packs a reply; body is NULL unless err is BO_OK. message NULL
- * means the error's default message. The caller owns *out. */
-__attribute__((warn_unused_result)) int bo_envelope_reply_encode(uint64_t request_id, int err,
-                                                                 const char *message,
-                                                                 const ProtobufCMessage *body,
-                                                                 nng_msg **out);
+ * means the error's default message; retry_after (seconds, 0: none) says when a refused call
+ * may be tried again. The caller owns *out. */
+__attribute__((warn_unused_result)) int
+bo_envelope_reply_encode(uint64_t request_id, int err, const char *message, uint32_t retry_after,
+                         const ProtobufCMessage *body, nng_msg **out);
 
 /*
  * bo_envelope_reply_decode reads a reply to request_id. On BO_OK from the
  * server, *out is the unpacked response (caller frees with
- * protobuf_c_message_free_unpacked). Otherwise returns the server's error code and
- * copies its message into msg. Returns BO_E_MALFORMED_REQUEST for an undecodable reply.
+ * protobuf_c_message_free_unpacked). Otherwise returns the server's error code, copies its
+ * message into msg and its retry-after seconds into *retry_after (may be NULL). Returns
+ * BO_E_MALFORMED_REQUEST for an undecodable reply.
  */
 __attribute__((warn_unused_result)) int
 bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
                          const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *msg,
-                         size_t msglen);
+                         size_t msglen, uint32_t *retry_after);
 
 #endif

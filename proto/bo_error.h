@@ -55,6 +55,14 @@ enum bo_rpc_code {
     X(WRONG_CONCERT, PERMISSION_DENIED, "the queue token was issued for another concert")          \
     X(NOT_OWNER, PERMISSION_DENIED, "this belongs to another user")                                \
     X(ADMIN_KEY_INVALID, PERMISSION_DENIED, "a valid Admin-Key is required")                       \
+    X(SESSION_MISSING, UNAUTHENTICATED,                                                            \
+      "sign in first: this needs Authorization: Bearer <session or identity token>")               \
+    X(SESSION_INVALID, UNAUTHENTICATED,                                                            \
+      "the session or identity token is malformed or its signature is wrong")                      \
+    X(SESSION_EXPIRED, UNAUTHENTICATED,                                                            \
+      "the session has expired or was logged out: sign in again")                                  \
+    X(LOGIN_FAILED, UNAUTHENTICATED, "the user id or the password is wrong")                       \
+    X(RATE_LIMITED, RESOURCE_EXHAUSTED, "too many requests: try again after Retry-After seconds")  \
     X(UNAVAILABLE, UNAVAILABLE, "the service is unavailable: try again shortly")                   \
     X(TIMEOUT, UNAVAILABLE, "the service did not answer in time: try again shortly")               \
     X(NOMEM, INTERNAL, "out of memory")                                                            \

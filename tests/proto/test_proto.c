@@ -98,32 +98,62 @@ START_TEST(envelope_round_trip_and_errors)
     res.id = 42;
     res.seat_no = 7;
     reply.reservation = &res;
-    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_OK, NULL, &reply.base, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_OK, NULL, 0, &reply.base, &msg), BO_OK);
     ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text)),
+                                              text, sizeof(text), NULL),
                      BO_OK);
     ck_assert_uint_eq(((Boxoffice__V1__HoldSeatReply *)out)->reservation->id, 42);
     protobuf_c_message_free_unpacked(out, NULL);
     /* A reply to another request id is not taken for this one. */
     ck_assert_int_ne(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 6,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text)),
+                                              text, sizeof(text), NULL),
                      BO_OK);
     nng_msg_free(msg);
 
-    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, NULL, NULL, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, NULL, 0, NULL, &msg), BO_OK);
     ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text)),
+                                              text, sizeof(text), NULL),
                      BO_E_SEAT_TAKEN);
     ck_assert_str_eq(text, bo_error_message(BO_E_SEAT_TAKEN));
     nng_msg_free(msg);
 
     ck_assert_int_eq(bo_envelope_reply_decode("\xff\xff\xff", 3, 1,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text)),
+                                              text, sizeof(text), NULL),
                      BO_E_MALFORMED_REQUEST);
+}
+END_TEST
+
+START_TEST(envelope_carries_the_caller_and_retry_after)
+{
+    Boxoffice__V1__PingRequest ping = BOXOFFICE__V1__PING_REQUEST__INIT;
+    Boxoffice__V1__RequestEnvelope *env;
+    struct bo_caller caller = {"s1.5.1.abc.def", "10.0.0.7"};
+    ProtobufCMessage *out = NULL;
+    nng_msg *msg = NULL;
+    uint32_t retry = 0;
+    char text[128];
+
+    ck_assert_int_eq(bo_envelope_request_encode(0, 9, &caller, &ping.base, &msg), BO_OK);
+    env = boxoffice__v1__request_envelope__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+    ck_assert_ptr_nonnull(env);
+    ck_assert_str_eq(env->proof, "s1.5.1.abc.def");
+    ck_assert_str_eq(env->client_addr, "10.0.0.7");
+    boxoffice__v1__request_envelope__free_unpacked(env, NULL);
+    nng_msg_free(msg);
+
+    ck_assert_int_eq(bo_envelope_reply_encode(9, BO_E_RATE_LIMITED, NULL, 17, NULL, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 9,
+                                              &boxoffice__v1__ping_reply__descriptor, &out, text,
+                                              sizeof(text), &retry),
+                     BO_E_RATE_LIMITED);
+    ck_assert_uint_eq(retry, 17);
+    ck_assert_int_eq(bo_error_rpc_code(BO_E_RATE_LIMITED), BO_RPC_RESOURCE_EXHAUSTED);
+    ck_assert_int_eq(bo_error_rpc_code(BO_E_SESSION_MISSING), BO_RPC_UNAUTHENTICATED);
+    nng_msg_free(msg);
 }
 END_TEST
 
@@ -148,9 +178,13 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {error_names_round_trip,       time_format_and_parse,
-                            config_precedence_and_errors, envelope_round_trip_and_errors,
-                            enum_names_drop_their_prefix, NULL};
+    const TTest *tests[] = {envelope_carries_the_caller_and_retry_after,
+                            error_names_round_trip,
+                            time_format_and_parse,
+                            config_precedence_and_errors,
+                            envelope_round_trip_and_errors,
+                            enum_names_drop_their_prefix,
+                            NULL};
 
     return support_tests_run("proto", "runtime", tests);
 }

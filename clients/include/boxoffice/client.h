@@ -35,7 +35,12 @@ struct bo_session;
 struct bo_status {
     int code;
     char message[256];
+    uint32_t retry_after_seconds; /* RATE_LIMITED: when to try again; else 0 */
 };
+
+/* Longest proof of identity and client address a session carries. */
+#define BO_PROOF_MAX       4096
+#define BO_CLIENT_ADDR_MAX 63
 
 /* bo_client_open dials every address in urls (comma-separated, e.g.
  * "tcp://127.0.0.1:7700,tcp://127.0.0.1:7702"); calls give up after timeout_ms with
@@ -50,6 +55,14 @@ BO_WUR int bo_session_open(struct bo_client *c, struct bo_session **out);
 
 /* bo_session_close closes the context; safe on NULL. */
 void bo_session_close(struct bo_session *s);
+
+/*
+ * bo_session_set_caller names who the session's calls are made by from now on: proof is a
+ * session from Login or an operator identity token (JWT), client_addr the client's address
+ * as an edge saw it (a bridge sets it; native clients leave it NULL). NULL or "" clears
+ * either. Copies both; BO_E_INVALID_ARGUMENT past BO_PROOF_MAX / BO_CLIENT_ADDR_MAX bytes.
+ */
+BO_WUR int bo_session_set_caller(struct bo_session *s, const char *proof, const char *client_addr);
 
 /*
  * bo_call calls method ("HoldSeat") with request in. On BO_OK *out is the response (caller
