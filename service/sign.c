@@ -1,0 +1,140 @@
+/*
+ * sign: HMAC-SHA256 base64url signatures and strict dotted-text parsing (see sign.h).
+ *
+ * Nothing here keeps state: every function works on its arguments only and may be called
+ * from any number of threads at once.
+ */
+#include "sign.h"
+
+#include "bo_error.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string.h>
+
+#define SIGN_MAC_LEN 32
+
+static const char sign_b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void sign_b64url_encode(const unsigned char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+        out[o++] = sign_b64url[(v >> 18) & 63];
+        out[o++] = sign_b64url[(v >> 12) & 63];
+        out[o++] = sign_b64url[(v >> 6) & 63];
+        out[o++] = sign_b64url[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = sign_b64url[(v >> 18) & 63];
+        out[o++] = sign_b64url[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8);
+        out[o++] = sign_b64url[(v >> 18) & 63];
+        out[o++] = sign_b64url[(v >> 12) & 63];
+        out[o++] = sign_b64url[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+}
+
+/* sign_b64url_value returns the 6-bit value of base64url character c, or -1. */
+static int sign_b64url_value(char c)
+{
+    const char *p = c == '\0' ? NULL : strchr(sign_b64url, c);
+    return p == NULL ? -1 : (int)(p - sign_b64url);
+}
+
+int sign_b64url_check(const char *s, size_t len, size_t nbytes)
+{
+    /* Bits of the last character that carry no data: 6 * len - 8 * nbytes of them. */
+    unsigned spare;
+    int last = 0;
+
+    if (s == NULL || len != SIGN_B64URL_LEN(nbytes)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < len; i++) {
+        last = sign_b64url_value(s[i]);
+        if (last < 0) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    spare = (unsigned)(6 * len - 8 * nbytes);
+    if (len > 0 && ((unsigned)last & ((1u << spare) - 1u)) != 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    return BO_OK;
+}
+
+int sign_mac(const char *key, const char *msg, size_t len, char sig[SIGN_MAC_TEXT_LEN + 1])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+
+    if (HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, len, mac, &maclen) ==
+            NULL ||
+        maclen != SIGN_MAC_LEN) {
+        return BO_E_INTERNAL;
+    }
+    sign_b64url_encode(mac, maclen, sig);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return BO_OK;
+}
+
+int sign_verify(const char *key, const char *msg, size_t len, const char *sig)
+{
+    char want[SIGN_MAC_TEXT_LEN + 1];
+    int rc = sign_mac(key, msg, len, want);
+
+    if (rc != BO_OK) {
+        return rc;
+    }
+    return CRYPTO_memcmp(want, sig, SIGN_MAC_TEXT_LEN) == 0 ? BO_OK : BO_E_INVALID_ARGUMENT;
+}
+
+int sign_split(const char *text, size_t len, size_t n, const char **part, size_t *plen)
+{
+    size_t np = 0;
+    const char *start = text;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || text[i] == '.') {
+            if (np == n) {
+                return BO_E_INVALID_ARGUMENT; /* one part too many */
+            }
+            part[np] = start;
+            plen[np] = (size_t)(text + i - start);
+            np++;
+            start = text + i + 1;
+        }
+    }
+    return np == n ? BO_OK : BO_E_INVALID_ARGUMENT;
+}
+
+int sign_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || len > 20 || s[0] == '0') {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+        v = v * 10 + d;
+    }
+    if (v > max) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    *out = v;
+    return BO_OK;
+}
