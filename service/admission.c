@@ -73,7 +73,7 @@ struct admission_line {
 
     int64_t round_next_ms; /* monotonic time the next round of position updates starts */
     int round_open;        /* slices of the current round remain */
-    uint64_t round_after;  /* last sequence announced in the current round */
+    uint64_t round_after;  /* last score announced in the current round */
     size_t round_sent;     /* updates announced in the current round */
 };
 
@@ -269,11 +269,11 @@ static void admission_positions(struct admission *a, struct admission_line *line
                                     queue_eta_measured(position, rate_milli, s));
         }
     }
-    if (n > 0 && a->slice[n - 1].sequence != 0) {
-        line->round_after = a->slice[n - 1].sequence;
+    if (n > 0 && a->slice[n - 1].score != 0) {
+        line->round_after = a->slice[n - 1].score;
     }
     line->round_sent += n;
-    if (n < want || line->round_sent >= ADMISSION_POSITIONS_MAX || a->slice[n - 1].sequence == 0) {
+    if (n < want || line->round_sent >= ADMISSION_POSITIONS_MAX || a->slice[n - 1].score == 0) {
         line->round_open = 0; /* the end of the line, or as far down as updates go */
     }
 }

@@ -1,21 +1,26 @@
 /*
  * cache: the service's Redis state, behind plain records.
  *
- * Holds per-concert waiting queues (a sorted set scored by an atomic issue
- * sequence), active tokens with their expiry, the admission leader lease and
- * the admission settings. Multi-key changes run as Redis functions (the
- * library service/lua/boxoffice.lua, loaded on every connect and called with
- * FCALL), so every change is atomic across service instances. hiredis stays
- * inside service/cache_*.c (cache_conn: the connection; cache_token and
- * cache_admission: the operations below); one struct cache is one connection
- * owned by one thread. A lost connection is reconnected and the command
- * retried once; otherwise BO_E_UNAVAILABLE.
+ * Holds per-concert waiting queues (a sorted set scored by an atomic issue sequence, dealt out
+ * again in a random order at a sale's opening), active tokens with their fixed expiry, the
+ * admission leader lease, the admission settings, revoked sessions, rate-limit counters and
+ * the limits. Multi-key changes run as Redis functions (the library
+ * service/lua/boxoffice.lua, loaded on every connect and called with FCALL), so every change
+ * is atomic across service instances. hiredis stays inside service/cache_*.c (cache_conn: the
+ * connection; cache_token, cache_admission and cache_limits: the operations below, in that
+ * order); one struct cache is one connection owned by one thread. A lost connection is
+ * reconnected and the command retried once; otherwise BO_E_UNAVAILABLE.
  *
  * Key layout (all under the prefix "bo:"):
  *   bo:q:<c>:seq          INCR issue sequence of concert c
  *   bo:q:<c>:admitted     INCR admission counter of concert c
- *   bo:q:<c>:waiting      ZSET sequence -> sequence (FIFO)
+ *   bo:q:<c>:waiting      ZSET sequence -> score: its sequence (FIFO), except that at the opening
+ *                         those who joined before it deal their scores out again at random
+ *   bo:q:<c>:shuffling    ZSET the waiting line being rebuilt by a shuffle (inside one call)
  *   bo:q:<c>:active       ZSET sequence -> expires_at_ms
+ *   bo:q:<c>:meta         HASH opens (the sale's opening time, ms; 0: open; absent: not told),
+ *                         shuffled (the opens value whose shuffle is done), before (the last
+ *                         sequence issued while the sale was closed and not yet shuffled)
  *   bo:q:<c>:user:<u>     the sequence of user u's live token
  *   bo:q:<c>:ended        LIST "<seq>:<user>" of tokens that ended (capped), drained by the
  *                         leader to publish EXPIRED events
@@ -28,6 +33,10 @@
  *   bo:queues             SET of concert ids that have a queue
  *   bo:admission:leader   lease: holder id with a PX expiry
  *   bo:settings           HASH of admission settings set by an admin
+ *   bo:limits             HASH of rate limits set by an admin (struct limits' fields)
+ *   bo:rl:<kind>:<scope>:<minute>  rate-limit counter of one one-minute window (minute = ms /
+ *                         60000), lapsing a little after the window
+ *   bo:revoked:<sid>      "1" while session sid is revoked, lapsing when it would have expired
  */
 #ifndef SVC_CACHE_H
 #define SVC_CACHE_H
@@ -59,27 +68,41 @@ CACHE_WUR int cache_ping(struct cache *c);
 /*
  * cache_token_issue gives user_id a place in concert_id's line. If the user already has a
  * live (WAITING, or ACTIVE and unexpired) token for that concert, returns it with
- * *created = 0; otherwise a new WAITING token with the next sequence, *created = 1.
- * out->position is filled for WAITING tokens; a WAITING token counts as seen now. When
- * rate_milli is not NULL it receives the concert's measured admission rate (thousandths
- * per second, 0 when none is stored).
+ * *created = 0; otherwise a new WAITING token with the next sequence, *created = 1. opens_ms
+ * is the concert's opening time as the store has it (0: open), stored only when Redis has
+ * none for the concert (a new or flushed Redis) and it lies ahead: changes go through
+ * cache_concert_opens_set alone, so an issue that read the store just before a change cannot
+ * undo it. A WAITING token has out->position while the sale is open; before the opening its
+ * position is 0 and out->sale_opens_at_ms the opening time. A WAITING token counts as seen
+ * now. When rate_milli is not NULL it receives the concert's measured admission rate
+ * (thousandths per second, 0 when none is stored or the sale has not opened).
  */
 CACHE_WUR int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t user_id,
-                                int64_t now_ms, struct queue_token *out, int *created,
-                                int64_t *rate_milli);
+                                int64_t now_ms, int64_t opens_ms, struct queue_token *out,
+                                int *created, int64_t *rate_milli);
 
 /*
- * cache_token_use reads the token (concert_id, sequence) as of now_ms, with its position if
- * WAITING. An ACTIVE token past its expiry becomes EXPIRED (and leaves the active set). When
- * touch_ttl_ms > 0 and the token is ACTIVE, its expiry moves to now_ms + touch_ttl_ms (idle
- * expiry). When seen_every_ms > 0 and the token is WAITING, its last-seen time moves to
- * now_ms if it is at least seen_every_ms old (so frequent polls write rarely). An unknown
- * token (never issued, or Redis lost it) is BO_E_TOKEN_EXPIRED. rate_milli (may be NULL)
- * receives the measured admission rate when the token is WAITING, else 0.
+ * cache_token_use reads user_id's token (concert_id, sequence) as of now_ms, with its
+ * position (or the opening time) if WAITING, as cache_token_issue answers. An ACTIVE token's
+ * expiry is fixed at its admission: past it the token becomes EXPIRED (and leaves the active
+ * set). When seen_every_ms > 0 and the token is WAITING, its last-seen time moves to now_ms
+ * if it is at least seen_every_ms old (so frequent polls write rarely). An unknown token
+ * (never issued, or Redis lost it) is BO_E_TOKEN_EXPIRED; one whose record names another
+ * user is BO_E_TOKEN_INVALID, and nothing is written. rate_milli (may be NULL) receives the
+ * measured admission rate when the token is WAITING, else 0.
  */
 CACHE_WUR int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence,
-                              int64_t now_ms, int64_t touch_ttl_ms, int64_t seen_every_ms,
+                              uint64_t user_id, int64_t now_ms, int64_t seen_every_ms,
                               struct queue_token *out, int64_t *rate_milli);
+
+/*
+ * cache_token_leave ends user_id's live (WAITING, or ACTIVE and unexpired) token (concert_id,
+ * sequence) now, as a payment does (its EXPIRED event is announced), and returns it as it is
+ * now (status EXPIRED) in *out. An unknown or already ended token is BO_E_TOKEN_EXPIRED,
+ * another user's BO_E_NOT_OWNER. Not repeated after a lost reply (BO_E_UNAVAILABLE then).
+ */
+CACHE_WUR int cache_token_leave(struct cache *c, uint64_t concert_id, uint64_t sequence,
+                                uint64_t user_id, int64_t now_ms, struct queue_token *out);
 
 /* A token named by a verified signature, for cache_tokens_touch. */
 struct cache_token_ref {
@@ -91,7 +114,7 @@ struct cache_token_ref {
 /* What cache_tokens_touch found for each token. */
 enum cache_touch_state {
     CACHE_TOUCH_WAITING = 'W', /* live and waiting: its last-seen time was refreshed */
-    CACHE_TOUCH_ACTIVE = 'A',  /* live and ACTIVE (its idle expiry is not extended) */
+    CACHE_TOUCH_ACTIVE = 'A',  /* live and ACTIVE (its fixed expiry does not move) */
     CACHE_TOUCH_GONE = 'X',    /* ended, unknown, or another user's (Redis lost its data) */
 };
 
@@ -113,7 +136,7 @@ struct cache_admit_params {
     int64_t now_ms;
     uint32_t max_active; /* ACTIVE tokens of the concert at most */
     uint32_t max_count;  /* tokens to admit at most (0: only clean up and collect) */
-    int64_t ttl_ms;      /* an admitted token's idle expiry */
+    int64_t ttl_ms;      /* an admitted token's fixed window */
     int64_t abandon_ms;  /* a WAITING token not seen this long is ended, not admitted; 0 never */
 };
 
@@ -127,11 +150,15 @@ struct cache_admit_result {
 
 /*
  * cache_admission_step, in one function call: ends ACTIVE tokens of concert_id past their expiry;
- * then, while fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest
- * sequence first, to ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead
- * the abandoned ones it meets (they use neither the count nor max_active); then takes up to
- * ended_cap tokens from the concert's list of ended tokens (whoever ended them) into ended[].
- * admitted[] has room for max_count tokens. Not repeated after a lost reply.
+ * then, unless now_ms is before the concert's opening time (nothing is admitted then), while
+ * fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest score first, to
+ * ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead the abandoned ones it
+ * meets (they use neither the count nor max_active); then takes up to ended_cap tokens from the
+ * concert's list of ended tokens (whoever ended them) into ended[]. The first step at or after
+ * an opening first places the tokens that joined before it in a uniformly random order among
+ * themselves, ahead of later joiners (seeded from OpenSSL's RAND_bytes; 100,000 tokens take
+ * a few hundred ms of Redis at most). admitted[] has room for max_count tokens. Not repeated
+ * after a lost reply.
  */
 CACHE_WUR int cache_admission_step(struct cache *c, uint64_t concert_id,
                                    const struct cache_admit_params *p, struct queue_token *admitted,
@@ -147,18 +174,31 @@ CACHE_WUR int cache_admit(struct cache *c, uint64_t concert_id, int64_t now_ms, 
 
 /* A waiting token at the head of a line, for position updates. */
 struct cache_waiter {
-    uint64_t sequence;
+    uint64_t sequence; /* 0 (and user_id 0) when its record was unreadable */
     uint64_t user_id;
+    uint64_t score; /* its place in the line: the cursor of the next cache_line_after */
 };
 
 /*
- * cache_line_after reads up to max waiting tokens of concert_id whose sequence is above
- * after_seq (0: from the head), in line order, in one function call: out[i] stands at 1-based
- * position *first_position + i as of the read. out has room for max; *n receives how many.
- * Reading a long line a slice at a time keeps each call short.
+ * cache_line_after reads up to max waiting tokens of concert_id whose score is above
+ * after_score (0: from the head), in line order, in one function call: out[i] stands at
+ * 1-based position *first_position + i as of the read. out has room for max; *n receives how
+ * many. Reading a long line a slice at a time (each after the last one's score) keeps each
+ * call short. While the concert's sale has not opened (by Redis's clock) the line has no
+ * positions yet: nothing is read (*n = 0).
  */
-CACHE_WUR int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_seq, size_t max,
-                               struct cache_waiter *out, size_t *n, uint64_t *first_position);
+CACHE_WUR int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_score,
+                               size_t max, struct cache_waiter *out, size_t *n,
+                               uint64_t *first_position);
+
+/*
+ * cache_concert_opens_set records the admin's setting of the concert's opening time (0: open
+ * now), at creation or change. A future time closes the sale until then (and the line is
+ * shuffled again when it comes); a time at or before now opens a sale that had not opened
+ * yet, as of now (the next admission step shuffles whoever waited), and leaves an open one
+ * alone. From then on token issues no longer store the time they read.
+ */
+CACHE_WUR int cache_concert_opens_set(struct cache *c, uint64_t concert_id, int64_t opens_ms);
 
 /*
  * cache_recent_admissions reads the concert's last admissions made at or after since_ms,
@@ -192,11 +232,83 @@ CACHE_WUR int cache_lease_holder(struct cache *c, char *out, size_t outlen);
 /* cache_lease_release gives the lease up if holder has it. */
 CACHE_WUR int cache_lease_release(struct cache *c, const char *holder);
 
+/* ---- admin settings, sessions and rate limits (cache_limits.c) ---- */
+
 /* cache_settings_get reads the admin's settings; fields never set come from defaults. */
 CACHE_WUR int cache_settings_get(struct cache *c, const struct admission_settings *defaults,
                                  struct admission_settings *out);
 
 /* cache_settings_set stores the non-zero fields of changes. */
 CACHE_WUR int cache_settings_set(struct cache *c, const struct admission_settings *changes);
+
+/* Longest session id cache_session_revoke and cache_session_revoked take. */
+#define CACHE_SESSION_ID_MAX 128
+
+/* cache_session_revoke marks session sid (1..CACHE_SESSION_ID_MAX bytes) revoked on every
+ * instance until expires_at_ms (when it would have expired anyway; Redis drops the mark then). */
+CACHE_WUR int cache_session_revoke(struct cache *c, const char *sid, int64_t expires_at_ms);
+
+/* cache_session_revoked sets *revoked to 1 when session sid is revoked, else 0. */
+CACHE_WUR int cache_session_revoked(struct cache *c, const char *sid, int *revoked);
+
+/* Rate limits per minute, each 0 = off (admin settings, stored in bo:limits). */
+struct limits {
+    uint32_t user_logins;
+    uint32_t user_token_issues;
+    uint32_t user_holds;
+    uint32_t user_charges;
+    uint32_t address_signups;
+    uint32_t address_logins;
+    uint32_t address_token_issues;
+    uint32_t address_holds;
+    uint32_t address_charges;
+};
+
+/* Bits of a cache_limits_set mask: one per field of struct limits, in its order. */
+enum cache_limit_bit {
+    CACHE_LIMIT_USER_LOGINS = 1u << 0,
+    CACHE_LIMIT_USER_TOKEN_ISSUES = 1u << 1,
+    CACHE_LIMIT_USER_HOLDS = 1u << 2,
+    CACHE_LIMIT_USER_CHARGES = 1u << 3,
+    CACHE_LIMIT_ADDRESS_SIGNUPS = 1u << 4,
+    CACHE_LIMIT_ADDRESS_LOGINS = 1u << 5,
+    CACHE_LIMIT_ADDRESS_TOKEN_ISSUES = 1u << 6,
+    CACHE_LIMIT_ADDRESS_HOLDS = 1u << 7,
+    CACHE_LIMIT_ADDRESS_CHARGES = 1u << 8,
+    CACHE_LIMIT_ALL = (1u << 9) - 1,
+};
+
+/* cache_limits_get reads the admin's limits; fields never set come from defaults. */
+CACHE_WUR int cache_limits_get(struct cache *c, const struct limits *defaults, struct limits *out);
+
+/* cache_limits_set stores the fields of values whose bit (enum cache_limit_bit) is set in
+ * *present_mask (every field when present_mask is NULL); 0 stores "off". */
+CACHE_WUR int cache_limits_set(struct cache *c, const struct limits *values,
+                               const uint32_t *present_mask);
+
+/* Most checks one cache_rate_hit takes. */
+#define CACHE_RATE_CHECKS_MAX 4
+/* Longest kind and scope of a check. */
+#define CACHE_RATE_KIND_MAX  32
+#define CACHE_RATE_SCOPE_MAX 128
+
+/* One counter to check and count: kind names the action ("login"), scope who acts ("u:42",
+ * "a:10.0.0.1"); both borrowed for the call. limit 0: no limit (the check is skipped). */
+struct cache_rate_check {
+    const char *kind;
+    const char *scope;
+    uint32_t limit;
+};
+
+/*
+ * cache_rate_hit counts one action against checks[0..n) (n at most CACHE_RATE_CHECKS_MAX) in
+ * fixed one-minute windows, in one function call: when any counter of the current window is
+ * at its limit, nothing is counted and BO_E_RATE_LIMITED is returned with *retry_after_s (the
+ * seconds until that window ends, at least 1) and *refused_index (which check; both may be
+ * NULL); otherwise every counter goes up by one and BO_OK. No round trip when every limit
+ * is 0. A lost reply is repeated, so an action may rarely count twice.
+ */
+CACHE_WUR int cache_rate_hit(struct cache *c, const struct cache_rate_check *checks, size_t n,
+                             int64_t now_ms, uint32_t *retry_after_s, size_t *refused_index);
 
 #endif

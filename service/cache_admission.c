@@ -1,6 +1,6 @@
 /*
  * cache_admission: the admission side of cache.h (admission steps, the line and recent
- * admissions, measured rates, queue counts, the leader lease, admin settings), each one call
+ * admissions, a sale's opening, measured rates, queue counts, the leader lease), each one call
  * of a boxoffice Redis function (service/lua/boxoffice.lua) or one plain command over
  * cache_conn.
  */
@@ -8,18 +8,18 @@
 
 #include "bo_error.h"
 #include "bo_log.h"
+#include "bo_time.h"
+
+#include <openssl/rand.h>
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_LEADER_KEY   "bo:admission:leader"
-#define CACHE_SETTINGS_KEY "bo:settings"
-#define CACHE_SETTINGS_N   4
-
-static const char *const cache_settings_fields[CACHE_SETTINGS_N] = {
-    "rate_per_second", "max_active", "token_ttl_seconds", "hold_ttl_seconds"};
+#define CACHE_LEADER_KEY "bo:admission:leader"
+/* Random bytes seeding one step's shuffle (the function's xorshift128 takes 128 bits). */
+#define CACHE_SEED_BYTES 16
 
 /* ---- reply decoding ------------------------------------------------------------ */
 
@@ -119,6 +119,25 @@ static size_t cache_ended_decode(const redisReply *list, uint64_t concert_id,
 
 /* ---- admission ------------------------------------------------------------------- */
 
+/* cache_seed_hex writes CACHE_SEED_BYTES secure random bytes as lower-case hex into out (room
+ * for 2 * CACHE_SEED_BYTES + 1). */
+static int cache_seed_hex(char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char raw[CACHE_SEED_BYTES];
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        BO_ERR("admission: no random bytes for the opening's shuffle");
+        return BO_E_INTERNAL;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = digits[raw[i] >> 4];
+        out[2 * i + 1] = digits[raw[i] & 15];
+    }
+    out[2 * sizeof(raw)] = '\0';
+    return BO_OK;
+}
+
 int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cache_admit_params *p,
                          struct queue_token *admitted, struct queue_token *ended, size_t ended_cap,
                          struct cache_admit_result *res)
@@ -126,11 +145,17 @@ int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cach
     struct cache_args a = {0};
     struct cache_admit_result out;
     redisReply *r = NULL;
+    char seed[2 * CACHE_SEED_BYTES + 1];
     int64_t skipped = 0, waiting = 0;
     int rc;
 
     if (concert_id == 0 || p->ttl_ms <= 0) {
         return BO_E_INVALID_ARGUMENT;
+    }
+    /* Every step carries a fresh seed: the function uses it only at an opening. */
+    rc = cache_seed_hex(seed);
+    if (rc != BO_OK) {
+        return rc;
     }
     memset(&out, 0, sizeof(out));
     cache_args_fcall(&a, "bo_admit");
@@ -141,6 +166,7 @@ int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cach
     cache_args_i64(&a, p->ttl_ms);
     cache_args_i64(&a, p->abandon_ms > 0 ? p->abandon_ms : 0);
     cache_args_u64(&a, ended == NULL ? 0 : ended_cap);
+    cache_args_str(&a, seed);
     /* Not repeated once sent: a lost reply may hide admissions, and a second run would admit
      * a further batch beyond the rate. */
     rc = cache_conn_call(c, CACHE_RETRY_UNSENT, &a, &r);
@@ -213,7 +239,7 @@ static int cache_slice_call(struct cache *c, const char *function, uint64_t conc
     return cache_conn_call(c, CACHE_RETRY_ANY, &a, out);
 }
 
-int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_seq, size_t max,
+int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_score, size_t max,
                      struct cache_waiter *out, size_t *n, uint64_t *first_position)
 {
     redisReply *r = NULL;
@@ -223,7 +249,7 @@ int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_seq, s
     size_t count = 0;
     int rc;
 
-    snprintf(after, sizeof(after), "%" PRIu64, after_seq);
+    snprintf(after, sizeof(after), "%" PRIu64, after_score);
     rc = cache_slice_call(c, "bo_line_after", concert_id, after, max, &r);
     if (rc != BO_OK) {
         return rc;
@@ -235,20 +261,24 @@ int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_seq, s
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         cache_reply_u64(r->element[0], &first) != BO_OK ||
-        r->element[1]->type != REDIS_REPLY_ARRAY || r->element[1]->elements % 2 != 0 ||
-        r->element[1]->elements / 2 > max) {
+        r->element[1]->type != REDIS_REPLY_ARRAY || r->element[1]->elements % 3 != 0 ||
+        r->element[1]->elements / 3 > max) {
         BO_ERR("redis: malformed line reply");
         freeReplyObject(r);
         return BO_E_INTERNAL;
     }
     list = r->element[1];
-    for (size_t i = 0; i < list->elements / 2; i++) {
+    for (size_t i = 0; i < list->elements / 3; i++) {
+        redisReply **e = list->element + 3 * i;
         struct cache_waiter w;
         /* A token whose record is gone keeps its place (user 0) so positions stay right. */
-        if (cache_reply_u64(list->element[2 * i], &w.sequence) != BO_OK ||
-            cache_reply_u64(list->element[2 * i + 1], &w.user_id) != BO_OK) {
+        if (cache_reply_u64(e[0], &w.sequence) != BO_OK ||
+            cache_reply_u64(e[1], &w.user_id) != BO_OK) {
             w.sequence = 0;
             w.user_id = 0;
+        }
+        if (cache_reply_u64(e[2], &w.score) != BO_OK) {
+            w.score = 0;
         }
         out[count++] = w;
     }
@@ -297,6 +327,23 @@ int cache_recent_admissions(struct cache *c, uint64_t concert_id, int64_t since_
     freeReplyObject(r);
     *n = count;
     return BO_OK;
+}
+
+/* ---- the opening ------------------------------------------------------------------------ */
+
+int cache_concert_opens_set(struct cache *c, uint64_t concert_id, int64_t opens_ms)
+{
+    struct cache_args a = {0};
+
+    if (concert_id == 0 || opens_ms < 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    cache_args_fcall(&a, "bo_opens_set");
+    cache_args_u64(&a, concert_id);
+    cache_args_i64(&a, opens_ms);
+    cache_args_i64(&a, bo_time_now_ms());
+    /* Repeating stores the same time, or finds the sale already open. */
+    return cache_conn_exec(c, CACHE_RETRY_ANY, &a);
 }
 
 /* ---- rates and counts ------------------------------------------------------------------ */
@@ -412,7 +459,6 @@ int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, 
 int cache_lease_acquire(struct cache *c, const char *holder, int64_t ttl_ms, int *held)
 {
     struct cache_args a = {0};
-    redisReply *r = NULL;
     int64_t v = 0;
     int rc;
 
@@ -422,12 +468,7 @@ int cache_lease_acquire(struct cache *c, const char *holder, int64_t ttl_ms, int
     cache_args_fcall(&a, "bo_lease_acquire");
     cache_args_str(&a, holder);
     cache_args_i64(&a, ttl_ms);
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    rc = cache_reply_i64(r, &v);
-    freeReplyObject(r);
+    rc = cache_conn_int(c, CACHE_RETRY_ANY, &a, &v);
     if (rc != BO_OK) {
         return rc;
     }
@@ -470,70 +511,5 @@ int cache_lease_release(struct cache *c, const char *holder)
     }
     cache_args_fcall(&a, "bo_lease_release");
     cache_args_str(&a, holder);
-    return cache_conn_exec(c, CACHE_RETRY_ANY, &a);
-}
-
-/* ---- admin settings ------------------------------------------------------------------- */
-
-/* cache_setting_read keeps def unless r holds a decimal 1..UINT32_MAX. */
-static uint32_t cache_setting_read(const redisReply *r, uint32_t def)
-{
-    int64_t v = 0;
-
-    if (r->type == REDIS_REPLY_NIL || cache_reply_i64(r, &v) != BO_OK || v <= 0 ||
-        v > (int64_t)UINT32_MAX) {
-        return def;
-    }
-    return (uint32_t)v;
-}
-
-int cache_settings_get(struct cache *c, const struct admission_settings *defaults,
-                       struct admission_settings *out)
-{
-    struct cache_args a = {0};
-    struct admission_settings s = *defaults;
-    redisReply *r = NULL;
-    int rc;
-
-    cache_args_str(&a, "HMGET");
-    cache_args_str(&a, CACHE_SETTINGS_KEY);
-    for (size_t i = 0; i < CACHE_SETTINGS_N; i++) {
-        cache_args_str(&a, cache_settings_fields[i]);
-    }
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != CACHE_SETTINGS_N) {
-        freeReplyObject(r);
-        return BO_E_INTERNAL;
-    }
-    s.rate_per_second = cache_setting_read(r->element[0], s.rate_per_second);
-    s.max_active = cache_setting_read(r->element[1], s.max_active);
-    s.token_ttl_seconds = cache_setting_read(r->element[2], s.token_ttl_seconds);
-    s.hold_ttl_seconds = cache_setting_read(r->element[3], s.hold_ttl_seconds);
-    freeReplyObject(r);
-    *out = s;
-    return BO_OK;
-}
-
-int cache_settings_set(struct cache *c, const struct admission_settings *changes)
-{
-    const uint32_t values[CACHE_SETTINGS_N] = {changes->rate_per_second, changes->max_active,
-                                               changes->token_ttl_seconds,
-                                               changes->hold_ttl_seconds};
-    struct cache_args a = {0};
-
-    cache_args_str(&a, "HSET");
-    cache_args_str(&a, CACHE_SETTINGS_KEY);
-    for (size_t i = 0; i < CACHE_SETTINGS_N; i++) {
-        if (values[i] != 0) {
-            cache_args_str(&a, cache_settings_fields[i]);
-            cache_args_u64(&a, values[i]);
-        }
-    }
-    if (a.n == 2) {
-        return BO_OK;
-    }
     return cache_conn_exec(c, CACHE_RETRY_ANY, &a);
 }

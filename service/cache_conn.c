@@ -378,6 +378,24 @@ int cache_conn_exec(struct cache *c, enum cache_retry retry, const struct cache_
     return rc;
 }
 
+int cache_conn_int(struct cache *c, enum cache_retry retry, const struct cache_args *a,
+                   int64_t *out)
+{
+    redisReply *r = NULL;
+    int64_t v = 0;
+    int rc = cache_conn_run(c, retry, a, 1, &r);
+
+    if (rc != BO_OK) {
+        return rc;
+    }
+    rc = cache_reply_i64(r, &v);
+    freeReplyObject(r);
+    if (rc == BO_OK) {
+        *out = v;
+    }
+    return rc;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------- */
 
 int cache_open(const char *url, struct cache **out)

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_ARGS_MAX 16
+#define CACHE_ARGS_MAX 24
 
 /* The text of service/lua/boxoffice.lua, embedded by the build (generated cache_lua.c). */
 extern const char cache_lua_library[];
@@ -71,6 +71,11 @@ CACHE_WUR int cache_conn_call(struct cache *c, enum cache_retry retry, const str
 
 /* cache_conn_exec is cache_conn_call for a command run for its effect: the reply is dropped. */
 CACHE_WUR int cache_conn_exec(struct cache *c, enum cache_retry retry, const struct cache_args *a);
+
+/* cache_conn_int is cache_conn_call for a command answering an integer (as cache_reply_i64
+ * reads it), written to *out; BO_E_INTERNAL for any other reply. */
+CACHE_WUR int cache_conn_int(struct cache *c, enum cache_retry retry, const struct cache_args *a,
+                             int64_t *out);
 
 /* cache_reply_text copies a non-empty bulk string reply shorter than buflen into buf as a C
  * string and returns 1; returns 0 (buf untouched) for any other reply. */

@@ -1,6 +1,6 @@
 /*
- * cache_token: the token operations of cache.h (issue, use, touch, expire), each one call of
- * the boxoffice Redis functions (service/lua/boxoffice.lua) over cache_conn.
+ * cache_token: the token operations of cache.h (issue, use, leave, touch, expire), each one call
+ * of the boxoffice Redis functions (service/lua/boxoffice.lua) over cache_conn.
  */
 #include "cache_conn.h"
 
@@ -18,15 +18,15 @@
 /* Three 20-digit ids, two colons and a newline per packed token. */
 #define CACHE_TOUCH_PACKED 64
 
-/* cache_token_decode reads the functions' 10-element token reply {status, sequence, user,
- * issued, admitted, expires, admission_no, position, created, rate_milli}. */
+/* cache_token_decode reads the functions' 11-element token reply {status, sequence, user,
+ * issued, admitted, expires, admission_no, position, created, rate_milli, sale_opens_at}. */
 static int cache_token_decode(const redisReply *r, uint64_t concert_id, struct queue_token *t,
                               int *created, int64_t *rate_milli)
 {
-    int64_t status, issued, admitted, expires, flag, rate;
+    int64_t status, issued, admitted, expires, flag, rate, opens;
     uint64_t seq, user, no, pos;
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 10 ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 11 ||
         cache_reply_i64(r->element[0], &status) != BO_OK ||
         cache_reply_u64(r->element[1], &seq) != BO_OK ||
         cache_reply_u64(r->element[2], &user) != BO_OK ||
@@ -36,7 +36,8 @@ static int cache_token_decode(const redisReply *r, uint64_t concert_id, struct q
         cache_reply_u64(r->element[6], &no) != BO_OK ||
         cache_reply_u64(r->element[7], &pos) != BO_OK ||
         cache_reply_i64(r->element[8], &flag) != BO_OK ||
-        cache_reply_i64(r->element[9], &rate) != BO_OK || status < TOKEN_WAITING ||
+        cache_reply_i64(r->element[9], &rate) != BO_OK ||
+        cache_reply_i64(r->element[10], &opens) != BO_OK || status < TOKEN_WAITING ||
         status > TOKEN_EXPIRED) {
         BO_ERR("redis: malformed token reply");
         return BO_E_INTERNAL;
@@ -51,29 +52,40 @@ static int cache_token_decode(const redisReply *r, uint64_t concert_id, struct q
     t->issued_at_ms = issued;
     t->admitted_at_ms = admitted;
     t->expires_at_ms = expires;
+    t->sale_opens_at_ms = status == TOKEN_WAITING && opens > 0 ? opens : 0;
     *created = flag != 0;
     *rate_milli = rate > 0 ? rate : 0;
     return BO_OK;
 }
 
-/* cache_token_call runs the token function call a (idempotent) and decodes its token into *out,
- * and *created and *rate_milli when not NULL; the reply {0} (unknown token) is
- * BO_E_TOKEN_EXPIRED. */
-static int cache_token_call(struct cache *c, const struct cache_args *a, uint64_t concert_id,
+/* Which token function is called, how, and what its refusal means. */
+struct cache_token_how {
+    const char *function;
+    enum cache_retry retry;
+    int other_user; /* the code of the reply {-1} (the token is another user's), and of user 0 */
+};
+
+/* cache_token_call runs the token function call a and decodes its token into *out, and
+ * *created and *rate_milli when not NULL; the reply {0} (unknown or ended token) is
+ * BO_E_TOKEN_EXPIRED, {-1} (another user's) how->other_user. */
+static int cache_token_call(struct cache *c, const struct cache_args *a,
+                            const struct cache_token_how *how, uint64_t concert_id,
                             struct queue_token *out, int *created, int64_t *rate_milli)
 {
     struct queue_token t;
     redisReply *r = NULL;
-    int64_t rate = 0;
+    int64_t rate = 0, refusal = 0;
     int made = 0;
     int rc;
 
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, a, &r);
+    rc = cache_conn_call(c, how->retry, a, &r);
     if (rc != BO_OK) {
         return rc;
     }
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-        rc = BO_E_TOKEN_EXPIRED;
+        rc = cache_reply_i64(r->element[0], &refusal) == BO_OK && refusal == -1
+                 ? how->other_user
+                 : BO_E_TOKEN_EXPIRED;
     } else {
         rc = cache_token_decode(r, concert_id, &t, &made, &rate);
     }
@@ -92,39 +104,71 @@ static int cache_token_call(struct cache *c, const struct cache_args *a, uint64_
 }
 
 int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t user_id, int64_t now_ms,
-                      struct queue_token *out, int *created, int64_t *rate_milli)
+                      int64_t opens_ms, struct queue_token *out, int *created, int64_t *rate_milli)
 {
+    /* Repeating is harmless: a second run returns the token the first one created. */
+    static const struct cache_token_how how = {"bo_token_issue", CACHE_RETRY_ANY, BO_E_INTERNAL};
     struct cache_args a = {0};
 
     if (concert_id == 0 || user_id == 0) {
         return BO_E_INVALID_ARGUMENT;
     }
-    cache_args_fcall(&a, "bo_token_issue");
+    cache_args_fcall(&a, how.function);
     cache_args_u64(&a, concert_id);
     cache_args_u64(&a, user_id);
     cache_args_i64(&a, now_ms);
-    /* Repeating is harmless: a second run returns the token the first one created. */
-    return cache_token_call(c, &a, concert_id, out, created, rate_milli);
+    cache_args_i64(&a, opens_ms > 0 ? opens_ms : 0);
+    return cache_token_call(c, &a, &how, concert_id, out, created, rate_milli);
 }
 
-int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence, int64_t now_ms,
-                    int64_t touch_ttl_ms, int64_t seen_every_ms, struct queue_token *out,
-                    int64_t *rate_milli)
+/* cache_token_owned calls how->function on ref->user_id's token at now_ms (with seen_every_ms
+ * after when it is not negative) and decodes the answer as cache_token_call does; a token of
+ * no concert or sequence is BO_E_TOKEN_EXPIRED, user 0 how->other_user. */
+static int cache_token_owned(struct cache *c, const struct cache_token_how *how,
+                             const struct cache_token_ref *ref, int64_t now_ms,
+                             int64_t seen_every_ms, struct queue_token *out, int64_t *rate_milli)
 {
     struct cache_args a = {0};
 
-    if (concert_id == 0 || sequence == 0) {
+    if (ref->concert_id == 0 || ref->sequence == 0) {
         return BO_E_TOKEN_EXPIRED;
     }
-    cache_args_fcall(&a, "bo_token_use");
-    cache_args_u64(&a, concert_id);
-    cache_args_u64(&a, sequence);
+    if (ref->user_id == 0) {
+        return how->other_user;
+    }
+    cache_args_fcall(&a, how->function);
+    cache_args_u64(&a, ref->concert_id);
+    cache_args_u64(&a, ref->sequence);
+    cache_args_u64(&a, ref->user_id);
     cache_args_i64(&a, now_ms);
-    cache_args_i64(&a, touch_ttl_ms > 0 ? touch_ttl_ms : 0);
-    cache_args_i64(&a, seen_every_ms > 0 ? seen_every_ms : 0);
-    /* Repeating moves the expiry (and the last-seen time) to the same place, or ends a token
-     * that is past its expiry. */
-    return cache_token_call(c, &a, concert_id, out, NULL, rate_milli);
+    if (seen_every_ms >= 0) {
+        cache_args_i64(&a, seen_every_ms);
+    }
+    return cache_token_call(c, &a, how, ref->concert_id, out, NULL, rate_milli);
+}
+
+int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence, uint64_t user_id,
+                    int64_t now_ms, int64_t seen_every_ms, struct queue_token *out,
+                    int64_t *rate_milli)
+{
+    /* Repeating moves the last-seen time to the same place, or ends a token that is past its
+     * expiry. */
+    static const struct cache_token_how how = {"bo_token_use", CACHE_RETRY_ANY, BO_E_TOKEN_INVALID};
+    const struct cache_token_ref ref = {concert_id, user_id, sequence};
+
+    return cache_token_owned(c, &how, &ref, now_ms, seen_every_ms > 0 ? seen_every_ms : 0, out,
+                             rate_milli);
+}
+
+int cache_token_leave(struct cache *c, uint64_t concert_id, uint64_t sequence, uint64_t user_id,
+                      int64_t now_ms, struct queue_token *out)
+{
+    /* A second run would find the token ended: only a call that cannot have run is repeated. */
+    static const struct cache_token_how how = {"bo_token_leave", CACHE_RETRY_UNSENT,
+                                               BO_E_NOT_OWNER};
+    const struct cache_token_ref ref = {concert_id, user_id, sequence};
+
+    return cache_token_owned(c, &how, &ref, now_ms, -1, out, NULL);
 }
 
 int cache_tokens_touch(struct cache *c, const struct cache_token_ref *refs, size_t n,
