@@ -1,13 +1,18 @@
 -- seed: demo data for `./boxoffice up`, the tests and the benchmarks.
 --
--- Users 1..100000 with empty wallets, 3 concerts with 5 dates each, 50 seats per
--- date. Safe to run again: every insert skips rows that exist. Seeded concerts and
+-- Users 1..100000 with empty wallets and the password `demo`, 3 concerts with 5 dates
+-- each, 50 seats per date. The users share one Argon2id hash of "demo" (m=19 MiB, t=2,
+-- made once with libsodium's crypto_pwhash_str): fine for demo data, never for real accounts,
+-- whose hashes each have their own salt. Safe to run again: every insert skips rows that exist. Seeded concerts and
 -- dates carry fixed ids so scripts can name them; the sequences are moved past
 -- them afterwards so rows created through the admin API never collide.
 
-INSERT INTO users (id, name)
-SELECT g, 'user' || g FROM generate_series(1, 100000) AS g
-ON CONFLICT DO NOTHING;
+INSERT INTO users (id, name, password_hash)
+SELECT g, 'user' || g,
+       '$argon2id$v=19$m=19456,t=2,p=1$QLfrqrCaXmbQt37PmMzzig$4BXMrbpfVOuZKGYwMqQ7RwLyqQN7h1TAbAjo4ezE7Gg'
+FROM generate_series(1, 100000) AS g
+ON CONFLICT (id) DO UPDATE SET password_hash = EXCLUDED.password_hash
+WHERE users.password_hash IS NULL;
 
 INSERT INTO wallets (user_id, balance)
 SELECT g, 0 FROM generate_series(1, 100000) AS g
@@ -34,3 +39,4 @@ ON CONFLICT DO NOTHING;
 
 SELECT setval('concerts_id_seq', greatest((SELECT max(id) FROM concerts), 1));
 SELECT setval('schedules_id_seq', greatest((SELECT max(id) FROM schedules), 1));
+SELECT setval('users_id_seq', greatest((SELECT max(id) FROM users), 1));

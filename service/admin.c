@@ -2,6 +2,7 @@
 #include "admin.h"
 
 #include "bo_error.h"
+#include "rate_limits.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
@@ -24,17 +25,43 @@ static int admin_text_ok(const char *text, int required)
 }
 
 int admin_concert_create(struct svc_context *ctx, const char *key, const char *title,
-                         const char *artist, const char *venue, struct concert *out)
+                         const char *artist, const char *venue, int64_t sale_opens_at_ms,
+                         struct concert *out)
 {
     int rc;
 
     if ((rc = admin_check(ctx, key)) != BO_OK) {
         return rc;
     }
-    if (!admin_text_ok(title, 1) || !admin_text_ok(artist, 0) || !admin_text_ok(venue, 0)) {
+    if (!admin_text_ok(title, 1) || !admin_text_ok(artist, 0) || !admin_text_ok(venue, 0) ||
+        sale_opens_at_ms < 0) {
         return BO_E_INVALID_ARGUMENT;
     }
-    return store_concert_create(ctx->store, title, artist, venue, out);
+    rc = store_concert_create(ctx->store, title, artist, venue, sale_opens_at_ms, out);
+    if (rc != BO_OK || sale_opens_at_ms == 0) {
+        return rc;
+    }
+    /* The line in Redis knows the opening before anyone joins. */
+    return cache_concert_opens_set(ctx->cache, out->id, sale_opens_at_ms);
+}
+
+int admin_concert_opens(struct svc_context *ctx, const char *key, uint64_t concert_id,
+                        int64_t sale_opens_at_ms, struct concert *out)
+{
+    int rc;
+
+    if ((rc = admin_check(ctx, key)) != BO_OK) {
+        return rc;
+    }
+    if (sale_opens_at_ms < 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    rc = store_concert_set_opens(ctx->store, concert_id, sale_opens_at_ms, out);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    /* The line in Redis learns it now, not at the next token issue. */
+    return cache_concert_opens_set(ctx->cache, concert_id, sale_opens_at_ms);
 }
 
 int admin_schedule_create(struct svc_context *ctx, const char *key, uint64_t concert_id,
@@ -86,5 +113,26 @@ int admin_settings(struct svc_context *ctx, const char *key,
         return rc;
     }
     ctx->settings = *out;
+    return BO_OK;
+}
+
+int admin_limits(struct svc_context *ctx, const char *key, const struct limits *changes,
+                 uint32_t mask, struct limits *out)
+{
+    struct limits defaults;
+    int rc;
+
+    if ((rc = admin_check(ctx, key)) != BO_OK) {
+        return rc;
+    }
+    if (changes != NULL && mask != 0 &&
+        (rc = cache_limits_set(ctx->cache, changes, &mask)) != BO_OK) {
+        return rc;
+    }
+    rate_limits_defaults(&defaults);
+    if ((rc = cache_limits_get(ctx->cache, &defaults, out)) != BO_OK) {
+        return rc;
+    }
+    ctx->limits = *out; /* this worker at once; the others within a second */
     return BO_OK;
 }

@@ -9,12 +9,20 @@
  * configured); BO_E_ADMIN_KEY_INVALID otherwise. */
 __attribute__((warn_unused_result)) int admin_check(struct svc_context *ctx, const char *key);
 
-/* admin_concert_create creates a concert; BO_E_INVALID_ARGUMENT for an empty or too long title
- * or too long artist/venue. */
+/* admin_concert_create creates a concert whose sale opens at sale_opens_at_ms (0: open);
+ * BO_E_INVALID_ARGUMENT for an empty or too long title or too long artist/venue. */
 __attribute__((warn_unused_result)) int admin_concert_create(struct svc_context *ctx,
                                                              const char *key, const char *title,
                                                              const char *artist, const char *venue,
+                                                             int64_t sale_opens_at_ms,
                                                              struct concert *out);
+
+/* admin_concert_opens sets when concert_id's sale opens (0: open now) and reads the concert back;
+ * BO_E_CONCERT_NOT_FOUND. */
+__attribute__((warn_unused_result)) int admin_concert_opens(struct svc_context *ctx,
+                                                            const char *key, uint64_t concert_id,
+                                                            int64_t sale_opens_at_ms,
+                                                            struct concert *out);
 
 /* admin_schedule_create creates a date with SEATS_PER_SCHEDULE seats: every seat at price, or
  * seat i at prices[i-1] when nprices is SEATS_PER_SCHEDULE. BO_E_INVALID_ARGUMENT for a
@@ -30,5 +38,11 @@ __attribute__((warn_unused_result)) int admin_schedule_create(struct svc_context
 __attribute__((warn_unused_result)) int admin_settings(struct svc_context *ctx, const char *key,
                                                        const struct admission_settings *changes,
                                                        struct admission_settings *out);
+
+/* admin_limits reads the rate limits; with changes not NULL, first stores the fields of changes
+ * whose bit is set in mask (bit i: the i-th field of struct limits; 0 turns a limit off). */
+__attribute__((warn_unused_result)) int admin_limits(struct svc_context *ctx, const char *key,
+                                                     const struct limits *changes, uint32_t mask,
+                                                     struct limits *out);
 
 #endif

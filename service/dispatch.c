@@ -4,7 +4,10 @@
 #include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_log.h"
+#include "bo_time.h"
 #include "handlers.h"
+#include "identity.h"
+#include "rate_limits.h"
 #include "metrics.h"
 #include "rpc_call.h"
 
@@ -13,6 +16,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The rpcs made for a user: they need a proof of identity (RequestEnvelope.proof), which is
+ * checked before the request is even decoded, and some count against a rate limit. */
+static const struct dispatch_guard {
+    const char *method;
+    enum limit_action limit;
+} dispatch_guards[] = {
+    {"IssueToken", LIMIT_TOKEN_ISSUE}, {"HoldSeat", LIMIT_HOLD},    {"ChargePoints", LIMIT_CHARGE},
+    {"LeaveQueue", LIMIT_NONE},        {"ReleaseHold", LIMIT_NONE}, {"Pay", LIMIT_NONE},
+    {"GetBalance", LIMIT_NONE},        {"Logout", LIMIT_NONE},
+};
+
+static const struct dispatch_guard *dispatch_guard_find(const char *method)
+{
+    for (size_t i = 0; i < sizeof(dispatch_guards) / sizeof(dispatch_guards[0]); i++) {
+        if (strcmp(dispatch_guards[i].method, method) == 0) {
+            return &dispatch_guards[i];
+        }
+    }
+    return NULL;
+}
+
+/* dispatch_identify sets the caller of env in ctx: its client address always, and for a guarded
+ * method the proven user, refusing a missing, forged, expired or revoked proof and a caller
+ * past the method's rate limit (*retry_after then says when to retry). */
+static int dispatch_identify(struct svc_context *ctx, const Boxoffice__V1__RequestEnvelope *env,
+                             const struct dispatch_guard *guard, uint32_t *retry_after)
+{
+    struct svc_caller *c = &ctx->caller;
+    int revoked = 0;
+    int rc;
+
+    c->client_addr = env->client_addr != NULL ? env->client_addr : "";
+    if (guard == NULL) {
+        return BO_OK; /* anyone may call it: a proof sent along is not looked at */
+    }
+    rc = identity_verify(ctx->keys, env->proof, bo_time_now_ms(), &c->who);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (c->who.kind == IDENTITY_SESSION) {
+        if ((rc = cache_session_revoked(ctx->cache, c->who.session_id, &revoked)) != BO_OK) {
+            return rc; /* refused while revocations cannot be read */
+        }
+        if (revoked) {
+            return BO_E_SESSION_EXPIRED;
+        }
+    }
+    c->proven = 1;
+    return rate_limits_check(ctx, guard->limit, c->who.user_id, c->client_addr, retry_after);
+}
 
 /* One rpc_call_alloc: the bytes handed out follow the header. */
 struct rpc_block {
@@ -86,7 +140,7 @@ static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
         }
         return;
     }
-    call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, msg, &call->reply);
+    call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, 0, msg, &call->reply);
 }
 
 int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply)
@@ -101,6 +155,8 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     call.ctx = ctx;
     call.request_id = 0;
     call.err = BO_OK;
+    call.retry_after = 0;
+    call.detail[0] = '\0';
     call.reply = NULL;
     call.blocks = NULL;
     call.scratch_used = 0;
@@ -131,11 +187,17 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
         detail = message;
         goto reply;
     }
+    /* The request decodes; whether it may be made is decided before any handler runs, and a
+     * refusal is counted like any other answer. */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
-                                       &call);
-    dispatch_blocks_free(&call);
+    call.err = dispatch_identify(ctx, env, dispatch_guard_find(sd->methods[env->method].name),
+                                 &call.retry_after);
+    if (call.err == BO_OK) {
+        protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
+                                           &call);
+        dispatch_blocks_free(&call);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_rpc_observe(env->method, call.err,
                         (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
@@ -153,9 +215,14 @@ reply:
         boxoffice__v1__request_envelope__free_unpacked(env, NULL);
     }
     ctx->request_id = 0;
+    memset(&ctx->caller, 0, sizeof(ctx->caller));
     if (call.reply != NULL) {
         *reply = call.reply;
         return BO_OK;
     }
-    return bo_envelope_reply_encode(call.request_id, call.err, detail, NULL, reply);
+    if (detail == NULL && call.detail[0] != '\0') {
+        detail = call.detail;
+    }
+    return bo_envelope_reply_encode(call.request_id, call.err, detail, call.retry_after, NULL,
+                                    reply);
 }

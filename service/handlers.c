@@ -10,6 +10,7 @@
  */
 #include "handlers.h"
 
+#include "accounts.h"
 #include "admin.h"
 #include "bo_error.h"
 #include "bo_time.h"
@@ -23,6 +24,8 @@
 #include "token.h"
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
+
+#include <stdio.h>
 
 typedef Boxoffice__V1__Boxoffice_Service Svc;
 
@@ -57,6 +60,11 @@ static Boxoffice__V1__Token *rpc_token_fill(struct rpc_token *tok, char *text)
     out->issued_at_ms = t->issued_at_ms;
     out->admitted_at_ms = t->admitted_at_ms;
     out->expires_at_ms = t->status == TOKEN_WAITING ? 0 : t->expires_at_ms;
+    out->sale_opens_at_ms = t->status == TOKEN_WAITING ? t->sale_opens_at_ms : 0;
+    if (out->sale_opens_at_ms != 0) {
+        out->position = 0; /* no place until the opening draws the order */
+        out->eta_seconds = 0;
+    }
     return out;
 }
 
@@ -106,6 +114,7 @@ static void rpc_concert_fill(const void *records, size_t i, void *msg)
     out->artist = (char *)c->artist;
     out->venue = (char *)c->venue;
     out->schedule_count = c->schedule_count;
+    out->sale_opens_at_ms = c->sale_opens_at_ms;
 }
 
 static void rpc_schedule_fill(const void *records, size_t i, void *msg)
@@ -194,6 +203,22 @@ static char **rpc_token_ids(void *data, char *const *texts, const size_t *expire
     return ids;
 }
 
+/* rpc_user resolves the user a call acts for: the proven caller, whom the request may name
+ * (named 0 names none), never another (BO_E_NOT_OWNER). */
+static int rpc_user(void *data, uint64_t named, uint64_t *user_id)
+{
+    const struct svc_caller *c = &rpc_call_context(data)->caller;
+
+    if (!c->proven) {
+        return BO_E_SESSION_MISSING;
+    }
+    if (named != 0 && named != c->who.user_id) {
+        return BO_E_NOT_OWNER;
+    }
+    *user_id = c->who.user_id;
+    return BO_OK;
+}
+
 /* ---- health and queue -------------------------------------------------------- */
 
 static void rpc_ping(Svc *svc, const Boxoffice__V1__PingRequest *in,
@@ -214,8 +239,13 @@ static void rpc_issue_token(Svc *svc, const Boxoffice__V1__IssueTokenRequest *in
 {
     Boxoffice__V1__IssueTokenReply reply = BOXOFFICE__V1__ISSUE_TOKEN_REPLY__INIT;
     struct rpc_token tok = {0};
-    int rc = queue_issue(rpc_call_context(data), in->user_id, in->concert_id, &tok.t, tok.text,
+    uint64_t user_id = 0;
+    int rc = rpc_user(data, in->user_id, &user_id);
+
+    if (rc == BO_OK) {
+        rc = queue_issue(rpc_call_context(data), user_id, in->concert_id, &tok.t, tok.text,
                          sizeof(tok.text), &tok.eta, &reply.created);
+    }
 
     reply.token = rpc_token_fill(&tok, tok.text);
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
@@ -229,6 +259,60 @@ static void rpc_get_token(Svc *svc, const Boxoffice__V1__GetTokenRequest *in,
     int rc = queue_status(rpc_call_context(data), in->token, &tok.t, &tok.eta);
 
     reply.token = rpc_token_fill(&tok, in->token);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+static void rpc_leave_queue(Svc *svc, const Boxoffice__V1__LeaveQueueRequest *in,
+                            Boxoffice__V1__LeaveQueueReply_Closure closure, void *data)
+{
+    Boxoffice__V1__LeaveQueueReply reply = BOXOFFICE__V1__LEAVE_QUEUE_REPLY__INIT;
+    struct rpc_token tok = {0};
+    int rc = queue_leave(rpc_call_context(data), in->token, &tok.t);
+
+    reply.token = rpc_token_fill(&tok, in->token);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+/* ---- accounts ------------------------------------------------------------------ */
+
+static void rpc_create_account(Svc *svc, const Boxoffice__V1__CreateAccountRequest *in,
+                               Boxoffice__V1__CreateAccountReply_Closure closure, void *data)
+{
+    Boxoffice__V1__CreateAccountReply reply = BOXOFFICE__V1__CREATE_ACCOUNT_REPLY__INIT;
+    int rc = accounts_create(rpc_call_context(data), in->name, in->password, &reply.user_id,
+                             rpc_call_detail(data), RPC_CALL_DETAIL, rpc_call_retry_after(data));
+
+    reply.name = in->name;
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+static void rpc_login(Svc *svc, const Boxoffice__V1__LoginRequest *in,
+                      Boxoffice__V1__LoginReply_Closure closure, void *data)
+{
+    Boxoffice__V1__LoginReply reply = BOXOFFICE__V1__LOGIN_REPLY__INIT;
+    char session[IDENTITY_SESSION_MAX] = "";
+    struct identity who = {0};
+    int rc = accounts_login(rpc_call_context(data), in->user_id, in->password, session,
+                            sizeof(session), &who, rpc_call_retry_after(data));
+
+    reply.session = session;
+    reply.user_id = who.user_id;
+    reply.expires_at_ms = who.expires_at_ms;
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+static void rpc_logout(Svc *svc, const Boxoffice__V1__LogoutRequest *in,
+                       Boxoffice__V1__LogoutReply_Closure closure, void *data)
+{
+    Boxoffice__V1__LogoutReply reply = BOXOFFICE__V1__LOGOUT_REPLY__INIT;
+    struct svc_context *ctx = rpc_call_context(data);
+    int rc = accounts_logout(ctx);
+
+    if (rc == BO_E_INVALID_ARGUMENT) {
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL, "%s",
+                 "an operator identity token cannot be logged out: it ends at its exp");
+    }
+    reply.user_id = ctx->caller.who.user_id;
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
@@ -308,9 +392,10 @@ static void rpc_get_balance(Svc *svc, const Boxoffice__V1__GetBalanceRequest *in
                             Boxoffice__V1__GetBalanceReply_Closure closure, void *data)
 {
     Boxoffice__V1__GetBalanceReply reply = BOXOFFICE__V1__GET_BALANCE_REPLY__INIT;
-    int rc = points_balance(rpc_call_context(data), in->token, in->user_id, &reply.balance);
+    uint64_t user_id = in->user_id;
+    int rc = points_balance(rpc_call_context(data), &user_id, &reply.balance);
 
-    reply.user_id = in->user_id;
+    reply.user_id = user_id;
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
@@ -319,8 +404,9 @@ static void rpc_charge_points(Svc *svc, const Boxoffice__V1__ChargePointsRequest
 {
     Boxoffice__V1__ChargePointsReply reply = BOXOFFICE__V1__CHARGE_POINTS_REPLY__INIT;
     struct charge c = {0};
-    int rc = points_charge(rpc_call_context(data), in->token, in->user_id, in->amount,
-                           in->idempotency_key, &c, &reply.replayed);
+    uint64_t user_id = in->user_id;
+    int rc = points_charge(rpc_call_context(data), &user_id, in->amount, in->idempotency_key, &c,
+                           &reply.replayed);
 
     reply.user_id = c.user_id;
     reply.balance = c.balance;
@@ -352,7 +438,19 @@ static void rpc_create_concert(Svc *svc, const Boxoffice__V1__CreateConcertReque
     Boxoffice__V1__CreateConcertReply reply = BOXOFFICE__V1__CREATE_CONCERT_REPLY__INIT;
     struct concert c = {0};
     int rc = admin_concert_create(rpc_call_context(data), in->admin_key, in->title, in->artist,
-                                  in->venue, &c);
+                                  in->venue, in->sale_opens_at_ms, &c);
+
+    reply.concert = rpc_message(data, &boxoffice__v1__concert__descriptor, &c, rpc_concert_fill);
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+static void rpc_update_concert(Svc *svc, const Boxoffice__V1__UpdateConcertRequest *in,
+                               Boxoffice__V1__UpdateConcertReply_Closure closure, void *data)
+{
+    Boxoffice__V1__UpdateConcertReply reply = BOXOFFICE__V1__UPDATE_CONCERT_REPLY__INIT;
+    struct concert c = {0};
+    int rc = admin_concert_opens(rpc_call_context(data), in->admin_key, in->concert_id,
+                                 in->sale_opens_at_ms, &c);
 
     reply.concert = rpc_message(data, &boxoffice__v1__concert__descriptor, &c, rpc_concert_fill);
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
@@ -411,6 +509,67 @@ static void rpc_set_admission_settings(Svc *svc,
     }
     rpc_settings_end(data, (ProtobufCClosure)closure, in->admin_key, &want,
                      m != NULL ? BO_OK : BO_E_INVALID_ARGUMENT);
+}
+
+/* The rate limits, in the order of struct limits and of message Limits. */
+#define RPC_LIMIT_FIELDS(X)                                                                        \
+    X(user_logins)                                                                                 \
+    X(user_token_issues)                                                                           \
+    X(user_holds)                                                                                  \
+    X(user_charges)                                                                                \
+    X(address_signups)                                                                             \
+    X(address_logins)                                                                              \
+    X(address_token_issues)                                                                        \
+    X(address_holds)                                                                               \
+    X(address_charges)
+
+static void rpc_limits_fill(const void *records, size_t i, void *msg)
+{
+    const struct limits *l = &((const struct limits *)records)[i];
+    Boxoffice__V1__Limits *out = msg;
+
+#define RPC_LIMIT_OUT(f) out->f##_per_minute = l->f;
+    RPC_LIMIT_FIELDS(RPC_LIMIT_OUT)
+#undef RPC_LIMIT_OUT
+}
+
+/* rpc_limits_end ends both limits rpcs: unless rc failed them already, applies changes (NULL:
+ * none, only read) under the admin key and replies with the limits now in force. */
+static void rpc_limits_end(void *data, ProtobufCClosure closure, const char *key,
+                           const Boxoffice__V1__Limits *changes, uint32_t fields_set, int rc)
+{
+    Boxoffice__V1__LimitsReply reply = BOXOFFICE__V1__LIMITS_REPLY__INIT;
+    struct limits want = {0}, now = {0};
+    uint32_t mask = 0, bit = 1;
+
+    if (changes != NULL) {
+#define RPC_LIMIT_IN(f)                                                                            \
+    if (fields_set & bit) {                                                                        \
+        want.f = changes->f##_per_minute;                                                          \
+        mask |= bit;                                                                               \
+    }                                                                                              \
+    bit <<= 1;
+        RPC_LIMIT_FIELDS(RPC_LIMIT_IN)
+#undef RPC_LIMIT_IN
+    }
+    if (rc == BO_OK) {
+        rc = admin_limits(rpc_call_context(data), key, changes != NULL ? &want : NULL, mask, &now);
+    }
+    reply.limits = rpc_message(data, &boxoffice__v1__limits__descriptor, &now, rpc_limits_fill);
+    rpc_call_end(data, closure, &reply.base, rc);
+}
+
+static void rpc_get_limits(Svc *svc, const Boxoffice__V1__GetLimitsRequest *in,
+                           Boxoffice__V1__LimitsReply_Closure closure, void *data)
+{
+    rpc_limits_end(data, (ProtobufCClosure)closure, in->admin_key, NULL, 0, BO_OK);
+}
+
+static void rpc_set_limits(Svc *svc, const Boxoffice__V1__SetLimitsRequest *in,
+                           Boxoffice__V1__LimitsReply_Closure closure, void *data)
+{
+    rpc_limits_end(data, (ProtobufCClosure)closure, in->admin_key, in->limits, in->fields_set,
+                   in->limits != NULL || in->fields_set == 0 ? BO_OK : BO_E_INVALID_ARGUMENT);
 }
 
 /* ---- presence of push listeners ------------------------------------------------------- */

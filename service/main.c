@@ -2,7 +2,9 @@
 #include "admission.h"
 #include "bo_error.h"
 #include "bo_log.h"
+#include "identity.h"
 #include "metrics_http.h"
+#include "password.h"
 #include "server.h"
 #include "store.h"
 #include "svc_config.h"
@@ -47,9 +49,33 @@ static int ensure_secret(struct svc_config *cfg)
     return BO_OK;
 }
 
+/* open_keys loads the keys that check proofs of identity from cfg. */
+static int open_keys(const struct svc_config *cfg, struct identity_keys **out)
+{
+    struct identity_config ic = {
+        .session_secret = cfg->token_secret,
+        .jwt_alg = cfg->jwt_alg,
+        .jwt_secret = cfg->jwt_secret,
+        .jwt_public_key_file = cfg->jwt_public_key_file,
+        .leeway_seconds = (int)cfg->jwt_leeway_seconds,
+    };
+    char err[256] = "";
+    int rc = identity_keys_open(&ic, out, err, sizeof(err));
+
+    if (rc != BO_OK) {
+        BO_ERR("%s", err[0] != '\0' ? err : bo_error_message(rc));
+        return rc;
+    }
+    if (cfg->jwt_secret[0] == '\0' && cfg->jwt_public_key_file[0] == '\0') {
+        BO_INFO("no operator identity key configured: only sessions from login are accepted");
+    }
+    return BO_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct svc_config cfg;
+    struct identity_keys *keys = NULL;
     struct server *server = NULL;
     struct admission *admission = NULL;
     struct events *events = NULL;
@@ -74,7 +100,8 @@ int main(int argc, char **argv)
     if (cfg.migrate == 2) {
         return 0;
     }
-    if (ensure_secret(&cfg) != BO_OK) {
+    if (ensure_secret(&cfg) != BO_OK || password_init() != BO_OK ||
+        open_keys(&cfg, &keys) != BO_OK) {
         return 1;
     }
     /* Block the stop signals before threads start so only sigwait below receives them. */
@@ -83,7 +110,7 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = server_start(&cfg, &server)) != BO_OK ||
+    if ((rc = server_start(&cfg, keys, &server)) != BO_OK ||
         (rc = events_open(cfg.events_url, &events)) != BO_OK ||
         (cfg.metrics_listen[0] != '\0' &&
          (rc = metrics_http_start(cfg.metrics_listen, &metrics)) != BO_OK) ||
@@ -92,6 +119,7 @@ int main(int argc, char **argv)
         metrics_http_stop(metrics);
         events_close(events);
         server_stop(server);
+        identity_keys_close(keys);
         return 1;
     }
     BO_INFO("instance %s ready", cfg.instance_id);
@@ -101,5 +129,6 @@ int main(int argc, char **argv)
     metrics_http_stop(metrics);
     events_close(events);
     server_stop(server);
+    identity_keys_close(keys);
     return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "bo_envelope.h"
 #include "bo_error.h"
+#include "rate_limits.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +36,9 @@ static struct {
     atomic_uint_fast64_t admissions;
     atomic_uint_fast64_t holds;
     atomic_uint_fast64_t payments;
+    /* rate limits: the value in force (+1, so 0 means never set) and the refusals */
+    atomic_uint_fast64_t limit[LIMIT_NACTIONS][LIMIT_NSCOPES];
+    atomic_uint_fast64_t limited[LIMIT_NACTIONS][LIMIT_NSCOPES];
 } metrics;
 
 void metrics_rpc_observe(unsigned method, int err, int64_t usec)
@@ -71,6 +75,20 @@ void metrics_hold_made(void)
 void metrics_payment_made(void)
 {
     atomic_fetch_add_explicit(&metrics.payments, 1, memory_order_relaxed);
+}
+
+void metrics_rate_limit_gauge(int action, int scope, uint32_t per_minute)
+{
+    if (action >= 0 && action < LIMIT_NACTIONS && scope >= 0 && scope < LIMIT_NSCOPES) {
+        atomic_store(&metrics.limit[action][scope], (uint_fast64_t)per_minute + 1);
+    }
+}
+
+void metrics_rate_limited(int action, int scope)
+{
+    if (action >= 0 && action < LIMIT_NACTIONS && scope >= 0 && scope < LIMIT_NSCOPES) {
+        atomic_fetch_add_explicit(&metrics.limited[action][scope], 1, memory_order_relaxed);
+    }
 }
 
 void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active)
@@ -174,6 +192,32 @@ static void metrics_render_queue(FILE *f)
             (unsigned long long)atomic_load(&metrics.payments));
 }
 
+static void metrics_render_limits(FILE *f)
+{
+    fprintf(f, "# HELP boxoffice_rate_limit_per_minute Rate limit in force (0: off), by action "
+               "and scope.\n# TYPE boxoffice_rate_limit_per_minute gauge\n");
+    for (int a = 0; a < LIMIT_NACTIONS; a++) {
+        for (int s = 0; s < LIMIT_NSCOPES; s++) {
+            uint64_t v = atomic_load(&metrics.limit[a][s]);
+            if (v != 0) {
+                fprintf(f, "boxoffice_rate_limit_per_minute{action=\"%s\",scope=\"%s\"} %llu\n",
+                        rate_limits_action_name(a), rate_limits_scope_name(s), (unsigned long long)(v - 1));
+            }
+        }
+    }
+    fprintf(f, "# HELP boxoffice_rate_limited_total Requests refused by a rate limit, by action "
+               "and scope.\n# TYPE boxoffice_rate_limited_total counter\n");
+    for (int a = 0; a < LIMIT_NACTIONS; a++) {
+        for (int s = 0; s < LIMIT_NSCOPES; s++) {
+            if (atomic_load(&metrics.limit[a][s]) != 0) {
+                fprintf(f, "boxoffice_rate_limited_total{action=\"%s\",scope=\"%s\"} %llu\n",
+                        rate_limits_action_name(a), rate_limits_scope_name(s),
+                        (unsigned long long)atomic_load(&metrics.limited[a][s]));
+            }
+        }
+    }
+}
+
 int metrics_render(char **out, size_t *len)
 {
     char *text = NULL;
@@ -186,6 +230,7 @@ int metrics_render(char **out, size_t *len)
     }
     metrics_render_rpc(f);
     metrics_render_queue(f);
+    metrics_render_limits(f);
     failed = ferror(f);
     if (fclose(f) != 0 || failed) {
         free(text);

@@ -5,7 +5,8 @@
  * Names: boxoffice_rpc_requests_total{method,code}, boxoffice_rpc_errors_total
  * {method,code}, boxoffice_rpc_duration_seconds{method} (histogram),
  * boxoffice_queue_waiting{concert}, boxoffice_queue_active{concert},
- * boxoffice_admissions_total, boxoffice_holds_total, boxoffice_payments_total.
+ * boxoffice_admissions_total, boxoffice_holds_total, boxoffice_payments_total,
+ * boxoffice_rate_limit_per_minute{action,scope}, boxoffice_rate_limited_total{action,scope}.
  */
 #ifndef SVC_METRICS_H
 #define SVC_METRICS_H
@@ -22,6 +23,13 @@ void metrics_admitted(size_t n);
 /* metrics_hold_made and metrics_payment_made count new holds and new (not replayed) payments. */
 void metrics_hold_made(void);
 void metrics_payment_made(void);
+
+/* metrics_rate_limit_gauge sets the rate limit in force (per minute, 0: off) of an action and
+ * scope (enum limit_action, enum limit_scope of limits.h). */
+void metrics_rate_limit_gauge(int action, int scope, uint32_t per_minute);
+
+/* metrics_rate_limited counts one request refused by the limit of an action and scope. */
+void metrics_rate_limited(int action, int scope);
 
 /* metrics_queue_gauge sets the waiting and active gauges of a concert. */
 void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active);

@@ -34,6 +34,7 @@ struct concert {
     char artist[MODEL_TEXT_MAX];
     char venue[MODEL_TEXT_MAX];
     uint32_t schedule_count;
+    int64_t sale_opens_at_ms; /* 0: the sale is open */
 };
 
 struct schedule {
@@ -89,7 +90,9 @@ struct queue_token {
     uint64_t position;     /* 1-based place in line while WAITING, else 0 */
     int64_t issued_at_ms;
     int64_t admitted_at_ms;
-    int64_t expires_at_ms; /* while ACTIVE: when it expires unless used again */
+    int64_t expires_at_ms;    /* while ACTIVE: when it expires (fixed at admission) */
+    int64_t sale_opens_at_ms; /* while WAITING for the sale to open: when it opens (position
+                                 0), else 0 */
 };
 
 struct admission_settings {

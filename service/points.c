@@ -2,7 +2,7 @@
 #include "points.h"
 
 #include "bo_error.h"
-#include "queue.h"
+#include "accounts.h"
 
 #include <string.h>
 
@@ -21,39 +21,50 @@ int points_key_valid(const char *key)
     return 1;
 }
 
-/* Points need a live token (waiting users may charge ahead of admission) of the path's user:
- * the user is always taken from the token. */
-static int points_owner(struct svc_context *ctx, const char *token, uint64_t user_id)
+/* points_owner resolves the user the points of a call belong to: the proven user, whom the
+ * request may name (user_id 0 names none), never another. */
+static int points_owner(struct svc_context *ctx, uint64_t *user_id)
 {
-    struct queue_token t;
-    int rc;
+    const struct svc_caller *c = &ctx->caller;
 
-    if ((rc = queue_authorize(ctx, token, 0, &t)) != BO_OK) {
-        return rc;
+    if (!c->proven) {
+        return BO_E_SESSION_MISSING;
     }
-    return t.user_id == user_id ? BO_OK : BO_E_NOT_OWNER;
+    if (*user_id != 0 && *user_id != c->who.user_id) {
+        return BO_E_NOT_OWNER;
+    }
+    *user_id = c->who.user_id;
+    return BO_OK;
 }
 
-int points_balance(struct svc_context *ctx, const char *token, uint64_t user_id, int64_t *balance)
+int points_balance(struct svc_context *ctx, uint64_t *user_id, int64_t *balance)
 {
     int rc;
 
-    if ((rc = points_owner(ctx, token, user_id)) != BO_OK) {
+    if ((rc = points_owner(ctx, user_id)) != BO_OK) {
         return rc;
     }
-    return store_balance_get(ctx->store, user_id, balance);
+    rc = store_balance_get(ctx->store, *user_id, balance);
+    if (rc == BO_E_USER_NOT_FOUND && (rc = accounts_user_check(ctx, *user_id)) == BO_OK) {
+        rc = store_balance_get(ctx->store, *user_id, balance); /* made just now */
+    }
+    return rc;
 }
 
-int points_charge(struct svc_context *ctx, const char *token, uint64_t user_id, int64_t amount,
-                  const char *idem_key, struct charge *out, int *replayed)
+int points_charge(struct svc_context *ctx, uint64_t *user_id, int64_t amount, const char *idem_key,
+                  struct charge *out, int *replayed)
 {
     int rc;
 
-    if ((rc = points_owner(ctx, token, user_id)) != BO_OK) {
+    if ((rc = points_owner(ctx, user_id)) != BO_OK) {
         return rc;
     }
     if (amount < 1 || amount > POINTS_CHARGE_MAX || !points_key_valid(idem_key)) {
         return BO_E_INVALID_ARGUMENT;
     }
-    return store_points_charge(ctx->store, user_id, amount, idem_key, out, replayed);
+    rc = store_points_charge(ctx->store, *user_id, amount, idem_key, out, replayed);
+    if (rc == BO_E_USER_NOT_FOUND && (rc = accounts_user_check(ctx, *user_id)) == BO_OK) {
+        rc = store_points_charge(ctx->store, *user_id, amount, idem_key, out, replayed);
+    }
+    return rc;
 }

@@ -7,6 +7,7 @@
  */
 #include "queue.h"
 
+#include "accounts.h"
 #include "bo_error.h"
 #include "bo_time.h"
 
@@ -76,20 +77,20 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     struct admission_settings settings;
     struct queue_token t;
     char signed_text[TOKEN_TEXT_MAX];
-    int64_t rate_milli = 0;
+    int64_t rate_milli = 0, opens_ms = 0;
     int made = 0;
     int rc;
 
     if (user_id == 0 || concert_id == 0 || text == NULL || textlen < TOKEN_TEXT_MAX) {
         return BO_E_INVALID_ARGUMENT;
     }
-    if ((rc = store_user_exists(ctx->store, user_id)) != BO_OK) {
+    if ((rc = accounts_user_check(ctx, user_id)) != BO_OK) {
         return rc;
     }
-    if ((rc = store_concert_exists(ctx->store, concert_id)) != BO_OK) {
+    if ((rc = store_concert_opens(ctx->store, concert_id, &opens_ms)) != BO_OK) {
         return rc;
     }
-    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), &t, &made,
+    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), opens_ms, &t, &made,
                            &rate_milli);
     if (rc != BO_OK) {
         return rc;
@@ -113,12 +114,12 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     return BO_OK;
 }
 
-/* queue_lookup verifies text and reads its token, extending an ACTIVE one by touch_ttl_ms and
- * counting a WAITING one's holder as present. A token Redis no longer knows is answered as
- * EXPIRED with the ids of its signature. rate_milli (may be NULL) receives the measured
- * admission rate for a WAITING token. */
-static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch_ttl_ms,
-                        struct queue_token *out, int64_t *rate_milli)
+/* queue_lookup verifies text and reads its token (an ACTIVE one's window is fixed from its
+ * admission: reading or acting never extends it), counting a WAITING one's holder as present. A
+ * token Redis no longer knows is answered as EXPIRED with the ids of its signature. rate_milli (may
+ * be NULL) receives the measured admission rate for a WAITING token. */
+static int queue_lookup(struct svc_context *ctx, const char *text, struct queue_token *out,
+                        int64_t *rate_milli)
 {
     struct queue_token t;
     uint64_t concert_id, user_id, sequence;
@@ -128,7 +129,7 @@ static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch
     if (rc != BO_OK) {
         return rc;
     }
-    rc = cache_token_use(ctx->cache, concert_id, sequence, bo_time_now_ms(), touch_ttl_ms,
+    rc = cache_token_use(ctx->cache, concert_id, sequence, user_id, bo_time_now_ms(),
                          queue_seen_every_ms(ctx->cfg), &t, rate_milli);
     if (rc == BO_E_TOKEN_EXPIRED) {
         memset(&t, 0, sizeof(t));
@@ -137,9 +138,7 @@ static int queue_lookup(struct svc_context *ctx, const char *text, int64_t touch
         t.sequence = sequence;
         t.status = TOKEN_EXPIRED;
     } else if (rc != BO_OK) {
-        return rc;
-    } else if (t.user_id != user_id) {
-        return BO_E_TOKEN_INVALID;
+        return rc; /* BO_E_TOKEN_INVALID when Redis names another user: see cache_token_use */
     }
     *out = t;
     return BO_OK;
@@ -153,8 +152,7 @@ int queue_status(struct svc_context *ctx, const char *text, struct queue_token *
     int64_t rate_milli = 0;
     int rc;
 
-    /* A status read must not keep an ACTIVE token alive: only acting with it does. */
-    rc = queue_lookup(ctx, text, 0, &t, &rate_milli);
+    rc = queue_lookup(ctx, text, &t, &rate_milli);
     if (rc != BO_OK) {
         return rc;
     }
@@ -174,26 +172,42 @@ int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
                     struct queue_token *out)
 {
     struct queue_token t;
-    int64_t touch_ms = 0;
     int rc;
 
-    if (need_active) {
-        struct admission_settings settings;
-        svc_context_settings(ctx, &settings);
-        touch_ms = (int64_t)settings.token_ttl_seconds * 1000;
-    }
-    rc = queue_lookup(ctx, text, touch_ms, &t, NULL);
+    rc = queue_lookup(ctx, text, &t, NULL);
     if (rc != BO_OK) {
         return rc;
     }
     if (t.status == TOKEN_EXPIRED) {
         return BO_E_TOKEN_EXPIRED;
     }
+    /* A proven caller acts with its own token only. */
+    if (ctx->caller.proven && t.user_id != ctx->caller.who.user_id) {
+        return BO_E_NOT_OWNER;
+    }
     if (need_active && t.status != TOKEN_ACTIVE) {
         return BO_E_TOKEN_NOT_ACTIVE;
     }
     *out = t;
     return BO_OK;
+}
+
+int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *out)
+{
+    uint64_t concert_id, user_id, sequence;
+    int rc;
+
+    rc = token_verify(ctx->cfg->token_secret, text, &concert_id, &user_id, &sequence);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (!ctx->caller.proven) {
+        return BO_E_SESSION_MISSING;
+    }
+    if (user_id != ctx->caller.who.user_id) {
+        return BO_E_NOT_OWNER;
+    }
+    return cache_token_leave(ctx->cache, concert_id, sequence, user_id, bo_time_now_ms(), out);
 }
 
 int queue_finish(struct svc_context *ctx, const struct queue_token *t)

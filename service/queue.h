@@ -32,10 +32,16 @@ QUEUE_WUR int queue_status(struct svc_context *ctx, const char *text, struct que
 /*
  * queue_authorize verifies text and checks the token may act now: BO_E_TOKEN_MISSING,
  * BO_E_TOKEN_INVALID, BO_E_TOKEN_EXPIRED, and with need_active BO_E_TOKEN_NOT_ACTIVE for a
- * WAITING token. An ACTIVE token's idle expiry is extended. Writes the token on success.
+ * WAITING token, and BO_E_NOT_OWNER when the call has a proven caller who is not the token's
+ * user. The ACTIVE window is not extended. Writes the token on success.
  */
 QUEUE_WUR int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
                               struct queue_token *out);
+
+/* queue_leave ends the proven caller's token text: leaves the line while WAITING, ends the
+ * ACTIVE window early; out receives the token as it is now (EXPIRED). BO_E_NOT_OWNER for
+ * another user's token, BO_E_TOKEN_EXPIRED for one already ended. */
+QUEUE_WUR int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *out);
 
 /* queue_finish expires the token after its holder paid (the admission leader announces the
  * end as an EXPIRED event). */

@@ -79,7 +79,8 @@ static void *server_worker_main(void *arg)
     return NULL;
 }
 
-int server_start(const struct svc_config *cfg, struct server **out)
+int server_start(const struct svc_config *cfg, const struct identity_keys *keys,
+                 struct server **out)
 {
     struct server *s;
     int rc, rv;
@@ -95,7 +96,9 @@ int server_start(const struct svc_config *cfg, struct server **out)
     }
     for (size_t i = 0; i < s->nworkers; i++) {
         s->workers[i].server = s;
-        if ((rc = svc_context_init(&s->workers[i].ctx, cfg)) != BO_OK) {
+        rc = svc_context_init(&s->workers[i].ctx, cfg);
+        s->workers[i].ctx.keys = keys;
+        if (rc != BO_OK) {
             BO_ERR("worker %zu could not connect to PostgreSQL and Redis: %s", i,
                    bo_error_message(rc));
             server_stop(s);

@@ -50,8 +50,30 @@ STORE_WUR int store_exec_file(struct store *s, const char *path);
 /* store_user_exists returns BO_OK or BO_E_USER_NOT_FOUND. */
 STORE_WUR int store_user_exists(struct store *s, uint64_t user_id);
 
+/* store_user_create makes an account named name with the password hash (an Argon2id string)
+ * and an empty wallet; *user_id receives its new id. */
+STORE_WUR int store_user_create(struct store *s, const char *name, const char *password_hash,
+                                uint64_t *user_id);
+
+/* store_user_ensure makes user_id, with an empty wallet, unless it exists: a user named by an
+ * operator identity token, on first use. */
+STORE_WUR int store_user_ensure(struct store *s, uint64_t user_id);
+
+/* store_user_password copies user_id's password hash into hash (size len; "" when the user
+ * has none); BO_E_USER_NOT_FOUND for an unknown user. */
+STORE_WUR int store_user_password(struct store *s, uint64_t user_id, char *hash, size_t len);
+
 /* store_concert_exists returns BO_OK or BO_E_CONCERT_NOT_FOUND. */
 STORE_WUR int store_concert_exists(struct store *s, uint64_t concert_id);
+
+/* store_concert_opens writes when concert_id's sale opens (0: open) into *opens_ms;
+ * BO_E_CONCERT_NOT_FOUND for an unknown concert. */
+STORE_WUR int store_concert_opens(struct store *s, uint64_t concert_id, int64_t *opens_ms);
+
+/* store_concert_set_opens sets when concert_id's sale opens (0: open now) and reads the concert
+ * back into out; BO_E_CONCERT_NOT_FOUND. */
+STORE_WUR int store_concert_set_opens(struct store *s, uint64_t concert_id, int64_t opens_ms,
+                                      struct concert *out);
 
 /* store_concerts_list returns every concert by id; caller frees *out with free(). */
 STORE_WUR int store_concerts_list(struct store *s, struct concert **out, size_t *n);
@@ -125,9 +147,11 @@ STORE_WUR int store_payment_find(struct store *s, uint64_t user_id, uint64_t res
 
 /* ---- admin (store_catalog.c) --------------------------------------------- */
 
-/* store_concert_create inserts a concert (title required, at most MODEL_TEXT_MAX-1 bytes). */
+/* store_concert_create inserts a concert (title required, at most MODEL_TEXT_MAX-1 bytes) whose
+ * sale opens at sale_opens_at_ms (0: open). */
 STORE_WUR int store_concert_create(struct store *s, const char *title, const char *artist,
-                                   const char *venue, struct concert *out);
+                                   const char *venue, int64_t sale_opens_at_ms,
+                                   struct concert *out);
 
 /* store_schedule_create inserts a date of concert_id with SEATS_PER_SCHEDULE seats priced
  * prices[0..50) (seat 1 first). BO_E_CONCERT_NOT_FOUND. */

@@ -17,8 +17,9 @@ static void store_concert_read(const PGresult *res, int row, void *out)
 {
     struct concert *c = out;
     memset(c, 0, sizeof(*c));
-    store_row_scan(res, row, "Utttu", &c->id, c->title, sizeof(c->title), c->artist,
-                   sizeof(c->artist), c->venue, sizeof(c->venue), &c->schedule_count);
+    store_row_scan(res, row, "UtttuI", &c->id, c->title, sizeof(c->title), c->artist,
+                   sizeof(c->artist), c->venue, sizeof(c->venue), &c->schedule_count,
+                   &c->sale_opens_at_ms);
 }
 
 /* Reads the columns of STORE_SCHEDULE_SELECT (store_sql.c). */
@@ -47,14 +48,31 @@ static void store_schedule_created_read(const PGresult *res, int row, void *out)
 
 /* ---- users and catalog ---------------------------------------------------- */
 
-int store_user_exists(struct store *s, uint64_t user_id)
-{
-    return store_exists(s, STORE_ST_USER_EXISTS, user_id, BO_E_USER_NOT_FOUND);
-}
-
 int store_concert_exists(struct store *s, uint64_t concert_id)
 {
     return store_exists(s, STORE_ST_CONCERT_EXISTS, concert_id, BO_E_CONCERT_NOT_FOUND);
+}
+
+int store_concert_opens(struct store *s, uint64_t concert_id, int64_t *opens_ms)
+{
+    struct store_query q =
+        STORE_QUERY(STORE_ST_CONCERT_OPENS, store_row_i64, opens_ms, BO_E_CONCERT_NOT_FOUND);
+    store_param_u64(&q.params, concert_id);
+    return store_run_query(s, &q);
+}
+
+int store_concert_set_opens(struct store *s, uint64_t concert_id, int64_t opens_ms,
+                            struct concert *out)
+{
+    struct store_query q =
+        STORE_QUERY(STORE_ST_CONCERT_SET_OPENS, store_concert_read, out, BO_E_CONCERT_NOT_FOUND);
+
+    if (opens_ms < 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    store_param_u64(&q.params, concert_id);
+    store_param_i64(&q.params, opens_ms);
+    return store_run_query(s, &q);
 }
 
 int store_concerts_list(struct store *s, struct concert **out, size_t *n)
@@ -117,10 +135,10 @@ static int store_text_field_ok(const char *text, int required)
 }
 
 int store_concert_create(struct store *s, const char *title, const char *artist, const char *venue,
-                         struct concert *out)
+                         int64_t sale_opens_at_ms, struct concert *out)
 {
     if (!store_text_field_ok(title, 1) || !store_text_field_ok(artist, 0) ||
-        !store_text_field_ok(venue, 0)) {
+        !store_text_field_ok(venue, 0) || sale_opens_at_ms < 0) {
         return BO_E_INVALID_ARGUMENT;
     }
     artist = artist != NULL ? artist : "";
@@ -130,12 +148,14 @@ int store_concert_create(struct store *s, const char *title, const char *artist,
     store_param_text(&q.params, title);
     store_param_text(&q.params, artist);
     store_param_text(&q.params, venue);
+    store_param_i64(&q.params, sale_opens_at_ms);
     int rc = store_run_query(s, &q);
     if (rc != BO_OK) {
         return rc;
     }
     memset(out, 0, sizeof(*out));
     out->id = id;
+    out->sale_opens_at_ms = sale_opens_at_ms;
     snprintf(out->title, sizeof(out->title), "%s", title);
     snprintf(out->artist, sizeof(out->artist), "%s", artist);
     snprintf(out->venue, sizeof(out->venue), "%s", venue);

@@ -18,6 +18,9 @@ struct svc_config {
     char redis_url[256];
     char token_secret[256];
     char admin_key[256];
+    char jwt_alg[16];              /* HS256 or ES256: operator identity tokens */
+    char jwt_secret[512];          /* HS256 key; "" refuses operator tokens */
+    char jwt_public_key_file[512]; /* ES256 public key (PEM) */
     char instance_id[64];
     char migrations_dir[512];
     char seed_file[512];
@@ -32,6 +35,8 @@ struct svc_config {
     int64_t lease_ms;
     int64_t abandon_seconds; /* a WAITING token unseen this long is skipped; 0: never */
     int64_t migrate;         /* 0: no, 1: migrate then serve, 2: migrate (and seed) then exit */
+    int64_t session_ttl_seconds;
+    int64_t jwt_leeway_seconds;
 };
 
 /* svc_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.

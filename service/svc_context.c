@@ -4,6 +4,8 @@
 #include "bo_error.h"
 #include "bo_log.h"
 #include "bo_time.h"
+#include "rate_limits.h"
+#include "metrics.h"
 
 #include <string.h>
 
@@ -19,6 +21,8 @@ int svc_context_init(struct svc_context *ctx, const struct svc_config *cfg)
     ctx->cfg = cfg;
     svc_config_admission_defaults(cfg, &ctx->settings);
     ctx->settings_read_ms = -SVC_SETTINGS_REFRESH_MS;
+    rate_limits_defaults(&ctx->limits);
+    ctx->limits_read_ms = -SVC_SETTINGS_REFRESH_MS;
     if ((rc = store_open(cfg->database_url, &ctx->store)) != BO_OK) {
         return rc;
     }
@@ -46,4 +50,26 @@ void svc_context_settings(struct svc_context *ctx, struct admission_settings *ou
         ctx->settings_read_ms = now;
     }
     *out = ctx->settings;
+}
+
+void svc_context_limits(struct svc_context *ctx, struct limits *out)
+{
+    int64_t now = bo_time_mono_ms();
+
+    if (now - ctx->limits_read_ms >= SVC_SETTINGS_REFRESH_MS) {
+        struct limits defaults, fresh;
+        rate_limits_defaults(&defaults);
+        if (cache_limits_get(ctx->cache, &defaults, &fresh) == BO_OK) {
+            ctx->limits = fresh;
+        }
+        ctx->limits_read_ms = now;
+        for (int a = 0; a < LIMIT_NACTIONS; a++) {
+            for (int s = 0; s < LIMIT_NSCOPES; s++) {
+                if (a != LIMIT_SIGNUP || s != LIMIT_USER) {
+                    metrics_rate_limit_gauge(a, s, rate_limits_value(&ctx->limits, a, s));
+                }
+            }
+        }
+    }
+    *out = ctx->limits;
 }

@@ -7,6 +7,7 @@
 #define SVC_CONTEXT_H
 
 #include "cache.h"
+#include "identity.h"
 #include "model.h"
 #include "store.h"
 #include "svc_config.h"
@@ -19,12 +20,23 @@ struct schedule_concert_entry {
     uint64_t concert_id;
 };
 
+/* Who the request being served comes from, as dispatch proved it. */
+struct svc_caller {
+    int proven;              /* who is set: the request carried a valid proof */
+    struct identity who;     /* the proven user, when proven */
+    const char *client_addr; /* as the edge saw it ("" for native clients); borrowed */
+};
+
 struct svc_context {
-    const struct svc_config *cfg; /* borrowed for the process lifetime */
-    struct store *store;          /* owned */
-    struct cache *cache;          /* owned */
+    const struct svc_config *cfg;     /* borrowed for the process lifetime */
+    const struct identity_keys *keys; /* borrowed for the process lifetime */
+    struct store *store;              /* owned */
+    struct cache *cache;              /* owned */
     struct admission_settings settings;
     int64_t settings_read_ms; /* monotonic time settings were read; refreshed every second */
+    struct limits limits;
+    int64_t limits_read_ms;   /* the same for the rate limits */
+    struct svc_caller caller; /* of the request being served; set and cleared by dispatch */
     uint64_t request_id;      /* of the request being served, for log lines */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
 };
@@ -39,5 +51,9 @@ void svc_context_fini(struct svc_context *ctx);
 /* svc_context_settings returns the admission settings, re-read from Redis at most once a second
  * (defaults from configuration if Redis is unreachable). */
 void svc_context_settings(struct svc_context *ctx, struct admission_settings *out);
+
+/* svc_context_limits returns the rate limits, re-read from Redis at most once a second (the
+ * defaults of limits.h if Redis is unreachable). */
+void svc_context_limits(struct svc_context *ctx, struct limits *out);
 
 #endif

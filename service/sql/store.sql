@@ -36,13 +36,51 @@ LEFT JOIN wallets w ON w.user_id = p.user_id
 -- statement user_exists
 SELECT 1 FROM users WHERE id = $1::bigint
 
+-- statement user_create write
+-- A new account: the next id past both the sequence and every existing id, with its wallet.
+-- No row when another sign-up took the id first (the caller tries again).
+WITH n AS (SELECT greatest(nextval('users_id_seq'),
+(SELECT coalesce(max(id), 0) + 1 FROM users)) AS id),
+s AS (SELECT setval('users_id_seq', n.id) AS id FROM n),
+u AS (INSERT INTO users (id, name, password_hash) SELECT s.id, $1::text, $2::text FROM s
+ON CONFLICT (id) DO NOTHING RETURNING id),
+w AS (INSERT INTO wallets (user_id) SELECT id FROM u RETURNING user_id)
+SELECT id FROM u
+
+-- statement user_ensure write
+-- A user named by an operator identity token, made on first use with an empty wallet.
+WITH u AS (INSERT INTO users (id, name) VALUES ($1::bigint, '') ON CONFLICT (id) DO NOTHING
+RETURNING id)
+INSERT INTO wallets (user_id) SELECT id FROM u ON CONFLICT DO NOTHING
+
+-- statement user_password
+SELECT coalesce(password_hash, '') FROM users WHERE id = $1::bigint
+
 -- statement concert_exists
 SELECT 1 FROM concerts WHERE id = $1::bigint
 
--- statement concerts_list
+-- statement concert_opens
+SELECT coalesce(floor(extract(epoch FROM sale_opens_at) * 1000)::bigint, 0)
+FROM concerts WHERE id = $1::bigint
+
+-- part concert_select
+-- Columns of a concert, in the order store_concert_read reads them.
 SELECT c.id, c.title, c.artist, c.venue,
-(SELECT count(*) FROM schedules sc WHERE sc.concert_id = c.id)
-FROM concerts c ORDER BY c.id
+(SELECT count(*) FROM schedules sc WHERE sc.concert_id = c.id),
+coalesce(floor(extract(epoch FROM c.sale_opens_at) * 1000)::bigint, 0)
+FROM concerts c
+
+-- statement concerts_list
+@concert_select@ ORDER BY c.id
+
+-- statement concert_set_opens write
+WITH u AS (UPDATE concerts SET sale_opens_at = CASE WHEN $2::bigint = 0 THEN NULL
+ELSE timestamptz 'epoch' + $2::bigint * interval '1 millisecond' END
+WHERE id = $1::bigint RETURNING id, title, artist, venue, sale_opens_at)
+SELECT u.id, u.title, u.artist, u.venue,
+(SELECT count(*) FROM schedules sc WHERE sc.concert_id = u.id),
+coalesce(floor(extract(epoch FROM u.sale_opens_at) * 1000)::bigint, 0)
+FROM u
 
 -- statement schedules_list
 @schedule_select@
@@ -64,8 +102,9 @@ AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED')
 WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no
 
 -- statement concert_create write
-INSERT INTO concerts (title, artist, venue)
-VALUES ($1::text, $2::text, $3::text) RETURNING id
+INSERT INTO concerts (title, artist, venue, sale_opens_at)
+VALUES ($1::text, $2::text, $3::text, CASE WHEN $4::bigint = 0 THEN NULL
+ELSE timestamptz 'epoch' + $4::bigint * interval '1 millisecond' END) RETURNING id
 
 -- statement schedule_create write
 WITH sc AS (INSERT INTO schedules (concert_id, starts_at)

@@ -259,6 +259,26 @@ static int call_again(struct bo_session *s, const char *method, const ProtobufCM
     return c.rc;
 }
 
+/* as_user makes s's calls from now on as user, proven by an operator identity token. */
+static void as_user(struct bo_session *s, uint64_t user)
+{
+    char jwt[512];
+
+    ck_assert_int_eq(testenv_jwt(&env, user, 0, jwt, sizeof(jwt)), 0);
+    ck_assert_int_eq(bo_session_set_caller(s, jwt, NULL), BO_OK);
+}
+
+/* as_token_user makes s's calls as the user a queue token names ("v1.<c>.<u>.<s>.<sig>"); a
+ * text that names none leaves the caller as it was. */
+static void as_token_user(struct bo_session *s, const char *token)
+{
+    unsigned long long concert = 0, user = 0;
+
+    if (sscanf(token, "v1.%llu.%llu.", &concert, &user) == 2 && user != 0) {
+        as_user(s, user);
+    }
+}
+
 /* Issues a token for (user, concert); returns the reply (caller frees). */
 static Boxoffice__V1__IssueTokenReply *issue(struct bo_session *s, uint64_t user, uint64_t concert)
 {
@@ -268,6 +288,7 @@ static Boxoffice__V1__IssueTokenReply *issue(struct bo_session *s, uint64_t user
 
     req.user_id = user;
     req.concert_id = concert;
+    as_user(s, user);
     ck_assert_msg(call_again(s, "IssueToken", &req.base, &out, &st) == BO_OK, "issue: %s",
                   st.message);
     return (Boxoffice__V1__IssueTokenReply *)out;
@@ -329,6 +350,7 @@ static int hold(struct bo_session *s, const char *token, uint64_t schedule, uint
     req.token = (char *)token;
     req.schedule_id = schedule;
     req.seat_no = seat;
+    as_token_user(s, token);
     if ((rc = bo_call(s, "HoldSeat", &req.base, &out, NULL)) == BO_OK) {
         Boxoffice__V1__HoldSeatReply *r = (Boxoffice__V1__HoldSeatReply *)out;
         if (reservation_id != NULL) {
@@ -356,6 +378,7 @@ static int release(struct bo_session *s, const char *token, uint64_t reservation
 
     req.token = (char *)token;
     req.reservation_id = reservation;
+    as_token_user(s, token);
     if ((rc = bo_call(s, "ReleaseHold", &req.base, &out, NULL)) == BO_OK) {
         protobuf_c_message_free_unpacked(out, NULL);
     }
@@ -425,6 +448,8 @@ static int charge(struct bo_session *s, const char *token, uint64_t user, int64_
     req.user_id = user;
     req.amount = amount;
     req.idempotency_key = (char *)(key != NULL ? key : "");
+    as_user(s, user);
+    as_token_user(s, token); /* the token's holder, when it names one */
     if ((rc = bo_call(s, "ChargePoints", &req.base, &out, NULL)) == BO_OK) {
         if (balance != NULL) {
             *balance = ((Boxoffice__V1__ChargePointsReply *)out)->balance;
@@ -444,6 +469,7 @@ static int pay(struct bo_session *s, const char *token, uint64_t reservation, co
     req.token = (char *)token;
     req.reservation_id = reservation;
     req.idempotency_key = (char *)(key != NULL ? key : "");
+    as_token_user(s, token);
     if ((rc = bo_call(s, "Pay", &req.base, &out, NULL)) == BO_OK) {
         if (replayed != NULL) {
             *replayed = ((Boxoffice__V1__PayReply *)out)->replayed;
@@ -632,7 +658,7 @@ START_TEST(idempotent_charge_counts_once)
     ck_assert_int_eq(charge(sess, token, 3001, 7000, "same-key", NULL), BO_E_IDEMPOTENCY_MISMATCH);
     ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 3001"), 5000);
     ck_assert_int_eq(sql_long("SELECT count(*) FROM point_ledger WHERE user_id = 3001"), 1);
-    /* Someone else's wallet is refused, whatever the token. */
+    /* Someone else's wallet is refused to the proven user (the token's holder here). */
     ck_assert_int_eq(charge(sess, token, 3002, 5000, NULL, NULL), BO_E_NOT_OWNER);
 }
 END_TEST
@@ -695,10 +721,11 @@ static int raw_call(const void *frame, size_t len, char *msg, size_t msglen)
     ck_assert_int_eq(nng_recvmsg(sock, &rep, 0), 0);
     /* A frame without a readable request id is answered as request 0. */
     rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 0,
-                                  &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen);
+                                  &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen, NULL);
     if (rc == BO_E_INTERNAL) {
         rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 77,
-                                      &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen);
+                                      &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen,
+                                      NULL);
     }
     if (out != NULL) {
         protobuf_c_message_free_unpacked(out, NULL);

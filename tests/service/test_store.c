@@ -186,7 +186,7 @@ START_TEST(test_seed_counts)
 
     /* Rows made later do not collide with the seeded ids. */
     struct concert c;
-    ASSERT_RC(store_concert_create(db, "After the seed", "", "", &c), BO_OK);
+    ASSERT_RC(store_concert_create(db, "After the seed", "", "", 0, &c), BO_OK);
     ck_assert_uint_gt(c.id, 3);
     ASSERT_RC(store_exec_file(db, "/nonexistent/seed.sql"), BO_E_NOT_FOUND);
 }
@@ -253,6 +253,46 @@ START_TEST(test_catalog)
 }
 END_TEST
 
+START_TEST(test_accounts_and_sale_opening)
+{
+    char hash[160];
+    struct concert c;
+    uint64_t a = 0, b = 0;
+    int64_t opens = -1;
+
+    /* Seeded users share the demo hash; a sign-up goes past every existing id. */
+    ASSERT_RC(store_user_password(db, 42, hash, sizeof(hash)), BO_OK);
+    ck_assert_int_eq(strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31), 0);
+    ASSERT_RC(store_user_password(db, 99999999, hash, sizeof(hash)), BO_E_USER_NOT_FOUND);
+    ASSERT_RC(store_user_ensure(db, 7000001), BO_OK); /* a user of an operator token */
+    ASSERT_RC(store_user_ensure(db, 7000001), BO_OK); /* made once */
+    ASSERT_RC(store_user_password(db, 7000001, hash, sizeof(hash)), BO_OK);
+    ck_assert_str_eq(hash, "");
+    ASSERT_RC(store_user_create(db, "Ann", "$argon2id$v=19$m=19456,t=2,p=1$x$y", &a), BO_OK);
+    ASSERT_RC(store_user_create(db, "Bob", "$argon2id$v=19$m=19456,t=2,p=1$x$z", &b), BO_OK);
+    ck_assert_uint_eq(a, 7000002);
+    ck_assert_uint_eq(b, a + 1);
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "SELECT count(*) FROM wallets WHERE user_id IN "
+                                     "(7000001, %llu, %llu) AND balance = 0",
+                                     (unsigned long long)a, (unsigned long long)b),
+                     3);
+
+    /* A concert's opening: set at creation, moved, cleared. */
+    ASSERT_RC(store_concert_create(db, "Later", "", "", 1900000000000LL, &c), BO_OK);
+    ASSERT_RC(store_concert_opens(db, c.id, &opens), BO_OK);
+    ck_assert_int_eq(opens, 1900000000000LL);
+    ASSERT_RC(store_concert_set_opens(db, c.id, 1900000001000LL, &c), BO_OK);
+    ck_assert_int_eq(c.sale_opens_at_ms, 1900000001000LL);
+    ASSERT_RC(store_concert_set_opens(db, c.id, 0, &c), BO_OK);
+    ck_assert_int_eq(c.sale_opens_at_ms, 0);
+    ASSERT_RC(store_concert_opens(db, c.id, &opens), BO_OK);
+    ck_assert_int_eq(opens, 0);
+    ASSERT_RC(store_concert_opens(db, 999999, &opens), BO_E_CONCERT_NOT_FOUND);
+    ASSERT_RC(store_concert_set_opens(db, 999999, 0, &c), BO_E_CONCERT_NOT_FOUND);
+}
+END_TEST
+
 START_TEST(test_sold_out_date_not_listed)
 {
     struct concert c;
@@ -261,7 +301,7 @@ START_TEST(test_sold_out_date_not_listed)
     int64_t prices[SEATS_PER_SCHEDULE] = {0};
     size_t n = 99;
 
-    ASSERT_RC(store_concert_create(db, "Tiny Hall", "Solo", "Room", &c), BO_OK);
+    ASSERT_RC(store_concert_create(db, "Tiny Hall", "Solo", "Room", 0, &c), BO_OK);
     ASSERT_RC(store_schedules_list(db, c.id, &list, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     free(list);
@@ -296,10 +336,11 @@ START_TEST(test_admin_create)
     memset(long_title, 'x', sizeof(long_title) - 1);
     long_title[sizeof(long_title) - 1] = '\0';
     test_prices(prices);
-    ASSERT_RC(store_concert_create(db, "", "a", "v", &c), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_concert_create(db, long_title, "a", "v", &c), BO_E_INVALID_ARGUMENT);
-    ASSERT_RC(store_concert_create(db, "Quote's \"test\"; DROP TABLE users;--", "Art", "Ven", &c),
-              BO_OK);
+    ASSERT_RC(store_concert_create(db, "", "a", "v", 0, &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_concert_create(db, long_title, "a", "v", 0, &c), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(
+        store_concert_create(db, "Quote's \"test\"; DROP TABLE users;--", "Art", "Ven", 0, &c),
+        BO_OK);
     ck_assert_str_eq(c.title, "Quote's \"test\"; DROP TABLE users;--");
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM concerts WHERE id = %" PRIu64
                              " AND title = 'Quote''s \"test\"; DROP TABLE users;--'",
@@ -889,6 +930,7 @@ int main(void)
     const TTest *tests[] = {test_seed_counts,
                             test_migrate_twice,
                             test_catalog,
+                            test_accounts_and_sale_opening,
                             test_sold_out_date_not_listed,
                             test_admin_create,
                             test_seat_map_seeded,

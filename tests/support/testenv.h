@@ -44,6 +44,7 @@ struct testenv {
     char rpc_urls[TESTENV_MAX_INSTANCES * 130];     /* all rpc urls, comma-separated */
     char admin_key[64];
     char token_secret[64];
+    char jwt_secret[72]; /* HS256 key of operator identity tokens (--jwt-secret) */
 };
 
 /* testenv_start starts PostgreSQL and Redis and migrates (see top). Returns 0 or -1 after
@@ -69,6 +70,15 @@ int testenv_service_running(struct testenv *env, int i);
 
 /* testenv_service_kill sends sig to instance i (e.g. SIGKILL) and reaps it. */
 void testenv_service_kill(struct testenv *env, int i, int sig);
+
+/* testenv_jwt writes into out an operator identity token (HS256 JWT under env->jwt_secret,
+ * {"sub":"<user_id>","exp":exp_unix}; exp_unix 0: an hour from now). 0 or -1. */
+int testenv_jwt(const struct testenv *env, uint64_t user_id, int64_t exp_unix, char *out,
+                size_t outlen);
+
+/* testenv_limits_off turns every rate limit off in env's Redis (the suites test the limits by
+ * setting them; testenv_service_start calls this). 0 or -1. */
+int testenv_limits_off(const struct testenv *env);
 
 /* testenv_free_port returns a loopback TCP port that was free a moment ago. */
 int testenv_free_port(void);

@@ -62,7 +62,7 @@ static int ping_once(void *arg)
     Boxoffice__V1__PingRequest req = BOXOFFICE__V1__PING_REQUEST__INIT;
     uint64_t id = ++p->request_id;
     nng_msg *msg = NULL;
-    if (bo_envelope_request_encode(p->method, id, &req.base, &msg) != BO_OK) {
+    if (bo_envelope_request_encode(p->method, id, NULL, &req.base, &msg) != BO_OK) {
         return 0;
     }
     if (nng_sendmsg(p->sock, msg, 0) != 0) {
@@ -76,7 +76,7 @@ static int ping_once(void *arg)
     char text[256];
     int rc = bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), id,
                                       &boxoffice__v1__ping_reply__descriptor, &reply, text,
-                                      sizeof(text));
+                                      sizeof(text), NULL);
     nng_msg_free(msg);
     if (rc != BO_OK) {
         return 0;
@@ -193,6 +193,9 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
     if (env->admin_key[0] == '\0') {
         random_hex(env->admin_key, 16);
     }
+    if (env->jwt_secret[0] == '\0') {
+        random_hex(env->jwt_secret, 32);
+    }
     size_t nextra = 0;
     while (extra_args != NULL && extra_args[nextra] != NULL) {
         nextra++;
@@ -200,7 +203,7 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
     int first = env->ninstances;
     for (int i = first; i < first + n; i++) {
         char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128],
-            id[64], log[300];
+            jwt[128], id[64], log[300];
         int ports[3]; /* rpc, events, metrics */
         free_ports(ports, 3);
         snprintf(env->rpc_url[i], sizeof(env->rpc_url[i]), "tcp://127.0.0.1:%d", ports[0]);
@@ -212,6 +215,7 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         snprintf(redis, sizeof(redis), "--redis-url=%s", env->redis_url);
         snprintf(secret, sizeof(secret), "--token-secret=%s", env->token_secret);
         snprintf(admin, sizeof(admin), "--admin-key=%s", env->admin_key);
+        snprintf(jwt, sizeof(jwt), "--jwt-secret=%s", env->jwt_secret);
         snprintf(id, sizeof(id), "--instance-id=test-%d", i);
         snprintf(metrics, sizeof(metrics), "--metrics-listen=%s", env->metrics_listen[i]);
         snprintf(log, sizeof(log), "%s/service-%d.log", env->dir, i);
@@ -225,6 +229,7 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         argv[k++] = redis;
         argv[k++] = secret;
         argv[k++] = admin;
+        argv[k++] = jwt;
         argv[k++] = id;
         argv[k++] = metrics;
         argv[k++] = "--admission-tick-ms=20";
@@ -241,6 +246,11 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         if (wait_ping(env, i) != 0) {
             return -1;
         }
+    }
+    /* The suites test rate limits by setting them: by default nothing is limited. */
+    if (first == 0 && testenv_limits_off(env) != 0) {
+        testenv_say("could not turn the rate limits off in Redis");
+        return -1;
     }
     env->rpc_urls[0] = '\0';
     for (int i = 0; i < env->ninstances; i++) {
