@@ -1,7 +1,8 @@
-/* br_admin: create concerts and schedules, read and tune admission (Admin-Key header). */
-#include "bo_time.h"
+/* br_admin: concerts (created, their sale opening moved) and schedules created, admission and
+ * rate limits read and tuned (Admin-Key header). */
 #include "br_call.h"
 #include "br_input.h"
+#include "br_pb.h"
 #include "br_routes.h"
 
 #include <stdint.h>
@@ -11,33 +12,30 @@
 #define BR_ADMIN_SEATS    50
 #define BR_ADMIN_TEXT_MAX 200
 
-int br_admin_concert_create(struct br_req *r)
-{
-    static const struct br_rpc rpc = {
-        .method = "CreateConcert", .body = "concert", .status = 201, .needs = "a concert"};
-    Boxoffice__V1__CreateConcertRequest req = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
-    cJSON *body = NULL;
-    const char *title = NULL;
-    const char *artist = NULL;
-    const char *venue = NULL;
-    int status;
+static const struct br_input_field br_admin_concert_input[] = {
+    {"title", 1, 1, BR_ADMIN_TEXT_MAX, BR_INPUT_STRING},
+    {"artist", 1, 1, BR_ADMIN_TEXT_MAX, BR_INPUT_STRING},
+    {"venue", 1, 1, BR_ADMIN_TEXT_MAX, BR_INPUT_STRING},
+    {"saleOpensAt", 0, 0, 0, BR_INPUT_TIME},
+    {NULL, 0, 0, 0, BR_INPUT_INT}};
 
-    if ((status = br_input_object(r, &body)) != 0) {
-        return status;
-    }
-    if ((status = br_input_string(r, body, "title", BR_ADMIN_TEXT_MAX, &title)) != 0 ||
-        (status = br_input_string(r, body, "artist", BR_ADMIN_TEXT_MAX, &artist)) != 0 ||
-        (status = br_input_string(r, body, "venue", BR_ADMIN_TEXT_MAX, &venue)) != 0) {
-        cJSON_Delete(body);
-        return status;
-    }
-    req.title = (char *)title;
-    req.artist = (char *)artist;
-    req.venue = (char *)venue;
-    status = br_call_json(r, &rpc, &req.base);
-    cJSON_Delete(body); /* title, artist and venue point into it */
-    return status;
-}
+/* {"id","title","artist","venue","scheduleCount","saleOpensAt"} */
+const struct br_rpc br_admin_concert_create_rpc = {.method = "CreateConcert",
+                                                   .input = br_admin_concert_input,
+                                                   .body = "concert",
+                                                   .status = 201,
+                                                   .needs = "a concert"};
+
+/* PATCH .../concerts/{id} {"saleOpensAt": time or null}: the member must be there. */
+static const struct br_input_field br_admin_concert_update_input[] = {
+    {"saleOpensAt", 1, 0, 0, BR_INPUT_TIME}, {NULL, 0, 0, 0, BR_INPUT_INT}};
+
+const struct br_rpc br_admin_concert_update_rpc = {.method = "UpdateConcert",
+                                                   .input = br_admin_concert_update_input,
+                                                   .path_id = "concertId",
+                                                   .body = "concert",
+                                                   .status = 200,
+                                                   .needs = "a concert"};
 
 /* br_admin_seat_prices reads the optional "seatPrices" (exactly 50 whole numbers >= 0) into
  * prices; *n is 0 when absent. */
@@ -80,31 +78,16 @@ int br_admin_schedule_create(struct br_req *r)
                                       .needs = "a schedule"};
     Boxoffice__V1__CreateScheduleRequest req = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
     int64_t prices[BR_ADMIN_SEATS];
-    cJSON *body = NULL;
-    const char *starts = NULL;
+    const cJSON *body = NULL;
     int64_t starts_ms = 0;
     int64_t price = 0;
     size_t nprices = 0;
     int status;
 
-    if ((status = br_input_object(r, &body)) != 0) {
-        return status;
-    }
-    if ((status = br_input_string(r, body, "startsAt", 64, &starts)) == 0 &&
-        bo_time_parse_rfc3339(starts, &starts_ms) != 0) {
-        status = br_http_error(r, BO_E_INVALID_ARGUMENT,
-                               "startsAt must be an RFC 3339 time such as "
-                               "\"2026-11-25T19:30:00Z\", not \"%.64s\"",
-                               starts);
-    }
-    if (status == 0) {
-        status = br_input_int(r, body, "price", 1, 0, BR_INPUT_MAX_SAFE, &price, NULL);
-    }
-    if (status == 0) {
-        status = br_admin_seat_prices(r, body, prices, &nprices);
-    }
-    cJSON_Delete(body);
-    if (status != 0) {
+    if ((status = br_input_object(r, &body)) != 0 ||
+        (status = br_input_time(r, body, "startsAt", 1, 0, &starts_ms)) != 0 ||
+        (status = br_input_int(r, body, "price", 1, 0, BR_INPUT_MAX_SAFE, &price, NULL)) != 0 ||
+        (status = br_admin_seat_prices(r, body, prices, &nprices)) != 0) {
         return status;
     }
     req.starts_at_ms = starts_ms;
@@ -121,11 +104,12 @@ int br_admin_admission_set(struct br_req *r)
 {
     static const struct br_rpc rpc = {
         .method = "SetAdmissionSettings", .body = "settings", .status = 200, .needs = "settings"};
-    static const struct br_input_field fields[] = {{"ratePerSecond", 0, 1, UINT32_MAX},
-                                                   {"maxActive", 0, 1, UINT32_MAX},
-                                                   {"tokenTtlSeconds", 0, 1, UINT32_MAX},
-                                                   {"holdTtlSeconds", 0, 1, UINT32_MAX},
-                                                   {NULL, 0, 0, 0}};
+    static const struct br_input_field fields[] = {
+        {"ratePerSecond", 0, 1, UINT32_MAX, BR_INPUT_INT},
+        {"maxActive", 0, 1, UINT32_MAX, BR_INPUT_INT},
+        {"tokenTtlSeconds", 0, 1, UINT32_MAX, BR_INPUT_INT},
+        {"holdTtlSeconds", 0, 1, UINT32_MAX, BR_INPUT_INT},
+        {NULL, 0, 0, 0, BR_INPUT_INT}};
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
     Boxoffice__V1__AdmissionSettings settings = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
@@ -135,5 +119,55 @@ int br_admin_admission_set(struct br_req *r)
         return status;
     }
     req.settings = &settings;
+    return br_call_json(r, &rpc, &req.base);
+}
+
+/* Every limit, as GET answers them and PATCH takes them: per minute, 0 = off. */
+static const struct br_input_field br_admin_limits_fields[] = {
+    {"userLoginsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"userTokenIssuesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"userHoldsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"userChargesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressSignupsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressLoginsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressTokenIssuesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressHoldsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressChargesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {NULL, 0, 0, 0, BR_INPUT_INT}};
+
+const struct br_rpc br_admin_limits_get_rpc = {
+    .method = "GetLimits", .body = "limits", .status = 200, .needs = "limits"};
+
+int br_admin_limits_set(struct br_req *r)
+{
+    static const struct br_rpc rpc = {
+        .method = "SetLimits", .body = "limits", .status = 200, .needs = "limits"};
+    Boxoffice__V1__SetLimitsRequest req = BOXOFFICE__V1__SET_LIMITS_REQUEST__INIT;
+    Boxoffice__V1__Limits limits = BOXOFFICE__V1__LIMITS__INIT;
+    const cJSON *body = NULL;
+    int64_t unused;
+    int status;
+
+    if ((status = br_input_object(r, &body)) != 0 ||
+        (status = br_input_only(r, br_admin_limits_fields)) != 0 ||
+        (status = br_input_message(r, br_admin_limits_fields, &limits.base)) != 0) {
+        return status;
+    }
+    /* The limits sent change, the others stay: bit n - 1 for field number n. */
+    for (const struct br_input_field *f = br_admin_limits_fields; f->name != NULL; f++) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, f->name);
+        unsigned number = br_pb_field_number(&limits.base, f->name);
+        if (item == NULL) {
+            continue;
+        }
+        if (cJSON_IsNull(item)) { /* a limit is a number: 0 turns it off */
+            return br_input_number(r, item, f->name, f->min, f->max, &unused);
+        }
+        if (number == 0 || number > 32) {
+            return br_http_error(r, BO_E_INTERNAL, "Limits has no field %s", f->name);
+        }
+        req.fields_set |= 1u << (number - 1);
+    }
+    req.limits = &limits;
     return br_call_json(r, &rpc, &req.base);
 }

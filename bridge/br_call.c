@@ -4,11 +4,15 @@
 #include "bo_log.h"
 #include "boxoffice/client.h"
 #include "boxoffice/v1/boxoffice.pb-c.h"
+#include "br_caller.h"
+#include "br_config.h"
 #include "br_input.h"
 #include "br_pb.h"
 #include "br_status.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 /* Room for the largest request br_call_route builds. */
 #define BR_CALL_REQUEST_MAX 256
@@ -25,33 +29,59 @@ static const struct {
     {"idempotencyKey", "Idempotency-Key", 128},
 };
 
+/* br_call_failed answers r with the error of a call that returned rc with st: the service's
+ * message, and for RATE_LIMITED when to try again (Retry-After, at least 1 s). */
+static int br_call_failed(struct br_req *r, const char *method, int rc, const struct bo_status *st)
+{
+    char retry[40];
+    const char *extra = NULL;
+
+    if (rc == BO_E_UNAVAILABLE || rc == BO_E_TIMEOUT || rc == BO_E_UNKNOWN_METHOD) {
+        BO_DEBUG("rpc %s failed: %s %s", method, bo_error_name(rc), st->message);
+    }
+    if (rc == BO_E_RATE_LIMITED) {
+        snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+                 st->retry_after_seconds > 0 ? (unsigned)st->retry_after_seconds : 1u);
+        extra = retry;
+    }
+    if (st->message[0] == '\0') {
+        return br_http_error_hdr(r, rc, extra, NULL);
+    }
+    return br_http_error_hdr(r, rc, extra, "%s", st->message);
+}
+
 int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
             ProtobufCMessage **out)
 {
+    struct bo_session *s = r->t->session;
+    struct br_caller who;
     struct bo_status st;
     int rc;
 
-    if (r->t->session == NULL) {
-        rc = bo_session_open(r->t->shared->client, &r->t->session);
+    if ((rc = br_caller_read(r->ri, &r->t->shared->cfg->trusted_proxy_ip, &who)) != BO_OK) {
+        return br_http_error(r, rc, "Authorization must be \"Bearer <session or identity token>\"");
+    }
+    if (s == NULL) {
+        rc = bo_session_open(r->t->shared->client, &s);
         if (rc != BO_OK) {
-            r->t->session = NULL;
             BO_ERR("cannot open an rpc session: %s", bo_error_name(rc));
             return br_http_error(r, rc, NULL);
         }
+        r->t->session = s;
     }
-    st.code = BO_OK;
-    st.message[0] = '\0';
-    rc = bo_call(r->t->session, method, in, out, &st);
+    /* The caller holds for this call alone: cleared after it, so the thread's next request
+     * never inherits it. Both fit (br_caller_read checked the sizes). */
+    if ((rc = bo_session_set_caller(s, who.proof, who.addr)) != BO_OK) {
+        return br_http_error(r, BO_E_SESSION_INVALID, NULL);
+    }
+    memset(&st, 0, sizeof(st));
+    rc = bo_call(s, method, in, out, &st);
+    int cleared = bo_session_set_caller(s, NULL, NULL); /* clearing cannot fail */
+    (void)cleared;
     if (rc == BO_OK) {
         return 0;
     }
-    if (rc == BO_E_UNAVAILABLE || rc == BO_E_TIMEOUT || rc == BO_E_UNKNOWN_METHOD) {
-        BO_DEBUG("rpc %s failed: %s %s", method, bo_error_name(rc), st.message);
-    }
-    if (st.message[0] == '\0') {
-        return br_http_error(r, rc, NULL);
-    }
-    return br_http_error(r, rc, "%s", st.message);
+    return br_call_failed(r, method, rc, &st);
 }
 
 /* br_call_header_check answers 400 unless v, the value of header, is 1..max printable ASCII

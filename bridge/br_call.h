@@ -3,8 +3,8 @@
  * thread's own libboxoffice session (opened on first use, kept for the
  * thread's life: one NNG round trip per request, no set-up per request),
  * and the one path every route that calls the service takes: fill the
- * request from the headers and the path, call, map the status, write the
- * reply as JSON.
+ * request from the headers, the body and the path, call as the request's
+ * caller, map the status, write the reply as JSON.
  */
 #ifndef BR_CALL_H
 #define BR_CALL_H
@@ -43,10 +43,12 @@ struct br_rpc {
 };
 
 /*
- * br_call calls method with in. Returns 0 with *out set (caller frees with
- * protobuf_c_message_free_unpacked), or answers the request with the error (the service's
- * code and message; 503 UNAVAILABLE when the service is unreachable or too slow) and returns
- * that HTTP status.
+ * br_call calls method with in on behalf of r's caller (br_caller.h: the Bearer proof and the
+ * client's address, set on the thread's session for this call alone). Returns 0 with *out set
+ * (caller frees with protobuf_c_message_free_unpacked), or answers the request with the error
+ * and returns that HTTP status: 401 SESSION_INVALID for a malformed Authorization (before any
+ * call), else the service's code and message (429 RATE_LIMITED with Retry-After; 503
+ * UNAVAILABLE when the service is unreachable or too slow).
  */
 int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
             ProtobufCMessage **out);

@@ -39,6 +39,10 @@ static const struct bo_option br_options[] = {
                "empty derives it from push-listen"),
     BO_OPT_STR("events-urls", struct br_config, events_urls, "tcp://127.0.0.1:7701",
                "admission event addresses of all service instances, comma-separated"),
+    BO_OPT_STR("trusted-proxy", struct br_config, trusted_proxy, "",
+               "IP address of the proxy in front of the bridge: from it, the last "
+               "X-Forwarded-For hop is the client's address (for per-address rate limits); "
+               "empty: the peer's address always"),
 };
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))
@@ -141,6 +145,15 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
     }
     for (size_t n = strlen(cfg->push_public_url); n > 0 && cfg->push_public_url[n - 1] == '/';) {
         cfg->push_public_url[--n] = '\0'; /* the routes append the path */
+    }
+    memset(&cfg->trusted_proxy_ip, 0, sizeof(cfg->trusted_proxy_ip)); /* none */
+    if (cfg->trusted_proxy[0] != '\0' &&
+        br_caller_ip_parse(cfg->trusted_proxy, strlen(cfg->trusted_proxy),
+                           &cfg->trusted_proxy_ip) != BO_OK) {
+        snprintf(err, errlen,
+                 "trusted-proxy must be empty or one IPv4 or IPv6 address (no port), not '%s'",
+                 cfg->trusted_proxy);
+        return BO_E_INVALID_ARGUMENT;
     }
     if (cfg->rpc_urls[0] == '\0') {
         snprintf(err, errlen, "rpc-urls must name at least one service address");

@@ -1,8 +1,8 @@
 /*
  * br_config: the bridge's configuration, filled from one option table
  * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h), and what is
- * derived from it: the push listener's address and the base URL browsers
- * reach push at.
+ * derived from it: the push listener's address, the base URL browsers
+ * reach push at, and the trusted proxy's address.
  */
 #ifndef BR_CONFIG_H
 #define BR_CONFIG_H
@@ -11,19 +11,22 @@
 #include <stdint.h>
 
 #include "bo_addr.h"
+#include "br_caller.h"
 
 struct br_config {
-    char listen[128];           /* civetweb listening_ports, e.g. "127.0.0.1:8080" */
-    char rpc_urls[1024];        /* every service instance, comma-separated */
-    char web_root[512];         /* folder of the static page */
-    char log_level[16];         /* error, warn, info, debug */
-    int64_t threads;            /* civetweb workers: one per open keep-alive connection */
-    int64_t request_timeout_ms; /* rpc timeout and civetweb network timeout */
-    int64_t keep_alive_ms;      /* idle keep-alive connections close after this */
-    int64_t max_body_bytes;     /* larger request bodies get 413 */
-    char push_listen[128];      /* push listener "address:port"; empty disables push */
-    char push_public_url[256];  /* base URL browsers reach push at; empty: from push_listen */
-    char events_urls[1024];     /* admission events of every service instance, comma-separated */
+    char listen[128];              /* civetweb listening_ports, e.g. "127.0.0.1:8080" */
+    char rpc_urls[1024];           /* every service instance, comma-separated */
+    char web_root[512];            /* folder of the static page */
+    char log_level[16];            /* error, warn, info, debug */
+    int64_t threads;               /* civetweb workers: one per open keep-alive connection */
+    int64_t request_timeout_ms;    /* rpc timeout and civetweb network timeout */
+    int64_t keep_alive_ms;         /* idle keep-alive connections close after this */
+    int64_t max_body_bytes;        /* larger request bodies get 413 */
+    char push_listen[128];         /* push listener "address:port"; empty disables push */
+    char push_public_url[256];     /* base URL browsers reach push at; empty: from push_listen */
+    char events_urls[1024];        /* admission events of every service instance, comma-separated */
+    char trusted_proxy[64];        /* IP of a proxy whose X-Forwarded-For is believed; "" none */
+    struct br_ip trusted_proxy_ip; /* trusted_proxy read by br_config_load (family 0: none) */
 };
 
 /* br_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.

@@ -5,6 +5,7 @@
 #include "br_json.h"
 #include "br_status.h"
 
+#include <cjson/cJSON.h>
 #include <civetweb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,19 +61,32 @@ int br_http_send(struct br_req *r, int status, const char *content_type, const c
     return status;
 }
 
+void br_http_end(struct br_req *r)
+{
+    cJSON_Delete(r->json);
+    r->json = NULL;
+}
+
 static int br_http_verror(struct br_req *r, int err, const char *extra, const char *fmt, va_list ap)
 {
+    static const char challenge[] = "WWW-Authenticate: Bearer\r\n";
+    char headers[256];
     char msg[512];
     struct br_json j;
+    int status = br_status_http(err);
 
     if (fmt != NULL) {
         vsnprintf(msg, sizeof(msg), fmt, ap);
     } else {
         snprintf(msg, sizeof(msg), "%s", br_status_message(err));
     }
+    if (status == 401) { /* RFC 7235: every 401 names the scheme that would do */
+        snprintf(headers, sizeof(headers), "%s%s", extra != NULL ? extra : "", challenge);
+        extra = headers;
+    }
     br_http_begin_json(r, &j);
     br_status_error_json(&j, err, msg);
-    return br_http_send(r, br_status_http(err), NULL, extra);
+    return br_http_send(r, status, NULL, extra);
 }
 
 int br_http_error(struct br_req *r, int err, const char *fmt, ...)

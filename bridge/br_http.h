@@ -26,6 +26,7 @@ struct mg_request_info;
 struct bo_client;
 struct bo_session;
 struct br_config;
+struct cJSON;
 
 /* What every worker thread shares; read-only once the server serves. */
 struct br_shared {
@@ -50,7 +51,11 @@ struct br_req {
     struct br_thread *t;
     const char *path;
     uint64_t ids[BR_MAX_PATH_IDS]; /* numeric path ids, in order of appearance */
+    struct cJSON *json;            /* the body once parsed (br_input_object); freed at the end */
 };
+
+/* br_http_end frees what r gathered while it was answered; safe to call more than once. */
+void br_http_end(struct br_req *r);
 
 /* br_http_begin empties the thread's response buffer and returns it for the body. */
 struct br_buf *br_http_begin(struct br_req *r);
@@ -65,7 +70,8 @@ void br_http_begin_json(struct br_req *r, struct br_json *j);
 int br_http_send(struct br_req *r, int status, const char *content_type, const char *extra_headers);
 
 /* br_http_error answers {"error":{"code","message"}} with the HTTP status of err (a bo_error
- * or br_error code); fmt NULL uses the code's default message. Returns the HTTP status. */
+ * or br_error code); fmt NULL uses the code's default message. A 401 carries
+ * "WWW-Authenticate: Bearer". Returns the HTTP status. */
 int br_http_error(struct br_req *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

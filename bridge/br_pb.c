@@ -104,6 +104,15 @@ void *br_pb_field(const ProtobufCMessage *m, const char *key, ProtobufCType *typ
     return (char *)m + f->offset;
 }
 
+unsigned br_pb_field_number(const ProtobufCMessage *m, const char *key)
+{
+    unsigned next = 0;
+    size_t len;
+    const ProtobufCFieldDescriptor *f = br_pb_find(m->descriptor, key, &len, &next);
+
+    return f != NULL ? f->id : 0;
+}
+
 /* br_pb_keys_build fills k with the keys of d's fields; returns BO_OK, or BO_E_TOO_LARGE when
  * they do not fit. */
 static int br_pb_keys_build(const ProtobufCMessageDescriptor *d, struct br_pb_keys *k)

@@ -29,6 +29,10 @@
  * Like strchr, the result is as writable as m is. */
 void *br_pb_field(const ProtobufCMessage *m, const char *key, ProtobufCType *type);
 
+/* br_pb_field_number returns the .proto field number of m's field key (as br_pb_field names
+ * it), or 0 when m has no such field. */
+unsigned br_pb_field_number(const ProtobufCMessage *m, const char *key);
+
 /* br_pb_json_members writes m's members, those keys names or every field when keys is NULL,
  * into the object j has open. */
 void br_pb_json_members(struct br_json *j, const ProtobufCMessage *m, const char *const *keys);

@@ -30,8 +30,8 @@ static int br_points_paid_write(struct br_json *j, const ProtobufCMessage *msg,
 const struct br_rpc br_points_balance_rpc = {
     .method = "GetBalance", .path_id = "userId", .echo = "userId", .status = 200};
 
-static const struct br_input_field br_points_charge_input[] = {{"amount", 1, 1, BR_INPUT_MAX_SAFE},
-                                                               {NULL, 0, 0, 0}};
+static const struct br_input_field br_points_charge_input[] = {
+    {"amount", 1, 1, BR_INPUT_MAX_SAFE, BR_INPUT_INT}, {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 /* The charge and the new balance: {"userId","balance","amount","ledgerId","replayed"}. */
 const struct br_rpc br_points_charge_rpc = {.method = "ChargePoints",
@@ -41,7 +41,7 @@ const struct br_rpc br_points_charge_rpc = {.method = "ChargePoints",
                                             .status = 200};
 
 static const struct br_input_field br_points_pay_input[] = {
-    {"reservationId", 1, 1, BR_INPUT_MAX_SAFE}, {NULL, 0, 0, 0}};
+    {"reservationId", 1, 1, BR_INPUT_MAX_SAFE, BR_INPUT_INT}, {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 const struct br_rpc br_points_pay_rpc = {.method = "Pay",
                                          .input = br_points_pay_input,

@@ -233,6 +233,7 @@ static int br_push_events_get_token(struct bo_session *s, const char *token, cha
             st->status = BR_PUSH_WAITING;
             st->position = t->position;
             st->eta_seconds = t->eta_seconds;
+            st->sale_opens_at_ms = t->sale_opens_at_ms;
             break;
         case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
             st->status = BR_PUSH_ACTIVE;

@@ -6,6 +6,7 @@
  */
 #include "br_push_frame.h"
 
+#include "bo_time.h"
 #include "br_json.h"
 #include "br_status.h"
 
@@ -37,6 +38,13 @@ void br_push_frame_message(struct br_buf *b, const char *token_id, const struct 
         br_json_kv_str(&j, "status", "WAITING");
         br_json_kv_u64(&j, "position", st->position);
         br_json_kv_u64(&j, "etaSeconds", st->eta_seconds);
+        if (st->sale_opens_at_ms != 0) {
+            char at[40], msg[80];
+            bo_time_format_ms(st->sale_opens_at_ms, at, sizeof(at));
+            snprintf(msg, sizeof(msg), "waiting for the sale to open at %s", at);
+            br_json_kv_time(&j, "saleOpensAt", st->sale_opens_at_ms);
+            br_json_kv_str(&j, "message", msg);
+        }
         break;
     case BR_PUSH_ACTIVE:
         br_json_kv_str(&j, "status", "ACTIVE");

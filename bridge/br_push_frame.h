@@ -8,7 +8,8 @@
  * refused request gets a complete JSON error response.
  *
  * Messages, by the token's state (the shapes the waiting-room page reads):
- *   {"type":"position","tokenId","status":"WAITING","position","etaSeconds"}
+ *   {"type":"position","tokenId","status":"WAITING","position","etaSeconds"}, and while the
+ *     sale has not opened "saleOpensAt" and "message" (position 0 until the opening's draw)
  *   {"type":"admitted","tokenId","status":"ACTIVE","admittedAt","expiresAt"}
  *   {"type":"expired","tokenId","status":"EXPIRED"}
  *

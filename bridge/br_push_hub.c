@@ -153,7 +153,8 @@ static int br_push_hub_merge(struct br_push_entry *e, const struct br_push_state
         /* A second ACTIVE is a replayed admission (an instance taking over sends the last
          * few again) and a second EXPIRED says nothing new; only the place in line moves. */
         if (st->status != BR_PUSH_WAITING ||
-            (st->position == cur->position && st->eta_seconds == cur->eta_seconds)) {
+            (st->position == cur->position && st->eta_seconds == cur->eta_seconds &&
+             st->sale_opens_at_ms == cur->sale_opens_at_ms)) {
             return 0;
         }
     }

@@ -37,8 +37,9 @@ struct br_push_state {
     int status; /* enum br_push_status */
     uint64_t position;
     uint32_t eta_seconds;
-    int64_t admitted_at_ms; /* ACTIVE only */
-    int64_t expires_at_ms;  /* ACTIVE only */
+    int64_t admitted_at_ms;   /* ACTIVE only */
+    int64_t expires_at_ms;    /* ACTIVE only */
+    int64_t sale_opens_at_ms; /* WAITING for the sale to open: when it opens; else 0 */
 };
 
 struct br_push_entry;

@@ -1,5 +1,7 @@
-/* br_queue: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current, and where push is
- * (GET /api/v1/queue/events redirected, GET /api/v1/queue/push). */
+/* br_queue: a place in the line (POST /api/v1/queue/tokens), its state (GET
+ * /api/v1/queue/tokens/current), leaving it (DELETE .../current), and where push is (GET
+ * /api/v1/queue/events redirected, GET /api/v1/queue/push). */
+#include "bo_time.h"
 #include "br_call.h"
 #include "br_config.h"
 #include "br_input.h"
@@ -15,8 +17,26 @@
 
 /* A token's members; the first, the signed token string, only where the token is issued. */
 static const char *const br_queue_token_keys[] = {
-    "token",      "tokenId",  "userId",     "concertId", "status", "position",
-    "etaSeconds", "issuedAt", "admittedAt", "expiresAt", NULL};
+    "token",      "tokenId",  "userId",     "concertId", "status",      "position",
+    "etaSeconds", "issuedAt", "admittedAt", "expiresAt", "saleOpensAt", NULL};
+
+/* br_queue_token_json writes tok as an object of keys and, while it waits for the sale to
+ * open, "message" saying when that is. */
+static void br_queue_token_json(struct br_json *j, const Boxoffice__V1__Token *tok,
+                                const char *const *keys)
+{
+    char at[32];
+    char msg[80];
+
+    br_json_obj_begin(j);
+    br_pb_json_members(j, &tok->base, keys);
+    if (tok->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING && tok->sale_opens_at_ms != 0) {
+        bo_time_format_ms(tok->sale_opens_at_ms, at, sizeof(at));
+        snprintf(msg, sizeof(msg), "waiting for the sale to open at %s", at);
+        br_json_kv_str(j, "message", msg);
+    }
+    br_json_obj_end(j);
+}
 
 /* br_queue_issued_write writes the issued token with its signed string: 201 when new. */
 static int br_queue_issued_write(struct br_json *j, const ProtobufCMessage *msg,
@@ -27,24 +47,41 @@ static int br_queue_issued_write(struct br_json *j, const ProtobufCMessage *msg,
     if (rep->token == NULL) {
         return 0;
     }
-    br_pb_json_object(j, &rep->token->base, br_queue_token_keys);
+    br_queue_token_json(j, rep->token, br_queue_token_keys);
     return rep->created ? 201 : 200;
 }
 
+/* br_queue_state_write writes the reply's "token" without its signed string (keys[0]). */
+static int br_queue_state_write(struct br_json *j, const ProtobufCMessage *rep,
+                                const ProtobufCMessage *req)
+{
+    ProtobufCType type;
+    const Boxoffice__V1__Token *const *tok = br_pb_field(rep, "token", &type);
+
+    if (tok == NULL || type != PROTOBUF_C_TYPE_MESSAGE || *tok == NULL) {
+        return 0;
+    }
+    br_queue_token_json(j, *tok, br_queue_token_keys + 1);
+    return 200;
+}
+
+/* The user is the proven one; a userId, when sent, must be that user (the service checks). */
 static const struct br_input_field br_queue_issue_input[] = {
-    {"userId", 1, 1, BR_INPUT_MAX_SAFE}, {"concertId", 1, 1, BR_INPUT_MAX_SAFE}, {NULL, 0, 0, 0}};
+    {"userId", 0, 1, BR_INPUT_MAX_SAFE, BR_INPUT_INT},
+    {"concertId", 1, 1, BR_INPUT_MAX_SAFE, BR_INPUT_INT},
+    {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 const struct br_rpc br_queue_issue_rpc = {.method = "IssueToken",
                                           .input = br_queue_issue_input,
                                           .write = br_queue_issued_write,
                                           .needs = "a token"};
 
-/* The token's state, without its signed string (keys[0]). */
-const struct br_rpc br_queue_current_rpc = {.method = "GetToken",
-                                            .body = "token",
-                                            .keys = br_queue_token_keys + 1,
-                                            .status = 200,
-                                            .needs = "a token"};
+const struct br_rpc br_queue_current_rpc = {
+    .method = "GetToken", .write = br_queue_state_write, .needs = "a token"};
+
+/* The token as leaving left it: EXPIRED. */
+const struct br_rpc br_queue_leave_rpc = {
+    .method = "LeaveQueue", .write = br_queue_state_write, .needs = "a token"};
 
 /* br_queue_push_urls answers status with {"websocket","sse"} for the push base URL. */
 static int br_queue_push_urls(struct br_req *r, const char *base, int status, const char *extra)

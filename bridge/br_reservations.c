@@ -11,7 +11,9 @@ static const char *const br_reservations_keys[] = {
     "concertId",        "scheduleId", "seatNo",    "heldAt", NULL};
 
 static const struct br_input_field br_reservations_hold_input[] = {
-    {"scheduleId", 1, 1, BR_INPUT_MAX_SAFE}, {"seatNo", 1, 1, UINT32_MAX}, {NULL, 0, 0, 0}};
+    {"scheduleId", 1, 1, BR_INPUT_MAX_SAFE, BR_INPUT_INT},
+    {"seatNo", 1, 1, UINT32_MAX, BR_INPUT_INT},
+    {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 const struct br_rpc br_reservations_hold_rpc = {.method = "HoldSeat",
                                                 .input = br_reservations_hold_input,

@@ -26,8 +26,12 @@ struct br_route {
 };
 
 static const struct br_route br_routes[] = {
+    {"POST", "/api/v1/accounts", NULL, &br_identity_signup_rpc},
+    {"POST", "/api/v1/sessions", NULL, &br_identity_login_rpc},
+    {"DELETE", "/api/v1/sessions/current", NULL, &br_identity_logout_rpc},
     {"POST", "/api/v1/queue/tokens", NULL, &br_queue_issue_rpc},
     {"GET", "/api/v1/queue/tokens/current", NULL, &br_queue_current_rpc},
+    {"DELETE", "/api/v1/queue/tokens/current", NULL, &br_queue_leave_rpc},
     {"GET", "/api/v1/queue/events", br_queue_events_redirect, NULL},
     {"GET", "/api/v1/queue/push", br_queue_push_info, NULL},
     {"GET", "/api/v1/concerts", NULL, &br_catalog_concerts_rpc},
@@ -38,11 +42,14 @@ static const struct br_route br_routes[] = {
     {"GET", "/api/v1/users/{userId}/points", NULL, &br_points_balance_rpc},
     {"POST", "/api/v1/users/{userId}/points/charges", NULL, &br_points_charge_rpc},
     {"POST", "/api/v1/payments", NULL, &br_points_pay_rpc},
-    {"POST", "/api/v1/admin/concerts", br_admin_concert_create, NULL},
+    {"POST", "/api/v1/admin/concerts", NULL, &br_admin_concert_create_rpc},
+    {"PATCH", "/api/v1/admin/concerts/{concertId}", NULL, &br_admin_concert_update_rpc},
     {"POST", "/api/v1/admin/concerts/{concertId}/schedules", br_admin_schedule_create, NULL},
     {"GET", "/api/v1/admin/admission", NULL, &br_admin_admission_get_rpc},
     {"PUT", "/api/v1/admin/admission", br_admin_admission_set, NULL},
     {"PATCH", "/api/v1/admin/admission", br_admin_admission_set, NULL},
+    {"GET", "/api/v1/admin/limits", NULL, &br_admin_limits_get_rpc},
+    {"PATCH", "/api/v1/admin/limits", br_admin_limits_set, NULL},
     {"GET", "/healthz", br_health_live, NULL},
     {"GET", "/readyz", NULL, &br_health_ready_rpc},
     {"GET", "/metrics", br_health_metrics, NULL},

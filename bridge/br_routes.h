@@ -1,8 +1,9 @@
 /*
  * br_routes: the REST routes, one file per route group. A route the service
- * answers from the request's headers, path id and whole-number body fields
- * alone is an rpc (br_call.h) in the route table; any other is a handler,
- * which answers the request and returns the HTTP status it wrote.
+ * answers from the request's headers, path id and top-level body members
+ * (whole numbers, strings, times: br_input.h) alone is an rpc (br_call.h) in
+ * the route table; any other is a handler, which answers the request and
+ * returns the HTTP status it wrote.
  */
 #ifndef BR_ROUTES_H
 #define BR_ROUTES_H
@@ -12,9 +13,15 @@
 #include "br_call.h"
 #include "br_http.h"
 
-/* br_queue.c: POST /api/v1/queue/tokens, GET /api/v1/queue/tokens/current */
+/* br_identity.c: sign up, log in, log out */
+extern const struct br_rpc br_identity_signup_rpc;
+extern const struct br_rpc br_identity_login_rpc;
+extern const struct br_rpc br_identity_logout_rpc;
+
+/* br_queue.c: a place in the line taken, its state, leaving it */
 extern const struct br_rpc br_queue_issue_rpc;
 extern const struct br_rpc br_queue_current_rpc;
+extern const struct br_rpc br_queue_leave_rpc;
 
 /* br_catalog.c: concerts, a concert's schedules, a schedule's seats */
 extern const struct br_rpc br_catalog_concerts_rpc;
@@ -30,11 +37,15 @@ extern const struct br_rpc br_points_balance_rpc;
 extern const struct br_rpc br_points_charge_rpc;
 extern const struct br_rpc br_points_pay_rpc;
 
-/* br_admin.c: concerts and schedules created, admission read and tuned */
-int br_admin_concert_create(struct br_req *r);
+/* br_admin.c: concerts created and their sale opening moved, schedules created, admission
+ * and rate limits read and tuned */
+extern const struct br_rpc br_admin_concert_create_rpc;
+extern const struct br_rpc br_admin_concert_update_rpc;
 int br_admin_schedule_create(struct br_req *r);
 extern const struct br_rpc br_admin_admission_get_rpc;
 int br_admin_admission_set(struct br_req *r);
+extern const struct br_rpc br_admin_limits_get_rpc;
+int br_admin_limits_set(struct br_req *r);
 
 /* br_health.c: alive, ready (the service answers), metrics */
 int br_health_live(struct br_req *r);

@@ -59,6 +59,7 @@ static int br_server_begin_request(struct mg_connection *conn)
     }
     int64_t start = br_server_mono_us();
     status = br_router_dispatch(&r, &route);
+    br_http_end(&r);
     br_metrics_observe(route, status, br_server_mono_us() - start);
     return status;
 }

@@ -1,25 +1,33 @@
 /*
  * boxoffice waiting room and seat picker (plain JS, no build step).
  *
- * Flow: pick a concert and a user id -> POST /queue/tokens -> wait (position and ETA are
- * pushed over WebSocket, or Server-Sent Events when WebSocket fails; no polling) ->
- * admitted -> dates -> seat map (refreshed every 2 s while shown) -> hold (countdown to
- * the hold's end) -> charge points -> pay -> confirmation.
+ * Flow: sign in (user id + password) or sign up (name + password: a new user id) ->
+ * pick a concert -> POST /queue/tokens -> wait (position and ETA, or the sale's opening
+ * time, are pushed over WebSocket, or Server-Sent Events when WebSocket fails; no polling)
+ * -> admitted -> dates -> seat map (refreshed every 2 s while shown) -> hold (countdown to
+ * the hold's end) -> charge points -> pay -> confirmation. "Leave the line" gives the place
+ * up; "Sign out" ends the session.
  *
- * The queue token and the page's place in the flow live in sessionStorage, so a reload
- * resumes where it was with a single GET /queue/tokens/current.
+ * Two proofs travel: the session from sign-in as Authorization: Bearer on every call made
+ * for the user (token issue, holds, releases, payments, points, leaving, signing out), and
+ * the queue token as Queue-Token on the calls of the admission window.
+ *
+ * The session, the queue token and the page's place in the flow live in sessionStorage, so
+ * a reload resumes where it was with a single GET /queue/tokens/current. A refused session
+ * (401) leads back to sign-in; signing in again as the same user resumes the same place.
  */
 (function () {
   'use strict';
 
   var API = '/api/v1';
-  var STORE_KEY = 'boxoffice.session.v1';
+  var STORE_KEY = 'boxoffice.page.v2';
   var SEAT_REFRESH_MS = 2000;
 
   /* ---- state ------------------------------------------------------------- */
 
   var S = {
-    session: null,   // {token, tokenId, userId, concertId}
+    auth: null,      // {session, userId, name, expiresAt}: who is signed in
+    ticket: null,    // {token, tokenId, userId, concertId, saleOpensAt, saleMessage}
     scheduleId: null,
     hold: null,      // {reservationId, scheduleId, seatNo, price, expiresAt, deadline}
     done: null,      // confirmation shown after paying
@@ -32,17 +40,18 @@
     etaDeadline: null,
     seatTimer: null,
     seatsBusy: false,
+    retryUntil: null, // a 429's Retry-After, counted down in the alert
     pending: {}      // action -> {key, sig}: an Idempotency-Key whose request got no answer
   };
 
   function save() {
     try {
-      if (!S.session && !S.done) {
+      if (!S.auth && !S.ticket && !S.done) {
         sessionStorage.removeItem(STORE_KEY);
         return;
       }
       sessionStorage.setItem(STORE_KEY, JSON.stringify({
-        session: S.session, scheduleId: S.scheduleId, hold: S.hold, done: S.done
+        auth: S.auth, ticket: S.ticket, scheduleId: S.scheduleId, hold: S.hold, done: S.done
       }));
     } catch (e) { /* storage full or disabled: the page still works, without resume */ }
   }
@@ -52,10 +61,11 @@
       var raw = sessionStorage.getItem(STORE_KEY);
       if (!raw) return;
       var v = JSON.parse(raw);
-      S.session = v.session && v.session.token ? v.session : null;
+      S.auth = v.auth && v.auth.session ? v.auth : null;
+      S.ticket = v.ticket && v.ticket.token ? v.ticket : null;
       S.scheduleId = v.scheduleId || null;
       S.hold = v.hold && v.hold.reservationId ? v.hold : null;
-      S.done = v.done || null;
+      S.done = v.done && v.done.place ? v.done : null;
     } catch (e) { /* ignore a damaged entry */ }
   }
 
@@ -81,6 +91,7 @@
     if (sec < 60) return sec + ' s';
     var m = Math.floor(sec / 60);
     var s = sec % 60;
+    if (m >= 60) return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
     if (m >= 10) return m + ' min';
     return m + ' min ' + (s < 10 ? '0' : '') + s + ' s';
   }
@@ -126,19 +137,32 @@
 
   /* ---- the API ------------------------------------------------------------ */
 
-  function ApiError(status, code, message) {
+  function ApiError(status, code, message, retryAfter) {
     this.status = status;
     this.code = code;
     this.message = message;
+    this.retryAfter = retryAfter; // seconds from Retry-After, or null
+  }
+
+  /* retryAfter reads a Retry-After header (seconds or an HTTP date) as whole seconds, or
+   * null when there is none. */
+  function retryAfter(value) {
+    if (!value) return null;
+    if (/^\s*\d+\s*$/.test(value)) return Number(value);
+    var at = Date.parse(value);
+    return isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
   }
 
   /* api calls the REST API; resolves with the parsed JSON, rejects with an ApiError carrying
-   * the server's error code and message (status 0: no answer). */
+   * the server's error code and message (status 0: no answer). opts: body, key (an
+   * Idempotency-Key), id (send the session as Authorization: Bearer), ticket (false: leave
+   * the Queue-Token out). */
   function api(method, path, opts) {
     opts = opts || {};
     var headers = { 'Accept': 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    if (opts.auth !== false && S.session) headers['Queue-Token'] = S.session.token;
+    if (opts.ticket !== false && S.ticket) headers['Queue-Token'] = S.ticket.token;
+    if (opts.id && S.auth) headers['Authorization'] = 'Bearer ' + S.auth.session;
     if (opts.key) headers['Idempotency-Key'] = opts.key;
     return fetch(API + path, {
       method: method,
@@ -152,12 +176,13 @@
         if (!res.ok) {
           var err = (data && data.error) || {};
           throw new ApiError(res.status, err.code || 'HTTP_' + res.status,
-            err.message || 'The service answered with HTTP ' + res.status + '.');
+            err.message || 'The service answered with HTTP ' + res.status + '.',
+            retryAfter(res.headers.get('Retry-After')));
         }
         return data;
       });
     }, function () {
-      throw new ApiError(0, 'NETWORK', 'The service cannot be reached: check your connection and try again.');
+      throw new ApiError(0, 'NETWORK', 'The service cannot be reached: check your connection and try again.', null);
     });
   }
 
@@ -170,16 +195,58 @@
   /* ---- alert region ------------------------------------------------------ */
 
   function showAlert(message) {
+    S.retryUntil = null;
     $('alert-text').textContent = message;
     $('alert').hidden = false;
   }
 
   function clearAlert() {
+    S.retryUntil = null;
     $('alert').hidden = true;
     $('alert-text').textContent = '';
   }
 
-  /* fail shows an error; token problems also move the page to where it can go on. */
+  /* showNotice shows a note that is not an error (account created, left the line): text,
+   * then optionally strong text (data-testid notice-strong) and more text. */
+  function showNotice(text, strong, after) {
+    var p = $('notice-text');
+    p.textContent = text;
+    if (strong) {
+      var b = document.createElement('strong');
+      b.setAttribute('data-testid', 'notice-strong');
+      b.textContent = strong;
+      p.appendChild(b);
+      p.appendChild(document.createTextNode(after || ''));
+    }
+    $('notice').hidden = false;
+  }
+
+  function clearNotice() {
+    $('notice').hidden = true;
+    $('notice-text').textContent = '';
+  }
+
+  /* showRetry tells a rate-limited user when to try again, counting the seconds down. */
+  function showRetry(seconds) {
+    showAlert('');
+    S.retryUntil = seconds == null ? null : Date.now() + Math.max(1, seconds) * 1000;
+    if (S.retryUntil == null) $('alert-text').textContent = 'Too many requests: try again in a moment.';
+    tickRetry();
+  }
+
+  function tickRetry() {
+    if (S.retryUntil == null) return;
+    var left = Math.ceil((S.retryUntil - Date.now()) / 1000);
+    if (left > 0) {
+      $('alert-text').textContent = 'Too many requests: try again in ' + left + '\u00a0s.';
+    } else {
+      S.retryUntil = null;
+      $('alert-text').textContent = 'You can try again now.';
+    }
+  }
+
+  /* fail shows an error; token and session problems also move the page to where it can go
+   * on. */
   function fail(e) {
     if (!(e instanceof ApiError)) {
       showAlert(String(e && e.message ? e.message : e));
@@ -202,28 +269,40 @@
       showAlert(e.message);
       enterWait(null);
       return;
+    case 'LOGIN_FAILED':
+      showAlert('The user id or the password is wrong.');
+      return;
+    case 'NOT_OWNER':
+      showAlert('Not allowed: this belongs to another user than the one signed in (' + e.message + ').');
+      return;
     default:
-      showAlert(e.message);
+      if (e.status === 401) {
+        sessionLost(e);
+      } else if (e.status === 429) {
+        showRetry(e.retryAfter);
+      } else if (e.status === 403) {
+        showAlert('Not allowed: ' + e.message);
+      } else {
+        showAlert(e.message);
+      }
     }
   }
 
   /* ---- views ------------------------------------------------------------- */
 
-  var VIEWS = ['join', 'wait', 'dates', 'seats', 'done', 'expired'];
+  var VIEWS = ['signin', 'join', 'wait', 'dates', 'seats', 'done', 'expired'];
 
   function show(name) {
-    if (S.view === name) return;
+    if (S.view === name) {
+      renderTop();
+      return;
+    }
     S.view = name;
     $('loading').hidden = true;
     VIEWS.forEach(function (v) { $('view-' + v).hidden = v !== name; });
     if (name !== 'wait') push.stop();
     if (name !== 'seats') stopSeatTimer();
-    var inFlow = S.session && name !== 'join';
-    $('who').hidden = !inFlow;
-    $('leave').hidden = !inFlow && name !== 'done';
-    if (inFlow) {
-      $('who').textContent = 'User ' + S.session.userId + ' \u00b7 ' + concertTitle(S.session.concertId);
-    }
+    renderTop();
     var h = document.querySelector('#view-' + name + ' h2');
     if (h && document.activeElement && document.activeElement !== document.body) {
       h.setAttribute('tabindex', '-1');
@@ -231,9 +310,25 @@
     }
   }
 
+  /* renderTop names who is signed in (and the concert while in line) and offers leaving the
+   * line while there is a place to leave, signing out while signed in. */
+  function renderTop() {
+    var who = $('who');
+    var inLine = !!S.ticket && ['wait', 'dates', 'seats'].indexOf(S.view) >= 0;
+    who.hidden = !S.auth;
+    $('sign-out').hidden = !S.auth;
+    $('leave').hidden = !(S.auth && inLine);
+    if (!S.auth) return;
+    var text = 'User ' + S.auth.userId + (S.auth.name ? ' (' + S.auth.name + ')' : '');
+    if (S.ticket && S.view !== 'join') text += ' \u00b7 ' + concertTitle(S.ticket.concertId);
+    else if (S.view === 'done' && S.done) text += ' \u00b7 ' + S.done.concert;
+    who.textContent = text;
+  }
+
+  /* forget drops the place in line and everything about it (not the sign-in). */
   function forget() {
     push.stop();
-    S.session = null;
+    S.ticket = null;
     S.scheduleId = null;
     S.hold = null;
     S.done = null;
@@ -243,33 +338,189 @@
     save();
   }
 
+  /* ---- identity ---------------------------------------------------------- */
+
+  /* signedIn keeps a new session; a place in line kept for another user is dropped. */
+  function signedIn(session, name) {
+    if (S.ticket && S.ticket.userId !== session.userId) forget();
+    if (S.done && S.done.place.userId !== session.userId) S.done = null;
+    S.auth = { session: session.session, userId: session.userId, name: name || null, expiresAt: session.expiresAt };
+    save();
+    $('signin-password').value = '';
+    $('signup-password').value = '';
+  }
+
+  /* sessionLost handles a refused session (401): back to sign-in, keeping the place in
+   * line for when the same user signs in again. */
+  function sessionLost(e) {
+    push.stop();
+    var uid = S.auth ? S.auth.userId : null;
+    S.auth = null;
+    save();
+    clearNotice();
+    show('signin');
+    if (uid != null) $('signin-user').value = String(uid);
+    showAlert(e && e.code === 'SESSION_EXPIRED'
+      ? 'Your session has expired or was signed out: sign in again to go on.'
+      : 'Your sign-in is no longer valid: sign in again to go on.');
+    $('signin-password').focus();
+  }
+
+  /* invalid refuses a form field: says why and puts the focus on it. */
+  function invalid(id, message) {
+    showAlert(message);
+    $(id).focus();
+  }
+
+  /* formsBusy keeps both identity forms disabled until work (a promise) settles. */
+  function formsBusy(work) {
+    $('signin').disabled = true;
+    $('signup').disabled = true;
+    return work.then(function () {
+      $('signin').disabled = false;
+      $('signup').disabled = false;
+    });
+  }
+
+  function signIn(ev) {
+    ev.preventDefault();
+    var raw = $('signin-user').value.trim();
+    var uid = Number(raw);
+    var password = $('signin-password').value;
+    if (!/^\d+$/.test(raw) || uid < 1 || !Number.isSafeInteger(uid)) {
+      invalid('signin-user', 'Enter your user id (a whole number, 1 or more).');
+    } else if (!password) {
+      invalid('signin-password', 'Enter your password.');
+    } else {
+      clearAlert();
+      clearNotice();
+      formsBusy(api('POST', '/sessions', { body: { userId: uid, password: password }, ticket: false })
+        .then(function (d) {
+          signedIn(d, null);
+          return resume();
+        }, function (e) {
+          fail(e);
+          if (e.code === 'LOGIN_FAILED') $('signin-password').select();
+        }));
+    }
+  }
+
+  function utf8Length(text) {
+    return typeof TextEncoder === 'function' ? new TextEncoder().encode(text).length : text.length;
+  }
+
+  /* signUp creates an account, shows its new user id and signs it in. */
+  function signUp(ev) {
+    ev.preventDefault();
+    var name = $('signup-name').value.trim();
+    var password = $('signup-password').value;
+    var len = utf8Length(password);
+    if (!name || name.length > 64) {
+      invalid('signup-name', 'Enter a name (1 to 64 characters).');
+      return;
+    }
+    if (len < 8 || len > 128) {
+      invalid('signup-password', 'Choose a password of 8 to 128 characters.');
+      return;
+    }
+    clearAlert();
+    clearNotice();
+    formsBusy(api('POST', '/accounts', { body: { name: name, password: password }, ticket: false }).then(function (acct) {
+      $('signin-user').value = String(acct.userId);
+      showNotice('Account created. Your user id is ', String(acct.userId),
+        ': you sign in with it and your password.');
+      return api('POST', '/sessions', { body: { userId: acct.userId, password: password }, ticket: false })
+        .then(function (d) {
+          signedIn(d, acct.name);
+          return resume();
+        }, function (e) {
+          // The account exists: the user can sign in with the id shown once it works.
+          $('signup-password').value = '';
+          fail(e);
+        });
+    }, fail));
+  }
+
+  /* signOut ends the session on the service (every instance refuses it from then on) and
+   * forgets it here, whatever the answer. */
+  function signOut() {
+    if (!S.auth) return;
+    clearAlert();
+    clearNotice();
+    var uid = S.auth.userId;
+    $('sign-out').disabled = true;
+    api('DELETE', '/sessions/current', { id: true, ticket: false }).then(function () {
+      showNotice('You are signed out.');
+    }, function (e) {
+      if (e.status !== 401) showAlert('Signed out on this page, but the service could not be told: ' + e.message);
+    }).then(function () {
+      $('sign-out').disabled = false;
+      forget();
+      S.auth = null;
+      save();
+      show('signin');
+      $('signin-user').value = String(uid);
+    });
+  }
+
+  /* leaveLine gives the place in line up (while waiting or admitted) and goes back to the
+   * concert list. */
+  function leaveLine() {
+    if (!S.ticket || !S.auth) return;
+    clearAlert();
+    var cid = S.ticket.concertId;
+    var gone = function (message) {
+      forget();
+      show('join');
+      $('concert').value = String(cid);
+      showNotice(message);
+    };
+    $('leave').disabled = true;
+    push.stop(); // the token's end is ours to show, not the push channel's
+    api('DELETE', '/queue/tokens/current', { id: true }).then(function () {
+      gone('You left the line for ' + concertTitle(cid) + '.');
+    }, function (e) {
+      if (e.code === 'TOKEN_EXPIRED' || e.code === 'TOKEN_INVALID') {
+        gone('Your place in line had already ended.');
+        return;
+      }
+      fail(e);
+      if (S.view === 'wait') push.start();
+    }).then(function () {
+      $('leave').disabled = false;
+    });
+  }
+
   /* ---- join -------------------------------------------------------------- */
 
   function loadConcerts() {
-    return api('GET', '/concerts', { auth: false }).then(function (d) {
+    return api('GET', '/concerts', { ticket: false }).then(function (d) {
       S.concerts = (d && d.concerts) || [];
       var sel = $('concert');
       sel.textContent = '';
       S.concerts.forEach(function (c) {
         var o = document.createElement('option');
         o.value = String(c.id);
-        o.textContent = c.title + ' \u2014 ' + c.artist + ', ' + c.venue;
+        o.textContent = c.title + ' \u2014 ' + c.artist + ', ' + c.venue +
+          (c.saleOpensAt ? ' (sale opens ' + when(c.saleOpensAt) + ')' : '');
         sel.appendChild(o);
       });
-      if (S.session) sel.value = String(S.session.concertId);
+      if (S.ticket) sel.value = String(S.ticket.concertId);
     }, function (e) {
       showAlert(e.message);
     });
   }
 
-  function join(userId, concertId) {
+  function join(concertId) {
     clearAlert();
+    clearNotice();
     $('join').disabled = true;
     $('rejoin').disabled = true;
-    return api('POST', '/queue/tokens', { body: { userId: userId, concertId: concertId }, auth: false })
+    return api('POST', '/queue/tokens', { body: { concertId: concertId }, id: true, ticket: false })
       .then(function (t) {
         forget();
-        S.session = { token: t.token, tokenId: t.tokenId, userId: t.userId, concertId: t.concertId };
+        S.ticket = { token: t.token, tokenId: t.tokenId, userId: t.userId, concertId: t.concertId };
+        noteSale(t);
         save();
         applyToken(t);
       }, fail)
@@ -280,12 +531,19 @@
   }
 
   function rejoin() {
-    var s = S.session || (S.done && S.done.session);
+    var s = S.ticket || (S.done && S.done.place);
     if (!s) {
       show('join');
       return;
     }
-    join(s.userId, s.concertId);
+    join(s.concertId);
+  }
+
+  /* noteSale keeps what a token says about its concert's opening (null once open). */
+  function noteSale(t) {
+    if (!S.ticket) return;
+    S.ticket.saleOpensAt = t.saleOpensAt || null;
+    S.ticket.saleMessage = t.message || null;
   }
 
   function applyToken(t) {
@@ -300,7 +558,26 @@
 
   /* ---- waiting room (push) ------------------------------------------------ */
 
+  /* renderPosition shows the place and the estimated wait, or, while the sale has not
+   * opened, its opening time and the time left until then. */
   function renderPosition(position, etaSeconds) {
+    var opening = S.ticket && S.ticket.saleOpensAt;
+    var early = !!(S.ticket && (opening || S.ticket.saleMessage));
+    $('sale-opens').hidden = !early;
+    $('wait-title').textContent = early ? 'You are in line for the opening' : 'You are in line';
+    $('pos-label').textContent = early ? 'Your place: drawn at the opening' : 'Your place';
+    $('eta-label').textContent = early ? 'Sale opens in' : 'Estimated wait';
+    if (early) {
+      $('sale-opens-text').textContent = opening
+        ? 'Waiting for the sale to open at ' + when(opening) + '.'
+        : S.ticket.saleMessage;
+      $('position').textContent = '\u2013';
+      var at = Date.parse(opening);
+      S.etaDeadline = isNaN(at) ? null : at;
+      if (S.etaDeadline == null) $('eta').textContent = '\u2013';
+      renderEta();
+      return;
+    }
     if (position != null) $('position').textContent = String(position);
     if (etaSeconds != null) {
       S.etaDeadline = Date.now() + etaSeconds * 1000;
@@ -314,8 +591,14 @@
   }
 
   function enterWait(t) {
-    $('wait-concert').textContent = concertTitle(S.session.concertId) + ' \u00b7 user ' + S.session.userId;
-    if (t) renderPosition(t.position, t.etaSeconds);
+    $('wait-concert').textContent = concertTitle(S.ticket.concertId) + ' \u00b7 user ' + S.ticket.userId;
+    if (t) {
+      noteSale(t);
+      save();
+      renderPosition(t.position, t.etaSeconds);
+    } else {
+      renderPosition(null, null);
+    }
     show('wait');
     push.start();
   }
@@ -375,13 +658,13 @@
 
     connect: function () {
       var self = this;
-      if (!self.active || !S.session) return;
+      if (!self.active || !S.ticket) return;
       self.timer = null;
       var ready = self.endpoints ? Promise.resolve(self.endpoints)
         : api('GET', '/queue/push').then(function (d) { self.endpoints = d; return d; });
       ready.then(function (ep) {
         if (!self.active) return;
-        var q = '?token=' + encodeURIComponent(S.session.token);
+        var q = '?token=' + encodeURIComponent(S.ticket.token);
         if (self.mode === 'ws' && ep.websocket) {
           self.openWebSocket(ep.websocket + q, ep);
         } else if (ep.sse && typeof EventSource === 'function') {
@@ -478,6 +761,8 @@
       api('GET', '/queue/tokens/current').then(function (t) {
         if (!self.active) return;
         if (t.status === 'WAITING') {
+          noteSale(t);
+          save();
           renderPosition(t.position, t.etaSeconds);
         } else {
           self.stop();
@@ -504,11 +789,18 @@
       try { m = JSON.parse(data); } catch (e) { return; }
       if (!m || typeof m !== 'object') return;
       type = m.type || type;
-      if (m.tokenId && S.session && S.session.tokenId && m.tokenId !== S.session.tokenId) return;
+      if (m.tokenId && S.ticket && S.ticket.tokenId && m.tokenId !== S.ticket.tokenId) return;
       this.attempt = 0;
       this.silentFailures = 0;
       if (type === 'position') {
         pushState('Live: you will be let in automatically.', 'live');
+        if (S.ticket && m.saleOpensAt !== undefined) {
+          noteSale(m);
+          save();
+        } else if (S.ticket && m.position > 0 && (S.ticket.saleOpensAt || S.ticket.saleMessage)) {
+          noteSale({}); // a place in line: the sale has opened
+          save();
+        }
         renderPosition(m.position, m.etaSeconds);
       } else if (type === 'admitted') {
         this.stop();
@@ -536,11 +828,11 @@
     S.scheduleId = null;
     S.selected = null;
     save();
-    $('dates-concert').textContent = concertTitle(S.session.concertId);
+    $('dates-concert').textContent = concertTitle(S.ticket.concertId);
     show('dates');
     var list = $('dates');
     list.setAttribute('aria-busy', 'true');
-    return api('GET', '/concerts/' + S.session.concertId + '/schedules').then(function (d) {
+    return api('GET', '/concerts/' + S.ticket.concertId + '/schedules').then(function (d) {
       list.textContent = '';
       var items = (d && d.schedules) || [];
       items.forEach(function (sc) {
@@ -577,11 +869,11 @@
     S.scheduleId = scheduleId;
     save();
     var sc = S.schedules[scheduleId];
-    var title = concertTitle(S.session.concertId);
+    var title = concertTitle(S.ticket.concertId);
     $('seats-date').textContent = title + (sc ? ' \u00b7 ' + when(sc.startsAt) : '');
     if (!sc) {
       // Resumed straight into the seat map: name the date once the list is in.
-      api('GET', '/concerts/' + S.session.concertId + '/schedules').then(function (d) {
+      api('GET', '/concerts/' + S.ticket.concertId + '/schedules').then(function (d) {
         ((d && d.schedules) || []).forEach(function (x) { S.schedules[x.id] = x; });
         var found = S.schedules[scheduleId];
         if (found && S.scheduleId === scheduleId) {
@@ -741,7 +1033,7 @@
     if (no == null || !sid) return;
     clearAlert();
     $('hold').disabled = true;
-    api('POST', '/reservations', { body: { scheduleId: sid, seatNo: no } }).then(function (r) {
+    api('POST', '/reservations', { body: { scheduleId: sid, seatNo: no }, id: true }).then(function (r) {
       var span = Date.parse(r.expiresAt) - Date.parse(r.heldAt);
       if (!isFinite(span)) span = Date.parse(r.expiresAt) - Date.now();
       S.hold = {
@@ -771,7 +1063,7 @@
     if (!S.hold) return;
     clearAlert();
     $('release').disabled = true;
-    api('DELETE', '/reservations/' + S.hold.reservationId).then(function () {
+    api('DELETE', '/reservations/' + S.hold.reservationId, { id: true }).then(function () {
       dropHold();
     }, function (e) {
       if (e.code === 'RESERVATION_NOT_HELD' || e.code === 'RESERVATION_NOT_FOUND') {
@@ -829,8 +1121,8 @@
   /* ---- points and payment ------------------------------------------------ */
 
   function refreshBalance() {
-    if (!S.session) return Promise.resolve();
-    return api('GET', '/users/' + S.session.userId + '/points').then(function (d) {
+    if (!S.auth) return Promise.resolve();
+    return api('GET', '/users/' + S.auth.userId + '/points', { id: true, ticket: false }).then(function (d) {
       S.balance = d.balance;
       $('balance').textContent = money(d.balance);
     }, fail);
@@ -844,19 +1136,19 @@
 
   function charge(ev) {
     ev.preventDefault();
-    if (!S.session) return;
+    if (!S.auth) return;
     var raw = $('charge-amount').value.trim();
     var amount = Number(raw);
     if (!/^\d+$/.test(raw) || amount < 1 || !Number.isSafeInteger(amount)) {
-      showAlert('Enter a whole number of points to charge (1 or more).');
-      $('charge-amount').focus();
+      invalid('charge-amount', 'Enter a whole number of points to charge (1 or more).');
       return;
     }
     clearAlert();
-    var sig = S.session.userId + ':' + amount;
+    var sig = S.auth.userId + ':' + amount;
     var key = idemKey('charge', sig);
     $('charge').disabled = true;
-    api('POST', '/users/' + S.session.userId + '/points/charges', { body: { amount: amount }, key: key })
+    api('POST', '/users/' + S.auth.userId + '/points/charges',
+      { body: { amount: amount }, key: key, id: true, ticket: false })
       .then(function (d) {
         delete S.pending.charge;
         S.balance = d.balance;
@@ -872,21 +1164,21 @@
 
   function pay() {
     var h = S.hold;
-    if (!h || !S.session) return;
+    if (!h || !S.ticket) return;
     clearAlert();
     var key = idemKey('pay', String(h.reservationId));
     $('pay').disabled = true;
-    api('POST', '/payments', { body: { reservationId: h.reservationId }, key: key }).then(function (p) {
+    api('POST', '/payments', { body: { reservationId: h.reservationId }, key: key, id: true }).then(function (p) {
       delete S.pending.pay;
       var sc = S.schedules[h.scheduleId];
       S.done = {
         paymentId: p.paymentId, amount: p.amount, balance: p.balance,
         seatNo: p.seatNo || h.seatNo, scheduleId: p.scheduleId || h.scheduleId,
-        concert: concertTitle(S.session.concertId), startsAt: sc ? sc.startsAt : null,
-        session: { userId: S.session.userId, concertId: S.session.concertId }
+        concert: concertTitle(S.ticket.concertId), startsAt: sc ? sc.startsAt : null,
+        place: { userId: S.ticket.userId, concertId: S.ticket.concertId }
       };
       // The payment ends the token: nothing more is done with it.
-      S.session = null;
+      S.ticket = null;
       S.hold = null;
       S.scheduleId = null;
       save();
@@ -914,18 +1206,24 @@
     $('done-amount').textContent = money(d.amount);
     $('done-balance').textContent = money(d.balance);
     show('done');
-    $('who').hidden = false;
-    $('who').textContent = 'User ' + d.session.userId + ' \u00b7 ' + d.concert;
   }
 
   /* ---- start ------------------------------------------------------------- */
 
   function resume() {
+    if (!S.auth) {
+      show('signin');
+      return Promise.resolve();
+    }
+    if (Date.parse(S.auth.expiresAt) <= Date.now()) {
+      sessionLost({ code: 'SESSION_EXPIRED' });
+      return Promise.resolve();
+    }
     if (S.done) {
       showDone();
       return Promise.resolve();
     }
-    if (!S.session) {
+    if (!S.ticket) {
       show('join');
       return Promise.resolve();
     }
@@ -944,24 +1242,22 @@
   }
 
   function wire() {
+    $('signin-form').addEventListener('submit', signIn);
+    $('signup-form').addEventListener('submit', signUp);
+    $('sign-out').addEventListener('click', signOut);
+    $('leave').addEventListener('click', leaveLine);
     $('join-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
-      var raw = $('user-id').value.trim();
-      var uid = Number(raw);
       var cid = Number($('concert').value);
-      if (!/^\d+$/.test(raw) || uid < 1 || !Number.isSafeInteger(uid)) {
-        showAlert('Enter your user id (a whole number, 1 or more).');
-        $('user-id').focus();
-        return;
-      }
       if (!cid) {
         showAlert('Choose a concert.');
         return;
       }
-      join(uid, cid);
+      join(cid);
     });
     $('rejoin').addEventListener('click', rejoin);
     $('alert-close').addEventListener('click', clearAlert);
+    $('notice-close').addEventListener('click', clearNotice);
     $('back-dates').addEventListener('click', function () {
       enterDates();
     });
@@ -970,37 +1266,24 @@
     $('charge-form').addEventListener('submit', charge);
     $('pay').addEventListener('click', pay);
     $('again').addEventListener('click', function () {
-      var s = S.done && S.done.session;
+      var s = S.done && S.done.place;
       forget();
       show('join');
-      if (s) {
-        $('user-id').value = String(s.userId);
-        $('concert').value = String(s.concertId);
-      }
-    });
-    $('leave').addEventListener('click', function () {
-      var s = S.session || (S.done && S.done.session);
-      forget();
-      clearAlert();
-      show('join');
-      if (s) {
-        $('user-id').value = String(s.userId);
-        $('concert').value = String(s.concertId);
-      }
+      if (s) $('concert').value = String(s.concertId);
     });
     window.addEventListener('online', function () { push.retryNow(); });
     setInterval(function () {
       if (S.view === 'wait') renderEta();
       if (S.hold) tickHold();
+      if (S.retryUntil != null) tickRetry();
     }, 250);
   }
 
   function start() {
     restore();
     wire();
-    if (S.session) {
-      $('user-id').value = String(S.session.userId);
-    }
+    if (S.ticket) $('signin-user').value = String(S.ticket.userId);
+    if (S.auth) $('signin-user').value = String(S.auth.userId);
     loadConcerts().then(resume);
   }
 

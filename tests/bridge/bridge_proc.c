@@ -35,6 +35,13 @@ static int bridge_healthy(void *arg)
 int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
                       const char *logdir)
 {
+    return bridge_proc_start_args(b, rpc_urls, request_timeout_ms, logdir, NULL);
+}
+
+int bridge_proc_start_args(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
+                           const char *logdir, const char *const *extra_args)
+{
+    enum { BRIDGE_EXTRA_MAX = 8 };
     char exe[1024], listen[64], rpc[1200], timeout[64], web[1100];
 
     memset(b, 0, sizeof(*b));
@@ -51,14 +58,19 @@ int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_t
     unlink(b->log);
     /* Push stays off unless the suite configured it (BOXOFFICE_PUSH_LISTEN), so a test bridge
      * never competes for the default push port with a running stack. */
-    char *argv[] = {exe,
-                    listen,
-                    rpc,
-                    timeout,
-                    web,
-                    "--threads=64",
-                    getenv("BOXOFFICE_PUSH_LISTEN") == NULL ? "--push-listen=" : NULL,
-                    NULL};
+    char *argv[8 + BRIDGE_EXTRA_MAX] = {exe, listen, rpc, timeout, web, "--threads=64"};
+    size_t k = 6;
+    if (getenv("BOXOFFICE_PUSH_LISTEN") == NULL) {
+        argv[k++] = "--push-listen=";
+    }
+    for (size_t e = 0; extra_args != NULL && extra_args[e] != NULL; e++) {
+        if (e == BRIDGE_EXTRA_MAX) {
+            fprintf(stderr, "bridge_proc: more than %d extra arguments\n", BRIDGE_EXTRA_MAX);
+            return -1;
+        }
+        argv[k++] = (char *)extra_args[e];
+    }
+    argv[k] = NULL;
     struct support_spawn how = {.log = b->log};
 
     if (support_spawn(argv, &how, &b->child) != 0) {

@@ -21,6 +21,11 @@ struct bridge_proc {
 int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
                       const char *logdir);
 
+/* bridge_proc_start_args is bridge_proc_start with extra "--flag=value" arguments (NULL
+ * terminated, at most 8; may be NULL), e.g. "--trusted-proxy=127.0.0.1". */
+int bridge_proc_start_args(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
+                           const char *logdir, const char *const *extra_args);
+
 /* bridge_proc_stop sends SIGTERM, waits for the exit (SIGKILL after 5 s); returns the exit code
  * (0 for a clean stop, 128 + signal when a signal ended it), safe when not running. */
 int bridge_proc_stop(struct bridge_proc *b);

@@ -2,12 +2,14 @@
 #include "http_client.h"
 
 #include "support_json.h"
+#include "testenv.h"
 
 #include <check.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,11 +264,23 @@ cJSON *http_json(int port, const char *method, const char *path, const char *hea
     return json;
 }
 
-cJSON *http_token_take(int port, long long user, long long concert, int want)
+void http_bearer(const struct testenv *env, long long user, char *out, size_t len)
+{
+    char jwt[1024];
+
+    ck_assert_msg(testenv_jwt(env, (uint64_t)user, 0, jwt, sizeof(jwt)) == 0,
+                  "cannot mint an identity token for user %lld", user);
+    int n = snprintf(out, len, "Authorization: Bearer %s\r\n", jwt);
+    ck_assert_msg(n > 0 && (size_t)n < len, "no room for user %lld's Authorization", user);
+}
+
+cJSON *http_token_take(int port, const char *auth, long long concert, int want)
 {
     char body[128];
+    char headers[1200];
 
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"concertId\":%lld}", user, concert);
-    return http_json(port, "POST", "/api/v1/queue/tokens", "Content-Type: application/json\r\n",
-                     body, want);
+    snprintf(body, sizeof(body), "{\"concertId\":%lld}", concert);
+    snprintf(headers, sizeof(headers), "%sContent-Type: application/json\r\n",
+             auth != NULL ? auth : "");
+    return http_json(port, "POST", "/api/v1/queue/tokens", headers, body, want);
 }

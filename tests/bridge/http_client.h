@@ -5,13 +5,16 @@
  * to its Content-Length (or to the close when it has none). http_json is the
  * checked call the suites share: it fails the test unless the answer is
  * complete, has the wanted status and is JSON as the REST contract sends it;
- * http_token_take is the one request every flow starts with.
+ * http_bearer is who the caller is, and http_token_take the one request every
+ * flow starts with.
  */
 #ifndef HTTP_CLIENT_H
 #define HTTP_CLIENT_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+
+struct testenv;
 
 struct http_resp {
     int status;
@@ -45,9 +48,15 @@ void http_resp_free(struct http_resp *r);
 cJSON *http_json(int port, const char *method, const char *path, const char *headers,
                  const char *body, int want);
 
-/* http_token_take asks for user's place in concert's line (POST /api/v1/queue/tokens, checked
- * as by http_json) wanting status want (201 for a new token, 200 for the user's one again), and
- * returns the token's JSON (caller frees with cJSON_Delete). */
-cJSON *http_token_take(int port, long long user, long long concert, int want);
+/* http_bearer writes the header line "Authorization: Bearer <JWT>\r\n" for user into out: an
+ * operator identity token minted with env's key (testenv_jwt), valid for an hour; fails the test
+ * when it does not fit. */
+void http_bearer(const struct testenv *env, long long user, char *out, size_t len);
+
+/* http_token_take asks for the caller's place in concert's line (POST /api/v1/queue/tokens
+ * {"concertId"}, checked as by http_json) with the header lines auth (http_bearer's, or NULL),
+ * wanting status want (201 for a new token, 200 for the caller's one again), and returns the
+ * token's JSON (caller frees with cJSON_Delete). */
+cJSON *http_token_take(int port, const char *auth, long long concert, int want);
 
 #endif

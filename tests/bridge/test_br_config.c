@@ -1,5 +1,5 @@
-/* Unit suite for br_config: which listen addresses and push URLs the bridge accepts, and the
- * push base URL derived from them, no servers. */
+/* Unit suite for br_config: which listen addresses, push URLs and trusted proxies the bridge
+ * accepts, and the push base URL derived from them, no servers. */
 #include "bo_error.h"
 #include "br_config.h"
 
@@ -203,9 +203,57 @@ START_TEST(push_addr)
 }
 END_TEST
 
+struct proxy_case {
+    const char *trusted_proxy;
+    int ok;
+    const char *canonical; /* the address as read, in canonical text ("" for none) */
+};
+
+/* The trusted proxy: one IP address, no port, no name; empty for none. */
+static const struct proxy_case proxy_cases[] = {
+    {"", 1, ""},
+    {"10.0.0.7", 1, "10.0.0.7"},
+    {"::1", 1, "::1"},
+    {"2001:DB8:0::1", 1, "2001:db8::1"},
+    {"::ffff:10.0.0.7", 1, "10.0.0.7"},
+    {"10.0.0.7:8080", 0, NULL},
+    {"[::1]", 0, NULL},
+    {"proxy.local", 0, NULL},
+    {"10.0.0.256", 0, NULL},
+    {" 10.0.0.7", 0, NULL},
+    {"10.0.0.7,10.0.0.8", 0, NULL},
+};
+
+/* check_proxy_table checks one row of proxy_cases. */
+static void check_proxy_table(const struct proxy_case *c)
+{
+    char prog[] = "boxoffice-bridge";
+    char flag[128];
+    char *argv[] = {prog, flag, NULL};
+    char err[512];
+    char text[BR_CALLER_ADDR_MAX];
+    struct br_config cfg;
+    int exit_now = 0;
+
+    snprintf(flag, sizeof(flag), "--trusted-proxy=%s", c->trusted_proxy);
+    memset(&cfg, 0xa5, sizeof(cfg)); /* what was there before does not matter */
+    int rc = br_config_load(&cfg, 2, argv, &exit_now, err, sizeof(err));
+    ck_assert_msg((rc == BO_OK) == c->ok, "trusted-proxy '%s': expected %s, got %d",
+                  c->trusted_proxy, c->ok ? "ok" : "refusal", rc);
+    if (!c->ok) {
+        ck_assert_ptr_nonnull(strstr(err, "trusted-proxy"));
+        return;
+    }
+    br_caller_ip_format(&cfg.trusted_proxy_ip, text);
+    ck_assert_str_eq(text, c->canonical);
+}
+
+SUPPORT_TABLE_TEST(proxy_table, proxy_cases, check_proxy_table)
+
 int main(void)
 {
-    const TTest *tests[] = {listen_table, push_table, base_table, base_too_small, push_addr, NULL};
+    const TTest *tests[] = {listen_table, push_table,  base_table, base_too_small,
+                            push_addr,    proxy_table, NULL};
 
     return support_tests_run("br_config", "addresses", tests);
 }

@@ -32,12 +32,16 @@ static void pb_buf_teardown(void)
     br_buf_fini(&buf);
 }
 
-/* pb_text returns what the buffer holds, checking that a NUL follows it right there. */
+/* pb_text returns what the buffer holds, checking that a NUL follows it right there when it
+ * holds something. */
 static const char *pb_text(void)
 {
     size_t len;
     const char *s = br_buf_content(&buf, &len);
 
+    if (len == 0) {
+        return ""; /* nothing appended: no NUL written either */
+    }
     ck_assert_uint_eq(strlen(s), len);
     return s;
 }
@@ -98,16 +102,61 @@ static Boxoffice__V1__GetTokenReply pb_current_active = {PB_BASE(get_token_reply
 static Boxoffice__V1__GetTokenReply pb_current_expired = {PB_BASE(get_token_reply),
                                                           .token = &pb_token_expired};
 
+/* Waiting for the sale to open (at PB_STARTS): no place yet, no estimate. */
+static Boxoffice__V1__Token pb_token_presale = {
+    PB_BASE(token),
+    .token = "v1.7-43.sig",
+    .token_id = "7-43",
+    .user_id = 1003,
+    .concert_id = 7,
+    .status = BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING,
+    .sequence = 43,
+    .issued_at_ms = PB_ISSUED,
+    .sale_opens_at_ms = PB_STARTS};
+static Boxoffice__V1__IssueTokenReply pb_issued_presale = {
+    PB_BASE(issue_token_reply), .token = &pb_token_presale, .created = 1};
+static Boxoffice__V1__GetTokenReply pb_current_presale = {PB_BASE(get_token_reply),
+                                                          .token = &pb_token_presale};
+static Boxoffice__V1__LeaveQueueReply pb_left = {PB_BASE(leave_queue_reply),
+                                                 .token = &pb_token_expired};
+static Boxoffice__V1__LeaveQueueReply pb_left_none = {PB_BASE(leave_queue_reply)};
+
+/* Identity. */
+static Boxoffice__V1__CreateAccountReply pb_account = {PB_BASE(create_account_reply),
+                                                       .user_id = 100001, .name = "Ann \"A\""};
+static Boxoffice__V1__LoginReply pb_login = {
+    PB_BASE(login_reply), .session = "s1.1001.1764032710.AAAAAAAAAAAAAAAAAAAAAA.sig",
+    .user_id = 1001, .expires_at_ms = PB_EXPIRES};
+static Boxoffice__V1__LogoutReply pb_logout = {PB_BASE(logout_reply), .user_id = 1001};
+
+/* Rate limits: every field, in .proto order. */
+static Boxoffice__V1__Limits pb_limits_all = {PB_BASE(limits),
+                                              .user_logins_per_minute = 10,
+                                              .user_token_issues_per_minute = 20,
+                                              .user_holds_per_minute = 30,
+                                              .user_charges_per_minute = 31,
+                                              .address_signups_per_minute = 0,
+                                              .address_logins_per_minute = 300,
+                                              .address_token_issues_per_minute = 600,
+                                              .address_holds_per_minute = 601,
+                                              .address_charges_per_minute = 4294967295u};
+static Boxoffice__V1__LimitsReply pb_limits = {PB_BASE(limits_reply), .limits = &pb_limits_all};
+
 /* A title with every kind of character JSON escapes, and one it keeps (UTF-8). */
 static Boxoffice__V1__Concert pb_concert_a = {
     PB_BASE(concert),     .id = 7,           .title = "Say \"Hi\" \\ \t\x01 caf\xc3\xa9\n",
     .artist = "The Band", .venue = "Hall A", .schedule_count = 2};
-static Boxoffice__V1__Concert pb_concert_b = {PB_BASE(concert), .id = 8, .title = "Quiet Night",
-                                              .artist = "Solo", .venue = ""};
+static Boxoffice__V1__Concert pb_concert_b = {
+    PB_BASE(concert), .id = 8,     .title = "Quiet Night",
+    .artist = "Solo", .venue = "", .sale_opens_at_ms = PB_PAID};
 static Boxoffice__V1__ListConcertsReply pb_concerts = {
     PB_BASE(list_concerts_reply), .n_concerts = 2,
     .concerts = (Boxoffice__V1__Concert *[]){&pb_concert_a, &pb_concert_b}};
 static Boxoffice__V1__ListConcertsReply pb_concerts_none = {PB_BASE(list_concerts_reply)};
+static Boxoffice__V1__CreateConcertReply pb_concert_created = {PB_BASE(create_concert_reply),
+                                                               .concert = &pb_concert_a};
+static Boxoffice__V1__UpdateConcertReply pb_concert_updated = {PB_BASE(update_concert_reply),
+                                                               .concert = &pb_concert_b};
 
 static Boxoffice__V1__Schedule pb_schedule_a = {PB_BASE(schedule),     .id = 70,
                                                 .concert_id = 7,       .starts_at_ms = PB_STARTS,
@@ -217,6 +266,11 @@ static Boxoffice__V1__PayRequest pb_pay_req = {PB_BASE(pay_request), .token = "t
 static Boxoffice__V1__SetAdmissionSettingsRequest pb_settings_req = {
     PB_BASE(set_admission_settings_request), .admin_key = "a", .settings = &pb_settings};
 
+static Boxoffice__V1__CreateConcertRequest pb_concert_req = {PB_BASE(create_concert_request),
+                                                             .sale_opens_at_ms = PB_STARTS};
+static Boxoffice__V1__LoginRequest pb_login_req = {PB_BASE(login_request), .user_id = 1,
+                                                   .password = "demo"};
+
 /* Messages of types no reply of a route has. */
 static Boxoffice__V1__Status pb_status = {PB_BASE(status), .code = 409, .reason = "SEAT_TAKEN",
                                           .message = "taken"};
@@ -246,29 +300,59 @@ static const struct pb_case pb_cases[] = {
     {"issued, new", &br_queue_issue_rpc, NULL, &pb_issued_new.base, NULL, 201,
      "{\"token\":\"v1.7-42.sig+/=\",\"tokenId\":\"7-42\",\"userId\":1001,\"concertId\":7,"
      "\"status\":\"WAITING\",\"position\":3,\"etaSeconds\":2,"
-     "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":null,\"expiresAt\":null}"},
+     "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":null,\"expiresAt\":null,"
+     "\"saleOpensAt\":null}"},
     {"issued, the live token again", &br_queue_issue_rpc, NULL, &pb_issued_again.base, NULL, 200,
      "{\"token\":\"v1.7-41.sig\",\"tokenId\":\"7-41\",\"userId\":1001,\"concertId\":7,"
      "\"status\":\"ACTIVE\",\"position\":0,\"etaSeconds\":0,"
      "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":\"2025-11-25T01:00:10.000Z\","
-     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\"}"},
+     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\",\"saleOpensAt\":null}"},
     /* GET /api/v1/queue/tokens/current: no signed string */
     {"current, active", &br_queue_current_rpc, NULL, &pb_current_active.base, NULL, 200,
      "{\"tokenId\":\"7-41\",\"userId\":1001,\"concertId\":7,"
      "\"status\":\"ACTIVE\",\"position\":0,\"etaSeconds\":0,"
      "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":\"2025-11-25T01:00:10.000Z\","
-     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\"}"},
+     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\",\"saleOpensAt\":null}"},
     {"current, expired", &br_queue_current_rpc, NULL, &pb_current_expired.base, NULL, 200,
      "{\"tokenId\":\"7-40\",\"userId\":1002,\"concertId\":7,"
      "\"status\":\"EXPIRED\",\"position\":0,\"etaSeconds\":0,"
      "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":\"2025-11-25T01:00:10.000Z\","
+     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\",\"saleOpensAt\":null}"},
+    {"issued, waiting for the sale to open", &br_queue_issue_rpc, NULL, &pb_issued_presale.base,
+     NULL, 201,
+     "{\"token\":\"v1.7-43.sig\",\"tokenId\":\"7-43\",\"userId\":1003,\"concertId\":7,"
+     "\"status\":\"WAITING\",\"position\":0,\"etaSeconds\":0,"
+     "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":null,\"expiresAt\":null,"
+     "\"saleOpensAt\":\"2026-12-31T20:00:00.000Z\","
+     "\"message\":\"waiting for the sale to open at 2026-12-31T20:00:00.000Z\"}"},
+    {"current, waiting for the sale to open", &br_queue_current_rpc, NULL, &pb_current_presale.base,
+     NULL, 200,
+     "{\"tokenId\":\"7-43\",\"userId\":1003,\"concertId\":7,"
+     "\"status\":\"WAITING\",\"position\":0,\"etaSeconds\":0,"
+     "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":null,\"expiresAt\":null,"
+     "\"saleOpensAt\":\"2026-12-31T20:00:00.000Z\","
+     "\"message\":\"waiting for the sale to open at 2026-12-31T20:00:00.000Z\"}"},
+    /* DELETE /api/v1/queue/tokens/current: the token as leaving left it */
+    {"left", &br_queue_leave_rpc, NULL, &pb_left.base, NULL, 200,
+     "{\"tokenId\":\"7-40\",\"userId\":1002,\"concertId\":7,"
+     "\"status\":\"EXPIRED\",\"position\":0,\"etaSeconds\":0,"
+     "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":\"2025-11-25T01:00:10.000Z\","
+     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\",\"saleOpensAt\":null}"},
+    {"left, the reply without its token: nothing written", &br_queue_leave_rpc, NULL,
+     &pb_left_none.base, NULL, 0, ""},
+    /* POST /api/v1/accounts, POST /api/v1/sessions, DELETE /api/v1/sessions/current */
+    {"signed up", &br_identity_signup_rpc, NULL, &pb_account.base, NULL, 201,
+     "{\"userId\":100001,\"name\":\"Ann \\\"A\\\"\"}"},
+    {"logged in", &br_identity_login_rpc, NULL, &pb_login.base, NULL, 201,
+     "{\"session\":\"s1.1001.1764032710.AAAAAAAAAAAAAAAAAAAAAA.sig\",\"userId\":1001,"
      "\"expiresAt\":\"2025-11-25T01:05:10.000Z\"}"},
+    {"logged out", &br_identity_logout_rpc, NULL, &pb_logout.base, NULL, 200, "{\"userId\":1001}"},
     /* GET /api/v1/concerts */
     {"concerts", &br_catalog_concerts_rpc, NULL, &pb_concerts.base, NULL, 200,
      "{\"concerts\":[{\"id\":7,\"title\":\"Say \\\"Hi\\\" \\\\ \\t\\u0001 caf\xc3\xa9\\n\","
-     "\"artist\":\"The Band\",\"venue\":\"Hall A\",\"scheduleCount\":2},"
+     "\"artist\":\"The Band\",\"venue\":\"Hall A\",\"scheduleCount\":2,\"saleOpensAt\":null},"
      "{\"id\":8,\"title\":\"Quiet Night\",\"artist\":\"Solo\",\"venue\":\"\","
-     "\"scheduleCount\":0}]}"},
+     "\"scheduleCount\":0,\"saleOpensAt\":\"2025-11-25T01:03:20.999Z\"}]}"},
     {"concerts, none", &br_catalog_concerts_rpc, NULL, &pb_concerts_none.base, NULL, 200,
      "{\"concerts\":[]}"},
     /* GET /api/v1/concerts/{id}/schedules: the concert asked for first */
@@ -321,10 +405,24 @@ static const struct pb_case pb_cases[] = {
     /* GET /api/v1/admin/admission */
     {"admission", &br_admin_admission_get_rpc, NULL, &pb_admission.base, NULL, 200,
      "{\"ratePerSecond\":50,\"maxActive\":200,\"tokenTtlSeconds\":600,\"holdTtlSeconds\":300}"},
-    /* POST /api/v1/admin/concerts, .../schedules: the created message, every field */
+    /* POST /api/v1/admin/concerts, PATCH /api/v1/admin/concerts/{id} */
+    {"concert created, on sale", &br_admin_concert_create_rpc, NULL, &pb_concert_created.base, NULL,
+     201,
+     "{\"id\":7,\"title\":\"Say \\\"Hi\\\" \\\\ \\t\\u0001 caf\xc3\xa9\\n\","
+     "\"artist\":\"The Band\",\"venue\":\"Hall A\",\"scheduleCount\":2,\"saleOpensAt\":null}"},
+    {"concert updated", &br_admin_concert_update_rpc, NULL, &pb_concert_updated.base, NULL, 200,
+     "{\"id\":8,\"title\":\"Quiet Night\",\"artist\":\"Solo\",\"venue\":\"\","
+     "\"scheduleCount\":0,\"saleOpensAt\":\"2025-11-25T01:03:20.999Z\"}"},
+    /* GET and PATCH /api/v1/admin/limits: exactly the members PATCH takes */
+    {"limits", &br_admin_limits_get_rpc, NULL, &pb_limits.base, NULL, 200,
+     "{\"userLoginsPerMinute\":10,\"userTokenIssuesPerMinute\":20,\"userHoldsPerMinute\":30,"
+     "\"userChargesPerMinute\":31,\"addressSignupsPerMinute\":0,"
+     "\"addressLoginsPerMinute\":300,\"addressTokenIssuesPerMinute\":600,"
+     "\"addressHoldsPerMinute\":601,\"addressChargesPerMinute\":4294967295}"},
+    /* POST /api/v1/admin/concerts/{id}/schedules: the created message, every field */
     {"concert created", NULL, NULL, &pb_concert_b.base, NULL, 0,
      "{\"id\":8,\"title\":\"Quiet Night\",\"artist\":\"Solo\",\"venue\":\"\","
-     "\"scheduleCount\":0}"},
+     "\"scheduleCount\":0,\"saleOpensAt\":\"2025-11-25T01:03:20.999Z\"}"},
     {"schedule created", NULL, NULL, &pb_schedule_a.base, NULL, 0,
      "{\"id\":70,\"concertId\":7,\"startsAt\":\"2026-12-31T20:00:00.000Z\","
      "\"availableSeats\":49,\"totalSeats\":50}"},
@@ -333,7 +431,7 @@ static const struct pb_case pb_cases[] = {
      "{\"token\":\"v1.7-41.sig\",\"tokenId\":\"7-41\",\"userId\":1001,\"concertId\":7,"
      "\"status\":\"ACTIVE\",\"position\":0,\"etaSeconds\":0,\"sequence\":41,\"admissionNo\":5,"
      "\"issuedAt\":\"2025-11-25T01:00:03.456Z\",\"admittedAt\":\"2025-11-25T01:00:10.000Z\","
-     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\"}"},
+     "\"expiresAt\":\"2025-11-25T01:05:10.000Z\",\"saleOpensAt\":null}"},
     {"every field, no renames", NULL, NULL, &pb_confirmed.base, NULL, 0,
      "{\"id\":502,\"userId\":1002,\"concertId\":8,\"scheduleId\":80,\"seatNo\":50,\"price\":1,"
      "\"status\":\"CONFIRMED\",\"heldAt\":\"2025-11-25T01:01:40.123Z\","
@@ -525,6 +623,10 @@ static const struct pb_field_case pb_field_cases[] = {
     {"a header's field: Admin-Key", &pb_settings_req.base, "adminKey", &pb_settings_req.admin_key,
      PROTOBUF_C_TYPE_STRING},
     {"a header's field absent", &pb_balance.base, "idempotencyKey", NULL, 0},
+    {"a body's time", &pb_concert_req.base, "saleOpensAt", &pb_concert_req.sale_opens_at_ms,
+     PROTOBUF_C_TYPE_INT64},
+    {"a body's string", &pb_login_req.base, "password", &pb_login_req.password,
+     PROTOBUF_C_TYPE_STRING},
     {"repeated messages", &pb_seats.base, "seats", NULL, 0},
     {"repeated strings", &pb_touched.base, "expiredTokenIds", NULL, 0},
     {"the .proto name", &pb_token_waiting.base, "user_id", NULL, 0},
@@ -549,6 +651,18 @@ static void pb_check_field(const struct pb_field_case *c)
 }
 
 SUPPORT_TABLE_TEST(pb_field_table, pb_field_cases, pb_check_field)
+
+/* Field numbers by member name: the bits of SetLimitsRequest.fields_set. */
+START_TEST(pb_field_numbers)
+{
+    ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "userLoginsPerMinute"), 1);
+    ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "addressChargesPerMinute"), 9);
+    ck_assert_uint_eq(br_pb_field_number(&pb_token_waiting.base, "saleOpensAt"), 13);
+    ck_assert_uint_eq(br_pb_field_number(&pb_held.base, "reservationId=id"), 1);
+    ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "userLogins"), 0);
+    ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "user_logins_per_minute"), 0);
+}
+END_TEST
 
 /* ---- programmer errors ------------------------------------------------------------------- */
 
@@ -591,8 +705,10 @@ SUPPORT_TABLE_TEST(pb_fail_table, pb_fail_cases, pb_check_fail)
 
 int main(void)
 {
-    const TTest *tests[] = {pb_table,    pb_unpacked_table, pb_object_null, pb_members_after_others,
-                            pb_seat_map, pb_field_table,    pb_fail_table,  NULL};
+    const TTest *tests[] = {
+        pb_table,    pb_unpacked_table, pb_object_null,   pb_members_after_others,
+        pb_seat_map, pb_field_table,    pb_field_numbers, pb_fail_table,
+        NULL};
 
     const struct support_case cases[] = {
         {"writer", tests, NULL, NULL, pb_buf_setup, pb_buf_teardown, 0}};

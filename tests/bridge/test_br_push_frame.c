@@ -19,19 +19,24 @@ struct frame_case {
 };
 
 static const struct frame_case frame_cases[] = {
-    {{BR_PUSH_WAITING, 12, 34, 0, 0},
+    {{BR_PUSH_WAITING, 12, 34, 0, 0, 0},
      "position",
      "{\"type\":\"position\",\"tokenId\":\"3-9\",\"status\":\"WAITING\",\"position\":12,"
      "\"etaSeconds\":34}"},
-    {{BR_PUSH_ACTIVE, 0, 0, 1764032403456LL, 1764033003456LL},
+    {{BR_PUSH_WAITING, 0, 0, 0, 0, 1764032403456LL},
+     "position",
+     "{\"type\":\"position\",\"tokenId\":\"3-9\",\"status\":\"WAITING\",\"position\":0,"
+     "\"etaSeconds\":0,\"saleOpensAt\":\"2025-11-25T01:00:03.456Z\",\"message\":\"waiting for "
+     "the sale to open at 2025-11-25T01:00:03.456Z\"}"},
+    {{BR_PUSH_ACTIVE, 0, 0, 1764032403456LL, 1764033003456LL, 0},
      "admitted",
      "{\"type\":\"admitted\",\"tokenId\":\"3-9\",\"status\":\"ACTIVE\","
      "\"admittedAt\":\"2025-11-25T01:00:03.456Z\",\"expiresAt\":\"2025-11-25T01:10:03.456Z\"}"},
-    {{BR_PUSH_ACTIVE, 0, 0, 0, 0},
+    {{BR_PUSH_ACTIVE, 0, 0, 0, 0, 0},
      "admitted",
      "{\"type\":\"admitted\",\"tokenId\":\"3-9\",\"status\":\"ACTIVE\",\"admittedAt\":null,"
      "\"expiresAt\":null}"},
-    {{BR_PUSH_EXPIRED, 0, 0, 0, 0},
+    {{BR_PUSH_EXPIRED, 0, 0, 0, 0, 0},
      "expired",
      "{\"type\":\"expired\",\"tokenId\":\"3-9\",\"status\":\"EXPIRED\"}"},
 };

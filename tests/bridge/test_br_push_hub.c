@@ -42,19 +42,19 @@ static size_t woken(const struct br_push_member *m)
 
 static struct br_push_state waiting(uint64_t position, uint32_t eta)
 {
-    struct br_push_state st = {BR_PUSH_WAITING, position, eta, 0, 0};
+    struct br_push_state st = {BR_PUSH_WAITING, position, eta, 0, 0, 0};
     return st;
 }
 
 static struct br_push_state active(int64_t at)
 {
-    struct br_push_state st = {BR_PUSH_ACTIVE, 0, 0, at, at + 600000};
+    struct br_push_state st = {BR_PUSH_ACTIVE, 0, 0, at, at + 600000, 0};
     return st;
 }
 
 static struct br_push_state expired(void)
 {
-    struct br_push_state st = {BR_PUSH_EXPIRED, 0, 0, 0, 0};
+    struct br_push_state st = {BR_PUSH_EXPIRED, 0, 0, 0, 0, 0};
     return st;
 }
 
@@ -165,21 +165,27 @@ struct merge_case {
 
 /* States for the table: waiting at a place, admitted at a time, expired. */
 /* clang-format off */
-#define WAIT(pos, eta) {BR_PUSH_WAITING, pos, eta, 0, 0}
-#define ACT(at)        {BR_PUSH_ACTIVE, 0, 0, at, (at) + 1000}
-#define EXP            {BR_PUSH_EXPIRED, 0, 0, 0, 0}
+#define WAIT(pos, eta) {BR_PUSH_WAITING, pos, eta, 0, 0, 0}
+#define ACT(at)        {BR_PUSH_ACTIVE, 0, 0, at, (at) + 1000, 0}
+#define EXP            {BR_PUSH_EXPIRED, 0, 0, 0, 0, 0}
 /* clang-format on */
 
 static const struct merge_case merge_cases[] = {
     {"WAITING moves up", WAIT(5, 50), WAIT(4, 40), 1, BR_PUSH_WAITING, 4},
     {"WAITING same place", WAIT(5, 50), WAIT(5, 50), 0, BR_PUSH_WAITING, 5},
     {"WAITING new eta only", WAIT(5, 50), WAIT(5, 45), 1, BR_PUSH_WAITING, 5},
+    {"sale opens: the draw's place",
+     {BR_PUSH_WAITING, 0, 0, 0, 0, 1000},
+     WAIT(7, 7),
+     1,
+     BR_PUSH_WAITING,
+     7},
     {"WAITING -> ACTIVE", WAIT(5, 50), ACT(1000), 1, BR_PUSH_ACTIVE, 0},
-    {"ACTIVE replayed", ACT(1000), {BR_PUSH_ACTIVE, 3, 3, 1500, 2500}, 0, BR_PUSH_ACTIVE, 0},
+    {"ACTIVE replayed", ACT(1000), {BR_PUSH_ACTIVE, 3, 3, 1500, 2500, 0}, 0, BR_PUSH_ACTIVE, 0},
     {"late WAITING after ACTIVE", ACT(1000), WAIT(1, 1), 0, BR_PUSH_ACTIVE, 0},
     {"ACTIVE -> EXPIRED", ACT(1000), EXP, 1, BR_PUSH_EXPIRED, 0},
     {"WAITING -> EXPIRED", WAIT(5, 50), EXP, 1, BR_PUSH_EXPIRED, 0},
-    {"EXPIRED again", EXP, {BR_PUSH_EXPIRED, 9, 9, 0, 0}, 0, BR_PUSH_EXPIRED, 0},
+    {"EXPIRED again", EXP, {BR_PUSH_EXPIRED, 9, 9, 0, 0, 0}, 0, BR_PUSH_EXPIRED, 0},
     {"ACTIVE after EXPIRED", EXP, ACT(1), 0, BR_PUSH_EXPIRED, 0},
 };
 

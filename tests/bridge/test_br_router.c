@@ -30,6 +30,16 @@ static const struct found_case found_cases[] = {
     {"PUT", "/api/v1/admin/admission", "/api/v1/admin/admission", 0},
     {"PATCH", "/api/v1/admin/admission", "/api/v1/admin/admission", 0},
     {"GET", "/metrics", "/metrics", 0},
+    /* identity, leaving the line, a sale's opening, rate limits */
+    {"POST", "/api/v1/accounts", "/api/v1/accounts", 0},
+    {"POST", "/api/v1/sessions", "/api/v1/sessions", 0},
+    {"DELETE", "/api/v1/sessions/current", "/api/v1/sessions/current", 0},
+    {"DELETE", "/api/v1/queue/tokens/current", "/api/v1/queue/tokens/current", 0},
+    {"PATCH", "/api/v1/admin/concerts/12", "/api/v1/admin/concerts/{concertId}", 12},
+    {"POST", "/api/v1/admin/concerts/12/schedules", "/api/v1/admin/concerts/{concertId}/schedules",
+     12},
+    {"GET", "/api/v1/admin/limits", "/api/v1/admin/limits", 0},
+    {"PATCH", "/api/v1/admin/limits", "/api/v1/admin/limits", 0},
 };
 
 /* check_found checks that c's request reaches its route with its id. */
@@ -71,6 +81,12 @@ static const struct refused_case refused_cases[] = {
     {"DELETE", "/api/v1/admin/admission", BR_E_METHOD_NOT_ALLOWED, "GET, PUT, PATCH"},
     {"GET", "/api/v1/reservations/abc", BR_E_METHOD_NOT_ALLOWED, "DELETE"},
     {"get", "/api/v1/concerts", BR_E_METHOD_NOT_ALLOWED, "GET"},
+    {"POST", "/api/v1/queue/tokens/current", BR_E_METHOD_NOT_ALLOWED, "GET, DELETE"},
+    {"GET", "/api/v1/sessions", BR_E_METHOD_NOT_ALLOWED, "POST"},
+    {"GET", "/api/v1/sessions/current", BR_E_METHOD_NOT_ALLOWED, "DELETE"},
+    {"PUT", "/api/v1/admin/limits", BR_E_METHOD_NOT_ALLOWED, "GET, PATCH"},
+    {"GET", "/api/v1/admin/concerts/1", BR_E_METHOD_NOT_ALLOWED, "PATCH"},
+    {"PATCH", "/api/v1/admin/concerts/0", BO_E_INVALID_ARGUMENT, "concertId"},
     /* unknown paths */
     {"GET", "/api/v1/nothing", BO_E_NOT_FOUND, NULL},
     {"GET", "/api/v1/concerts/", BO_E_NOT_FOUND, NULL},
@@ -78,6 +94,8 @@ static const struct refused_case refused_cases[] = {
     {"GET", "/api/v1/concerts/1/schedules/2", BO_E_NOT_FOUND, NULL},
     {"GET", "/api/v1/queue/token", BO_E_NOT_FOUND, NULL},
     {"GET", "", BO_E_NOT_FOUND, NULL},
+    {"DELETE", "/api/v1/sessions/1", BO_E_NOT_FOUND, NULL},
+    {"POST", "/api/v1/account", BO_E_NOT_FOUND, NULL},
 };
 
 /* check_refused checks that c's request is refused as the row says. */
@@ -95,10 +113,11 @@ static void check_refused(const struct refused_case *c)
         ck_assert_str_eq(method, c->method);
         ck_assert_uint_eq(m.bad_name_len, strlen(c->detail));
         ck_assert_int_eq(memcmp(m.bad_name, c->detail, m.bad_name_len), 0);
-        ck_assert_msg(m.bad > c->path && m.bad + m.bad_len < c->path + strlen(c->path),
+        ck_assert_msg(m.bad > c->path && m.bad + m.bad_len <= c->path + strlen(c->path),
                       "%s: the bad id is not in the path", c->path);
         ck_assert_int_eq(m.bad[-1], '/');
-        ck_assert_int_eq(m.bad[m.bad_len], '/');
+        ck_assert_msg(m.bad[m.bad_len] == '/' || m.bad[m.bad_len] == '\0',
+                      "%s: the bad id is not a whole segment", c->path);
         return;
     }
     ck_assert_int_eq(m.route, br_router_count());

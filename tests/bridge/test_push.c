@@ -103,8 +103,10 @@ static long long new_concert(long long *schedule)
 static void take_token(long long user, long long concert, char *tok, size_t toklen, char *id,
                        size_t idlen)
 {
+    char auth[1024];
     ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
-    cJSON *t = http_token_take(bridge.port, user, concert, 201);
+    http_bearer(&env, user, auth, sizeof(auth));
+    cJSON *t = http_token_take(bridge.port, auth, concert, 201);
     snprintf(tok, toklen, "%s", str(t, "token"));
     snprintf(id, idlen, "%s", str(t, "tokenId"));
     cJSON_Delete(t);
@@ -150,8 +152,9 @@ static long long first_admitted(long long user, long long *schedule, char *tok, 
 /* pay buys a seat of schedule for user with tok, which ends the token and frees its slot. */
 static void pay(long long user, long long schedule, int seat, const char *tok)
 {
-    char hdr[512], path[128], body[128];
-    snprintf(hdr, sizeof(hdr), "Queue-Token: %s\r\n" JSON_HDR, tok);
+    char auth[1024], hdr[1600], path[128], body[128];
+    http_bearer(&env, user, auth, sizeof(auth));
+    snprintf(hdr, sizeof(hdr), "%sQueue-Token: %s\r\n" JSON_HDR, auth, tok);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charges", user);
     cJSON_Delete(call("POST", path, hdr, "{\"amount\":1000}", 200));
     snprintf(body, sizeof(body), "{\"scheduleId\":%lld,\"seatNo\":%d}", schedule, seat);

@@ -4,7 +4,8 @@
 TypeScript knows k6's API but not boxoffice's routes, so this check reads the scripts'
 http.get/post/put/patch/del/request calls and every '/api/...' route name they carry
 (the `name` tags) and fails when one is not in tests/plan/rest_routes.txt (the contract)
-or not in the bridge's route table (bridge/br_router.c, when present).
+or not in the bridge's route table (bridge/br_router.c, when present), and when the
+contract and that table do not name the same routes.
 
 usage: check_k6_routes.py SOURCE_DIR
 """
@@ -70,6 +71,14 @@ def main():
 
     errors = []
     calls = 0
+    if bridge is not None:
+        # The contract and the bridge's table name the same routes, so neither drifts.
+        for method, route in sorted(contract - bridge):
+            errors.append(f"tests/plan/rest_routes.txt: {method} {route} is not served by the "
+                          "bridge (bridge/br_router.c)")
+        for method, route in sorted(bridge - contract):
+            errors.append(f"bridge/br_router.c: {method} {route} is missing from "
+                          "tests/plan/rest_routes.txt")
     for path in scripts(k6_dir):
         rel = os.path.relpath(path, src)
         with open(path, encoding="utf-8") as f:
