@@ -5,8 +5,10 @@
  * from tests/support), and a bridge serving the page from the source tree with its push
  * listener on a free port, dialling the instance's admission events. Admission is set to
  * one active user at a time. The test then runs tests/browser/flow.mjs with node
- * (playwright-core driving /usr/bin/chromium; see that file for the steps) and expects
- * exit 0. Screenshots of every step land in <build>/tests/browser/screenshots.
+ * (playwright-core driving /usr/bin/chromium; see that file for the steps: sign-in as demo
+ * users, a wrong password, sign-up, the whole purchase, a sale that opens later, leaving the
+ * line, signing out, a session refused mid-flow) and expects exit 0. Screenshots of every step land
+ * in <build>/tests/browser/screenshots.
  *
  * playwright-core is installed into <build>/tests/browser by tests/support/npm_ci.sh (npm ci
  * from the committed package-lock.json) when it is missing or the lock changed.
@@ -24,7 +26,7 @@
 #include "support_proc.h"
 #include "testenv.h"
 
-#define FLOW_TIMEOUT_S 110 /* flow.mjs gives up by itself after 90 s */
+#define FLOW_TIMEOUT_S 170 /* flow.mjs gives up by itself after 150 s */
 
 static struct testenv env;
 static struct bridge_proc bridge;
