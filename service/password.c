@@ -31,6 +31,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t freed;    /* signalled when a slot is given back (CLOCK_MONOTONIC) */
     int busy;                /* slots in use, 0..PASSWORD_SLOTS; under mu */
+    int waiting;             /* callers waiting for a slot, 0..PASSWORD_WAITERS; under mu */
     void (*hook)(int delta); /* under mu */
     char dummy[PASSWORD_HASH_MAX];
 } password_state = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER};
@@ -38,7 +39,9 @@ static struct {
 /* ---- the slot gate ------------------------------------------------------------------------ */
 
 /* password_slot_take waits up to PASSWORD_WAIT_MS for a free slot and takes it, handing back
- * the test hook in *hook; BO_E_UNAVAILABLE if none frees in time. */
+ * the test hook in *hook; BO_E_UNAVAILABLE if none frees in time, or at once when
+ * PASSWORD_WAITERS callers wait already: a login storm may hold a few of the service's worker
+ * threads, never all of them, so the sale goes on while it lasts. */
 static int password_slot_take(void (**hook)(int))
 {
     struct timespec deadline;
@@ -52,6 +55,11 @@ static int password_slot_take(void (**hook)(int))
         deadline.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&password_state.mu);
+    if (password_state.busy >= PASSWORD_SLOTS && password_state.waiting >= PASSWORD_WAITERS) {
+        pthread_mutex_unlock(&password_state.mu);
+        return BO_E_UNAVAILABLE;
+    }
+    password_state.waiting++;
     while (password_state.busy >= PASSWORD_SLOTS) {
         if (pthread_cond_timedwait(&password_state.freed, &password_state.mu, &deadline) ==
                 ETIMEDOUT &&
@@ -60,12 +68,23 @@ static int password_slot_take(void (**hook)(int))
             break;
         }
     }
+    password_state.waiting--;
     if (rc == BO_OK) {
         password_state.busy++;
         *hook = password_state.hook;
     }
     pthread_mutex_unlock(&password_state.mu);
     return rc;
+}
+
+int password_waiting(void)
+{
+    int n;
+
+    pthread_mutex_lock(&password_state.mu);
+    n = password_state.waiting;
+    pthread_mutex_unlock(&password_state.mu);
+    return n;
 }
 
 /* password_slot_give gives a slot back and wakes one waiter. */

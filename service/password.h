@@ -4,7 +4,8 @@
  * Hashes are libsodium's encoded strings, "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>"
  * (t = 2 passes over m = 19 MiB: OWASP's floor). Each hash or verify holds one of
  * PASSWORD_SLOTS slots while it works, so a login storm holds at most 2 x 19 MiB, however many
- * workers call at once; a caller that finds no free slot within 5 s gets BO_E_UNAVAILABLE.
+ * workers call at once; a caller that finds no free slot within 5 s gets BO_E_UNAVAILABLE, and
+ * so does one that finds PASSWORD_WAITERS callers waiting already (at once).
  * Passwords are never logged or kept.
  */
 #ifndef SVC_PASSWORD_H
@@ -19,6 +20,8 @@
 /* How many hashes or verifies run at once in the process, and how long one waits for a slot. */
 #define PASSWORD_SLOTS   2
 #define PASSWORD_WAIT_MS 5000
+/* Callers that may wait for a slot at once; beyond them a call is refused at once. */
+#define PASSWORD_WAITERS 4
 
 /* password_hash hashes pw (caller checked its length; more than PASSWORD_MAX bytes is
  * BO_E_INVALID_ARGUMENT) at t=2, m=19 MiB (OWASP's floor), Argon2id, into out; waits for a
@@ -36,6 +39,9 @@ __attribute__((warn_unused_result)) int password_verify(const char *hash, const 
  * thread-safe; password_hash and password_verify call it too). BO_E_INTERNAL if libsodium
  * cannot start, and then every later call fails the same way. */
 __attribute__((warn_unused_result)) int password_init(void);
+
+/* password_waiting returns how many callers wait for a slot now (0..PASSWORD_WAITERS). */
+int password_waiting(void);
 
 /* password_test_hook sets fn, called (for tests only) with +1 by each hash or verify once it
  * holds a slot, just before its work, and with -1 just after, still holding it; NULL clears.

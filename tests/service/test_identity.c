@@ -831,7 +831,7 @@ static void hook_reset(int pair, int linger_ms, int hold)
 /* One hashing thread: its role (0 hashes at once; 1 first waits for two calls to hold their
  * slots), its result and how long it took. */
 struct hash_arg {
-    int waits_for_two;
+    int waits_for_two; /* 2: also for every waiter's place to be taken */
     int rc;
     int64_t ms;
 };
@@ -843,6 +843,13 @@ static int running_two(void *unused)
     return atomic_load(&hook_running) == 2;
 }
 
+/* waiters_full holds when every place to wait for a slot is taken. */
+static int waiters_full(void *unused)
+{
+    (void)unused;
+    return password_waiting() == PASSWORD_WAITERS;
+}
+
 /* hash_thread hashes one password (see struct hash_arg). */
 static void *hash_thread(void *p)
 {
@@ -852,6 +859,9 @@ static void *hash_thread(void *p)
 
     if (a->waits_for_two) {
         SUPPORT_WAIT(running_two, NULL, 10000, "two hashes never held their slots");
+    }
+    if (a->waits_for_two == 2) {
+        SUPPORT_WAIT(waiters_full, NULL, 10000, "the waiters never queued");
     }
     t0 = support_now_ms();
     a->rc = password_hash("a password of some length", h);
@@ -897,6 +907,29 @@ START_TEST(password_slot_wait_times_out)
 }
 END_TEST
 
+START_TEST(password_waiters_beyond_the_cap_refused_at_once)
+{
+    enum { HOLDERS = PASSWORD_SLOTS, N = PASSWORD_SLOTS + PASSWORD_WAITERS + 1 };
+    struct hash_arg args[N];
+
+    /* Two hold the slots, PASSWORD_WAITERS wait; one more is refused without waiting, then the
+     * holders go and every waiter gets its turn. */
+    for (int i = 0; i < N; i++) {
+        args[i] = (struct hash_arg){i < HOLDERS ? 0 : i < N - 1 ? 1 : 2, -1, 0};
+    }
+    hook_reset(0, 0, 1);
+    support_threads_run(hash_thread, args, sizeof(args[0]), N);
+    password_test_hook(NULL);
+    ck_assert_int_eq(args[N - 1].rc, BO_E_UNAVAILABLE);
+    ck_assert_msg(args[N - 1].ms < PASSWORD_WAIT_MS / 2, "refused after %lld ms",
+                  (long long)args[N - 1].ms);
+    for (int i = 0; i < N - 1; i++) {
+        ck_assert_msg(args[i].rc == BO_OK, "call %d: %s", i, bo_error_name(args[i].rc));
+    }
+    ck_assert_int_eq(password_waiting(), 0);
+}
+END_TEST
+
 START_TEST(password_unknown_user_does_the_work)
 {
     hook_reset(0, 0, 0);
@@ -933,6 +966,7 @@ int main(void)
                             password_hash_and_verify,
                             password_two_at_a_time,
                             password_slot_wait_times_out,
+                            password_waiters_beyond_the_cap_refused_at_once,
                             password_unknown_user_does_the_work,
                             NULL};
 
