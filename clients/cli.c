@@ -13,17 +13,23 @@ static const struct bo_option cli_options[] = {
                "rpc address(es) of the service, comma-separated"),
     BO_OPT_NUM("timeout-ms", struct cli_global, timeout_ms, "5000", 1, 600000,
                "give up on a call after this many milliseconds"),
+    BO_OPT_SECRET("session", struct cli_global, session, "",
+                  "who calls: a session from 'login' or an operator identity token (JWT), sent "
+                  "with every call"),
 };
 #define CLI_NOPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 
 static void cli_usage(FILE *out)
 {
-    fprintf(out, "Usage: boxoffice-cli [--rpc-url URLS] [--timeout-ms N] [--json] COMMAND "
-                 "[options]\n\n");
+    fprintf(out, "Usage: boxoffice-cli [--rpc-url URLS] [--timeout-ms N] [--session PROOF] [--json]"
+                 " COMMAND [options]\n\n");
     cli_commands_usage(out);
     fprintf(out, "\n");
     bo_config_usage(out, cli_options, CLI_NOPTIONS);
     fprintf(out, "  --%-22s %-30s %s\n", "json", "", "print one JSON object per line");
+    fprintf(out, "\nSign in with 'login' (or sign up with 'signup') and pass the session it prints "
+                 "as --session\nor BOXOFFICE_SESSION: taking a place in a queue, holds, "
+                 "payments, balance and charges\nare made as its user.\n");
     fprintf(out, "\n'boxoffice-cli COMMAND --help' describes a command. Exit codes: 0 ok, "
                  "1 service error, 2 usage error, 3 service unreachable or timed out.\n");
 }

@@ -1,15 +1,17 @@
 /*
  * cli: boxoffice-cli, a command line over libboxoffice.
  *
- * cli.c reads the global options (--rpc-url, --timeout-ms, --json) from the
- * bo_config table and hands the command and its arguments to cli_run.c, which
- * finds the command in the table (cli_table.c), parses its options, makes one
- * call and prints the answer (cli_print.c); 'watch' subscribes instead
- * (cli_watch.c). Exit codes are part of the interface: scripts and the tests
+ * cli.c reads the global options (--rpc-url, --timeout-ms, --session, --json)
+ * from the bo_config table and hands the command and its arguments to
+ * cli_run.c, which finds the command in the table (cli_table.c), parses its
+ * options, makes one call as the caller --session proves and prints the
+ * answer (cli_print.c); 'watch' subscribes instead (cli_watch.c). Exit codes are part of the interface: scripts and the tests
  * rely on them.
  */
 #ifndef CLI_H
 #define CLI_H
+
+#include "boxoffice/client.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,9 +26,10 @@ enum cli_exit {
 
 /* Options that apply to every command. */
 struct cli_global {
-    char rpc_url[1024]; /* comma-separated rpc addresses of the service instances */
-    int64_t timeout_ms; /* per call */
-    int json;           /* print one JSON object per line instead of text */
+    char rpc_url[1024];             /* comma-separated rpc addresses of the service instances */
+    int64_t timeout_ms;             /* per call */
+    char session[BO_PROOF_MAX + 1]; /* proof sent with every call: a session or a JWT; "" none */
+    int json;                       /* print one JSON object per line instead of text */
 };
 
 /* cli_commands_usage prints the list of commands with a line of help each. */

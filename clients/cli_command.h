@@ -31,10 +31,13 @@ enum cli_arg_type {
     CLI_ARG_U32,  /* whole number 0..4294967295 */
     CLI_ARG_INT,  /* whole number, may be negative (the service checks ranges) */
     CLI_ARG_TIME, /* RFC 3339, kept as Unix ms */
+    CLI_ARG_WHEN, /* RFC 3339 as Unix ms, or "now" as 0 */
+    CLI_ARG_FLAG, /* a switch: takes no value (its text is "1" when given) */
 };
 
 /*
- * One option of a command: --name METAVAR, optionally read from env when not given. Most
+ * One option of a command: --name METAVAR (a CLI_ARG_FLAG has no METAVAR and no value),
+ * optionally read from env when not given. Most
  * options fill one field of the rpc's request: to is its offset (CLI_TO), and the call path
  * sets it after checking against the generated descriptor that the request has a field of the
  * option's type there. to is 0 for an option the command's own functions read.
@@ -108,6 +111,10 @@ int cli_exit_for(int err);
 /* cli_error prints err to stderr: "error: CODE: message" (message NULL or "" for the code's
  * own), or the REST error object with --json. */
 void cli_error(const struct cli_ctx *c, int err, const char *message);
+
+/* cli_error_status prints err as cli_error does with the message of st, the status of the
+ * failed call, and for RATE_LIMITED when to try again (st->retry_after_seconds). */
+void cli_error_status(const struct cli_ctx *c, int err, const struct bo_status *st);
 
 /* The options of 'watch', indexes into its row's args. */
 enum cli_watch_arg {

@@ -127,12 +127,14 @@ static const struct cli_key cli_keys[] = {
     CLI_TIME(Token, "issuedAt", issued_at_ms),
     CLI_TIME(Token, "admittedAt", admitted_at_ms),
     CLI_TIME(Token, "expiresAt", expires_at_ms),
+    CLI_TIME(Token, "saleOpensAt", sale_opens_at_ms),
 
     CLI_KEY(Concert, "id", id),
     CLI_KEY(Concert, "title", title),
     CLI_KEY(Concert, "artist", artist),
     CLI_KEY(Concert, "venue", venue),
     CLI_KEY(Concert, "scheduleCount", schedule_count),
+    CLI_TIME(Concert, "saleOpensAt", sale_opens_at_ms),
     CLI_KEY(ListConcertsReply, "concerts", concerts),
 
     CLI_KEY(Schedule, "id", id),
@@ -184,6 +186,25 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(AdmissionSettings, "maxActive", max_active),
     CLI_KEY(AdmissionSettings, "tokenTtlSeconds", token_ttl_seconds),
     CLI_KEY(AdmissionSettings, "holdTtlSeconds", hold_ttl_seconds),
+
+    CLI_KEY(Limits, "userLoginsPerMinute", user_logins_per_minute),
+    CLI_KEY(Limits, "userTokenIssuesPerMinute", user_token_issues_per_minute),
+    CLI_KEY(Limits, "userHoldsPerMinute", user_holds_per_minute),
+    CLI_KEY(Limits, "userChargesPerMinute", user_charges_per_minute),
+    CLI_KEY(Limits, "addressSignupsPerMinute", address_signups_per_minute),
+    CLI_KEY(Limits, "addressLoginsPerMinute", address_logins_per_minute),
+    CLI_KEY(Limits, "addressTokenIssuesPerMinute", address_token_issues_per_minute),
+    CLI_KEY(Limits, "addressHoldsPerMinute", address_holds_per_minute),
+    CLI_KEY(Limits, "addressChargesPerMinute", address_charges_per_minute),
+
+    CLI_KEY(CreateAccountReply, "userId", user_id),
+    CLI_KEY(CreateAccountReply, "name", name),
+
+    CLI_KEY(LoginReply, "session", session),
+    CLI_KEY(LoginReply, "userId", user_id),
+    CLI_TIME(LoginReply, "expiresAt", expires_at_ms),
+
+    CLI_KEY(LogoutReply, "userId", user_id),
 
     CLI_KEY(AdmissionEvent, "kind", kind),
     CLI_KEY(AdmissionEvent, "sequence", sequence),
@@ -274,6 +295,29 @@ cJSON *cli_json_fields(const ProtobufCMessage *msg)
     return o;
 }
 
+int cli_json_key_at(const ProtobufCMessageDescriptor *d, const char *key, size_t *at)
+{
+    for (size_t i = 0; i < sizeof(cli_keys) / sizeof(cli_keys[0]); i++) {
+        if (strcmp(cli_keys[i].message, d->short_name) == 0 && strcmp(cli_keys[i].key, key) == 0) {
+            *at = cli_keys[i].at;
+            return BO_OK;
+        }
+    }
+    return BO_E_NOT_FOUND;
+}
+
+void cli_json_keys(FILE *out, const ProtobufCMessageDescriptor *d)
+{
+    const char *sep = "";
+
+    for (size_t i = 0; i < sizeof(cli_keys) / sizeof(cli_keys[0]); i++) {
+        if (strcmp(cli_keys[i].message, d->short_name) == 0) {
+            fprintf(out, "%s%s", sep, cli_keys[i].key);
+            sep = ", ";
+        }
+    }
+}
+
 /* ---- the answers as text ---------------------------------------------------------- */
 
 /* What a printer reads: the request sent, the reply, and the part of the reply it prints. */
@@ -300,7 +344,10 @@ static void cli_text_token(const struct cli_answer *a)
 
     printf("token %s  %s", t->token,
            bo_enum_name(&boxoffice__v1__token_status__descriptor, t->status));
-    if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING) {
+    if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING && t->sale_opens_at_ms != 0) {
+        printf("  waiting for the sale to open at %s",
+               cli_time(t->sale_opens_at_ms, buf, sizeof(buf)));
+    } else if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING) {
         printf("  position %" PRIu64 "  eta %" PRIu32 "s", t->position, t->eta_seconds);
     } else if (t->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
         printf("  expires %s", cli_time(t->expires_at_ms, buf, sizeof(buf)));
@@ -311,15 +358,18 @@ static void cli_text_token(const struct cli_answer *a)
 /* cli_text_concert prints k as a row of the table of concerts. */
 static void cli_text_concert(const Boxoffice__V1__Concert *k)
 {
-    printf("%-5" PRIu64 " %-32s %-24s %-24s %" PRIu32 "\n", k->id, k->title, k->artist, k->venue,
-           k->schedule_count);
+    char buf[40];
+
+    printf("%-5" PRIu64 " %-32s %-24s %-24s %-5" PRIu32 " %s\n", k->id, k->title, k->artist,
+           k->venue, k->schedule_count,
+           k->sale_opens_at_ms != 0 ? cli_time(k->sale_opens_at_ms, buf, sizeof(buf)) : "open");
 }
 
 static void cli_text_concerts(const struct cli_answer *a)
 {
     const Boxoffice__V1__ListConcertsReply *rep = a->reply;
 
-    printf("%-5s %-32s %-24s %-24s %s\n", "ID", "TITLE", "ARTIST", "VENUE", "DATES");
+    printf("%-5s %-32s %-24s %-24s %-5s %s\n", "ID", "TITLE", "ARTIST", "VENUE", "DATES", "SALE");
     for (size_t i = 0; i < rep->n_concerts; i++) {
         cli_text_concert(rep->concerts[i]);
     }
@@ -329,6 +379,19 @@ static void cli_text_concert_created(const struct cli_answer *a)
 {
     printf("created concert:\n");
     cli_text_concert(a->part);
+}
+
+static void cli_text_concert_updated(const struct cli_answer *a)
+{
+    const Boxoffice__V1__Concert *k = a->part;
+    char buf[40];
+
+    if (k->sale_opens_at_ms != 0) {
+        printf("concert %" PRIu64 " (%s): the sale opens at %s\n", k->id, k->title,
+               cli_time(k->sale_opens_at_ms, buf, sizeof(buf)));
+    } else {
+        printf("concert %" PRIu64 " (%s): the sale is open\n", k->id, k->title);
+    }
 }
 
 /* cli_text_schedule prints s as a row of the table of schedules. */
@@ -493,6 +556,45 @@ static void cli_text_pay(const struct cli_answer *a)
            rep->replayed ? "  (replayed: already paid with this key)" : "");
 }
 
+static void cli_text_signup(const struct cli_answer *a)
+{
+    const Boxoffice__V1__CreateAccountReply *rep = a->reply;
+
+    printf("signed up user %" PRIu64 " (%s): sign in with 'login --user %" PRIu64 "'\n",
+           rep->user_id, rep->name, rep->user_id);
+}
+
+/* cli_text_login prints the session alone, so that BOXOFFICE_SESSION=$(... login ...) works. */
+static void cli_text_login(const struct cli_answer *a)
+{
+    const Boxoffice__V1__LoginReply *rep = a->reply;
+
+    printf("%s\n", rep->session);
+}
+
+static void cli_text_logout(const struct cli_answer *a)
+{
+    const Boxoffice__V1__LogoutReply *rep = a->reply;
+
+    printf("logged out user %" PRIu64 ": the session is refused from now on\n", rep->user_id);
+}
+
+/* cli_text_limits prints one line per rate limit, with the names of the REST API. */
+static void cli_text_limits(const struct cli_answer *a)
+{
+    const ProtobufCMessage *limits = a->part;
+
+    for (size_t i = 0; i < sizeof(cli_keys) / sizeof(cli_keys[0]); i++) {
+        const struct cli_key *k = &cli_keys[i];
+        const ProtobufCFieldDescriptor *f = cli_field_at(limits->descriptor, k->at);
+        if (strcmp(k->message, limits->descriptor->short_name) == 0 && f != NULL &&
+            f->type == PROTOBUF_C_TYPE_UINT32) {
+            uint32_t v = *(const uint32_t *)((const char *)limits + k->at);
+            printf("%-30s %" PRIu32 "%s\n", k->key, v, v == 0 ? " (off)" : " per minute");
+        }
+    }
+}
+
 static void cli_text_settings(const struct cli_answer *a)
 {
     const Boxoffice__V1__AdmissionSettings *s = a->part;
@@ -517,7 +619,11 @@ struct cli_printer {
 
 static const struct cli_printer cli_printers[] = {
     {CLI_REPLY(ping), NULL, cli_text_ping},
+    {CLI_REPLY(create_account), NULL, cli_text_signup},
+    {CLI_REPLY(login), NULL, cli_text_login},
+    {CLI_REPLY(logout), NULL, cli_text_logout},
     {CLI_REPLY(issue_token), "token", cli_text_token},
+    {CLI_REPLY(leave_queue), "token", cli_text_token},
     {CLI_REPLY(get_token), "token", cli_text_token},
     {CLI_REPLY(list_concerts), NULL, cli_text_concerts},
     {CLI_REPLY(list_schedules), NULL, cli_text_schedules},
@@ -528,8 +634,10 @@ static const struct cli_printer cli_printers[] = {
     {CLI_REPLY(charge_points), NULL, cli_text_charge},
     {CLI_REPLY(pay), "payment", cli_text_pay},
     {CLI_REPLY(create_concert), "concert", cli_text_concert_created},
+    {CLI_REPLY(update_concert), "concert", cli_text_concert_updated},
     {CLI_REPLY(create_schedule), "schedule", cli_text_schedule_created},
     {CLI_REPLY(admission_settings), "settings", cli_text_settings},
+    {CLI_REPLY(limits), "limits", cli_text_limits},
 };
 
 /* cli_reply_part returns reply's message field name, NULL when unset or not a message. */

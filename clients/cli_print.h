@@ -33,6 +33,13 @@ void cli_json_time(cJSON *o, const char *key, int64_t ms);
  * cli_print.c's table of keys lists for its type, under their keys and in their order. */
 cJSON *cli_json_fields(const ProtobufCMessage *msg);
 
+/* cli_json_key_at finds the field of messages of type d shown under key (cli_print.c's table
+ * of keys) and writes its offset to *at: BO_OK, or BO_E_NOT_FOUND. */
+BO_WUR int cli_json_key_at(const ProtobufCMessageDescriptor *d, const char *key, size_t *at);
+
+/* cli_json_keys prints to out the keys of messages of type d, separated by ", ". */
+void cli_json_keys(FILE *out, const ProtobufCMessageDescriptor *d);
+
 /* cli_json_emit prints o as one line to out and frees it (takes ownership, o may be NULL).
  * Returns CLI_EXIT_OK, or CLI_EXIT_SERVICE after "error: out of memory" on stderr when any
  * part of o could not be built. */

@@ -112,11 +112,16 @@ static int cli_arg_convert(struct cli_ctx *c, int i)
             return CLI_EXIT_USAGE;
         }
         return CLI_EXIT_OK;
+    case CLI_ARG_WHEN:
     case CLI_ARG_TIME:
+        if (a->type == CLI_ARG_WHEN && strcmp(t, "now") == 0) {
+            c->num[i] = 0;
+            return CLI_EXIT_OK;
+        }
         if (bo_time_parse_rfc3339(t, &c->num[i]) != BO_OK) {
             fprintf(stderr,
-                    "error: --%s must be an RFC 3339 time like 2026-12-24T19:00:00Z, not '%s'\n",
-                    a->name, t);
+                    "error: --%s must be an RFC 3339 time like 2026-12-24T19:00:00Z%s, not '%s'\n",
+                    a->name, a->type == CLI_ARG_WHEN ? " or now" : "", t);
             return CLI_EXIT_USAGE;
         }
         return CLI_EXIT_OK;
@@ -134,7 +139,11 @@ static void cli_command_usage(FILE *out, const struct cli_command *cmd)
     fprintf(out, "Usage: boxoffice-cli [global options] %s", cmd->name);
     for (int i = 0; i < nargs; i++) {
         const struct cli_arg *a = &cmd->args[i];
-        fprintf(out, a->required ? " --%s %s" : " [--%s %s]", a->name, a->metavar);
+        if (a->type == CLI_ARG_FLAG) {
+            fprintf(out, " [--%s]", a->name);
+        } else {
+            fprintf(out, a->required ? " --%s %s" : " [--%s %s]", a->name, a->metavar);
+        }
     }
     fprintf(out, "\n\n%s.\n", cmd->summary);
     if (nargs > 0) {
@@ -142,7 +151,8 @@ static void cli_command_usage(FILE *out, const struct cli_command *cmd)
     }
     for (int i = 0; i < nargs; i++) {
         const struct cli_arg *a = &cmd->args[i];
-        snprintf(flag, sizeof(flag), "--%s %s", a->name, a->metavar);
+        snprintf(flag, sizeof(flag), "--%s%s%s", a->name, a->type == CLI_ARG_FLAG ? "" : " ",
+                 a->type == CLI_ARG_FLAG ? "" : a->metavar);
         fprintf(out, "  %-24s %s", flag, a->help);
         if (a->required) {
             fprintf(out, " (required)");
@@ -186,7 +196,13 @@ static int cli_args_read(struct cli_ctx *c, int argc, char **argv)
                     (int)len + 2, a, cmd->name, cmd->name);
             return CLI_EXIT_USAGE;
         }
-        if (eq != NULL) {
+        if (cmd->args[k].type == CLI_ARG_FLAG) {
+            if (eq != NULL) {
+                fprintf(stderr, "error: option --%s takes no value\n", cmd->args[k].name);
+                return CLI_EXIT_USAGE;
+            }
+            c->text[k] = "1";
+        } else if (eq != NULL) {
             c->text[k] = argv[i] + (eq + 1 - a);
         } else if (i + 1 < argc) {
             c->text[k] = argv[++i];
@@ -246,7 +262,10 @@ int cli_exit_for(int err)
     return CLI_EXIT_SERVICE;
 }
 
-void cli_error(const struct cli_ctx *c, int err, const char *message)
+/* cli_error_print prints err with message (NULL or "" for the code's own) and, when not 0,
+ * the seconds after which to try again. */
+static void cli_error_print(const struct cli_ctx *c, int err, const char *message,
+                            uint32_t retry_after)
 {
     const char *msg = message != NULL && *message != '\0' ? message : bo_error_message(err);
 
@@ -255,13 +274,29 @@ void cli_error(const struct cli_ctx *c, int err, const char *message)
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         cli_json_str(e, "code", bo_error_name(err));
         cli_json_str(e, "message", msg);
+        if (retry_after > 0) {
+            cJSON_AddNumberToObject(e, "retryAfterSeconds", retry_after);
+        }
         (void)cli_json_emit(stderr, o);
     } else if (cli_exit_for(err) == CLI_EXIT_UNREACHABLE) {
         fprintf(stderr, "error: %s: %s (rpc url %s, timeout %" PRId64 " ms)\n", bo_error_name(err),
                 msg, c->g.rpc_url, c->g.timeout_ms);
+    } else if (retry_after > 0) {
+        fprintf(stderr, "error: %s: %s (retry after %" PRIu32 " s)\n", bo_error_name(err), msg,
+                retry_after);
     } else {
         fprintf(stderr, "error: %s: %s\n", bo_error_name(err), msg);
     }
+}
+
+void cli_error(const struct cli_ctx *c, int err, const char *message)
+{
+    cli_error_print(c, err, message, 0);
+}
+
+void cli_error_status(const struct cli_ctx *c, int err, const struct bo_status *st)
+{
+    cli_error_print(c, err, st->message, err == BO_E_RATE_LIMITED ? st->retry_after_seconds : 0);
 }
 
 /* ---- the call path ------------------------------------------------------------ */
@@ -270,7 +305,8 @@ void cli_error(const struct cli_ctx *c, int err, const char *message)
 static const ProtobufCType cli_field_types[] = {
     [CLI_ARG_STR] = PROTOBUF_C_TYPE_STRING, [CLI_ARG_ID] = PROTOBUF_C_TYPE_UINT64,
     [CLI_ARG_U32] = PROTOBUF_C_TYPE_UINT32, [CLI_ARG_INT] = PROTOBUF_C_TYPE_INT64,
-    [CLI_ARG_TIME] = PROTOBUF_C_TYPE_INT64,
+    [CLI_ARG_TIME] = PROTOBUF_C_TYPE_INT64, [CLI_ARG_WHEN] = PROTOBUF_C_TYPE_INT64,
+    [CLI_ARG_FLAG] = PROTOBUF_C_TYPE_BOOL,
 };
 
 const ProtobufCFieldDescriptor *cli_field_at(const ProtobufCMessageDescriptor *d, size_t offset)
@@ -326,6 +362,9 @@ static int cli_request_fill(const struct cli_ctx *c, ProtobufCMessage *req)
         } else if (a->type == CLI_ARG_U32) {
             uint32_t v = (uint32_t)c->num[i];
             memcpy(field, &v, sizeof(v));
+        } else if (a->type == CLI_ARG_FLAG) {
+            protobuf_c_boolean v = 1;
+            memcpy(field, &v, sizeof(v));
         } else {
             memcpy(field, &c->num[i], sizeof(c->num[i]));
         }
@@ -363,7 +402,7 @@ static int cli_call(struct cli_ctx *c)
         err = BO_E_INTERNAL;
     }
     if (err != BO_OK) {
-        cli_error(c, err, st.message);
+        cli_error_status(c, err, &st);
         rc = cli_exit_for(err);
         goto done;
     }
@@ -389,6 +428,10 @@ static int cli_dial_and_call(struct cli_ctx *c)
         return rc == BO_E_INVALID_ARGUMENT ? CLI_EXIT_USAGE : cli_exit_for(rc);
     }
     rc = bo_session_open(client, &c->session);
+    if (rc == BO_OK && (rc = bo_session_set_caller(c->session, c->g.session, NULL)) != BO_OK) {
+        bo_session_close(c->session);
+        c->session = NULL;
+    }
     if (rc != BO_OK) {
         cli_error(c, rc, NULL);
         bo_client_close(client);

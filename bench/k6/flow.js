@@ -6,22 +6,27 @@
 // the VUs keep joining and finding no dates (flow_sold_out counts those iterations); a hold
 // that cannot be paid is released.
 //
-// With ADMIN_KEY, setup() raises the admission settings and creates a fresh concert with
-// FLOW_SCHEDULES dates (default 40, i.e. 2,000 seats) so runs do not sell out the demo
-// data; FLOW_NEW_CONCERT=0 uses the demo concerts 1..3 instead (as without ADMIN_KEY).
-// teardown() checks the seat maps stay consistent: every seat AVAILABLE, HELD or SOLD, and
-// each date's availableSeats equal to its AVAILABLE seats.
+// The user proves who it is with its identity token (lib/identity.js, JWT_SECRET): the join
+// with it alone, hold, release and pay with it and the Queue-Token, the charge with it alone.
 //
-//   k6 run -e TEST_TYPE=load -e ADMIN_KEY=$(cat var/admin.key) flow.js
+// With ADMIN_KEY, setup() raises the admission settings, turns the rate limits off and
+// creates a fresh concert with FLOW_SCHEDULES dates (default 40, i.e. 2,000 seats) so runs
+// do not sell out the demo data; FLOW_NEW_CONCERT=0 uses the demo concerts 1..3 instead (as
+// without ADMIN_KEY). teardown() checks the seat maps stay consistent: every seat AVAILABLE,
+// HELD or SOLD, and each date's availableSeats equal to its AVAILABLE seats; then it restores
+// the rate limits.
+//
+//   k6 run -e TEST_TYPE=load -e ADMIN_KEY=$(cat var/admin.key) -e JWT_SECRET=$(cat var/jwt.secret) flow.js
 
 import { check, group, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
 import { ADMIN_KEY, CONCERTS, THINK_TIME, USERS, maxVus, numberEnv, testOptions, testType } from './lib/config.js';
 import {
-    admitted, body, charge, createConcert, createSchedule, errorCode, hold, list, num, pay,
-    raiseAdmission, release, schedules, seatMap, str,
+    admitted, body, charge, createConcert, createSchedule, errorCode, hold, limitsOff, list, num,
+    pay, raiseAdmission, release, restoreLimits, schedules, seatMap, str,
 } from './lib/api.js';
+import { proofOf } from './lib/identity.js';
 
 export const options = testOptions('flow', {
     'http_req_duration{step:seatmap}': ['p(95)<20'],
@@ -51,14 +56,17 @@ const HOLD_ATTEMPTS = 5;
  * @typedef {object} FlowData
  * @property {number[]} concertIds the concerts the users buy from
  * @property {number} userOffset VU n is user userOffset+n (mod USERS)
+ * @property {{ [name: string]: number } | null} limits the rate limits setup() turned off
  */
 
 /**
- * setup raises the admission settings and, with ADMIN_KEY, creates the concert to sell.
+ * setup raises the admission settings, turns the rate limits off and, with ADMIN_KEY, creates
+ * the concert to sell.
  * @returns {FlowData}
  */
 export function setup() {
     raiseAdmission(maxVus(testType()));
+    const limits = limitsOff();
     /** @type {number[]} */
     let concertIds = [];
     for (let c = 1; c <= CONCERTS; c++) {
@@ -82,7 +90,7 @@ export function setup() {
     // Other users than the last run's unless USER_OFFSET says otherwise.
     const userOffset = __ENV.USER_OFFSET !== undefined ? Number(__ENV.USER_OFFSET)
         : Math.floor(Date.now() / 1000) % USERS;
-    return { concertIds, userOffset };
+    return { concertIds, userOffset, limits };
 }
 
 /**
@@ -102,6 +110,7 @@ export default function (data) {
     const vu = exec.vu.idInTest;
     const userId = 1 + ((data.userOffset + vu - 1) % USERS);
     const concertId = data.concertIds[(vu - 1) % data.concertIds.length];
+    const proof = proofOf(userId);
     const started = Date.now();
 
     const token = group('join', () => {
@@ -144,7 +153,7 @@ export default function (data) {
                 continue;
             }
             const seatNo = num(pick(free), 'seatNo');
-            const h = hold(token, scheduleId, seatNo);
+            const h = hold(proof, token, scheduleId, seatNo);
             const code = h.status === 409 ? errorCode(h) : '';
             if (code === 'SEAT_TAKEN') {
                 seatTaken.add(1);
@@ -170,7 +179,7 @@ export default function (data) {
     }
 
     const charged = group('charge', () => {
-        const res = charge(token, userId, Math.max(held.price, 1), `k6-charge-${userId}-${held.reservationId}`);
+        const res = charge(proof, userId, Math.max(held.price, 1), `k6-charge-${userId}-${held.reservationId}`);
         const b = body(res);
         return check(res, {
             'charge: status 200/201': (r) => r.status === 200 || r.status === 201,
@@ -178,12 +187,12 @@ export default function (data) {
         });
     });
     if (!charged) {
-        release(token, held.reservationId);
+        release(proof, token, held.reservationId);
         return;
     }
 
     group('pay', () => {
-        const res = pay(token, held.reservationId, `k6-pay-${held.reservationId}`);
+        const res = pay(proof, token, held.reservationId, `k6-pay-${held.reservationId}`);
         const b = body(res);
         const ok = check(res, {
             'pay: status 200/201': (r) => r.status === 200 || r.status === 201,
@@ -195,7 +204,7 @@ export default function (data) {
             completed.add(1);
             purchaseTime.add(Date.now() - started);
         } else if (res.status >= 400) {
-            release(token, held.reservationId);
+            release(proof, token, held.reservationId);
         }
     });
     if (THINK_TIME > 0) {
@@ -204,7 +213,8 @@ export default function (data) {
 }
 
 /**
- * teardown checks the sold concert's seat maps are consistent after the run.
+ * teardown checks the sold concert's seat maps are consistent after the run, then restores
+ * the rate limits.
  * @param {FlowData} data
  */
 export function teardown(data) {
@@ -225,4 +235,5 @@ export function teardown(data) {
             });
         }
     }
+    restoreLimits(data.limits);
 }

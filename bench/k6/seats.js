@@ -3,13 +3,13 @@
 // concert's dates as fast as it can (THINK_TIME sleeps between lookups). A token that
 // expires is replaced. DESIGN: seat map p99 <= 20 ms.
 //
-//   k6 run -e TEST_TYPE=load -e BASE_URL=http://127.0.0.1:8080 -e ADMIN_KEY=... seats.js
+//   k6 run -e TEST_TYPE=load -e BASE_URL=http://127.0.0.1:8080 -e ADMIN_KEY=... -e JWT_SECRET=... seats.js
 
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
 import { testOptions, maxVus, testType, THINK_TIME, USERS, CONCERTS, SCHEDULES_PER_CONCERT } from './lib/config.js';
-import { admitted, body, list, num, raiseAdmission, seatMap } from './lib/api.js';
+import { admitted, body, limitsOff, list, num, raiseAdmission, restoreLimits, seatMap } from './lib/api.js';
 
 export const options = testOptions('seats', {
     'http_req_duration{step:seatmap}': ['p(95)<15', 'p(99)<=20'],
@@ -23,8 +23,18 @@ const tokenRenewals = new Counter('seats_token_renewals');
 let token = '';
 let concertId = 0;
 
+/**
+ * @typedef {object} SeatsData
+ * @property {{ [name: string]: number } | null} limits the rate limits setup() turned off
+ */
+
+/**
+ * setup raises the admission settings and turns the rate limits off (with ADMIN_KEY).
+ * @returns {SeatsData}
+ */
 export function setup() {
     raiseAdmission(maxVus(testType()));
+    return { limits: limitsOff() };
 }
 
 export default function () {
@@ -55,4 +65,12 @@ export default function () {
     if (THINK_TIME > 0) {
         sleep(THINK_TIME);
     }
+}
+
+/**
+ * teardown restores the rate limits setup() turned off.
+ * @param {SeatsData} data
+ */
+export function teardown(data) {
+    restoreLimits(data.limits);
 }

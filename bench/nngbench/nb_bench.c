@@ -1,7 +1,9 @@
 /* nb_bench: set-up, run and report of one nngbench invocation (see nb_bench.h). */
 #include "nb_bench.h"
 
+#include "nb_admin.h"
 #include "nb_influx.h"
+#include "nb_jwt.h"
 #include "nb_plan.h"
 #include "nb_report.h"
 #include "nb_run.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Closes every session of vus[0..n) and frees the array; safe on half-built arrays. */
 static void nb_vus_destroy(struct nb_vu *vus, int n)
@@ -47,6 +50,21 @@ static int nb_vus_create(struct bo_client *client, int n, struct nb_vu **out)
     return BO_OK;
 }
 
+/* nb_bench_mint writes the identity tokens --mint-jwts asks for, valid --duration seconds (an
+ * hour when 0) and the margin. */
+static int nb_bench_mint(const struct nb_config *cfg)
+{
+    int64_t exp =
+        (int64_t)time(NULL) + (cfg->duration > 0 ? cfg->duration : 3600) + NB_JWT_MARGIN_S;
+
+    if (nb_jwt_write_file(cfg->jwt_secret, (uint64_t)cfg->mint_jwts, exp, cfg->out) != BO_OK) {
+        return NB_EXIT_FAILED;
+    }
+    fprintf(stderr, "nngbench: wrote the identity tokens of users 1..%lld to %s\n",
+            (long long)cfg->mint_jwts, cfg->out);
+    return NB_EXIT_OK;
+}
+
 int nb_bench_execute(const struct nb_config *cfg)
 {
     struct nb_scenario_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -58,12 +76,19 @@ int nb_bench_execute(const struct nb_config *cfg)
     int code = NB_EXIT_FAILED, rc;
 
     memset(&check, 0, sizeof(check));
+    if (cfg->mint_jwts > 0) {
+        free(ctx);
+        free(result);
+        return nb_bench_mint(cfg);
+    }
     if (ctx == NULL || result == NULL) {
         fprintf(stderr, "nngbench: out of memory\n");
         goto out;
     }
+    nb_run_block_signals(); /* before nng starts its threads */
     nb_plan_from_config(cfg, &plan);
     ctx->cfg = cfg;
+    ctx->jwt_exp = (int64_t)time(NULL) + (int64_t)plan.total_seconds + NB_JWT_MARGIN_S;
     if ((rc = bo_client_open(cfg->rpc_url, (int)cfg->timeout_ms, &ctx->client)) != BO_OK) {
         fprintf(stderr, "nngbench: cannot dial %s: %s\n", cfg->rpc_url, bo_error_name(rc));
         code = rc == BO_E_INVALID_ARGUMENT ? NB_EXIT_USAGE : NB_EXIT_FAILED;
@@ -78,6 +103,7 @@ int nb_bench_execute(const struct nb_config *cfg)
             cfg->rpc_url);
     if ((rc = nb_scenario_setup(ctx, vus, plan.vus_max)) != BO_OK) {
         code = rc == BO_E_TIMEOUT || rc == BO_E_UNAVAILABLE ? NB_EXIT_UNREACHABLE : NB_EXIT_FAILED;
+        code = nb_run_interrupted() ? NB_EXIT_INTERRUPTED : code;
         goto out;
     }
     if (cfg->influx[0] != '\0' &&
@@ -89,17 +115,21 @@ int nb_bench_execute(const struct nb_config *cfg)
     if ((rc = nb_run(ctx, &plan, vus, influx, result)) != BO_OK) {
         goto out;
     }
-    nb_scenario_check(ctx, vus, plan.vus_max, &check);
+    /* An interrupted run is not kept waiting for the check's own token. */
+    nb_scenario_check(ctx, vus, plan.vus_max, !result->interrupted, &check);
     nb_report_print(stdout, cfg, result, &check);
     fflush(stdout);
     if (cfg->json[0] != '\0' &&
         nb_report_json(cfg->json, cfg, result, &check, ctx->concert_id) != BO_OK) {
         goto out;
     }
-    code = NB_EXIT_OK;
+    code = result->interrupted ? NB_EXIT_INTERRUPTED : NB_EXIT_OK;
 out:
     nb_influx_close(influx);
     if (ctx != NULL) {
+        if (ctx->client != NULL) {
+            nb_admin_restore(&ctx->admin, cfg, ctx->client);
+        }
         nb_vus_destroy(vus, plan.vus_max);
         bo_client_close(ctx->client);
     }

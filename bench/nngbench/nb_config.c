@@ -1,6 +1,8 @@
 /* nb_config: nngbench's option table and its checks (see nb_config.h). */
 #include "nb_config.h"
 
+#include "nb_jwt.h"
+
 #include "bo_config.h"
 #include "bo_error.h"
 #include "boxoffice/client.h"
@@ -21,7 +23,8 @@ static const struct bo_option nb_options[] = {
     BO_OPT_NUM("vus", struct nb_config, vus, "0", 0, 10000,
                "VUs (peak of the ramp for stress) instead of the type's (0: the type's)"),
     BO_OPT_SECRET("admin-key", struct nb_config, admin_key, "",
-                  "admin key: raises admission settings, creates the flow's concert"),
+                  "admin key: raises admission, turns the rate limits off for the run, creates the "
+                  "flow's concert"),
     BO_OPT_STR("json", struct nb_config, json, "", "write the summary as JSON to this file"),
     BO_OPT_STR("influx", struct nb_config, influx, "",
                "InfluxDB v1 base URL (http://127.0.0.1:8086): points once a second"),
@@ -33,6 +36,13 @@ static const struct bo_option nb_options[] = {
                "a call taking longer fails (TIMEOUT)"),
     BO_OPT_NUM("flow-schedules", struct nb_config, flow_schedules, "40", 1, 1000,
                "dates (50 seats each) of the concert the flow creates"),
+    BO_OPT_SECRET("jwt-secret", struct nb_config, jwt_secret, "",
+                  "HS256 key of operator identity tokens (the text of var/jwt.secret): each "
+                  "virtual user proves its user with a JWT minted with it"),
+    BO_OPT_NUM("mint-jwts", struct nb_config, mint_jwts, "0", 0, 100000000,
+               "only write the JWTs of users 1..N to --out (for wrk), valid --duration "
+               "seconds and a margin, then exit"),
+    BO_OPT_STR("out", struct nb_config, out, "", "file --mint-jwts writes"),
 };
 #define NB_NOPTIONS (sizeof(nb_options) / sizeof(nb_options[0]))
 
@@ -100,6 +110,16 @@ int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char
         snprintf(err, errlen, "--influx must be an http:// URL, not '%s'", cfg->influx);
         return BO_E_INVALID_ARGUMENT;
     }
+    if (cfg->jwt_secret[0] == '\0') {
+        snprintf(err, errlen,
+                 "--jwt-secret (or BOXOFFICE_JWT_SECRET) is needed: the operator identity "
+                 "secret of the service, the text of var/jwt.secret");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->mint_jwts > 0 && cfg->out[0] == '\0') {
+        snprintf(err, errlen, "--mint-jwts needs --out FILE");
+        return BO_E_INVALID_ARGUMENT;
+    }
     if (cfg->run_id[0] == '\0') {
         time_t now = time(NULL);
         struct tm tm;
@@ -111,18 +131,26 @@ int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char
 
 void nb_config_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow\n"
-            "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N]\n"
-            "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
-            "         [--run-id ID] [--concert C]\n\n"
-            "A load generator over boxoffice's NNG rpc channel. Each VU is a thread with its own\n"
-            "session making closed-loop requests. Test types: load 100 VUs 60 s; soak 50 VUs\n"
-            "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"
-            "Scenarios: seats (ListSeats with an ACTIVE token per VU), tokens (IssueToken,\n"
-            "varying users and concerts), flow (token -> ACTIVE -> dates -> seats -> hold ->\n"
-            "charge -> pay, then invariants).\n\n");
+    fprintf(
+        out,
+        "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow\n"
+        "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N]\n"
+        "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
+        "         [--run-id ID] [--concert C] [--jwt-secret KEY]\n"
+        "       boxoffice-nngbench --mint-jwts N --out FILE [--duration S] [--jwt-secret KEY]\n\n"
+        "A load generator over boxoffice's NNG rpc channel. Each VU is a thread with its own\n"
+        "session making closed-loop requests. Test types: load 100 VUs 60 s; soak 50 VUs\n"
+        "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"
+        "Scenarios: seats (ListSeats with an ACTIVE token per VU), tokens (IssueToken,\n"
+        "varying users and concerts), flow (token -> ACTIVE -> dates -> seats -> hold ->\n"
+        "charge -> pay, then invariants). Every user proves who it is with an operator\n"
+        "identity token (HS256 JWT, sub = its id) minted with --jwt-secret. With\n"
+        "--admin-key, set-up raises admission and turns the rate limits off; they are\n"
+        "restored after the run, also when SIGINT or SIGTERM ends it early.\n"
+        "--mint-jwts N writes the tokens of users 1..N to --out instead, one a line (line u\n"
+        "is user u's, padded with spaces to one width), valid --duration seconds plus %d.\n\n",
+        NB_JWT_MARGIN_S);
     bo_config_usage(out, nb_options, NB_NOPTIONS);
     fprintf(out, "\nExit codes: 0 the run finished (whatever the failure rate), 1 set-up failed,\n"
-                 "2 usage error, 3 the service did not answer at set-up.\n");
+                 "2 usage error, 3 the service did not answer at set-up, 130 interrupted.\n");
 }

@@ -14,10 +14,11 @@ enum nb_type { NB_TYPE_LOAD, NB_TYPE_SOAK, NB_TYPE_STRESS, NB_TYPE_PEAK };
 
 /* Exit codes of nngbench. */
 enum nb_exit {
-    NB_EXIT_OK = 0,          /* the run finished, whatever its failure rate */
-    NB_EXIT_FAILED = 1,      /* set-up failed for another reason (e.g. tokens never ACTIVE) */
-    NB_EXIT_USAGE = 2,       /* bad option */
-    NB_EXIT_UNREACHABLE = 3, /* the service did not answer at set-up */
+    NB_EXIT_OK = 0,            /* the run finished, whatever its failure rate */
+    NB_EXIT_FAILED = 1,        /* set-up failed for another reason (e.g. tokens never ACTIVE) */
+    NB_EXIT_USAGE = 2,         /* bad option */
+    NB_EXIT_UNREACHABLE = 3,   /* the service did not answer at set-up */
+    NB_EXIT_INTERRUPTED = 130, /* SIGINT or SIGTERM ended the run early (summary printed) */
 };
 
 /* Options as read from the table (strings and int64 fields, see bo_config.h). */
@@ -36,6 +37,9 @@ struct nb_config {
     int64_t concert; /* 0: seats and tokens use 1..3 as described, flow creates one */
     int64_t timeout_ms;
     int64_t flow_schedules;
+    char jwt_secret[512]; /* HS256 key of operator identity tokens (var/jwt.secret) */
+    int64_t mint_jwts;    /* > 0: only write the tokens of users 1..N to out, then exit */
+    char out[512];
     /* parsed */
     int scenario_id;
     int type_id;

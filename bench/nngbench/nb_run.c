@@ -6,6 +6,7 @@
 #include "bo_error.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,24 @@ static void nb_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+void nb_run_block_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int nb_run_interrupted(void)
+{
+    sigset_t pending;
+
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
 }
 
 static void *nb_vu_main(void *arg)
@@ -96,6 +115,11 @@ int nb_run(struct nb_scenario_ctx *ctx, const struct nb_plan *plan, struct nb_vu
     for (;;) {
         double elapsed = (double)(nb_now_us() - t0) / 1e6;
         if (elapsed >= plan->total_seconds) {
+            break;
+        }
+        if (nb_run_interrupted()) {
+            fprintf(stderr, "nngbench: interrupted after %.1f s: stopping the VUs\n", elapsed);
+            out->interrupted = 1;
             break;
         }
         int want = nb_plan_vus_at(plan, elapsed);

@@ -6,7 +6,10 @@
  * iterations. The controller (the calling thread) starts VUs as the plan asks
  * for more and parks those above the current target (they sleep until needed
  * again or the run ends). Threads are created lazily, so a ramp does not start
- * all of them up front.
+ * all of them up front. SIGINT and SIGTERM are blocked in every thread of the
+ * process (nb_run_block_signals, before any thread starts) and stay pending: the
+ * controller sees them (nb_run_interrupted) and ends the run early, so what was
+ * measured is still reported and the settings set-up changed are put back.
  */
 #ifndef NB_RUN_H
 #define NB_RUN_H
@@ -19,10 +22,18 @@
 /* What a run measured. */
 struct nb_result {
     struct nb_totals totals;
-    double seconds; /* wall time from the first VU's start to the last one's end */
-    int vus;        /* the VUs asked for (the ramp's peak for stress) */
-    int vus_max;    /* the most VUs that ran at once */
+    double seconds;  /* wall time from the first VU's start to the last one's end */
+    int vus;         /* the VUs asked for (the ramp's peak for stress) */
+    int vus_max;     /* the most VUs that ran at once */
+    int interrupted; /* SIGINT or SIGTERM ended the run before the plan did */
 };
+
+/* nb_run_block_signals blocks SIGINT and SIGTERM in the calling thread, and so in every thread
+ * it starts afterwards (nng's, the VUs'). Call it before anything starts a thread. */
+void nb_run_block_signals(void);
+
+/* nb_run_interrupted tells whether SIGINT or SIGTERM has arrived (it stays pending). */
+int nb_run_interrupted(void);
 
 /*
  * nb_run executes plan with the VUs vus[0..plan->vus_max) (sessions open, set-up done) and

@@ -5,7 +5,9 @@
  */
 #include "nb_scenario.h"
 
+#include "nb_jwt.h"
 #include "nb_rpc.h"
+#include "nb_run.h"
 
 #include "bo_error.h"
 
@@ -14,13 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#define NB_USERS            100000u
-#define NB_SETUP_WAIT_MS    60000
-#define NB_POLL_MS          20
-#define NB_FLOW_ACTIVE_MS   30000
-#define NB_HOLD_TRIES       5
-#define NB_ADMISSION_RATE   100000u
-#define NB_ADMISSION_ACTIVE 1000000u
+#define NB_USERS          100000u
+#define NB_SETUP_WAIT_MS  60000
+#define NB_POLL_MS        20
+#define NB_FLOW_ACTIVE_MS 30000
+#define NB_HOLD_TRIES     5
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -46,18 +46,41 @@ static int nb_stopped(struct nb_scenario_ctx *ctx)
     return atomic_load_explicit(&ctx->stop, memory_order_relaxed);
 }
 
+/*
+ * nb_act_as makes s act for user from now on: mints user's identity token (valid until
+ * ctx->jwt_exp) and sets it as s's proof, unless *as says s already acts for user; then sets
+ * *as. Returns BO_OK or the code of what failed.
+ */
+static int nb_act_as(const struct nb_scenario_ctx *ctx, struct bo_session *s, uint64_t *as,
+                     uint64_t user)
+{
+    char jwt[NB_JWT_MAX];
+    int rc;
+
+    if (*as == user) {
+        return BO_OK;
+    }
+    if ((rc = nb_jwt_mint(ctx->cfg->jwt_secret, user, ctx->jwt_exp, jwt, sizeof(jwt))) != BO_OK ||
+        (rc = bo_session_set_caller(s, jwt, NULL)) != BO_OK) {
+        *as = 0;
+        return rc;
+    }
+    *as = user;
+    return BO_OK;
+}
+
 /* ---- rpc steps (stats NULL: not measured) ------------------------------------ */
 
-/* Issues a token for user at concert; copies it into token, its status into *status. */
-static int nb_issue(struct bo_session *s, struct nb_vu_stats *stats, uint64_t user,
-                    uint64_t concert, char *token, int *status)
+/* Issues a token at concert for the user s acts for; copies it into token, its status into
+ * *status. */
+static int nb_issue(struct bo_session *s, struct nb_vu_stats *stats, uint64_t concert, char *token,
+                    int *status)
 {
     Boxoffice__V1__IssueTokenRequest req = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
     Boxoffice__V1__IssueTokenReply *rep = NULL;
     int rc;
 
-    req.user_id = user;
-    req.concert_id = concert;
+    req.concert_id = concert; /* user_id 0: the proven user */
     rc = nb_rpc_call(s, stats, "IssueToken", &req.base, (ProtobufCMessage **)&rep, BO_OK, NULL);
     if (rc != BO_OK) {
         return rc;
@@ -125,33 +148,6 @@ static int nb_schedule_ids(struct bo_session *s, struct nb_vu_stats *stats, cons
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-static int nb_raise_admission(struct nb_scenario_ctx *ctx, struct bo_session *s)
-{
-    Boxoffice__V1__SetAdmissionSettingsRequest req =
-        BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
-    Boxoffice__V1__AdmissionSettings set = BOXOFFICE__V1__ADMISSION_SETTINGS__INIT;
-    ProtobufCMessage *rep = NULL;
-    struct bo_status st;
-    int rc;
-
-    if (ctx->cfg->admin_key[0] == '\0') {
-        fprintf(stderr, "nngbench: no --admin-key: admission settings left as they are\n");
-        return BO_OK;
-    }
-    req.admin_key = (char *)ctx->cfg->admin_key;
-    req.settings = &set;
-    set.rate_per_second = NB_ADMISSION_RATE;
-    set.max_active = NB_ADMISSION_ACTIVE;
-    rc = nb_rpc_call(s, NULL, "SetAdmissionSettings", &req.base, &rep, BO_OK, &st);
-    if (rc != BO_OK) {
-        fprintf(stderr, "nngbench: raising admission settings failed: %s: %s\n", bo_error_name(rc),
-                st.message);
-        return rc;
-    }
-    protobuf_c_message_free_unpacked(rep, NULL);
-    return BO_OK;
-}
-
 /* Waits until every token in tokens[0..n) (stride NB_TOKEN_MAX) is ACTIVE. */
 static int nb_wait_active(struct bo_session *s, struct nb_vu *vus, int n)
 {
@@ -166,6 +162,10 @@ static int nb_wait_active(struct bo_session *s, struct nb_vu *vus, int n)
             }
             if (status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
                 break;
+            }
+            if (nb_run_interrupted()) {
+                fprintf(stderr, "nngbench: interrupted while waiting for the tokens\n");
+                return BO_E_TIMEOUT;
             }
             if (waited >= NB_SETUP_WAIT_MS) {
                 fprintf(stderr,
@@ -190,7 +190,9 @@ static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, str
 
     for (int i = 0; i < nvus; i++) {
         uint64_t user = (uint64_t)i % NB_USERS + 1;
-        if ((rc = nb_issue(s, NULL, user, ctx->concert_id, vus[i].token, &status)) != BO_OK) {
+        struct bo_session *vs = vus[i].session;
+        if ((rc = nb_act_as(ctx, vs, &vus[i].as_user, user)) != BO_OK ||
+            (rc = nb_issue(vs, NULL, ctx->concert_id, vus[i].token, &status)) != BO_OK) {
             fprintf(stderr, "nngbench: issuing a token for user %" PRIu64 " failed: %s\n", user,
                     bo_error_name(rc));
             return rc;
@@ -295,7 +297,8 @@ int nb_scenario_setup(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int nvus)
         goto out;
     }
     protobuf_c_message_free_unpacked(pong, NULL);
-    if (ctx->cfg->scenario_id != NB_SCENARIO_TOKENS && (rc = nb_raise_admission(ctx, s)) != BO_OK) {
+    rc = nb_admin_prepare(&ctx->admin, ctx->cfg, s, ctx->cfg->scenario_id != NB_SCENARIO_TOKENS);
+    if (rc != BO_OK) {
         goto out;
     }
     if (ctx->cfg->scenario_id == NB_SCENARIO_SEATS) {
@@ -326,7 +329,9 @@ static void nb_iterate_tokens(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
     uint64_t concert =
         ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : ((uint64_t)vu->index + k) % 3 + 1;
     int status;
-    (void)nb_issue(vu->session, &vu->stats, user, concert, NULL, &status);
+    if (nb_act_as(ctx, vu->session, &vu->as_user, user) == BO_OK) {
+        (void)nb_issue(vu->session, &vu->stats, concert, NULL, &status);
+    }
 }
 
 /* flow, after admission: a date with seats left, a seat held (another on SEAT_TAKEN). Sets
@@ -400,7 +405,8 @@ static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
     int64_t price = 0;
     int status = 0, rc, waited = 0;
 
-    if (nb_issue(vu->session, &vu->stats, user, ctx->concert_id, token, &status) != BO_OK) {
+    if (nb_act_as(ctx, vu->session, &vu->as_user, user) != BO_OK ||
+        nb_issue(vu->session, &vu->stats, ctx->concert_id, token, &status) != BO_OK) {
         return;
     }
     while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
@@ -427,8 +433,7 @@ static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
     ProtobufCMessage *crep = NULL;
     snprintf(key, sizeof(key), "nngbench-%s-charge-%" PRIu64 "-%" PRIu64, ctx->cfg->run_id, user,
              reservation);
-    creq.token = token;
-    creq.user_id = user;
+    creq.user_id = user; /* the proven user: charges need no queue token */
     creq.amount = price > 0 ? price : 1;
     creq.idempotency_key = key;
     if (nb_rpc_call(vu->session, &vu->stats, "ChargePoints", &creq.base, &crep, BO_OK, NULL) !=
@@ -466,11 +471,12 @@ void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 
 /* ---- the flow's check ------------------------------------------------------------- */
 
-void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus,
+void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus, int verify,
                        struct nb_flow_check *out)
 {
     struct bo_session *s = NULL;
     char token[NB_TOKEN_MAX];
+    uint64_t as = 0;
     int status = 0, waited = 0;
 
     memset(out, 0, sizeof(*out));
@@ -480,7 +486,7 @@ void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int
     for (int i = 0; i < nvus; i++) {
         out->payments += vus[i].payments;
     }
-    if (ctx->nschedules == 0 || bo_session_open(ctx->client, &s) != BO_OK) {
+    if (!verify || ctx->nschedules == 0 || bo_session_open(ctx->client, &s) != BO_OK) {
         return;
     }
     /* A user the run did not reach, so its token is fresh. */
@@ -488,7 +494,8 @@ void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int
                      atomic_load_explicit(&ctx->next_user, memory_order_relaxed)) %
                         NB_USERS +
                     1;
-    if (nb_issue(s, NULL, user, ctx->concert_id, token, &status) != BO_OK) {
+    if (nb_act_as(ctx, s, &as, user) != BO_OK ||
+        nb_issue(s, NULL, ctx->concert_id, token, &status) != BO_OK) {
         goto out;
     }
     while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE && waited < NB_SETUP_WAIT_MS) {

@@ -2,9 +2,15 @@
  * nb_scenario: what one VU does, scenario by scenario, with the set-up before
  * the run and the checks after it.
  *
+ * Every user proves who it is with an operator identity token (nb_jwt.h) minted for it
+ * and set on the session that acts for it (bo_session_set_caller), so its proof goes
+ * with every call: a VU's session acts for one user at a time and mints again when the
+ * scenario moves it to another. With the admin key, set-up also raises admission (not for
+ * tokens) and turns the rate limits off (nb_admin.h).
+ *
  * seats:  ListSeats of a random date of the concert with the VU's own ACTIVE token
- *         (set-up raises admission with the admin key, issues a token per VU with
- *         distinct users and waits until all are ACTIVE).
+ *         (set-up issues a token per VU with distinct users and waits until all are
+ *         ACTIVE).
  * tokens: IssueToken; users cycle over 1..100000 across VUs, concerts over 1..3.
  * flow:   IssueToken (fresh user) -> GetToken until ACTIVE -> ListSchedules ->
  *         ListSeats -> HoldSeat (SEAT_TAKEN is expected: another seat is tried) ->
@@ -18,6 +24,7 @@
 #ifndef NB_SCENARIO_H
 #define NB_SCENARIO_H
 
+#include "nb_admin.h"
 #include "nb_config.h"
 #include "nb_stats.h"
 
@@ -34,6 +41,7 @@ struct nb_vu {
     int index;
     struct bo_session *session;
     struct nb_vu_stats stats;
+    uint64_t as_user; /* the user whose identity token the session carries; 0 none yet */
     uint64_t rng;
     char token[NB_TOKEN_MAX]; /* seats: the VU's ACTIVE token */
     /* read by the controller only after the VU's thread ended */
@@ -46,6 +54,8 @@ struct nb_vu {
 struct nb_scenario_ctx {
     const struct nb_config *cfg;
     struct bo_client *client;
+    int64_t jwt_exp;       /* exp of the identity tokens minted: run end and a margin */
+    struct nb_admin admin; /* what set-up changed, put back by nb_admin_restore */
     uint64_t concert_id;
     int created_concert; /* flow: the concert is this run's own */
     uint64_t schedule_ids[NB_MAX_SCHEDULES];
@@ -76,8 +86,9 @@ __attribute__((warn_unused_result)) int nb_scenario_setup(struct nb_scenario_ctx
 /* nb_scenario_iterate runs one iteration of the scenario as vu, recording every request. */
 void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu);
 
-/* nb_scenario_check runs the flow's check over rpc after the run (a no-op for the others). */
-void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus,
+/* nb_scenario_check counts the flow's payments and, when verify is set, runs its check over rpc
+ * after the run (a no-op for the others). */
+void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus, int verify,
                        struct nb_flow_check *out);
 
 #endif

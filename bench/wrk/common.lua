@@ -46,6 +46,43 @@ end
 -- a user and so never share a token; 1,000 threads cover the 100,000 demo users.
 M.USER_BLOCK = 100
 
+-- Identity tokens (operator JWTs) of the users, read from BENCH_JWTS_FILE, which the runner
+-- writes with `boxoffice-nngbench --mint-jwts N --out FILE`: line u is user u's token, every
+-- line padded with spaces to one width, so a thread seeks straight to the users it needs and
+-- keeps those it read (a flow thread needs its block of M.USER_BLOCK, tokens.lua them all).
+local jwt_file, jwt_width
+local jwts = {}
+
+-- M.jwt returns the identity token of user (1-based); fails loudly without BENCH_JWTS_FILE.
+function M.jwt(user)
+   local t = jwts[user]
+   if t ~= nil then
+      return t
+   end
+   if jwt_file == nil then
+      local path = M.env("BENCH_JWTS_FILE", nil)
+      if path == nil then
+         error("BENCH_JWTS_FILE is not set: mint the users' identity tokens with " ..
+               "boxoffice-nngbench --mint-jwts 100000 --out FILE")
+      end
+      jwt_file = assert(io.open(path, "rb"))
+      jwt_width = #assert(jwt_file:read("*l"), "BENCH_JWTS_FILE is empty")
+   end
+   assert(jwt_file:seek("set", (user - 1) * (jwt_width + 1)))
+   local line = jwt_file:read("*l")
+   t = line and line:match("^(%S+)")
+   if t == nil then
+      error("BENCH_JWTS_FILE has no token for user " .. user)
+   end
+   jwts[user] = t
+   return t
+end
+
+-- M.bearer returns the Authorization header value of user.
+function M.bearer(user)
+   return "Bearer " .. M.jwt(user)
+end
+
 -- M.setup numbers the threads and keeps them for done(). wrk starts each thread right after
 -- its setup, so nothing may be set in threads set up earlier: they are already running.
 function M.setup(thread)

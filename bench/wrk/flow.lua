@@ -5,10 +5,13 @@
 -- (wrk -tN -cN): the thread's state is its connection's state. response() reads the token,
 -- dates, seats and reservation out of the answers; delay() paces the polling while the
 -- token waits. Each flow uses a fresh user (BENCH_USER_BASE shifts the start) on concert
--- BENCH_CONCERT (the runner creates one with enough dates). A 409 on the hold (SEAT_TAKEN)
--- is expected: another seat is tried (up to 5 times). Anything else non-2xx counts as a
--- failure and starts a new flow.
---   wrk -t100 -c100 -d60s --latency -s bench/wrk/flow.lua http://127.0.0.1:8080
+-- BENCH_CONCERT (the runner creates one with enough dates). The user proves who it is with
+-- its identity token (Authorization: Bearer, from BENCH_JWTS_FILE): the join with it alone,
+-- hold and pay with it and the Queue-Token, the charge with it alone; polls, dates and seats
+-- need only the Queue-Token. A 409 on the hold (SEAT_TAKEN) is expected: another seat is
+-- tried (up to 5 times). Anything else non-2xx counts as a failure and starts a new flow.
+--   BENCH_JWTS_FILE=jwts.txt BENCH_CONCERT=4 \
+--     wrk -t100 -c100 -d60s --latency -s bench/wrk/flow.lua http://127.0.0.1:8080
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
@@ -38,8 +41,16 @@ local function restart()
    token = nil
 end
 
-local function auth(extra)
-   local h = {["Queue-Token"] = token}
+-- auth returns the headers of a request: the Queue-Token when queue is set, the identity when
+-- identity is set, and those of extra.
+local function auth(queue, identity, extra)
+   local h = {}
+   if queue then
+      h["Queue-Token"] = token
+   end
+   if identity then
+      h["Authorization"] = common.bearer(user)
+   end
    for key, v in pairs(extra or {}) do
       h[key] = v
    end
@@ -51,30 +62,30 @@ function request()
    if state == "issue" then
       user = common.user(base, thread_id or 0, k)
       k = k + 1
-      req = wrk.format("POST", "/api/v1/queue/tokens", json,
-                       string.format('{"userId":%d,"concertId":%d}', user, concert))
+      req = wrk.format("POST", "/api/v1/queue/tokens", auth(false, true, json),
+                       string.format('{"concertId":%d}', concert))
    elseif state == "poll" then
-      req = wrk.format("GET", "/api/v1/queue/tokens/current", auth())
+      req = wrk.format("GET", "/api/v1/queue/tokens/current", auth(true))
    elseif state == "schedules" then
-      req = wrk.format("GET", "/api/v1/concerts/" .. concert .. "/schedules", auth())
+      req = wrk.format("GET", "/api/v1/concerts/" .. concert .. "/schedules", auth(true))
    elseif state == "seats" then
-      req = wrk.format("GET", "/api/v1/schedules/" .. schedule .. "/seats", auth())
+      req = wrk.format("GET", "/api/v1/schedules/" .. schedule .. "/seats", auth(true))
    elseif state == "hold" then
       local i = math.random(#seats)
       seat = seats[i].no
       price = seats[i].price
       table.remove(seats, i)
-      req = wrk.format("POST", "/api/v1/reservations", auth(json),
+      req = wrk.format("POST", "/api/v1/reservations", auth(true, true, json),
                        string.format('{"scheduleId":%d,"seatNo":%d}', schedule, seat))
    elseif state == "charge" then
       req = wrk.format("POST", "/api/v1/users/" .. user .. "/points/charges",
-                       auth({["Content-Type"] = "application/json",
-                             ["Idempotency-Key"] = "wrk-" .. run .. "-charge-" .. reservation}),
+                       auth(false, true, {["Content-Type"] = "application/json",
+                                          ["Idempotency-Key"] = "wrk-" .. run .. "-charge-" .. reservation}),
                        string.format('{"amount":%d}', price))
    else -- pay
       req = wrk.format("POST", "/api/v1/payments",
-                       auth({["Content-Type"] = "application/json",
-                             ["Idempotency-Key"] = "wrk-" .. run .. "-pay-" .. reservation}),
+                       auth(true, true, {["Content-Type"] = "application/json",
+                                         ["Idempotency-Key"] = "wrk-" .. run .. "-pay-" .. reservation}),
                        string.format('{"reservationId":%d}', reservation))
    end
    return common.sent(req)

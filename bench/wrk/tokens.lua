@@ -1,7 +1,8 @@
 -- tokens.lua: scenario 2 over REST — POST /api/v1/queue/tokens with varying users and
--- concerts. Users cycle over 1..100000 across threads (BENCH_USER_BASE shifts the start),
--- concerts over 1..3 (or BENCH_CONCERT when set).
---   wrk -t2 -c100 -d60s --latency -s bench/wrk/tokens.lua http://127.0.0.1:8080
+-- concerts, each user proving who it is with its identity token (Authorization: Bearer, from
+-- BENCH_JWTS_FILE). Users cycle over 1..100000 across threads (BENCH_USER_BASE shifts the
+-- start), concerts over 1..3 (or BENCH_CONCERT when set).
+--   BENCH_JWTS_FILE=jwts.txt wrk -t1 -c100 -d60s --latency -s bench/wrk/tokens.lua http://127.0.0.1:8080
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
@@ -9,7 +10,6 @@ local USERS = 100000
 local k = 0
 local base = 0
 local fixed_concert = nil
-local headers = {["Content-Type"] = "application/json"}
 
 setup = common.setup
 
@@ -23,7 +23,8 @@ function request()
    local user = (base + (thread_id or 0) * common.USER_BLOCK + k) % USERS + 1
    local concert = fixed_concert or ((thread_id or 0) + k) % 3 + 1
    k = k + 1
-   local body = string.format('{"userId":%d,"concertId":%d}', user, concert)
+   local headers = {["Content-Type"] = "application/json", ["Authorization"] = common.bearer(user)}
+   local body = string.format('{"concertId":%d}', concert)
    return common.sent(wrk.format("POST", "/api/v1/queue/tokens", headers, body))
 end
 

@@ -4,11 +4,14 @@
  * with the demo seed, for each scenario with --quick and a two-second duration,
  * writing --json to a temporary file that the tests read back.
  *
- * "local" needs no service: usage errors (exit 2) and an unreachable service
- * (exit 3). "service" runs seats, tokens and flow and checks the JSON (requests,
- * failure rate, ordered percentiles, VUs) and, for flow, that payments happened,
- * the bench's own rpc check and the SQL invariants, and that a run id needing escapes stays
- * valid JSON. Stays well under a minute.
+ * "local" needs no service: usage errors (exit 2), an unreachable service
+ * (exit 3) and the identity tokens --mint-jwts writes. "service" runs seats, tokens
+ * and flow and checks the JSON (requests, failure rate, ordered percentiles, VUs)
+ * and, for flow, that payments happened, the bench's own rpc check and the SQL
+ * invariants, and that a run id needing escapes stays valid JSON; and that a run
+ * turns the rate limits off and puts them back (read with boxoffice-cli). Every
+ * virtual user proves its user with a JWT nngbench mints with the instance's key.
+ * Stays well under a minute.
  */
 #include "support.h"
 #include "support_json.h"
@@ -28,6 +31,7 @@
 
 static struct testenv env;
 static char bench_path[1024];
+static char jwt_arg[sizeof(env.jwt_secret) + 16]; /* --jwt-secret=<the instance's key> */
 
 /* run_bench runs nngbench with the given arguments (NULL-ended); stdout and stderr go to
  * /dev/null. Returns the exit code (128 + signal when killed). */
@@ -80,9 +84,11 @@ static cJSON *bench_scenario(const char *scenario, const char *extra)
     snprintf(key_arg, sizeof(key_arg), "--admin-key=%s", env.admin_key);
     snprintf(vus_arg, sizeof(vus_arg), "--vus=%d", TEST_VUS);
     snprintf(scen_arg, sizeof(scen_arg), "--scenario=%s", scenario);
+    snprintf(jwt_arg, sizeof(jwt_arg), "--jwt-secret=%s", env.jwt_secret);
     /* A NULL extra ends the arguments one early. */
-    int code = run_bench(url_arg, scen_arg, "--type=load", "--quick", "--duration=2", vus_arg,
-                         key_arg, json_arg, "--timeout-ms=10000", extra, (const char *)NULL);
+    int code =
+        run_bench(url_arg, scen_arg, "--type=load", "--quick", "--duration=2", vus_arg, key_arg,
+                  json_arg, "--timeout-ms=10000", jwt_arg, extra, (const char *)NULL);
     ck_assert_msg(code == 0, "nngbench --scenario=%s exited with %d", scenario, code);
 
     cJSON *j = read_json(json_path);
@@ -121,6 +127,9 @@ static void sql_zero(const char *what, const char *sql)
 
 START_TEST(test_usage_errors)
 {
+    /* Without the operator identity secret no virtual user can prove who it is. */
+    ck_assert_int_eq(run_bench("--scenario=tokens", (const char *)NULL), 2);
+    ck_assert_int_eq(run_bench("--jwt-secret=k", "--mint-jwts=3", (const char *)NULL), 2);
     ck_assert_int_eq(run_bench("--scenario=nope", (const char *)NULL), 2);
     ck_assert_int_eq(run_bench("--type=endurance", (const char *)NULL), 2);
     ck_assert_int_eq(run_bench("--vus=-3", (const char *)NULL), 2);
@@ -135,8 +144,40 @@ START_TEST(test_unreachable)
     char url[128];
     snprintf(url, sizeof(url), "--rpc-url=tcp://127.0.0.1:%d", testenv_free_port());
     ck_assert_int_eq(run_bench(url, "--scenario=tokens", "--quick", "--duration=1", "--vus=2",
-                               "--timeout-ms=500", (const char *)NULL),
+                               "--timeout-ms=500", "--jwt-secret=k", (const char *)NULL),
                      3);
+}
+END_TEST
+
+/* --mint-jwts writes one HS256 token a user, every line as wide, user u's on line u. */
+START_TEST(test_mint_jwts)
+{
+    char path[] = "/tmp/nngbench-jwts-XXXXXX", line[512];
+    int fd = mkstemp(path);
+    size_t width = 0;
+    int n = 0;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char out[sizeof(path) + 8];
+    snprintf(out, sizeof(out), "--out=%s", path);
+    ck_assert_int_eq(
+        run_bench("--jwt-secret=k", "--mint-jwts=12", out, "--duration=60", (const char *)NULL), 0);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        size_t len = strlen(line);
+        ck_assert_msg(len > 1 && line[len - 1] == '\n', "line %d not ended: %s", n + 1, line);
+        ck_assert_msg(width == 0 || len == width, "line %d is %zu wide, not %zu", n + 1, len,
+                      width);
+        width = len;
+        ck_assert_msg(strncmp(line, "eyJ", 3) == 0 && strchr(line, '.') != strrchr(line, '.'),
+                      "line %d is no JWT: %s", n + 1, line);
+        n++;
+    }
+    fclose(f);
+    unlink(path);
+    ck_assert_int_eq(n, 12);
 }
 END_TEST
 
@@ -194,6 +235,53 @@ START_TEST(test_flow)
 }
 END_TEST
 
+/* run_cli runs boxoffice-cli with the admin key and the given arguments (NULL-ended) against the
+ * instance, its stdout into out; fails the test unless it exits 0. */
+static void run_cli(char *out, size_t outlen, const char *first, ...)
+{
+    char cli[1024], url[sizeof(env.rpc_urls) + 16], key[sizeof(env.admin_key) + 16];
+    char *argv[MAX_ARGS] = {cli, url, "--json"};
+    struct support_spawn how = {.out = out, .out_size = outlen, .quiet = 1};
+    int argc = 3;
+    va_list ap;
+
+    ck_assert_msg(support_build_exe("clients/boxoffice-cli", cli, sizeof(cli)) == 0,
+                  "%s is not built", cli);
+    snprintf(url, sizeof(url), "--rpc-url=%s", env.rpc_urls);
+    snprintf(key, sizeof(key), "--admin-key=%s", env.admin_key);
+    argv[argc++] = (char *)first;
+    va_start(ap, first);
+    for (const char *a = va_arg(ap, const char *); a != NULL && argc < MAX_ARGS - 2;
+         a = va_arg(ap, const char *)) {
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    argv[argc++] = key;
+    argv[argc] = NULL;
+    ck_assert_int_eq(support_run(argv, &how, 30000), 0);
+}
+
+/* A run turns the rate limits off (its VUs share one address and would be throttled as one)
+ * and puts back the ones in force after. */
+START_TEST(test_limits_restored)
+{
+    char out[2048];
+
+    run_cli(out, sizeof(out), "limits", "--set", "addressTokenIssuesPerMinute=5", NULL);
+    cJSON *j = bench_scenario("tokens", NULL);
+    ck_assert_msg(num(j, "requests") > 5 && num(j, "failureRate") == 0,
+                  "tokens: %g failures of %g (the limits were not off)", num(j, "failures"),
+                  num(j, "requests"));
+    cJSON_Delete(j);
+    run_cli(out, sizeof(out), "limits", NULL);
+    j = support_json_parse(out, "limits");
+    ck_assert_int_eq((int)num(j, "addressTokenIssuesPerMinute"), 5);
+    ck_assert_int_eq((int)num(j, "userHoldsPerMinute"), 0);
+    cJSON_Delete(j);
+    run_cli(out, sizeof(out), "limits", "--set", "addressTokenIssuesPerMinute=0", NULL);
+}
+END_TEST
+
 /* A run id with a double quote and a backslash stays valid JSON in the report, and reads back
  * as given. */
 START_TEST(test_run_id_escaped)
@@ -210,8 +298,9 @@ END_TEST
 
 int main(void)
 {
-    const TTest *local[] = {test_usage_errors, test_unreachable, NULL};
-    const TTest *service[] = {test_seats, test_tokens, test_flow, test_run_id_escaped, NULL};
+    const TTest *local[] = {test_usage_errors, test_unreachable, test_mint_jwts, NULL};
+    const TTest *service[] = {test_seats,           test_tokens,         test_flow,
+                              test_limits_restored, test_run_id_escaped, NULL};
     const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
                                             bench_path, sizeof(bench_path),
                                             &env,       local,

@@ -7,7 +7,12 @@
  * service (exit 3). "service" walks the whole flow through the CLI, and runs
  * 'watch' as a long-lived child stopped by SIGTERM. Each test
  * uses its own users and seats, so tests do not see each other's tokens or
- * holds; the admin test runs last because it adds a concert.
+ * holds; the admin test runs late because it adds a concert, the limits test
+ * last because its limits linger a moment. A user acts
+ * with --session: an operator identity token minted with the instance's key
+ * (testenv_jwt), or a session from 'login' with the seed's password "demo".
+ * The instance starts with every rate limit off; the limits test sets some and
+ * turns them off again.
  */
 #include "events.h"
 #include "support.h"
@@ -26,10 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS   32
-#define OUT_SIZE   (64 * 1024)
-#define ERR_SIZE   (8 * 1024)
-#define TIMEOUT_MS "10000"
+#define MAX_ARGS    32
+#define OUT_SIZE    (64 * 1024)
+#define ERR_SIZE    (8 * 1024)
+#define TIMEOUT_MS  "10000"
+#define SESSION_ARG 1024 /* "--session=" and a JWT or a session */
 
 static struct testenv env;
 static char cli_path[1024];
@@ -51,6 +57,16 @@ static void run_argv(struct run *r, char **argv)
     argv[0] = cli_path;
     r->code = support_run(argv, &how, -1);
     ck_assert_msg(r->code >= 0, "could not start %s", cli_path);
+}
+
+/* as_user writes into arg (SESSION_ARG bytes) "--session=" and an identity token of user, and
+ * returns arg. */
+static char *as_user(char *arg, uint64_t user)
+{
+    memcpy(arg, "--session=", 10);
+    ck_assert_msg(testenv_jwt(&env, user, 0, arg + 10, SESSION_ARG - 10) == 0,
+                  "minting a JWT for user %" PRIu64 " failed", user);
+    return arg;
 }
 
 /* run_at runs the CLI with --rpc-url=url (when not NULL) and the given arguments (NULL-ended). */
@@ -81,6 +97,38 @@ static void run_at(struct run *r, const char *url, ...)
 
 /* run_local runs the CLI with no --rpc-url (for usage errors that never dial). */
 #define run_local(r, ...) run_at((r), NULL, __VA_ARGS__, NULL)
+
+/* run_stdin runs the CLI against the suite's service with line (and a newline) on its stdin,
+ * through sh: the arguments follow (NULL-ended). */
+static void run_stdin(struct run *r, const char *line, ...)
+{
+    char *argv[MAX_ARGS + 8];
+    char url_arg[sizeof(env.rpc_urls) + 16];
+    struct support_spawn how = {
+        .out = r->out, .out_size = sizeof(r->out), .err = r->err, .err_size = sizeof(r->err)};
+    int n = 0;
+    va_list ap;
+
+    snprintf(url_arg, sizeof(url_arg), "--rpc-url=%s", env.rpc_urls);
+    argv[n++] = "/bin/sh";
+    argv[n++] = "-c";
+    argv[n++] = "line=$1; shift; printf '%s\\n' \"$line\" | \"$@\"";
+    argv[n++] = "sh";
+    argv[n++] = (char *)line;
+    argv[n++] = cli_path;
+    argv[n++] = url_arg;
+    argv[n++] = "--timeout-ms=" TIMEOUT_MS;
+    va_start(ap, line);
+    for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+        ck_assert_int_lt(n, MAX_ARGS + 7);
+        argv[n++] = (char *)a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    memset(r, 0, sizeof(*r));
+    r->code = support_run(argv, &how, -1);
+    ck_assert_msg(r->code >= 0, "could not start /bin/sh");
+}
 
 #define assert_exit(r, want)                                                                       \
     ck_assert_msg((r)->code == (want), "exit %d, want %d\nstdout: %s\nstderr: %s", (r)->code,      \
@@ -180,11 +228,10 @@ static int count(const char *hay, const char *needle)
 static void token_for(uint64_t user, uint64_t concert, char *out, size_t len)
 {
     struct run r;
-    char u[32], c[32];
+    char c[32], me[SESSION_ARG];
 
-    snprintf(u, sizeof(u), "%" PRIu64, user);
     snprintf(c, sizeof(c), "%" PRIu64, concert);
-    run(&r, "--json", "token", "--user", u, "--concert", c);
+    run(&r, as_user(me, user), "--json", "token", "--concert", c);
     cJSON *j = json_ok(&r);
     const char *token = support_json_str(j, "token");
     ck_assert_msg(strlen(token) < len, "token too long in %s", r.out);
@@ -277,8 +324,8 @@ static void error_code(const struct run *r, const char *want)
 struct local_case {
     const char *argv[12];
     int code;
-    const char *out[4];
-    const char *err[3];
+    const char *out[6];
+    const char *err[4];
 };
 
 static const struct local_case local_cases[] = {
@@ -290,6 +337,22 @@ static const struct local_case local_cases[] = {
     {{"seats", "--schedule", "1"}, 2, {NULL}, {"--token", "BOXOFFICE_TOKEN", NULL}},
     {{"hold", "--schedule", "abc", "--seat", "3", "--token", "x"}, 2, {NULL}, {"--schedule", NULL}},
     {{"token", "--user", "-4", "--concert", "1"}, 2, {NULL}, {NULL}},
+    /* No password source: a usage error before any call. */
+    {{"login", "--user", "1"}, 2, {NULL}, {"BOXOFFICE_PASSWORD", "--password-stdin", NULL}},
+    {{"signup", "--name", "x", "--password-stdin=1"}, 2, {NULL}, {"takes no value", NULL}},
+    {{"concert-opens", "--concert", "1", "--at", "soon", "--admin-key", "k"},
+     2,
+     {NULL},
+     {"or now", NULL}},
+    {{"limits", "--set", "userBogusPerMinute=1", "--admin-key", "k"},
+     2,
+     {NULL},
+     {"userHoldsPerMinute", "addressChargesPerMinute", NULL}},
+    {{"limits", "--set", "userHoldsPerMinute=-1", "--admin-key", "k"},
+     2,
+     {NULL},
+     {"0 (off)", NULL}},
+    {{"limits", "--set", "userHoldsPerMinute=1,", "--admin-key", "k"}, 2, {NULL}, {"--set", NULL}},
     {{"admin-schedule", "--concert", "1", "--starts-at", "tomorrow", "--price", "5", "--admin-key",
       "k"},
      2,
@@ -297,7 +360,14 @@ static const struct local_case local_cases[] = {
      {"RFC 3339", NULL}},
     {{"ping", "--bogus=1"}, 2, {NULL}, {"--bogus", NULL}},
     {{"ping", "stray"}, 2, {NULL}, {NULL}},
-    {{"--help"}, 0, {"Usage: boxoffice-cli", "admin-settings", "BOXOFFICE_RPC_URL", NULL}, {NULL}},
+    {{"--help"},
+     0,
+     {"Usage: boxoffice-cli", "admin-settings", "BOXOFFICE_RPC_URL", "BOXOFFICE_SESSION"},
+     {NULL}},
+    {{"login", "--help"},
+     0,
+     {"--user ID", "[--password-stdin]", "BOXOFFICE_PASSWORD", NULL},
+     {NULL}},
     {{"hold", "--help"}, 0, {"--schedule ID", "--seat N", NULL}, {NULL}},
     {{"help", "pay"}, 0, {"--reservation ID", NULL}, {NULL}},
     {{"watch", "--help"}, 0, {"--events-url URLS", "BOXOFFICE_EVENTS_URL", NULL}, {NULL}},
@@ -380,10 +450,12 @@ START_TEST(test_token_twice)
     struct run r;
     char a[512], b[512];
 
+    char me[SESSION_ARG];
+
     token_for(101, 1, a, sizeof(a));
     token_for(101, 1, b, sizeof(b));
     ck_assert_str_eq(a, b);
-    run(&r, "token", "--user", "101", "--concert", "1");
+    run(&r, as_user(me, 101), "token", "--user", "101", "--concert", "1");
     assert_exit(&r, 0);
     ck_assert_msg(strncmp(r.out, "token ", 6) == 0 && strstr(r.out, a) != NULL, "out: %s", r.out);
     ck_assert_msg(strstr(r.out, "WAITING") != NULL || strstr(r.out, "ACTIVE") != NULL, "out: %s",
@@ -452,9 +524,10 @@ END_TEST
 START_TEST(test_full_flow)
 {
     struct run r;
-    char tok[512], other[512], sched[32], resv[32];
+    char tok[512], other[512], sched[32], resv[32], me[SESSION_ARG];
     cJSON *j;
 
+    as_user(me, 103);
     active_token(103, 1, tok, sizeof(tok));
     int64_t sched_id = first_schedule(tok, "1");
     snprintf(sched, sizeof(sched), "%" PRId64, sched_id);
@@ -473,7 +546,12 @@ START_TEST(test_full_flow)
     ck_assert_ptr_nonnull(strstr(r.out, "legend:"));
     ck_assert_ptr_nonnull(strstr(r.out, "prices:"));
 
-    run(&r, "--json", "hold", "--schedule", sched, "--seat", "5", "--token", tok);
+    /* Holds need the identity as well as the token. */
+    run(&r, "hold", "--schedule", sched, "--seat", "5", "--token", tok);
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: SESSION_MISSING: ") != NULL, "stderr: %s", r.err);
+
+    run(&r, me, "--json", "hold", "--schedule", sched, "--seat", "5", "--token", tok);
     j = json_ok(&r);
     assert_members(j, WANT(STR("status", "HELD"), INT("price", price), INT("seatNo", 5),
                            INT("userId", 103), INT("concertId", 1), INT("scheduleId", sched_id)));
@@ -484,25 +562,24 @@ START_TEST(test_full_flow)
     char amount[32];
     snprintf(amount, sizeof(amount), "%" PRId64, price);
     for (int replayed = 0; replayed <= 1; replayed++) {
-        run(&r, "--json", "charge", "--user", "103", "--amount", amount, "--key", "cli-charge-103",
-            "--token", tok);
+        run(&r, me, "--json", "charge", "--amount", amount, "--key", "cli-charge-103");
         j = json_ok(&r);
         assert_members(j, WANT(INT("balance", price), INT("amount", price)));
         ck_assert_int_eq(json_bool(j, "replayed"), replayed);
         cJSON_Delete(j);
     }
 
-    run(&r, "--json", "balance", "--user", "103", "--token", tok);
+    run(&r, me, "--json", "balance", "--user", "103");
     j = json_ok(&r);
-    assert_members(j, WANT(INT("balance", price)));
+    assert_members(j, WANT(INT("balance", price), INT("userId", 103)));
     cJSON_Delete(j);
 
     /* Someone else's balance is not ours to read. */
-    run(&r, "balance", "--user", "104", "--token", tok);
+    run(&r, me, "balance", "--user", "104");
     assert_exit(&r, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "NOT_OWNER"));
 
-    run(&r, "--json", "pay", "--reservation", resv, "--key", "cli-pay-103", "--token", tok);
+    run(&r, me, "--json", "pay", "--reservation", resv, "--key", "cli-pay-103", "--token", tok);
     j = json_ok(&r);
     assert_members(j, WANT(STR("status", "COMPLETED"), INT("amount", price), INT("balance", 0),
                            INT("seatNo", 5)));
@@ -521,21 +598,28 @@ END_TEST
 START_TEST(test_seat_taken)
 {
     struct run r;
-    char a[512], b[512], sched[32];
+    char a[512], b[512], sched[32], me_a[SESSION_ARG], me_b[SESSION_ARG];
 
+    as_user(me_a, 105);
+    as_user(me_b, 106);
     active_token(105, 2, a, sizeof(a));
     active_token(106, 2, b, sizeof(b));
     snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(a, "2"));
-    run(&r, "hold", "--schedule", sched, "--seat", "6", "--token", a);
+    /* Another user's token is not ours to hold with. */
+    run(&r, me_b, "hold", "--schedule", sched, "--seat", "6", "--token", a);
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: NOT_OWNER: ") != NULL, "stderr: %s", r.err);
+
+    run(&r, me_a, "hold", "--schedule", sched, "--seat", "6", "--token", a);
     assert_exit(&r, 0);
     ck_assert_msg(strncmp(r.out, "held seat 6 ", 12) == 0, "out: %s", r.out);
 
-    run(&r, "hold", "--schedule", sched, "--seat", "6", "--token", b);
+    run(&r, me_b, "hold", "--schedule", sched, "--seat", "6", "--token", b);
     assert_exit(&r, 1);
     ck_assert_msg(strncmp(r.err, "error: SEAT_TAKEN: ", 19) == 0, "stderr: %s", r.err);
     ck_assert_str_eq(r.out, "");
 
-    run(&r, "--json", "hold", "--schedule", sched, "--seat", "6", "--token", b);
+    run(&r, me_b, "--json", "hold", "--schedule", sched, "--seat", "6", "--token", b);
     assert_exit(&r, 1);
     error_code(&r, "SEAT_TAKEN");
 }
@@ -544,38 +628,276 @@ END_TEST
 START_TEST(test_release)
 {
     struct run r;
-    char tok[512], sched[32], resv[32];
+    char tok[512], sched[32], resv[32], me[SESSION_ARG];
     cJSON *j;
 
+    as_user(me, 107);
     active_token(107, 3, tok, sizeof(tok));
     snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(tok, "3"));
-    run(&r, "--json", "hold", "--schedule", sched, "--seat", "9", "--token", tok);
+    run(&r, me, "--json", "hold", "--schedule", sched, "--seat", "9", "--token", tok);
     j = json_ok(&r);
     snprintf(resv, sizeof(resv), "%lld", support_json_int(j, "reservationId"));
     cJSON_Delete(j);
-    run(&r, "--json", "release", "--reservation", resv, "--token", tok);
+    run(&r, me, "--json", "release", "--reservation", resv, "--token", tok);
     j = json_ok(&r);
     assert_members(j, WANT(STR("status", "CANCELLED")));
     cJSON_Delete(j);
     seat_status(sched, tok, 9, "AVAILABLE");
-    run(&r, "release", "--reservation", "999999", "--token", tok);
+    run(&r, me, "release", "--reservation", "999999", "--token", tok);
     assert_exit(&r, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "RESERVATION_NOT_FOUND"));
 }
 END_TEST
 
-/* Runs last: it adds a concert. */
+/* admin_begin asserts that the admin command cmd refuses a wrong key, then puts the instance's
+ * key in BOXOFFICE_ADMIN_KEY for the rest of the test. */
+static void admin_begin(const char *cmd)
+{
+    struct run r;
+
+    run(&r, cmd, "--admin-key", "wrong");
+    assert_exit(&r, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "ADMIN_KEY_INVALID"));
+    setenv("BOXOFFICE_ADMIN_KEY", env.admin_key, 1);
+}
+
+/* session_of logs user in with password and writes "--session=<session>" into arg
+ * (SESSION_ARG bytes); returns arg. */
+static char *session_of(char *arg, const char *user, const char *password)
+{
+    struct run r;
+    size_t len;
+
+    run(&r, "login", "--user", user, "--password", password);
+    assert_exit(&r, 0);
+    ck_assert_msg(strncmp(r.out, "s1.", 3) == 0 && count(r.out, "\n") == 1, "session: %s", r.out);
+    len = strcspn(r.out, "\n");
+    ck_assert_int_lt(len, SESSION_ARG - 11);
+    memcpy(arg, "--session=", 10);
+    memcpy(arg + 10, r.out, len);
+    arg[10 + len] = '\0';
+    return arg;
+}
+
+/* A seeded user logs in with "demo" (the password given, in BOXOFFICE_PASSWORD, or on stdin)
+ * and acts with the session, given as --session or in BOXOFFICE_SESSION; without one, or with
+ * a wrong password, the service refuses. */
+START_TEST(test_login)
+{
+    struct run r;
+    char me[SESSION_ARG];
+    cJSON *j;
+
+    run(&r, "token", "--concert", "1");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: SESSION_MISSING: ") != NULL, "stderr: %s", r.err);
+
+    run(&r, "login", "--user", "110", "--password", "not-demo");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: LOGIN_FAILED: ") != NULL, "stderr: %s", r.err);
+    ck_assert_str_eq(r.out, "");
+
+    run_stdin(&r, "demo", "--json", "login", "--user", "110", "--password-stdin", NULL);
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userId", 110)));
+    ck_assert_msg(strncmp(support_json_str(j, "session"), "s1.", 3) == 0, "out: %s", r.out);
+    ck_assert_msg(support_json_is_time(j, "expiresAt"), "expiresAt in %s", r.out);
+    cJSON_Delete(j);
+
+    setenv("BOXOFFICE_PASSWORD", "demo", 1);
+    run(&r, "login", "--user", "110");
+    unsetenv("BOXOFFICE_PASSWORD");
+    assert_exit(&r, 0);
+    ck_assert_msg(strncmp(r.out, "s1.", 3) == 0, "out: %s", r.out);
+
+    run(&r, session_of(me, "110", "demo"), "--json", "token", "--concert", "1");
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userId", 110), INT("concertId", 1)));
+    cJSON_Delete(j);
+
+    setenv("BOXOFFICE_SESSION", me + strlen("--session="), 1);
+    run(&r, "--json", "token", "--concert", "2");
+    unsetenv("BOXOFFICE_SESSION");
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userId", 110), INT("concertId", 2)));
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* A new account (password from stdin) signs in and acts as itself. */
+START_TEST(test_signup)
+{
+    struct run r;
+    char user[32], me[SESSION_ARG];
+    cJSON *j;
+
+    run_stdin(&r, "correct horse", "--json", "signup", "--name", "Ann \"CLI\" Test",
+              "--password-stdin", NULL);
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("name", "Ann \"CLI\" Test")));
+    long long id = support_json_int(j, "userId");
+    ck_assert_msg(id > 100000, "userId %lld: the seed's users are 1..100000", id);
+    cJSON_Delete(j);
+    snprintf(user, sizeof(user), "%lld", id);
+
+    run(&r, "signup", "--name", "Bo", "--password", "short");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: INVALID_ARGUMENT: ") != NULL, "stderr: %s", r.err);
+
+    run(&r, "login", "--user", user, "--password", "demo");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "LOGIN_FAILED") != NULL, "stderr: %s", r.err);
+    run(&r, session_of(me, user, "correct horse"), "--json", "balance");
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userId", id), INT("balance", 0)));
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* After logout the session is refused. */
+START_TEST(test_logout)
+{
+    struct run r;
+    char me[SESSION_ARG];
+
+    session_of(me, "111", "demo");
+    run(&r, me, "--json", "balance");
+    assert_exit(&r, 0);
+    run(&r, me, "logout");
+    assert_exit(&r, 0);
+    ck_assert_msg(strstr(r.out, "logged out user 111") != NULL, "out: %s", r.out);
+    run(&r, me, "balance");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: SESSION_EXPIRED: ") != NULL, "stderr: %s", r.err);
+    run(&r, me, "--json", "token", "--concert", "1");
+    assert_exit(&r, 1);
+    error_code(&r, "SESSION_EXPIRED");
+}
+END_TEST
+
+/* Leaving ends one's token; another user can neither leave with it nor take a place for us. */
+START_TEST(test_leave_and_not_owner)
+{
+    struct run r;
+    char tok[512], me[SESSION_ARG], other[SESSION_ARG];
+    cJSON *j;
+
+    as_user(me, 112);
+    as_user(other, 113);
+    run(&r, other, "token", "--user", "112", "--concert", "1");
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: NOT_OWNER: ") != NULL, "stderr: %s", r.err);
+
+    token_for(112, 1, tok, sizeof(tok));
+    run(&r, other, "leave", "--token", tok);
+    assert_exit(&r, 1);
+    ck_assert_msg(strstr(r.err, "error: NOT_OWNER: ") != NULL, "stderr: %s", r.err);
+
+    run(&r, me, "--json", "leave", "--token", tok);
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("status", "EXPIRED"), INT("userId", 112), STR("token", tok)));
+    cJSON_Delete(j);
+    run(&r, "--json", "status", "--token", tok);
+    if (r.code == 0) {
+        j = json_ok(&r);
+        assert_members(j, WANT(STR("status", "EXPIRED")));
+        cJSON_Delete(j);
+    } else {
+        assert_exit(&r, 1);
+        error_code(&r, "TOKEN_EXPIRED");
+    }
+}
+END_TEST
+
+/* A token issue of a user that is to be refused: its session argument, whether with --json,
+ * and the run (for support_wait_until). */
+struct refusal {
+    const char *session;
+    int json;
+    struct run r;
+};
+
+/* token_refused takes a place in concert 1 as f->session and holds once the service refuses
+ * it; it must otherwise succeed. Every instance's workers read the limits anew once a second,
+ * so a new limit takes effect within about a second. */
+static int token_refused(void *arg)
+{
+    struct refusal *f = arg;
+
+    if (f->json) {
+        run(&f->r, f->session, "--json", "token", "--concert", "1");
+    } else {
+        run(&f->r, f->session, "token", "--concert", "1");
+    }
+    ck_assert_msg(f->r.code == 0 || f->r.code == 1, "exit %d: %s", f->r.code, f->r.err);
+    return f->r.code == 1;
+}
+
+/* Rate limits: read, set, hit (RATE_LIMITED says when to try again), and off again. Runs last:
+ * a limit lingers up to a second after it is turned off. */
+START_TEST(test_limits)
+{
+    static const char *const names[] = {
+        "userLoginsPerMinute",         "userTokenIssuesPerMinute", "userHoldsPerMinute",
+        "userChargesPerMinute",        "addressSignupsPerMinute",  "addressLoginsPerMinute",
+        "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute"};
+    struct run r;
+    char me[SESSION_ARG];
+    cJSON *j;
+
+    admin_begin("limits");
+    run(&r, "--json", "limits");
+    j = json_ok(&r);
+    ck_assert_int_eq(cJSON_GetArraySize(j), 9);
+    for (size_t i = 0; i < 9; i++) {
+        ck_assert_msg(support_json_int(j, names[i]) == 0, "%s in %s (the suite's are off)",
+                      names[i], r.out);
+    }
+    cJSON_Delete(j);
+
+    run(&r, "--json", "limits", "--set", "userTokenIssuesPerMinute=1,userHoldsPerMinute=5");
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userTokenIssuesPerMinute", 1), INT("userHoldsPerMinute", 5),
+                           INT("userLoginsPerMinute", 0), INT("addressChargesPerMinute", 0)));
+    cJSON_Delete(j);
+    run(&r, "limits");
+    assert_exit(&r, 0);
+    ck_assert_int_eq(count(r.out, "\n"), 9);
+    ck_assert_msg(strstr(r.out, "userHoldsPerMinute") != NULL && strstr(r.out, " 5 per minute") &&
+                      strstr(r.out, " 0 (off)"),
+                  "out: %s", r.out);
+
+    /* One token issue a minute for user 114: once the limit is read, the second is refused until
+     * the minute ends. */
+    struct refusal f = {as_user(me, 114), 0, {0}};
+    SUPPORT_WAIT(token_refused, &f, 10000, "user 114 was never refused: %s", f.r.out);
+    ck_assert_msg(strstr(f.r.err, "error: RATE_LIMITED: ") != NULL &&
+                      strstr(f.r.err, "(retry after "),
+                  "stderr: %s", f.r.err);
+    f.json = 1;
+    SUPPORT_WAIT(token_refused, &f, 10000, "user 114 was never refused: %s", f.r.out);
+    error_code(&f.r, "RATE_LIMITED");
+    j = out_json(f.r.err, "stderr");
+    long long retry = support_json_int(json_item(j, "error", cJSON_Object), "retryAfterSeconds");
+    ck_assert_msg(retry >= 1 && retry <= 60, "retryAfterSeconds %lld", retry);
+    cJSON_Delete(j);
+
+    run(&r, "--json", "limits", "--set", "userTokenIssuesPerMinute=0,userHoldsPerMinute=0");
+    j = json_ok(&r);
+    assert_members(j, WANT(INT("userTokenIssuesPerMinute", 0), INT("userHoldsPerMinute", 0)));
+    cJSON_Delete(j);
+    unsetenv("BOXOFFICE_ADMIN_KEY");
+}
+END_TEST
+
+/* Runs after the others but the limits: it adds a concert. */
 START_TEST(test_admin)
 {
     struct run r;
-    char concert[32];
+    char concert[32], me[SESSION_ARG];
     cJSON *j;
 
-    run(&r, "admin-settings", "--admin-key", "wrong");
-    assert_exit(&r, 1);
-    ck_assert_ptr_nonnull(strstr(r.err, "ADMIN_KEY_INVALID"));
-
-    setenv("BOXOFFICE_ADMIN_KEY", env.admin_key, 1);
+    admin_begin("admin-settings");
     run(&r, "--json", "admin-settings");
     j = json_ok(&r);
     ck_assert_int_gt(support_json_int(j, "ratePerSecond"), 0);
@@ -583,11 +905,35 @@ START_TEST(test_admin)
     cJSON_Delete(j);
 
     run(&r, "--json", "admin-concert", "--title", "CLI Test Night", "--artist", "The Testers",
-        "--venue", "Hall \"A\"");
+        "--venue", "Hall \"A\"", "--sale-opens-at", "2030-01-02T03:04:05Z");
     j = json_ok(&r); /* a quote in a value stays valid JSON */
-    assert_members(j, WANT(STR("title", "CLI Test Night"), STR("venue", "Hall \"A\"")));
+    assert_members(j, WANT(STR("title", "CLI Test Night"), STR("venue", "Hall \"A\""),
+                           STR("saleOpensAt", "2030-01-02T03:04:05.000Z")));
     snprintf(concert, sizeof(concert), "%lld", support_json_int(j, "id"));
     cJSON_Delete(j);
+
+    /* Before the opening a token waits with the time; opened, the concert says so. */
+    run(&r, as_user(me, 115), "token", "--concert", concert);
+    assert_exit(&r, 0);
+    ck_assert_msg(strstr(r.out, " WAITING  waiting for the sale to open at 2030-01-02T03:04:05") !=
+                      NULL,
+                  "out: %s", r.out);
+    run(&r, me, "--json", "token", "--concert", concert);
+    j = json_ok(&r);
+    assert_members(j, WANT(STR("saleOpensAt", "2030-01-02T03:04:05.000Z"), INT("position", 0)));
+    cJSON_Delete(j);
+    run(&r, "concert-opens", "--concert", concert, "--at", "2031-05-06T07:08:09Z");
+    assert_exit(&r, 0);
+    ck_assert_msg(strstr(r.out, ": the sale opens at 2031-05-06T07:08:09") != NULL, "out: %s",
+                  r.out);
+    run(&r, "--json", "concert-opens", "--concert", concert, "--at", "now");
+    j = json_ok(&r);
+    const cJSON *opens = cJSON_GetObjectItemCaseSensitive(j, "saleOpensAt");
+    ck_assert_msg(cJSON_IsNull(opens), "saleOpensAt not null: %s", r.out);
+    cJSON_Delete(j);
+    run(&r, "concert-opens", "--concert", concert, "--at", "now");
+    assert_exit(&r, 0);
+    ck_assert_msg(strstr(r.out, ": the sale is open") != NULL, "out: %s", r.out);
 
     run(&r, "--json", "admin-schedule", "--concert", concert, "--starts-at",
         "2030-05-01T19:30:00+09:00", "--price", "77000");
@@ -802,8 +1148,13 @@ int main(void)
                               test_full_flow,
                               test_seat_taken,
                               test_release,
+                              test_login,
+                              test_signup,
+                              test_logout,
+                              test_leave_and_not_owner,
                               test_watch_json,
                               test_admin,
+                              test_limits,
                               NULL};
     const struct testenv_exe_suite suite = {
         "cli", "clients/boxoffice-cli", cli_path, sizeof(cli_path), &env, local, service, 120};

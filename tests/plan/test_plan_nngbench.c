@@ -4,7 +4,8 @@
  * Run by influx_roundtrip.py, which starts a private influxd and passes its URL in
  * BOXOFFICE_TEST_INFLUX_URL (and the run id in BOXOFFICE_TEST_RUN_ID); this suite starts
  * the throwaway PostgreSQL, Redis and one service instance, runs boxoffice-nngbench from
- * the build tree for two seconds of the tokens scenario with --influx, and checks it
+ * the build tree for two seconds of the tokens scenario with --influx (its users proven with
+ * JWTs it mints with the instance's --jwt-secret), and checks it
  * exits 0. With BOXOFFICE_TEST_METRICS_OUT set it then saves the instance's /metrics
  * (served on --metrics-listen) to that file, so the script can check that the series the
  * dashboards name are the ones the service writes. The script then reads the points back
@@ -42,6 +43,7 @@ START_TEST(test_nngbench_writes_influx)
     const char *influx = getenv("BOXOFFICE_TEST_INFLUX_URL");
     const char *run_id = getenv("BOXOFFICE_TEST_RUN_ID");
     char bench[1024], rpc[sizeof env.rpc_urls + 16], key[sizeof env.admin_key + 16];
+    char jwt[sizeof env.jwt_secret + 16];
     char influx_arg[512], run_arg[128];
 
     ck_assert_msg(influx != NULL && influx[0] != '\0',
@@ -50,12 +52,14 @@ START_TEST(test_nngbench_writes_influx)
                   "%s is not built (bench/nngbench, target boxoffice-nngbench)", bench);
     snprintf(rpc, sizeof rpc, "--rpc-url=%s", env.rpc_urls);
     snprintf(key, sizeof key, "--admin-key=%s", env.admin_key);
+    snprintf(jwt, sizeof jwt, "--jwt-secret=%s", env.jwt_secret);
     snprintf(influx_arg, sizeof influx_arg, "--influx=%s", influx);
     snprintf(run_arg, sizeof run_arg, "--run-id=%s", run_id != NULL ? run_id : "test");
 
     char *argv[] = {bench,
                     rpc,
                     key,
+                    jwt,
                     "--scenario=tokens",
                     "--type=load",
                     "--quick",
@@ -67,7 +71,9 @@ START_TEST(test_nngbench_writes_influx)
     fprintf(stderr, "running:");
     for (int i = 0; argv[i] != NULL; i++) {
         fprintf(stderr, " %s",
-                strncmp(argv[i], "--admin-key=", 12) == 0 ? "--admin-key=..." : argv[i]);
+                strncmp(argv[i], "--admin-key=", 12) == 0    ? "--admin-key=..."
+                : strncmp(argv[i], "--jwt-secret=", 13) == 0 ? "--jwt-secret=..."
+                                                             : argv[i]);
     }
     fprintf(stderr, "\n");
     int code = support_run(argv, NULL, 90 * 1000);

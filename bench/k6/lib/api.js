@@ -1,10 +1,13 @@
 // api: the boxoffice REST calls the scenarios make, one function per route. Every request
 // carries a `name` tag (the route pattern, so URLs with ids group into one series) and a
-// `step` tag (the scenario step; thresholds select on it).
+// `step` tag (the scenario step; thresholds select on it). A call made for a user takes its
+// proof (an identity token from identity.js, sent as Authorization: Bearer): the join, holds,
+// releases and payments with the Queue-Token too, balance and charges with the proof alone.
 
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { BASE_URL, ADMIN_KEY } from './config.js';
+import { proofOf } from './identity.js';
 
 /** @typedef {import('k6').JSONObject} JSONObject */
 /** @typedef {import('k6').JSONValue} JSONValue */
@@ -27,6 +30,15 @@ export function params(name, step, headers) {
         headers: Object.assign({ 'Content-Type': 'application/json' }, headers || {}),
         tags: { name, step },
     };
+}
+
+/**
+ * bearer returns the Authorization header of proof.
+ * @param {string} proof a session or an identity token
+ * @returns {{ [header: string]: string }}
+ */
+export function bearer(proof) {
+    return { Authorization: `Bearer ${proof}` };
 }
 
 /**
@@ -107,15 +119,16 @@ export function errorCode(res) {
 }
 
 /**
- * issueToken takes a place in concert's queue for user (POST /api/v1/queue/tokens).
- * @param {number} userId
+ * issueToken takes a place in concert's queue for the user proof proves
+ * (POST /api/v1/queue/tokens).
+ * @param {string} proof
  * @param {number} concertId
  * @param {string} [step]
  * @returns {Response}
  */
-export function issueToken(userId, concertId, step) {
-    return http.post(`${BASE_URL}/api/v1/queue/tokens`, JSON.stringify({ userId, concertId }),
-        params('/api/v1/queue/tokens', step || 'join'));
+export function issueToken(proof, concertId, step) {
+    return http.post(`${BASE_URL}/api/v1/queue/tokens`, JSON.stringify({ concertId }),
+        params('/api/v1/queue/tokens', step || 'join', bearer(proof)));
 }
 
 /**
@@ -162,64 +175,70 @@ export function seatMap(token, scheduleId) {
 /**
  * hold holds a seat (POST /api/v1/reservations); 409 (SEAT_TAKEN, HOLD_LIMIT) is expected
  * under contention and does not count as a failed request.
+ * @param {string} proof
  * @param {string} token
  * @param {number} scheduleId
  * @param {number} seatNo
  * @returns {Response}
  */
-export function hold(token, scheduleId, seatNo) {
-    const p = params('/api/v1/reservations', 'hold', { 'Queue-Token': token });
+export function hold(proof, token, scheduleId, seatNo) {
+    const p = params('/api/v1/reservations', 'hold', Object.assign({ 'Queue-Token': token }, bearer(proof)));
     p.responseCallback = HOLD_EXPECTED;
     return http.post(`${BASE_URL}/api/v1/reservations`, JSON.stringify({ scheduleId, seatNo }), p);
 }
 
 /**
  * release gives a hold back (DELETE /api/v1/reservations/{id}).
+ * @param {string} proof
  * @param {string} token
  * @param {number} reservationId
  * @returns {Response}
  */
-export function release(token, reservationId) {
+export function release(proof, token, reservationId) {
     return http.del(`${BASE_URL}/api/v1/reservations/${reservationId}`, null,
-        params('/api/v1/reservations/{reservationId}', 'release', { 'Queue-Token': token }));
+        params('/api/v1/reservations/{reservationId}', 'release',
+            Object.assign({ 'Queue-Token': token }, bearer(proof))));
 }
 
 /**
- * charge adds points to the token's user (POST /api/v1/users/{id}/points/charges); key is
- * the Idempotency-Key, so a retry charges once.
- * @param {string} token
+ * charge adds points to the balance of userId, the user proof proves
+ * (POST /api/v1/users/{id}/points/charges); key is the Idempotency-Key, so a retry charges
+ * once. No Queue-Token: points belong to the account.
+ * @param {string} proof
  * @param {number} userId
  * @param {number} amount
  * @param {string} key
  * @returns {Response}
  */
-export function charge(token, userId, amount, key) {
+export function charge(proof, userId, amount, key) {
     return http.post(`${BASE_URL}/api/v1/users/${userId}/points/charges`, JSON.stringify({ amount }),
         params('/api/v1/users/{userId}/points/charges', 'charge',
-            { 'Queue-Token': token, 'Idempotency-Key': key }));
+            Object.assign({ 'Idempotency-Key': key }, bearer(proof))));
 }
 
 /**
- * balance asks for the token's user balance (GET /api/v1/users/{id}/points).
- * @param {string} token
+ * balance asks for the balance of userId, the user proof proves (GET /api/v1/users/{id}/points).
+ * @param {string} proof
  * @param {number} userId
  * @returns {Response}
  */
-export function balance(token, userId) {
+export function balance(proof, userId) {
     return http.get(`${BASE_URL}/api/v1/users/${userId}/points`,
-        params('/api/v1/users/{userId}/points', 'balance', { 'Queue-Token': token }));
+        params('/api/v1/users/{userId}/points', 'balance', bearer(proof)));
 }
 
 /**
  * pay pays a held reservation from points (POST /api/v1/payments) under Idempotency-Key key.
+ * @param {string} proof
  * @param {string} token
  * @param {number} reservationId
  * @param {string} key
  * @returns {Response}
  */
-export function pay(token, reservationId, key) {
+export function pay(proof, token, reservationId, key) {
     return http.post(`${BASE_URL}/api/v1/payments`, JSON.stringify({ reservationId }),
-        params('/api/v1/payments', 'pay', { 'Queue-Token': token, 'Idempotency-Key': key }));
+        params('/api/v1/payments', 'pay',
+            Object.assign({ 'Queue-Token': token, 'Idempotency-Key': key }, bearer(proof))));
 }
 
 /**
@@ -231,6 +250,64 @@ export function pay(token, reservationId, key) {
 export function setAdmission(settings) {
     return http.put(`${BASE_URL}/api/v1/admin/admission`, JSON.stringify(settings),
         params('/api/v1/admin/admission', 'admin', { 'Admin-Key': ADMIN_KEY }));
+}
+
+/**
+ * limits reads the rate limits (GET /api/v1/admin/limits): every limit by name, per minute,
+ * 0 = off.
+ * @returns {Response}
+ */
+export function limits() {
+    return http.get(`${BASE_URL}/api/v1/admin/limits`,
+        params('/api/v1/admin/limits', 'admin', { 'Admin-Key': ADMIN_KEY }));
+}
+
+/**
+ * setLimits changes the rate limits given (PATCH /api/v1/admin/limits); the others stay.
+ * @param {{ [name: string]: number }} values
+ * @returns {Response}
+ */
+export function setLimits(values) {
+    return http.patch(`${BASE_URL}/api/v1/admin/limits`, JSON.stringify(values),
+        params('/api/v1/admin/limits', 'admin', { 'Admin-Key': ADMIN_KEY }));
+}
+
+/**
+ * limitsOff, when ADMIN_KEY is set, turns every rate limit off for the run (VUs share one
+ * client address and would be throttled as one) and returns the limits it found, for
+ * restoreLimits in teardown(); null when it changed nothing.
+ * @returns {{ [name: string]: number } | null}
+ */
+export function limitsOff() {
+    if (!ADMIN_KEY) {
+        return null;
+    }
+    const b = body(limits());
+    if (b === null) {
+        check(b, { 'admin: rate limits read': () => false });
+        return null;
+    }
+    /** @type {{ [name: string]: number }} */
+    const saved = {};
+    /** @type {{ [name: string]: number }} */
+    const off = {};
+    for (const name of Object.keys(b)) {
+        saved[name] = num(b, name);
+        off[name] = 0;
+    }
+    const res = setLimits(off);
+    check(res, { 'admin: rate limits off': (r) => r.status === 200 });
+    return saved;
+}
+
+/**
+ * restoreLimits puts back the limits limitsOff found (nothing when saved is null).
+ * @param {{ [name: string]: number } | null} saved
+ */
+export function restoreLimits(saved) {
+    if (saved !== null) {
+        check(setLimits(saved), { 'admin: rate limits restored': (r) => r.status === 200 });
+    }
 }
 
 /**
@@ -277,16 +354,16 @@ export function raiseAdmission(vus) {
 }
 
 /**
- * admitted joins concert's queue as user and polls until the token is ACTIVE (or timeoutS
- * passes). Returns the token, or '' when it was not admitted. Polls as often as the answer's
- * etaSeconds suggests, between 0.1 s and 2 s.
+ * admitted joins concert's queue as user (with its identity token) and polls until the token
+ * is ACTIVE (or timeoutS passes). Returns the token, or '' when it was not admitted. Polls as
+ * often as the answer's etaSeconds suggests, between 0.1 s and 2 s.
  * @param {number} userId
  * @param {number} concertId
  * @param {number} timeoutS
  * @returns {string}
  */
 export function admitted(userId, concertId, timeoutS) {
-    const res = issueToken(userId, concertId);
+    const res = issueToken(proofOf(userId), concertId);
     const b = body(res);
     const ok = check(res, {
         'join: status 200/201': (r) => r.status === 200 || r.status === 201,

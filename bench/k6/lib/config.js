@@ -6,7 +6,10 @@
 //                  0 -> 300 over 5 min), peak (1,000 VUs at once for 30 s)
 //   BASE_URL       the bridge, default http://127.0.0.1:8080
 //   ADMIN_KEY      when set, setup() raises the admission settings (ADMISSION_RATE,
-//                  MAX_ACTIVE) so the VUs get admitted quickly
+//                  MAX_ACTIVE) so the VUs get admitted quickly and turns the rate limits
+//                  off; teardown() restores the limits
+//   JWT_SECRET     the operator identity secret (var/jwt.secret): every VU proves its user
+//                  with an HS256 token minted with it (lib/identity.js)
 //   SOAK_DURATION  soak duration (default 3m)
 //   DURATION, VUS  override the duration / VU count of load, soak and peak (quick runs)
 //   THINK_TIME     seconds a VU sleeps between iterations (default 0)
