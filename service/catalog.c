@@ -2,7 +2,12 @@
 #include "catalog.h"
 
 #include "bo_error.h"
+#include "bo_time.h"
 #include "queue.h"
+
+/* How long a worker trusts what it read of a concert's opening: an admin's change reaches
+ * Redis (which decides admission) at once, and token replies within this. */
+#define CATALOG_OPENS_TTL_MS 1000
 
 int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
 {
@@ -27,6 +32,28 @@ int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64
         e->concert_id = sched.concert_id;
     }
     return e->concert_id == concert_id ? BO_OK : BO_E_WRONG_CONCERT;
+}
+
+int catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t *opens_ms)
+{
+    struct concert_opens_entry *e = &ctx->concert_opens[concert_id % SVC_CONCERT_CACHE_SIZE];
+    int64_t now = bo_time_mono_ms();
+    int rc;
+
+    if (concert_id == 0) {
+        return BO_E_CONCERT_NOT_FOUND;
+    }
+    if (e->concert_id != concert_id || now - e->read_ms >= CATALOG_OPENS_TTL_MS) {
+        int64_t opens = 0;
+        if ((rc = store_concert_opens(ctx->store, concert_id, &opens)) != BO_OK) {
+            return rc; /* unknown concerts are not remembered: they are asked again */
+        }
+        e->concert_id = concert_id;
+        e->opens_ms = opens;
+        e->read_ms = now;
+    }
+    *opens_ms = e->opens_ms;
+    return BO_OK;
 }
 
 int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t concert_id,

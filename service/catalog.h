@@ -28,4 +28,10 @@ __attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, c
 __attribute__((warn_unused_result)) int
 catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id);
 
+/* catalog_concert_opens writes when concert_id's sale opens (0: open) into *opens_ms, remembered
+ * per worker for a second (token issue makes no PostgreSQL round trip then);
+ * BO_E_CONCERT_NOT_FOUND. */
+__attribute__((warn_unused_result)) int
+catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t *opens_ms);
+
 #endif

@@ -1,6 +1,7 @@
 /* reservations: seat holds on behalf of an admitted user (see reservations.h). */
 #include "reservations.h"
 
+#include "accounts.h"
 #include "bo_error.h"
 #include "catalog.h"
 #include "queue.h"
@@ -10,6 +11,7 @@ int reservations_hold(struct svc_context *ctx, const char *token, uint64_t sched
 {
     struct admission_settings settings;
     struct queue_token t;
+    int64_t ttl_ms;
     int rc;
 
     if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
@@ -22,8 +24,13 @@ int reservations_hold(struct svc_context *ctx, const char *token, uint64_t sched
         return rc;
     }
     svc_context_settings(ctx, &settings);
-    return store_hold_insert(ctx->store, t.user_id, schedule_id, seat_no,
-                             (int64_t)settings.hold_ttl_seconds * 1000, out);
+    ttl_ms = (int64_t)settings.hold_ttl_seconds * 1000;
+    rc = store_hold_insert(ctx->store, t.user_id, schedule_id, seat_no, ttl_ms, out);
+    if (rc == BO_E_USER_NOT_FOUND && (rc = accounts_user_check(ctx, t.user_id)) == BO_OK) {
+        /* an operator token's user, in PostgreSQL from its first write on */
+        rc = store_hold_insert(ctx->store, t.user_id, schedule_id, seat_no, ttl_ms, out);
+    }
+    return rc;
 }
 
 int reservations_release(struct svc_context *ctx, const char *token, uint64_t reservation_id,

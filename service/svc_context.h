@@ -20,6 +20,15 @@ struct schedule_concert_entry {
     uint64_t concert_id;
 };
 
+/* Size of each worker's memory of when a concert's sale opens. */
+#define SVC_CONCERT_CACHE_SIZE 64
+
+struct concert_opens_entry {
+    uint64_t concert_id; /* 0: empty */
+    int64_t opens_ms;    /* 0: open */
+    int64_t read_ms;     /* monotonic time it was read from PostgreSQL */
+};
+
 /* Who the request being served comes from, as dispatch proved it. */
 struct svc_caller {
     int proven;              /* who is set: the request carried a valid proof */
@@ -39,6 +48,7 @@ struct svc_context {
     struct svc_caller caller; /* of the request being served; set and cleared by dispatch */
     uint64_t request_id;      /* of the request being served, for log lines */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
+    struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };
 
 /* svc_context_init opens the worker's connections. Safe to fini after a failure. */

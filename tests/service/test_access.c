@@ -273,8 +273,31 @@ START_TEST(the_user_comes_from_the_proof)
 }
 END_TEST
 
+/* ---- the ACTIVE window ---------------------------------------------------------------- */
+
+struct active {
+    const char *text;
+    int64_t expires_at_ms;
+};
+
+static int token_is_active(void *arg)
+{
+    struct active *a = arg;
+    Boxoffice__V1__GetTokenReply *g = NULL;
+    int active;
+
+    ck_assert_int_eq(token_get(sess, a->text, &g), BO_OK);
+    active = g->token->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE;
+    a->expires_at_ms = g->token->expires_at_ms;
+    protobuf_c_message_free_unpacked(&g->base, NULL);
+    return active;
+}
+
 START_TEST(unknown_operator_user_is_made_on_first_use)
 {
+    Boxoffice__V1__IssueTokenReply *t = NULL;
+    char text[200];
+    struct active a = {text, 0};
     int64_t b = -1;
 
     ck_assert_int_eq(testenv_sql_i64(&env, "SELECT count(*) FROM users WHERE id = 4000001"), 0);
@@ -283,9 +306,16 @@ START_TEST(unknown_operator_user_is_made_on_first_use)
     ck_assert_int_eq(b, 0);
     ck_assert_int_eq(testenv_sql_i64(&env, "SELECT count(*) FROM wallets WHERE user_id = 4000001"),
                      1);
+    /* A place in line needs no row; the first hold makes it. */
     as_user(sess, 4000002);
-    ck_assert_int_eq(issue(sess, 0, 1, NULL), BO_OK);
-    ck_assert_int_eq(testenv_sql_i64(&env, "SELECT count(*) FROM users WHERE id = 4000002"), 1);
+    ck_assert_int_eq(issue(sess, 0, 2, &t), BO_OK);
+    snprintf(text, sizeof(text), "%s", t->token->token);
+    protobuf_c_message_free_unpacked(&t->base, NULL);
+    SUPPORT_WAIT(token_is_active, &a, 10000, "not admitted within 10 s");
+    ck_assert_int_eq(hold(sess, text, 7, 20), BO_OK);
+    ck_assert_int_eq(testenv_sql_i64(&env, "SELECT count(*) FROM reservations r JOIN users u ON "
+                                           "u.id = r.user_id WHERE u.id = 4000002"),
+                     1);
 }
 END_TEST
 
@@ -432,26 +462,6 @@ START_TEST(leaving_ends_the_token)
     protobuf_c_message_free_unpacked(&t->base, NULL);
 }
 END_TEST
-
-/* ---- the ACTIVE window ---------------------------------------------------------------- */
-
-struct active {
-    const char *text;
-    int64_t expires_at_ms;
-};
-
-static int token_is_active(void *arg)
-{
-    struct active *a = arg;
-    Boxoffice__V1__GetTokenReply *g = NULL;
-    int active;
-
-    ck_assert_int_eq(token_get(sess, a->text, &g), BO_OK);
-    active = g->token->status == BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE;
-    a->expires_at_ms = g->token->expires_at_ms;
-    protobuf_c_message_free_unpacked(&g->base, NULL);
-    return active;
-}
 
 START_TEST(reads_and_acts_do_not_extend_the_window)
 {
