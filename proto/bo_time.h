@@ -11,7 +11,11 @@ int64_t bo_time_now_ms(void);
 /* bo_time_mono_ms returns a monotonic clock in milliseconds, for intervals. */
 int64_t bo_time_mono_ms(void);
 
-/* bo_time_format_ms writes ms as "2026-11-25T01:02:03.456Z" into buf (at least 25 bytes). */
+/* Bytes of a formatted time with its NUL. */
+#define BO_TIME_TEXT_MAX 25
+
+/* bo_time_format_ms writes ms as "2026-11-25T01:02:03.456Z" into buf (at least
+ * BO_TIME_TEXT_MAX bytes; a shorter buffer gets the text cut to fit). No lock, no allocation. */
 void bo_time_format_ms(int64_t ms, char *buf, size_t len);
 
 /* bo_time_parse_rfc3339 reads "YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm)" into Unix ms;
