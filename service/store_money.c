@@ -25,24 +25,6 @@ struct store_idem_row {
     uint64_t result_id;
 };
 
-/* What reservation_lock returns. */
-struct store_lock_row {
-    uint64_t owner;
-    int status; /* enum reservation_status as stored */
-    int expired;
-    int64_t price;
-    uint64_t schedule_id;
-    uint32_t seat_no;
-};
-
-/* What pay returns; confirmed counts the reservations it confirmed. */
-struct store_pay_row {
-    uint64_t id;
-    int64_t paid_at_ms;
-    int64_t balance_after;
-    int64_t confirmed;
-};
-
 static void store_idem_read(const PGresult *res, int row, void *out)
 {
     struct store_idem_row *r = out;
@@ -61,19 +43,6 @@ static void store_ledger_charge_read(const PGresult *res, int row, void *out)
 {
     struct charge *c = out;
     store_row_scan(res, row, "II", &c->amount, &c->balance);
-}
-
-static void store_lock_read(const PGresult *res, int row, void *out)
-{
-    struct store_lock_row *l = out;
-    store_row_scan(res, row, "UrbIUu", &l->owner, &l->status, &l->expired, &l->price,
-                   &l->schedule_id, &l->seat_no);
-}
-
-static void store_pay_read(const PGresult *res, int row, void *out)
-{
-    struct store_pay_row *p = out;
-    store_row_scan(res, row, "UIII", &p->id, &p->paid_at_ms, &p->balance_after, &p->confirmed);
 }
 
 /* Reads the columns of STORE_PAYMENT_SELECT (store_sql.c). */
@@ -276,99 +245,56 @@ static void store_payment_of_query(struct store_query *q, uint64_t user_id, uint
     store_param_u64(&q->params, user_id);
 }
 
-/* store_payment_replay reads the earlier payment: the one the key named, or without a key
- * the reservation's by its user (BO_E_RESERVATION_NOT_HELD when there is none). */
-static int store_payment_replay(struct store *s, struct store_payment_arg *a)
+/* One answer of bo_pay (db/migrations/003_pay_function.sql): its outcome's name and, when
+ * "OK", the payment. */
+struct store_pay_answer {
+    char code[32];
+    int replayed;
+    struct payment p;
+};
+
+static void store_pay_answer_read(const PGresult *res, int row, void *out)
 {
-    struct store_query q =
-        STORE_QUERY(STORE_ST_PAYMENT_BY_ID, store_payment_read, &a->out, STORE_E_NO_ROW);
-    a->m.replayed = 1;
-    if (a->m.key == NULL) {
-        store_payment_of_query(&q, a->m.user_id, a->reservation_id, &a->out,
-                               BO_E_RESERVATION_NOT_HELD);
-        return store_exec_query(s, &q);
-    }
-    store_param_u64(&q.params, a->m.result_id);
-    return store_money_replay(s, &a->m, &q, "payment");
+    struct store_pay_answer *a = out;
+    memset(a, 0, sizeof(*a));
+    store_row_scan(res, row, "tbUUUUuIII", a->code, sizeof(a->code), &a->replayed, &a->p.id,
+                   &a->p.reservation_id, &a->p.user_id, &a->p.schedule_id, &a->p.seat_no,
+                   &a->p.amount, &a->p.paid_at_ms, &a->p.balance_after);
 }
 
-/* store_payment_expire drops the claimed key with the transaction, then ends the hold for
- * good: the payer learns BO_E_HOLD_EXPIRED. */
-static int store_payment_expire(struct store *s, uint64_t reservation_id)
-{
-    struct store_query q = STORE_QUERY(STORE_ST_RESERVATION_EXPIRE, NULL, NULL, BO_OK);
-    store_rollback(s);
-    store_param_u64(&q.params, reservation_id);
-    int rc = store_exec_query(s, &q);
-    return rc != BO_OK ? rc : BO_E_HOLD_EXPIRED;
-}
-
-/* store_payment_pay runs pay for the locked reservation, fills a->out and commits. */
-static int store_payment_pay(struct store *s, struct store_payment_arg *a,
-                             const struct store_lock_row *lock)
-{
-    struct store_pay_row row;
-    struct store_query q =
-        STORE_QUERY(STORE_ST_PAY, store_pay_read, &row, BO_E_INSUFFICIENT_POINTS);
-    store_param_u64(&q.params, a->m.user_id);
-    store_param_u64(&q.params, a->reservation_id);
-    store_param_i64(&q.params, lock->price);
-    store_param_id(&q.params, a->m.result_id);
-    int rc = store_exec_query(s, &q);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    if (row.confirmed != 1) {
-        BO_ERR("store: payment of reservation %" PRIu64 " confirmed no row", a->reservation_id);
-        return BO_E_INTERNAL;
-    }
-    a->out = (struct payment){.id = row.id,
-                              .reservation_id = a->reservation_id,
-                              .user_id = a->m.user_id,
-                              .schedule_id = lock->schedule_id,
-                              .seat_no = lock->seat_no,
-                              .amount = lock->price,
-                              .paid_at_ms = row.paid_at_ms,
-                              .balance_after = row.balance_after};
-    return store_commit(s);
-}
-
+/* store_op_payment makes the payment in one statement, one round trip: bo_pay locks, checks,
+ * claims the key and pays, all in the statement's own transaction. */
 static int store_op_payment(struct store *s, void *arg)
 {
     struct store_payment_arg *a = arg;
-    struct store_lock_row lock;
+    struct store_pay_answer ans;
+    char fingerprint[STORE_FINGERPRINT_MAX];
     struct store_query q =
-        STORE_QUERY(STORE_ST_RESERVATION_LOCK, store_lock_read, &lock, BO_E_RESERVATION_NOT_FOUND);
+        STORE_QUERY(STORE_ST_PAY_CALL, store_pay_answer_read, &ans, STORE_E_NO_ROW);
     int rc;
 
-    if ((rc = store_begin(s)) != BO_OK) {
-        return rc;
-    }
-    /* The row lock serializes every payment (and release) of this reservation. */
+    snprintf(fingerprint, sizeof(fingerprint), "payment:%" PRIu64, a->reservation_id);
+    store_param_u64(&q.params, a->m.user_id);
     store_param_u64(&q.params, a->reservation_id);
-    if ((rc = store_exec_query(s, &q)) != BO_OK) {
+    store_param_text(&q.params, a->m.key); /* NULL: no key */
+    store_param_text(&q.params, fingerprint);
+    if ((rc = store_exec_query(s, &q)) == STORE_E_NO_ROW) {
+        BO_ERR("store: bo_pay answered nothing");
+        return BO_E_INTERNAL;
+    }
+    if (rc != BO_OK) {
         return rc;
     }
-    if (lock.owner != a->m.user_id) {
-        return BO_E_NOT_OWNER;
+    if (strcmp(ans.code, "RETRY") == 0) {
+        return STORE_E_RETRY; /* the key was claimed meanwhile: look again */
     }
-    if ((rc = store_money_claim(s, &a->m, "payment", a->reservation_id)) != BO_OK) {
-        return rc;
+    if (strcmp(ans.code, "OK") != 0) {
+        rc = bo_error_from_name(ans.code, BO_RPC_INTERNAL);
+        return rc == BO_OK ? BO_E_INTERNAL : rc;
     }
-    if (a->m.replayed) {
-        return store_payment_replay(s, a);
-    }
-    if (lock.status != RESERVATION_HELD) {
-        if (lock.status == RESERVATION_CONFIRMED && a->m.key == NULL) {
-            return store_payment_replay(s, a);
-        }
-        /* The sweeper marks ended holds within a tick: a late payer still learns why. */
-        return lock.status == RESERVATION_EXPIRED ? BO_E_HOLD_EXPIRED : BO_E_RESERVATION_NOT_HELD;
-    }
-    if (lock.expired) {
-        return store_payment_expire(s, a->reservation_id);
-    }
-    return store_payment_pay(s, a, &lock);
+    a->out = ans.p;
+    a->m.replayed = ans.replayed;
+    return BO_OK;
 }
 
 int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,

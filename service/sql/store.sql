@@ -194,36 +194,10 @@ ON CONFLICT DO NOTHING RETURNING result_id
 SELECT request_fingerprint, result_id FROM idempotency_keys
 WHERE user_id = $1::bigint AND scope = $2::text AND key = $3::text
 
--- statement reservation_lock
-SELECT r.user_id, r.status, r.expires_at <= now(), r.price,
-r.schedule_id, r.seat_no
-FROM reservations r WHERE r.id = $1::bigint FOR UPDATE
-
--- statement reservation_expire write
-UPDATE reservations SET status = 'EXPIRED' WHERE id = $1::bigint
-AND status = 'HELD' AND expires_at <= now()
-
--- statement pay write
--- Everything of a payment after the checks, in one statement: debit (never below zero),
--- payment row, ledger row (none for a free seat: a ledger row records a change), and
--- the reservation confirmed. No row back means the balance was too low.
-WITH w AS (UPDATE wallets SET balance = balance - $3::bigint, updated_at = now()
-WHERE user_id = $1::bigint AND balance >= $3::bigint RETURNING balance),
-p AS (INSERT INTO payments (id, reservation_id, user_id, amount)
-SELECT coalesce($4::bigint, nextval('payments_id_seq')), $2::bigint,
-$1::bigint, $3::bigint FROM w RETURNING id, created_at),
-l AS (INSERT INTO point_ledger (user_id, delta, balance_after, kind, payment_id)
-SELECT $1::bigint, -$3::bigint, w.balance, 'PAYMENT', p.id FROM w, p
-WHERE $3::bigint > 0 RETURNING id),
-c AS (UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now()
-WHERE id = $2::bigint AND status = 'HELD' AND EXISTS (SELECT 1 FROM p)
-RETURNING id)
-SELECT p.id, floor(extract(epoch FROM p.created_at) * 1000)::bigint,
-w.balance, (SELECT count(*) FROM c) FROM w, p
-
--- statement payment_by_id
-@payment_select@
-WHERE p.id = $1::bigint
+-- statement pay_call write
+-- A whole payment in one round trip: db/migrations/003_pay_function.sql.
+SELECT code, replayed, id, reservation_id, user_id, schedule_id, seat_no, amount, paid_at_ms,
+balance_after FROM bo_pay($1::bigint, $2::bigint, $3::text, $4::text)
 
 -- statement payment_by_reservation
 @payment_select@
