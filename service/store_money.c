@@ -93,40 +93,23 @@ static int store_money_key_check(struct store_money *m)
 }
 
 /*
- * store_money_claim claims m->key, when there is one, for scope inside the open transaction,
- * the request fingerprinted "<scope>:<what>". On BO_OK either m->replayed = 0 and
- * m->result_id is the id reserved for the new result (0 without a key), or m->replayed = 1
- * and m->result_id names the earlier result of the same request; BO_E_IDEMPOTENCY_MISMATCH
- * when the key was used for another request.
+ * store_money_earlier reads what m->key already names for scope, after a statement that would
+ * have claimed it found it taken; fingerprint is the request's ("<scope>:<what>"). On BO_OK
+ * m->replayed = 1 and m->result_id names the earlier result of the same request;
+ * BO_E_IDEMPOTENCY_MISMATCH when the key was used for another request; STORE_E_RETRY when the
+ * claim that took it was rolled back meanwhile (claim again).
  */
-static int store_money_claim(struct store *s, struct store_money *m, const char *scope,
-                             uint64_t what)
+static int store_money_earlier(struct store *s, struct store_money *m, const char *scope,
+                               const char *fingerprint)
 {
-    char fingerprint[STORE_FINGERPRINT_MAX];
-    struct store_query q =
-        STORE_QUERY(STORE_ST_IDEM_CLAIM, store_row_u64, &m->result_id, STORE_E_NO_ROW);
-    m->result_id = 0;
-    m->replayed = 0;
-    if (m->key == NULL) {
-        return BO_OK;
-    }
-    snprintf(fingerprint, sizeof(fingerprint), "%s:%" PRIu64, scope, what);
+    struct store_idem_row row;
+    struct store_query q = STORE_QUERY(STORE_ST_IDEM_GET, store_idem_read, &row, STORE_E_NO_ROW);
+    int rc;
+
     store_param_u64(&q.params, m->user_id);
     store_param_text(&q.params, scope);
     store_param_text(&q.params, m->key);
-    store_param_text(&q.params, fingerprint);
-    int rc = store_exec_query(s, &q);
-    if (rc != STORE_E_NO_ROW) {
-        return rc;
-    }
-    /* Taken: read it with the same first three parameters. */
-    struct store_idem_row row;
-    q.stmt = STORE_ST_IDEM_GET;
-    q.params.n = 3;
-    q.read = store_idem_read;
-    q.out = &row;
     if ((rc = store_exec_query(s, &q)) == STORE_E_NO_ROW) {
-        /* The conflicting row vanished (its transaction rolled back): claim again. */
         return STORE_E_RETRY;
     }
     if (rc != BO_OK) {
@@ -181,35 +164,38 @@ static int store_op_charge(struct store *s, void *arg)
 {
     struct store_charge_arg *a = arg;
     struct store_query q = STORE_QUERY(STORE_ST_CHARGE, store_charge_read, &a->out, STORE_E_NO_ROW);
+    char fingerprint[STORE_FINGERPRINT_MAX];
     int rc;
 
+    /* One statement either way, so one round trip: with a key it claims the key too, and
+     * answers nothing when the key was taken already. */
     a->out = (struct charge){.user_id = a->m.user_id, .amount = a->amount};
-    /* Without a key the charge is one statement; with one, a transaction with the claim. */
-    if (a->m.key != NULL && (rc = store_begin(s)) != BO_OK) {
-        return rc;
+    a->m.replayed = 0;
+    store_param_u64(&q.params, a->m.user_id);
+    store_param_i64(&q.params, a->amount);
+    if (a->m.key != NULL) {
+        snprintf(fingerprint, sizeof(fingerprint), "charge:%" PRId64, a->amount);
+        q.stmt = STORE_ST_CHARGE_KEYED;
+        store_param_text(&q.params, a->m.key);
+        store_param_text(&q.params, fingerprint);
     }
-    if ((rc = store_money_claim(s, &a->m, "charge", (uint64_t)a->amount)) != BO_OK) {
-        return rc;
-    }
-    if (a->m.replayed) {
-        q.stmt = STORE_ST_LEDGER_CHARGE_GET;
-        q.read = store_ledger_charge_read;
+    rc = store_exec_query(s, &q);
+    if (rc == STORE_E_NO_ROW && a->m.key != NULL) {
+        if ((rc = store_money_earlier(s, &a->m, "charge", fingerprint)) != BO_OK) {
+            return rc;
+        }
+        q = (struct store_query)STORE_QUERY(STORE_ST_LEDGER_CHARGE_GET, store_ledger_charge_read,
+                                            &a->out, STORE_E_NO_ROW);
         store_param_u64(&q.params, a->m.result_id);
         store_param_u64(&q.params, a->m.user_id);
         a->out.ledger_id = a->m.result_id;
         return store_money_replay(s, &a->m, &q, "ledger row");
     }
-    store_param_u64(&q.params, a->m.user_id);
-    store_param_i64(&q.params, a->amount);
-    store_param_id(&q.params, a->m.result_id);
-    if ((rc = store_exec_query(s, &q)) == STORE_E_NO_ROW) {
+    if (rc == STORE_E_NO_ROW) {
         BO_ERR("store: charge returned no row");
         return BO_E_INTERNAL;
     }
-    if (rc != BO_OK) {
-        return rc;
-    }
-    return s->in_tx ? store_commit(s) : BO_OK;
+    return rc;
 }
 
 int store_points_charge(struct store *s, uint64_t user_id, int64_t amount, const char *idem_key,

@@ -165,30 +165,34 @@ LEFT JOIN wallets w ON w.user_id = u.id WHERE u.id = $1::bigint
 
 -- statement charge write
 -- The wallet row lock serializes concurrent changes of one balance; the CHECKs on
--- wallets turn an overflow into 23514. $3 is the ledger id reserved by an
--- idempotency key, or NULL.
+-- wallets turn an overflow into 23514.
 WITH w AS (INSERT INTO wallets (user_id, balance)
 VALUES ($1::bigint, $2::bigint) ON CONFLICT (user_id) DO UPDATE
 SET balance = wallets.balance + EXCLUDED.balance, updated_at = now()
 RETURNING balance),
+l AS (INSERT INTO point_ledger (user_id, delta, balance_after, kind)
+SELECT $1::bigint, $2::bigint, w.balance, 'CHARGE' FROM w RETURNING id)
+SELECT l.id, w.balance FROM w, l
+
+-- statement charge_keyed write
+-- A charge with an Idempotency-Key: claims the key ($3, fingerprint $4) with the id of the
+-- ledger row it will name, and charges only when the claim took, all in one statement (an
+-- overflow undoes the claim with the charge). A concurrent claim of the same key waits on
+-- the primary key until the first ends. No row back: the key was taken already.
+WITH k AS (INSERT INTO idempotency_keys (user_id, scope, key, request_fingerprint, result_id)
+VALUES ($1::bigint, 'charge', $3::text, $4::text, nextval('point_ledger_id_seq'))
+ON CONFLICT DO NOTHING RETURNING result_id),
+w AS (INSERT INTO wallets (user_id, balance) SELECT $1::bigint, $2::bigint FROM k
+ON CONFLICT (user_id) DO UPDATE
+SET balance = wallets.balance + EXCLUDED.balance, updated_at = now()
+RETURNING balance),
 l AS (INSERT INTO point_ledger (id, user_id, delta, balance_after, kind)
-SELECT coalesce($3::bigint, nextval('point_ledger_id_seq')), $1::bigint,
-$2::bigint, w.balance, 'CHARGE' FROM w RETURNING id)
+SELECT k.result_id, $1::bigint, $2::bigint, w.balance, 'CHARGE' FROM w, k RETURNING id)
 SELECT l.id, w.balance FROM w, l
 
 -- statement ledger_charge_get
 SELECT delta, balance_after FROM point_ledger
 WHERE id = $1::bigint AND user_id = $2::bigint AND kind = 'CHARGE'
-
--- statement idem_claim write
--- Claims a key and reserves the id of the result it will name. A concurrent claim of
--- the same key waits here on the primary key until the first transaction ends.
-INSERT INTO idempotency_keys
-(user_id, scope, key, request_fingerprint, result_id)
-VALUES ($1::bigint, $2::text, $3::text, $4::text,
-CASE WHEN $2::text = 'charge' THEN nextval('point_ledger_id_seq')
-ELSE nextval('payments_id_seq') END)
-ON CONFLICT DO NOTHING RETURNING result_id
 
 -- statement idem_get
 SELECT request_fingerprint, result_id FROM idempotency_keys
