@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "identity.h"
 #include "model.h"
+#include "proof_cache.h"
 #include "store.h"
 #include "svc_config.h"
 
@@ -44,9 +45,10 @@ struct svc_context {
     struct admission_settings settings;
     int64_t settings_read_ms; /* monotonic time settings were read; refreshed every second */
     struct limits limits;
-    int64_t limits_read_ms;   /* the same for the rate limits */
-    struct svc_caller caller; /* of the request being served; set and cleared by dispatch */
-    uint64_t request_id;      /* of the request being served, for log lines */
+    int64_t limits_read_ms;    /* the same for the rate limits */
+    struct svc_caller caller;  /* of the request being served; set and cleared by dispatch */
+    struct proof_cache proofs; /* proofs this worker verified lately */
+    uint64_t request_id;       /* of the request being served, for log lines */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
     struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };

@@ -6,6 +6,7 @@
  */
 #include "bo_error.h"
 #include "identity.h"
+#include "proof_cache.h"
 #include "password.h"
 #include "support.h"
 
@@ -941,6 +942,33 @@ START_TEST(password_unknown_user_does_the_work)
 }
 END_TEST
 
+START_TEST(proof_cache_remembers_until_expiry)
+{
+    static struct proof_cache cache; /* zeroed: empty */
+    struct identity who = {.user_id = 42, .kind = IDENTITY_OPERATOR, .expires_at_ms = 5000};
+    struct identity got;
+    char long_proof[PROOF_CACHE_TEXT_MAX + 2];
+    const char *a = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig-a";
+
+    ck_assert_int_eq(proof_cache_get(&cache, a, strlen(a), 1000, &got), 0);
+    proof_cache_put(&cache, a, strlen(a), &who);
+    ck_assert_int_eq(proof_cache_get(&cache, a, strlen(a), 1000, &got), 1);
+    ck_assert_uint_eq(got.user_id, 42);
+    ck_assert_int_eq(got.kind, IDENTITY_OPERATOR);
+    /* Not past its expiry; not another text, even one byte off or a prefix. */
+    ck_assert_int_eq(proof_cache_get(&cache, a, strlen(a), 5000, &got), 0);
+    ck_assert_int_eq(proof_cache_get(&cache, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig-b",
+                                     strlen(a), 1000, &got),
+                     0);
+    ck_assert_int_eq(proof_cache_get(&cache, a, strlen(a) - 1, 1000, &got), 0);
+    /* A text too long to keep is never kept. */
+    memset(long_proof, 'x', sizeof(long_proof) - 1);
+    long_proof[sizeof(long_proof) - 1] = '\0';
+    proof_cache_put(&cache, long_proof, strlen(long_proof), &who);
+    ck_assert_int_eq(proof_cache_get(&cache, long_proof, strlen(long_proof), 1000, &got), 0);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {session_round_trip,
@@ -968,6 +996,7 @@ int main(void)
                             password_slot_wait_times_out,
                             password_waiters_beyond_the_cap_refused_at_once,
                             password_unknown_user_does_the_work,
+                            proof_cache_remembers_until_expiry,
                             NULL};
 
     return support_tests_run("identity", "core", tests);
