@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""report: turns a bench/run run folder into results.md, results.json and a chart per cell.
+
+Usage: bench/report.py RUN_DIR  (bench/run calls it at the end of a run)
+
+RUN_DIR holds cells.jsonl (one record per cell, written by bench/run) and cells/ with what
+each cell left: NAME.txt (the tool's output), NAME.loadgen (the load generator's CPU ticks
+and wall time), NAME.probes (the fresh clients' answers), NAME.samples.csv (bench/sample:
+CPU % and RSS MB of every process once a second) and, for nngbench, NAME.progress (its line
+a second). The run's description comes from the environment bench/run exports (STAMP,
+STARTED, FINISHED, NPROC, CPU_MODEL, COMMIT, QUICK, INFLUX, RSS_KB, PINNED, SERVICE_CPU,
+LOADGEN_CPU, LOAD_START, LOAD_END); without STARTED (the report written again from the
+folder alone) from the folder's results.json, else missing ones read as unknown.
+
+Charts need gnuplot (Debian's gnuplot-nox; BENCH_GNUPLOT names another binary): without it
+the report says so and has no charts, and the run does not fail.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVED_MIN = 0.90  # a cell serving fewer of its connections than this is marked
+PROBE_SECONDS = 2  # bench/run's PROBE_SECONDS: a probe answered later counts as unanswered
+# The order of processes in the tables and charts; service-N instances come first.
+PROCESS_ORDER = ["bridge", "postgres", "redis", "nginx", "wrk", "nngbench"]
+
+
+def env(name, default=""):
+    return os.environ.get(name, default)
+
+
+def size(b):
+    b = float(b or 0)
+    for unit, f in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= f:
+            return "%.1f %s" % (b / f, unit)
+    return "%d B" % b
+
+
+def ms(v):
+    return "-" if v is None else ("%.2f" % v)
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def loadgen_use(text):
+    """loadgen_use parses NAME.loadgen ("tool=wrk pid=1 cpu_ticks=450 tck=100 wall_us=5001234")
+    into the generator's CPU seconds, wall seconds and % of one core, or returns None."""
+    if not text:
+        return None
+    kv = dict(re.findall(r"(\w+)=(\S+)", text))
+    try:
+        cpu = int(kv["cpu_ticks"]) / float(kv["tck"])
+        wall = int(kv["wall_us"]) / 1e6
+    except (KeyError, ValueError, ZeroDivisionError):
+        return None
+    return {"tool": kv.get("tool"), "cpuSeconds": round(cpu, 2), "wallSeconds": round(wall, 2),
+            "cpuPct": round(100.0 * cpu / wall, 1) if wall > 0 else None}
+
+
+def probe_results(text):
+    """probe_results parses NAME.probes (a line per fresh client: "answered|unanswered SECONDS
+    DETAIL") into counts and the slowest time, or returns None when no probe ran."""
+    if not text or not text.strip():
+        return None
+    lines = [l.split() for l in text.splitlines() if l.strip()]
+    answered = [l for l in lines if l[0] == "answered"]
+    times = []
+    for l in answered:
+        try:
+            times.append(float(l[1]))
+        except (IndexError, ValueError):
+            pass
+    return {"sent": len(lines), "answered": len(answered),
+            "slowestSeconds": round(max(times), 3) if times else None,
+            "details": [" ".join(l[1:]) for l in lines]}
+
+
+def read_samples(path):
+    """read_samples reads a bench/sample CSV: the process names in column order and the rows
+    (elapsed seconds and, per name, CPU % and RSS MB, None where empty), or None."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except OSError:
+        return None
+    if not rows or len(rows[0]) < 3:
+        return None
+    names = [h[: -len("_cpu_pct")] for h in rows[0][1::2]]
+
+    def num(v):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+
+    data = [[num(v) for v in r] for r in rows[1:] if len(r) == len(rows[0])]
+    return names, data
+
+
+def process_summary(samples):
+    """process_summary gives each sampled process its mean and peak CPU % and peak RSS MB."""
+    names, data = samples
+    out = {}
+    for i, name in enumerate(names):
+        cpu = [r[1 + 2 * i] for r in data if r[1 + 2 * i] is not None]
+        rss = [r[2 + 2 * i] for r in data if r[2 + 2 * i] is not None]
+        out[name] = {"cpuPctMean": round(sum(cpu) / len(cpu), 1) if cpu else None,
+                     "cpuPctMax": max(cpu) if cpu else None,
+                     "rssMBMax": max(rss) if rss else None, "samples": len(cpu)}
+    return out
+
+
+def process_order(name):
+    if name.startswith("service-"):
+        return (0, name)
+    return (1 + (PROCESS_ORDER.index(name) if name in PROCESS_ORDER else len(PROCESS_ORDER)), name)
+
+
+PROGRESS = re.compile(r"^\[\s*([0-9.]+)s\]\s+vus=(\d+)\s+requests=\d+\s+rate=([0-9.]+)/s\s+p95=([0-9.]+)ms")
+
+
+def rate_series(progress, offset):
+    """rate_series turns nngbench's progress lines into (seconds since the generator started,
+    rate/s, p95 ms, VUs) rows; offset is its set-up time (its progress counts from the end of
+    set-up)."""
+    rows = []
+    for line in (progress or "").splitlines():
+        m = PROGRESS.match(line)
+        if m:
+            rows.append((float(m.group(1)) + offset, float(m.group(3)), float(m.group(4)),
+                         int(m.group(2))))
+    return rows
+
+
+def measure(c, out):
+    """measure adds to cell c what its files under out/cells say: the load generator's CPU,
+    the connections served by Little's law, the probes, the processes and the rate series."""
+    name = c.get("cell")
+    r = c.get("result") or {}
+    m = {}
+    cells = os.path.join(out, "cells")
+    if name:
+        m["loadgen"] = loadgen_use(read_text(os.path.join(cells, name + ".loadgen")))
+        m["probes"] = probe_results(read_text(os.path.join(cells, name + ".probes")))
+        samples = read_samples(os.path.join(cells, name + ".samples.csv"))
+        if samples:
+            m["samplesFile"] = "cells/%s.samples.csv" % name
+            m["processes"] = process_summary(samples)
+        progress = read_text(os.path.join(cells, name + ".progress"))
+        if progress:
+            lg = m.get("loadgen") or {}
+            offset = max(0.0, (lg.get("wallSeconds") or 0) - (r.get("durationSeconds") or 0))
+            series = rate_series(progress, offset)
+            if series:
+                m["rateFile"] = "cells/%s.rate.csv" % name
+                with open(os.path.join(out, m["rateFile"]), "w") as f:
+                    f.write("elapsed_s,rate,p95_ms,vus\n")
+                    f.writelines("%.1f,%.0f,%.2f,%d\n" % row for row in series)
+    conns = c["connections"]
+    if c["transport"] == "nng" and r.get("vusMax"):
+        conns = r["vusMax"]
+    rate, avg = r.get("rate"), (r.get("latencyMs") or {}).get("avg")
+    if rate is not None and avg is not None and conns:
+        served = rate * avg / 1000.0
+        # Little's law counts connections busy with a request: where a VU waits between
+        # requests (flow's polling) or ramps (nngbench stress), fewer are busy by design.
+        applies = c["scenario"] != "flow" and not (c["transport"] == "nng" and c["type"] == "stress")
+        m["served"] = {"connections": conns, "littleLaw": round(served, 1),
+                       "fraction": round(served / conns, 3), "marked": applies}
+    unserved = []
+    s, p = m.get("served"), m.get("probes")
+    if s and s["marked"] and s["fraction"] < SERVED_MIN:
+        unserved.append("%.0f%% of connections served" % (100 * s["fraction"]))
+    if p and p["answered"] < p["sent"]:
+        unserved.append("%d of %d probes unanswered" % (p["sent"] - p["answered"], p["sent"]))
+    m["allServed"] = None if not (s or p) else not unserved
+    m["unserved"] = unserved
+    c["measured"] = m
+
+
+def draw_chart(c, out, gnuplot):
+    """draw_chart draws cells/NAME.png with gnuplot (bench/chart.gp); returns its path under
+    out, or None (a warning on stderr) when it could not."""
+    m = c["measured"]
+    if "samplesFile" not in m:
+        return None
+    names = sorted(m["processes"], key=process_order)
+    order = list(m["processes"])  # column order in the CSV
+    png = "cells/%s.png" % c["cell"]
+    heading = "%s %s %s, %d %s" % (c["scenario"], c["type"], c["transport"], c["connections"],
+                                   "VUs" if c["transport"] == "nng" else "connections")
+    rate = (c.get("result") or {}).get("rate")
+    if rate:
+        heading += ": %.0f/s" % rate
+    args = {"samples": os.path.join(out, m["samplesFile"]),
+            "rates": os.path.join(out, m["rateFile"]) if "rateFile" in m else "",
+            "out": os.path.join(out, png), "heading": heading,
+            # gnuplot's word(): process names and their CSV columns, in display order.
+            "names": " ".join(names),
+            "columns": " ".join(str(2 + 2 * order.index(n)) for n in names)}
+    setup = "; ".join("%s='%s'" % (k, v.replace("'", "")) for k, v in args.items())
+    try:
+        res = subprocess.run([gnuplot, "-e", setup, os.path.join(HERE, "chart.gp")],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print("bench: chart of %s failed: %s" % (c["cell"], e), file=sys.stderr)
+        return None
+    if res.returncode != 0 or not os.path.exists(args["out"]):
+        print("bench: chart of %s failed: %s" % (c["cell"], res.stderr.strip()), file=sys.stderr)
+        return None
+    return png
+
+
+def run_meta():
+    rss_kb = env("RSS_KB", "0")
+    return {
+        "date": env("STARTED", "unknown"), "finished": env("FINISHED", "unknown"),
+        "machine": {"nproc": int(env("NPROC", "0") or 0), "cpuModel": env("CPU_MODEL", "unknown")},
+        "commit": env("COMMIT", "unknown"), "quick": env("QUICK") == "1",
+        "pinning": ("service instances, bridge and nginx on CPU %s; wrk and nngbench on CPU %s"
+                    % (env("SERVICE_CPU"), env("LOADGEN_CPU")))
+        if env("PINNED") == "1" else "none (one CPU)",
+        "serviceAndBridgeRssMB": round(int(rss_kb or 0) / 1024.0, 1),
+        "influx": env("INFLUX") or None,
+        "loadAverage": {"start": env("LOAD_START", "?"), "end": env("LOAD_END", "?")},
+    }
+
+
+def results_table(cells):
+    """results_table: one row per cell, the figures of the tools and of measure()."""
+    ref = {c["type"]: (c.get("result") or {}).get("rate") for c in cells if c["transport"] == "nginx"}
+    rest = {(c["scenario"], c["type"]): (c.get("result") or {}).get("rate")
+            for c in cells if c["transport"] == "http"}
+    rows = []
+    for c in cells:
+        r = c.get("result") or {}
+        m = c.get("measured") or {}
+        lat = r.get("latencyMs", {})
+        nginx = ref.get(c["type"])
+        rate = r.get("rate")
+        ratio = "%.3f" % (rate / nginx) if rate and nginx else "-"
+        vs_rest = "-"
+        if c["transport"] == "nng":
+            h = rest.get((c["scenario"], c["type"]))
+            vs_rest = "%.2f" % (rate / h) if rate and h else "-"
+        vus = r.get("vusMax", c["connections"]) if c["transport"] == "nng" else c["connections"]
+        if c["transport"] == "nng" and r.get("vus") and r.get("vusMax") != r.get("vus"):
+            vus = "%s (max %s)" % (r.get("vus"), r.get("vusMax"))
+        fails = "-" if not r else "%.2f%%" % (100.0 * r.get("failureRate", 0))
+        if r and c["transport"] != "nng" and r.get("non2xx"):
+            fails += " (%d non-2xx)" % r["non2xx"]
+        se = r.get("socketErrors") or {}
+        if sum(se.values() or [0]):
+            fails += " sock:%s" % "/".join(str(se.get(k, 0)) for k in ("connect", "read", "write", "timeout"))
+        lg = m.get("loadgen") or {}
+        s = m.get("served")
+        p = m.get("probes")
+        served = "-"
+        if s:
+            served = "%.0f (%.0f%%)" % (s["littleLaw"], 100 * s["fraction"])
+            if not s["marked"]:
+                served += " n/a"
+        probes = "-"
+        if p:
+            probes = "%d/%d, %s" % (p["answered"], p["sent"],
+                                    ">%d s" % PROBE_SECONDS if p["answered"] < p["sent"] else
+                                    ("%.3f s" % p["slowestSeconds"] if p["slowestSeconds"] is not None else "-"))
+        all_served = {None: "-", True: "yes", False: "**NO**"}[m.get("allServed")]
+        rows.append([c["scenario"], c["type"], c["transport"], str(vus),
+                     str(r.get("requests", "-")), "%.0f" % rate if rate else "-",
+                     ms(lat.get("avg")), ms(lat.get("min")), ms(lat.get("med")), ms(lat.get("p90")),
+                     ms(lat.get("p95")), ms(lat.get("p99")), ms(lat.get("max")), fails,
+                     size(r.get("dataSent")), size(r.get("dataReceived")),
+                     "%.0f" % nginx if nginx else "-", ratio, vs_rest,
+                     "%.0f%%" % lg["cpuPct"] if lg.get("cpuPct") is not None else "-",
+                     served, probes, all_served])
+    head = ["scenario", "type", "transport", "conns/VUs", "requests", "rate/s", "avg ms", "min",
+            "med", "p90", "p95", "p99", "max", "failures", "sent", "received", "nginx rate/s",
+            "x nginx", "NNG x REST", "load gen CPU", "served (Little)", "probes", "all served"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines, ref, rest
+
+
+# DESIGN.md's REST targets: scenario -> (what, x nginx needed by connections, p99 ms at most).
+REST_TARGETS = {"seats": ("seat map", {100: 0.22, 1000: 0.15}, 20),
+                "tokens": ("token issue", {100: 0.15, 1000: 0.12}, 50)}
+
+
+def targets_table(cells, ref, rest, meta):
+    """targets_table: the design's targets, where this run measured them."""
+    targets = []
+
+    def target(label, ok, got):
+        targets.append("| %s | %s | %s |" % (label, got, "PASS" if ok else "FAIL"))
+
+    for c in cells:
+        r = c.get("result") or {}
+        if not r or c["transport"] == "nginx":
+            continue
+        nginx = ref.get(c["type"])
+        conns = c["connections"]
+        p99 = r.get("latencyMs", {}).get("p99")
+        x = r["rate"] / nginx if nginx else 0
+        want = REST_TARGETS.get(c["scenario"]) if c["transport"] == "http" else None
+        if want and conns in want[1]:
+            what, ratios, max_p99 = want
+            need = ratios[conns]
+            target("%s REST >= %.2f x nginx at %d conns (%s)" % (what, need, conns, c["type"]),
+                   x >= need, "%.3f x" % x)
+            target("%s REST p99 <= %d ms at %d conns (%s)" % (what, max_p99, conns, c["type"]),
+                   p99 is not None and p99 <= max_p99, "%s ms" % ms(p99))
+        if c["transport"] == "nng" and c["scenario"] == "seats":
+            h = rest.get(("seats", c["type"]))
+            if h:
+                target("seat map NNG >= 1.5 x REST (%s)" % c["type"], r["rate"] >= 1.5 * h,
+                       "%.2f x" % (r["rate"] / h))
+    rss = meta["serviceAndBridgeRssMB"]
+    target("service + bridge resident < 200 MB (end of run)", rss < 200, "%.1f MB" % rss)
+    return targets
+
+
+def invariants_table(cells):
+    inv = []
+    for c in cells:
+        if c["scenario"] != "flow" or not c.get("result"):
+            continue
+        r = c["result"]
+        s = c.get("sqlInvariants", {})
+        ok = all(v == 0 for v in s.values()) if s else False
+        inv.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            c["type"], c["transport"], r.get("payments", (r.get("flow") or {}).get("payments", "-")),
+            c.get("soldSeats", (r.get("flow") or {}).get("soldSeats", "-")),
+            ", ".join("%s=%s" % kv for kv in s.items()) or "-",
+            ("rpc check " + ("ok" if (r.get("flow") or {}).get("invariantsOk") else "MISMATCH"))
+            if c["transport"] == "nng" else "-",
+            "PASS" if ok else "FAIL"))
+    return inv
+
+
+def processes_table(cells):
+    """processes_table: per cell, each sampled process's mean CPU % and peak RSS."""
+    names = sorted({n for c in cells for n in (c["measured"].get("processes") or {})},
+                   key=process_order)
+    if not names:
+        return []
+    lines = ["| cell | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+    for c in cells:
+        procs = c["measured"].get("processes")
+        if not procs:
+            continue
+        row = []
+        for n in names:
+            p = procs.get(n)
+            if not p or p["cpuPctMean"] is None:
+                row.append("-")
+            else:
+                row.append("%.0f%% (max %.0f%%), %.0f MB" % (p["cpuPctMean"], p["cpuPctMax"],
+                                                             p["rssMBMax"] or 0))
+        lines.append("| %s | %s |" % (c["cell"], " | ".join(row)))
+    return lines
+
+
+def charts_section(cells, gnuplot_missing):
+    md = ["", "## Charts (per cell: rate and p95 where the tool reports them each second, "
+          "CPU % and RSS of every process)", ""]
+    if gnuplot_missing:
+        md.append("No charts: gnuplot is not installed (Debian's gnuplot-nox; `./boxoffice bench` "
+                  "installs it). The samples behind them are in `cells/*.samples.csv`.")
+        return md
+    types = []
+    for c in cells:
+        if c["type"] not in types:
+            types.append(c["type"])
+    for t in types:
+        md += ["### %s" % t, ""]
+        for c in [c for c in cells if c["type"] == t]:
+            m = c["measured"]
+            links = []
+            if m.get("samplesFile"):
+                links.append("[samples](%s)" % m["samplesFile"])
+            if m.get("rateFile"):
+                links.append("[rate](%s)" % m["rateFile"])
+            md.append("- %s%s: %s" % (c["cell"], " (reference)" if c["transport"] == "nginx" else "",
+                                      ", ".join(links) or "no samples"))
+            if m.get("chart"):
+                md += ["", "  ![%s](%s)" % (c["cell"], m["chart"])]
+        md.append("")
+    return md
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: bench/report.py RUN_DIR", file=sys.stderr)
+        return 2
+    out = argv[1]
+    with open(os.path.join(out, "cells.jsonl")) as f:
+        cells = [json.loads(l) for l in f if l.strip()]
+    meta = run_meta()
+    try:  # written again from the folder alone: the run's description from the first time
+        if not env("STARTED"):
+            with open(os.path.join(out, "results.json")) as f:
+                meta = dict(json.load(f)["meta"])
+    except (OSError, ValueError, KeyError):
+        pass
+    stamp = env("STAMP") or meta.get("stamp") or os.path.basename(os.path.abspath(out))
+    meta["stamp"] = stamp
+    for c in cells:
+        measure(c, out)
+    gnuplot = shutil.which(env("BENCH_GNUPLOT", "gnuplot"))
+    meta["charts"] = "gnuplot" if gnuplot else "none: gnuplot is not installed"
+    if not gnuplot:
+        print("bench: gnuplot is not installed (Debian's gnuplot-nox): no charts", file=sys.stderr)
+    for c in cells:
+        c["measured"]["chart"] = draw_chart(c, out, gnuplot) if gnuplot else None
+
+    table, ref, rest = results_table(cells)
+    md = ["# boxoffice bench %s%s" % (stamp, " (quick)" if meta["quick"] else ""), "",
+          "- date: %s (finished %s)" % (meta["date"], meta["finished"]),
+          "- machine: %d CPUs, %s" % (meta["machine"]["nproc"], meta["machine"]["cpuModel"]),
+          "- commit: %s" % meta["commit"],
+          "- load average (1/5/15 min): %s at the start, %s at the end (other work on the machine "
+          "shows here)" % (meta["loadAverage"]["start"], meta["loadAverage"]["end"]),
+          "- pinning: %s" % meta["pinning"],
+          "- reference: nginx (1 worker) serving the same seat-map bytes from a file, measured with "
+          "wrk and seats.lua at the same connections and duration in this run",
+          "- HTTP: wrk 4.1 (-t1, flow -tN -cN), latency from wrk; NNG: boxoffice-nngbench; "
+          "stress over wrk holds its peak connections (wrk cannot ramp)",
+          "- failures: HTTP non-2xx (except 409 SEAT_TAKEN on a flow hold) and socket errors; "
+          "NNG error statuses (except SEAT_TAKEN in flow)",
+          "- load gen CPU: the load generator's own CPU time over its run, in % of one core (near "
+          "100%: the cell measures wrk or nngbench, not the server)",
+          "- served (Little): rate x mean latency, the connections busy on average, and its share "
+          "of the connections (n/a: flow polls and nngbench stress ramps, so fewer are busy by "
+          "design); probes: fresh clients asking for a seat map half-way through the cell, "
+          "answered of sent and the slowest; all served **NO**: under %d%% served or a probe "
+          "unanswered within %d s" % (round(100 * SERVED_MIN), PROBE_SECONDS),
+          "- InfluxDB: %s" % (("nngbench wrote to " + meta["influx"] + "; wrk cannot write to InfluxDB")
+                              if meta["influx"] else "not used"),
+          "", "## Results", ""] + table + [
+          "", "## Targets (DESIGN.md, Performance)", "", "| target | measured | |", "|---|---|---|"]
+    md += targets_table(cells, ref, rest, meta) or ["| (no cell of this run measures a target) | | |"]
+    inv = invariants_table(cells)
+    if inv:
+        md += ["", "## Flow invariants (SQL after each flow cell; rpc check by nngbench)", "",
+               "| type | transport | payments | sold seats | SQL (all must be 0) | rpc | |",
+               "|---|---|---|---|---|---|---|"] + inv
+    procs = processes_table(cells)
+    if procs:
+        md += ["", "## Processes (sampled once a second: mean CPU % of one core (peak), peak RSS; "
+               "PostgreSQL and nginx summed over their processes)", ""] + procs
+    md += charts_section(cells, not gnuplot)
+    md.append("")
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "cells": cells}, f, indent=1)
+    print("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
