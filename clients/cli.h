@@ -5,8 +5,8 @@
  * from the bo_config table and hands the command and its arguments to
  * cli_run.c, which finds the command in the table (cli_table.c), parses its
  * options, makes one call as the caller --session proves and prints the
- * answer (cli_print.c); 'watch' subscribes instead (cli_watch.c). Exit codes are part of the interface: scripts and the tests
- * rely on them.
+ * answer (cli_print.c); 'watch' subscribes instead (cli_watch.c). Exit codes are part of the
+ * interface: scripts and the tests rely on them.
  */
 #ifndef CLI_H
 #define CLI_H

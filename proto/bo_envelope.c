@@ -60,9 +60,8 @@ static int bo_envelope_to_msg(const ProtobufCMessage *env, nng_msg **out)
     return BO_OK;
 }
 
-int bo_envelope_request_encode(uint32_t method, uint64_t request_id,
-                               const struct bo_caller *caller, const ProtobufCMessage *body,
-                               nng_msg **out)
+int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struct bo_caller *caller,
+                               const ProtobufCMessage *body, nng_msg **out)
 {
     Boxoffice__V1__RequestEnvelope env = BOXOFFICE__V1__REQUEST_ENVELOPE__INIT;
     uint8_t stack[2048];

@@ -201,7 +201,8 @@ static void metrics_render_limits(FILE *f)
             uint64_t v = atomic_load(&metrics.limit[a][s]);
             if (v != 0) {
                 fprintf(f, "boxoffice_rate_limit_per_minute{action=\"%s\",scope=\"%s\"} %llu\n",
-                        rate_limits_action_name(a), rate_limits_scope_name(s), (unsigned long long)(v - 1));
+                        rate_limits_action_name(a), rate_limits_scope_name(s),
+                        (unsigned long long)(v - 1));
             }
         }
     }

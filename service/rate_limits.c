@@ -56,14 +56,15 @@ const char *rate_limits_scope_name(enum limit_scope s)
 
 uint32_t rate_limits_value(const struct limits *l, enum limit_action a, enum limit_scope s)
 {
-    if (a >= LIMIT_NACTIONS || s >= LIMIT_NSCOPES || rate_limits_actions[a].field[s] == RATE_LIMITS_OFF) {
+    if (a >= LIMIT_NACTIONS || s >= LIMIT_NSCOPES ||
+        rate_limits_actions[a].field[s] == RATE_LIMITS_OFF) {
         return 0;
     }
     return *(const uint32_t *)((const char *)l + rate_limits_actions[a].field[s]);
 }
 
-int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t user_id, const char *addr,
-                 uint32_t *retry_after)
+int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t user_id,
+                      const char *addr, uint32_t *retry_after)
 {
     struct limits l;
     struct cache_rate_check checks[LIMIT_NSCOPES];
@@ -103,7 +104,8 @@ int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t use
         return rc;
     }
     if (rc != BO_OK) {
-        BO_DEBUG("rate limit of %s not checked: %s", rate_limits_actions[a].name, bo_error_name(rc));
+        BO_DEBUG("rate limit of %s not checked: %s", rate_limits_actions[a].name,
+                 bo_error_name(rc));
     }
     return BO_OK;
 }

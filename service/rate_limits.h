@@ -32,9 +32,9 @@ void rate_limits_defaults(struct limits *out);
  * reached (nothing is counted then). A Redis failure lets the action through: limits guard
  * against abuse, they must not take the service down with Redis.
  */
-__attribute__((warn_unused_result)) int rate_limits_check(struct svc_context *ctx, enum limit_action a,
-                                                     uint64_t user_id, const char *addr,
-                                                     uint32_t *retry_after);
+__attribute__((warn_unused_result)) int rate_limits_check(struct svc_context *ctx,
+                                                          enum limit_action a, uint64_t user_id,
+                                                          const char *addr, uint32_t *retry_after);
 
 /* rate_limits_action_name returns "signup", "login", "token_issue", "hold" or "charge". */
 const char *rate_limits_action_name(enum limit_action a);
