@@ -7,6 +7,21 @@
 -- error names (code 'OK' with the payment, else the name and no payment). 'RETRY' asks the
 -- caller to call again: another request claimed the same key between the look and the claim.
 
+-- The answer for a payment made earlier (a replay): code 'OK', replayed, the payment.
+CREATE FUNCTION bo_payment_replay(p_payment bigint)
+RETURNS TABLE (code text, replayed boolean, id bigint, reservation_id bigint, user_id bigint,
+               schedule_id bigint, seat_no integer, amount bigint, paid_at_ms bigint,
+               balance_after bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT 'OK'::text, true, p.id, p.reservation_id, p.user_id, res.schedule_id, res.seat_no,
+           p.amount, floor(extract(epoch FROM p.created_at) * 1000)::bigint,
+           coalesce(l.balance_after, w.balance, 0)
+      FROM payments p JOIN reservations res ON res.id = p.reservation_id
+      LEFT JOIN point_ledger l ON l.payment_id = p.id
+      LEFT JOIN wallets w ON w.user_id = p.user_id
+     WHERE p.id = p_payment
+$$;
+
 CREATE FUNCTION bo_pay(p_user bigint, p_reservation bigint, p_key text, p_fingerprint text)
 RETURNS TABLE (code text, replayed boolean, id bigint, reservation_id bigint, user_id bigint,
                schedule_id bigint, seat_no integer, amount bigint, paid_at_ms bigint,
@@ -45,14 +60,7 @@ BEGIN
                 RETURN NEXT;
                 RETURN;
             END IF;
-            RETURN QUERY SELECT 'OK'::text, true, p.id, p.reservation_id, p.user_id,
-                   res.schedule_id, res.seat_no, p.amount,
-                   floor(extract(epoch FROM p.created_at) * 1000)::bigint,
-                   coalesce(l.balance_after, w.balance, 0)
-              FROM payments p JOIN reservations res ON res.id = p.reservation_id
-              LEFT JOIN point_ledger l ON l.payment_id = p.id
-              LEFT JOIN wallets w ON w.user_id = p.user_id
-             WHERE p.id = k.result_id;
+            RETURN QUERY SELECT * FROM bo_payment_replay(k.result_id);
             IF NOT FOUND THEN
                 code := 'INTERNAL'; -- a key naming a payment that does not exist
                 RETURN NEXT;
@@ -64,14 +72,9 @@ BEGIN
     IF r.status <> 'HELD' THEN
         -- Paid already: without a key, a retry of the payer gets the payment again.
         IF r.status = 'CONFIRMED' AND p_key IS NULL THEN
-            RETURN QUERY SELECT 'OK'::text, true, p.id, p.reservation_id, p.user_id,
-                   res.schedule_id, res.seat_no, p.amount,
-                   floor(extract(epoch FROM p.created_at) * 1000)::bigint,
-                   coalesce(l.balance_after, w.balance, 0)
-              FROM payments p JOIN reservations res ON res.id = p.reservation_id
-              LEFT JOIN point_ledger l ON l.payment_id = p.id
-              LEFT JOIN wallets w ON w.user_id = p.user_id
-             WHERE p.reservation_id = p_reservation AND p.user_id = p_user;
+            RETURN QUERY SELECT * FROM bo_payment_replay(
+                (SELECT p.id FROM payments p
+                  WHERE p.reservation_id = p_reservation AND p.user_id = p_user));
             IF NOT FOUND THEN
                 code := 'RESERVATION_NOT_HELD';
                 RETURN NEXT;
