@@ -17,8 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-/* The rpcs made for a user: they need a proof of identity (RequestEnvelope.proof), which is
- * checked before the request is even decoded, and some count against a rate limit. */
+/* The rpcs made for a user: they need a proof of identity (RequestEnvelope.proof), checked
+ * once the request decodes and before its handler looks anything up, and some count against
+ * a rate limit. */
 static const struct dispatch_guard {
     const char *method;
     enum limit_action limit;
