@@ -294,41 +294,161 @@ def results_table(cells):
     return lines, ref, rest
 
 
-# DESIGN.md's REST targets: scenario -> (what, x nginx needed by connections, p99 ms at most).
-REST_TARGETS = {"seats": ("seat map", {100: 0.22, 1000: 0.15}, 20),
-                "tokens": ("token issue", {100: 0.15, 1000: 0.12}, 50)}
+# Issue 9's targets. REST: scenario -> (what, x nginx needed by test type, whether a timeout
+# counts as an error too); load runs 100 connections, peak 1,000.
+REST_TARGETS = {"seats": ("seat map", {"load": 0.40, "peak": 0.40}, True),
+                "tokens": ("token issue", {"load": 0.20, "peak": 0.15}, False)}
+TARGET_TYPES = ("load", "peak")
+P99_X_MEAN = 2.0  # p99 at most this many times the cell's mean latency
+NNG_X_REST = 1.5  # seat map over NNG vs REST, same type
+FLOW_RATES = {"nng": 1000, "http": 500}  # completed purchases/s
+FLOW_SECONDS = 60  # "sustained 60 s"
+NOT_RUN = "not run"
+NOT_MEASURED = "not measured by this runner yet"
+
+
+def cell_of(cells, scenario, type_, transport):
+    """cell_of: the cell of this run with a result for scenario, type and transport, or None."""
+    for c in cells:
+        if (c["scenario"], c["type"], c["transport"]) == (scenario, type_, transport) and c.get("result"):
+            return c
+    return None
+
+
+def cell_errors(r):
+    """cell_errors: a cell's failed requests as its tool counts them (wrk: non-2xx but the
+    expected and socket errors, timeouts included; nngbench: error statuses) and, of them,
+    the timeouts wrk saw."""
+    n = r.get("failures")
+    if n is None:
+        n = round(r.get("failureRate", 0) * r.get("requests", 0))
+    return n, (r.get("socketErrors") or {}).get("timeout", 0)
+
+
+def flow_payments(c):
+    """flow_payments: the payments of a flow cell (its invariants' count) and per second of its
+    duration, or (None, None)."""
+    r = c.get("result") or {}
+    paid = r.get("payments", (r.get("flow") or {}).get("payments"))
+    secs = r.get("durationSeconds")
+    if paid is None or not secs:
+        return None, None
+    return paid, paid / secs
+
+
+def seats_left(c):
+    """seats_left: a flow cell's seats left at its end (bench/run's SQL, else nngbench's own
+    count), or None."""
+    left = c.get("seatsLeft")
+    if left is None:
+        left = ((c.get("result") or {}).get("flow") or {}).get("seatsLeft")
+    return left
+
+
+def rest_rows(cells, ref, row):
+    """rest_rows: issue 9's seat map and token issue rows over REST at 100 and 1,000."""
+    for scenario, (what, ratios, timeouts) in REST_TARGETS.items():
+        for t in TARGET_TYPES:
+            c = cell_of(cells, scenario, t, "http")
+            at = "at %s conns (%s)" % ("{:,}".format(c["connections"]) if c else
+                                       {"load": "100", "peak": "1,000"}[t], t)
+            need = ratios[t]
+            labels = ["%s REST >= %.2f x nginx %s" % (what, need, at),
+                      "%s REST every connection served %s" % (what, at),
+                      "%s REST p99 <= %g x mean %s" % (what, P99_X_MEAN, at),
+                      "%s REST 0 errors%s %s" % (what, " or timeouts" if timeouts else "", at)]
+            nginx = ref.get(t)
+            if not c or not nginx:
+                for label in labels:
+                    row(label, None, NOT_RUN if not c else "no nginx reference of %s" % t)
+                continue
+            r, m = c["result"], c.get("measured") or {}
+            x = (r.get("rate") or 0) / nginx
+            row(labels[0], x >= need, "%.3f x (%.0f/s, nginx %.0f/s)" % (x, r.get("rate") or 0, nginx))
+            s, p = m.get("served"), m.get("probes")
+            got = ", ".join(([("%.0f%% served" % (100 * s["fraction"]))] if s else []) +
+                            (["%d/%d probes" % (p["answered"], p["sent"])] if p else [])) or "not measured"
+            row(labels[1], m.get("allServed") is True, got)
+            lat = r.get("latencyMs") or {}
+            p99, avg = lat.get("p99"), lat.get("avg")
+            ok = p99 is not None and avg and p99 <= P99_X_MEAN * avg
+            row(labels[2], ok, "%s ms p99, %s ms mean (%s x)" % (
+                ms(p99), ms(avg), "%.2f" % (p99 / avg) if p99 is not None and avg else "-"))
+            n, timed_out = cell_errors(r)
+            row(labels[3], n == 0, "%d%s" % (n, " (%d timeouts)" % timed_out if timed_out else ""))
+
+
+def nng_rows(cells, rest, row):
+    """nng_rows: seat map over NNG against REST of the same type (load, peak and any other
+    type run with both)."""
+    types = list(TARGET_TYPES) + [c["type"] for c in cells if c["scenario"] == "seats" and
+                                  c["type"] not in TARGET_TYPES and c["transport"] == "nng"]
+    for t in dict.fromkeys(types):
+        c, h = cell_of(cells, "seats", t, "nng"), rest.get(("seats", t))
+        label = "seat map NNG >= %.1f x REST (%s)" % (NNG_X_REST, t)
+        if not c or not h:
+            if t in TARGET_TYPES:
+                row(label, None, NOT_RUN)
+            continue
+        rate = c["result"].get("rate") or 0
+        row(label, rate >= NNG_X_REST * h, "%.2f x (%.0f/s vs %.0f/s)" % (rate / h, rate, h))
+
+
+def flow_rows(cells, row):
+    """flow_rows: completed purchases/s of the full flow per transport, sustained 60 s, SQL
+    invariants holding and seats left at the end (the load cell; other types run too)."""
+    types = ["load"] + [c["type"] for c in cells if c["scenario"] == "flow" and c["type"] != "load"]
+    for t in dict.fromkeys(types):
+        for transport, need in FLOW_RATES.items():
+            c = cell_of(cells, "flow", t, transport)
+            label = "full flow >= {:,} purchases/s over {} ({}, >= {} s, invariants hold)".format(
+                need, "NNG" if transport == "nng" else "REST", t, FLOW_SECONDS)
+            if not c:
+                if t == "load":
+                    row(label, None, NOT_RUN)
+                continue
+            paid, rate = flow_payments(c)
+            if rate is None:
+                row(label, False, "no payment count")
+                continue
+            secs = c["result"]["durationSeconds"]
+            inv = c.get("sqlInvariants") or {}
+            inv_ok = bool(inv) and all(v == 0 for v in inv.values())
+            left = seats_left(c)
+            got = "%.0f/s (%d payments / %.1f s), invariants %s, seats left %s" % (
+                rate, paid, secs, "ok" if inv_ok else "BROKEN" if inv else "not checked",
+                "-" if left is None else ("**0 (sold out)**" if left == 0 else "{:,}".format(left)))
+            if secs < FLOW_SECONDS - 1:
+                row(label, False, got + "; ran %.0f s, not %d" % (secs, FLOW_SECONDS),
+                    verdict="FAIL (too short)" if rate >= need and inv_ok else None)
+            else:
+                row(label, rate >= need and inv_ok, got)
 
 
 def targets_table(cells, ref, rest, meta):
-    """targets_table: the design's targets, where this run measured them."""
+    """targets_table: issue 9's targets, each row computed from this run's cells; a row whose
+    cell the run lacks says "not run" (never PASS), a target this runner cannot measure says
+    so."""
     targets = []
 
-    def target(label, ok, got):
-        targets.append("| %s | %s | %s |" % (label, got, "PASS" if ok else "FAIL"))
+    def row(label, ok, got, verdict=None):
+        if verdict is None:
+            verdict = "PASS" if ok else ("FAIL" if ok is not None else got)
+        targets.append("| %s | %s | %s |" % (label, got if ok is not None else "-", verdict))
 
-    for c in cells:
-        r = c.get("result") or {}
-        if not r or c["transport"] == "nginx":
-            continue
-        nginx = ref.get(c["type"])
-        conns = c["connections"]
-        p99 = r.get("latencyMs", {}).get("p99")
-        x = r["rate"] / nginx if nginx else 0
-        want = REST_TARGETS.get(c["scenario"]) if c["transport"] == "http" else None
-        if want and conns in want[1]:
-            what, ratios, max_p99 = want
-            need = ratios[conns]
-            target("%s REST >= %.2f x nginx at %d conns (%s)" % (what, need, conns, c["type"]),
-                   x >= need, "%.3f x" % x)
-            target("%s REST p99 <= %d ms at %d conns (%s)" % (what, max_p99, conns, c["type"]),
-                   p99 is not None and p99 <= max_p99, "%s ms" % ms(p99))
-        if c["transport"] == "nng" and c["scenario"] == "seats":
-            h = rest.get(("seats", c["type"]))
-            if h:
-                target("seat map NNG >= 1.5 x REST (%s)" % c["type"], r["rate"] >= 1.5 * h,
-                       "%.2f x" % (r["rate"] / h))
-    rss = meta["serviceAndBridgeRssMB"]
-    target("service + bridge resident < 200 MB (end of run)", rss < 200, "%.1f MB" % rss)
+    rest_rows(cells, ref, row)
+    nng_rows(cells, rest, row)
+    flow_rows(cells, row)
+    row("long line: 1,000,000 waiting tokens cost token issue and status <= 10%, <= 200 B of "
+        "Redis per waiting token", None, NOT_MEASURED)
+    peak = [c for c in cells if c["type"] == "peak" and c["transport"] != "nginx"]
+    rss = [sum(v["rssMBMax"] or 0 for n, v in (c["measured"].get("processes") or {}).items()
+               if n == "bridge" or n.startswith("service-")) for c in peak]
+    seen = (" (seen: %.0f MB at most in the peak cells without push connections, %.1f MB at the "
+            "end of the run)" % (max(rss), meta["serviceAndBridgeRssMB"])) if rss else \
+        " (seen: %.1f MB at the end of the run)" % meta["serviceAndBridgeRssMB"]
+    row("memory: service + bridge <= 200 MB at 1,000 connections and 10,000 push connections, "
+        "flat over a 30-minute soak", None, NOT_MEASURED + seen)
     return targets
 
 
@@ -340,9 +460,12 @@ def invariants_table(cells):
         r = c["result"]
         s = c.get("sqlInvariants", {})
         ok = all(v == 0 for v in s.values()) if s else False
-        inv.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        left = seats_left(c)
+        inv.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             c["type"], c["transport"], r.get("payments", (r.get("flow") or {}).get("payments", "-")),
             c.get("soldSeats", (r.get("flow") or {}).get("soldSeats", "-")),
+            "-" if left is None else ("**0 (sold out)**" if left == 0 else "%d of %s" % (
+                left, c.get("seatsTotal", "?"))),
             ", ".join("%s=%s" % kv for kv in s.items()) or "-",
             ("rpc check " + ("ok" if (r.get("flow") or {}).get("invariantsOk") else "MISMATCH"))
             if c["transport"] == "nng" else "-",
@@ -450,13 +573,14 @@ def main(argv):
           "- InfluxDB: %s" % (("nngbench wrote to " + meta["influx"] + "; wrk cannot write to InfluxDB")
                               if meta["influx"] else "not used"),
           "", "## Results", ""] + table + [
-          "", "## Targets (DESIGN.md, Performance)", "", "| target | measured | |", "|---|---|---|"]
-    md += targets_table(cells, ref, rest, meta) or ["| (no cell of this run measures a target) | | |"]
+          "", "## Targets (issue 9; ratios against nginx of the same type in this run)", "",
+          "| target | measured | |", "|---|---|---|"]
+    md += targets_table(cells, ref, rest, meta)
     inv = invariants_table(cells)
     if inv:
         md += ["", "## Flow invariants (SQL after each flow cell; rpc check by nngbench)", "",
-               "| type | transport | payments | sold seats | SQL (all must be 0) | rpc | |",
-               "|---|---|---|---|---|---|---|"] + inv
+               "| type | transport | payments | sold seats | seats left at the end | SQL (all must be 0) "
+               "| rpc | |", "|---|---|---|---|---|---|---|---|"] + inv
     procs = processes_table(cells)
     if procs:
         md += ["", "## Processes (sampled once a second: mean CPU % of one core (peak), peak RSS; "

@@ -34,8 +34,8 @@ static const struct bo_option nb_options[] = {
                "concert to use (0: seats 1, tokens 1..3, flow a new one with the admin key)"),
     BO_OPT_NUM("timeout-ms", struct nb_config, timeout_ms, "10000", 1, 600000,
                "a call taking longer fails (TIMEOUT)"),
-    BO_OPT_NUM("flow-schedules", struct nb_config, flow_schedules, "40", 1, 1000,
-               "dates (50 seats each) of the concert the flow creates"),
+    BO_OPT_NUM("flow-schedules", struct nb_config, flow_schedules, "40", 1, 10000,
+               "dates (50 seats each) the flow creates, 40 per concert"),
     BO_OPT_SECRET("jwt-secret", struct nb_config, jwt_secret, "",
                   "HS256 key of operator identity tokens (the text of var/jwt.secret): each "
                   "virtual user proves its user with a JWT minted with it"),

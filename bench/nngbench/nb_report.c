@@ -91,8 +91,9 @@ void nb_report_print(FILE *out, const struct nb_config *cfg, const struct nb_res
         if (check->done) {
             fprintf(out,
                     "  invariants ....: payments=%" PRIu64 " sold=%" PRIu64 " held=%" PRIu64
-                    " -> %s\n",
-                    check->payments, check->sold, check->held,
+                    " left=%" PRIu64 "%s -> %s\n",
+                    check->payments, check->sold, check->held, check->left,
+                    check->left == 0 ? " (SOLD OUT)" : "",
                     check->ok ? "ok (every payment sold one seat)" : "MISMATCH");
         } else {
             fprintf(out, "  invariants ....: payments=%" PRIu64 " (seats could not be checked)\n",
@@ -129,6 +130,7 @@ static void nb_json_flow(cJSON *o, const struct nb_flow_check *check, int *ok)
     nb_json_count(flow, "payments", check->payments, ok);
     nb_json_count(flow, "soldSeats", check->sold, ok);
     nb_json_count(flow, "heldSeats", check->held, ok);
+    nb_json_count(flow, "seatsLeft", check->left, ok);
     if (cJSON_AddBoolToObject(flow, "checked", check->done) == NULL ||
         cJSON_AddBoolToObject(flow, "invariantsOk", check->done && check->ok) == NULL) {
         *ok = 0;

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@
 #define NB_POLL_MS        20
 #define NB_FLOW_ACTIVE_MS 30000
 #define NB_HOLD_TRIES     5
+#define NB_FLOW_LIST_MAX  64 /* dates with seats left an iteration picks from */
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -218,8 +220,8 @@ static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, str
     return BO_OK;
 }
 
-/* flow: a concert of the run's own with cfg->flow_schedules dates, when allowed. */
-static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
+/* Creates a concert of the flow's own titled after the run and its number k into *id. */
+static int nb_flow_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, int k, uint64_t *id)
 {
     Boxoffice__V1__CreateConcertRequest creq = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
     Boxoffice__V1__CreateConcertReply *crep = NULL;
@@ -227,17 +229,7 @@ static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
     char title[128];
     int rc;
 
-    ctx->user_base = (uint64_t)time(NULL) * 7919u % NB_USERS;
-    if (ctx->cfg->concert > 0 || ctx->cfg->admin_key[0] == '\0') {
-        ctx->concert_id = ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : 1;
-        if (ctx->concert_id <= 3) {
-            for (uint64_t d = 0; d < 5; d++) {
-                ctx->schedule_ids[ctx->nschedules++] = 5 * ctx->concert_id - 4 + d;
-            }
-        }
-        return BO_OK;
-    }
-    snprintf(title, sizeof(title), "nngbench flow %s", ctx->cfg->run_id);
+    snprintf(title, sizeof(title), "nngbench flow %s #%d", ctx->cfg->run_id, k + 1);
     creq.admin_key = (char *)ctx->cfg->admin_key;
     creq.title = title;
     creq.artist = "nngbench";
@@ -248,29 +240,72 @@ static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
                 st.message);
         return rc;
     }
-    ctx->concert_id = crep->concert != NULL ? crep->concert->id : 0;
+    *id = crep->concert != NULL ? crep->concert->id : 0;
     protobuf_c_message_free_unpacked(&crep->base, NULL);
+    return BO_OK;
+}
+
+/* Creates date d (counted over the whole flow) of concert into ctx->schedule_ids. */
+static int nb_flow_date(struct nb_scenario_ctx *ctx, struct bo_session *s, uint64_t concert,
+                        int64_t d)
+{
+    Boxoffice__V1__CreateScheduleRequest sreq = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
+    Boxoffice__V1__CreateScheduleReply *srep = NULL;
+    struct bo_status st;
+    int rc;
+
+    sreq.admin_key = (char *)ctx->cfg->admin_key;
+    sreq.concert_id = concert;
+    sreq.starts_at_ms = ((int64_t)time(NULL) + 30 * 86400) * 1000 + d * 3600 * 1000;
+    sreq.price = 100000;
+    rc = nb_rpc_call(s, NULL, "CreateSchedule", &sreq.base, (ProtobufCMessage **)&srep, BO_OK, &st);
+    if (rc != BO_OK) {
+        fprintf(stderr, "nngbench: creating a date of the flow's concert failed: %s: %s\n",
+                bo_error_name(rc), st.message);
+        return rc;
+    }
+    if (srep->schedule != NULL) {
+        ctx->schedule_ids[ctx->nschedules++] = srep->schedule->id;
+    }
+    protobuf_c_message_free_unpacked(&srep->base, NULL);
+    return BO_OK;
+}
+
+/* flow: concerts of the run's own, cfg->flow_schedules dates in all, when allowed. */
+static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
+{
+    int64_t dates = ctx->cfg->flow_schedules;
+    int rc;
+
+    ctx->user_base = (uint64_t)time(NULL) * 7919u % NB_USERS;
+    if (ctx->cfg->concert > 0 || ctx->cfg->admin_key[0] == '\0') {
+        ctx->concert_id = ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : 1;
+        if (ctx->concert_id <= 3) {
+            for (uint64_t d = 0; d < 5; d++) {
+                ctx->schedule_ids[ctx->nschedules++] = 5 * ctx->concert_id - 4 + d;
+            }
+        }
+        ctx->concert_ids[ctx->nconcerts++] = ctx->concert_id;
+        ctx->dates_per_concert = ctx->nschedules;
+        return BO_OK;
+    }
     ctx->created_concert = 1;
-    int64_t start_ms = ((int64_t)time(NULL) + 30 * 86400) * 1000;
-    for (int64_t d = 0; d < ctx->cfg->flow_schedules; d++) {
-        Boxoffice__V1__CreateScheduleRequest sreq = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
-        Boxoffice__V1__CreateScheduleReply *srep = NULL;
-        sreq.admin_key = (char *)ctx->cfg->admin_key;
-        sreq.concert_id = ctx->concert_id;
-        sreq.starts_at_ms = start_ms + d * 3600 * 1000;
-        sreq.price = 100000;
-        rc = nb_rpc_call(s, NULL, "CreateSchedule", &sreq.base, (ProtobufCMessage **)&srep, BO_OK,
-                         &st);
-        if (rc != BO_OK) {
-            fprintf(stderr, "nngbench: creating a date of the flow's concert failed: %s: %s\n",
-                    bo_error_name(rc), st.message);
+    ctx->dates_per_concert = NB_FLOW_DATES_PER_CONCERT;
+    dates = dates < NB_MAX_SCHEDULES ? dates : NB_MAX_SCHEDULES;
+    for (int64_t d = 0; d < dates; d++) {
+        if (d % NB_FLOW_DATES_PER_CONCERT == 0) {
+            /* A date's index is k * dates_per_concert + j only when every create succeeds. */
+            if ((rc = nb_flow_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
+                BO_OK) {
+                return rc;
+            }
+            ctx->nconcerts++;
+        }
+        if ((rc = nb_flow_date(ctx, s, ctx->concert_ids[ctx->nconcerts - 1], d)) != BO_OK) {
             return rc;
         }
-        if (srep->schedule != NULL) {
-            ctx->schedule_ids[ctx->nschedules++] = srep->schedule->id;
-        }
-        protobuf_c_message_free_unpacked(&srep->base, NULL);
     }
+    ctx->concert_id = ctx->concert_ids[0];
     return BO_OK;
 }
 
@@ -337,11 +372,11 @@ static void nb_iterate_tokens(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 /* flow, after admission: a date with seats left, a seat held (another on SEAT_TAKEN). Sets
  * *reservation and *price; returns BO_E_SEAT_TAKEN when every try was taken, BO_E_NOT_FOUND
  * when nothing is left. */
-static int nb_flow_hold(struct nb_scenario_ctx *ctx, struct nb_vu *vu, const char *token,
-                        uint64_t *reservation, int64_t *price)
+static int nb_flow_hold(struct nb_scenario_ctx *ctx, struct nb_vu *vu, uint64_t concert,
+                        const char *token, uint64_t *reservation, int64_t *price)
 {
     Boxoffice__V1__ListSeatsReply *seats = NULL;
-    uint64_t schedules[NB_MAX_SCHEDULES];
+    uint64_t schedules[NB_FLOW_LIST_MAX];
     size_t nschedules = 0;
     uint64_t schedule;
     uint32_t avail[64];
@@ -349,8 +384,8 @@ static int nb_flow_hold(struct nb_scenario_ctx *ctx, struct nb_vu *vu, const cha
     size_t navail = 0;
     int rc;
 
-    if ((rc = nb_schedule_ids(vu->session, &vu->stats, token, ctx->concert_id, schedules,
-                              NB_MAX_SCHEDULES, &nschedules)) != BO_OK) {
+    if ((rc = nb_schedule_ids(vu->session, &vu->stats, token, concert, schedules, NB_FLOW_LIST_MAX,
+                              &nschedules)) != BO_OK) {
         return rc;
     }
     if (nschedules == 0) {
@@ -399,6 +434,7 @@ static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 {
     uint64_t n = atomic_fetch_add_explicit(&ctx->next_user, 1, memory_order_relaxed);
     uint64_t user = (ctx->user_base + n) % NB_USERS + 1;
+    uint64_t concert = ctx->concert_ids[n % (uint64_t)ctx->nconcerts]; /* in turn */
     char token[NB_TOKEN_MAX];
     char key[160];
     uint64_t reservation = 0;
@@ -406,7 +442,7 @@ static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
     int status = 0, rc, waited = 0;
 
     if (nb_act_as(ctx, vu->session, &vu->as_user, user) != BO_OK ||
-        nb_issue(vu->session, &vu->stats, ctx->concert_id, token, &status) != BO_OK) {
+        nb_issue(vu->session, &vu->stats, concert, token, &status) != BO_OK) {
         return;
     }
     while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE) {
@@ -420,7 +456,7 @@ static void nb_iterate_flow(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
             return;
         }
     }
-    rc = nb_flow_hold(ctx, vu, token, &reservation, &price);
+    rc = nb_flow_hold(ctx, vu, concert, token, &reservation, &price);
     if (rc == BO_E_NOT_FOUND || rc == BO_E_SEAT_TAKEN) {
         vu->sold_out++;
         return;
@@ -471,13 +507,46 @@ void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 
 /* ---- the flow's check ------------------------------------------------------------- */
 
+/* Counts into out the SOLD, HELD and AVAILABLE seats of concert k's dates, looked up with
+ * token (issued for concert k) on session s once it is ACTIVE. */
+static int nb_check_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, const char *token,
+                            int k, struct nb_flow_check *out)
+{
+    int status = 0, waited = 0, rc;
+    int first = k * ctx->dates_per_concert;
+    int end = first + ctx->dates_per_concert < ctx->nschedules ? first + ctx->dates_per_concert
+                                                               : ctx->nschedules;
+
+    while ((rc = nb_token_status(s, NULL, token, &status)) == BO_OK &&
+           status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE && waited < NB_SETUP_WAIT_MS) {
+        nb_sleep_ms(NB_POLL_MS);
+        waited += NB_POLL_MS;
+    }
+    if (rc != BO_OK) {
+        return rc;
+    }
+    for (int i = first; i < end; i++) {
+        Boxoffice__V1__ListSeatsReply *rep = NULL;
+        if ((rc = nb_seats(s, NULL, token, ctx->schedule_ids[i], &rep)) != BO_OK) {
+            return rc;
+        }
+        for (size_t j = 0; j < rep->n_seats; j++) {
+            out->sold += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD;
+            out->held += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD;
+            out->left += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE;
+        }
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+    return BO_OK;
+}
+
 void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus, int verify,
                        struct nb_flow_check *out)
 {
     struct bo_session *s = NULL;
-    char token[NB_TOKEN_MAX];
+    char(*tokens)[NB_TOKEN_MAX] = NULL;
     uint64_t as = 0;
-    int status = 0, waited = 0;
+    int status = 0;
 
     memset(out, 0, sizeof(*out));
     if (ctx->cfg->scenario_id != NB_SCENARIO_FLOW) {
@@ -486,38 +555,34 @@ void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int
     for (int i = 0; i < nvus; i++) {
         out->payments += vus[i].payments;
     }
-    if (!verify || ctx->nschedules == 0 || bo_session_open(ctx->client, &s) != BO_OK) {
+    if (!verify || ctx->nschedules == 0 ||
+        (tokens = calloc((size_t)ctx->nconcerts, sizeof(*tokens))) == NULL ||
+        bo_session_open(ctx->client, &s) != BO_OK) {
+        free(tokens);
         return;
     }
-    /* A user the run did not reach, so its token is fresh. */
+    /* A user the run did not reach, so its tokens are fresh: one per concert, all issued
+     * before waiting for the first to be admitted. */
     uint64_t user = (ctx->user_base + NB_USERS / 2 +
                      atomic_load_explicit(&ctx->next_user, memory_order_relaxed)) %
                         NB_USERS +
                     1;
-    if (nb_act_as(ctx, s, &as, user) != BO_OK ||
-        nb_issue(s, NULL, ctx->concert_id, token, &status) != BO_OK) {
+    if (nb_act_as(ctx, s, &as, user) != BO_OK) {
         goto out;
     }
-    while (status != BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE && waited < NB_SETUP_WAIT_MS) {
-        nb_sleep_ms(NB_POLL_MS);
-        waited += NB_POLL_MS;
-        if (nb_token_status(s, NULL, token, &status) != BO_OK) {
+    for (int k = 0; k < ctx->nconcerts; k++) {
+        if (nb_issue(s, NULL, ctx->concert_ids[k], tokens[k], &status) != BO_OK) {
             goto out;
         }
     }
-    for (int i = 0; i < ctx->nschedules; i++) {
-        Boxoffice__V1__ListSeatsReply *rep = NULL;
-        if (nb_seats(s, NULL, token, ctx->schedule_ids[i], &rep) != BO_OK) {
+    for (int k = 0; k < ctx->nconcerts; k++) {
+        if (nb_check_concert(ctx, s, tokens[k], k, out) != BO_OK) {
             goto out;
         }
-        for (size_t j = 0; j < rep->n_seats; j++) {
-            out->sold += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD;
-            out->held += rep->seats[j]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD;
-        }
-        protobuf_c_message_free_unpacked(&rep->base, NULL);
     }
     out->done = 1;
     out->ok = ctx->created_concert ? out->sold == out->payments : out->sold >= out->payments;
 out:
     bo_session_close(s);
+    free(tokens);
 }

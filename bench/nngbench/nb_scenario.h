@@ -15,8 +15,10 @@
  * flow:   IssueToken (fresh user) -> GetToken until ACTIVE -> ListSchedules ->
  *         ListSeats -> HoldSeat (SEAT_TAKEN is expected: another seat is tried) ->
  *         ChargePoints (the price, with an idempotency key) -> Pay. Without --concert
- *         and with the admin key, set-up creates a concert of its own, so that after
- *         the run the payments made can be compared with the seats seen SOLD.
+ *         and with the admin key, set-up creates concerts of its own, --flow-schedules
+ *         dates in all, NB_FLOW_DATES_PER_CONCERT per concert (so the dates listed in
+ *         every iteration stay few), and iterations take them in turn; after the run the
+ *         payments made are compared with the seats seen SOLD, and the seats left counted.
  *
  * The context is written by set-up and only read while VUs run, except next_user
  * (atomic) and stop.
@@ -33,8 +35,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define NB_MAX_SCHEDULES 1000
-#define NB_TOKEN_MAX     512
+#define NB_MAX_SCHEDULES          10000
+#define NB_MAX_CONCERTS           (NB_MAX_SCHEDULES / NB_FLOW_DATES_PER_CONCERT + 1)
+#define NB_FLOW_DATES_PER_CONCERT 40
+#define NB_TOKEN_MAX              512
 
 /* One VU: its session, its counters (one writer: its thread) and scenario state. */
 struct nb_vu {
@@ -57,7 +61,12 @@ struct nb_scenario_ctx {
     int64_t jwt_exp;       /* exp of the identity tokens minted: run end and a margin */
     struct nb_admin admin; /* what set-up changed, put back by nb_admin_restore */
     uint64_t concert_id;
-    int created_concert; /* flow: the concert is this run's own */
+    int created_concert; /* flow: the concerts are this run's own */
+    /* flow: concert_ids[k] owns schedule_ids[k * dates_per_concert ..] (one concert when not
+     * created: concert_id) */
+    uint64_t concert_ids[NB_MAX_CONCERTS];
+    int nconcerts;
+    int dates_per_concert;
     uint64_t schedule_ids[NB_MAX_SCHEDULES];
     int nschedules;
     uint64_t user_base;         /* flow: users base+1.. (mod 100000) */
@@ -72,6 +81,7 @@ struct nb_flow_check {
     uint64_t payments;
     uint64_t sold; /* SOLD seats seen over all dates of the concert */
     uint64_t held; /* HELD seats (holds the run ended before paying) */
+    uint64_t left; /* AVAILABLE seats at the end: 0 = sold out */
     int ok;        /* payments == sold for a concert of our own, <= otherwise */
 };
 

@@ -4,13 +4,14 @@
 -- a response belongs to, so the runner gives every thread exactly one connection
 -- (wrk -tN -cN): the thread's state is its connection's state. response() reads the token,
 -- dates, seats and reservation out of the answers; delay() paces the polling while the
--- token waits. Each flow uses a fresh user (BENCH_USER_BASE shifts the start) on concert
--- BENCH_CONCERT (the runner creates one with enough dates). The user proves who it is with
+-- token waits. Each flow uses a fresh user (BENCH_USER_BASE shifts the start) on one of the
+-- concerts of BENCH_CONCERTS (comma-separated, picked at random for each flow; the runner
+-- creates enough of them, 40 dates each, so the dates every flow lists stay few). The user proves who it is with
 -- its identity token (Authorization: Bearer, from BENCH_JWTS_FILE): the join with it alone,
 -- hold and pay with it and the Queue-Token, the charge with it alone; polls, dates and seats
 -- need only the Queue-Token. A 409 on the hold (SEAT_TAKEN) is expected: another seat is
 -- tried (up to 5 times). Anything else non-2xx counts as a failure and starts a new flow.
---   BENCH_JWTS_FILE=jwts.txt BENCH_CONCERT=4 \
+--   BENCH_JWTS_FILE=jwts.txt BENCH_CONCERTS=4,5,6 \
 --     wrk -t100 -c100 -d60s --latency -s bench/wrk/flow.lua http://127.0.0.1:8080
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
@@ -18,6 +19,7 @@ local common = dofile(here .. "common.lua")
 local POLL_MS = 20
 local HOLD_TRIES = 5
 
+local concerts = {1}
 local concert = 1
 local base = 0
 local run = "run"
@@ -30,7 +32,10 @@ local json = {["Content-Type"] = "application/json"}
 setup = common.setup
 
 function init(args)
-   concert = common.number("BENCH_CONCERT", 1)
+   concerts = {}
+   for id in common.env("BENCH_CONCERTS", "1"):gmatch("%d+") do
+      concerts[#concerts + 1] = tonumber(id)
+   end
    base = common.number("BENCH_USER_BASE", 0)
    run = common.env("BENCH_RUN_ID", tostring(os.time()))
    math.randomseed(os.time() + (thread_id or 0) * 7919)
@@ -62,6 +67,7 @@ function request()
    if state == "issue" then
       user = common.user(base, thread_id or 0, k)
       k = k + 1
+      concert = concerts[math.random(#concerts)]
       req = wrk.format("POST", "/api/v1/queue/tokens", auth(false, true, json),
                        string.format('{"concertId":%d}', concert))
    elseif state == "poll" then

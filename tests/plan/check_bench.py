@@ -8,6 +8,8 @@ Three checks, none needing the stack:
   served by Little's law and the probes beside every cell (the nginx reference included),
   marks the under-served cells, tabulates the sampled processes, links a chart per cell
   (drawn when gnuplot is installed) and says "no charts" without gnuplot, never failing;
+  its targets are issue 9's, each row computed from the cells (a missing cell: "not run",
+  never PASS), with the flow's purchases/s and seats left (0: sold out);
 - bench/run, against a fake admin API, puts back the rate limits and the admission settings
   it read when it fails after changing them and when it is interrupted (Ctrl-C).
 
@@ -143,9 +145,28 @@ def report_fixture(tmp):
         # served, but 2 of 5 probes unanswered.
         {"cell": "seats-load-nng", "scenario": "seats", "type": "load", "transport": "nng",
          "connections": 100, "result": nng},
-        # 20 of 100 busy, but flow polls: not marked for it.
+        # 20 of 100 busy, but flow polls: not marked for it. 36,000 payments in 60 s: 600/s.
         {"cell": "flow-load-http", "scenario": "flow", "type": "load", "transport": "http",
-         "connections": 100, "result": wrk_result(200.0, 100.0), "sqlInvariants": {"a": 0}},
+         "connections": 100, "result": dict(wrk_result(200.0, 100.0), durationSeconds=60.0,
+                                            payments=36000),
+         "sqlInvariants": {"a": 0}, "flowDates": 4800, "seatsTotal": 240000,
+         "soldSeats": 36000, "seatsLeft": 200000},
+        # 150/s against nginx's 1000/s: 0.150 x, under 0.20; p99 3 x the mean; 2 failures.
+        {"cell": "tokens-load-http", "scenario": "tokens", "type": "load", "transport": "http",
+         "connections": 100, "result": dict(wrk_result(150.0, 100.0), failures=2,
+                                            latencyMs=dict(wrk_result(150.0, 100.0)["latencyMs"],
+                                                           p99=300.0))},
+        # 30,000 payments in 60 s: 500/s, under 1,000; sold out.
+        {"cell": "flow-load-nng", "scenario": "flow", "type": "load", "transport": "nng",
+         "connections": 100, "result": dict(nng, durationSeconds=60.0,
+                                            flow={"payments": 30000, "soldSeats": 30000,
+                                                  "seatsLeft": 0, "invariantsOk": True}),
+         "sqlInvariants": {"a": 0}, "flowDates": 600, "seatsTotal": 30000, "soldSeats": 30000,
+         "seatsLeft": 0},
+        # 600/s, but over 5 s only.
+        {"cell": "flow-soak-http", "scenario": "flow", "type": "soak", "transport": "http",
+         "connections": 50, "result": dict(wrk_result(200.0, 100.0), payments=3000),
+         "sqlInvariants": {"a": 0}, "seatsLeft": 17000, "seatsTotal": 20000},
     ]
     with open(os.path.join(run, "cells.jsonl"), "w") as f:
         f.writelines(json.dumps(c) + "\n" for c in cells)
@@ -194,6 +215,61 @@ def table_rows(md):
     return rows
 
 
+def target_rows(md):
+    """target_rows: the Targets table as {target: (measured, verdict)}."""
+    lines = md.split("## Targets", 1)[1].split("\n## ", 1)[0].strip().splitlines()
+    rows = {}
+    for line in lines:
+        vals = [v.strip() for v in line.strip("|").split("|")]
+        if line.startswith("|") and len(vals) == 3 and vals[0] not in ("target", "---"):
+            rows[vals[0]] = (vals[1], vals[2])
+    return rows
+
+
+# target: (a piece of what was measured, the verdict) in report_fixture's run.
+WANT_TARGETS = {
+    "seat map REST >= 0.40 x nginx at 100 conns (load)": ("0.500 x", "PASS"),
+    "seat map REST every connection served at 100 conns (load)": ("50% served, 5/5 probes", "FAIL"),
+    "seat map REST p99 <= 2 x mean at 100 conns (load)": ("(1.00 x)", "PASS"),
+    "seat map REST 0 errors or timeouts at 100 conns (load)": ("0", "PASS"),
+    "seat map REST >= 0.40 x nginx at 1,000 conns (peak)": ("-", "not run"),
+    "seat map REST every connection served at 1,000 conns (peak)": ("-", "not run"),
+    "token issue REST >= 0.20 x nginx at 100 conns (load)": ("0.150 x", "FAIL"),
+    "token issue REST every connection served at 100 conns (load)": ("15% served", "FAIL"),
+    "token issue REST p99 <= 2 x mean at 100 conns (load)": ("(3.00 x)", "FAIL"),
+    "token issue REST 0 errors at 100 conns (load)": ("2", "FAIL"),
+    "token issue REST >= 0.15 x nginx at 1,000 conns (peak)": ("-", "not run"),
+    "seat map NNG >= 1.5 x REST (load)": ("2.00 x", "PASS"),
+    "seat map NNG >= 1.5 x REST (peak)": ("-", "not run"),
+    "full flow >= 1,000 purchases/s over NNG (load, >= 60 s, invariants hold)":
+        ("500/s (30000 payments / 60.0 s), invariants ok, seats left **0 (sold out)**", "FAIL"),
+    "full flow >= 500 purchases/s over REST (load, >= 60 s, invariants hold)":
+        ("600/s (36000 payments / 60.0 s), invariants ok, seats left 200,000", "PASS"),
+    "full flow >= 500 purchases/s over REST (soak, >= 60 s, invariants hold)":
+        ("ran 5 s, not 60", "FAIL (too short)"),
+}
+
+
+def check_targets(md):
+    rows = target_rows(md)
+    for target, (piece, verdict) in WANT_TARGETS.items():
+        got = rows.get(target)
+        if expect(got is not None, "results.md: no target row %r (rows: %s)" % (target, sorted(rows))):
+            expect(piece in got[0] and got[1] == verdict, "results.md target %r: %s, expected "
+                   "%r in what was measured and %s" % (target, got, piece, verdict))
+    for target, (_, verdict) in rows.items():
+        if target.startswith(("long line", "memory")):
+            expect(verdict.startswith("not measured"), "results.md target %r: %s, expected "
+                   "'not measured ...'" % (target, verdict))
+        expect(verdict in ("PASS", "FAIL", "FAIL (too short)", "not run") or
+               verdict.startswith("not measured"),
+               "results.md target %r: verdict %r" % (target, verdict))
+    expect(any(t.startswith("long line") for t in rows) and any(t.startswith("memory") for t in rows),
+           "results.md: no long-line or memory target row")
+    expect("| load | nng | 30000 | 30000 | **0 (sold out)** |" in md,
+           "results.md: the flow invariants do not mark flow-load-nng sold out")
+
+
 def check_report(src, tmp):
     run = report_fixture(tmp)
     md, res, _ = run_report(src, run, os.path.join(tmp, "no-such-gnuplot"))
@@ -212,6 +288,7 @@ def check_report(src, tmp):
                row.get("all served"))
         expect(got == (cpu, served, probes, ok), "results.md %s: load gen CPU, served, probes, "
                "all served = %s, expected %s" % (key, got, (cpu, served, probes, ok)))
+    check_targets(md)
     expect("No charts: gnuplot is not installed" in md,
            "results.md without gnuplot does not say that there are no charts")
     expect("| seats-load-http | 60% (max 70%), 22 MB |" in md,
