@@ -16,6 +16,7 @@
 #include "bo_time.h"
 #include "catalog.h"
 #include "metrics.h"
+#include "password.h"
 #include "payments.h"
 #include "points.h"
 #include "queue.h"
@@ -294,6 +295,11 @@ static void rpc_login(Svc *svc, const Boxoffice__V1__LoginRequest *in,
     struct identity who = {0};
     int rc = accounts_login(rpc_call_context(data), in->user_id, in->password, session,
                             sizeof(session), &who, rpc_call_retry_after(data));
+
+    if (rc == BO_E_INVALID_ARGUMENT) {
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL, "password must be at most %d bytes",
+                 PASSWORD_MAX);
+    }
 
     reply.session = session;
     reply.user_id = who.user_id;

@@ -328,6 +328,18 @@ START_TEST(login_and_logout_hold_on_every_instance)
     ck_assert_int_eq(login(on[0], 20201, "wrong password", session, sizeof(session)),
                      BO_E_LOGIN_FAILED);
     ck_assert_int_eq(login(on[0], 99999999, "demo", session, sizeof(session)), BO_E_LOGIN_FAILED);
+    {
+        char long_pw[200];
+        Boxoffice__V1__LoginRequest req = BOXOFFICE__V1__LOGIN_REQUEST__INIT;
+        struct bo_status st;
+
+        memset(long_pw, 'p', sizeof(long_pw) - 1);
+        long_pw[sizeof(long_pw) - 1] = '\0';
+        req.user_id = 20201;
+        req.password = long_pw;
+        ck_assert_int_eq(call(on[0], "Login", &req.base, NULL, &st), BO_E_INVALID_ARGUMENT);
+        ck_assert_ptr_nonnull(strstr(st.message, "at most 128 bytes"));
+    }
     ck_assert_int_eq(login(on[0], 20201, "demo", session, sizeof(session)), BO_OK);
     /* The session made on instance 0 works on instance 1 ... */
     ck_assert_int_eq(bo_session_set_caller(on[1], session, NULL), BO_OK);
