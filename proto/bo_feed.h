@@ -1,0 +1,46 @@
+/*
+ * bo_feed: a thread that follows the seat and ended-token events of every service instance
+ * (topics "schedule/" and "ended/", see events.proto) and hands each decoded event to the
+ * callbacks of its owner: a service instance or a bridge keeping seat maps and tokens in
+ * memory.
+ *
+ * Pub/sub may drop events; the feed says nothing about gaps. Holders of memory bound its age
+ * instead (BO_SEATMAP_REFRESH_MS, token windows). Callbacks run on the feed's thread, one at
+ * a time, and must not block for long.
+ */
+#ifndef BO_FEED_H
+#define BO_FEED_H
+
+#include "bo_seatmap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bo_feed_handlers {
+    /* seats: changes[0..n) of schedule_id (concert_id), as the SeatEvent carried them. */
+    void (*seats)(void *arg, uint64_t schedule_id, uint64_t concert_id,
+                  const struct bo_seat_state *changes, size_t n);
+    /* ended: the token (concert_id, sequence) of user_id ended; forget it. */
+    void (*ended)(void *arg, uint64_t concert_id, uint64_t sequence, uint64_t user_id);
+    void *arg;
+};
+
+struct bo_feed;
+
+/* bo_feed_start dials every events address in urls (comma-separated; an address equal to
+ * skip_url, which may be NULL, is left out: an instance applies its own changes itself) and
+ * starts the thread calling h's handlers (either may be NULL). Stop with bo_feed_stop.
+ * BO_E_INVALID_ARGUMENT for a bad address, BO_E_NOMEM. An empty list starts a feed that
+ * receives nothing. */
+__attribute__((warn_unused_result)) int bo_feed_start(const char *urls, const char *skip_url,
+                                                      const struct bo_feed_handlers *h,
+                                                      struct bo_feed **out);
+
+/* bo_feed_stop stops and joins the thread, then closes the socket; safe on NULL. No handler
+ * runs after it returns. */
+void bo_feed_stop(struct bo_feed *f);
+
+/* bo_feed_received says how many events the feed has handed over (for metrics and tests). */
+uint64_t bo_feed_received(const struct bo_feed *f);
+
+#endif

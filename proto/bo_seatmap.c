@@ -1,0 +1,444 @@
+/*
+ * bo_seatmap: seat maps in memory, merged in each seat's reservation order (see bo_seatmap.h).
+ *
+ * Locks: the table's rwlock is held for reading around every use of a map, and for writing
+ * only to add or drop one, so a map never goes away under a reader. A map's own mutex guards
+ * its seats, version, age and rendering. The change clock is atomic: it stamps each seat a
+ * change sets, so an install can tell which seats changed after its snapshot was begun.
+ */
+#include "bo_seatmap.h"
+
+#include "bo_error.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bo_seatmap {
+    struct bo_seatmap *next; /* in its bucket */
+    pthread_mutex_t lock;
+    uint64_t schedule_id;
+    uint64_t concert_id;
+    size_t n;
+    struct bo_seat_state *seats; /* seats[i] is seat i + 1 */
+    uint64_t *touched;           /* the change clock when a change last set seats[i]; 0 none */
+    uint64_t version;            /* grows with every visible change */
+    int64_t read_mono_ms;        /* when the last snapshot was installed */
+    int64_t used_mono_ms;        /* when last read: the least recent is dropped first */
+    struct bo_seatmap_blob *blob;
+};
+
+struct bo_seatmap_table {
+    pthread_rwlock_t lock;
+    struct bo_seatmap **buckets;
+    size_t nbuckets; /* a power of two */
+    size_t count;
+    size_t max_maps;
+    _Atomic uint64_t clock;
+};
+
+/* ---- seats ------------------------------------------------------------------------ */
+
+int bo_seat_status_at(const struct bo_seat_state *s, int64_t now_ms)
+{
+    if (s->status == BO_SEAT_HELD && s->held_until_ms <= now_ms) {
+        return BO_SEAT_AVAILABLE;
+    }
+    return s->status;
+}
+
+/* bo_seat_stage: 0 no reservation, 1 held, 2 ended (sold, or free again). */
+static int bo_seat_stage(const struct bo_seat_state *s)
+{
+    if (s->reservation_id == 0) {
+        return 0;
+    }
+    return s->status == BO_SEAT_HELD ? 1 : 2;
+}
+
+int bo_seat_state_newer(const struct bo_seat_state *change, const struct bo_seat_state *cur)
+{
+    if (change->reservation_id != cur->reservation_id) {
+        return change->reservation_id > cur->reservation_id;
+    }
+    return bo_seat_stage(change) > bo_seat_stage(cur);
+}
+
+/* ---- blobs -------------------------------------------------------------------------- */
+
+struct bo_seatmap_blob *bo_seatmap_blob_new(size_t len)
+{
+    struct bo_seatmap_blob *b = malloc(sizeof(*b) + len + 1);
+
+    if (b == NULL) {
+        return NULL;
+    }
+    atomic_init(&b->refs, 1);
+    b->version = 0;
+    b->valid_until_ms = INT64_MAX;
+    b->len = len;
+    b->data[len] = '\0';
+    return b;
+}
+
+void bo_seatmap_blob_unref(struct bo_seatmap_blob *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+        free(b);
+    }
+}
+
+static void bo_seatmap_blob_ref(struct bo_seatmap_blob *b)
+{
+    atomic_fetch_add(&b->refs, 1);
+}
+
+/* ---- maps --------------------------------------------------------------------------- */
+
+static void bo_seatmap_free(struct bo_seatmap *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    pthread_mutex_destroy(&m->lock);
+    bo_seatmap_blob_unref(m->blob);
+    free(m->touched);
+    free(m->seats);
+    free(m);
+}
+
+static int bo_seatmap_new(uint64_t schedule_id, size_t n, struct bo_seatmap **out)
+{
+    struct bo_seatmap *m = calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        return BO_E_NOMEM;
+    }
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return BO_E_NOMEM;
+    }
+    m->schedule_id = schedule_id;
+    m->n = n;
+    m->seats = calloc(n > 0 ? n : 1, sizeof(*m->seats));
+    m->touched = calloc(n > 0 ? n : 1, sizeof(*m->touched));
+    if (m->seats == NULL || m->touched == NULL) {
+        bo_seatmap_free(m);
+        return BO_E_NOMEM;
+    }
+    *out = m;
+    return BO_OK;
+}
+
+/* bo_seatmap_fresh: whether m's last snapshot is at most max_age_ms old (m locked). */
+static int bo_seatmap_fresh(const struct bo_seatmap *m, int64_t now_mono_ms, int64_t max_age_ms)
+{
+    return now_mono_ms - m->read_mono_ms <= max_age_ms;
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+int bo_seatmap_table_open(size_t max_maps, struct bo_seatmap_table **out)
+{
+    struct bo_seatmap_table *t;
+    size_t nb = 16;
+
+    if (max_maps == 0 || max_maps > SIZE_MAX / 4) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    while (nb < max_maps * 2) {
+        nb *= 2;
+    }
+    if ((t = calloc(1, sizeof(*t))) == NULL) {
+        return BO_E_NOMEM;
+    }
+    if ((t->buckets = calloc(nb, sizeof(*t->buckets))) == NULL) {
+        free(t);
+        return BO_E_NOMEM;
+    }
+    if (pthread_rwlock_init(&t->lock, NULL) != 0) {
+        free(t->buckets);
+        free(t);
+        return BO_E_NOMEM;
+    }
+    t->nbuckets = nb;
+    t->max_maps = max_maps;
+    atomic_init(&t->clock, 1);
+    *out = t;
+    return BO_OK;
+}
+
+void bo_seatmap_table_close(struct bo_seatmap_table *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        struct bo_seatmap *m = t->buckets[i];
+        while (m != NULL) {
+            struct bo_seatmap *next = m->next;
+            bo_seatmap_free(m);
+            m = next;
+        }
+    }
+    pthread_rwlock_destroy(&t->lock);
+    free(t->buckets);
+    free(t);
+}
+
+static size_t bo_seatmap_bucket(const struct bo_seatmap_table *t, uint64_t schedule_id)
+{
+    uint64_t h = schedule_id * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 32) & (t->nbuckets - 1);
+}
+
+/* bo_seatmap_find returns the map of schedule_id or NULL (table locked either way). */
+static struct bo_seatmap *bo_seatmap_find(const struct bo_seatmap_table *t, uint64_t schedule_id)
+{
+    struct bo_seatmap *m = t->buckets[bo_seatmap_bucket(t, schedule_id)];
+
+    while (m != NULL && m->schedule_id != schedule_id) {
+        m = m->next;
+    }
+    return m;
+}
+
+/* bo_seatmap_unlink takes m out of its bucket (table locked for writing). */
+static void bo_seatmap_unlink(struct bo_seatmap_table *t, struct bo_seatmap *m)
+{
+    struct bo_seatmap **p = &t->buckets[bo_seatmap_bucket(t, m->schedule_id)];
+
+    while (*p != m) {
+        p = &(*p)->next;
+    }
+    *p = m->next;
+    t->count--;
+}
+
+/* bo_seatmap_drop_oldest drops the least recently read map (table locked for writing). A
+ * linear scan: it runs only when a new date is read with the table full. */
+static void bo_seatmap_drop_oldest(struct bo_seatmap_table *t)
+{
+    struct bo_seatmap *oldest = NULL;
+
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        for (struct bo_seatmap *m = t->buckets[i]; m != NULL; m = m->next) {
+            if (oldest == NULL || m->used_mono_ms < oldest->used_mono_ms) {
+                oldest = m;
+            }
+        }
+    }
+    if (oldest != NULL) {
+        bo_seatmap_unlink(t, oldest);
+        bo_seatmap_free(oldest);
+    }
+}
+
+/* bo_seatmap_apply_one applies change to m (locked), stamping it with clock; 1 if it changed. */
+static int bo_seatmap_apply_one(struct bo_seatmap *m, const struct bo_seat_state *change,
+                                uint64_t clock)
+{
+    struct bo_seat_state *cur;
+
+    if (change->seat_no < 1 || change->seat_no > m->n) {
+        return 0;
+    }
+    cur = &m->seats[change->seat_no - 1];
+    if (!bo_seat_state_newer(change, cur)) {
+        return 0;
+    }
+    cur->status = change->status;
+    cur->held_until_ms = change->held_until_ms;
+    cur->reservation_id = change->reservation_id;
+    m->touched[change->seat_no - 1] = clock;
+    return 1;
+}
+
+void bo_seatmap_table_apply(struct bo_seatmap_table *t, uint64_t schedule_id,
+                            const struct bo_seat_state *changes, size_t n, size_t *applied)
+{
+    struct bo_seatmap *m;
+    size_t done = 0;
+
+    pthread_rwlock_rdlock(&t->lock);
+    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+        uint64_t clock = atomic_fetch_add(&t->clock, 1) + 1;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < n; i++) {
+            done += (size_t)bo_seatmap_apply_one(m, &changes[i], clock);
+        }
+        if (done > 0) {
+            m->version++;
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    if (applied != NULL) {
+        *applied = done;
+    }
+}
+
+uint64_t bo_seatmap_table_begin(struct bo_seatmap_table *t)
+{
+    return atomic_load(&t->clock);
+}
+
+/* bo_seatmap_merge puts the snapshot into m (locked, same size), keeping a seat that a newer
+ * change set after ticket. */
+static void bo_seatmap_merge(struct bo_seatmap *m, const struct bo_seat_state *seats,
+                             uint64_t ticket)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->touched[i] > ticket && bo_seat_state_newer(&m->seats[i], &seats[i])) {
+            continue;
+        }
+        m->seats[i] = seats[i];
+        m->touched[i] = 0;
+    }
+}
+
+int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, uint64_t concert_id,
+                             const struct bo_seat_state *seats, size_t n, uint64_t ticket,
+                             int64_t now_mono_ms)
+{
+    struct bo_seatmap *m, *fresh = NULL;
+    int rc;
+
+    if (n > BO_SEATMAP_MAX_SEATS) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (seats[i].seat_no != i + 1) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    pthread_rwlock_rdlock(&t->lock);
+    if ((m = bo_seatmap_find(t, schedule_id)) != NULL && m->n == n) {
+        pthread_mutex_lock(&m->lock);
+        bo_seatmap_merge(m, seats, ticket);
+        m->concert_id = concert_id;
+        m->read_mono_ms = now_mono_ms;
+        m->used_mono_ms = now_mono_ms;
+        m->version++;
+        pthread_mutex_unlock(&m->lock);
+        pthread_rwlock_unlock(&t->lock);
+        return BO_OK;
+    }
+    pthread_rwlock_unlock(&t->lock);
+
+    /* A new date (or one whose seats changed in number): build it outside the table lock. */
+    if ((rc = bo_seatmap_new(schedule_id, n, &fresh)) != BO_OK) {
+        return rc;
+    }
+    memcpy(fresh->seats, seats, n * sizeof(*seats));
+    fresh->concert_id = concert_id;
+    fresh->read_mono_ms = now_mono_ms;
+    fresh->used_mono_ms = now_mono_ms;
+    fresh->version = 1;
+
+    pthread_rwlock_wrlock(&t->lock);
+    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+        if (m->n == n) {
+            /* Another thread installed it meanwhile: merge into that one. */
+            pthread_mutex_lock(&m->lock);
+            bo_seatmap_merge(m, seats, ticket);
+            m->concert_id = concert_id;
+            m->read_mono_ms = now_mono_ms;
+            m->version++;
+            pthread_mutex_unlock(&m->lock);
+            pthread_rwlock_unlock(&t->lock);
+            bo_seatmap_free(fresh);
+            return BO_OK;
+        }
+        fresh->version = m->version + 1;
+        bo_seatmap_unlink(t, m);
+        bo_seatmap_free(m);
+    }
+    if (t->count >= t->max_maps) {
+        bo_seatmap_drop_oldest(t);
+    }
+    size_t b = bo_seatmap_bucket(t, schedule_id);
+    fresh->next = t->buckets[b];
+    t->buckets[b] = fresh;
+    t->count++;
+    pthread_rwlock_unlock(&t->lock);
+    return BO_OK;
+}
+
+int bo_seatmap_table_read(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
+                          int64_t max_age_ms, uint64_t *concert_id, struct bo_seat_state *out,
+                          size_t max, size_t *n)
+{
+    struct bo_seatmap *m;
+    int rc = BO_E_NOT_FOUND;
+
+    pthread_rwlock_rdlock(&t->lock);
+    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+        pthread_mutex_lock(&m->lock);
+        if (!bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
+            rc = BO_E_NOT_FOUND;
+        } else if (m->n > max) {
+            rc = BO_E_INVALID_ARGUMENT;
+        } else {
+            memcpy(out, m->seats, m->n * sizeof(*out));
+            *n = m->n;
+            *concert_id = m->concert_id;
+            m->used_mono_ms = now_mono_ms;
+            rc = BO_OK;
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return rc;
+}
+
+/* bo_seatmap_first_lapse: the earliest held_until_ms after now_ms among m's held seats. */
+static int64_t bo_seatmap_first_lapse(const struct bo_seatmap *m, int64_t now_ms)
+{
+    int64_t first = INT64_MAX;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct bo_seat_state *s = &m->seats[i];
+        if (s->status == BO_SEAT_HELD && s->held_until_ms > now_ms && s->held_until_ms < first) {
+            first = s->held_until_ms;
+        }
+    }
+    return first;
+}
+
+int bo_seatmap_table_rendered(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
+                              int64_t now_ms, int64_t max_age_ms, bo_seatmap_render_fn render,
+                              void *arg, uint64_t *concert_id, struct bo_seatmap_blob **out)
+{
+    struct bo_seatmap *m;
+    int rc = BO_E_NOT_FOUND;
+
+    pthread_rwlock_rdlock(&t->lock);
+    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+        pthread_mutex_lock(&m->lock);
+        if (bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
+            rc = BO_OK;
+            if (m->blob == NULL || m->blob->version != m->version ||
+                now_ms >= m->blob->valid_until_ms) {
+                struct bo_seatmap_blob *b = NULL;
+                rc = render(arg, m->schedule_id, m->concert_id, m->seats, m->n, now_ms, &b);
+                if (rc == BO_OK) {
+                    b->version = m->version;
+                    b->valid_until_ms = bo_seatmap_first_lapse(m, now_ms);
+                    bo_seatmap_blob_unref(m->blob);
+                    m->blob = b;
+                }
+            }
+            if (rc == BO_OK) {
+                bo_seatmap_blob_ref(m->blob);
+                *out = m->blob;
+                *concert_id = m->concert_id;
+                m->used_mono_ms = now_mono_ms;
+            }
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return rc;
+}
