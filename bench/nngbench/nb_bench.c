@@ -2,6 +2,8 @@
 #include "nb_bench.h"
 
 #include "nb_admin.h"
+#include "nb_fresh.h"
+#include "nb_push.h"
 #include "nb_influx.h"
 #include "nb_jwt.h"
 #include "nb_plan.h"
@@ -76,10 +78,13 @@ int nb_bench_execute(const struct nb_config *cfg)
     int code = NB_EXIT_FAILED, rc;
 
     memset(&check, 0, sizeof(check));
-    if (cfg->mint_jwts > 0) {
+    if (cfg->mint_jwts > 0 || cfg->freshness > 0 || cfg->push > 0) {
         free(ctx);
         free(result);
-        return nb_bench_mint(cfg);
+        if (cfg->mint_jwts > 0) {
+            return nb_bench_mint(cfg);
+        }
+        return cfg->freshness > 0 ? nb_fresh_execute(cfg) : nb_push_execute(cfg);
     }
     if (ctx == NULL || result == NULL) {
         fprintf(stderr, "nngbench: out of memory\n");

@@ -43,6 +43,16 @@ static const struct bo_option nb_options[] = {
                "only write the JWTs of users 1..N to --out (for wrk), valid --duration "
                "seconds and a margin, then exit"),
     BO_OPT_STR("out", struct nb_config, out, "", "file --mint-jwts writes"),
+    BO_OPT_NUM("freshness", struct nb_config, freshness, "0", 0, 100000,
+               "only measure how soon a seat change shows through every --rpc-url address "
+               "(the first one writes) and --bridge-url: this many holds and releases"),
+    BO_OPT_STR("bridge-url", struct nb_config, bridge_url, "",
+               "the bridge (http://HOST:PORT) --freshness also reads through"),
+    BO_OPT_NUM("push", struct nb_config, push, "0", 0, 100000,
+               "only hold this many push connections (SSE) of waiting users open for "
+               "--duration seconds (needs --admin-key)"),
+    BO_OPT_STR("push-url", struct nb_config, push_url, "http://127.0.0.1:8081",
+               "the push listener --push connects to"),
 };
 #define NB_NOPTIONS (sizeof(nb_options) / sizeof(nb_options[0]))
 
@@ -137,7 +147,11 @@ void nb_config_usage(FILE *out)
         "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N]\n"
         "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
         "         [--run-id ID] [--concert C] [--jwt-secret KEY]\n"
-        "       boxoffice-nngbench --mint-jwts N --out FILE [--duration S] [--jwt-secret KEY]\n\n"
+        "       boxoffice-nngbench --mint-jwts N --out FILE [--duration S] [--jwt-secret KEY]\n"
+        "       boxoffice-nngbench --freshness ROUNDS --rpc-url URL0,URL1,... [--bridge-url URL]\n"
+        "         [--jwt-secret KEY] [--admin-key K] [--concert C] [--json FILE]\n"
+        "       boxoffice-nngbench --push N --duration S --admin-key K [--push-url URL]\n"
+        "         [--jwt-secret KEY] [--json FILE]\n\n"
         "A load generator over boxoffice's NNG rpc channel. Each VU is a thread with its own\n"
         "session making closed-loop requests. Test types: load 100 VUs 60 s; soak 50 VUs\n"
         "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"

@@ -1,4 +1,4 @@
-/* nb_http: one HTTP/1.1 POST over a plain socket (see nb_http.h). */
+/* nb_http: one HTTP/1.1 request over a plain socket (see nb_http.h). */
 #include "nb_http.h"
 
 #include "bo_error.h"
@@ -83,4 +83,37 @@ int nb_http_post(const char *host, const char *port, const char *path, const cha
     }
     close(fd);
     return rc;
+}
+
+int nb_http_get(const char *host, const char *port, const char *path, const char *headers,
+                int *status, char *buf, size_t buflen)
+{
+    char head[2048];
+    size_t used = 0;
+    int fd = nb_connect(host, port);
+    int n, code = 0;
+
+    if (fd < 0 || buflen == 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return BO_E_UNAVAILABLE;
+    }
+    n = snprintf(head, sizeof(head),
+                 "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: boxoffice-nngbench\r\n%s"
+                 "Connection: close\r\n\r\n",
+                 path, host, port, headers);
+    if (n > 0 && (size_t)n < sizeof(head) && nb_send_all(fd, head, (size_t)n) == 0) {
+        ssize_t got;
+        while (used + 1 < buflen && (got = recv(fd, buf + used, buflen - 1 - used, 0)) > 0) {
+            used += (size_t)got;
+        }
+    }
+    close(fd);
+    buf[used] = '\0';
+    if (sscanf(buf, "HTTP/%*s %d", &code) != 1) {
+        return BO_E_UNAVAILABLE;
+    }
+    *status = code;
+    return BO_OK;
 }

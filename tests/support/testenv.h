@@ -45,6 +45,9 @@ struct testenv {
     char admin_key[64];
     char token_secret[64];
     char jwt_secret[72]; /* HS256 key of operator identity tokens (--jwt-secret) */
+    /* Set before testenv_service_start: the instances one call starts follow each other's
+     * seat and ended-token events (--peer-events-urls with all their events addresses). */
+    int peers;
 };
 
 /* testenv_start starts PostgreSQL and Redis and migrates (see top). Returns 0 or -1 after

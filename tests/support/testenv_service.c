@@ -201,14 +201,22 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         nextra++;
     }
     int first = env->ninstances;
+    /* Every address first, so that peers can be told each other's. */
+    char peers[32 + TESTENV_MAX_INSTANCES * 130] = "--peer-events-urls=";
+    int ports[3 * TESTENV_MAX_INSTANCES]; /* rpc, events, metrics of each */
+    free_ports(ports, 3 * n);
+    for (int i = first; i < first + n; i++) {
+        const int *p = &ports[3 * (i - first)];
+        snprintf(env->rpc_url[i], sizeof(env->rpc_url[i]), "tcp://127.0.0.1:%d", p[0]);
+        snprintf(env->events_url[i], sizeof(env->events_url[i]), "tcp://127.0.0.1:%d", p[1]);
+        snprintf(env->metrics_listen[i], sizeof(env->metrics_listen[i]), "127.0.0.1:%d", p[2]);
+        size_t len = strlen(peers);
+        snprintf(peers + len, sizeof(peers) - len, "%s%s", i > first ? "," : "",
+                 env->events_url[i]);
+    }
     for (int i = first; i < first + n; i++) {
         char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128],
             jwt[128], id[64], log[300];
-        int ports[3]; /* rpc, events, metrics */
-        free_ports(ports, 3);
-        snprintf(env->rpc_url[i], sizeof(env->rpc_url[i]), "tcp://127.0.0.1:%d", ports[0]);
-        snprintf(env->events_url[i], sizeof(env->events_url[i]), "tcp://127.0.0.1:%d", ports[1]);
-        snprintf(env->metrics_listen[i], sizeof(env->metrics_listen[i]), "127.0.0.1:%d", ports[2]);
         snprintf(rpc, sizeof(rpc), "--rpc-url=%s", env->rpc_url[i]);
         snprintf(events, sizeof(events), "--events-url=%s", env->events_url[i]);
         snprintf(db, sizeof(db), "--database-url=%s", env->database_url);
@@ -234,6 +242,9 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         argv[k++] = metrics;
         argv[k++] = "--admission-tick-ms=20";
         argv[k++] = "--workers=8";
+        if (env->peers) {
+            argv[k++] = peers;
+        }
         for (size_t e = 0; e < nextra && k < sizeof(argv) / sizeof(argv[0]) - 1; e++) {
             argv[k++] = (char *)extra_args[e];
         }
