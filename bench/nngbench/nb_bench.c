@@ -73,6 +73,7 @@ int nb_bench_execute(const struct nb_config *cfg)
     struct nb_result *result = calloc(1, sizeof(*result));
     struct nb_flow_check check;
     struct nb_influx *influx = NULL;
+    struct nb_async *async = NULL;
     struct nb_vu *vus = NULL;
     struct nb_plan plan;
     int code = NB_EXIT_FAILED, rc;
@@ -117,7 +118,11 @@ int nb_bench_execute(const struct nb_config *cfg)
         fprintf(stderr, "nngbench: going on without InfluxDB\n");
     }
     fprintf(stderr, "nngbench: running %.0f s (run %s)\n", plan.total_seconds, cfg->run_id);
-    if ((rc = nb_run(ctx, &plan, vus, influx, result)) != BO_OK) {
+    if (cfg->async && (rc = nb_async_open(ctx, vus, plan.vus_max, &async)) != BO_OK) {
+        fprintf(stderr, "nngbench: --async runs the seats scenario only (%s)\n", bo_error_name(rc));
+        goto out;
+    }
+    if ((rc = nb_run(ctx, &plan, vus, async, influx, result)) != BO_OK) {
         goto out;
     }
     /* An interrupted run is not kept waiting for the check's own token. */
@@ -130,6 +135,7 @@ int nb_bench_execute(const struct nb_config *cfg)
     }
     code = result->interrupted ? NB_EXIT_INTERRUPTED : NB_EXIT_OK;
 out:
+    nb_async_close(async); /* before the VUs it drives */
     nb_influx_close(influx);
     if (ctx != NULL) {
         if (ctx->client != NULL) {

@@ -48,6 +48,9 @@ static const struct bo_option nb_options[] = {
                "(the first one writes) and --bridge-url: this many holds and releases"),
     BO_OPT_STR("bridge-url", struct nb_config, bridge_url, "",
                "the bridge (http://HOST:PORT) --freshness also reads through"),
+    BO_OPT_NUM("async", struct nb_config, async, "0", 0, 1,
+               "1 (or bare --async): seats VUs run as NNG contexts on one socket instead of "
+               "threads, so the load generator stays light"),
     BO_OPT_NUM("push", struct nb_config, push, "0", 0, 100000,
                "only hold this many push connections (SSE) of waiting users open for "
                "--duration seconds (needs --admin-key)"),
@@ -93,9 +96,11 @@ int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char
         snprintf(err, errlen, "out of memory");
         return BO_E_NOMEM;
     }
-    /* A bare --quick is a switch: it becomes --quick=1 for the table. */
+    /* A bare --quick or --async is a switch: it becomes --quick=1 for the table. */
     for (int i = 0; i < argc; i++) {
-        args[i] = strcmp(argv[i], "--quick") == 0 ? "--quick=1" : argv[i];
+        args[i] = strcmp(argv[i], "--quick") == 0   ? "--quick=1"
+                  : strcmp(argv[i], "--async") == 0 ? "--async=1"
+                                                    : argv[i];
     }
     memset(cfg, 0, sizeof(*cfg));
     rc = bo_config_load(nb_options, NB_NOPTIONS, cfg, argc, args, rest, &nrest, help, err, errlen);
@@ -144,7 +149,7 @@ void nb_config_usage(FILE *out)
     fprintf(
         out,
         "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow\n"
-        "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N]\n"
+        "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N] [--async]\n"
         "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
         "         [--run-id ID] [--concert C] [--jwt-secret KEY]\n"
         "       boxoffice-nngbench --mint-jwts N --out FILE [--duration S] [--jwt-secret KEY]\n"

@@ -42,6 +42,7 @@ struct nb_config {
     char out[512];
     int64_t freshness;    /* > 0: measure how soon seat changes show, this many rounds */
     char bridge_url[256]; /* --freshness also reads through the bridge here */
+    int64_t async;        /* 1: seats VUs as NNG contexts, not threads (nb_async.h) */
     int64_t push;         /* > 0: hold this many push connections open (nb_push.h) */
     char push_url[256];   /* the push listener */
     /* parsed */

@@ -88,7 +88,7 @@ static void nb_progress(double elapsed, int vus, const struct nb_totals *all,
 }
 
 int nb_run(struct nb_scenario_ctx *ctx, const struct nb_plan *plan, struct nb_vu *vus,
-           struct nb_influx *influx, struct nb_result *out)
+           struct nb_async *async, struct nb_influx *influx, struct nb_result *out)
 {
     int n = plan->vus_max, started = 0, vus_max = 0, rc = BO_OK;
     struct nb_vu_thread *threads = calloc((size_t)(n > 0 ? n : 1), sizeof(*threads));
@@ -127,6 +127,9 @@ int nb_run(struct nb_scenario_ctx *ctx, const struct nb_plan *plan, struct nb_vu
             want = n;
         }
         atomic_store_explicit(&target, want, memory_order_relaxed);
+        while (async != NULL && started < want) {
+            nb_async_start(async, started++, &target);
+        }
         while (started < want) {
             struct nb_vu_thread *t = &threads[started];
             t->vu = &vus[started];
@@ -164,8 +167,13 @@ int nb_run(struct nb_scenario_ctx *ctx, const struct nb_plan *plan, struct nb_vu
     }
     atomic_store(&ctx->stop, 1);
     out->seconds = (double)(nb_now_us() - t0) / 1e6;
+    if (async != NULL) {
+        nb_async_wait(async);
+    }
     for (int i = 0; i < started; i++) {
-        pthread_join(threads[i].thread, NULL);
+        if (threads[i].started) {
+            pthread_join(threads[i].thread, NULL);
+        }
     }
     pthread_attr_destroy(&attr);
     nb_collect(vus, started, &out->totals);

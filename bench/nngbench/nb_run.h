@@ -14,6 +14,7 @@
 #ifndef NB_RUN_H
 #define NB_RUN_H
 
+#include "nb_async.h"
 #include "nb_influx.h"
 #include "nb_plan.h"
 #include "nb_scenario.h"
@@ -37,11 +38,13 @@ int nb_run_interrupted(void);
 
 /*
  * nb_run executes plan with the VUs vus[0..plan->vus_max) (sessions open, set-up done) and
- * fills out. influx may be NULL. Returns BO_OK, or a code when threads could not be started
+ * fills out. influx may be NULL. With async (nb_async.h) the VUs run as its contexts instead
+ * of threads; NULL for threads. Returns BO_OK, or a code when threads could not be started
  * (then the VUs that did start were stopped and joined).
  */
 __attribute__((warn_unused_result)) int nb_run(struct nb_scenario_ctx *ctx,
                                                const struct nb_plan *plan, struct nb_vu *vus,
-                                               struct nb_influx *influx, struct nb_result *out);
+                                               struct nb_async *async, struct nb_influx *influx,
+                                               struct nb_result *out);
 
 #endif

@@ -5,8 +5,9 @@
  * writing --json to a temporary file that the tests read back.
  *
  * "local" needs no service: usage errors (exit 2), an unreachable service
- * (exit 3) and the identity tokens --mint-jwts writes. "service" runs seats, tokens
- * and flow and checks the JSON (requests, failure rate, ordered percentiles, VUs)
+ * (exit 3) and the identity tokens --mint-jwts writes. "service" runs seats (also with
+ * --async), tokens and flow and checks the JSON (requests, failure rate, ordered
+ * percentiles, VUs), measures freshness (every change seen, by the writer's instance)
  * and, for flow, that payments happened, the bench's own rpc check and the SQL
  * invariants, and that a run id needing escapes stays valid JSON; and that a run
  * turns the rate limits off and puts them back (read with boxoffice-cli). Every
@@ -191,6 +192,39 @@ START_TEST(test_seats)
 }
 END_TEST
 
+/* --async: the same closed loop with VUs as NNG contexts. */
+START_TEST(test_seats_async)
+{
+    cJSON *j = bench_scenario("seats", "--async");
+    ck_assert_msg(num(j, "failureRate") == 0, "async seats had %g failures", num(j, "failures"));
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* --freshness: every hold and release the bench makes shows in the writer's own seat map. */
+START_TEST(test_freshness)
+{
+    char json_path[512], json_arg[600], url_arg[700], key_arg[128];
+
+    snprintf(json_path, sizeof(json_path), "%s/nngbench-fresh.json", env.dir);
+    snprintf(json_arg, sizeof(json_arg), "--json=%s", json_path);
+    snprintf(url_arg, sizeof(url_arg), "--rpc-url=%s", env.rpc_urls);
+    snprintf(key_arg, sizeof(key_arg), "--admin-key=%s", env.admin_key);
+    snprintf(jwt_arg, sizeof(jwt_arg), "--jwt-secret=%s", env.jwt_secret);
+    ck_assert_int_eq(run_bench(url_arg, "--freshness=3", key_arg, jwt_arg, json_arg, NULL), 0);
+    cJSON *j = read_json(json_path);
+    ck_assert_int_eq((int)num(j, "rounds"), 3);
+    const cJSON *obs = cJSON_GetObjectItemCaseSensitive(j, "observers");
+    ck_assert_int_eq(cJSON_GetArraySize(obs), 1);
+    const cJSON *o = cJSON_GetArrayItem(obs, 0);
+    ck_assert_int_eq((int)num(o, "changes"), 6);
+    ck_assert_int_eq((int)num(o, "missed"), 0);
+    ck_assert_msg(num(o, "p50Ms") <= num(o, "p99Ms") && num(o, "p99Ms") <= num(o, "maxMs"),
+                  "freshness percentiles out of order");
+    cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(test_tokens)
 {
     cJSON *j = bench_scenario("tokens", NULL);
@@ -299,8 +333,8 @@ END_TEST
 int main(void)
 {
     const TTest *local[] = {test_usage_errors, test_unreachable, test_mint_jwts, NULL};
-    const TTest *service[] = {test_seats,           test_tokens,         test_flow,
-                              test_limits_restored, test_run_id_escaped, NULL};
+    const TTest *service[] = {test_seats, test_seats_async,     test_freshness,      test_tokens,
+                              test_flow,  test_limits_restored, test_run_id_escaped, NULL};
     const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
                                             bench_path, sizeof(bench_path),
                                             &env,       local,
