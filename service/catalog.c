@@ -62,7 +62,7 @@ int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t conce
     struct queue_token t;
     int rc;
 
-    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK) {
+    if ((rc = queue_authorize_read(ctx, token, &t)) != BO_OK) {
         return rc;
     }
     if (concert_id == 0) {
@@ -79,16 +79,26 @@ int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t conce
 }
 
 int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_id,
-                  uint64_t *concert_id, struct seat seats[SEATS_PER_SCHEDULE], size_t *n)
+                  uint64_t *concert_id, struct bo_seat_state *seats, size_t max, size_t *n,
+                  int64_t *active_until_ms)
 {
     struct queue_token t;
+    size_t got = 0;
+    int64_t now;
     int rc;
 
-    if ((rc = queue_authorize(ctx, token, 1, &t)) != BO_OK ||
+    if ((rc = queue_authorize_read(ctx, token, &t)) != BO_OK ||
         (rc = catalog_schedule_check(ctx, schedule_id, t.concert_id)) != BO_OK ||
-        (rc = store_seats_list(ctx->store, schedule_id, seats, n)) != BO_OK) {
+        (rc = seat_maps_read(ctx->maps, ctx->store, schedule_id, t.concert_id, seats, max, &got)) !=
+            BO_OK) {
         return rc;
     }
+    now = bo_time_now_ms();
+    for (size_t i = 0; i < got; i++) {
+        seats[i].status = bo_seat_status_at(&seats[i], now);
+    }
+    *n = got;
     *concert_id = t.concert_id;
+    *active_until_ms = t.expires_at_ms;
     return BO_OK;
 }

@@ -15,12 +15,14 @@ __attribute__((warn_unused_result)) int catalog_schedules(struct svc_context *ct
                                                           const char *token, uint64_t concert_id,
                                                           struct schedule **out, size_t *n);
 
-/* catalog_seats reads the seat map of a date of the token's concert; *concert_id receives
- * the date's concert. */
+/* catalog_seats reads the seat map of a date of the token's concert into seats[0..max) (*n
+ * seats, seat 1 first, each status as of now, with its reservation and hold expiry), from the
+ * instance's memory when it is fresh (see seat_maps.h); *concert_id receives the date's concert,
+ * *active_until_ms until when the token stays ACTIVE. */
 __attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, const char *token,
                                                       uint64_t schedule_id, uint64_t *concert_id,
-                                                      struct seat seats[SEATS_PER_SCHEDULE],
-                                                      size_t *n);
+                                                      struct bo_seat_state *seats, size_t max,
+                                                      size_t *n, int64_t *active_until_ms);
 
 /* catalog_schedule_check checks that schedule_id is a date of concert_id, remembering the
  * concert of each date per worker (a date never moves to another concert):

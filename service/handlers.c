@@ -132,12 +132,14 @@ static void rpc_schedule_fill(const void *records, size_t i, void *msg)
 
 static void rpc_seat_fill(const void *records, size_t i, void *msg)
 {
-    const struct seat *s = &((const struct seat *)records)[i];
+    const struct bo_seat_state *s = &((const struct bo_seat_state *)records)[i];
     Boxoffice__V1__Seat *out = msg;
 
     out->seat_no = s->seat_no;
     out->price = s->price;
     out->status = (Boxoffice__V1__SeatStatus)s->status;
+    out->held_until_ms = s->held_until_ms;
+    out->reservation_id = s->reservation_id;
 }
 
 static void rpc_settings_fill(const void *records, size_t i, void *msg)
@@ -353,9 +355,9 @@ static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
                            Boxoffice__V1__ListSeatsReply_Closure closure, void *data)
 {
     Boxoffice__V1__ListSeatsReply reply = BOXOFFICE__V1__LIST_SEATS_REPLY__INIT;
-    struct seat seats[SEATS_PER_SCHEDULE];
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
     int rc = catalog_seats(rpc_call_context(data), in->token, in->schedule_id, &reply.concert_id,
-                           seats, &reply.n_seats);
+                           seats, SEATS_PER_SCHEDULE, &reply.n_seats, &reply.token_active_until_ms);
 
     reply.schedule_id = in->schedule_id;
     reply.seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, seats, reply.n_seats,

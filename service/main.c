@@ -8,6 +8,7 @@
 #include "server.h"
 #include "store.h"
 #include "svc_config.h"
+#include "svc_context.h"
 
 #include <openssl/rand.h>
 #include <signal.h>
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
     struct identity_keys *keys = NULL;
     struct server *server = NULL;
     struct admission *admission = NULL;
-    struct events *events = NULL;
+    struct svc_shared shared = {0};
     struct metrics_http *metrics = NULL;
     char err[256];
     int exit_now = 0, rc, sig;
@@ -110,15 +111,15 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = server_start(&cfg, keys, &server)) != BO_OK ||
-        (rc = events_open(cfg.events_url, &events)) != BO_OK ||
+    if ((rc = svc_shared_open(&cfg, keys, &shared)) != BO_OK ||
+        (rc = server_start(&cfg, &shared, &server)) != BO_OK ||
         (cfg.metrics_listen[0] != '\0' &&
          (rc = metrics_http_start(cfg.metrics_listen, &metrics)) != BO_OK) ||
-        (rc = admission_start(&cfg, events, &admission)) != BO_OK) {
+        (rc = admission_start(&cfg, shared.events, &admission)) != BO_OK) {
         BO_ERR("cannot start: %s", bo_error_message(rc));
         metrics_http_stop(metrics);
-        events_close(events);
         server_stop(server);
+        svc_shared_close(&shared);
         identity_keys_close(keys);
         return 1;
     }
@@ -127,8 +128,8 @@ int main(int argc, char **argv)
     BO_INFO("stopping on signal %d", sig);
     admission_stop(admission);
     metrics_http_stop(metrics);
-    events_close(events);
     server_stop(server);
+    svc_shared_close(&shared);
     identity_keys_close(keys);
     return 0;
 }

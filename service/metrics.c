@@ -39,6 +39,10 @@ static struct {
     /* rate limits: the value in force (+1, so 0 means never set) and the refusals */
     atomic_uint_fast64_t limit[LIMIT_NACTIONS][LIMIT_NSCOPES];
     atomic_uint_fast64_t limited[LIMIT_NACTIONS][LIMIT_NSCOPES];
+    /* memory: [0] from the source of truth, [1] from memory */
+    atomic_uint_fast64_t seat_map_reads[2];
+    atomic_uint_fast64_t token_checks[2];
+    atomic_uint_fast64_t feed_events[METRICS_FEED_NKINDS];
 } metrics;
 
 void metrics_rpc_observe(unsigned method, int err, int64_t usec)
@@ -108,6 +112,23 @@ void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active)
     atomic_store(&slot->waiting, waiting);
     atomic_store(&slot->active, active);
     atomic_store(&slot->id, concert_id);
+}
+
+void metrics_seat_map_read(int from_memory)
+{
+    atomic_fetch_add_explicit(&metrics.seat_map_reads[from_memory != 0], 1, memory_order_relaxed);
+}
+
+void metrics_feed_event(int kind)
+{
+    if (kind >= 0 && kind < METRICS_FEED_NKINDS) {
+        atomic_fetch_add_explicit(&metrics.feed_events[kind], 1, memory_order_relaxed);
+    }
+}
+
+void metrics_token_check(int from_memory)
+{
+    atomic_fetch_add_explicit(&metrics.token_checks[from_memory != 0], 1, memory_order_relaxed);
 }
 
 static void metrics_render_rpc(FILE *f)
@@ -219,6 +240,30 @@ static void metrics_render_limits(FILE *f)
     }
 }
 
+/* metrics_render_memory writes the counters of what reads found in memory. */
+static void metrics_render_memory(FILE *f)
+{
+    fprintf(f,
+            "# HELP boxoffice_seat_map_reads_total Seat maps answered, by where they came from.\n"
+            "# TYPE boxoffice_seat_map_reads_total counter\n"
+            "boxoffice_seat_map_reads_total{source=\"memory\"} %llu\n"
+            "boxoffice_seat_map_reads_total{source=\"database\"} %llu\n"
+            "# HELP boxoffice_token_checks_total Token checks of reads, by what answered them.\n"
+            "# TYPE boxoffice_token_checks_total counter\n"
+            "boxoffice_token_checks_total{source=\"memory\"} %llu\n"
+            "boxoffice_token_checks_total{source=\"redis\"} %llu\n"
+            "# HELP boxoffice_peer_events_total Events received from the other instances.\n"
+            "# TYPE boxoffice_peer_events_total counter\n"
+            "boxoffice_peer_events_total{kind=\"seats\"} %llu\n"
+            "boxoffice_peer_events_total{kind=\"ended\"} %llu\n",
+            (unsigned long long)atomic_load(&metrics.seat_map_reads[1]),
+            (unsigned long long)atomic_load(&metrics.seat_map_reads[0]),
+            (unsigned long long)atomic_load(&metrics.token_checks[1]),
+            (unsigned long long)atomic_load(&metrics.token_checks[0]),
+            (unsigned long long)atomic_load(&metrics.feed_events[METRICS_FEED_SEATS]),
+            (unsigned long long)atomic_load(&metrics.feed_events[METRICS_FEED_ENDED]));
+}
+
 int metrics_render(char **out, size_t *len)
 {
     char *text = NULL;
@@ -232,6 +277,7 @@ int metrics_render(char **out, size_t *len)
     metrics_render_rpc(f);
     metrics_render_queue(f);
     metrics_render_limits(f);
+    metrics_render_memory(f);
     failed = ferror(f);
     if (fclose(f) != 0 || failed) {
         free(text);

@@ -6,7 +6,9 @@
  * {method,code}, boxoffice_rpc_duration_seconds{method} (histogram),
  * boxoffice_queue_waiting{concert}, boxoffice_queue_active{concert},
  * boxoffice_admissions_total, boxoffice_holds_total, boxoffice_payments_total,
- * boxoffice_rate_limit_per_minute{action,scope}, boxoffice_rate_limited_total{action,scope}.
+ * boxoffice_rate_limit_per_minute{action,scope}, boxoffice_rate_limited_total{action,scope},
+ * boxoffice_seat_map_reads_total{source}, boxoffice_peer_events_total{kind},
+ * boxoffice_token_checks_total{source}.
  */
 #ifndef SVC_METRICS_H
 #define SVC_METRICS_H
@@ -33,6 +35,20 @@ void metrics_rate_limited(int action, int scope);
 
 /* metrics_queue_gauge sets the waiting and active gauges of a concert. */
 void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active);
+
+/* metrics_seat_map_read counts one seat map answered from memory (from_memory) or read from
+ * PostgreSQL. */
+void metrics_seat_map_read(int from_memory);
+
+/* Kinds of events received from the peer instances. */
+enum metrics_feed_kind { METRICS_FEED_SEATS, METRICS_FEED_ENDED, METRICS_FEED_NKINDS };
+
+/* metrics_feed_event counts one event of kind received from a peer instance. */
+void metrics_feed_event(int kind);
+
+/* metrics_token_check counts one read's token check answered from the token memory
+ * (from_memory) or by Redis. */
+void metrics_token_check(int from_memory);
 
 /* metrics_render writes the Prometheus text exposition into a new buffer the caller frees. */
 __attribute__((warn_unused_result)) int metrics_render(char **out, size_t *len);

@@ -1,10 +1,12 @@
-/* payments: pay for a hold, then release the user's place among the active (see payments.h). */
+/* payments: pay for a hold, report the seat SOLD to the seat maps, then release the user's place
+ * among the active (see payments.h). */
 #include "payments.h"
 
 #include "bo_error.h"
 #include "bo_log.h"
 #include "points.h"
 #include "queue.h"
+#include "seat_maps.h"
 
 int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservation_id,
                  const char *idem_key, struct payment *out, int *replayed)
@@ -36,6 +38,11 @@ int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservatio
         BO_OK) {
         return rc;
     }
+    struct bo_seat_state sold = {.seat_no = out->seat_no,
+                                 .status = BO_SEAT_SOLD,
+                                 .price = out->amount,
+                                 .reservation_id = out->reservation_id};
+    seat_maps_change(ctx->maps, out->schedule_id, t.concert_id, &sold, 1);
     /* The payment is committed; ending the token only frees the place for the next user,
      * and the idle expiry does that anyway if Redis is unreachable now. */
     if (queue_finish(ctx, &t) != BO_OK) {

@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "bo_error.h"
 #include "bo_time.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,21 +117,16 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
     return BO_OK;
 }
 
-/* queue_lookup verifies text and reads its token (an ACTIVE one's window is fixed from its
- * admission: reading or acting never extends it), counting a WAITING one's holder as present. A
- * token Redis no longer knows is answered as EXPIRED with the ids of its signature. rate_milli (may
- * be NULL) receives the measured admission rate for a WAITING token. */
-static int queue_lookup(struct svc_context *ctx, const char *text, struct queue_token *out,
-                        int64_t *rate_milli)
+/* queue_lookup_ids reads the token (concert_id, sequence) of user_id, whose text verified (an
+ * ACTIVE one's window is fixed from its admission: reading or acting never extends it), counting
+ * a WAITING one's holder as present. A token Redis no longer knows is answered as EXPIRED with
+ * these ids. rate_milli (may be NULL) receives the measured admission rate for a WAITING token. */
+static int queue_lookup_ids(struct svc_context *ctx, uint64_t concert_id, uint64_t user_id,
+                            uint64_t sequence, struct queue_token *out, int64_t *rate_milli)
 {
     struct queue_token t;
-    uint64_t concert_id, user_id, sequence;
     int rc;
 
-    rc = token_verify(ctx->cfg->token_secret, text, &concert_id, &user_id, &sequence);
-    if (rc != BO_OK) {
-        return rc;
-    }
     rc = cache_token_use(ctx->cache, concert_id, sequence, user_id, bo_time_now_ms(),
                          queue_seen_every_ms(ctx->cfg), &t, rate_milli);
     if (rc == BO_E_TOKEN_EXPIRED) {
@@ -144,6 +140,20 @@ static int queue_lookup(struct svc_context *ctx, const char *text, struct queue_
     }
     *out = t;
     return BO_OK;
+}
+
+/* queue_lookup verifies text and reads its token (see queue_lookup_ids). */
+static int queue_lookup(struct svc_context *ctx, const char *text, struct queue_token *out,
+                        int64_t *rate_milli)
+{
+    uint64_t concert_id, user_id, sequence;
+    int rc;
+
+    rc = token_verify(ctx->cfg->token_secret, text, &concert_id, &user_id, &sequence);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    return queue_lookup_ids(ctx, concert_id, user_id, sequence, out, rate_milli);
 }
 
 int queue_status(struct svc_context *ctx, const char *text, struct queue_token *out,
@@ -170,28 +180,80 @@ int queue_status(struct svc_context *ctx, const char *text, struct queue_token *
     return BO_OK;
 }
 
+/* queue_may_act checks that the token t as read may act now (see queue_authorize) and remembers
+ * an ACTIVE one for reads. */
+static int queue_may_act(struct svc_context *ctx, const struct queue_token *t, int need_active)
+{
+    if (t->status == TOKEN_EXPIRED) {
+        return BO_E_TOKEN_EXPIRED;
+    }
+    /* A proven caller acts with its own token only. */
+    if (ctx->caller.proven && t->user_id != ctx->caller.who.user_id) {
+        return BO_E_NOT_OWNER;
+    }
+    if (t->status == TOKEN_ACTIVE) {
+        token_memory_remember(ctx->tokens, t->concert_id, t->sequence, t->user_id, t->expires_at_ms,
+                              bo_time_now_ms());
+    } else if (need_active) {
+        return BO_E_TOKEN_NOT_ACTIVE;
+    }
+    return BO_OK;
+}
+
 int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
                     struct queue_token *out)
 {
     struct queue_token t;
     int rc;
 
-    rc = queue_lookup(ctx, text, &t, NULL);
-    if (rc != BO_OK) {
+    if ((rc = queue_lookup(ctx, text, &t, NULL)) != BO_OK ||
+        (rc = queue_may_act(ctx, &t, need_active)) != BO_OK) {
         return rc;
-    }
-    if (t.status == TOKEN_EXPIRED) {
-        return BO_E_TOKEN_EXPIRED;
-    }
-    /* A proven caller acts with its own token only. */
-    if (ctx->caller.proven && t.user_id != ctx->caller.who.user_id) {
-        return BO_E_NOT_OWNER;
-    }
-    if (need_active && t.status != TOKEN_ACTIVE) {
-        return BO_E_TOKEN_NOT_ACTIVE;
     }
     *out = t;
     return BO_OK;
+}
+
+int queue_authorize_read(struct svc_context *ctx, const char *text, struct queue_token *out)
+{
+    struct queue_token t;
+    uint64_t concert_id, user_id, sequence;
+    int64_t until = 0;
+    int rc;
+
+    rc = token_verify(ctx->cfg->token_secret, text, &concert_id, &user_id, &sequence);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    memset(&t, 0, sizeof(t));
+    if (token_memory_active(ctx->tokens, concert_id, sequence, user_id, bo_time_now_ms(), &until)) {
+        metrics_token_check(1);
+        t.concert_id = concert_id;
+        t.user_id = user_id;
+        t.sequence = sequence;
+        t.status = TOKEN_ACTIVE;
+        t.expires_at_ms = until;
+        if (ctx->caller.proven && user_id != ctx->caller.who.user_id) {
+            return BO_E_NOT_OWNER; /* as queue_may_act says */
+        }
+    } else {
+        metrics_token_check(0);
+        if ((rc = queue_lookup_ids(ctx, concert_id, user_id, sequence, &t, NULL)) != BO_OK ||
+            (rc = queue_may_act(ctx, &t, 1)) != BO_OK) {
+            return rc;
+        }
+    }
+    *out = t;
+    return BO_OK;
+}
+
+/* queue_ended tells the token memory and every subscriber that the token (concert_id,
+ * sequence) of user_id ended here, before the call that ended it replies. */
+static void queue_ended(struct svc_context *ctx, uint64_t concert_id, uint64_t user_id,
+                        uint64_t sequence)
+{
+    token_memory_forget(ctx->tokens, concert_id, sequence, bo_time_now_ms());
+    events_publish_ended(ctx->events, concert_id, user_id, sequence);
 }
 
 int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *out)
@@ -209,12 +271,21 @@ int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *o
     if (user_id != ctx->caller.who.user_id) {
         return BO_E_NOT_OWNER;
     }
-    return cache_token_leave(ctx->cache, concert_id, sequence, user_id, bo_time_now_ms(), out);
+    rc = cache_token_leave(ctx->cache, concert_id, sequence, user_id, bo_time_now_ms(), out);
+    if (rc == BO_OK) {
+        queue_ended(ctx, concert_id, user_id, sequence);
+    }
+    return rc;
 }
 
 int queue_finish(struct svc_context *ctx, const struct queue_token *t)
 {
-    return cache_token_expire(ctx->cache, t->concert_id, t->sequence);
+    int rc = cache_token_expire(ctx->cache, t->concert_id, t->sequence);
+
+    if (rc == BO_OK) {
+        queue_ended(ctx, t->concert_id, t->user_id, t->sequence);
+    }
+    return rc;
 }
 
 int queue_touch(struct svc_context *ctx, char *const *texts, size_t n, uint32_t *touched,

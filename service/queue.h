@@ -38,13 +38,21 @@ QUEUE_WUR int queue_status(struct svc_context *ctx, const char *text, struct que
 QUEUE_WUR int queue_authorize(struct svc_context *ctx, const char *text, int need_active,
                               struct queue_token *out);
 
+/* queue_authorize_read is queue_authorize with need_active for reads (seat maps, dates): a token
+ * the instance's token memory knows ACTIVE is taken without asking Redis (out then holds its
+ * ids, status ACTIVE and expires_at_ms only). An ACTIVE token either checks is remembered. */
+QUEUE_WUR int queue_authorize_read(struct svc_context *ctx, const char *text,
+                                   struct queue_token *out);
+
 /* queue_leave ends the proven caller's token text: leaves the line while WAITING, ends the
- * ACTIVE window early; out receives the token as it is now (EXPIRED). BO_E_NOT_OWNER for
- * another user's token, BO_E_TOKEN_EXPIRED for one already ended. */
+ * ACTIVE window early; out receives the token as it is now (EXPIRED). The instance's token
+ * memory forgets it and an EXPIRED event goes out under "ended/" before this returns.
+ * BO_E_NOT_OWNER for another user's token, BO_E_TOKEN_EXPIRED for one already ended. */
 QUEUE_WUR int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *out);
 
-/* queue_finish expires the token after its holder paid (the admission leader announces the
- * end as an EXPIRED event). */
+/* queue_finish expires the token after its holder paid; like queue_leave it is forgotten and
+ * announced under "ended/" before this returns (the admission leader announces the end to
+ * push listeners again, as for every end). */
 QUEUE_WUR int queue_finish(struct svc_context *ctx, const struct queue_token *t);
 
 /*

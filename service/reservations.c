@@ -1,10 +1,26 @@
-/* reservations: seat holds on behalf of an admitted user (see reservations.h). */
+/* reservations: seat holds on behalf of an admitted user, each committed one reported to the
+ * seat maps before the reply (see reservations.h). */
 #include "reservations.h"
 
 #include "accounts.h"
 #include "bo_error.h"
 #include "catalog.h"
 #include "queue.h"
+#include "seat_maps.h"
+
+/* reservations_seat_changed makes the seat of r, whose hold a committed write made or ended,
+ * read status (HELD until r's expiry, or AVAILABLE again) in the seat maps. */
+static void reservations_seat_changed(struct svc_context *ctx, const struct reservation *r,
+                                      int status)
+{
+    struct bo_seat_state seat = {.seat_no = r->seat_no,
+                                 .status = status,
+                                 .price = r->price,
+                                 .held_until_ms = status == BO_SEAT_HELD ? r->expires_at_ms : 0,
+                                 .reservation_id = r->id};
+
+    seat_maps_change(ctx->maps, r->schedule_id, r->concert_id, &seat, 1);
+}
 
 int reservations_hold(struct svc_context *ctx, const char *token, uint64_t schedule_id,
                       uint32_t seat_no, struct reservation *out)
@@ -30,6 +46,9 @@ int reservations_hold(struct svc_context *ctx, const char *token, uint64_t sched
         /* an operator token's user, in PostgreSQL from its first write on */
         rc = store_hold_insert(ctx->store, t.user_id, schedule_id, seat_no, ttl_ms, out);
     }
+    if (rc == BO_OK) {
+        reservations_seat_changed(ctx, out, BO_SEAT_HELD);
+    }
     return rc;
 }
 
@@ -45,5 +64,8 @@ int reservations_release(struct svc_context *ctx, const char *token, uint64_t re
     if (reservation_id == 0) {
         return BO_E_RESERVATION_NOT_FOUND;
     }
-    return store_hold_release(ctx->store, t.user_id, reservation_id, out);
+    if ((rc = store_hold_release(ctx->store, t.user_id, reservation_id, out)) == BO_OK) {
+        reservations_seat_changed(ctx, out, BO_SEAT_AVAILABLE);
+    }
+    return rc;
 }

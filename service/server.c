@@ -79,8 +79,7 @@ static void *server_worker_main(void *arg)
     return NULL;
 }
 
-int server_start(const struct svc_config *cfg, const struct identity_keys *keys,
-                 struct server **out)
+int server_start(const struct svc_config *cfg, const struct svc_shared *shared, struct server **out)
 {
     struct server *s;
     int rc, rv;
@@ -97,7 +96,7 @@ int server_start(const struct svc_config *cfg, const struct identity_keys *keys,
     for (size_t i = 0; i < s->nworkers; i++) {
         s->workers[i].server = s;
         rc = svc_context_init(&s->workers[i].ctx, cfg);
-        s->workers[i].ctx.keys = keys;
+        svc_context_share(&s->workers[i].ctx, shared);
         if (rc != BO_OK) {
             BO_ERR("worker %zu could not connect to PostgreSQL and Redis: %s", i,
                    bo_error_message(rc));

@@ -11,14 +11,14 @@
 #include "svc_config.h"
 
 struct server;
-struct identity_keys;
+struct svc_shared;
 
-/* server_start opens the workers' connections, listens on cfg->rpc_url and starts serving,
- * checking proofs of identity with keys (borrowed until server_stop).
+/* server_start opens the workers' connections, listens on cfg->rpc_url and starts serving with
+ * what shared holds (proof keys, events, seat maps, token memory; borrowed until server_stop).
  * BO_E_UNAVAILABLE when PostgreSQL or Redis cannot be reached, BO_E_INVALID_ARGUMENT when the
  * address cannot be listened on. Stop and free with server_stop. */
 __attribute__((warn_unused_result)) int
-server_start(const struct svc_config *cfg, const struct identity_keys *keys, struct server **out);
+server_start(const struct svc_config *cfg, const struct svc_shared *shared, struct server **out);
 
 /* server_stop closes the socket, joins the workers and closes their connections; safe on NULL
  * and on a half-started server. */

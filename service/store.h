@@ -17,6 +17,7 @@
 #ifndef SVC_STORE_H
 #define SVC_STORE_H
 
+#include "bo_seatmap.h"
 #include "model.h"
 
 #define STORE_WUR __attribute__((warn_unused_result))
@@ -86,8 +87,14 @@ STORE_WUR int store_schedules_list(struct store *s, uint64_t concert_id, struct 
 /* store_schedule_get reads one date with its seat counts; BO_E_SCHEDULE_NOT_FOUND. */
 STORE_WUR int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out);
 
-/* store_seats_list fills out[0..SEATS_PER_SCHEDULE) with the seat map as of now, seat 1 first;
- * *n receives the count. BO_E_SCHEDULE_NOT_FOUND for an unknown date. */
+/* store_seat_states_list fills out[0..max) with the seat map as of now, seat 1 first, each seat
+ * with its live reservation (0: none) and, while HELD, when the hold lapses (a lapsed hold
+ * reads AVAILABLE, still naming its reservation); *n receives the count (at most max: the
+ * first max seats). BO_E_SCHEDULE_NOT_FOUND for an unknown date. */
+STORE_WUR int store_seat_states_list(struct store *s, uint64_t schedule_id,
+                                     struct bo_seat_state *out, size_t max, size_t *n);
+
+/* store_seats_list is store_seat_states_list as struct seat records (statuses only). */
 STORE_WUR int store_seats_list(struct store *s, uint64_t schedule_id,
                                struct seat out[SEATS_PER_SCHEDULE], size_t *n);
 

@@ -31,10 +31,12 @@ static void store_schedule_read(const PGresult *res, int row, void *out)
                    &sc->available_seats, &sc->total_seats);
 }
 
-static void store_seat_read(const PGresult *res, int row, void *out)
+/* Reads the columns of statement seats_list. */
+static void store_seat_state_read(const PGresult *res, int row, void *out)
 {
-    struct seat *seat = out;
-    store_row_scan(res, row, "uIi", &seat->seat_no, &seat->price, &seat->status);
+    struct bo_seat_state *seat = out;
+    store_row_scan(res, row, "uIiUI", &seat->seat_no, &seat->price, &seat->status,
+                   &seat->reservation_id, &seat->held_until_ms);
 }
 
 /* Reads what schedule_create returns: id, start and seat count of a new date. */
@@ -112,16 +114,31 @@ int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *o
     return store_run_query(s, &q);
 }
 
-int store_seats_list(struct store *s, uint64_t schedule_id, struct seat out[SEATS_PER_SCHEDULE],
-                     size_t *n)
+int store_seat_states_list(struct store *s, uint64_t schedule_id, struct bo_seat_state *out,
+                           size_t max, size_t *n)
 {
     /* Every date is created with its seats, so no seats means no date. */
-    struct store_query q = STORE_LIST(STORE_ST_SEATS_LIST, store_seat_read, struct seat, out,
-                                      SEATS_PER_SCHEDULE, BO_E_SCHEDULE_NOT_FOUND);
+    struct store_query q = STORE_LIST(STORE_ST_SEATS_LIST, store_seat_state_read,
+                                      struct bo_seat_state, out, max, BO_E_SCHEDULE_NOT_FOUND);
     store_param_u64(&q.params, schedule_id);
     int rc = store_run_query(s, &q);
     if (rc == BO_OK) {
         *n = q.n;
+    }
+    return rc;
+}
+
+int store_seats_list(struct store *s, uint64_t schedule_id, struct seat out[SEATS_PER_SCHEDULE],
+                     size_t *n)
+{
+    struct bo_seat_state states[SEATS_PER_SCHEDULE];
+    size_t got = 0;
+    int rc = store_seat_states_list(s, schedule_id, states, SEATS_PER_SCHEDULE, &got);
+    if (rc == BO_OK) {
+        for (size_t i = 0; i < got; i++) {
+            out[i] = (struct seat){states[i].seat_no, states[i].price, states[i].status};
+        }
+        *n = got;
     }
     return rc;
 }

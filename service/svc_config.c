@@ -14,7 +14,10 @@
 static const struct bo_option svc_options[] = {
     BO_OPT_STR("rpc-url", C, rpc_url, "tcp://127.0.0.1:7700", "NNG req/rep address to listen on"),
     BO_OPT_STR("events-url", C, events_url, "tcp://127.0.0.1:7701",
-               "NNG pub address for admission events"),
+               "NNG pub address for admission, ended-token and seat events"),
+    BO_OPT_STR("peer-events-urls", C, peer_events_urls, "",
+               "events addresses of the other instances (comma-separated; this instance's own "
+               "is skipped): their seat and ended-token events keep this one's memory current"),
     BO_OPT_STR("metrics-listen", C, metrics_listen, "127.0.0.1:9700",
                "host:port serving GET /metrics (Prometheus text); empty: none"),
     BO_OPT_SECRET("database-url", C, database_url,

@@ -13,6 +13,7 @@
 struct svc_config {
     char rpc_url[256];
     char events_url[256];
+    char peer_events_urls[2048]; /* the events addresses of every instance, comma-separated */
     char metrics_listen[128];
     char database_url[512];
     char redis_url[256];

@@ -1,4 +1,5 @@
-/* svc_context: a worker's connections and cached settings (see svc_context.h). */
+/* svc_context: a worker's connections and cached settings, and what the workers share (see
+ * svc_context.h). */
 #include "svc_context.h"
 
 #include "bo_error.h"
@@ -12,6 +13,39 @@
 /* Admission settings change rarely (an admin tunes them); re-reading them once a second keeps
  * a Redis round trip off every request while letting changes reach every worker quickly. */
 #define SVC_SETTINGS_REFRESH_MS 1000
+
+int svc_shared_open(const struct svc_config *cfg, const struct identity_keys *keys,
+                    struct svc_shared *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->keys = keys;
+    if ((rc = events_open(cfg->events_url, &out->events)) != BO_OK ||
+        (rc = token_memory_open(TOKEN_MEMORY_SLOTS, &out->tokens)) != BO_OK ||
+        (rc = seat_maps_open(cfg->peer_events_urls, cfg->events_url, out->events, out->tokens,
+                             &out->maps)) != BO_OK) {
+        svc_shared_close(out);
+        return rc;
+    }
+    return BO_OK;
+}
+
+void svc_shared_close(struct svc_shared *sh)
+{
+    seat_maps_close(sh->maps); /* its feed first: it uses the token memory */
+    token_memory_close(sh->tokens);
+    events_close(sh->events);
+    memset(sh, 0, sizeof(*sh));
+}
+
+void svc_context_share(struct svc_context *ctx, const struct svc_shared *sh)
+{
+    ctx->keys = sh->keys;
+    ctx->events = sh->events;
+    ctx->tokens = sh->tokens;
+    ctx->maps = sh->maps;
+}
 
 int svc_context_init(struct svc_context *ctx, const struct svc_config *cfg)
 {

@@ -1,17 +1,21 @@
 /*
  * svc_context: what one worker thread owns to serve requests: its own
  * PostgreSQL and Redis connections, the read-only configuration, and a
- * short-lived copy of the admission settings.
+ * short-lived copy of the admission settings; and what every worker of the
+ * process shares (struct svc_shared: events socket, seat maps, token memory).
  */
 #ifndef SVC_CONTEXT_H
 #define SVC_CONTEXT_H
 
 #include "cache.h"
+#include "events.h"
 #include "identity.h"
 #include "model.h"
 #include "proof_cache.h"
+#include "seat_maps.h"
 #include "store.h"
 #include "svc_config.h"
+#include "token_memory.h"
 
 /* Size of each worker's memory of which concert a date belongs to. */
 #define SVC_SCHEDULE_CACHE_SIZE 256
@@ -37,9 +41,21 @@ struct svc_caller {
     const char *client_addr; /* as the edge saw it ("" for native clients); borrowed */
 };
 
+/* What every worker of the process shares, made once at start-up. Each may be used from any
+ * thread. */
+struct svc_shared {
+    const struct identity_keys *keys; /* borrowed from the caller of svc_shared_open */
+    struct events *events;            /* owned: admission, ended-token and seat events */
+    struct token_memory *tokens;      /* owned: ACTIVE tokens known to reads */
+    struct seat_maps *maps;           /* owned: seat maps in memory, fed by the peers */
+};
+
 struct svc_context {
     const struct svc_config *cfg;     /* borrowed for the process lifetime */
     const struct identity_keys *keys; /* borrowed for the process lifetime */
+    struct events *events;            /* borrowed (svc_shared); NULL: none published */
+    struct token_memory *tokens;      /* borrowed (svc_shared); NULL: Redis every time */
+    struct seat_maps *maps;           /* borrowed (svc_shared); NULL: PostgreSQL every time */
     struct store *store;              /* owned */
     struct cache *cache;              /* owned */
     struct admission_settings settings;
@@ -53,9 +69,23 @@ struct svc_context {
     struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };
 
+/* svc_shared_open opens what the workers share as cfg says (events socket, token memory, seat
+ * maps following the peers), keys borrowed until svc_shared_close. Safe to close after a
+ * failure. Codes of events_open, seat_maps_open. */
+__attribute__((warn_unused_result)) int svc_shared_open(const struct svc_config *cfg,
+                                                        const struct identity_keys *keys,
+                                                        struct svc_shared *out);
+
+/* svc_shared_close closes what svc_shared_open opened, in reverse; safe on a zeroed one. Call it
+ * after the workers and the admission loop stopped. */
+void svc_shared_close(struct svc_shared *sh);
+
 /* svc_context_init opens the worker's connections. Safe to fini after a failure. */
 __attribute__((warn_unused_result)) int svc_context_init(struct svc_context *ctx,
                                                          const struct svc_config *cfg);
+
+/* svc_context_share lets ctx use what sh holds (borrowed until sh is closed). */
+void svc_context_share(struct svc_context *ctx, const struct svc_shared *sh);
 
 /* svc_context_fini closes what init opened; safe on a zeroed or half-built context. */
 void svc_context_fini(struct svc_context *ctx);

@@ -93,10 +93,15 @@ ORDER BY sc.starts_at, sc.id
 WHERE sc.id = $1::bigint GROUP BY sc.id
 
 -- statement seats_list
--- One SELECT: the live-seat partial index makes the join cheap.
+-- One SELECT: the live-seat partial index makes the join cheap. Each seat with the live
+-- reservation it is about (0: none) and, while HELD, when the hold lapses; a hold past it
+-- reads AVAILABLE, still naming its reservation (bo_seatmap orders a seat's states by it).
 SELECT s.seat_no, s.price,
 CASE WHEN r.status = 'CONFIRMED' THEN 3
-WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END
+WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END,
+coalesce(r.id, 0),
+CASE WHEN r.status = 'HELD' THEN floor(extract(epoch FROM r.expires_at) * 1000)::bigint
+ELSE 0 END
 FROM seats s LEFT JOIN reservations r ON r.schedule_id = s.schedule_id
 AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED')
 WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no

@@ -1,0 +1,56 @@
+/*
+ * seat_maps: the seat maps of the dates this instance serves, held in memory once per process
+ * and shared by every worker.
+ *
+ * A map is read from PostgreSQL when it is missing or was read more than
+ * BO_SEATMAP_REFRESH_MS ago; in between it is kept current by the instance's own writes
+ * (seat_maps_change, before the write replies) and by the SeatEvents of the peer instances,
+ * which a feed thread (bo_feed) applies. The same feed hands ended-token events to the token
+ * memory. PostgreSQL stays the truth of holds and payments: a map only answers reads.
+ */
+#ifndef SVC_SEAT_MAPS_H
+#define SVC_SEAT_MAPS_H
+
+#include "bo_seatmap.h"
+#include "events.h"
+#include "store.h"
+#include "token_memory.h"
+
+/* Most dates whose maps one instance holds; the least recently read is dropped beyond. */
+#define SEAT_MAPS_MAX 4096
+
+struct seat_maps;
+
+/* seat_maps_open makes an empty set of maps whose changes are published on events and which
+ * follows the seat and ended-token events of the instances at peer_urls (comma-separated,
+ * may be empty; own_url, this instance's events address, is left out), forgetting ended tokens
+ * in tokens. events and tokens (either may be NULL) are borrowed until seat_maps_close.
+ * BO_E_INVALID_ARGUMENT for a bad address, BO_E_NOMEM. */
+__attribute__((warn_unused_result)) int seat_maps_open(const char *peer_urls, const char *own_url,
+                                                       struct events *events,
+                                                       struct token_memory *tokens,
+                                                       struct seat_maps **out);
+
+/* seat_maps_close stops the feed, then frees the maps; safe on NULL. */
+void seat_maps_close(struct seat_maps *m);
+
+/* seat_maps_read copies the map of schedule_id, a date of concert_id, into out[0..max) (*n
+ * seats, seat 1 first, statuses as stored: a HELD seat may have lapsed), from memory when it
+ * is fresh enough, else read with st (the calling worker's connection) and kept. With m NULL
+ * the map is read from st every time. Codes of store_seat_states_list; BO_E_INVALID_ARGUMENT
+ * when max is too small. */
+__attribute__((warn_unused_result)) int seat_maps_read(struct seat_maps *m, struct store *st,
+                                                       uint64_t schedule_id, uint64_t concert_id,
+                                                       struct bo_seat_state *out, size_t max,
+                                                       size_t *n);
+
+/* seat_maps_change applies changes[0..n), the new states of seats of schedule_id (a date of
+ * concert_id) that a committed write set, to the map in memory and publishes them as a
+ * SeatEvent; call it before the write replies. Does nothing when m is NULL. */
+void seat_maps_change(struct seat_maps *m, uint64_t schedule_id, uint64_t concert_id,
+                      const struct bo_seat_state *changes, size_t n);
+
+/* seat_maps_received says how many events of the peers the feed has handed over. */
+uint64_t seat_maps_received(const struct seat_maps *m);
+
+#endif
