@@ -184,6 +184,10 @@ int br_call_json(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *i
         (status = br_call(r, rpc->method, in, &rep)) != 0) {
         return status;
     }
+    if (rpc->after != NULL && (status = rpc->after(r, rep, in)) != 0) {
+        protobuf_c_message_free_unpacked(rep, NULL);
+        return status;
+    }
     br_http_begin_json(r, &j);
     status = rpc->write != NULL ? rpc->write(&j, rep, in) : br_call_body(&j, rpc, rep, in);
     protobuf_c_message_free_unpacked(rep, NULL);

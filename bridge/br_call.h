@@ -22,6 +22,14 @@
 typedef int (*br_reply_fn)(struct br_json *j, const ProtobufCMessage *rep,
                            const ProtobufCMessage *req);
 
+/*
+ * An after hook runs on a successful reply rep to req, before it is written: it tells the
+ * bridge's memory what the reply says (br_seatmaps). It returns 0 for the reply to be written
+ * as the rpc says, or the HTTP status of the answer it wrote itself.
+ */
+typedef int (*br_after_fn)(struct br_req *r, const ProtobufCMessage *rep,
+                           const ProtobufCMessage *req);
+
 struct br_input_field;
 
 /*
@@ -40,6 +48,7 @@ struct br_rpc {
     const char *echo;        /* a uint64 reply field the service may leave 0: the request's */
     int status;              /* the HTTP status of the answer */
     const char *needs;       /* named when the reply lacks the body: "a token" */
+    br_after_fn after;       /* run on a successful reply before it is written, or NULL */
 };
 
 /*
@@ -59,9 +68,9 @@ int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
  * service answers what is missing; a present Idempotency-Key must be 1 to 128 printable
  * ASCII characters), then rpc->input from the body, then rpc->path_id from the path. Calls
  * rpc->method with in and answers the request: the first problem with the request (400) or
- * the error as br_call does, 500 INTERNAL "the service answered without <needs>" when the
- * reply lacks the body, else the body with its status. in's strings borrow from r. Frees
- * the reply; returns the HTTP status written.
+ * the error as br_call does, what rpc->after answered, 500 INTERNAL "the service answered
+ * without <needs>" when the reply lacks the body, else the body with its status. in's strings
+ * borrow from r. Frees the reply; returns the HTTP status written.
  */
 int br_call_json(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *in);
 

@@ -38,7 +38,8 @@ static const struct bo_option br_options[] = {
                "base URL browsers reach the push listener at, e.g. https://push.example.org; "
                "empty derives it from push-listen"),
     BO_OPT_STR("events-urls", struct br_config, events_urls, "tcp://127.0.0.1:7701",
-               "admission event addresses of all service instances, comma-separated"),
+               "event addresses of all service instances, comma-separated: admission events "
+               "for push, seat and ended-token events for the seat maps in memory"),
     BO_OPT_STR("trusted-proxy", struct br_config, trusted_proxy, "",
                "IP address of the proxy in front of the bridge: from it, the last "
                "X-Forwarded-For hop is the client's address (for per-address rate limits); "

@@ -24,7 +24,7 @@ struct br_config {
     int64_t max_body_bytes;        /* larger request bodies get 413 */
     char push_listen[128];         /* push listener "address:port"; empty disables push */
     char push_public_url[256];     /* base URL browsers reach push at; empty: from push_listen */
-    char events_urls[1024];        /* admission events of every service instance, comma-separated */
+    char events_urls[1024];        /* events of every service instance (push, seat maps) */
     char trusted_proxy[64];        /* IP of a proxy whose X-Forwarded-For is believed; "" none */
     struct br_ip trusted_proxy_ip; /* trusted_proxy read by br_config_load (family 0: none) */
 };

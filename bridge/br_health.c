@@ -3,6 +3,7 @@
 #include "br_json.h"
 #include "br_metrics.h"
 #include "br_routes.h"
+#include "br_seatmaps.h"
 
 int br_health_live(struct br_req *r)
 {
@@ -27,6 +28,9 @@ const struct br_rpc br_health_ready_rpc = {.method = "Ping", .write = br_health_
 
 int br_health_metrics(struct br_req *r)
 {
-    br_metrics_render(br_http_begin(r));
+    struct br_buf *b = br_http_begin(r);
+
+    br_metrics_render(b);
+    br_seatmaps_metrics(r->t->shared->seatmaps, b);
     return br_http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
 }

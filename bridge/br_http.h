@@ -26,12 +26,15 @@ struct mg_request_info;
 struct bo_client;
 struct bo_session;
 struct br_config;
+struct br_seatmaps;
 struct cJSON;
 
-/* What every worker thread shares; read-only once the server serves. */
+/* What every worker thread shares; read-only once the server serves (the seat-map memory
+ * has its own locks). */
 struct br_shared {
     const struct br_config *cfg;
     struct bo_client *client;
+    struct br_seatmaps *seatmaps; /* seat maps and tokens in memory (br_seatmaps.h) */
 };
 
 /* One per civetweb worker thread, created and destroyed by br_server. */
@@ -52,6 +55,8 @@ struct br_req {
     const char *path;
     uint64_t ids[BR_MAX_PATH_IDS]; /* numeric path ids, in order of appearance */
     struct cJSON *json;            /* the body once parsed (br_input_object); freed at the end */
+    uint64_t seatmap_ticket;       /* a seat map read by rpc: the snapshot's ticket (br_seatmaps) */
+    int seatmap_claim;             /* that read refreshes the map for every reader (br_seatmaps) */
 };
 
 /* br_http_end frees what r gathered while it was answered; safe to call more than once. */

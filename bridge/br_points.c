@@ -4,6 +4,7 @@
 #include "br_json.h"
 #include "br_pb.h"
 #include "br_routes.h"
+#include "br_seatmaps.h"
 
 /* A payment's members; "replayed", from the reply, follows them. */
 static const char *const br_points_payment_keys[] = {
@@ -46,4 +47,5 @@ static const struct br_input_field br_points_pay_input[] = {
 const struct br_rpc br_points_pay_rpc = {.method = "Pay",
                                          .input = br_points_pay_input,
                                          .write = br_points_paid_write,
-                                         .needs = "a payment"};
+                                         .needs = "a payment",
+                                         .after = br_seatmaps_paid};

@@ -10,6 +10,7 @@
 #include "br_push.h"
 #include "br_push_routes.h"
 #include "br_routes.h"
+#include "br_seatmaps.h"
 
 #include <civetweb.h>
 #include <stdio.h>
@@ -79,9 +80,11 @@ const struct br_rpc br_queue_issue_rpc = {.method = "IssueToken",
 const struct br_rpc br_queue_current_rpc = {
     .method = "GetToken", .write = br_queue_state_write, .needs = "a token"};
 
-/* The token as leaving left it: EXPIRED. */
-const struct br_rpc br_queue_leave_rpc = {
-    .method = "LeaveQueue", .write = br_queue_state_write, .needs = "a token"};
+/* The token as leaving left it: EXPIRED (and forgotten by this bridge before it answers). */
+const struct br_rpc br_queue_leave_rpc = {.method = "LeaveQueue",
+                                          .write = br_queue_state_write,
+                                          .needs = "a token",
+                                          .after = br_seatmaps_left};
 
 /* br_queue_push_urls answers status with {"websocket","sse"} for the push base URL. */
 static int br_queue_push_urls(struct br_req *r, const char *base, int status, const char *extra)

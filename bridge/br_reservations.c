@@ -2,6 +2,7 @@
 #include "br_call.h"
 #include "br_input.h"
 #include "br_routes.h"
+#include "br_seatmaps.h"
 
 #include <stdint.h>
 
@@ -20,11 +21,13 @@ const struct br_rpc br_reservations_hold_rpc = {.method = "HoldSeat",
                                                 .body = "reservation",
                                                 .keys = br_reservations_keys,
                                                 .status = 201,
-                                                .needs = "a reservation"};
+                                                .needs = "a reservation",
+                                                .after = br_seatmaps_reserved};
 
 const struct br_rpc br_reservations_release_rpc = {.method = "ReleaseHold",
                                                    .path_id = "reservationId",
                                                    .body = "reservation",
                                                    .keys = br_reservations_keys,
                                                    .status = 200,
-                                                   .needs = "a reservation"};
+                                                   .needs = "a reservation",
+                                                   .after = br_seatmaps_reserved};

@@ -36,7 +36,7 @@ static const struct br_route br_routes[] = {
     {"GET", "/api/v1/queue/push", br_queue_push_info, NULL},
     {"GET", "/api/v1/concerts", NULL, &br_catalog_concerts_rpc},
     {"GET", "/api/v1/concerts/{concertId}/schedules", NULL, &br_catalog_schedules_rpc},
-    {"GET", "/api/v1/schedules/{scheduleId}/seats", NULL, &br_catalog_seats_rpc},
+    {"GET", "/api/v1/schedules/{scheduleId}/seats", br_catalog_seats, NULL},
     {"POST", "/api/v1/reservations", NULL, &br_reservations_hold_rpc},
     {"DELETE", "/api/v1/reservations/{reservationId}", NULL, &br_reservations_release_rpc},
     {"GET", "/api/v1/users/{userId}/points", NULL, &br_points_balance_rpc},

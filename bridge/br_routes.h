@@ -23,10 +23,12 @@ extern const struct br_rpc br_queue_issue_rpc;
 extern const struct br_rpc br_queue_current_rpc;
 extern const struct br_rpc br_queue_leave_rpc;
 
-/* br_catalog.c: concerts, a concert's schedules, a schedule's seats */
+/* br_catalog.c: concerts, a concert's schedules, a schedule's seats (answered from memory when
+ * it can, else by br_catalog_seats_rpc) */
 extern const struct br_rpc br_catalog_concerts_rpc;
 extern const struct br_rpc br_catalog_schedules_rpc;
 extern const struct br_rpc br_catalog_seats_rpc;
+int br_catalog_seats(struct br_req *r);
 
 /* br_reservations.c: hold a seat, release a hold */
 extern const struct br_rpc br_reservations_hold_rpc;

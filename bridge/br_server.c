@@ -1,9 +1,10 @@
 /*
  * br_server: civetweb set-up and per-thread state (see br_server.h).
  *
- * Start-up order: client, civetweb (threads open sessions lazily). Shut-down
- * in reverse: mg_stop joins every worker (each closing its session in
- * exit_thread) before the client closes.
+ * Start-up order: client, seat-map memory (its events), civetweb (threads
+ * open sessions lazily). Shut-down in reverse: mg_stop joins every worker
+ * (each closing its session in exit_thread) before the memory and the client
+ * close.
  */
 #include "br_server.h"
 
@@ -14,6 +15,7 @@
 #include "br_http.h"
 #include "br_metrics.h"
 #include "br_router.h"
+#include "br_seatmaps.h"
 
 #include <civetweb.h>
 #include <stdio.h>
@@ -125,6 +127,13 @@ int br_server_start(const struct br_config *cfg, struct br_server **out)
         br_server_stop(s);
         return rc;
     }
+    rc = br_seatmaps_open(cfg->events_urls, &s->shared.seatmaps);
+    if (rc != BO_OK) {
+        BO_ERR("cannot follow the seat events at '%s': %s", cfg->events_urls, bo_error_message(rc));
+        s->shared.seatmaps = NULL;
+        br_server_stop(s);
+        return rc;
+    }
     snprintf(threads, sizeof(threads), "%lld", (long long)cfg->threads);
     snprintf(request_ms, sizeof(request_ms), "%lld", (long long)cfg->request_timeout_ms);
     snprintf(keep_ms, sizeof(keep_ms), "%lld", (long long)cfg->keep_alive_ms);
@@ -183,6 +192,7 @@ void br_server_stop(struct br_server *s)
     if (s->mg_library) {
         mg_exit_library();
     }
+    br_seatmaps_close(s->shared.seatmaps);
     bo_client_close(s->shared.client);
     free(s);
 }

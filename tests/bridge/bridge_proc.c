@@ -57,11 +57,16 @@ int bridge_proc_start_args(struct bridge_proc *b, const char *rpc_urls, int requ
     snprintf(b->log, sizeof(b->log), "%s/bridge-%d.log", logdir != NULL ? logdir : "/tmp", b->port);
     unlink(b->log);
     /* Push stays off unless the suite configured it (BOXOFFICE_PUSH_LISTEN), so a test bridge
-     * never competes for the default push port with a running stack. */
-    char *argv[8 + BRIDGE_EXTRA_MAX] = {exe, listen, rpc, timeout, web, "--threads=64"};
+     * never competes for the default push port with a running stack; events likewise
+     * (BOXOFFICE_EVENTS_URLS, or an --events-urls among extra_args), so it never follows a
+     * running stack's seat events. */
+    char *argv[10 + BRIDGE_EXTRA_MAX] = {exe, listen, rpc, timeout, web, "--threads=64"};
     size_t k = 6;
     if (getenv("BOXOFFICE_PUSH_LISTEN") == NULL) {
         argv[k++] = "--push-listen=";
+    }
+    if (getenv("BOXOFFICE_EVENTS_URLS") == NULL) {
+        argv[k++] = "--events-urls=";
     }
     for (size_t e = 0; extra_args != NULL && extra_args[e] != NULL; e++) {
         if (e == BRIDGE_EXTRA_MAX) {

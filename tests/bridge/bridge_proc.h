@@ -17,6 +17,7 @@ struct bridge_proc {
 
 /* bridge_proc_start starts the bridge on a free port, dialling rpc_urls, with
  * request_timeout_ms, its log in logdir (NULL: /tmp), and waits until GET /healthz answers 200.
+ * Push and events are off unless BOXOFFICE_PUSH_LISTEN / BOXOFFICE_EVENTS_URLS say otherwise.
  * Returns 0 or -1 after printing why. */
 int bridge_proc_start(struct bridge_proc *b, const char *rpc_urls, int request_timeout_ms,
                       const char *logdir);

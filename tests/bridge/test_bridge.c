@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "boxoffice/client.h"
 #include "bridge_proc.h"
 #include "http_client.h"
 #include "support.h"
@@ -274,15 +275,17 @@ static long long first_schedule(const char *hdr, long long concert)
     return id;
 }
 
-/* seat_status returns the status of seat_no on schedule (and its price through *price). */
-static const char *seat_status(const char *hdr, long long schedule, long long seat_no,
-                               long long *price)
+/* seat_status_on returns the status of seat_no on schedule as the bridge on port shows it (and
+ * its price through *price). */
+static const char *seat_status_on(int port, const char *hdr, long long schedule, long long seat_no,
+                                  long long *price)
 {
     static char status[16];
     char path[128];
     const cJSON *s;
+    ck_assert_msg(env_ok, "the test environment did not start (see stderr)");
     snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats", schedule);
-    cJSON *json = call("GET", path, hdr, NULL, 200);
+    cJSON *json = http_json(port, "GET", path, hdr, NULL, 200);
     status[0] = '\0';
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(json, "seats"))
     {
@@ -295,6 +298,13 @@ static const char *seat_status(const char *hdr, long long schedule, long long se
     }
     cJSON_Delete(json);
     return status;
+}
+
+/* seat_status returns the status of seat_no on schedule as the bridge under test shows it. */
+static const char *seat_status(const char *hdr, long long schedule, long long seat_no,
+                               long long *price)
+{
+    return seat_status_on(bridge.port, hdr, schedule, seat_no, price);
 }
 
 /* free_seat returns the number of an AVAILABLE seat of schedule other than except (0: any). */
@@ -467,13 +477,27 @@ static void local_teardown(void)
     ck_assert_int_eq(bridge_proc_stop(&bridge), 0);
 }
 
-/* service: two instances (a session revoked on one is refused on the other) and a bridge over
- * the first: a request that ends a token is followed by ones its instance refuses at once. */
+/* events_flag writes "--events-urls=" with the events addresses of both instances into out. */
+static const char *events_flag(char *out, size_t len)
+{
+    snprintf(out, len, "--events-urls=%s,%s", env.events_url[0], env.events_url[1]);
+    return out;
+}
+
+/* service: two instances following each other's events (a session revoked on one is refused
+ * on the other) and a bridge over the first, following the events of both: a request that
+ * ends a token is followed by ones its instance refuses at once. */
 static void service_setup(void)
 {
+    char events[300];
+    const char *args[] = {events, NULL};
+
     memset(&env, 0, sizeof(env));
-    env_ok = testenv_start(&env, TESTENV_SEED) == 0 && testenv_service_start(&env, 2, NULL) == 0 &&
-             bridge_proc_start(&bridge, env.rpc_url[0], 5000, env.dir) == 0;
+    env_ok = testenv_start(&env, TESTENV_SEED) == 0;
+    env.peers = 1; /* each instance follows the other's seat and ended-token events */
+    env_ok = env_ok && testenv_service_start(&env, 2, NULL) == 0;
+    env_ok = env_ok && bridge_proc_start_args(&bridge, env.rpc_url[0], 5000, env.dir,
+                                              (events_flag(events, sizeof(events)), args)) == 0;
 }
 
 static void service_teardown(void)
@@ -1488,6 +1512,233 @@ START_TEST(test_admin)
 }
 END_TEST
 
+/* ---- seat maps from the bridge's memory ---------------------------------------------- */
+
+#define METRIC_FROM_MEMORY "boxoffice_bridge_seatmaps_total{source=\"memory\"}"
+#define METRIC_FEED        "boxoffice_bridge_feed_events_total"
+
+/* metric returns the value of the sample name (its full text, labels included) in the bridge
+ * on port's GET /metrics. */
+static long long metric(int port, const char *name)
+{
+    struct http_resp r;
+    size_t n = strlen(name);
+
+    request_on(port, "GET", "/metrics", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    for (const char *line = r.body; line != NULL && *line != '\0';) {
+        if (strncmp(line, name, n) == 0 && line[n] == ' ') {
+            long long v = atoll(line + n + 1);
+            http_resp_free(&r);
+            return v;
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    http_resp_free(&r);
+    ck_abort_msg("GET /metrics has no %s", name);
+    return -1;
+}
+
+/* A seat awaited in a state on one bridge. */
+struct seat_wait {
+    int port;
+    const char *hdr;
+    long long schedule, seat_no;
+    const char *want;
+};
+
+/* seat_is holds once the seat_wait arg's seat shows its wanted status. */
+static int seat_is(void *arg)
+{
+    const struct seat_wait *w = arg;
+    return strcmp(seat_status_on(w->port, w->hdr, w->schedule, w->seat_no, NULL), w->want) == 0;
+}
+
+/* Two reads of one map, and the memory answers counted before them. */
+struct twice {
+    const char *path, *hdr;
+    long long before;
+};
+
+/* read_twice_from_memory holds once two reads of the twice arg's map in a row answer the same
+ * bytes and the bridge counts one more answered from memory (the first may go to the service
+ * when the map is old). */
+static int read_twice_from_memory(void *arg)
+{
+    struct twice *t = arg;
+    struct http_resp r1, r2;
+
+    request("GET", t->path, t->hdr, NULL, &r1);
+    request("GET", t->path, t->hdr, NULL, &r2);
+    ck_assert_msg(r1.status == 200 && r2.status == 200, "seats: %d %s", r2.status, r2.body);
+    int same = strcmp(r1.body, r2.body) == 0;
+    http_resp_free(&r1);
+    http_resp_free(&r2);
+    long long now = metric(bridge.port, METRIC_FROM_MEMORY);
+    int grew = now > t->before;
+    t->before = now;
+    return same && grew;
+}
+
+/* The bridge answers a known token's seat maps from memory, and its own writes show at once:
+ * hold, release, payment; a token ended by paying or leaving through it is refused at once,
+ * with the service's own answer. */
+START_TEST(test_seats_from_memory)
+{
+    const long long user = 271;
+    const long long other = 272;
+    long long concert = first_concert();
+    char hdr[HDR_MAX], other_hdr[HDR_MAX], path[128], body[128], pay[HDR_MAX + 200], id[HDR_MAX];
+    struct bridge_proc plain;
+
+    active_token(user, concert, hdr, sizeof(hdr), NULL, 0);
+    active_token(other, concert, other_hdr, sizeof(other_hdr), NULL, 0);
+    long long schedule = first_schedule(hdr, concert);
+    snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats", schedule);
+
+    struct twice t = {path, hdr, metric(bridge.port, METRIC_FROM_MEMORY)};
+    SUPPORT_WAIT(read_twice_from_memory, &t, 10000, "no seat map answered from memory in 10 s");
+    cJSON *seats = call("GET", path, hdr, NULL, 200);
+    ck_assert_int_eq(num(seats, "scheduleId"), schedule);
+    ck_assert_int_eq(num(seats, "concertId"), concert);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(seats, "seats")), 50);
+    static const char *const seat_keys[] = {"seatNo", "price", "status", NULL};
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(seats, "seats"))
+    {
+        keys(s, seat_keys);
+    }
+    cJSON_Delete(seats);
+
+    /* the writer's own writes, on its next read */
+    long long seat = free_seat(hdr, schedule, 0);
+    snprintf(body, sizeof(body), "{\"scheduleId\":%lld,\"seatNo\":%lld}", schedule, seat);
+    cJSON *hold = call("POST", "/api/v1/reservations", hdr, body, 201);
+    long long reservation = num(hold, "reservationId");
+    long long amount = num(hold, "price");
+    cJSON_Delete(hold);
+    ck_assert_str_eq(seat_status(hdr, schedule, seat, NULL), "HELD");
+    snprintf(body, sizeof(body), "/api/v1/reservations/%lld", reservation);
+    cJSON_Delete(call("DELETE", body, hdr, NULL, 200));
+    ck_assert_str_eq(seat_status(hdr, schedule, seat, NULL), "AVAILABLE");
+
+    snprintf(body, sizeof(body), "{\"scheduleId\":%lld,\"seatNo\":%lld}", schedule, seat);
+    hold = call("POST", "/api/v1/reservations", hdr, body, 201);
+    reservation = num(hold, "reservationId");
+    cJSON_Delete(hold);
+    ck_assert_str_eq(seat_status(hdr, schedule, seat, NULL), "HELD");
+    auth_json(id, sizeof(id), user);
+    snprintf(body, sizeof(body), "{\"amount\":%lld}", amount > 0 ? amount : 1);
+    char charges[128];
+    snprintf(charges, sizeof(charges), "/api/v1/users/%lld/points/charges", user);
+    cJSON_Delete(call("POST", charges, id, body, 200));
+    snprintf(pay, sizeof(pay), "%sIdempotency-Key: memory-pay-%lld\r\n", hdr, user);
+    snprintf(body, sizeof(body), "{\"reservationId\":%lld}", reservation);
+    cJSON_Delete(call("POST", "/api/v1/payments", pay, body, 201));
+
+    /* sold for everyone; the payer's token ended: refused, as the service refuses it */
+    ck_assert_str_eq(seat_status(other_hdr, schedule, seat, NULL), "SOLD");
+    struct http_resp mem, rpc;
+    request("GET", path, hdr, NULL, &mem);
+    check_error(&mem, "seats with the paid token", 401, "TOKEN_EXPIRED", NULL);
+    ck_assert_int_eq(bridge_proc_start(&plain, env.rpc_url[0], 5000, env.dir), 0);
+    request_on(plain.port, "GET", path, hdr, NULL, &rpc);
+    ck_assert_str_eq(mem.body, rpc.body);
+    http_resp_free(&mem);
+    http_resp_free(&rpc);
+    ck_assert_int_eq(bridge_proc_stop(&plain), 0);
+
+    /* leaving through the bridge: refused at once too */
+    ck_assert_str_eq(seat_status(other_hdr, schedule, seat, NULL), "SOLD");
+    cJSON_Delete(call("DELETE", "/api/v1/queue/tokens/current", other_hdr, NULL, 200));
+    expect_error("GET", path, other_hdr, NULL, 401, "TOKEN_EXPIRED");
+}
+END_TEST
+
+/* nng_session opens a session on the instance at url as user (an operator identity token). */
+static void nng_session(const char *url, long long user, struct bo_client **c,
+                        struct bo_session **s)
+{
+    char jwt[1024];
+
+    ck_assert_int_eq(testenv_jwt(&env, (uint64_t)user, 0, jwt, sizeof(jwt)), 0);
+    ck_assert_int_eq(bo_client_open(url, 5000, c), BO_OK);
+    ck_assert_int_eq(bo_session_open(*c, s), BO_OK);
+    ck_assert_int_eq(bo_session_set_caller(*s, jwt, NULL), BO_OK);
+}
+
+/* nng_call calls method with in on s and fails the test unless it succeeds; returns the reply
+ * (free with protobuf_c_message_free_unpacked). */
+static ProtobufCMessage *nng_call(struct bo_session *s, const char *method,
+                                  const ProtobufCMessage *in)
+{
+    struct bo_status st;
+    ProtobufCMessage *out = NULL;
+
+    memset(&st, 0, sizeof(st));
+    ck_assert_msg(bo_call(s, method, in, &out, &st) == BO_OK, "%s: %s", method, st.message);
+    return out;
+}
+
+/* Changes made on the other instance, bypassing the bridge, show within 1 s on a bridge that
+ * follows the events, within 2 s on one that gets none (it reads maps again), and a token that
+ * ends there is refused within 1 s. */
+START_TEST(test_seats_events)
+{
+    const long long user = 281;
+    long long concert = first_concert();
+    char hdr[HDR_MAX], tok[1024], path[128];
+    struct bridge_proc quiet;
+    struct bo_client *client;
+    struct bo_session *session;
+
+    active_token(user, concert, hdr, sizeof(hdr), tok, sizeof(tok));
+    long long schedule = first_schedule(hdr, concert);
+    long long seat = free_seat(hdr, schedule, 0);
+    ck_assert_int_eq(bridge_proc_start(&quiet, env.rpc_url[0], 5000, env.dir), 0);
+    ck_assert_str_eq(seat_status_on(quiet.port, hdr, schedule, seat, NULL), "AVAILABLE");
+    long long events = metric(bridge.port, METRIC_FEED);
+    nng_session(env.rpc_url[1], user, &client, &session);
+
+    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    hold.token = tok;
+    hold.schedule_id = (uint64_t)schedule;
+    hold.seat_no = (uint32_t)seat;
+    Boxoffice__V1__HoldSeatReply *held =
+        (Boxoffice__V1__HoldSeatReply *)nng_call(session, "HoldSeat", &hold.base);
+    ck_assert_ptr_nonnull(held->reservation);
+    uint64_t reservation = held->reservation->id;
+    protobuf_c_message_free_unpacked(&held->base, NULL);
+    struct seat_wait on_events = {bridge.port, hdr, schedule, seat, "HELD"};
+    struct seat_wait on_quiet = {quiet.port, hdr, schedule, seat, "HELD"};
+    SUPPORT_WAIT(seat_is, &on_events, 1000, "a hold on the other instance not shown in 1 s");
+    SUPPORT_WAIT(seat_is, &on_quiet, 2000, "a hold not shown in 2 s without events");
+    ck_assert_int_gt(metric(bridge.port, METRIC_FEED), events);
+    ck_assert_int_eq(metric(quiet.port, METRIC_FEED), 0);
+
+    Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
+    release.token = tok;
+    release.reservation_id = reservation;
+    protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
+    on_events.want = on_quiet.want = "AVAILABLE";
+    SUPPORT_WAIT(seat_is, &on_events, 1000, "a release on the other instance not shown in 1 s");
+    SUPPORT_WAIT(seat_is, &on_quiet, 2000, "a release not shown in 2 s without events");
+
+    Boxoffice__V1__LeaveQueueRequest leave = BOXOFFICE__V1__LEAVE_QUEUE_REQUEST__INIT;
+    leave.token = tok;
+    protobuf_c_message_free_unpacked(nng_call(session, "LeaveQueue", &leave.base), NULL);
+    snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats", schedule);
+    struct refusal ended = {bridge.port, path, hdr};
+    SUPPORT_WAIT(refused, &ended, 1000, "a token ended on the other instance served after 1 s");
+    expect_error("GET", path, hdr, NULL, 401, "TOKEN_EXPIRED");
+
+    bo_session_close(session);
+    bo_client_close(client);
+    ck_assert_int_eq(bridge_proc_stop(&quiet), 0);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *local[] = {test_health_and_page,
@@ -1511,6 +1762,8 @@ int main(void)
                               test_rate_limited,
                               test_forwarded_for,
                               test_opening_and_leaving,
+                              test_seats_from_memory,
+                              test_seats_events,
                               NULL};
     const struct support_case cases[] = {
         {"local", local, local_setup, local_teardown, NULL, NULL, 60},

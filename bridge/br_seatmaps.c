@@ -1,0 +1,445 @@
+/*
+ * br_seatmaps: seat maps and ACTIVE tokens in memory, fed by relayed replies and by the
+ * instances' events (see br_seatmaps.h).
+ *
+ * Layers, low to high: the renderer (one for every answer, from memory or from a reply), the
+ * memory and its event handlers, the read answered from memory, the after hooks.
+ *
+ * Refreshing: a map is answered from while it was read from the service at most
+ * BO_SEATMAP_REFRESH_MS ago. From BR_SEATMAPS_EARLY_MS before that, one reader at a time (the
+ * one that wins the date's claim) reads it again by rpc while the others are still answered
+ * from memory, so a busy date is re-read by one request, not by every request that finds it old.
+ */
+#include "br_seatmaps.h"
+
+#include "bo_enum.h"
+#include "bo_error.h"
+#include "bo_feed.h"
+#include "bo_log.h"
+#include "bo_time.h"
+#include "boxoffice/v1/boxoffice.pb-c.h"
+#include "br_caller.h"
+#include "br_config.h"
+#include "br_http.h"
+#include "br_tokens.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long before a map is too old one reader starts reading it again. */
+#define BR_SEATMAPS_EARLY_MS 100
+
+/* Claims of dates being read again, by hash (two dates sharing one only wait for each other). */
+#define BR_SEATMAPS_CLAIMS 1024
+
+/* Seats of one reply converted on the stack; larger dates are converted on the heap. */
+#define BR_SEATMAPS_STACK_SEATS 128
+
+struct br_seatmaps {
+    struct bo_seatmap_table *table;
+    struct br_tokens *tokens;
+    struct bo_feed *feed;
+    atomic_uchar claims[BR_SEATMAPS_CLAIMS];
+    _Atomic uint64_t from_memory; /* reads answered from memory */
+    _Atomic uint64_t by_rpc;      /* reads answered by a ListSeats rpc that succeeded */
+};
+
+/* ---- the renderer ---------------------------------------------------------------------- */
+
+/* br_seatmaps_json_seat writes one seat as REST shows it at now_ms: no hold end, no
+ * reservation. */
+static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state *s, int64_t now_ms)
+{
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "seatNo", s->seat_no);
+    br_json_kv_i64(j, "price", s->price);
+    br_json_kv_str(
+        j, "status",
+        bo_enum_name(&boxoffice__v1__seat_status__descriptor, bo_seat_status_at(s, now_ms)));
+    br_json_obj_end(j);
+}
+
+/* br_seatmaps_json_open writes {"scheduleId","concertId","seats":[ . */
+static void br_seatmaps_json_open(struct br_json *j, uint64_t schedule_id, uint64_t concert_id)
+{
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "scheduleId", schedule_id);
+    br_json_kv_u64(j, "concertId", concert_id);
+    br_json_key(j, "seats");
+    br_json_arr_begin(j);
+}
+
+static void br_seatmaps_json_close(struct br_json *j)
+{
+    br_json_arr_end(j);
+    br_json_obj_end(j);
+}
+
+void br_seatmaps_json(struct br_json *j, uint64_t schedule_id, uint64_t concert_id,
+                      const struct bo_seat_state *seats, size_t n, int64_t now_ms)
+{
+    br_seatmaps_json_open(j, schedule_id, concert_id);
+    for (size_t i = 0; i < n; i++) {
+        br_seatmaps_json_seat(j, &seats[i], now_ms);
+    }
+    br_seatmaps_json_close(j);
+}
+
+/* br_seatmaps_state reads a Seat message as a seat state. */
+static struct bo_seat_state br_seatmaps_state(const Boxoffice__V1__Seat *s)
+{
+    return (struct bo_seat_state){.seat_no = s->seat_no,
+                                  .status = (int)s->status,
+                                  .price = s->price,
+                                  .held_until_ms = s->held_until_ms,
+                                  .reservation_id = s->reservation_id};
+}
+
+/* br_seatmaps_schedule returns the date a ListSeats reply is about: the reply's, else the
+ * request's. */
+static uint64_t br_seatmaps_schedule(const Boxoffice__V1__ListSeatsReply *rep,
+                                     const Boxoffice__V1__ListSeatsRequest *in)
+{
+    return rep->schedule_id != 0 || in == NULL ? rep->schedule_id : in->schedule_id;
+}
+
+int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *msg,
+                           const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
+    int64_t now_ms = bo_time_now_ms();
+
+    br_seatmaps_json_open(j,
+                          br_seatmaps_schedule(rep, (const Boxoffice__V1__ListSeatsRequest *)req),
+                          rep->concert_id);
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        struct bo_seat_state s = br_seatmaps_state(rep->seats[i]);
+        br_seatmaps_json_seat(j, &s, now_ms);
+    }
+    br_seatmaps_json_close(j);
+    return 200;
+}
+
+/* br_seatmaps_render renders a map into a new blob (bo_seatmap_render_fn), building it in arg,
+ * the reading thread's response buffer (emptied first). */
+static int br_seatmaps_render(void *arg, uint64_t schedule_id, uint64_t concert_id,
+                              const struct bo_seat_state *seats, size_t n, int64_t now_ms,
+                              struct bo_seatmap_blob **out)
+{
+    struct br_buf *scratch = arg;
+    struct bo_seatmap_blob *b;
+    struct br_json j;
+    size_t len;
+
+    br_buf_reset(scratch, 0);
+    br_json_init(&j, scratch);
+    br_seatmaps_json(&j, schedule_id, concert_id, seats, n, now_ms);
+    const char *text = br_buf_content(scratch, &len);
+    if (scratch->failed || (b = bo_seatmap_blob_new(len)) == NULL) {
+        return BO_E_NOMEM;
+    }
+    memcpy(b->data, text, len);
+    *out = b;
+    return BO_OK;
+}
+
+/* ---- the memory and its events ---------------------------------------------------------- */
+
+/* br_seatmaps_on_seats applies another instance's seat changes (the feed's thread). */
+static void br_seatmaps_on_seats(void *arg, uint64_t schedule_id, uint64_t concert_id,
+                                 const struct bo_seat_state *changes, size_t n)
+{
+    struct br_seatmaps *m = arg;
+
+    (void)concert_id;
+    bo_seatmap_table_apply(m->table, schedule_id, changes, n, NULL);
+}
+
+/* br_seatmaps_on_ended forgets a token an instance ended (the feed's thread). */
+static void br_seatmaps_on_ended(void *arg, uint64_t concert_id, uint64_t sequence,
+                                 uint64_t user_id)
+{
+    struct br_seatmaps *m = arg;
+
+    (void)user_id;
+    br_tokens_forget(m->tokens, concert_id, sequence);
+}
+
+int br_seatmaps_open(const char *events_urls, struct br_seatmaps **out)
+{
+    struct br_seatmaps *m;
+    int rc;
+
+    if ((m = calloc(1, sizeof(*m))) == NULL) {
+        return BO_E_NOMEM;
+    }
+    for (size_t i = 0; i < BR_SEATMAPS_CLAIMS; i++) {
+        atomic_init(&m->claims[i], 0);
+    }
+    atomic_init(&m->from_memory, 0);
+    atomic_init(&m->by_rpc, 0);
+    struct bo_feed_handlers h = {
+        .seats = br_seatmaps_on_seats, .ended = br_seatmaps_on_ended, .arg = m};
+    if ((rc = bo_seatmap_table_open(BR_SEATMAPS_MAX_MAPS, &m->table)) != BO_OK ||
+        (rc = br_tokens_create(BR_SEATMAPS_MAX_TOKENS, &m->tokens)) != BO_OK ||
+        (rc = bo_feed_start(events_urls, NULL, &h, &m->feed)) != BO_OK) {
+        br_seatmaps_close(m);
+        return rc;
+    }
+    *out = m;
+    return BO_OK;
+}
+
+void br_seatmaps_close(struct br_seatmaps *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    bo_feed_stop(m->feed); /* first: its handlers use the table and the tokens */
+    br_tokens_destroy(m->tokens);
+    bo_seatmap_table_close(m->table);
+    free(m);
+}
+
+void br_seatmaps_metrics(const struct br_seatmaps *m, struct br_buf *b)
+{
+    if (m == NULL) {
+        return;
+    }
+    br_buf_printf(b,
+                  "# HELP boxoffice_bridge_seatmaps_total Seat maps answered, from memory or by "
+                  "a ListSeats rpc.\n"
+                  "# TYPE boxoffice_bridge_seatmaps_total counter\n"
+                  "boxoffice_bridge_seatmaps_total{source=\"memory\"} %llu\n"
+                  "boxoffice_bridge_seatmaps_total{source=\"rpc\"} %llu\n"
+                  "# HELP boxoffice_bridge_feed_events_total Seat and ended-token events "
+                  "received from the service instances.\n"
+                  "# TYPE boxoffice_bridge_feed_events_total counter\n"
+                  "boxoffice_bridge_feed_events_total %llu\n"
+                  "# HELP boxoffice_bridge_tokens_remembered_total Queue tokens remembered as "
+                  "ACTIVE after a read.\n"
+                  "# TYPE boxoffice_bridge_tokens_remembered_total counter\n"
+                  "boxoffice_bridge_tokens_remembered_total %llu\n"
+                  "# HELP boxoffice_bridge_tokens_held Queue tokens held in memory.\n"
+                  "# TYPE boxoffice_bridge_tokens_held gauge\n"
+                  "boxoffice_bridge_tokens_held %zu\n",
+                  (unsigned long long)atomic_load(&m->from_memory),
+                  (unsigned long long)atomic_load(&m->by_rpc),
+                  (unsigned long long)bo_feed_received(m->feed),
+                  (unsigned long long)br_tokens_remembered(m->tokens), br_tokens_count(m->tokens));
+}
+
+/* ---- reads answered from memory ------------------------------------------------------- */
+
+/* br_seatmaps_send answers r with blob (200, one write) and drops the reference. */
+static int br_seatmaps_send(struct br_req *r, struct bo_seatmap_blob *blob)
+{
+    br_buf_append(br_http_begin(r), blob->data, blob->len);
+    bo_seatmap_blob_unref(blob);
+    return br_http_send(r, 200, NULL, NULL);
+}
+
+/* br_seatmaps_claim returns the claim slot of schedule_id. */
+static atomic_uchar *br_seatmaps_claim(struct br_seatmaps *m, uint64_t schedule_id)
+{
+    uint64_t h = schedule_id * 0x9E3779B97F4A7C15ULL;
+
+    return &m->claims[(h >> 32) & (BR_SEATMAPS_CLAIMS - 1)];
+}
+
+/* br_seatmaps_caller_ok tells whether r's Authorization, when it has one, is well formed: a
+ * malformed one is refused by the rpc path (401) as it always was. */
+static int br_seatmaps_caller_ok(struct br_req *r)
+{
+    struct br_caller who;
+
+    if (br_http_header(r, "Authorization") == NULL) {
+        return 1;
+    }
+    return br_caller_read(r->ri, &r->t->shared->cfg->trusted_proxy_ip, &who) == BO_OK;
+}
+
+/* br_seatmaps_rendered gets the rendering of schedule_id's map read at most max_age_ms ago, and
+ * its concert. */
+static int br_seatmaps_rendered(struct br_seatmaps *m, struct br_req *r, uint64_t schedule_id,
+                                int64_t max_age_ms, uint64_t *concert_id,
+                                struct bo_seatmap_blob **blob)
+{
+    return bo_seatmap_table_rendered(m->table, schedule_id, bo_time_mono_ms(), bo_time_now_ms(),
+                                     max_age_ms, br_seatmaps_render, &r->t->out, concert_id, blob);
+}
+
+int br_seatmaps_answer(struct br_req *r, uint64_t schedule_id)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    const char *text = br_http_header(r, "Queue-Token");
+    struct bo_seatmap_blob *blob = NULL;
+    uint64_t token_concert, map_concert;
+    int rc;
+
+    if (m == NULL) {
+        return 0;
+    }
+    r->seatmap_ticket = bo_seatmap_table_begin(m->table);
+    r->seatmap_claim = 0;
+    if (text == NULL ||
+        br_tokens_lookup(m->tokens, text, bo_time_now_ms(), &token_concert) != BO_OK ||
+        !br_seatmaps_caller_ok(r)) {
+        return 0;
+    }
+    rc = br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS - BR_SEATMAPS_EARLY_MS,
+                              &map_concert, &blob);
+    if (rc == BO_E_NOT_FOUND) {
+        unsigned char free_claim = 0;
+        if (atomic_compare_exchange_strong(br_seatmaps_claim(m, schedule_id), &free_claim, 1)) {
+            r->seatmap_claim = 1; /* this read refreshes the map */
+            return 0;
+        }
+        rc = br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS, &map_concert, &blob);
+    }
+    if (rc != BO_OK) {
+        return 0;
+    }
+    if (map_concert != token_concert) { /* the service answers why not */
+        bo_seatmap_blob_unref(blob);
+        return 0;
+    }
+    atomic_fetch_add_explicit(&m->from_memory, 1, memory_order_relaxed);
+    return br_seatmaps_send(r, blob);
+}
+
+void br_seatmaps_done(struct br_req *r, uint64_t schedule_id)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+
+    if (m != NULL && r->seatmap_claim) {
+        atomic_store(br_seatmaps_claim(m, schedule_id), 0);
+        r->seatmap_claim = 0;
+    }
+}
+
+/* ---- what relayed replies teach ------------------------------------------------------ */
+
+int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
+    const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    struct bo_seat_state stack[BR_SEATMAPS_STACK_SEATS], *seats = stack;
+    struct bo_seatmap_blob *blob = NULL;
+    uint64_t schedule_id = br_seatmaps_schedule(rep, in);
+    uint64_t concert_id;
+    int64_t now_ms = bo_time_now_ms();
+    int rc;
+
+    if (m == NULL) {
+        return 0;
+    }
+    atomic_fetch_add_explicit(&m->by_rpc, 1, memory_order_relaxed);
+    if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
+        (rep->n_seats > BO_SEATMAP_MAX_SEATS ||
+         (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL)) {
+        return 0; /* answered from the reply alone */
+    }
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        seats[i] = br_seatmaps_state(rep->seats[i]);
+    }
+    rc = bo_seatmap_table_install(m->table, schedule_id, rep->concert_id, seats, rep->n_seats,
+                                  r->seatmap_ticket, bo_time_mono_ms());
+    if (seats != stack) {
+        free(seats);
+    }
+    if (rc != BO_OK) {
+        BO_DEBUG("seat map %llu not kept: %s", (unsigned long long)schedule_id, bo_error_name(rc));
+        return 0;
+    }
+    if (rep->token_active_until_ms > now_ms && in->token != NULL &&
+        br_tokens_remember(m->tokens, in->token, rep->concert_id, rep->token_active_until_ms,
+                           now_ms) != BO_OK) {
+        BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
+    }
+    if (br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS, &concert_id, &blob) !=
+        BO_OK) {
+        return 0;
+    }
+    return br_seatmaps_send(r, blob);
+}
+
+/* br_seatmaps_apply applies one seat's change to schedule_id's map, when held. */
+static void br_seatmaps_apply(struct br_req *r, uint64_t schedule_id,
+                              const struct bo_seat_state *change)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+
+    if (m != NULL && schedule_id != 0) {
+        bo_seatmap_table_apply(m->table, schedule_id, change, 1, NULL);
+    }
+}
+
+int br_seatmaps_reserved(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__Reservation *res = NULL;
+    int status;
+
+    (void)req;
+    if (rep->descriptor == &boxoffice__v1__hold_seat_reply__descriptor) {
+        res = ((const Boxoffice__V1__HoldSeatReply *)rep)->reservation;
+    } else if (rep->descriptor == &boxoffice__v1__release_hold_reply__descriptor) {
+        res = ((const Boxoffice__V1__ReleaseHoldReply *)rep)->reservation;
+    }
+    if (res == NULL) {
+        return 0;
+    }
+    switch (res->status) {
+    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD:
+        status = BO_SEAT_HELD;
+        break;
+    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CONFIRMED:
+        status = BO_SEAT_SOLD;
+        break;
+    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_CANCELLED:
+    case BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_EXPIRED:
+        status = BO_SEAT_AVAILABLE;
+        break;
+    default:
+        return 0;
+    }
+    struct bo_seat_state s = {.seat_no = res->seat_no,
+                              .status = status,
+                              .price = res->price,
+                              .held_until_ms = status == BO_SEAT_HELD ? res->expires_at_ms : 0,
+                              .reservation_id = res->id};
+    br_seatmaps_apply(r, res->schedule_id, &s);
+    return 0;
+}
+
+int br_seatmaps_paid(struct br_req *r, const ProtobufCMessage *msg, const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__Payment *p = ((const Boxoffice__V1__PayReply *)msg)->payment;
+    const Boxoffice__V1__PayRequest *in = (const Boxoffice__V1__PayRequest *)req;
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+
+    if (m != NULL) {
+        br_tokens_forget_text(m->tokens, in->token);
+    }
+    if (p != NULL && p->status == BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED) {
+        struct bo_seat_state s = {.seat_no = p->seat_no,
+                                  .status = BO_SEAT_SOLD,
+                                  .price = p->amount,
+                                  .reservation_id = p->reservation_id};
+        br_seatmaps_apply(r, p->schedule_id, &s);
+    }
+    return 0;
+}
+
+int br_seatmaps_left(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+
+    (void)rep;
+    if (m != NULL) {
+        br_tokens_forget_text(m->tokens, ((const Boxoffice__V1__LeaveQueueRequest *)req)->token);
+    }
+    return 0;
+}
