@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVED_MIN = 0.90  # a cell serving fewer of its connections than this is marked
 PROBE_SECONDS = 2  # bench/run's PROBE_SECONDS: a probe answered later counts as unanswered
 # The order of processes in the tables and charts; service-N instances come first.
-PROCESS_ORDER = ["bridge", "postgres", "redis", "nginx", "wrk", "nngbench"]
+PROCESS_ORDER = ["bridge", "edge", "postgres", "redis", "nginx", "wrk", "nngbench"]
 
 
 def env(name, default=""):

@@ -4,18 +4,23 @@
 Runs `docker-compose -f compose.yaml config -q` (the Compose schema and interpolation),
 then reads the resolved configuration (`config`) and checks: the services exist; service
 and bridge run 1 CPU / 1 GB limits, the service 2 replicas and migrates at start; redis
-runs with AOF; k6 sits under the bench profile writing to InfluxDB; every bind-mounted
-file or folder, the Dockerfile and the sources it copies exist in the source tree.
+runs with AOF; the edge (nginx) publishes 8080 and proxies to the bridge on 8090, which
+publishes no REST port and trusts X-Forwarded-For from the edge's fixed address alone; k6
+sits under the bench profile writing to InfluxDB and reaching REST through the edge; every
+bind-mounted file or folder, the Dockerfile and the sources it copies exist in the source
+tree.
 
 usage: check_compose.py SOURCE_DIR [DOCKER_COMPOSE]
 """
+import ipaddress
 import os
 import subprocess
 import sys
 
 import yaml
 
-REQUIRED = ["postgres", "redis", "migrate", "service", "bridge", "influxdb", "grafana", "prometheus", "k6"]
+REQUIRED = ["postgres", "redis", "migrate", "service", "bridge", "edge", "influxdb", "grafana", "prometheus",
+            "k6"]
 
 
 def main():
@@ -76,11 +81,12 @@ def main():
     k6env = k6.get("environment") or {}
     if k6env.get("K6_OUT") != "influxdb=http://influxdb:8086/k6":
         errors.append(f"k6: K6_OUT must be influxdb=http://influxdb:8086/k6 (got {k6env.get('K6_OUT')})")
-    if k6env.get("BASE_URL") != "http://bridge:8080":
-        errors.append("k6: BASE_URL must be http://bridge:8080")
+    if k6env.get("BASE_URL") != "http://edge:8080":
+        errors.append("k6: BASE_URL must be http://edge:8080 (REST goes through the edge)")
     bridge_cmd = " ".join(services["bridge"].get("command") or [])
-    if "--rpc-urls=" not in bridge_cmd or "--listen=0.0.0.0:8080" not in bridge_cmd:
-        errors.append(f"bridge: command must listen on 0.0.0.0:8080 and name --rpc-urls (got {bridge_cmd})")
+    if "--rpc-urls=" not in bridge_cmd or "--listen=0.0.0.0:8090" not in bridge_cmd:
+        errors.append(f"bridge: command must listen on 0.0.0.0:8090 and name --rpc-urls (got {bridge_cmd})")
+    errors += check_edge(cfg, services, bridge_cmd)
 
     # Bind mounts and build files must exist.
     for name, svc in services.items():
@@ -99,8 +105,49 @@ def main():
                 errors += [f"{name}: {e}" for e in dockerfile_copies(df, context)]
     if errors:
         return report(errors)
-    print(f"check_compose: {len(services)} services; limits, replicas, profiles and mounts as planned")
+    print(f"check_compose: {len(services)} services; limits, replicas, the edge, profiles and mounts as planned")
     return 0
+
+
+def published(svc):
+    """published: the container ports a service publishes on the host."""
+    ports = []
+    for p in svc.get("ports") or []:
+        target = p.get("target") if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
+        ports.append(int(target))
+    return ports
+
+
+def check_edge(cfg, services, bridge_cmd):
+    """check_edge: the edge publishes 8080 and proxies to bridge:8090 once the bridge is healthy;
+    the bridge publishes push (8081) but no REST port and trusts exactly the edge's fixed
+    address on a network both share, inside that network's subnet."""
+    errors = []
+    edge, bridge = services["edge"], services["bridge"]
+    if published(edge) != [8080]:
+        errors.append(f"edge: must publish 8080 alone (got {published(edge)})")
+    if sorted(published(bridge)) != [8081]:
+        errors.append(f"bridge: must publish push (8081) alone, REST only through the edge "
+                      f"(got {published(bridge)})")
+    env = edge.get("environment") or {}
+    if env.get("EDGE_BRIDGE") != "bridge:8090" or str(env.get("EDGE_LISTEN")) != "8080":
+        errors.append(f"edge: EDGE_BRIDGE must be bridge:8090 and EDGE_LISTEN 8080 (got {env})")
+    if ((edge.get("depends_on") or {}).get("bridge") or {}).get("condition") != "service_healthy":
+        errors.append("edge: must depend on the bridge being healthy (nginx resolves bridge at start)")
+    if "8080/readyz" not in " ".join((edge.get("healthcheck") or {}).get("test") or []):
+        errors.append("edge: healthcheck must ask http://127.0.0.1:8080/readyz")
+    trusted = [a.split("=", 1)[1] for a in bridge_cmd.split() if a.startswith("--trusted-proxy=")]
+    shared = set(edge.get("networks") or {}) & set(bridge.get("networks") or {})
+    addrs = {n: ((edge.get("networks") or {}).get(n) or {}).get("ipv4_address") for n in shared}
+    if len(trusted) != 1 or trusted[0] not in addrs.values():
+        errors.append(f"bridge: --trusted-proxy must be the edge's fixed address on a network both "
+                      f"share (trusted {trusted}, edge's {addrs})")
+        return errors
+    net = [n for n, a in addrs.items() if a == trusted[0]][0]
+    subnets = [c.get("subnet") for c in ((cfg.get("networks") or {}).get(net) or {}).get("ipam", {}).get("config") or []]
+    if not any(ipaddress.ip_address(trusted[0]) in ipaddress.ip_network(s) for s in subnets if s):
+        errors.append(f"networks.{net}: the edge's address {trusted[0]} is in no subnet of it ({subnets})")
+    return errors
 
 
 def dockerfile_copies(path, context):
