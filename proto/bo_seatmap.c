@@ -29,6 +29,18 @@ struct bo_seatmap {
     struct bo_seatmap_blob *blob;
 };
 
+/* Changes of dates the table did not hold when they came, kept for a map being read for the
+ * first time: its snapshot may have been read before they committed. A ring: when more than
+ * this many arrive during one read, the oldest are lost and the map catches up at its next
+ * read. */
+#define BO_SEATMAP_LOG 1024
+
+struct bo_seatmap_logged {
+    uint64_t clock; /* 0: empty */
+    uint64_t schedule_id;
+    struct bo_seat_state change;
+};
+
 struct bo_seatmap_table {
     pthread_rwlock_t lock;
     struct bo_seatmap **buckets;
@@ -36,6 +48,9 @@ struct bo_seatmap_table {
     size_t count;
     size_t max_maps;
     _Atomic uint64_t clock;
+    pthread_mutex_t log_lock; /* taken with lock held, for reading or writing */
+    struct bo_seatmap_logged log[BO_SEATMAP_LOG];
+    size_t log_next;
 };
 
 /* ---- seats ------------------------------------------------------------------------ */
@@ -162,6 +177,12 @@ int bo_seatmap_table_open(size_t max_maps, struct bo_seatmap_table **out)
         free(t);
         return BO_E_NOMEM;
     }
+    if (pthread_mutex_init(&t->log_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&t->lock);
+        free(t->buckets);
+        free(t);
+        return BO_E_NOMEM;
+    }
     t->nbuckets = nb;
     t->max_maps = max_maps;
     atomic_init(&t->clock, 1);
@@ -182,6 +203,7 @@ void bo_seatmap_table_close(struct bo_seatmap_table *t)
             m = next;
         }
     }
+    pthread_mutex_destroy(&t->log_lock);
     pthread_rwlock_destroy(&t->lock);
     free(t->buckets);
     free(t);
@@ -262,8 +284,8 @@ void bo_seatmap_table_apply(struct bo_seatmap_table *t, uint64_t schedule_id,
     size_t done = 0;
 
     pthread_rwlock_rdlock(&t->lock);
+    uint64_t clock = atomic_fetch_add(&t->clock, 1) + 1;
     if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
-        uint64_t clock = atomic_fetch_add(&t->clock, 1) + 1;
         pthread_mutex_lock(&m->lock);
         for (size_t i = 0; i < n; i++) {
             done += (size_t)bo_seatmap_apply_one(m, &changes[i], clock);
@@ -272,6 +294,15 @@ void bo_seatmap_table_apply(struct bo_seatmap_table *t, uint64_t schedule_id,
             m->version++;
         }
         pthread_mutex_unlock(&m->lock);
+    } else {
+        /* Logged under the read lock: an install adds its map under the write lock, so it
+         * either sees this entry or its map is there for the next change. */
+        pthread_mutex_lock(&t->log_lock);
+        for (size_t i = 0; i < n; i++) {
+            t->log[t->log_next] = (struct bo_seatmap_logged){clock, schedule_id, changes[i]};
+            t->log_next = (t->log_next + 1) % BO_SEATMAP_LOG;
+        }
+        pthread_mutex_unlock(&t->log_lock);
     }
     pthread_rwlock_unlock(&t->lock);
     if (applied != NULL) {
@@ -296,6 +327,20 @@ static void bo_seatmap_merge(struct bo_seatmap *m, const struct bo_seat_state *s
         m->seats[i] = seats[i];
         m->touched[i] = 0;
     }
+}
+
+/* bo_seatmap_replay applies to m, a map not yet in t (table locked for writing), the logged
+ * changes of its date that came after ticket. */
+static void bo_seatmap_replay(struct bo_seatmap_table *t, struct bo_seatmap *m, uint64_t ticket)
+{
+    pthread_mutex_lock(&t->log_lock);
+    for (size_t i = 0; i < BO_SEATMAP_LOG; i++) {
+        const struct bo_seatmap_logged *e = &t->log[i];
+        if (e->clock > ticket && e->schedule_id == m->schedule_id) {
+            bo_seatmap_apply_one(m, &e->change, e->clock);
+        }
+    }
+    pthread_mutex_unlock(&t->log_lock);
 }
 
 int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, uint64_t concert_id,
@@ -358,6 +403,7 @@ int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, u
     if (t->count >= t->max_maps) {
         bo_seatmap_drop_oldest(t);
     }
+    bo_seatmap_replay(t, fresh, ticket);
     size_t b = bo_seatmap_bucket(t, schedule_id);
     fresh->next = t->buckets[b];
     t->buckets[b] = fresh;

@@ -8,7 +8,8 @@
  * a release or a lapse). A change is applied only when it is newer than the seat's state, so
  * events that arrive late, twice or from several instances in any order change nothing
  * wrongly. A snapshot replaces every seat, except a seat that a newer change set after the
- * snapshot was begun (the snapshot may have been read before that change committed).
+ * snapshot was begun (the snapshot may have been read before that change committed); that
+ * holds for a date read for the first time too (changes of dates not held are kept a while).
  *
  * Time: held_until_ms is wall-clock (Unix ms); a HELD seat reads AVAILABLE from then on, so
  * lapsing holds need no event. Ages of snapshots are measured on the monotonic clock.

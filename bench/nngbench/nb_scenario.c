@@ -10,6 +10,7 @@
 #include "nb_run.h"
 
 #include "bo_error.h"
+#include "bo_seatmap.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -575,6 +576,9 @@ void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int
             goto out;
         }
     }
+    /* Seat maps are answered from each instance's memory: one that missed the last seat
+     * events shows them once it reads the map again, within BO_SEATMAP_REFRESH_MS. */
+    nb_sleep_ms(2 * BO_SEATMAP_REFRESH_MS);
     for (int k = 0; k < ctx->nconcerts; k++) {
         if (nb_check_concert(ctx, s, tokens[k], k, out) != BO_OK) {
             goto out;

@@ -139,6 +139,31 @@ START_TEST(snapshot_keeps_changes_newer_than_itself)
 }
 END_TEST
 
+/* A change that comes while a date is read for the first time is not lost. */
+START_TEST(first_snapshot_keeps_changes_made_while_read)
+{
+    struct bo_seatmap_table *t;
+    struct bo_seat_state seats[8], c;
+    uint64_t ticket;
+
+    snapshot(seats, 8);
+    ck_assert_int_eq(bo_seatmap_table_open(4, &t), BO_OK);
+    c = held(6, 30, NOW_MS + 60000);
+    bo_seatmap_table_apply(t, 7, &c, 1, NULL); /* before the read began: in its snapshot */
+    ticket = bo_seatmap_table_begin(t);
+    c = ended(6, 30, BO_SEAT_SOLD);
+    bo_seatmap_table_apply(t, 7, &c, 1, NULL); /* while it is read: the snapshot misses it */
+    c = held(2, 31, NOW_MS + 60000);
+    bo_seatmap_table_apply(t, 8, &c, 1, NULL); /* another date */
+    seats[5] = held(6, 30, NOW_MS + 60000);
+    seats[5].price = 600;
+    ck_assert_int_eq(bo_seatmap_table_install(t, 7, 3, seats, 8, ticket, 0), BO_OK);
+    ck_assert_int_eq(status_of(t, 7, 6, NOW_MS), BO_SEAT_SOLD);
+    ck_assert_int_eq(status_of(t, 7, 2, NOW_MS), BO_SEAT_AVAILABLE);
+    bo_seatmap_table_close(t);
+}
+END_TEST
+
 START_TEST(old_or_missing_maps_are_not_answered)
 {
     struct bo_seatmap_table *t;
@@ -384,6 +409,7 @@ int main(void)
     const TTest *tests[] = {changes_apply_in_reservation_order,
                             hold_lapses_without_an_event,
                             snapshot_keeps_changes_newer_than_itself,
+                            first_snapshot_keeps_changes_made_while_read,
                             old_or_missing_maps_are_not_answered,
                             least_recently_read_map_is_dropped,
                             rendering_is_kept_until_out_of_date,
