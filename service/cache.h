@@ -1,7 +1,7 @@
 /*
  * cache: the service's Redis state, behind plain records.
  *
- * Holds per-concert waiting queues (a sorted set scored by an atomic issue sequence, dealt out
+ * Holds per-concert waiting lines (places handed out with an atomic issue sequence, dealt out
  * again in a random order at a sale's opening), active tokens with their fixed expiry, the
  * admission leader lease, the admission settings, revoked sessions, rate-limit counters and
  * the limits. Multi-key changes run as Redis functions (the library
@@ -11,25 +11,46 @@
  * order); one struct cache is one connection owned by one thread. A lost connection is
  * reconnected and the command retried once; otherwise BO_E_UNAVAILABLE.
  *
+ * A waiting token costs 50-140 bytes of Redis, fewer the longer the line (measured by
+ * bench/line, bounded by test_cache): no key of its own. Its record is a field of a hash of 64
+ * neighbouring sequences, its user's entry a field of one of 32,768 hashes (both packed by
+ * Redis), and its place in line a number: the line is every place above the head except the
+ * holes that tokens ending out of turn leave, so a position is place - head - holes before it
+ * (O(log holes)).
+ *
  * Key layout (all under the prefix "bo:"):
- *   bo:q:<c>:seq          INCR issue sequence of concert c
+ *   bo:q:<c>:seq          INCR issue sequence of concert c; a token's place in line is its
+ *                         sequence until a shuffle deals the places out again
  *   bo:q:<c>:admitted     INCR admission counter of concert c
- *   bo:q:<c>:waiting      ZSET sequence -> score: its sequence (FIFO), except that at the opening
- *                         those who joined before it deal their scores out again at random
- *   bo:q:<c>:shuffling    ZSET the waiting line being rebuilt by a shuffle (inside one call)
+ *   bo:q:<c>:r:<n>        HASH sequence -> record of the tokens of sequences 64n..64n+63:
+ *                         "W<user>:<issued>:<seen - issued>" (WAITING; seen: when the holder
+ *                         last showed up, for abandoned-token skipping),
+ *                         "A<user>:<issued>:<admitted>:<expires>:<admission_no>" (ACTIVE), "X..."
+ *                         as A, zeros when it never was ACTIVE (ended; kept 10 minutes after its
+ *                         end, then swept)
+ *   bo:q:<c>:u:<n>        HASH user -> the sequence of user's live token, for the users whose
+ *                         last six digits are n modulo 32768
+ *   bo:q:<c>:left         ZSET place -> place: holes above the head (tokens that ended WAITING
+ *                         out of turn), for positions; dropped as the head passes them
+ *   bo:q:<c>:perm         STRING written by a shuffle: the sequence whose each place is, from
+ *                         place meta pbase to meta perm, 5 bytes big-endian each (0: a hole)
+ *   bo:q:<c>:inv          STRING written by a shuffle: the place of each sequence from meta
+ *                         ibase on, 5 bytes each (0: not shuffled); both dropped once the head
+ *                         passes meta perm
  *   bo:q:<c>:active       ZSET sequence -> expires_at_ms
  *   bo:q:<c>:meta         HASH opens (the sale's opening time, ms; 0: open; absent: not told),
  *                         shuffled (the opens value whose shuffle is done), before (the last
- *                         sequence issued while the sale was closed and not yet shuffled)
- *   bo:q:<c>:user:<u>     the sequence of user u's live token
+ *                         sequence issued while the sale was closed and not yet shuffled), head
+ *                         (every place up to it has left the line; absent: the line starts after
+ *                         bo:q:<c>:seq), perm, pbase, ibase (the shuffle's strings)
  *   bo:q:<c>:ended        LIST "<seq>:<user>" of tokens that ended (capped), drained by the
  *                         leader to publish EXPIRED events
+ *   bo:q:<c>:gone         LIST "<ended_ms>:<seq>" of ended records in order, swept 10 minutes
+ *                         after their end (a few by every end, more by every admission step)
  *   bo:q:<c>:recent       LIST "<no>:<seq>:<user>:<admitted>:<expires>" of the last admissions
  *                         (capped), sent again by a new leader so subscribers miss none
  *   bo:q:<c>:stats        HASH rate (measured admissions per second, "12.345"), at (ms);
  *                         written by the leader once a second, lapses after a minute
- *   bo:t:<c>:<seq>        HASH user, status, issued, admitted, expires, admission_no, seen
- *                         (seen: when the holder last showed up, for abandoned-token skipping)
  *   bo:queues             SET of concert ids that have a queue
  *   bo:admission:leader   lease: holder id with a PX expiry
  *   bo:settings           HASH of admission settings set by an admin
@@ -75,7 +96,8 @@ CACHE_WUR int cache_ping(struct cache *c);
  * undo it. A WAITING token has out->position while the sale is open; before the opening its
  * position is 0 and out->sale_opens_at_ms the opening time. A WAITING token counts as seen
  * now. When rate_milli is not NULL it receives the concert's measured admission rate
- * (thousandths per second, 0 when none is stored or the sale has not opened).
+ * (thousandths per second, 0 when none is stored or the sale has not opened). With rate
+ * limits: cache_token_issue_limited.
  */
 CACHE_WUR int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t user_id,
                                 int64_t now_ms, int64_t opens_ms, struct queue_token *out,
@@ -151,14 +173,15 @@ struct cache_admit_result {
 /*
  * cache_admission_step, in one function call: ends ACTIVE tokens of concert_id past their expiry;
  * then, unless now_ms is before the concert's opening time (nothing is admitted then), while
- * fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest score first, to
- * ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead the abandoned ones it
- * meets (they use neither the count nor max_active); then takes up to ended_cap tokens from the
- * concert's list of ended tokens (whoever ended them) into ended[]. The first step at or after
- * an opening first places the tokens that joined before it in a uniformly random order among
- * themselves, ahead of later joiners (seeded from OpenSSL's RAND_bytes; 100,000 tokens take
- * a few hundred ms of Redis at most). admitted[] has room for max_count tokens. Not repeated
- * after a lost reply.
+ * fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest place first,
+ * to ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead the abandoned ones
+ * it meets (they use neither the count nor max_active); then sweeps the records of tokens that
+ * ended more than 10 minutes before now_ms and takes up to ended_cap tokens from the concert's
+ * list of ended tokens (whoever ended them) into ended[]. The first step at or after an opening
+ * first places the tokens that joined before it in a uniformly random order among themselves,
+ * ahead of later joiners (seeded from OpenSSL's RAND_bytes; 100,000 tokens take a few hundred
+ * ms of Redis at most). admitted[] has room for max_count tokens. Not repeated after a lost
+ * reply.
  */
 CACHE_WUR int cache_admission_step(struct cache *c, uint64_t concert_id,
                                    const struct cache_admit_params *p, struct queue_token *admitted,
@@ -184,8 +207,9 @@ struct cache_waiter {
  * after_score (0: from the head), in line order, in one function call: out[i] stands at
  * 1-based position *first_position + i as of the read. out has room for max; *n receives how
  * many. Reading a long line a slice at a time (each after the last one's score) keeps each
- * call short. While the concert's sale has not opened (by Redis's clock) the line has no
- * positions yet: nothing is read (*n = 0).
+ * call short: one looks through about 8 x max places at most, so only a run of tokens that
+ * left far longer than the slice ends it early. While the concert's sale has not opened (by
+ * Redis's clock) the line has no positions yet: nothing is read (*n = 0).
  */
 CACHE_WUR int cache_line_after(struct cache *c, uint64_t concert_id, uint64_t after_score,
                                size_t max, struct cache_waiter *out, size_t *n,
@@ -310,5 +334,29 @@ struct cache_rate_check {
  */
 CACHE_WUR int cache_rate_hit(struct cache *c, const struct cache_rate_check *checks, size_t n,
                              int64_t now_ms, uint32_t *retry_after_s, size_t *refused_index);
+
+/* Rate checks a call counts along with its own change, in the same function call, and what a
+ * refusal said. The caller fills check[0..n) (strings borrowed for the call, as for
+ * cache_rate_hit); the call fills the rest. */
+struct cache_rate_checks {
+    struct cache_rate_check check[CACHE_RATE_CHECKS_MAX];
+    size_t n;
+    uint32_t retry_after_s; /* on BO_E_RATE_LIMITED: seconds until that window ends, >= 1 */
+    size_t refused;         /* on BO_E_RATE_LIMITED: the index of the check that refused */
+};
+
+/*
+ * cache_token_issue_limited is cache_token_issue counting one action against limits->check
+ * first, in the same function call (one round trip): when a counter of the current window is
+ * at its limit, nothing is counted, nothing is issued or stored, and BO_E_RATE_LIMITED is
+ * returned with limits->retry_after_s and limits->refused; otherwise every counter goes up by
+ * one (also when the user's live token is returned) and the issue goes on. limits NULL (or n
+ * 0, or every limit 0) counts nothing. A lost reply is repeated, so an issue may rarely count
+ * twice.
+ */
+CACHE_WUR int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t user_id,
+                                        int64_t now_ms, int64_t opens_ms,
+                                        struct cache_rate_checks *limits, struct queue_token *out,
+                                        int *created, int64_t *rate_milli);
 
 #endif

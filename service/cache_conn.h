@@ -77,6 +77,27 @@ CACHE_WUR int cache_conn_exec(struct cache *c, enum cache_retry retry, const str
 CACHE_WUR int cache_conn_int(struct cache *c, enum cache_retry retry, const struct cache_args *a,
                              int64_t *out);
 
+/* The rate checks of one function call as sent (cache_rate_args): the index in the caller's
+ * checks of each {kind, scope, limit} triple, as only checks with a limit are sent. */
+struct cache_rate_sent {
+    size_t index[CACHE_RATE_CHECKS_MAX];
+    size_t n;
+};
+
+/* cache_rate_args adds the checks[0..n) that have a limit to a as {kind, scope, limit} triples
+ * and writes which is which into *sent; BO_E_INVALID_ARGUMENT (a unchanged) for more than
+ * CACHE_RATE_CHECKS_MAX checks or a kind or scope that is empty or too long. */
+CACHE_WUR int cache_rate_args(struct cache_args *a, const struct cache_rate_check *checks, size_t n,
+                              struct cache_rate_sent *sent);
+
+/* cache_rate_refusal reads a function's answer {which, ms until that window ends} to the checks
+ * sent: BO_OK when which is -1 (counted), BO_E_RATE_LIMITED with *retry_after_s (at least 1)
+ * and *refused_index (the caller's index; both may be NULL) when which names a check sent,
+ * BO_E_INTERNAL otherwise. */
+CACHE_WUR int cache_rate_refusal(const redisReply *which, const redisReply *left,
+                                 const struct cache_rate_sent *sent, uint32_t *retry_after_s,
+                                 size_t *refused_index);
+
 /* cache_reply_text copies a non-empty bulk string reply shorter than buflen into buf as a C
  * string and returns 1; returns 0 (buf untouched) for any other reply. */
 int cache_reply_text(const redisReply *r, char *buf, size_t buflen);

@@ -2,7 +2,8 @@
  * cache_limits: what every instance reads before acting, shared through Redis: the admin's
  * settings (admission settings and rate limits, each a hash), revoked sessions (plain keys
  * that lapse when the session would have expired) and the rate-limit counters (one function
- * call per action, bo_rate_hit in service/lua/boxoffice.lua).
+ * call per action, bo_rate_hit in service/lua/boxoffice.lua, or counted by the action's own
+ * function call with the arguments cache_rate_args writes).
  */
 #include "cache_conn.h"
 
@@ -226,49 +227,42 @@ static int cache_rate_check_ok(const struct cache_rate_check *k)
     return kind > 0 && kind <= CACHE_RATE_KIND_MAX && scope > 0 && scope <= CACHE_RATE_SCOPE_MAX;
 }
 
-int cache_rate_hit(struct cache *c, const struct cache_rate_check *checks, size_t n, int64_t now_ms,
-                   uint32_t *retry_after_s, size_t *refused_index)
+int cache_rate_args(struct cache_args *a, const struct cache_rate_check *checks, size_t n,
+                    struct cache_rate_sent *sent)
 {
-    struct cache_args a = {0};
-    size_t index[CACHE_RATE_CHECKS_MAX];
-    size_t used = 0;
-    redisReply *r = NULL;
-    int64_t which = -1, left_ms = 0;
-    int rc;
-
-    if (n > CACHE_RATE_CHECKS_MAX || now_ms < 0) {
+    if (n > CACHE_RATE_CHECKS_MAX) {
         return BO_E_INVALID_ARGUMENT;
     }
-    cache_args_fcall(&a, "bo_rate_hit");
-    cache_args_i64(&a, now_ms);
     for (size_t i = 0; i < n; i++) {
         if (!cache_rate_check_ok(&checks[i])) {
             return BO_E_INVALID_ARGUMENT;
         }
+    }
+    sent->n = 0;
+    for (size_t i = 0; i < n; i++) {
         if (checks[i].limit == 0) {
             continue;
         }
-        cache_args_str(&a, checks[i].kind);
-        cache_args_str(&a, checks[i].scope);
-        cache_args_u64(&a, checks[i].limit);
-        index[used++] = i;
+        cache_args_str(a, checks[i].kind);
+        cache_args_str(a, checks[i].scope);
+        cache_args_u64(a, checks[i].limit);
+        sent->index[sent->n++] = i;
     }
-    if (used == 0) {
-        return BO_OK;
-    }
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        cache_reply_i64(r->element[0], &which) != BO_OK ||
-        cache_reply_i64(r->element[1], &left_ms) != BO_OK || which < -1 || which >= (int64_t)used) {
+    return BO_OK;
+}
+
+int cache_rate_refusal(const redisReply *which, const redisReply *left,
+                       const struct cache_rate_sent *sent, uint32_t *retry_after_s,
+                       size_t *refused_index)
+{
+    int64_t w = -1, left_ms = 0;
+
+    if (cache_reply_i64(which, &w) != BO_OK || cache_reply_i64(left, &left_ms) != BO_OK || w < -1 ||
+        w >= (int64_t)sent->n) {
         BO_ERR("redis: malformed rate reply");
-        freeReplyObject(r);
         return BO_E_INTERNAL;
     }
-    freeReplyObject(r);
-    if (which == -1) {
+    if (w == -1) {
         return BO_OK;
     }
     if (retry_after_s != NULL) {
@@ -276,7 +270,40 @@ int cache_rate_hit(struct cache *c, const struct cache_rate_check *checks, size_
         *retry_after_s = s < 1 ? 1 : (uint32_t)s;
     }
     if (refused_index != NULL) {
-        *refused_index = index[which];
+        *refused_index = sent->index[w];
     }
     return BO_E_RATE_LIMITED;
+}
+
+int cache_rate_hit(struct cache *c, const struct cache_rate_check *checks, size_t n, int64_t now_ms,
+                   uint32_t *retry_after_s, size_t *refused_index)
+{
+    struct cache_args a = {0};
+    struct cache_rate_sent sent;
+    redisReply *r = NULL;
+    int rc;
+
+    if (now_ms < 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    cache_args_fcall(&a, "bo_rate_hit");
+    cache_args_i64(&a, now_ms);
+    if ((rc = cache_rate_args(&a, checks, n, &sent)) != BO_OK) {
+        return rc;
+    }
+    if (sent.n == 0) {
+        return BO_OK;
+    }
+    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        rc = cache_rate_refusal(r->element[0], r->element[1], &sent, retry_after_s, refused_index);
+    } else {
+        BO_ERR("redis: malformed rate reply");
+        rc = BO_E_INTERNAL;
+    }
+    freeReplyObject(r);
+    return rc;
 }

@@ -65,16 +65,46 @@ struct cache_token_how {
     int other_user; /* the code of the reply {-1} (the token is another user's), and of user 0 */
 };
 
+/* The rate checks an issue carries: as sent, and where a refusal is told. */
+struct cache_token_rates {
+    struct cache_rate_sent sent;
+    struct cache_rate_checks *limits;
+};
+
+/* cache_token_refusal reads a reply that is no token: {0} (an unknown or ended token) is
+ * BO_E_TOKEN_EXPIRED, {-1} (another user's) how->other_user, and {-2, which, ms} (a rate check
+ * refused the issue; rates not NULL) BO_E_RATE_LIMITED with rates->limits filled in. */
+static int cache_token_refusal(const redisReply *r, const struct cache_token_how *how,
+                               const struct cache_token_rates *rates)
+{
+    int64_t code = 0;
+    int rc;
+
+    if (cache_reply_i64(r->element[0], &code) != BO_OK) {
+        return BO_E_INTERNAL;
+    }
+    if (r->elements == 1) {
+        return code == -1 ? how->other_user : BO_E_TOKEN_EXPIRED;
+    }
+    if (code != -2 || rates == NULL) {
+        return BO_E_INTERNAL;
+    }
+    rc = cache_rate_refusal(r->element[1], r->element[2], &rates->sent,
+                            &rates->limits->retry_after_s, &rates->limits->refused);
+    return rc == BO_OK ? BO_E_INTERNAL : rc;
+}
+
 /* cache_token_call runs the token function call a and decodes its token into *out, and
- * *created and *rate_milli when not NULL; the reply {0} (unknown or ended token) is
- * BO_E_TOKEN_EXPIRED, {-1} (another user's) how->other_user. */
+ * *created and *rate_milli when not NULL; a reply that is no token goes through
+ * cache_token_refusal (rates: the issue's rate checks, or NULL). */
 static int cache_token_call(struct cache *c, const struct cache_args *a,
-                            const struct cache_token_how *how, uint64_t concert_id,
+                            const struct cache_token_how *how,
+                            const struct cache_token_rates *rates, uint64_t concert_id,
                             struct queue_token *out, int *created, int64_t *rate_milli)
 {
     struct queue_token t;
     redisReply *r = NULL;
-    int64_t rate = 0, refusal = 0;
+    int64_t rate = 0;
     int made = 0;
     int rc;
 
@@ -82,10 +112,8 @@ static int cache_token_call(struct cache *c, const struct cache_args *a,
     if (rc != BO_OK) {
         return rc;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-        rc = cache_reply_i64(r->element[0], &refusal) == BO_OK && refusal == -1
-                 ? how->other_user
-                 : BO_E_TOKEN_EXPIRED;
+    if (r->type == REDIS_REPLY_ARRAY && (r->elements == 1 || r->elements == 3)) {
+        rc = cache_token_refusal(r, how, rates);
     } else {
         rc = cache_token_decode(r, concert_id, &t, &made, &rate);
     }
@@ -106,9 +134,20 @@ static int cache_token_call(struct cache *c, const struct cache_args *a,
 int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t user_id, int64_t now_ms,
                       int64_t opens_ms, struct queue_token *out, int *created, int64_t *rate_milli)
 {
-    /* Repeating is harmless: a second run returns the token the first one created. */
+    return cache_token_issue_limited(c, concert_id, user_id, now_ms, opens_ms, NULL, out, created,
+                                     rate_milli);
+}
+
+int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t user_id,
+                              int64_t now_ms, int64_t opens_ms, struct cache_rate_checks *limits,
+                              struct queue_token *out, int *created, int64_t *rate_milli)
+{
+    /* Repeating is harmless: a second run returns the token the first one created (and may
+     * count the rate checks once more). */
     static const struct cache_token_how how = {"bo_token_issue", CACHE_RETRY_ANY, BO_E_INTERNAL};
+    struct cache_token_rates rates = {.limits = limits};
     struct cache_args a = {0};
+    int rc;
 
     if (concert_id == 0 || user_id == 0) {
         return BO_E_INVALID_ARGUMENT;
@@ -118,7 +157,12 @@ int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t user_id, in
     cache_args_u64(&a, user_id);
     cache_args_i64(&a, now_ms);
     cache_args_i64(&a, opens_ms > 0 ? opens_ms : 0);
-    return cache_token_call(c, &a, &how, concert_id, out, created, rate_milli);
+    if (limits != NULL &&
+        (rc = cache_rate_args(&a, limits->check, limits->n, &rates.sent)) != BO_OK) {
+        return rc;
+    }
+    return cache_token_call(c, &a, &how, limits != NULL ? &rates : NULL, concert_id, out, created,
+                            rate_milli);
 }
 
 /* cache_token_owned calls how->function on ref->user_id's token at now_ms (with seen_every_ms
@@ -144,7 +188,7 @@ static int cache_token_owned(struct cache *c, const struct cache_token_how *how,
     if (seen_every_ms >= 0) {
         cache_args_i64(&a, seen_every_ms);
     }
-    return cache_token_call(c, &a, how, ref->concert_id, out, NULL, rate_milli);
+    return cache_token_call(c, &a, how, NULL, ref->concert_id, out, NULL, rate_milli);
 }
 
 int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence, uint64_t user_id,

@@ -247,7 +247,7 @@ static void rpc_issue_token(Svc *svc, const Boxoffice__V1__IssueTokenRequest *in
 
     if (rc == BO_OK) {
         rc = queue_issue(rpc_call_context(data), user_id, in->concert_id, &tok.t, tok.text,
-                         sizeof(tok.text), &tok.eta, &reply.created);
+                         sizeof(tok.text), &tok.eta, &reply.created, rpc_call_retry_after(data));
     }
 
     reply.token = rpc_token_fill(&tok, tok.text);

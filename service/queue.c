@@ -11,6 +11,7 @@
 #include "bo_error.h"
 #include "bo_time.h"
 #include "metrics.h"
+#include "rate_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,9 @@ uint32_t queue_eta_seconds(uint64_t position, const struct admission_settings *s
 
 int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
                 struct queue_token *out, char *text, size_t textlen, uint32_t *eta_seconds,
-                int *created)
+                int *created, uint32_t *retry_after)
 {
+    struct rate_limits_plan limits;
     struct admission_settings settings;
     struct queue_token t;
     char signed_text[TOKEN_TEXT_MAX];
@@ -91,10 +93,20 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
         return rc;
     }
     if ((rc = catalog_concert_opens(ctx, concert_id, &opens_ms)) != BO_OK) {
+        /* Asking for concerts that do not exist costs PostgreSQL a lookup each: it counts
+         * against the same limits as an issue (a refusal then says so). */
+        if (retry_after != NULL &&
+            rate_limits_check(ctx, LIMIT_TOKEN_ISSUE, user_id, ctx->caller.client_addr,
+                              retry_after) == BO_E_RATE_LIMITED) {
+            return BO_E_RATE_LIMITED;
+        }
         return rc;
     }
-    rc = cache_token_issue(ctx->cache, concert_id, user_id, bo_time_now_ms(), opens_ms, &t, &made,
-                           &rate_milli);
+    rate_limits_prepare(ctx, retry_after != NULL ? LIMIT_TOKEN_ISSUE : LIMIT_NONE, user_id,
+                        ctx->caller.client_addr, &limits);
+    rc = cache_token_issue_limited(ctx->cache, concert_id, user_id, bo_time_now_ms(), opens_ms,
+                                   &limits.checks, &t, &made, &rate_milli);
+    rc = rate_limits_outcome(&limits, rc, retry_after);
     if (rc != BO_OK) {
         return rc;
     }

@@ -17,10 +17,12 @@
 /* queue_issue gives user_id a token for concert_id (the live one if the user has it):
  * BO_E_USER_NOT_FOUND, BO_E_CONCERT_NOT_FOUND, BO_E_INVALID_ARGUMENT for id 0. text receives
  * the signed token (TOKEN_TEXT_MAX); *eta_seconds the estimated wait. Asking counts as the
- * holder being present (see queue_touch). */
+ * holder being present (see queue_touch). With retry_after (an rpc's), the issue counts against
+ * the caller's token-issue rate limits in its own Redis call: past one it is BO_E_RATE_LIMITED
+ * and *retry_after says when to retry; NULL counts no limit. */
 QUEUE_WUR int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
                           struct queue_token *out, char *text, size_t textlen,
-                          uint32_t *eta_seconds, int *created);
+                          uint32_t *eta_seconds, int *created, uint32_t *retry_after);
 
 /* queue_status verifies text and reads the token without extending its ACTIVE period; an
  * EXPIRED token is answered (BO_OK, status EXPIRED), a forged one is BO_E_TOKEN_INVALID. A

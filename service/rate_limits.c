@@ -1,4 +1,4 @@
-/* rate_limits: rate limits by action, user and client address (see limits.h). */
+/* rate_limits: rate limits by action, user and client address (see rate_limits.h). */
 #include "rate_limits.h"
 
 #include "bo_error.h"
@@ -63,19 +63,18 @@ uint32_t rate_limits_value(const struct limits *l, enum limit_action a, enum lim
     return *(const uint32_t *)((const char *)l + rate_limits_actions[a].field[s]);
 }
 
-int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t user_id,
-                      const char *addr, uint32_t *retry_after)
+void rate_limits_prepare(struct svc_context *ctx, enum limit_action a, uint64_t user_id,
+                         const char *addr, struct rate_limits_plan *out)
 {
     struct limits l;
-    struct cache_rate_check checks[LIMIT_NSCOPES];
-    char scope[LIMIT_NSCOPES][96];
-    int which[LIMIT_NSCOPES]; /* the scope of checks[i] */
-    size_t n = 0, refused = 0;
-    int rc;
+    size_t n = 0;
 
-    *retry_after = 0;
+    out->action = a;
+    out->checks.n = 0;
+    out->checks.retry_after_s = 0;
+    out->checks.refused = 0;
     if (a >= LIMIT_NACTIONS) {
-        return BO_OK;
+        return;
     }
     svc_context_limits(ctx, &l);
     for (int s = 0; s < LIMIT_NSCOPES; s++) {
@@ -84,24 +83,48 @@ int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t use
             continue;
         }
         if (s == LIMIT_USER) {
-            snprintf(scope[n], sizeof(scope[n]), "u:%llu", (unsigned long long)user_id);
+            snprintf(out->scope_text[n], sizeof(out->scope_text[n]), "u:%llu",
+                     (unsigned long long)user_id);
         } else {
-            snprintf(scope[n], sizeof(scope[n]), "a:%s",
+            snprintf(out->scope_text[n], sizeof(out->scope_text[n]), "a:%s",
                      addr != NULL && addr[0] != '\0' ? addr : "native");
         }
-        checks[n].kind = rate_limits_actions[a].name;
-        checks[n].scope = scope[n];
-        checks[n].limit = limit;
-        which[n] = s;
+        out->checks.check[n].kind = rate_limits_actions[a].name;
+        out->checks.check[n].scope = out->scope_text[n];
+        out->checks.check[n].limit = limit;
+        out->scope[n] = (enum limit_scope)s;
         n++;
     }
-    if (n == 0) {
+    out->checks.n = n;
+}
+
+int rate_limits_outcome(const struct rate_limits_plan *plan, int rc, uint32_t *retry_after)
+{
+    if (rc == BO_E_RATE_LIMITED && plan->checks.n > 0) {
+        size_t i = plan->checks.refused < plan->checks.n ? plan->checks.refused : 0;
+        metrics_rate_limited(plan->action, plan->scope[i]);
+        if (retry_after != NULL) {
+            *retry_after = plan->checks.retry_after_s;
+        }
+    }
+    return rc;
+}
+
+int rate_limits_check(struct svc_context *ctx, enum limit_action a, uint64_t user_id,
+                      const char *addr, uint32_t *retry_after)
+{
+    struct rate_limits_plan plan;
+    int rc;
+
+    *retry_after = 0;
+    rate_limits_prepare(ctx, a, user_id, addr, &plan);
+    if (plan.checks.n == 0) {
         return BO_OK;
     }
-    rc = cache_rate_hit(ctx->cache, checks, n, bo_time_now_ms(), retry_after, &refused);
+    rc = cache_rate_hit(ctx->cache, plan.checks.check, plan.checks.n, bo_time_now_ms(),
+                        &plan.checks.retry_after_s, &plan.checks.refused);
     if (rc == BO_E_RATE_LIMITED) {
-        metrics_rate_limited(a, which[refused < n ? refused : 0]);
-        return rc;
+        return rate_limits_outcome(&plan, rc, retry_after);
     }
     if (rc != BO_OK) {
         BO_DEBUG("rate limit of %s not checked: %s", rate_limits_actions[a].name,

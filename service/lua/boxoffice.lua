@@ -3,31 +3,49 @@
 boxoffice: the service's Redis functions (loaded by cache_conn.c with FUNCTION LOAD REPLACE on
 every connect, called with FCALL <name> 0 <args...>; see cache.h for the key layout).
 
+A line is kept in little memory: no key of its own per token or per user. A token's record is
+a short string in a hash of 64 neighbouring sequences (small hashes are stored packed by Redis),
+its user's index entry a field of one of USER_SHARDS hashes (also packed), and its place in the
+line a number: places 1, 2, 3, ... are handed out with the sequences, and the line is every
+place above the head (the last place admission took or passed) except the holes left by
+tokens that ended out of turn (bo:q:<c>:left). A position is then the place minus the head
+minus the holes before it: O(log holes), however long the line. A shuffle writes whose each
+place is and each token's place as two strings of 5 bytes an entry (bo:q:<c>:perm,
+bo:q:<c>:inv), read by offset.
+
 Each function runs atomically. Invariants they keep:
-  - a token's sequence is in at most one of bo:q:<c>:waiting and bo:q:<c>:active, and its
-    hash's status says which (WAITING, ACTIVE) or EXPIRED when in neither;
-  - bo:q:<c>:user:<u> names u's live token only; ending a token deletes it if it still
-    names that token;
-  - tokens become ACTIVE lowest score first, admission_no counting up. A token's score is
-    its sequence, so admission order equals issue order (DESIGN invariant 2), except that at
-    a sale's opening the tokens that joined before it deal their scores out again in a random
-    permutation (shuffle): they stay ahead of every later joiner, in a random order. A
-    WAITING token skipped as abandoned ends without an admission_no, so the numbers of the
-    admitted stay consecutive;
+  - a token's record says WAITING (W), ACTIVE (A) or ended (X); a WAITING token holds one place
+    above the head, an ACTIVE one is in bo:q:<c>:active, an ended one in neither; every place
+    above the head and up to the last sequence issued is a WAITING token's or a hole;
+  - the user index (bo:q:<c>:u:*) names each user's live token only; ending a token removes
+    it there if it still names that token;
+  - tokens become ACTIVE lowest place first, admission_no counting up. A token's place is its
+    sequence, so admission order equals issue order (DESIGN invariant 2), except that at a
+    sale's opening the tokens that joined before it deal their places out again in a random
+    permutation (shuffle; bo:q:<c>:perm then says whose each of those places is, bo:q:<c>:inv
+    which place each of those tokens has): they stay ahead of every later joiner, in a random
+    order. A WAITING token skipped as abandoned ends without an admission_no, so the numbers
+    of the admitted stay consecutive;
   - nothing is admitted while now < the concert's opening time (bo:q:<c>:meta opens);
   - an ACTIVE token's expiry is fixed at its admission: reads never move it;
   - token_use and token_leave answer a token's own user only: another user's call writes
     nothing;
-  - every end of a token (finish) appends it once to bo:q:<c>:ended, for its EXPIRED event.
-An ended token's hash is kept for EXPIRED_KEEP_MS so its holder can still read EXPIRED, then
-Redis drops it and it reads as unknown (also EXPIRED to callers).
+  - every end of a token (finish) appends it once to bo:q:<c>:ended, for its EXPIRED event;
+  - an ended token's record is kept ENDED_KEEP_MS after its end, so its holder still reads
+    EXPIRED with its details, then swept (bo:q:<c>:gone lists the ends in order; each end and
+    each admission step sweep the ones past their time) and the token reads as unknown (also
+    EXPIRED to callers). Redis 7.0 has no expiry per hash field: the sweep bounds them.
+  - an issue carrying rate checks counts them as bo_rate_hit does, or is refused without
+    counting or changing anything.
 
 Keys are built from the arguments (numkeys 0), as one Redis node holds them all. Stored values
-go back as strings so 64-bit ids never pass through Lua numbers.
+go back as strings so 64-bit ids never pass through Lua numbers (sequences, places and times
+do: they stay far below 2^53).
 --]]
 
--- An ended token's hash lives this long (ms).
-local EXPIRED_KEEP_MS = 3600000
+-- An ended token's record is kept this long (ms): a client retrying a call whose answer it
+-- lost reads the token's details, EXPIRED, for this long; afterwards EXPIRED all the same.
+local ENDED_KEEP_MS = 600000
 -- Ended tokens waiting to be announced; beyond this (no leader for a long time) the oldest
 -- announcements are dropped, never the tokens' state.
 local ENDED_KEEP = 100000
@@ -37,8 +55,23 @@ local RECENT_KEEP = 1024
 local SKIP_MAX = 500
 -- A measured rate lapses when no leader has refreshed it for this long (ms).
 local STATS_KEEP_MS = 60000
--- Members one ZADD of the shuffle adds: well inside the limit of unpacked values in Lua.
-local SHUFFLE_CHUNK = 1000
+-- Sequences per record hash: well inside what Redis keeps packed (128 fields of at most 64
+-- bytes by default), so a record costs its own bytes and little more.
+local BUCKET = 64
+-- Hashes the user index of a concert is spread over: a million users make about 30 fields
+-- each, which Redis keeps packed (a single hash of a million fields costs 72 bytes a user and,
+-- each time it doubles, makes every call that touches it slower until it has been moved).
+local USER_SHARDS = 32768
+-- Bytes of one entry of the shuffle's strings bo:q:<c>:perm and bo:q:<c>:inv (big-endian
+-- numbers up to 2^40), and an empty entry.
+local ENTRY = 5
+local NONE = '\0\0\0\0\0'
+-- Chunks of 64 places one admission step looks through at most for waiting tokens (a long
+-- run of holes is passed over by the next steps).
+local SCAN_CHUNKS = 1024
+-- Ended records swept by every end (each end adds one) and by every admission step at most.
+local SWEEP_BY_THE_WAY = 2
+local SWEEP_STEP = 1000
 -- A rate-limit window, and how long its counter outlives it (clock differences between
 -- instances).
 local RATE_WINDOW_MS = 60000
@@ -48,25 +81,100 @@ local LEADER = 'bo:admission:leader'
 -- ---- helpers -----------------------------------------------------------------
 
 local function qkey(c, k) return 'bo:q:' .. c .. ':' .. k end
-local function tkey(c, s) return 'bo:t:' .. c .. ':' .. s end
 local function ms(v) return string.format('%d', v) end
 
--- A token reply: {status, sequence, user, issued, admitted, expires, admission_no, position,
--- created, rate_milli, sale_opens_at}; h is hread's answer.
-local function tuple(code, s, h, pos, created, rate, opens)
-  return {code, s, h[1] or '0', h[3] or '0', h[4] or '0', h[5] or '0', h[6] or '0',
-          pos, created, rate, ms(opens)}
+-- The hash holding the record of sequence s.
+local function rkey(c, s) return 'bo:q:' .. c .. ':r:' .. ms(math.floor(tonumber(s) / BUCKET)) end
+
+-- The hash of the user index holding user u's entry (u's last six digits spread users evenly,
+-- sequential ids and random ones alike).
+local function ukey(c, u)
+  return 'bo:q:' .. c .. ':u:' .. ms(tonumber(string.sub(u, -6)) % USER_SHARDS)
 end
 
-local function hread(c, s)
-  return redis.call('HMGET', tkey(c, s), 'user', 'status', 'issued', 'admitted',
-                    'expires', 'admission_no', 'seen')
+-- parse reads a token record: {st = 'W', user, issued, seen (a number)} or {st = 'A' or 'X',
+-- user, issued, admitted, expires, no}; nil when malformed. Stored as
+-- W<user>:<issued>:<seen - issued> and A<user>:<issued>:<admitted>:<expires>:<admission_no>
+-- (X the same, zeros when it never was ACTIVE).
+local function parse(v)
+  if string.byte(v, 1) == 87 then
+    local u, a, b = string.match(v, '^W(%d+):(%d+):(%d+)$')
+    if not u then return nil end
+    return {st = 'W', user = u, issued = a, seen = tonumber(a) + tonumber(b)}
+  end
+  local st, u, a, b, c, d = string.match(v, '^([AX])(%d+):(%d+):(%d+):(%d+):(%d+)$')
+  if not st then return nil end
+  return {st = st, user = u, issued = a, admitted = b, expires = c, no = d}
+end
+
+local function encode(t)
+  if t.st == 'W' then
+    local seen = t.seen - tonumber(t.issued)
+    if seen < 0 then seen = 0 end
+    return 'W' .. t.user .. ':' .. t.issued .. ':' .. ms(seen)
+  end
+  return t.st .. t.user .. ':' .. t.issued .. ':' .. t.admitted .. ':' .. t.expires .. ':' .. t.no
+end
+
+-- record reads sequence s's record (nil when unknown).
+local function record(c, s)
+  local v = redis.call('HGET', rkey(c, s), s)
+  return v and parse(v) or nil
+end
+
+local function store(c, s, t)
+  redis.call('HSET', rkey(c, s), s, encode(t))
+end
+
+-- A token reply: {status, sequence, user, issued, admitted, expires, admission_no, position,
+-- created, rate_milli, sale_opens_at}.
+local function tuple(code, s, t, pos, created, rate, opens)
+  return {code, s, t.user, t.issued, t.admitted or '0', t.expires or '0', t.no or '0', pos,
+          created, rate, ms(opens)}
 end
 
 -- The concert's opening time (ms; 0 when open), and whether Redis has one recorded at all.
 local function opens_read(c)
   local v = redis.call('HGET', qkey(c, 'meta'), 'opens')
   return tonumber(v or '0') or 0, v ~= false
+end
+
+local function num(v) return tonumber(v or '0') or 0 end
+
+-- The last sequence issued for the concert: the last place of its line.
+local function last_place(c)
+  return num(redis.call('GET', qkey(c, 'seq')))
+end
+
+-- line_state reads the concert's line: opens (the opening time, 0: open; known: whether one is
+-- recorded at all), head (every place up to it has left the line; started: whether it is
+-- recorded, else the line starts after the last sequence issued, as a line of the layout
+-- before this one has no token this one can read), perm (places up to it are told by
+-- bo:q:<c>:perm from place pbase on, the rest are their sequence's; the places of sequences
+-- up to it by bo:q:<c>:inv from sequence ibase on).
+local function line_state(c)
+  local m = redis.call('HMGET', qkey(c, 'meta'), 'opens', 'head', 'perm', 'pbase', 'ibase')
+  return {opens = num(m[1]), known = m[1] ~= false, started = m[2] ~= false,
+          head = m[2] and num(m[2]) or last_place(c), perm = num(m[3]), pbase = num(m[4]),
+          ibase = num(m[5])}
+end
+
+-- entry reads entry n of the shuffle's string k, whose entries start at base: 0 when none.
+local function entry(k, base, n)
+  if n < base then return 0 end
+  local v = redis.call('GETRANGE', k, (n - base) * ENTRY, (n - base + 1) * ENTRY - 1)
+  if #v < ENTRY then return 0 end
+  return (struct.unpack('>I5', v))
+end
+
+-- place_of returns the place (a number) of the WAITING token of sequence s in line L.
+local function place_of(c, L, s)
+  local n = tonumber(s)
+  if n <= L.perm then
+    local p = entry(qkey(c, 'inv'), L.ibase, n)
+    if p > 0 then return p end
+  end
+  return n
 end
 
 -- opens_write stores a new opening time: whoever waits now joined before it, and the line is
@@ -85,71 +193,193 @@ local function rate_of(c)
   return math.floor(r * 1000 + 0.5)
 end
 
--- A WAITING token's reply: its position, or position 0 and the opening time while the sale
--- has not opened.
-local function waiting_reply(c, s, h, created, opens, now)
-  if now < opens then return tuple(1, s, h, 0, created, 0, opens) end
-  local r = redis.call('ZRANK', qkey(c, 'waiting'), s)
-  return tuple(1, s, h, r + 1, created, rate_of(c), 0)
+-- position: the 1-based place in line of the WAITING token at place (a number).
+local function position(c, head, place)
+  return place - head - redis.call('ZCOUNT', qkey(c, 'left'), '(' .. ms(head), '(' .. ms(place))
 end
 
--- finish is the one place a token ends, so every end is queued for its EXPIRED event.
-local function finish(c, s)
-  local k = tkey(c, s)
-  redis.call('ZREM', qkey(c, 'waiting'), s)
-  redis.call('ZREM', qkey(c, 'active'), s)
-  local h = redis.call('HMGET', k, 'user', 'status')
-  if h[2] and h[2] ~= 'EXPIRED' then
-    redis.call('HSET', k, 'status', 'EXPIRED')
-    redis.call('PEXPIRE', k, EXPIRED_KEEP_MS)
+-- How many tokens wait: the places above the head but the holes.
+local function waiting_count(c, head)
+  return last_place(c) - head - redis.call('ZCOUNT', qkey(c, 'left'), '(' .. ms(head), '+inf')
+end
+
+-- A WAITING token's reply: its position, or position 0 and the opening time while the sale
+-- has not opened.
+local function waiting_reply(c, s, t, created, L, now)
+  if now < L.opens then return tuple(1, s, t, 0, created, 0, L.opens) end
+  return tuple(1, s, t, position(c, L.head, place_of(c, L, s)), created, rate_of(c), 0)
+end
+
+-- sweep deletes the records of up to max tokens that ended ENDED_KEEP_MS before now or
+-- earlier, oldest end first.
+local function sweep(c, now, max)
+  local gk = qkey(c, 'gone')
+  local n = 0
+  for _, e in ipairs(redis.call('LRANGE', gk, 0, max - 1)) do
+    local at, s = string.match(e, '^(%d+):(%d+)$')
+    if at and tonumber(at) + ENDED_KEEP_MS > now then break end
+    if s then
+      local k = rkey(c, s)
+      local v = redis.call('HGET', k, s)
+      if v and string.sub(v, 1, 1) == 'X' then redis.call('HDEL', k, s) end
+    end
+    n = n + 1
+  end
+  if n > 0 then redis.call('LTRIM', gk, n, -1) end
+end
+
+-- finish is the one place a token ends (t: its record as read), so every end is queued for
+-- its EXPIRED event and for its record's sweep. A WAITING token leaves a hole at its place
+-- (place: a number, or nil to look it up). Returns the record as it is now.
+local function finish(c, s, t, now, place)
+  if t.st ~= 'X' then
+    if t.st == 'W' then
+      place = place or place_of(c, line_state(c), s)
+      redis.call('ZADD', qkey(c, 'left'), place, place)
+    else
+      redis.call('ZREM', qkey(c, 'active'), s)
+    end
+    t = {st = 'X', user = t.user, issued = t.issued, admitted = t.admitted or '0',
+         expires = t.expires or '0', no = t.no or '0'}
+    store(c, s, t)
     local ek = qkey(c, 'ended')
-    redis.call('RPUSH', ek, s .. ':' .. (h[1] or '0'))
+    redis.call('RPUSH', ek, s .. ':' .. t.user)
     redis.call('LTRIM', ek, -ENDED_KEEP, -1)
+    redis.call('RPUSH', qkey(c, 'gone'), ms(now) .. ':' .. s)
+    sweep(c, now, SWEEP_BY_THE_WAY)
   end
-  if h[1] then
-    local uk = qkey(c, 'user:' .. h[1])
-    if redis.call('GET', uk) == s then redis.call('DEL', uk) end
+  local uk = ukey(c, t.user)
+  if redis.call('HGET', uk, t.user) == s then redis.call('HDEL', uk, t.user) end
+  return t
+end
+
+-- line_read returns the WAITING tokens of line L at places above from and up to upto, in line
+-- order, at most want of them, looking through at most max_chunks chunks of 64 places: their
+-- places (numbers), sequences and records (as stored), and reached, the place up to which it
+-- looked (every place above from and up to reached that it did not return holds no WAITING
+-- token).
+local function line_read(c, L, from, upto, want, max_chunks)
+  local places, seqs, recs = {}, {}, {}
+  local q, reached, scanned, n = from + 1, from, 0, 0
+  while q <= upto and n < want and scanned < max_chunks do
+    local b = math.floor(q / BUCKET)
+    local last = math.min((b + 1) * BUCKET - 1, upto)
+    local found = {}
+    if q <= L.perm then
+      -- Shuffled places: whose each is, then whether that token still waits.
+      local hi = math.min(last, L.perm)
+      local e = redis.call('GETRANGE', qkey(c, 'perm'), (q - L.pbase) * ENTRY,
+                           (hi - L.pbase + 1) * ENTRY - 1)
+      for p = q, hi do
+        local at = (p - q) * ENTRY + 1
+        local seq = at + ENTRY - 1 <= #e and struct.unpack('>I5', e, at) or 0
+        if seq > 0 then
+          local s = ms(seq)
+          local v = redis.call('HGET', rkey(c, s), s)
+          if v and string.byte(v, 1) == 87 then found[p] = {s, v} end
+        end
+      end
+    end
+    if last > L.perm then
+      local rl = redis.call('HGETALL', qkey(c, 'r:' .. ms(b)))
+      for i = 1, #rl, 2 do
+        local seq, v = tonumber(rl[i]), rl[i + 1]
+        if seq >= q and seq <= last and seq > L.perm and string.byte(v, 1) == 87 then
+          found[seq] = {rl[i], v}
+        end
+      end
+    end
+    for p = q, last do
+      local f = found[p]
+      if f then
+        if n >= want then return places, seqs, recs, reached end
+        n = n + 1
+        places[n], seqs[n], recs[n] = p, f[1], f[2]
+      end
+      reached = p
+    end
+    q = last + 1
+    scanned = scanned + 1
   end
+  return places, seqs, recs, reached
+end
+
+-- ---- rate limits ---------------------------------------------------------------
+
+-- rate_try counts one hit on the counter of the current one-minute window of every check
+-- {kind, scope, limit} in args from index first on, unless one of them is at its limit:
+-- then nothing is counted and it returns {index of that check (0-based), ms until its window
+-- ends}; else nil.
+local function rate_try(args, first, now)
+  local window = math.floor(now / RATE_WINDOW_MS)
+  local left = (window + 1) * RATE_WINDOW_MS - now
+  local keys = {}
+  for i = first, #args - 2, 3 do
+    local k = 'bo:rl:' .. args[i] .. ':' .. args[i + 1] .. ':' .. ms(window)
+    if (tonumber(redis.call('GET', k) or '0') or 0) >= tonumber(args[i + 2]) then
+      return {(i - first) / 3, left}
+    end
+    keys[#keys + 1] = k
+  end
+  for _, k in ipairs(keys) do
+    if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, left + RATE_SLACK_MS) end
+  end
+  return nil
+end
+
+-- args: now_ms, {kind, scope, limit}*. Returns {-1, 0} when counted, else rate_try's refusal.
+local function rate_hit(_, args)
+  return rate_try(args, 2, tonumber(args[1])) or {-1, 0}
 end
 
 -- ---- tokens ------------------------------------------------------------------
 
--- args: concert, user, now_ms, opens_ms (the opening time the service read, 0 = open).
--- Returns the user's live token or a new WAITING one; asking again counts as being seen. The
--- given opening time is stored only when Redis has none (a new or flushed Redis) and it lies
--- ahead: changes go through bo_opens_set alone, so an issue that read the store just before
--- an admin's change cannot undo it.
+-- args: concert, user, now_ms, opens_ms (the opening time the service read, 0 = open), then
+-- rate checks {kind, scope, limit}*. Returns the user's live token or a new WAITING one;
+-- asking again counts as being seen. With rate checks, the call counts against them first,
+-- or is refused with {-2, index of the check, ms until its window ends} and nothing else
+-- happens. The given opening time is stored only when Redis has none (a new or flushed Redis)
+-- and it lies ahead: changes go through bo_opens_set alone, so an issue that read the store
+-- just before an admin's change cannot undo it.
 local function token_issue(_, args)
   local c, u, now, given = args[1], args[2], tonumber(args[3]), tonumber(args[4])
-  local opens, known = opens_read(c)
-  if not known and given > now then
+  if #args > 4 then
+    local refused = rate_try(args, 5, now)
+    if refused then return {-2, refused[1], refused[2]} end
+  end
+  local L = line_state(c)
+  if not L.known and given > now then
     opens_write(c, given)
-    opens = given
+    L.opens = given
   end
-  local uk = qkey(c, 'user:' .. u)
-  local s = redis.call('GET', uk)
-  if s then
-    local h = hread(c, s)
-    if h[2] == 'WAITING' then
-      if redis.call('ZSCORE', qkey(c, 'waiting'), s) then
-        redis.call('HSET', tkey(c, s), 'seen', args[3])
-        return waiting_reply(c, s, h, 0, opens, now)
+  if not L.started then redis.call('HSET', qkey(c, 'meta'), 'head', ms(L.head)) end
+  -- A new user costs one look into the user index: the next sequence is taken and named the
+  -- user's at once, and given back when the user has a token already.
+  local uk, sk = ukey(c, u), qkey(c, 'seq')
+  local s = ms(redis.call('INCR', sk))
+  if redis.call('HSETNX', uk, u, s) == 0 then
+    redis.call('DECR', sk)
+    local old = redis.call('HGET', uk, u)
+    local t = record(c, old)
+    if t and t.user == u then
+      if t.st == 'W' then
+        t.seen = now
+        store(c, old, t)
+        return waiting_reply(c, old, t, 0, L, now)
+      elseif t.st == 'A' and (tonumber(t.expires) or 0) > now then
+        return tuple(2, old, t, 0, 0, 0, 0)
       end
-    elseif h[2] == 'ACTIVE' and (tonumber(h[5]) or 0) > now then
-      return tuple(2, s, h, 0, 0, 0, 0)
+      finish(c, old, t, now)
     end
-    finish(c, s)
-    redis.call('DEL', uk)
+    s = ms(redis.call('INCR', sk))
+    redis.call('HSET', uk, u, s)
   end
-  s = tostring(redis.call('INCR', qkey(c, 'seq')))
-  redis.call('HSET', tkey(c, s), 'user', u, 'status', 'WAITING', 'issued', args[3],
-             'admitted', '0', 'expires', '0', 'admission_no', '0', 'seen', args[3])
-  redis.call('ZADD', qkey(c, 'waiting'), s, s)
-  redis.call('SET', uk, s)
+  local t = {st = 'W', user = u, issued = args[3], seen = now}
+  store(c, s, t)
   redis.call('SADD', 'bo:queues', c)
   -- The last sequence issued while the sale is closed: where the next shuffle ends.
-  if now < opens then redis.call('HSET', qkey(c, 'meta'), 'before', s) end
-  return waiting_reply(c, s, {u, 'WAITING', args[3], '0', '0', '0'}, 1, opens, now)
+  if now < L.opens then redis.call('HSET', qkey(c, 'meta'), 'before', s) end
+  return waiting_reply(c, s, t, 1, L, now)
 end
 
 -- args: concert, sequence, user, now_ms, seen_every_ms. Returns the token; {0} when unknown,
@@ -157,21 +387,19 @@ end
 -- so a busy poller costs a read only; an ACTIVE token's expiry never moves.
 local function token_use(_, args)
   local c, s, now, every = args[1], args[2], tonumber(args[4]), tonumber(args[5])
-  local h = hread(c, s)
-  if not h[2] then return {0} end
-  if h[1] ~= args[3] then return {-1} end
-  if h[2] == 'WAITING' then
-    if redis.call('ZSCORE', qkey(c, 'waiting'), s) then
-      if every > 0 and now - (tonumber(h[7] or h[3]) or 0) >= every then
-        redis.call('HSET', tkey(c, s), 'seen', args[4])
-      end
-      return waiting_reply(c, s, h, 0, (opens_read(c)), now)
+  local t = record(c, s)
+  if not t then return {0} end
+  if t.user ~= args[3] then return {-1} end
+  if t.st == 'W' then
+    if every > 0 and now - t.seen >= every then
+      t.seen = now
+      store(c, s, t)
     end
-  elseif h[2] == 'ACTIVE' and (tonumber(h[5]) or 0) > now then
-    return tuple(2, s, h, 0, 0, 0, 0)
+    return waiting_reply(c, s, t, 0, line_state(c), now)
+  elseif t.st == 'A' and (tonumber(t.expires) or 0) > now then
+    return tuple(2, s, t, 0, 0, 0, 0)
   end
-  finish(c, s)
-  return tuple(3, s, h, 0, 0, 0, 0)
+  return tuple(3, s, finish(c, s, t, now), 0, 0, 0, 0)
 end
 
 -- args: concert, sequence, user, now_ms. Ends the user's live token (WAITING, or ACTIVE and
@@ -179,18 +407,22 @@ end
 -- when it is another user's.
 local function token_leave(_, args)
   local c, s, now = args[1], args[2], tonumber(args[4])
-  local h = hread(c, s)
-  if not h[2] then return {0} end
-  if h[1] ~= args[3] then return {-1} end
-  local live = h[2] == 'WAITING' or (h[2] == 'ACTIVE' and (tonumber(h[5]) or 0) > now)
-  finish(c, s)
+  local t = record(c, s)
+  if not t then return {0} end
+  if t.user ~= args[3] then return {-1} end
+  local live = t.st == 'W' or (t.st == 'A' and (tonumber(t.expires) or 0) > now)
+  t = finish(c, s, t, now)
   if not live then return {0} end
-  return tuple(3, s, h, 0, 0, 0, 0)
+  return tuple(3, s, t, 0, 0, 0, 0)
 end
 
--- args: concert, sequence.
+-- args: concert, sequence. Ends the token as of Redis's clock.
 local function token_expire(_, args)
-  finish(args[1], args[2])
+  local t = record(args[1], args[2])
+  if t then
+    local now = redis.call('TIME')
+    finish(args[1], args[2], t, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
+  end
   return 1
 end
 
@@ -199,16 +431,16 @@ local function tokens_touch(_, args)
   local now, every = tonumber(args[1]), tonumber(args[2])
   local out = {}
   for c, s, u in string.gmatch(args[3], '(%d+):(%d+):(%d+)') do
-    local k = tkey(c, s)
-    local h = redis.call('HMGET', k, 'user', 'status', 'expires', 'seen', 'issued')
+    local t = record(c, s)
     local st = 'X'
-    if h[1] == u then
-      if h[2] == 'WAITING' then
+    if t and t.user == u then
+      if t.st == 'W' then
         st = 'W'
-        if now - (tonumber(h[4] or h[5]) or 0) >= every then
-          redis.call('HSET', k, 'seen', args[1])
+        if now - t.seen >= every then
+          t.seen = now
+          store(c, s, t)
         end
-      elseif h[2] == 'ACTIVE' and (tonumber(h[3]) or 0) > now then
+      elseif t.st == 'A' and (tonumber(t.expires) or 0) > now then
         st = 'A'
       end
     end
@@ -259,40 +491,64 @@ local function prng(seed)
   end
 end
 
--- zadd_pairs adds the {member, score}* of list to the sorted set k, SHUFFLE_CHUNK at a time.
-local function zadd_pairs(k, list)
-  for from = 1, #list, 2 * SHUFFLE_CHUNK do
-    local chunk = {}
-    for i = from, math.min(from + 2 * SHUFFLE_CHUNK - 1, #list), 2 do
-      chunk[#chunk + 1] = list[i + 1]
-      chunk[#chunk + 1] = list[i]
-    end
-    redis.call('ZADD', k, unpack(chunk))
+-- shuffle places the WAITING tokens of line L at places above its head and up to last (those
+-- that joined before the opening) in a uniformly random order among themselves: Fisher-Yates
+-- over the tokens, the places staying where they are, so each gets one of the same places and
+-- the later joiners stay behind; holes stay holes. Every place above the head is a WAITING
+-- token's or a hole (bo:q:<c>:left), so the tokens come from the holes and the last shuffle's
+-- strings without reading a record. Writes whose each place is (bo:q:<c>:perm, from place
+-- head + 1 on) and each token's place (bo:q:<c>:inv, from the lowest sequence on), each
+-- string in one command, and updates L.
+local function shuffle(c, seed, L, last)
+  local head, perm = L.head, L.perm
+  local holes, old = {}, ''
+  for _, p in ipairs(redis.call('ZRANGEBYSCORE', qkey(c, 'left'), '(' .. ms(head), ms(last))) do
+    holes[tonumber(p)] = true
   end
-end
-
--- shuffle places the waiting tokens of scores up to last (those that joined before the
--- opening) in a uniformly random order among themselves: Fisher-Yates over the members, the
--- scores staying where they are, so each gets one of the same scores and the later joiners
--- stay behind. The set is rebuilt in ascending score order under a new key and renamed over
--- the old one: about twice as fast as ZADD XX on every member in place. Returns how many it
--- placed.
-local function shuffle(c, seed, last)
-  local wk, nk = qkey(c, 'waiting'), qkey(c, 'shuffling')
-  local list = redis.call('ZRANGEBYSCORE', wk, '-inf', last, 'WITHSCORES')
-  local n = #list / 2
-  if n < 2 then return n end
+  if math.min(perm, last) > head then
+    old = redis.call('GETRANGE', qkey(c, 'perm'), (head + 1 - L.pbase) * ENTRY,
+                     (math.min(perm, last) - L.pbase + 1) * ENTRY - 1)
+  end
+  local places, seqs, n, low, high = {}, {}, 0, math.huge, 0
+  for p = head + 1, last do
+    if not holes[p] then
+      local s = p
+      if p <= perm then
+        local at = (p - head - 1) * ENTRY + 1
+        s = at + ENTRY - 1 <= #old and struct.unpack('>I5', old, at) or 0
+      end
+      if s > 0 then
+        n = n + 1
+        places[n], seqs[n] = p, s
+        if s < low then low = s end
+        if s > high then high = s end
+      end
+    end
+  end
+  if n == 0 then return end
   local below = prng(seed)
   for i = n, 2, -1 do
     local j = below(i) + 1
-    list[2 * i - 1], list[2 * j - 1] = list[2 * j - 1], list[2 * i - 1]
+    seqs[i], seqs[j] = seqs[j], seqs[i]
   end
-  redis.call('DEL', nk)
-  zadd_pairs(nk, list)
-  zadd_pairs(nk, redis.call('ZRANGEBYSCORE', wk, '(' .. last, '+inf', 'WITHSCORES'))
-  redis.call('UNLINK', wk)
-  redis.call('RENAME', nk, wk)
-  return n
+  local parts, at, k = {}, {}, 1
+  for p = head + 1, last do
+    if places[k] == p then
+      parts[p - head] = struct.pack('>I5', seqs[k])
+      at[seqs[k] - low + 1] = p
+      k = k + 1
+    else
+      parts[p - head] = NONE
+    end
+  end
+  redis.call('SET', qkey(c, 'perm'), table.concat(parts))
+  parts = {}
+  for i = 1, high - low + 1 do
+    parts[i] = at[i] and struct.pack('>I5', at[i]) or NONE
+  end
+  redis.call('SET', qkey(c, 'inv'), table.concat(parts))
+  redis.call('HSET', qkey(c, 'meta'), 'perm', ms(last), 'pbase', ms(head + 1), 'ibase', ms(low))
+  L.perm, L.pbase, L.ibase = last, head + 1, low
 end
 
 -- ---- admission ---------------------------------------------------------------
@@ -301,87 +557,106 @@ end
 -- digits). Returns {{seq, user, issued, no}*, {"seq:user"}*, skipped, waiting}. Nothing is
 -- admitted before the opening; the first step at or after it shuffles who joined before.
 -- Abandoned tokens met at the head are ended and the scan goes on, so they take neither the
--- count nor a slot.
+-- count nor a slot. Ended records past their time are swept.
 local function admit(_, args)
   local c, now = args[1], tonumber(args[2])
   local max_active, max_count = tonumber(args[3]), tonumber(args[4])
   local abandon, ended_max = tonumber(args[6]), tonumber(args[7])
-  local ak, wk, rk, mk = qkey(c, 'active'), qkey(c, 'waiting'), qkey(c, 'recent'), qkey(c, 'meta')
-  for _, s in ipairs(redis.call('ZRANGEBYSCORE', ak, '-inf', args[2])) do finish(c, s) end
-  local meta = redis.call('HMGET', mk, 'opens', 'shuffled', 'before')
-  local opens = tonumber(meta[1] or '0') or 0
+  local ak, rk, mk = qkey(c, 'active'), qkey(c, 'recent'), qkey(c, 'meta')
+  for _, s in ipairs(redis.call('ZRANGEBYSCORE', ak, '-inf', args[2])) do
+    local t = record(c, s)
+    if t and t.st == 'A' then finish(c, s, t, now) else redis.call('ZREM', ak, s) end
+  end
+  local L = line_state(c)
   local n = 0
-  if now >= opens then
-    if opens > 0 and meta[2] ~= meta[1] then
-      if meta[3] then shuffle(c, args[8], meta[3]) end
-      redis.call('HSET', mk, 'shuffled', meta[1])
+  if now >= L.opens then
+    local m = redis.call('HMGET', mk, 'opens', 'shuffled', 'before')
+    if L.opens > 0 and m[2] ~= m[1] then
+      if m[3] then shuffle(c, args[8], L, tonumber(m[3])) end
+      redis.call('HSET', mk, 'shuffled', m[1])
       redis.call('HDEL', mk, 'before')
     end
     n = math.min(max_active - redis.call('ZCARD', ak), max_count)
   end
-  local out, count, skipped = {}, 0, 0
+  local out, count, skipped, head = {}, 0, 0, L.head
   if n > 0 then
     local exp = ms(now + tonumber(args[5]))
-    while count < n and skipped < SKIP_MAX do
-      local batch = redis.call('ZRANGE', wk, 0, n - count - 1)
-      if #batch == 0 then break end
-      for _, s in ipairs(batch) do
-        local k = tkey(c, s)
-        local h = redis.call('HMGET', k, 'user', 'issued', 'status', 'seen')
-        if h[3] == 'WAITING' and abandon > 0 and
-           now - (tonumber(h[4] or h[2]) or 0) >= abandon then
-          finish(c, s)
+    local last = last_place(c)
+    while count < n and skipped < SKIP_MAX and head < last do
+      local places, seqs, recs, reached = line_read(c, L, head, last, n - count, SCAN_CHUNKS)
+      local i = 1
+      while i <= #places and count < n and skipped < SKIP_MAX do
+        local s = seqs[i]
+        local t = parse(recs[i])
+        if not t then
+          -- A record this code did not write: passed over, as the head goes past it.
+        elseif abandon > 0 and now - t.seen >= abandon then
+          finish(c, s, t, now, places[i])
           skipped = skipped + 1
         else
-          redis.call('ZREM', wk, s)
-          if h[3] == 'WAITING' then
-            local no = ms(redis.call('INCR', qkey(c, 'admitted')))
-            redis.call('HSET', k, 'status', 'ACTIVE', 'admitted', args[2], 'expires', exp,
-                       'admission_no', no)
-            redis.call('ZADD', ak, exp, s)
-            redis.call('RPUSH', rk, no .. ':' .. s .. ':' .. h[1] .. ':' .. args[2] .. ':' ..
-                       exp)
-            out[#out + 1] = s
-            out[#out + 1] = h[1]
-            out[#out + 1] = h[2]
-            out[#out + 1] = no
-            count = count + 1
-          end
+          local no = ms(redis.call('INCR', qkey(c, 'admitted')))
+          store(c, s, {st = 'A', user = t.user, issued = t.issued, admitted = args[2],
+                       expires = exp, no = no})
+          redis.call('ZADD', ak, exp, s)
+          redis.call('RPUSH', rk, no .. ':' .. s .. ':' .. t.user .. ':' .. args[2] .. ':' .. exp)
+          out[#out + 1] = s
+          out[#out + 1] = t.user
+          out[#out + 1] = t.issued
+          out[#out + 1] = no
+          count = count + 1
         end
+        head = places[i]
+        i = i + 1
       end
+      if i <= #places then break end
+      head = reached
+      if #places == 0 then break end
     end
     if count > 0 then redis.call('LTRIM', rk, -RECENT_KEEP, -1) end
   end
+  if head ~= L.head then
+    redis.call('HSET', mk, 'head', ms(head))
+    redis.call('ZREMRANGEBYSCORE', qkey(c, 'left'), '-inf', ms(head))
+    if L.perm > 0 and head >= L.perm then
+      -- Every shuffled place has been passed: the strings tell nothing any more.
+      redis.call('DEL', qkey(c, 'perm'), qkey(c, 'inv'))
+      redis.call('HDEL', mk, 'perm', 'pbase', 'ibase')
+    end
+  end
+  sweep(c, now, SWEEP_STEP)
   local ended = {}
   if ended_max > 0 then
     local ek = qkey(c, 'ended')
     ended = redis.call('LRANGE', ek, 0, ended_max - 1)
     if #ended > 0 then redis.call('LTRIM', ek, #ended, -1) end
   end
-  return {out, ended, skipped, redis.call('ZCARD', wk)}
+  return {out, ended, skipped, waiting_count(c, head)}
 end
 
 -- args: concert, after_score, max. Returns {position of the first, {seq, user, score}*} for
--- the waiting tokens scored above after_score, in line order (after a shuffle scores are no
--- longer sequences, so the score is the cursor); {0, {}} while the sale has not opened (by
--- Redis's clock), as there are no positions before the shuffle.
+-- the waiting tokens whose place (the score: after a shuffle places are no longer sequences,
+-- so the place is the cursor) is above after_score, in line order; {0, {}} while the sale has
+-- not opened (by Redis's clock), as there are no positions before the shuffle. Looks through
+-- up to 8 times as many places as it may return (and 1,024 more), so only a run of holes far
+-- longer than the slice ends it early.
 local function line_after(_, args)
-  local c = args[1]
-  local wk = qkey(c, 'waiting')
-  local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) < opens_read(c) then
+  local c, max = args[1], tonumber(args[3])
+  local now = redis.call('TIME')
+  local L = line_state(c)
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) < L.opens then
     return {0, {}}
   end
-  local list = redis.call('ZRANGEBYSCORE', wk, '(' .. args[2], '+inf', 'WITHSCORES', 'LIMIT', 0,
-                          tonumber(args[3]))
+  local from = math.max(tonumber(args[2]) or 0, L.head)
+  local places, seqs, recs = line_read(c, L, from, last_place(c), max,
+                                       math.ceil(max / BUCKET) * 8 + 16)
   local out = {}
-  for i = 1, #list, 2 do
-    out[#out + 1] = list[i]
-    out[#out + 1] = redis.call('HGET', tkey(c, list[i]), 'user') or '0'
-    out[#out + 1] = list[i + 1]
+  for i = 1, #places do
+    out[#out + 1] = seqs[i]
+    out[#out + 1] = string.match(recs[i], '^W(%d+):') or '0'
+    out[#out + 1] = ms(places[i])
   end
   local first = 0
-  if #list > 0 then first = redis.call('ZRANK', wk, list[1]) + 1 end
+  if #places > 0 then first = position(c, L.head, places[1]) end
   return {first, out}
 end
 
@@ -406,31 +681,8 @@ end
 
 -- args: concert. Returns {waiting, active}.
 local function counts(_, args)
-  return {redis.call('ZCARD', qkey(args[1], 'waiting')),
+  return {waiting_count(args[1], line_state(args[1]).head),
           redis.call('ZCARD', qkey(args[1], 'active'))}
-end
-
--- ---- rate limits ---------------------------------------------------------------
-
--- args: now_ms, {kind, scope, limit}*. Counts one hit on every check's counter of the
--- current one-minute window, unless one of them is at its limit: then nothing is counted and
--- the reply is {index of that check (0-based), ms until its window ends}; else {-1, 0}.
-local function rate_hit(_, args)
-  local now = tonumber(args[1])
-  local window = math.floor(now / RATE_WINDOW_MS)
-  local left = (window + 1) * RATE_WINDOW_MS - now
-  local keys = {}
-  for i = 2, #args - 2, 3 do
-    local k = 'bo:rl:' .. args[i] .. ':' .. args[i + 1] .. ':' .. window
-    if (tonumber(redis.call('GET', k) or '0') or 0) >= tonumber(args[i + 2]) then
-      return {(i - 2) / 3, left}
-    end
-    keys[#keys + 1] = k
-  end
-  for _, k in ipairs(keys) do
-    if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, left + RATE_SLACK_MS) end
-  end
-  return {-1, 0}
 end
 
 -- ---- leader lease ------------------------------------------------------------
