@@ -4,6 +4,7 @@
 #include "nb_admin.h"
 #include "nb_http.h"
 #include "nb_jwt.h"
+#include "nb_report.h"
 #include "nb_rpc.h"
 #include "nb_run.h"
 
@@ -318,7 +319,6 @@ static int nb_fresh_report(const struct nb_config *cfg, struct nb_fresh_observer
                            int rounds)
 {
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-    int rc = BO_OK;
 
     printf("freshness: %d rounds (hold, then release), delay from the writer's reply until a "
            "read shows the change\n",
@@ -343,20 +343,11 @@ static int nb_fresh_report(const struct nb_config *cfg, struct nb_fresh_observer
     }
     cJSON_AddNumberToObject(root, "rounds", rounds);
     cJSON_AddItemToObject(root, "observers", arr);
-    if (cfg->json[0] != '\0') {
-        char *text = cJSON_Print(root);
-        FILE *f = fopen(cfg->json, "w");
-        if (text == NULL || f == NULL || fputs(text, f) < 0) {
-            fprintf(stderr, "nngbench: cannot write %s\n", cfg->json);
-            rc = BO_E_INTERNAL;
-        }
-        if (f != NULL) {
-            fclose(f);
-        }
-        free(text);
+    if (cfg->json[0] == '\0') {
+        cJSON_Delete(root);
+        return BO_OK;
     }
-    cJSON_Delete(root);
-    return rc;
+    return nb_report_json_write(cfg->json, root);
 }
 
 /* nb_fresh_observers opens one observer per rpc address and one for the bridge. */

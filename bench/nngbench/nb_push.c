@@ -3,6 +3,7 @@
 
 #include "nb_admin.h"
 #include "nb_jwt.h"
+#include "nb_report.h"
 #include "nb_run.h"
 
 #include "bo_error.h"
@@ -211,7 +212,6 @@ out:
 static int nb_push_report(const struct nb_config *cfg, size_t asked, const struct nb_push_counts *k)
 {
     cJSON *o = cJSON_CreateObject();
-    int rc = BO_OK;
 
     printf("push: %zu asked, %zu opened, %zu answered 200, %zu refused, %zu closed by the "
            "listener before the end, %zu bytes received\n",
@@ -222,20 +222,11 @@ static int nb_push_report(const struct nb_config *cfg, size_t asked, const struc
     cJSON_AddNumberToObject(o, "refused", (double)k->refused);
     cJSON_AddNumberToObject(o, "closedEarly", (double)k->closed);
     cJSON_AddNumberToObject(o, "seconds", (double)cfg->duration);
-    if (cfg->json[0] != '\0') {
-        char *text = cJSON_Print(o);
-        FILE *f = fopen(cfg->json, "w");
-        if (text == NULL || f == NULL || fputs(text, f) < 0) {
-            fprintf(stderr, "nngbench: cannot write %s\n", cfg->json);
-            rc = BO_E_INTERNAL;
-        }
-        if (f != NULL) {
-            fclose(f);
-        }
-        free(text);
+    if (cfg->json[0] == '\0') {
+        cJSON_Delete(o);
+        return BO_OK;
     }
-    cJSON_Delete(o);
-    return rc;
+    return nb_report_json_write(cfg->json, o);
 }
 
 int nb_push_execute(const struct nb_config *cfg)

@@ -187,10 +187,8 @@ static cJSON *nb_json_summary(const struct nb_config *cfg, const struct nb_resul
     return o;
 }
 
-int nb_report_json(const char *path, const struct nb_config *cfg, const struct nb_result *r,
-                   const struct nb_flow_check *check, uint64_t concert_id)
+int nb_report_json_write(const char *path, cJSON *o)
 {
-    cJSON *o = nb_json_summary(cfg, r, check, concert_id);
     char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
     FILE *f = NULL;
     int rc = BO_E_INTERNAL;
@@ -213,4 +211,10 @@ done:
     cJSON_free(text);
     cJSON_Delete(o);
     return rc;
+}
+
+int nb_report_json(const char *path, const struct nb_config *cfg, const struct nb_result *r,
+                   const struct nb_flow_check *check, uint64_t concert_id)
+{
+    return nb_report_json_write(path, nb_json_summary(cfg, r, check, concert_id));
 }
