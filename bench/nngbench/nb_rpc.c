@@ -4,11 +4,18 @@
 #include "bo_envelope.h"
 #include "bo_error.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 /* A request id of typical length (three varint bytes) for the size computation. */
 #define NB_TYPICAL_REQUEST_ID (1u << 20)
+
+/* Failures told on stderr, so that a run's failure count says what failed. */
+#define NB_FAILURES_TOLD 5
+
+static atomic_int nb_failures_told;
 
 uint64_t nb_now_us(void)
 {
@@ -65,6 +72,11 @@ int nb_rpc_call(struct bo_session *s, struct nb_vu_stats *stats, const char *met
                                      rc == BO_OK ? bo_error_message(BO_OK) : st->message);
         }
         nb_vu_stats_record(stats, us, rc != BO_OK && rc != expected, sent, received);
+        if (rc != BO_OK && rc != expected &&
+            atomic_fetch_add(&nb_failures_told, 1) < NB_FAILURES_TOLD) {
+            fprintf(stderr, "nngbench: %s failed: %s: %s\n", method, bo_error_name(rc),
+                    rc == BO_E_TIMEOUT || rc == BO_E_UNAVAILABLE ? "no answer" : st->message);
+        }
     }
     return rc;
 }

@@ -34,14 +34,32 @@ static struct testenv env;
 static char bench_path[1024];
 static char jwt_arg[sizeof(env.jwt_secret) + 16]; /* --jwt-secret=<the instance's key> */
 
-/* run_bench runs nngbench with the given arguments (NULL-ended); stdout and stderr go to
- * /dev/null. Returns the exit code (128 + signal when killed). */
+/* What the last run wrote on stderr (its progress and the first failures it met, which
+ * failure messages quote). */
+static char bench_err[8192];
+
+/* bench_said returns the failures the last run told of on stderr ("" when none). */
+static const char *bench_said(void)
+{
+    const char *at = strstr(bench_err, " failed: ");
+
+    if (at == NULL) {
+        return "";
+    }
+    while (at > bench_err && at[-1] != '\n') {
+        at--;
+    }
+    return at;
+}
+
+/* run_bench runs nngbench with the given arguments (NULL-ended); stdout goes to /dev/null,
+ * stderr into bench_err. Returns the exit code (128 + signal when killed). */
 static int run_bench(const char *first, ...)
 {
     char *argv[MAX_ARGS];
     int argc = 0;
     va_list ap;
-    struct support_spawn how = {.quiet = getenv("TEST_NNGBENCH_VERBOSE") == NULL};
+    struct support_spawn how = {.quiet = 1, .err = bench_err, .err_size = sizeof(bench_err)};
 
     argv[argc++] = bench_path;
     va_start(ap, first);
@@ -187,7 +205,8 @@ END_TEST
 START_TEST(test_seats)
 {
     cJSON *j = bench_scenario("seats", NULL);
-    ck_assert_msg(num(j, "failureRate") == 0, "seats had %g failures", num(j, "failures"));
+    ck_assert_msg(num(j, "failureRate") == 0, "seats had %g failures: %s", num(j, "failures"),
+                  bench_said());
     cJSON_Delete(j);
 }
 END_TEST
@@ -196,7 +215,8 @@ END_TEST
 START_TEST(test_seats_async)
 {
     cJSON *j = bench_scenario("seats", "--async");
-    ck_assert_msg(num(j, "failureRate") == 0, "async seats had %g failures", num(j, "failures"));
+    ck_assert_msg(num(j, "failureRate") == 0, "async seats had %g failures: %s", num(j, "failures"),
+                  bench_said());
     cJSON_Delete(j);
 }
 END_TEST
@@ -228,7 +248,8 @@ END_TEST
 START_TEST(test_tokens)
 {
     cJSON *j = bench_scenario("tokens", NULL);
-    ck_assert_msg(num(j, "failureRate") == 0, "tokens had %g failures", num(j, "failures"));
+    ck_assert_msg(num(j, "failureRate") == 0, "tokens had %g failures: %s", num(j, "failures"),
+                  bench_said());
     cJSON_Delete(j);
 }
 END_TEST
