@@ -76,6 +76,24 @@ CACHE_WUR int cache_open(const char *url, struct cache **out);
 /* cache_close closes the connection; safe on NULL. */
 void cache_close(struct cache *c);
 
+/* Calls of many threads sent to Redis together: one connection of its own, on which a call
+ * that may be repeated (a token issue or use, a read) waits at most for the pipeline in flight
+ * and then goes out with every other call waiting, so Redis reads and answers them in one go
+ * (one read and one write for many callers instead of one each). Shared by threads; opaque. */
+struct cache_batch;
+
+/* cache_batch_open connects a batch's own connection to url (as cache_open); caller closes it
+ * with cache_batch_close after every cache attached to it. */
+CACHE_WUR int cache_batch_open(const char *url, struct cache_batch **out);
+
+/* cache_batch_close closes b; safe on NULL. No call may be waiting on it. */
+void cache_batch_close(struct cache_batch *b);
+
+/* cache_batch_attach makes c send its single repeatable calls through b (borrowed until c is
+ * closed; NULL: its own connection again). Calls that change state and must not be repeated,
+ * and pipelines, keep c's own connection. */
+void cache_batch_attach(struct cache *c, struct cache_batch *b);
+
 /* cache_ping checks the connection, reconnecting if needed. */
 CACHE_WUR int cache_ping(struct cache *c);
 

@@ -34,7 +34,11 @@ struct cache {
     char user[BO_ADDR_PART_MAX];
     char password[BO_ADDR_PART_MAX];
     int down; /* 1 from a failed connect until the next success: one log line per outage */
+    struct cache_batch *batch; /* borrowed: where repeatable single calls go; NULL: none */
 };
+
+/* Most commands of one pipeline of cache_conn_run (a touch of CACHE_TOUCH_MAX tokens is 10). */
+#define CACHE_RUN_MAX 16
 
 /* ---- command arguments ------------------------------------------------------ */
 
@@ -166,7 +170,7 @@ static int cache_stale(const struct cache *c)
 /* cache_transfer writes cmds[0..k) in one go and reads k replies into replies[]; *sent tells
  * whether every command reached the socket (and so may have run). On failure no reply is
  * left and the caller drops the connection. */
-static int cache_transfer(struct cache *c, const struct cache_args *cmds, size_t k,
+static int cache_transfer(struct cache *c, const struct cache_args *const *cmds, size_t k,
                           redisReply **replies, int *sent)
 {
     size_t got = 0;
@@ -176,7 +180,7 @@ static int cache_transfer(struct cache *c, const struct cache_args *cmds, size_t
     for (size_t i = 0; i < k; i++) {
         /* hiredis copies the command into its buffer: the arguments are free to go. It takes
          * argv as const char ** but only reads it. */
-        if (redisAppendCommandArgv(c->rc, cmds[i].n, (const char **)cmds[i].argv, cmds[i].len) !=
+        if (redisAppendCommandArgv(c->rc, cmds[i]->n, (const char **)cmds[i]->argv, cmds[i]->len) !=
             REDIS_OK) {
             return BO_E_UNAVAILABLE;
         }
@@ -218,20 +222,29 @@ static int cache_missing_function(const redisReply *r)
 }
 
 /* cache_replies_check logs the first error reply among replies[0..k) and returns its code;
- * *missing receives how many replies are missing-function errors (those give no code). */
-static int cache_replies_check(const struct cache *c, const struct cache_args *cmds, size_t k,
-                               redisReply **replies, size_t *missing)
+ * *missing receives how many replies are missing-function errors (those give no code). With
+ * codes (not NULL) every reply is its own call's: codes[i] receives each one's code, every
+ * error is logged, and BO_OK is returned. */
+static int cache_replies_check(const struct cache *c, const struct cache_args *const *cmds,
+                               size_t k, redisReply **replies, size_t *missing, int *codes)
 {
     int rc = BO_OK;
 
     *missing = 0;
     for (size_t i = 0; i < k; i++) {
         const redisReply *r = replies[i];
+        if (codes != NULL) {
+            codes[i] = BO_OK;
+        }
         if (cache_missing_function(r)) {
             (*missing)++;
-        } else if (r->type == REDIS_REPLY_ERROR && rc == BO_OK) {
-            BO_ERR("redis %s:%d: %s: %s", c->host, c->port, cache_args_name(&cmds[i]), r->str);
-            rc = cache_error_code(r);
+        } else if (r->type == REDIS_REPLY_ERROR && (rc == BO_OK || codes != NULL)) {
+            BO_ERR("redis %s:%d: %s: %s", c->host, c->port, cache_args_name(cmds[i]), r->str);
+            if (codes != NULL) {
+                codes[i] = cache_error_code(r);
+            } else {
+                rc = cache_error_code(r);
+            }
         }
     }
     return rc;
@@ -244,6 +257,7 @@ static int cache_replies_check(const struct cache *c, const struct cache_args *c
 static int cache_setup(struct cache *c)
 {
     struct cache_args cmds[CACHE_SETUP_MAX];
+    const struct cache_args *ptrs[CACHE_SETUP_MAX];
     redisReply *replies[CACHE_SETUP_MAX];
     size_t k = 0, missing = 0;
     int sent = 0;
@@ -265,11 +279,14 @@ static int cache_setup(struct cache *c)
     cache_args_str(&cmds[k], "LOAD");
     cache_args_str(&cmds[k], "REPLACE");
     cache_args_str(&cmds[k++], cache_lua_library);
-    if (cache_transfer(c, cmds, k, replies, &sent) != BO_OK) {
+    for (size_t i = 0; i < k; i++) {
+        ptrs[i] = &cmds[i];
+    }
+    if (cache_transfer(c, ptrs, k, replies, &sent) != BO_OK) {
         BO_ERR("redis %s:%d: %s", c->host, c->port, c->rc->errstr);
         return BO_E_UNAVAILABLE;
     }
-    rc = cache_replies_check(c, cmds, k, replies, &missing);
+    rc = cache_replies_check(c, ptrs, k, replies, &missing, NULL);
     if (rc == BO_OK && replies[k - 1]->type != REDIS_REPLY_STRING) {
         BO_ERR("redis %s:%d: unexpected FUNCTION LOAD reply", c->host, c->port);
         rc = BO_E_INTERNAL;
@@ -317,8 +334,11 @@ fail:
 
 /* ---- the one round trip ------------------------------------------------------------ */
 
-int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds, size_t k,
-                   redisReply **replies)
+/* cache_run is cache_conn_run of the commands cmds[0..k) point to; with codes (not NULL; every
+ * command repeatable) an error reply is its own command's: codes[i] receives each command's
+ * code, the replies of errors are freed and NULL, and BO_OK means the round trip was made. */
+static int cache_run(struct cache *c, enum cache_retry retry, const struct cache_args *const *cmds,
+                     size_t k, redisReply **replies, int *codes)
 {
     for (int attempt = 0;; attempt++) {
         const char *lost; /* why the batch needs a new connection */
@@ -334,8 +354,14 @@ int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_a
         }
         rc = cache_transfer(c, cmds, k, replies, &ran);
         if (rc == BO_OK) {
-            rc = cache_replies_check(c, cmds, k, replies, &missing);
+            rc = cache_replies_check(c, cmds, k, replies, &missing, codes);
             if (rc == BO_OK && missing == 0) {
+                for (size_t i = 0; codes != NULL && i < k; i++) {
+                    if (codes[i] != BO_OK) {
+                        freeReplyObject(replies[i]);
+                        replies[i] = NULL;
+                    }
+                }
                 return BO_OK;
             }
             for (size_t i = 0; i < k; i++) {
@@ -352,13 +378,42 @@ int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_a
             lost = c->rc->errstr;
         }
         if (attempt > 0 || (ran && retry == CACHE_RETRY_UNSENT)) {
-            BO_ERR("redis %s:%d: %s failed: %s", c->host, c->port, cache_args_name(cmds), lost);
+            BO_ERR("redis %s:%d: %s failed: %s", c->host, c->port, cache_args_name(cmds[0]), lost);
             cache_disconnect(c);
             return BO_E_UNAVAILABLE;
         }
-        BO_WARN("redis %s:%d: %s: %s, reconnecting", c->host, c->port, cache_args_name(cmds), lost);
+        BO_WARN("redis %s:%d: %s: %s, reconnecting", c->host, c->port, cache_args_name(cmds[0]),
+                lost);
         cache_disconnect(c);
     }
+}
+
+int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds, size_t k,
+                   redisReply **replies)
+{
+    const struct cache_args *ptrs[CACHE_RUN_MAX];
+
+    if (k == 0 || k > CACHE_RUN_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (k == 1 && retry == CACHE_RETRY_ANY && c->batch != NULL) {
+        return cache_batch_call(c->batch, cmds, replies);
+    }
+    for (size_t i = 0; i < k; i++) {
+        ptrs[i] = &cmds[i];
+    }
+    return cache_run(c, retry, ptrs, k, replies, NULL);
+}
+
+int cache_conn_run_each(struct cache *c, const struct cache_args *const *cmds, size_t k,
+                        redisReply **replies, int *codes)
+{
+    return cache_run(c, CACHE_RETRY_ANY, cmds, k, replies, codes);
+}
+
+void cache_batch_attach(struct cache *c, struct cache_batch *b)
+{
+    c->batch = b;
 }
 
 int cache_conn_call(struct cache *c, enum cache_retry retry, const struct cache_args *a,

@@ -5,9 +5,11 @@
  * One struct cache is one hiredis connection owned by one thread. Connecting authenticates,
  * selects the database and loads the boxoffice function library (service/lua/boxoffice.lua,
  * FUNCTION LOAD REPLACE) in one round trip. Every command, function call and pipeline goes
- * through cache_conn_run, the one place that reconnects: after a lost connection, or a server
- * that no longer has the library, the batch is sent again once when that is safe. Error
- * replies are logged and turned into status codes there, so callers only see good replies.
+ * through cache_conn_run (a single repeatable call of a cache with a batch attached goes on
+ * through cache_batch, whose own connection sends it), the one place that reconnects: after a lost
+ * connection, or a server that no longer has the library, the batch is sent again once when that is
+ * safe. Error replies are logged and turned into status codes there, so callers only see good
+ * replies.
  */
 #ifndef SVC_CACHE_CONN_H
 #define SVC_CACHE_CONN_H
@@ -64,6 +66,19 @@ void cache_args_fcall(struct cache_args *a, const char *function);
  */
 CACHE_WUR int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds,
                              size_t k, redisReply **replies);
+
+/* cache_conn_run_each sends the independent, repeatable commands cmds[0..k) in one pipeline
+ * (reconnecting and sending them once more as cache_conn_run does with CACHE_RETRY_ANY); an
+ * error reply is its own command's: codes[i] receives each command's code (BO_OK: the caller
+ * frees replies[i]; else replies[i] is NULL). Returns BO_OK when the replies came, else the
+ * failure of the whole pipeline (no reply left). For cache_batch. */
+CACHE_WUR int cache_conn_run_each(struct cache *c, const struct cache_args *const *cmds, size_t k,
+                                  redisReply **replies, int *codes);
+
+/* cache_batch_call sends the command a in b's next pipeline, with the calls of other threads
+ * waiting at the same time, and returns its own reply in *out (the caller frees it) or its
+ * code, as cache_conn_call with CACHE_RETRY_ANY does. */
+CACHE_WUR int cache_batch_call(struct cache_batch *b, const struct cache_args *a, redisReply **out);
 
 /* cache_conn_call is cache_conn_run of the one command a; the caller frees *out. */
 CACHE_WUR int cache_conn_call(struct cache *c, enum cache_retry retry, const struct cache_args *a,

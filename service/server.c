@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Frames up to this size are read so an oversize request can be answered with
  * BO_E_TOO_LARGE; beyond it NNG drops the connection to protect memory. */
@@ -42,6 +43,7 @@ struct server_worker {
 
 struct server {
     struct bo_nng nng;
+    struct cache_batch *batch; /* the workers' shared Redis pipelines; NULL: off */
     atomic_int stopping;
     size_t nworkers;
     struct server_worker *workers;
@@ -79,10 +81,35 @@ static void *server_worker_main(void *arg)
     return NULL;
 }
 
+/* server_listen listens on every address of urls (comma-separated: e.g. a tcp:// one for other
+ * hosts and an ipc:// one for local clients, whose unix socket costs less per message). */
+static int server_listen(struct server *s, const char *urls)
+{
+    char url[sizeof(((struct svc_config *)0)->rpc_url)];
+    const char *p = urls;
+    int rv;
+
+    do {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof(url)) {
+            BO_ERR("cannot listen on '%s': an empty or too long address", urls);
+            return BO_E_INVALID_ARGUMENT;
+        }
+        memcpy(url, p, len);
+        url[len] = '\0';
+        if ((rv = nng_listen(s->nng.sock, url, NULL, 0)) != 0) {
+            BO_ERR("cannot listen on %s: %s", url, nng_strerror(rv));
+            return BO_E_INVALID_ARGUMENT;
+        }
+        p += len;
+    } while (*p++ == ',');
+    return BO_OK;
+}
+
 int server_start(const struct svc_config *cfg, const struct svc_shared *shared, struct server **out)
 {
     struct server *s;
-    int rc, rv;
+    int rc;
 
     if ((s = calloc(1, sizeof(*s))) == NULL) {
         return BO_E_NOMEM;
@@ -92,6 +119,11 @@ int server_start(const struct svc_config *cfg, const struct svc_shared *shared, 
     if ((s->workers = calloc(s->nworkers, sizeof(*s->workers))) == NULL) {
         server_stop(s);
         return BO_E_NOMEM;
+    }
+    if (cfg->redis_batch && (rc = cache_batch_open(cfg->redis_url, &s->batch)) != BO_OK) {
+        BO_ERR("the workers' shared Redis connection could not connect: %s", bo_error_message(rc));
+        server_stop(s);
+        return rc;
     }
     for (size_t i = 0; i < s->nworkers; i++) {
         s->workers[i].server = s;
@@ -103,16 +135,18 @@ int server_start(const struct svc_config *cfg, const struct svc_shared *shared, 
             server_stop(s);
             return rc;
         }
+        if (s->batch != NULL) {
+            cache_batch_attach(s->workers[i].ctx.cache, s->batch);
+        }
     }
     if ((rc = bo_nng_open(&s->nng, nng_rep0_open)) != BO_OK ||
         nng_socket_set_size(s->nng.sock, NNG_OPT_RECVMAXSZ, SERVER_RECV_LIMIT) != 0) {
         server_stop(s);
         return BO_E_INTERNAL;
     }
-    if ((rv = nng_listen(s->nng.sock, cfg->rpc_url, NULL, 0)) != 0) {
-        BO_ERR("cannot listen on %s: %s", cfg->rpc_url, nng_strerror(rv));
+    if ((rc = server_listen(s, cfg->rpc_url)) != BO_OK) {
         server_stop(s);
-        return BO_E_INVALID_ARGUMENT;
+        return rc;
     }
     for (size_t i = 0; i < s->nworkers; i++) {
         struct server_worker *w = &s->workers[i];
@@ -148,6 +182,7 @@ void server_stop(struct server *s)
         svc_context_fini(&s->workers[i].ctx);
     }
     bo_nng_close(&s->nng);
+    cache_batch_close(s->batch);
     free(s->workers);
     free(s);
 }

@@ -13,8 +13,10 @@
 struct server;
 struct svc_shared;
 
-/* server_start opens the workers' connections, listens on cfg->rpc_url and starts serving with
- * what shared holds (proof keys, events, seat maps, token memory; borrowed until server_stop).
+/* server_start opens the workers' connections (and, with cfg->redis_batch, their shared Redis
+ * pipelines), listens on cfg->rpc_url (one address or several, comma-separated) and starts
+ * serving with what shared holds (proof keys, events, seat maps, token memory; borrowed until
+ * server_stop).
  * BO_E_UNAVAILABLE when PostgreSQL or Redis cannot be reached, BO_E_INVALID_ARGUMENT when the
  * address cannot be listened on. Stop and free with server_stop. */
 __attribute__((warn_unused_result)) int

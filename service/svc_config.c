@@ -12,7 +12,8 @@
 #define C struct svc_config
 
 static const struct bo_option svc_options[] = {
-    BO_OPT_STR("rpc-url", C, rpc_url, "tcp://127.0.0.1:7700", "NNG req/rep address to listen on"),
+    BO_OPT_STR("rpc-url", C, rpc_url, "tcp://127.0.0.1:7700",
+               "NNG req/rep address(es) to listen on, comma-separated (e.g. tcp:// and ipc://)"),
     BO_OPT_STR("events-url", C, events_url, "tcp://127.0.0.1:7701",
                "NNG pub address for admission, ended-token and seat events"),
     BO_OPT_STR("peer-events-urls", C, peer_events_urls, "",
@@ -40,6 +41,9 @@ static const struct bo_option svc_options[] = {
     BO_OPT_STR("instance-id", C, instance_id, "", "name of this instance (default host-pid)"),
     BO_OPT_NUM("workers", C, workers, "16", 1, 512,
                "worker threads, each with its own PostgreSQL and Redis connection"),
+    BO_OPT_NUM("redis-batch", C, redis_batch, "1", 0, 1,
+               "1: the workers' token issues, token reads and other repeatable Redis calls go "
+               "out together in pipelines on one shared connection; 0: each on its own"),
     BO_OPT_NUM("admission-rate", C, admission_rate, "100", 1, 1000000,
                "tokens admitted per second per concert"),
     BO_OPT_NUM("max-active", C, max_active, "1000", 1, 10000000,

@@ -28,6 +28,7 @@ struct svc_config {
     char log_level[16];
     int log_level_num; /* the enum bo_log_level log_level names, set by svc_config_load */
     int64_t workers;
+    int64_t redis_batch; /* 1: workers' repeatable Redis calls share pipelines (cache_batch) */
     int64_t admission_rate;
     int64_t max_active;
     int64_t token_ttl_seconds;

@@ -417,6 +417,83 @@ START_TEST(admission_is_fifo_under_concurrent_issue)
 }
 END_TEST
 
+/* ---- shared pipelines (cache_batch) --------------------------------------------- */
+
+#define BATCH_THREADS 8
+#define BATCH_PER     200
+#define BATCH_CONCERT 78
+#define BATCH_USER0   60000
+
+struct batch_issuer {
+    int index;
+    struct cache_batch *batch;
+    uint64_t *seq_of_user; /* by user - BATCH_USER0; each thread writes its own slice */
+    int failures;
+};
+
+/* batch_issue_main issues BATCH_PER tokens through the shared batch and reads each back, and
+ * reads it as another user (refused for that caller alone). */
+static void *batch_issue_main(void *arg)
+{
+    struct batch_issuer *f = arg;
+    struct cache *c = NULL;
+
+    if (cache_open(env.redis_url, &c) != BO_OK) {
+        f->failures = BATCH_PER;
+        return NULL;
+    }
+    cache_batch_attach(c, f->batch);
+    for (int i = 0; i < BATCH_PER; i++) {
+        uint64_t user = BATCH_USER0 + (uint64_t)(i * BATCH_THREADS + f->index);
+        struct queue_token t, u;
+        int created = 0;
+        if (cache_token_issue(c, BATCH_CONCERT, user, bo_time_now_ms(), 0, &t, &created, NULL) !=
+                BO_OK ||
+            !created || t.user_id != user ||
+            cache_token_use(c, BATCH_CONCERT, t.sequence, user, bo_time_now_ms(), 0, &u, NULL) !=
+                BO_OK ||
+            u.sequence != t.sequence || u.user_id != user ||
+            cache_token_use(c, BATCH_CONCERT, t.sequence, user + 1, bo_time_now_ms(), 0, &u,
+                            NULL) != BO_E_TOKEN_INVALID) {
+            f->failures++;
+            continue;
+        }
+        f->seq_of_user[user - BATCH_USER0] = t.sequence;
+    }
+    cache_close(c);
+    return NULL;
+}
+
+/* Threads sharing one batch each get their own answers (a refusal stays its caller's), and
+ * every sequence is handed out once. */
+START_TEST(batched_calls_answer_each_caller)
+{
+    static uint64_t seq_of_user[BATCH_THREADS * BATCH_PER];
+    static int seen[BATCH_THREADS * BATCH_PER + 1];
+    struct batch_issuer issuers[BATCH_THREADS];
+    pthread_t threads[BATCH_THREADS];
+    struct cache_batch *b = NULL;
+
+    ck_assert_int_eq(cache_batch_open(env.redis_url, &b), BO_OK);
+    memset(seq_of_user, 0, sizeof(seq_of_user));
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < BATCH_THREADS; i++) {
+        issuers[i] = (struct batch_issuer){.index = i, .batch = b, .seq_of_user = seq_of_user};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, batch_issue_main, &issuers[i]), 0);
+    }
+    for (int i = 0; i < BATCH_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_int_eq(issuers[i].failures, 0);
+    }
+    cache_batch_close(b);
+    for (size_t k = 0; k < BATCH_THREADS * BATCH_PER; k++) {
+        ck_assert_uint_ge(seq_of_user[k], 1);
+        ck_assert_uint_le(seq_of_user[k], BATCH_THREADS * BATCH_PER);
+        ck_assert_int_eq(seen[seq_of_user[k]]++, 0);
+    }
+}
+END_TEST
+
 /* ---- expiry ------------------------------------------------------------------ */
 
 START_TEST(active_past_expiry_expires_and_frees_slot)
@@ -702,7 +779,9 @@ START_TEST(password_urls)
 }
 END_TEST
 
-START_TEST(survives_killed_connection_and_script_flush)
+/* reconnects_after_kill_and_flush: conn's calls reconnect after the server dropped its clients or
+ * forgot the functions, and are sent again when that is safe. */
+static void reconnects_after_kill_and_flush(void)
 {
     struct queue_token t, adm[4];
     int created = 0;
@@ -730,6 +809,25 @@ START_TEST(survives_killed_connection_and_script_flush)
     ck_assert_int_eq(cache_lease_acquire(conn, "x", 1000, &created), BO_OK);
     ck_assert_int_eq(created, 1);
     ck_assert_int_eq(cache_ping(conn), BO_OK);
+}
+
+START_TEST(survives_killed_connection_and_script_flush)
+{
+    reconnects_after_kill_and_flush();
+}
+END_TEST
+
+/* The same through a batch: its own connection reconnects and sends its pipeline again, and
+ * calls that must not be repeated (admission) keep the cache's own connection. */
+START_TEST(batch_survives_killed_connection_and_script_flush)
+{
+    struct cache_batch *b = NULL;
+
+    ck_assert_int_eq(cache_batch_open(env.redis_url, &b), BO_OK);
+    cache_batch_attach(conn, b);
+    reconnects_after_kill_and_flush();
+    cache_batch_attach(conn, NULL);
+    cache_batch_close(b);
 }
 END_TEST
 
@@ -2363,6 +2461,8 @@ int main(void)
                             limits_default_and_override,
                             rate_limits_count_per_one_minute_window,
                             a_refused_issue_counts_and_issues_nothing,
+                            batched_calls_answer_each_caller,
+                            batch_survives_killed_connection_and_script_flush,
                             NULL};
     const TTest *admission[] = {admission_thread_admits_new_token_within_a_second,
                                 admission_thread_keeps_the_rate, admission_thread_measures_the_rate,

@@ -4,6 +4,7 @@
  * service trusts the ids in a token only through this check.
  */
 #include "bo_error.h"
+#include "sign.h"
 #include "support.h"
 #include "token.h"
 
@@ -308,6 +309,36 @@ START_TEST(sign_refuses_bad_input)
 }
 END_TEST
 
+/* The kept keyed states (sign.c) give OpenSSL's HMAC() bytes for keys shorter than, as long
+ * as and longer than a SHA-256 block, longer than the states kept, and taken in turns (more
+ * keys than a thread keeps), so a state never answers for another key. */
+START_TEST(mac_matches_hmac_for_any_key)
+{
+    static const size_t lens[] = {1, 32, 63, 64, 65, 200, 255, 256, 300};
+    const char *msg = "v1.1.2.3";
+    char key[301], want[SIGN_MAC_TEXT_LEN + 1], got[SIGN_MAC_TEXT_LEN + 1];
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+            memset(key, 'a' + (int)i, lens[i]);
+            key[lens[i]] = '\0';
+            ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)lens[i], (const unsigned char *)msg,
+                                       strlen(msg), mac, &maclen));
+            sign_b64url_encode(mac, maclen, want);
+            ck_assert_int_eq(sign_mac(key, msg, strlen(msg), got), BO_OK);
+            ck_assert_str_eq(got, want);
+            ck_assert_int_eq(sign_verify(key, msg, strlen(msg), want), BO_OK);
+            key[0] ^= 1; /* the same length, another key */
+            ck_assert_int_eq(sign_verify(key, msg, strlen(msg), want), BO_E_INVALID_ARGUMENT);
+        }
+    }
+    ck_assert_int_ne(sign_mac("", msg, strlen(msg), got), BO_OK);
+    ck_assert_int_ne(sign_mac(NULL, msg, strlen(msg), got), BO_OK);
+}
+END_TEST
+
 START_TEST(public_id)
 {
     char id[64];
@@ -336,6 +367,7 @@ int main(void)
                             overlong_refused,
                             sign_refuses_bad_input,
                             public_id,
+                            mac_matches_hmac_for_any_key,
                             NULL};
 
     return support_tests_run("token", "core", tests);
