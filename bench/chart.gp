@@ -4,8 +4,14 @@
 #   gnuplot -e "samples='cells/X.samples.csv'; rates='cells/X.rate.csv' (or ''); out='cells/X.png';
 #               heading='...'; names='service-0 bridge ...'; columns='2 4 ...'" bench/chart.gp
 # samples: bench/sample's CSV; columns: the CPU column of each name there (its RSS is the next);
-# rates: "elapsed_s,rate,p95_ms,vus" on the same time base.
-panels = (rates ne '') ? 3 : 2
+# rates: "elapsed_s,rate,p95_ms,vus" on the same time base; memory (optional, memory cells):
+# "elapsed_s,service_bridge_rss_mb", drawn on a linear scale against limit (MB); rssnames and
+# rsscolumns: the names with an RSS and its column (whole cores, core-N, have none).
+if (!exists('memory')) memory = ''
+if (!exists('limit')) limit = '200'
+if (!exists('rssnames')) rssnames = names
+if (!exists('rsscolumns')) rsscolumns = ''
+panels = 2 + ((rates ne '') ? 1 : 0) + ((memory ne '') ? 1 : 0)
 if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {
     set terminal pngcairo size 1000, 260 * panels + 40 font 'sans,9'
 } else {
@@ -46,6 +52,19 @@ plot for [k = 1:words(names)] samples \
 set ylabel 'RSS MB (log scale)'
 set logscale y
 set yrange [*:*]
-plot for [k = 1:words(names)] samples \
-    using 1:(column(int(word(columns, k)) + 1)) with lines lw 1.5 title word(names, k)
+if (rsscolumns eq '') {
+    plot for [k = 1:words(names)] samples \
+        using 1:(column(int(word(columns, k)) + 1)) with lines lw 1.5 title word(names, k)
+} else {
+    plot for [k = 1:words(rssnames)] samples \
+        using 1:(column(int(word(rsscolumns, k)))) with lines lw 1.5 title word(rssnames, k)
+}
+
+if (memory ne '') {
+    unset logscale y
+    set ylabel 'service + bridge RSS MB'
+    set yrange [0:*]
+    plot memory using 1:2 with lines lw 2 title 'service + bridge', \
+         real(limit) with lines dt 2 lw 1 title sprintf('limit %s MB', limit)
+}
 unset multiplot

@@ -27,7 +27,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVED_MIN = 0.90  # a cell serving fewer of its connections than this is marked
 PROBE_SECONDS = 2  # bench/run's PROBE_SECONDS: a probe answered later counts as unanswered
 # The order of processes in the tables and charts; service-N instances come first.
-PROCESS_ORDER = ["bridge", "edge", "postgres", "redis", "nginx", "wrk", "nngbench"]
+PROCESS_ORDER = ["bridge", "edge", "postgres", "redis", "nginx", "wrk", "nngbench", "push", "line"]
+# bench/sample's whole cores (core-N: every process of the machine on CPU N; no RSS) come last.
+# Cells of issue 9's other rows that are no load cells: no line in the Results table.
+CHECK_SCENARIOS = ("freshness", "line")
 
 
 def env(name, default=""):
@@ -125,6 +128,8 @@ def process_summary(samples):
 def process_order(name):
     if name.startswith("service-"):
         return (0, name)
+    if name.startswith("core-"):
+        return (len(PROCESS_ORDER) + 2, name)
     return (1 + (PROCESS_ORDER.index(name) if name in PROCESS_ORDER else len(PROCESS_ORDER)), name)
 
 
@@ -190,6 +195,21 @@ def measure(c, out):
     c["measured"] = m
 
 
+def memory_file(c, out):
+    """memory_file writes cells/NAME.memory.csv (elapsed_s, service instances + bridge RSS MB)
+    for a memory cell (push connections held open) and returns its path, else ''."""
+    if not c.get("push") and c["scenario"] != "memory":
+        return ""
+    series = memory_series(c, out)
+    if not series:
+        return ""
+    path = os.path.join(out, "cells", "%s.memory.csv" % c["cell"])
+    with open(path, "w") as f:
+        f.write("elapsed_s,service_bridge_rss_mb\n")
+        f.writelines("%.1f,%.1f\n" % (t, mb) for t, mb, _ in series)
+    return path
+
+
 def draw_chart(c, out, gnuplot):
     """draw_chart draws cells/NAME.png with gnuplot (bench/chart.gp); returns its path under
     out, or None (a warning on stderr) when it could not."""
@@ -206,10 +226,14 @@ def draw_chart(c, out, gnuplot):
         heading += ": %.0f/s" % rate
     args = {"samples": os.path.join(out, m["samplesFile"]),
             "rates": os.path.join(out, m["rateFile"]) if "rateFile" in m else "",
-            "out": os.path.join(out, png), "heading": heading,
+            "out": os.path.join(out, png), "heading": heading, "memory": memory_file(c, out),
+            "limit": str(MEMORY_MB_MAX),
             # gnuplot's word(): process names and their CSV columns, in display order.
             "names": " ".join(names),
-            "columns": " ".join(str(2 + 2 * order.index(n)) for n in names)}
+            "columns": " ".join(str(2 + 2 * order.index(n)) for n in names),
+            "rssnames": " ".join(n for n in names if not n.startswith("core-")),
+            "rsscolumns": " ".join(str(3 + 2 * order.index(n)) for n in names
+                                   if not n.startswith("core-"))}
     setup = "; ".join("%s='%s'" % (k, v.replace("'", "")) for k, v in args.items())
     try:
         res = subprocess.run([gnuplot, "-e", setup, os.path.join(HERE, "chart.gp")],
@@ -245,10 +269,13 @@ def results_table(cells):
             for c in cells if c["transport"] == "http"}
     rows = []
     for c in cells:
+        if c["scenario"] in CHECK_SCENARIOS:
+            continue
         r = c.get("result") or {}
         m = c.get("measured") or {}
         lat = r.get("latencyMs", {})
-        nginx = ref.get(c["type"])
+        # The memory soak cell has no nginx reference of its connections.
+        nginx = ref.get(c["type"]) if c["scenario"] != "memory" else None
         rate = r.get("rate")
         ratio = "%.3f" % (rate / nginx) if rate and nginx else "-"
         vs_rest = "-"
@@ -304,7 +331,16 @@ NNG_X_REST = 1.5  # seat map over NNG vs REST, same type
 FLOW_RATES = {"nng": 1000, "http": 500}  # completed purchases/s
 FLOW_SECONDS = 60  # "sustained 60 s"
 NOT_RUN = "not run"
-NOT_MEASURED = "not measured by this runner yet"
+FRESH_BOUND_MS = 100  # every other bridge and instance within this (p99)
+LINE_DEPTH = 1000000  # waiting tokens of the long line
+LINE_RATE_MIN = 0.90  # issue and status on the long line: at least this x the empty line's rate
+LINE_BYTES_MAX = 200  # bytes of Redis per waiting token
+MEMORY_MB_MAX = 200   # service + bridge resident memory
+MEMORY_PUSH = 10000   # push connections held open in the memory cells
+MEMORY_CONNS = 1000   # REST connections beside them
+SOAK_SECONDS = 1800   # the memory soak's length
+SOAK_WINDOW = 300     # flat: the last window's peak <= SOAK_GROWTH x the first window's
+SOAK_GROWTH = 1.1
 
 
 def cell_of(cells, scenario, type_, transport):
@@ -343,6 +379,176 @@ def seats_left(c):
     if left is None:
         left = ((c.get("result") or {}).get("flow") or {}).get("seatsLeft")
     return left
+
+
+def memory_series(c, out):
+    """memory_series: per sample of cell c, (elapsed s, service instances + bridge RSS MB, the
+    parts as {name: MB}), from its samples; [] without samples."""
+    m = c.get("measured") or {}
+    samples = read_samples(os.path.join(out, m["samplesFile"])) if m.get("samplesFile") else None
+    if not samples:
+        return []
+    names, data = samples
+    cols = [(n, 2 + 2 * i) for i, n in enumerate(names)
+            if n == "bridge" or n.startswith("service-")]
+    series = []
+    for r in data:
+        parts = {n: r[k] for n, k in cols if r[k] is not None}
+        if parts:
+            series.append((r[0], sum(parts.values()), parts))
+    return series
+
+
+def push_held(c):
+    """push_held: whether cell c held its push connections the whole cell (all answered 200,
+    none closed early), and how that reads."""
+    p, want = c.get("push"), c.get("pushConnections", MEMORY_PUSH)
+    if not p:
+        return False, "the push connections did not open"
+    ok = p.get("accepted") == want and not p.get("closedEarly") and not p.get("refused")
+    return ok, "{:,} of {:,} push connections answered 200, {} refused, {} closed early".format(
+        p.get("accepted", 0), want, p.get("refused", 0), p.get("closedEarly", 0))
+
+
+def memory_rows(cells, out, row):
+    """memory_rows: issue 9's memory row at 1,000 REST connections with push connections held
+    open (the seats peak cell through the edge) and over the soak (its own memory cell)."""
+    label = ("memory: service + bridge <= {} MB at {:,} REST connections + {:,} push "
+             "connections (peak)").format(MEMORY_MB_MAX, MEMORY_CONNS, MEMORY_PUSH)
+    c = cell_of(cells, "seats", "peak", "http")
+    if not c:
+        row(label, None, NOT_RUN)
+    else:
+        series = memory_series(c, out)
+        held, how = push_held(c)
+        if not series:
+            row(label, False, "no samples; " + how)
+        else:
+            t, mb, parts = max(series, key=lambda x: x[1])
+            row(label, mb <= MEMORY_MB_MAX and held, "%.0f MB at most (%s at %.0f s), %s" % (
+                mb, ", ".join("%s %.0f" % kv for kv in sorted(parts.items())), t, how))
+    label = ("memory: flat over a {}-minute soak at {:,} REST + {:,} push connections (peak of "
+             "the last {} min <= {:g} x the first {} min's), <= {} MB").format(
+        SOAK_SECONDS // 60, MEMORY_CONNS, MEMORY_PUSH, SOAK_WINDOW // 60, SOAK_GROWTH,
+        SOAK_WINDOW // 60, MEMORY_MB_MAX)
+    c = next((c for c in cells if c["scenario"] == "memory"), None)
+    if not c:
+        row(label, None, NOT_RUN + " (--type soak runs it)")
+        return
+    series = memory_series(c, out)
+    held, how = push_held(c)
+    if len(series) < 2:
+        row(label, False, "no samples; " + how)
+        return
+    span = series[-1][0] - series[0][0]
+    # A shorter soak (--quick) compares its first and last sixth, as 5 of 30 minutes.
+    window = SOAK_WINDOW if span >= SOAK_SECONDS - 60 else max(span * SOAK_WINDOW / SOAK_SECONDS, 1)
+    first = max(mb for t, mb, _ in series if t <= series[0][0] + window)
+    last = max(mb for t, mb, _ in series if t >= series[-1][0] - window)
+    peak = max(mb for _, mb, _ in series)
+    ok = last <= SOAK_GROWTH * first and peak <= MEMORY_MB_MAX and held
+    got = ("%.0f s sampled: %.1f MB peak in the first %.0f s, %.1f MB in the last (%.3f x), "
+           "%.0f MB at most; %s" % (span, first, window, last, last / first if first else 0, peak,
+                                    how))
+    if span < SOAK_SECONDS - 60:
+        row(label, False, got + "; ran %.0f s, not %d" % (span, SOAK_SECONDS),
+            verdict="FAIL (too short)" if ok else None)
+    else:
+        row(label, ok, got)
+
+
+def freshness_rows(cells, row):
+    """freshness_rows: per observer (the writing instance, every other instance, the bridge),
+    the delay until a seat change shows: p99 within 100 ms, none missed."""
+    c = next((c for c in cells if c["scenario"] == "freshness"), None)
+    label = "freshness: %s sees a seat change within %d ms (p99), none missed"
+    if not c or not c.get("result"):
+        row(label % ("every instance and bridge", FRESH_BOUND_MS), None, NOT_RUN)
+        return
+    observers = c["result"].get("observers") or []
+    if not observers:
+        row(label % ("every instance and bridge", FRESH_BOUND_MS), False, "no observer measured")
+    for o in observers:
+        ok = o.get("p99Ms", 1e9) <= FRESH_BOUND_MS and o.get("missed", 1) == 0 and o.get("changes")
+        row(label % (o.get("observer", "?"), FRESH_BOUND_MS), bool(ok),
+            "p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d changes; %d over %d ms, %d missed" % (
+                o.get("p50Ms", 0), o.get("p99Ms", 0), o.get("maxMs", 0), o.get("changes", 0),
+                o.get("over100Ms", 0), FRESH_BOUND_MS, o.get("missed", 0)))
+    if c.get("instances", 2) < 2:
+        row(label % ("another instance (seat events)", FRESH_BOUND_MS), None,
+            NOT_RUN + " (one instance: `./boxoffice up --instances 2`)")
+
+
+def line_rows(cells, row):
+    """line_rows: the long line (bench/line): token issue and status at the back of a line of
+    LINE_DEPTH against an empty line's, and Redis's bytes per waiting token; a shallower line
+    (--quick) fails as too shallow whatever it measured."""
+    c = next((c for c in cells if c["scenario"] == "line"), None)
+    labels = ["long line: token issue at {:,} waiting >= {:.2f} x its empty-line rate".format(
+                  LINE_DEPTH, LINE_RATE_MIN),
+              "long line: token status at {:,} waiting >= {:.2f} x its empty-line rate".format(
+                  LINE_DEPTH, LINE_RATE_MIN),
+              "long line: <= {} B of Redis per waiting token at {:,}".format(LINE_BYTES_MAX,
+                                                                             LINE_DEPTH)]
+    r = (c or {}).get("result")
+    if not r:
+        for label in labels:
+            row(label, None, NOT_RUN)
+        return
+    depth = r.get("tokens", 0)
+    at = "{:,} deep".format(depth)
+    checks = []
+    for op in ("issue", "use"):
+        e, d = r.get(op + "_empty") or {}, r.get(op + "_deep") or {}
+        ratio = (r.get(op + "_deep_over_empty") or {})
+        checks.append((ratio.get("rate", 0) >= LINE_RATE_MIN,
+                       "%s: %.3f x (%.0f -> %.0f calls/s); Redis CPU per call %.1f -> %.1f us "
+                       "(%.3f x)" % (at, ratio.get("rate", 0), e.get("rate", 0), d.get("rate", 0),
+                                     e.get("cpu_us", 0), d.get("cpu_us", 0),
+                                     ratio.get("cpu_us", 0))))
+    used = r.get("bytes_per_token_used_memory", 1e9)
+    usage = r.get("bytes_per_token_memory_usage", 1e9)
+    checks.append((max(used, usage) <= LINE_BYTES_MAX,
+                   "%s: %.1f B (used_memory growth), %.1f B (MEMORY USAGE of %s keys)" % (
+                       at, used, usage, "{:,}".format(r.get("keys", 0)))))
+    for label, (ok, got) in zip(labels, checks):
+        if depth < LINE_DEPTH:
+            row(label, False, got + "; not {:,} deep".format(LINE_DEPTH),
+                verdict="FAIL (too shallow)" if ok else None)
+        else:
+            row(label, ok, got)
+
+
+def flow_loop(c, paid):
+    """flow_loop: how a flow cell's closed loop spent each VU's time per purchase: requests a
+    purchase at the cell's mean latency against the time a purchase took (VUs x duration /
+    payments); what is left over is pauses (polling until ACTIVE)."""
+    r = c.get("result") or {}
+    conns = r.get("vusMax") or c.get("connections")
+    avg = (r.get("latencyMs") or {}).get("avg")
+    n, secs = r.get("requests"), r.get("durationSeconds")
+    if not (paid and conns and avg and n and secs):
+        return ""
+    per = n / float(paid)
+    return "; closed loop: %.1f requests a purchase x %.1f ms mean = %.0f ms of the %.0f ms a " \
+           "purchase took each of %d VUs" % (per, avg, per * avg, 1000.0 * conns * secs / paid,
+                                             conns)
+
+
+def cpu_split(c):
+    """cpu_split: where a cell's CPU went (mean % of one core per sampled process, the pinned
+    core's processes summed), busiest first: what limits it."""
+    procs = (c.get("measured") or {}).get("processes") or {}
+    mean = {n: p["cpuPctMean"] for n, p in procs.items() if p.get("cpuPctMean") is not None}
+    cores = sorted((n, v) for n, v in mean.items() if n.startswith("core-"))
+    mean = {n: v for n, v in mean.items() if not n.startswith("core-")}
+    if not mean:
+        return ""
+    pinned = sum(v for n, v in mean.items() if n in ("bridge", "edge") or n.startswith("service-"))
+    parts = sorted(mean.items(), key=lambda kv: -kv[1])
+    return "; CPU (mean %% of a core): %s; service + bridge + edge %.0f%% of their core%s" % (
+        ", ".join("%s %.0f%%" % kv for kv in parts), pinned,
+        "".join("; %s %.0f%% busy (every process of the machine)" % kv for kv in cores))
 
 
 def rest_rows(cells, ref, row):
@@ -415,9 +621,10 @@ def flow_rows(cells, row):
             inv = c.get("sqlInvariants") or {}
             inv_ok = bool(inv) and all(v == 0 for v in inv.values())
             left = seats_left(c)
-            got = "%.0f/s (%d payments / %.1f s), invariants %s, seats left %s" % (
+            got = "%.0f/s (%d payments / %.1f s), invariants %s, seats left %s%s" % (
                 rate, paid, secs, "ok" if inv_ok else "BROKEN" if inv else "not checked",
-                "-" if left is None else ("**0 (sold out)**" if left == 0 else "{:,}".format(left)))
+                "-" if left is None else ("**0 (sold out)**" if left == 0 else "{:,}".format(left)),
+                flow_loop(c, paid) + cpu_split(c))
             if secs < FLOW_SECONDS - 1:
                 row(label, False, got + "; ran %.0f s, not %d" % (secs, FLOW_SECONDS),
                     verdict="FAIL (too short)" if rate >= need and inv_ok else None)
@@ -425,10 +632,9 @@ def flow_rows(cells, row):
                 row(label, rate >= need and inv_ok, got)
 
 
-def targets_table(cells, ref, rest, meta):
-    """targets_table: issue 9's targets, each row computed from this run's cells; a row whose
-    cell the run lacks says "not run" (never PASS), a target this runner cannot measure says
-    so."""
+def targets_table(cells, ref, rest, out):
+    """targets_table: issue 9's targets, each row computed from this run's cells (out: the run
+    folder, for the samples); a row whose cell the run lacks says "not run" (never PASS)."""
     targets = []
 
     def row(label, ok, got, verdict=None):
@@ -439,16 +645,9 @@ def targets_table(cells, ref, rest, meta):
     rest_rows(cells, ref, row)
     nng_rows(cells, rest, row)
     flow_rows(cells, row)
-    row("long line: 1,000,000 waiting tokens cost token issue and status <= 10%, <= 200 B of "
-        "Redis per waiting token", None, NOT_MEASURED)
-    peak = [c for c in cells if c["type"] == "peak" and c["transport"] != "nginx"]
-    rss = [sum(v["rssMBMax"] or 0 for n, v in (c["measured"].get("processes") or {}).items()
-               if n == "bridge" or n.startswith("service-")) for c in peak]
-    seen = (" (seen: %.0f MB at most in the peak cells without push connections, %.1f MB at the "
-            "end of the run)" % (max(rss), meta["serviceAndBridgeRssMB"])) if rss else \
-        " (seen: %.1f MB at the end of the run)" % meta["serviceAndBridgeRssMB"]
-    row("memory: service + bridge <= 200 MB at 1,000 connections and 10,000 push connections, "
-        "flat over a 30-minute soak", None, NOT_MEASURED + seen)
+    line_rows(cells, row)
+    memory_rows(cells, out, row)
+    freshness_rows(cells, row)
     return targets
 
 
@@ -490,8 +689,8 @@ def processes_table(cells):
             if not p or p["cpuPctMean"] is None:
                 row.append("-")
             else:
-                row.append("%.0f%% (max %.0f%%), %.0f MB" % (p["cpuPctMean"], p["cpuPctMax"],
-                                                             p["rssMBMax"] or 0))
+                row.append("%.0f%% (max %.0f%%)" % (p["cpuPctMean"], p["cpuPctMax"]) +
+                           (", %.0f MB" % p["rssMBMax"] if p["rssMBMax"] is not None else ""))
         lines.append("| %s | %s |" % (c["cell"], " | ".join(row)))
     return lines
 
@@ -575,7 +774,7 @@ def main(argv):
           "", "## Results", ""] + table + [
           "", "## Targets (issue 9; ratios against nginx of the same type in this run)", "",
           "| target | measured | |", "|---|---|---|"]
-    md += targets_table(cells, ref, rest, meta)
+    md += targets_table(cells, ref, rest, out)
     inv = invariants_table(cells)
     if inv:
         md += ["", "## Flow invariants (SQL after each flow cell; rpc check by nngbench)", "",

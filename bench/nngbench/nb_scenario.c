@@ -13,6 +13,7 @@
 #include "bo_seatmap.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #define NB_FLOW_ACTIVE_MS 30000
 #define NB_HOLD_TRIES     5
 #define NB_FLOW_LIST_MAX  64 /* dates with seats left an iteration picks from */
+/* Dates of the flow created at once: one is a round trip of ~10-30 ms (its seats inserted and
+ * committed), thousands one after another took minutes. */
+#define NB_FLOW_DATE_THREADS 8
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -246,7 +250,7 @@ static int nb_flow_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, in
     return BO_OK;
 }
 
-/* Creates date d (counted over the whole flow) of concert into ctx->schedule_ids. */
+/* Creates date d (counted over the whole flow) of concert into ctx->schedule_ids[d]. */
 static int nb_flow_date(struct nb_scenario_ctx *ctx, struct bo_session *s, uint64_t concert,
                         int64_t d)
 {
@@ -265,11 +269,58 @@ static int nb_flow_date(struct nb_scenario_ctx *ctx, struct bo_session *s, uint6
                 bo_error_name(rc), st.message);
         return rc;
     }
-    if (srep->schedule != NULL) {
-        ctx->schedule_ids[ctx->nschedules++] = srep->schedule->id;
-    }
+    ctx->schedule_ids[d] = srep->schedule != NULL ? srep->schedule->id : 0;
     protobuf_c_message_free_unpacked(&srep->base, NULL);
-    return BO_OK;
+    return ctx->schedule_ids[d] != 0 ? BO_OK : BO_E_INTERNAL;
+}
+
+/* One thread's share of the flow's dates: first, first + NB_FLOW_DATE_THREADS, ... */
+struct nb_flow_dates_job {
+    struct nb_scenario_ctx *ctx;
+    int64_t first, dates;
+    pthread_t thread;
+    int rc;
+};
+
+static void *nb_flow_dates_main(void *arg)
+{
+    struct nb_flow_dates_job *job = arg;
+    struct bo_session *s = NULL;
+
+    job->rc = bo_session_open(job->ctx->client, &s);
+    for (int64_t d = job->first; job->rc == BO_OK && d < job->dates && !nb_run_interrupted();
+         d += NB_FLOW_DATE_THREADS) {
+        job->rc =
+            nb_flow_date(job->ctx, s, job->ctx->concert_ids[d / NB_FLOW_DATES_PER_CONCERT], d);
+    }
+    bo_session_close(s);
+    return NULL;
+}
+
+/* nb_flow_dates creates the flow's dates, NB_FLOW_DATES_PER_CONCERT a concert of
+ * ctx->concert_ids, NB_FLOW_DATE_THREADS at a time. */
+static int nb_flow_dates(struct nb_scenario_ctx *ctx, int64_t dates)
+{
+    struct nb_flow_dates_job jobs[NB_FLOW_DATE_THREADS];
+    int started = 0, rc = BO_OK;
+
+    for (int t = 0; t < NB_FLOW_DATE_THREADS; t++) {
+        jobs[t] = (struct nb_flow_dates_job){.ctx = ctx, .first = t, .dates = dates};
+        if (pthread_create(&jobs[t].thread, NULL, nb_flow_dates_main, &jobs[t]) != 0) {
+            rc = BO_E_NOMEM;
+            break;
+        }
+        started++;
+    }
+    for (int t = 0; t < started; t++) {
+        pthread_join(jobs[t].thread, NULL);
+        rc = rc != BO_OK ? rc : jobs[t].rc;
+    }
+    if (rc == BO_OK && nb_run_interrupted()) {
+        rc = BO_E_TIMEOUT;
+    }
+    ctx->nschedules = rc == BO_OK ? (int)dates : 0;
+    return rc;
 }
 
 /* flow: concerts of the run's own, cfg->flow_schedules dates in all, when allowed. */
@@ -293,18 +344,16 @@ static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
     ctx->created_concert = 1;
     ctx->dates_per_concert = NB_FLOW_DATES_PER_CONCERT;
     dates = dates < NB_MAX_SCHEDULES ? dates : NB_MAX_SCHEDULES;
-    for (int64_t d = 0; d < dates; d++) {
-        if (d % NB_FLOW_DATES_PER_CONCERT == 0) {
-            /* A date's index is k * dates_per_concert + j only when every create succeeds. */
-            if ((rc = nb_flow_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
-                BO_OK) {
-                return rc;
-            }
-            ctx->nconcerts++;
-        }
-        if ((rc = nb_flow_date(ctx, s, ctx->concert_ids[ctx->nconcerts - 1], d)) != BO_OK) {
+    /* Date d is date d % dates_per_concert of concert d / dates_per_concert. */
+    for (int64_t d = 0; d < dates; d += NB_FLOW_DATES_PER_CONCERT) {
+        if ((rc = nb_flow_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
+            BO_OK) {
             return rc;
         }
+        ctx->nconcerts++;
+    }
+    if ((rc = nb_flow_dates(ctx, dates)) != BO_OK) {
+        return rc;
     }
     ctx->concert_id = ctx->concert_ids[0];
     return BO_OK;
