@@ -37,9 +37,6 @@ struct cache {
     struct cache_batch *batch; /* borrowed: where repeatable single calls go; NULL: none */
 };
 
-/* Most commands of one pipeline of cache_conn_run (a touch of CACHE_TOUCH_MAX tokens is 10). */
-#define CACHE_RUN_MAX 16
-
 /* ---- command arguments ------------------------------------------------------ */
 
 void cache_args_buf(struct cache_args *a, const char *p, size_t len)

@@ -57,12 +57,15 @@ void cache_args_i64(struct cache_args *a, int64_t v);
  * 0"; the function's arguments follow. */
 void cache_args_fcall(struct cache_args *a, const char *function);
 
+/* Most commands one pipeline of cache_conn_run carries (BO_E_INVALID_ARGUMENT beyond). */
+#define CACHE_RUN_MAX 16
+
 /*
- * cache_conn_run sends cmds[0..k) in one pipeline (one round trip) and reads their replies into
- * replies[0..k), connecting first if needed. After a lost connection, or when the server lacks
- * the library, it reconnects and sends the batch once more if retry allows (or nothing of it
- * can have run). An error reply is logged and its code returned. On BO_OK the caller frees
- * every replies[i] with freeReplyObject; otherwise none is left.
+ * cache_conn_run sends cmds[0..k) (1..CACHE_RUN_MAX) in one pipeline (one round trip) and reads
+ * their replies into replies[0..k), connecting first if needed. After a lost connection, or when
+ * the server lacks the library, it reconnects and sends the batch once more if retry allows (or
+ * nothing of it can have run). An error reply is logged and its code returned. On BO_OK the caller
+ * frees every replies[i] with freeReplyObject; otherwise none is left.
  */
 CACHE_WUR int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds,
                              size_t k, redisReply **replies);

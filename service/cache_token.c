@@ -219,6 +219,7 @@ int cache_tokens_touch(struct cache *c, const struct cache_token_ref *refs, size
                        int64_t now_ms, int64_t seen_every_ms, char *state)
 {
     enum { CHUNKS_MAX = (CACHE_TOUCH_MAX + CACHE_TOUCH_CHUNK - 1) / CACHE_TOUCH_CHUNK };
+    _Static_assert(CHUNKS_MAX <= CACHE_RUN_MAX, "a whole touch fits one cache_conn_run");
     struct cache_args args[CHUNKS_MAX];
     redisReply *replies[CHUNKS_MAX];
     size_t k = (n + CACHE_TOUCH_CHUNK - 1) / CACHE_TOUCH_CHUNK;
