@@ -5,6 +5,8 @@
 #include "bo_time.h"
 #include "queue.h"
 
+#include <stdlib.h>
+
 /* How long a worker trusts what it read of a concert's opening: an admin's change reaches
  * Redis (which decides admission) at once, and token replies within this. */
 #define CATALOG_OPENS_TTL_MS 1000
@@ -18,18 +20,18 @@ int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64
 {
     struct schedule_concert_entry *e =
         &ctx->schedule_concert[schedule_id % SVC_SCHEDULE_CACHE_SIZE];
-    struct schedule sched;
+    uint64_t concert = 0;
     int rc;
 
     if (schedule_id == 0) {
         return BO_E_SCHEDULE_NOT_FOUND;
     }
     if (e->schedule_id != schedule_id) {
-        if ((rc = store_schedule_get(ctx->store, schedule_id, &sched)) != BO_OK) {
+        if ((rc = store_schedule_concert(ctx->store, schedule_id, &concert)) != BO_OK) {
             return rc;
         }
         e->schedule_id = schedule_id;
-        e->concert_id = sched.concert_id;
+        e->concert_id = concert;
     }
     return e->concert_id == concert_id ? BO_OK : BO_E_WRONG_CONCERT;
 }
@@ -56,6 +58,34 @@ int catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t 
     return BO_OK;
 }
 
+/* catalog_dates_left lists concert_id's dates with a seat left. The dates come from PostgreSQL
+ * each time (an index read: a date an admin has just added shows at once everywhere), their
+ * seats are counted on the seat maps in memory. */
+static int catalog_dates_left(struct svc_context *ctx, uint64_t concert_id, struct schedule **out,
+                              size_t *n)
+{
+    struct schedule *dates = NULL;
+    size_t ndates = 0, kept = 0;
+    int rc;
+
+    if ((rc = store_schedule_dates(ctx->store, concert_id, &dates, &ndates)) != BO_OK) {
+        return rc;
+    }
+    if ((rc = seat_maps_count_dates(ctx->maps, ctx->store, concert_id, dates, ndates,
+                                    bo_time_now_ms())) != BO_OK) {
+        free(dates);
+        return rc;
+    }
+    for (size_t i = 0; i < ndates; i++) {
+        if (dates[i].available_seats > 0) {
+            dates[kept++] = dates[i];
+        }
+    }
+    *out = dates;
+    *n = kept;
+    return BO_OK;
+}
+
 int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t concert_id,
                       struct schedule **out, size_t *n)
 {
@@ -75,7 +105,7 @@ int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t conce
         }
         return BO_E_WRONG_CONCERT;
     }
-    return store_schedules_list(ctx->store, concert_id, out, n);
+    return catalog_dates_left(ctx, concert_id, out, n);
 }
 
 int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_id,

@@ -10,7 +10,14 @@
 #include "bo_time.h"
 #include "metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+/* How old a map may be when a date's seats are counted for a list of dates. Lists go to the
+ * client as they are (no holder after this instance, unlike a seat map a bridge keeps), so
+ * they may use all of the 1 s freshness contract, less a margin; since a list re-reads every
+ * map of a concert that is too old at once, this halves what lists read from PostgreSQL. */
+#define SEAT_MAPS_COUNT_MAX_AGE_MS 800
 
 struct seat_maps {
     struct bo_seatmap_table *table;
@@ -111,6 +118,128 @@ int seat_maps_read(struct seat_maps *m, struct store *st, uint64_t schedule_id, 
     }
     *n = got;
     return BO_OK;
+}
+
+/* seat_maps_available counts the seats of seats[0..n) available at now_ms. */
+static uint32_t seat_maps_available(const struct bo_seat_state *seats, size_t n, int64_t now_ms)
+{
+    uint32_t available = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        available += bo_seat_status_at(&seats[i], now_ms) == BO_SEAT_AVAILABLE;
+    }
+    return available;
+}
+
+/* seat_maps_rows_find returns the first of rows[0..n) (sorted by date) of schedule_id, or n. */
+static size_t seat_maps_rows_find(const struct store_seat_row *rows, size_t n, uint64_t schedule_id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid].schedule_id < schedule_id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* seat_maps_reread reads the maps of dates[stale[0..nstale)) in one query, keeps them (when m is
+ * not NULL: merged with the changes applied since ticket) and counts their seats. */
+static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t concert_id,
+                            struct schedule *dates, const size_t *stale, size_t nstale,
+                            uint64_t ticket, int64_t now_ms)
+{
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
+    int64_t read_mono = bo_time_mono_ms(); /* the maps are as of this or later */
+    struct store_seat_row *rows = NULL;
+    size_t cap = nstale * 21 + 3, len = 0, nrows = 0;
+    char *ids;
+    int rc;
+
+    if ((ids = malloc(cap)) == NULL) {
+        return BO_E_NOMEM;
+    }
+    ids[len++] = '{';
+    for (size_t k = 0; k < nstale; k++) {
+        len += (size_t)snprintf(ids + len, cap - len, "%s%llu", k > 0 ? "," : "",
+                                (unsigned long long)dates[stale[k]].id);
+    }
+    snprintf(ids + len, cap - len, "}");
+    rc = store_seat_states_many(st, ids, &rows, &nrows);
+    free(ids);
+    if (rc != BO_OK) {
+        return rc;
+    }
+    for (size_t k = 0; k < nstale; k++) {
+        struct schedule *d = &dates[stale[k]];
+        size_t first = seat_maps_rows_find(rows, nrows, d->id), n = 0;
+        uint64_t held_concert = 0;
+
+        while (first + n < nrows && rows[first + n].schedule_id == d->id) {
+            if (n == SEATS_PER_SCHEDULE) {
+                free(rows);
+                return BO_E_INTERNAL; /* a date bigger than the service's maps */
+            }
+            seats[n] = rows[first + n].seat;
+            n++;
+        }
+        metrics_seat_map_read(0);
+        d->available_seats = seat_maps_available(seats, n, now_ms);
+        d->total_seats = (uint32_t)n;
+        if (m != NULL &&
+            bo_seatmap_table_install(m->table, d->id, concert_id, seats, n, ticket, read_mono) ==
+                BO_OK &&
+            bo_seatmap_table_read(m->table, d->id, bo_time_mono_ms(), SEAT_MAPS_COUNT_MAX_AGE_MS,
+                                  &held_concert, seats, SEATS_PER_SCHEDULE, &n) == BO_OK) {
+            /* Counted again on the map merged with the changes applied meanwhile. */
+            d->available_seats = seat_maps_available(seats, n, now_ms);
+            d->total_seats = (uint32_t)n;
+        }
+    }
+    free(rows);
+    return BO_OK;
+}
+
+int seat_maps_count_dates(struct seat_maps *m, struct store *st, uint64_t concert_id,
+                          struct schedule *dates, size_t n, int64_t now_ms)
+{
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
+    uint64_t ticket = 0, held_concert = 0;
+    size_t *stale, nstale = 0, got = 0;
+    int rc = BO_OK;
+
+    if (n == 0) {
+        return BO_OK;
+    }
+    if ((stale = malloc(n * sizeof(*stale))) == NULL) {
+        return BO_E_NOMEM;
+    }
+    if (m != NULL) {
+        ticket = bo_seatmap_table_begin(m->table); /* before any map is found missing */
+    }
+    for (size_t i = 0; i < n && rc == BO_OK; i++) {
+        rc = m == NULL ? BO_E_NOT_FOUND
+                       : bo_seatmap_table_read(m->table, dates[i].id, bo_time_mono_ms(),
+                                               SEAT_MAPS_COUNT_MAX_AGE_MS, &held_concert, seats,
+                                               SEATS_PER_SCHEDULE, &got);
+        if (rc == BO_OK) {
+            metrics_seat_map_read(1);
+            dates[i].available_seats = seat_maps_available(seats, got, now_ms);
+            dates[i].total_seats = (uint32_t)got;
+        } else if (rc == BO_E_NOT_FOUND) {
+            stale[nstale++] = i;
+            rc = BO_OK;
+        }
+    }
+    if (rc == BO_OK && nstale > 0) {
+        rc = seat_maps_reread(m, st, concert_id, dates, stale, nstale, ticket, now_ms);
+    }
+    free(stale);
+    return rc;
 }
 
 void seat_maps_change(struct seat_maps *m, uint64_t schedule_id, uint64_t concert_id,

@@ -44,6 +44,15 @@ __attribute__((warn_unused_result)) int seat_maps_read(struct seat_maps *m, stru
                                                        struct bo_seat_state *out, size_t max,
                                                        size_t *n);
 
+/* seat_maps_count_dates fills the seat counts of dates[0..n), dates of concert_id: how many
+ * seats are available at now_ms (wall clock) and how many there are, from the maps in memory;
+ * the maps missing or too old are read again with st all in one query and kept. With m NULL
+ * every map is read. Codes of store_seat_states_many, BO_E_NOMEM. */
+__attribute__((warn_unused_result)) int seat_maps_count_dates(struct seat_maps *m, struct store *st,
+                                                              uint64_t concert_id,
+                                                              struct schedule *dates, size_t n,
+                                                              int64_t now_ms);
+
 /* seat_maps_change applies changes[0..n), the new states of seats of schedule_id (a date of
  * concert_id) that a committed write set, to the map in memory and publishes them as a
  * SeatEvent; call it before the write replies. Does nothing when m is NULL. */

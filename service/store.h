@@ -79,13 +79,30 @@ STORE_WUR int store_concert_set_opens(struct store *s, uint64_t concert_id, int6
 /* store_concerts_list returns every concert by id; caller frees *out with free(). */
 STORE_WUR int store_concerts_list(struct store *s, struct concert **out, size_t *n);
 
-/* store_schedules_list returns the concert's dates by start time that still have an available
- * seat; caller frees *out with free(). BO_E_CONCERT_NOT_FOUND for an unknown concert. */
-STORE_WUR int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule **out,
+/* store_schedule_dates returns every date of the concert by start time, sold out or not, with
+ * both seat counts 0; caller frees *out with free(). BO_E_CONCERT_NOT_FOUND for an unknown
+ * concert. */
+STORE_WUR int store_schedule_dates(struct store *s, uint64_t concert_id, struct schedule **out,
                                    size_t *n);
+
+/* store_schedule_concert writes the concert of a date to *concert_id;
+ * BO_E_SCHEDULE_NOT_FOUND. */
+STORE_WUR int store_schedule_concert(struct store *s, uint64_t schedule_id, uint64_t *concert_id);
 
 /* store_schedule_get reads one date with its seat counts; BO_E_SCHEDULE_NOT_FOUND. */
 STORE_WUR int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out);
+
+/* A seat state with its date, as store_seat_states_many reads them. */
+struct store_seat_row {
+    uint64_t schedule_id;
+    struct bo_seat_state seat;
+};
+
+/* store_seat_states_many reads the maps of the dates in ids, an array literal of PostgreSQL
+ * ("{4,9,12}"), as store_seat_states_list reads one, into a new array *out of *n rows (caller
+ * frees with free()), by date then seat; an unknown date has no rows. */
+STORE_WUR int store_seat_states_many(struct store *s, const char *ids, struct store_seat_row **out,
+                                     size_t *n);
 
 /* store_seat_states_list fills out[0..max) with the seat map as of now, seat 1 first, each seat
  * with its live reservation (0: none) and, while HELD, when the hold lapses (a lapsed hold

@@ -39,6 +39,14 @@ static void store_seat_state_read(const PGresult *res, int row, void *out)
                    &seat->reservation_id, &seat->held_until_ms);
 }
 
+/* Reads a row of seats_list_many: the date, then the columns store_seat_state_read reads. */
+static void store_seat_row_read(const PGresult *res, int row, void *out)
+{
+    struct store_seat_row *r = out;
+    store_row_scan(res, row, "UuIiUI", &r->schedule_id, &r->seat.seat_no, &r->seat.price,
+                   &r->seat.status, &r->seat.reservation_id, &r->seat.held_until_ms);
+}
+
 /* Reads what schedule_create returns: id, start and seat count of a new date. */
 static void store_schedule_created_read(const PGresult *res, int row, void *out)
 {
@@ -89,14 +97,14 @@ int store_concerts_list(struct store *s, struct concert **out, size_t *n)
     return rc;
 }
 
-int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule **out, size_t *n)
+int store_schedule_dates(struct store *s, uint64_t concert_id, struct schedule **out, size_t *n)
 {
     struct store_query q =
-        STORE_LIST_NEW(STORE_ST_SCHEDULES_LIST, store_schedule_read, struct schedule);
+        STORE_LIST_NEW(STORE_ST_SCHEDULE_DATES, store_schedule_read, struct schedule);
     store_param_u64(&q.params, concert_id);
     int rc = store_run_query(s, &q);
     if (rc == BO_OK && q.n == 0 && (rc = store_concert_exists(s, concert_id)) != BO_OK) {
-        /* Rare path: an unknown concert, not a sold-out one. */
+        /* Rare path: an unknown concert, not one without dates. */
         free(q.out);
     }
     if (rc == BO_OK) {
@@ -104,6 +112,14 @@ int store_schedules_list(struct store *s, uint64_t concert_id, struct schedule *
         *n = q.n;
     }
     return rc;
+}
+
+int store_schedule_concert(struct store *s, uint64_t schedule_id, uint64_t *concert_id)
+{
+    struct store_query q =
+        STORE_QUERY(STORE_ST_SCHEDULE_CONCERT, store_row_u64, concert_id, BO_E_SCHEDULE_NOT_FOUND);
+    store_param_u64(&q.params, schedule_id);
+    return store_run_query(s, &q);
 }
 
 int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out)
@@ -205,6 +221,19 @@ int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_a
     if (rc == BO_OK) {
         sc.concert_id = concert_id;
         *out = sc;
+    }
+    return rc;
+}
+
+int store_seat_states_many(struct store *s, const char *ids, struct store_seat_row **out, size_t *n)
+{
+    struct store_query q =
+        STORE_LIST_NEW(STORE_ST_SEATS_LIST_MANY, store_seat_row_read, struct store_seat_row);
+    store_param_text(&q.params, ids);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        *out = q.out;
+        *n = q.n;
     }
     return rc;
 }

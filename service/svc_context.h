@@ -17,8 +17,9 @@
 #include "svc_config.h"
 #include "token_memory.h"
 
-/* Size of each worker's memory of which concert a date belongs to. */
-#define SVC_SCHEDULE_CACHE_SIZE 256
+/* Size of each worker's memory of which concert a date belongs to (16 bytes an entry): a sale
+ * of a few thousand dates stays in it. */
+#define SVC_SCHEDULE_CACHE_SIZE 4096
 
 struct schedule_concert_entry {
     uint64_t schedule_id;

@@ -82,29 +82,45 @@ SELECT u.id, u.title, u.artist, u.venue,
 coalesce(floor(extract(epoch FROM u.sale_opens_at) * 1000)::bigint, 0)
 FROM u
 
--- statement schedules_list
-@schedule_select@
-WHERE sc.concert_id = $1::bigint GROUP BY sc.id
-HAVING count(*) FILTER (WHERE r.id IS NULL) > 0
-ORDER BY sc.starts_at, sc.id
+-- statement schedule_dates
+-- A concert's dates without their seat counts, which the seat maps in memory give: the index
+-- on (concert_id, starts_at) answers it without touching a seat.
+SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, 0, 0
+FROM schedules sc WHERE sc.concert_id = $1::bigint ORDER BY sc.starts_at, sc.id
+
+-- statement schedule_concert
+SELECT concert_id FROM schedules WHERE id = $1::bigint
 
 -- statement schedule_get
 @schedule_select@
 WHERE sc.id = $1::bigint GROUP BY sc.id
 
--- statement seats_list
--- One SELECT: the live-seat partial index makes the join cheap. Each seat with the live
--- reservation it is about (0: none) and, while HELD, when the hold lapses; a hold past it
--- reads AVAILABLE, still naming its reservation (bo_seatmap orders a seat's states by it).
-SELECT s.seat_no, s.price,
+-- part seat_state_cols
+-- Each seat with the live reservation it is about (0: none) and, while HELD, when the hold
+-- lapses; a hold past it reads AVAILABLE, still naming its reservation (bo_seatmap orders a
+-- seat's states by it).
+s.seat_no, s.price,
 CASE WHEN r.status = 'CONFIRMED' THEN 3
 WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END,
 coalesce(r.id, 0),
 CASE WHEN r.status = 'HELD' THEN floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 ELSE 0 END
-FROM seats s LEFT JOIN reservations r ON r.schedule_id = s.schedule_id
+
+-- part live_reservation
+-- The live-seat partial index makes this join cheap.
+LEFT JOIN reservations r ON r.schedule_id = s.schedule_id
 AND r.seat_no = s.seat_no AND r.status IN ('HELD', 'CONFIRMED')
+
+-- statement seats_list
+SELECT @seat_state_cols@ FROM seats s @live_reservation@
 WHERE s.schedule_id = $1::bigint ORDER BY s.seat_no
+
+-- statement seats_list_many
+-- The maps of several dates ($1: '{id,id,...}') in one round trip, date by date. Joined from
+-- unnest, not "= ANY($1)": the generic plan of the latter scans every reservation.
+SELECT s.schedule_id, @seat_state_cols@
+FROM unnest($1::bigint[]) AS d(id) JOIN seats s ON s.schedule_id = d.id @live_reservation@
+ORDER BY s.schedule_id, s.seat_no
 
 -- statement concert_create write
 INSERT INTO concerts (title, artist, venue, sale_opens_at)

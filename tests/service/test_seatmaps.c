@@ -119,6 +119,25 @@ static uint64_t new_date(uint64_t *concert_id)
     return id;
 }
 
+/* add_date adds a date of seats priced 100 to concert_id through A and returns it. */
+static uint64_t add_date(uint64_t concert_id)
+{
+    Boxoffice__V1__CreateScheduleRequest req = BOXOFFICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bo_status st;
+    uint64_t id;
+
+    req.admin_key = env.admin_key;
+    req.concert_id = concert_id;
+    req.starts_at_ms = bo_time_now_ms() + 2 * 86400000;
+    req.price = 100;
+    ck_assert_msg(bo_call(at[A], "CreateSchedule", &req.base, &out, &st) == BO_OK, "%s",
+                  st.message);
+    id = ((Boxoffice__V1__CreateScheduleReply *)out)->schedule->id;
+    protobuf_c_message_free_unpacked(out, NULL);
+    return id;
+}
+
 /* The token of a test's user. */
 struct user {
     uint64_t id;
@@ -380,7 +399,102 @@ static long wait_held(int i, const struct held *h, long within_ms)
     return wait_shows(&w, within_ms);
 }
 
+/* A concert's dates as one ListSchedules answer showed them: how many, and the seats left of
+ * two of them (-1: not listed). */
+struct dates_seen {
+    size_t n;
+    long left[2];
+};
+
+/* list_dates asks instance i for the dates of concert with u's token. */
+static struct dates_seen list_dates(int i, const struct user *u, uint64_t concert,
+                                    const uint64_t dates[2])
+{
+    Boxoffice__V1__ListSchedulesRequest req = BOXOFFICE__V1__LIST_SCHEDULES_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct dates_seen d = {0, {-1, -1}};
+
+    req.token = (char *)u->token;
+    req.concert_id = concert;
+    ck_assert_int_eq(call_as(i, u, "ListSchedules", &req.base, &out), BO_OK);
+    Boxoffice__V1__ListSchedulesReply *r = (Boxoffice__V1__ListSchedulesReply *)out;
+    d.n = r->n_schedules;
+    for (size_t k = 0; k < r->n_schedules; k++) {
+        ck_assert_uint_eq(r->schedules[k]->concert_id, concert);
+        ck_assert_uint_eq(r->schedules[k]->total_seats, 50);
+        ck_assert(k == 0 || r->schedules[k]->starts_at_ms >= r->schedules[k - 1]->starts_at_ms);
+        for (int j = 0; j < 2; j++) {
+            if (r->schedules[k]->id == dates[j]) {
+                d.left[j] = r->schedules[k]->available_seats;
+            }
+        }
+    }
+    protobuf_c_message_free_unpacked(out, NULL);
+    return d;
+}
+
+/* What a test waits for an instance's list of dates to show. */
+struct dates_want {
+    int i;
+    const struct user *u;
+    uint64_t concert;
+    const uint64_t *dates;
+    size_t n;
+    long left[2];
+};
+
+static int dates_show(void *arg)
+{
+    const struct dates_want *w = arg;
+    struct dates_seen d = list_dates(w->i, w->u, w->concert, w->dates);
+
+    return d.n == w->n && d.left[0] == w->left[0] && d.left[1] == w->left[1];
+}
+
 /* ---- tests ------------------------------------------------------------------------------ */
+
+START_TEST(dates_list_counts_seats_from_the_maps)
+{
+    uint64_t concert, dates[2], r = 0;
+    struct user u;
+
+    dates[0] = new_date(&concert);
+    u = new_user(concert);
+    prime(&u, dates[0], 5);
+
+    /* A date just added shows at once everywhere, even where no event ever arrives. */
+    dates[1] = add_date(concert);
+    for (int i = 0; i < NINSTANCES; i++) {
+        struct dates_seen d = list_dates(i, &u, concert, dates);
+        ck_assert_uint_eq(d.n, 2);
+        ck_assert_int_eq(d.left[0], 50);
+        ck_assert_int_eq(d.left[1], 50);
+    }
+
+    /* A hold counts here on the next read, at the peer and without events within their time. */
+    ck_assert_int_eq(hold(A, &u, dates[0], 5, &r), BO_OK);
+    struct dates_seen d = list_dates(A, &u, concert, dates);
+    ck_assert_int_eq(d.left[0], 49);
+    for (int i = B; i < NINSTANCES; i++) {
+        struct dates_want w = {i, &u, concert, dates, 2, {49, 50}};
+        SUPPORT_WAIT(dates_show, &w, i == C ? NO_PEERS_MS : PEER_MS,
+                     "instance %s did not count the hold", names[i]);
+    }
+
+    /* A date sold out behind every instance's back leaves every list within the re-read. */
+    (void)testenv_sql_i64(&env,
+                          "WITH s AS (INSERT INTO reservations (user_id, schedule_id, seat_no, "
+                          "price, status, expires_at, confirmed_at) SELECT %llu, %llu, g, 100, "
+                          "'CONFIRMED', now(), now() FROM generate_series(1, 50) g RETURNING 1) "
+                          "SELECT count(*) FROM s",
+                          (unsigned long long)u.id, (unsigned long long)dates[1]);
+    for (int i = 0; i < NINSTANCES; i++) {
+        struct dates_want w = {i, &u, concert, dates, 1, {49, -1}};
+        SUPPORT_WAIT(dates_show, &w, NO_PEERS_MS, "instance %s still lists the sold-out date",
+                     names[i]);
+    }
+}
+END_TEST
 
 START_TEST(hold_shows_here_at_once_and_at_the_peer_within_a_second)
 {
@@ -575,7 +689,8 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {hold_shows_here_at_once_and_at_the_peer_within_a_second,
+    const TTest *tests[] = {dates_list_counts_seats_from_the_maps,
+                            hold_shows_here_at_once_and_at_the_peer_within_a_second,
                             an_instance_without_events_shows_a_hold_within_its_reread,
                             hold_release_hold_end_in_the_last_state_everywhere,
                             a_payment_sells_everywhere_and_ends_the_token_for_reads,

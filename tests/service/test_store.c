@@ -225,11 +225,11 @@ START_TEST(test_catalog)
     ck_assert_uint_eq(concerts[2].id, 3);
     free(concerts);
 
-    ASSERT_RC(store_schedules_list(db, 2, &schedules, &n), BO_OK);
+    ASSERT_RC(store_schedule_dates(db, 2, &schedules, &n), BO_OK);
     ck_assert_uint_eq(n, 5);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_eq(schedules[i].concert_id, 2);
-        ck_assert_uint_eq(schedules[i].total_seats, 50);
+        ck_assert_uint_eq(schedules[i].total_seats, 0); /* the seat maps count them */
         if (i > 0) {
             ck_assert_int_gt(schedules[i].starts_at_ms, schedules[i - 1].starts_at_ms);
         }
@@ -243,8 +243,13 @@ START_TEST(test_catalog)
     /* 2027-01-11 20:00 UTC: concert 2's first date. */
     ck_assert_int_eq(one.starts_at_ms, 1799697600000LL);
 
-    ASSERT_RC(store_schedules_list(db, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
+    uint64_t concert = 0;
+    ASSERT_RC(store_schedule_concert(db, 6, &concert), BO_OK);
+    ck_assert_uint_eq(concert, 2);
+
+    ASSERT_RC(store_schedule_dates(db, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
     ASSERT_RC(store_schedule_get(db, 999999, &one), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_schedule_concert(db, 999999, &concert), BO_E_SCHEDULE_NOT_FOUND);
     ASSERT_RC(store_concert_exists(db, 3), BO_OK);
     ASSERT_RC(store_concert_exists(db, 999999), BO_E_CONCERT_NOT_FOUND);
     ASSERT_RC(store_user_exists(db, 100000), BO_OK);
@@ -293,36 +298,49 @@ START_TEST(test_accounts_and_sale_opening)
 }
 END_TEST
 
-START_TEST(test_sold_out_date_not_listed)
+START_TEST(test_full_date_counts_none)
 {
     struct concert c;
-    struct schedule *list = NULL;
+    struct schedule *dates = NULL;
     struct schedule sc;
+    struct store_seat_row *rows = NULL;
     int64_t prices[SEATS_PER_SCHEDULE] = {0};
     size_t n = 99;
+    char ids[64];
 
     ASSERT_RC(store_concert_create(db, "Tiny Hall", "Solo", "Room", 0, &c), BO_OK);
-    ASSERT_RC(store_schedules_list(db, c.id, &list, &n), BO_OK);
+    ASSERT_RC(store_schedule_dates(db, c.id, &dates, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
-    free(list);
+    free(dates);
     ASSERT_RC(store_schedule_create(db, c.id, 1800000000000LL, prices, &sc), BO_OK);
     ASSERT_RC(store_schedule_create(db, c.id, 1800000000000LL + 3600000, prices, &sc), BO_OK);
     /* Fill the first date: one hold per user per date, so 50 users. */
-    struct schedule *both = NULL;
-    ASSERT_RC(store_schedules_list(db, c.id, &both, &n), BO_OK);
+    ASSERT_RC(store_schedule_dates(db, c.id, &dates, &n), BO_OK);
     ck_assert_uint_eq(n, 2);
     for (uint32_t seat = 1; seat <= SEATS_PER_SCHEDULE; seat++) {
         struct reservation r;
-        ASSERT_RC(store_hold_insert(db, 90000 + seat, both[0].id, seat, 60000, &r), BO_OK);
+        ASSERT_RC(store_hold_insert(db, 90000 + seat, dates[0].id, seat, 60000, &r), BO_OK);
     }
-    ASSERT_RC(store_schedule_get(db, both[0].id, &sc), BO_OK);
+    ASSERT_RC(store_schedule_get(db, dates[0].id, &sc), BO_OK);
     ck_assert_uint_eq(sc.available_seats, 0);
-    ASSERT_RC(store_schedules_list(db, c.id, &list, &n), BO_OK);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_uint_eq(list[0].id, both[1].id);
-    ck_assert_uint_eq(list[0].available_seats, 50);
-    free(list);
-    free(both);
+    ASSERT_RC(store_schedule_get(db, dates[1].id, &sc), BO_OK);
+    ck_assert_uint_eq(sc.available_seats, 50);
+
+    /* Both maps in one read, date by date and seat by seat (the later date asked first), and
+     * an unknown date reads no rows. */
+    snprintf(ids, sizeof(ids), "{%llu,999999,%llu}", (unsigned long long)dates[1].id,
+             (unsigned long long)dates[0].id);
+    ASSERT_RC(store_seat_states_many(db, ids, &rows, &n), BO_OK);
+    ck_assert_uint_eq(n, 2 * SEATS_PER_SCHEDULE);
+    for (size_t i = 0; i < n; i++) {
+        int first = i < SEATS_PER_SCHEDULE;
+        ck_assert_uint_eq(rows[i].schedule_id, first ? dates[0].id : dates[1].id);
+        ck_assert_uint_eq(rows[i].seat.seat_no, i % SEATS_PER_SCHEDULE + 1);
+        ck_assert_int_eq(rows[i].seat.status, first ? BO_SEAT_HELD : BO_SEAT_AVAILABLE);
+        ck_assert_int_eq(rows[i].seat.reservation_id != 0, first);
+    }
+    free(rows);
+    free(dates);
 }
 END_TEST
 
@@ -931,7 +949,7 @@ int main(void)
                             test_migrate_twice,
                             test_catalog,
                             test_accounts_and_sale_opening,
-                            test_sold_out_date_not_listed,
+                            test_full_date_counts_none,
                             test_admin_create,
                             test_seat_map_seeded,
                             test_hold,
