@@ -185,6 +185,11 @@ int br_push_start(const struct br_config *cfg, struct br_push **out)
     return BO_OK;
 }
 
+void br_push_admission(void *p, const Boxoffice__V1__AdmissionEvent *e)
+{
+    br_push_events_admission(((struct br_push *)p)->ev, e);
+}
+
 void br_push_stop(struct br_push *p)
 {
     if (p == NULL) {

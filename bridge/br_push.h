@@ -6,8 +6,9 @@
  * civetweb holds a thread per open connection; a line of tens of thousands
  * of browsers waiting for admission cannot. Here an idle connection costs a
  * socket, lws's per-connection state and a small struct: no thread, no
- * buffer. The rpcs and the event subscription run on a few threads of
- * their own (br_push_events) and hand results to the loop.
+ * buffer. The rpcs run on a few threads of their own (br_push_events), the
+ * admission events come from the bridge's one event feed (br_seatmaps), and
+ * both hand results to the loop.
  *
  * A connection's token (Queue-Token header, or the token query parameter
  * since browsers cannot set headers on WebSocket or EventSource) is verified
@@ -20,6 +21,7 @@
 #ifndef BR_PUSH_H
 #define BR_PUSH_H
 
+#include "boxoffice/v1/events.pb-c.h"
 #include "br_config.h"
 
 /* The one path push serves, on the push listener (and redirected to from the REST port). */
@@ -34,6 +36,10 @@ struct br_push;
  */
 __attribute__((warn_unused_result)) int br_push_start(const struct br_config *cfg,
                                                       struct br_push **out);
+
+/* br_push_admission takes an admission event for the connections waiting on its token (p is
+ * the struct br_push; called from the event feed's thread; br_seatmaps_admission_fn). */
+void br_push_admission(void *p, const Boxoffice__V1__AdmissionEvent *e);
 
 /* br_push_stop closes every push connection, joins the push threads and frees p; safe on
  * NULL. */

@@ -1,5 +1,6 @@
 /*
- * br_push_events: subscriber and rpc workers for the push listener (see br_push_events.h).
+ * br_push_events: rpc workers and admission events for the push listener (see
+ * br_push_events.h).
  *
  * Locks: `lock` guards the job list, the result list and `stopping`; no rpc and no wake()
  * happens while it is held. Jobs are owned by the list until a worker takes one, then by
@@ -26,9 +27,6 @@
 /* Beyond this many untaken event results the loop is far behind: drop further events. */
 #define BR_PUSH_MAX_STATE_RESULTS 200000
 
-/* How long the subscriber waits for an event before looking at the stop flag. */
-#define BR_PUSH_SUB_POLL_MS 200
-
 enum br_push_job_kind { BR_PUSH_JOB_VERIFY = 1, BR_PUSH_JOB_RECHECK, BR_PUSH_JOB_TOUCH };
 
 struct br_push_job {
@@ -43,7 +41,6 @@ struct br_push_job {
 struct br_push_events {
     const struct br_config *cfg;
     struct bo_client *client;
-    struct bo_subscription *sub;
     br_push_events_wake_fn wake;
     void *arg;
 
@@ -56,8 +53,6 @@ struct br_push_events {
 
     pthread_t workers[BR_PUSH_WORKERS];
     int nworkers;
-    pthread_t subscriber;
-    int subscriber_started;
     int lock_ready;
 };
 
@@ -375,59 +370,33 @@ static void *br_push_events_worker(void *arg)
     return NULL;
 }
 
-/* ---- subscriber ------------------------------------------------------------------ */
+/* ---- admission events ------------------------------------------------------------ */
 
-static int br_push_events_stopping(struct br_push_events *ev)
+void br_push_events_admission(struct br_push_events *ev, const Boxoffice__V1__AdmissionEvent *e)
 {
-    pthread_mutex_lock(&ev->lock);
-    int stop = ev->stopping;
-    pthread_mutex_unlock(&ev->lock);
-    return stop;
-}
+    struct br_push_state st;
 
-/* br_push_events_subscriber turns admission events into state results. */
-static void *br_push_events_subscriber(void *arg)
-{
-    struct br_push_events *ev = arg;
-
-    while (!br_push_events_stopping(ev)) {
-        Boxoffice__V1__AdmissionEvent *e = NULL;
-        struct br_push_state st;
-        int rc = bo_subscription_next(ev->sub, BR_PUSH_SUB_POLL_MS, &e);
-
-        if (rc == BO_E_TIMEOUT) {
-            continue;
-        }
-        if (rc != BO_OK) {
-            /* The socket failed: keep the stop flag checked without spinning. */
-            struct timespec ts = {0, BR_PUSH_SUB_POLL_MS * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        memset(&st, 0, sizeof(st));
-        switch (e->kind) {
-        case BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED:
-            st.status = BR_PUSH_ACTIVE;
-            st.admitted_at_ms = e->admitted_at_ms;
-            st.expires_at_ms = e->active_until_ms;
-            break;
-        case BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION:
-            st.status = BR_PUSH_WAITING;
-            st.position = e->position;
-            st.eta_seconds = e->eta_seconds;
-            break;
-        case BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED:
-            st.status = BR_PUSH_EXPIRED;
-            break;
-        default:
-            break;
-        }
-        if (st.status != 0 && e->token_id != NULL) {
-            br_push_events_state(ev, e->token_id, &st);
-        }
-        boxoffice__v1__admission_event__free_unpacked(e, NULL);
+    memset(&st, 0, sizeof(st));
+    switch (e->kind) {
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_ADMITTED:
+        st.status = BR_PUSH_ACTIVE;
+        st.admitted_at_ms = e->admitted_at_ms;
+        st.expires_at_ms = e->active_until_ms;
+        break;
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_POSITION:
+        st.status = BR_PUSH_WAITING;
+        st.position = e->position;
+        st.eta_seconds = e->eta_seconds;
+        break;
+    case BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED:
+        st.status = BR_PUSH_EXPIRED;
+        break;
+    default:
+        break;
     }
-    return NULL;
+    if (st.status != 0 && e->token_id != NULL) {
+        br_push_events_state(ev, e->token_id, &st);
+    }
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -461,14 +430,6 @@ int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wak
         br_push_result_free_all(br_push_events_stop(ev));
         return rc;
     }
-    rc = bo_subscribe(cfg->events_urls, 0, 0, &ev->sub);
-    if (rc != BO_OK) {
-        BO_ERR("push: cannot subscribe to admission events at %s: %s", cfg->events_urls,
-               bo_error_message(rc));
-        ev->sub = NULL;
-        br_push_result_free_all(br_push_events_stop(ev));
-        return rc;
-    }
     for (int i = 0; i < BR_PUSH_WORKERS; i++) {
         if (pthread_create(&ev->workers[i], NULL, br_push_events_worker, ev) != 0) {
             BO_ERR("push: cannot start a worker thread");
@@ -477,12 +438,6 @@ int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wak
         }
         ev->nworkers++;
     }
-    if (pthread_create(&ev->subscriber, NULL, br_push_events_subscriber, ev) != 0) {
-        BO_ERR("push: cannot start the event subscriber thread");
-        br_push_result_free_all(br_push_events_stop(ev));
-        return BO_E_INTERNAL;
-    }
-    ev->subscriber_started = 1;
     *out = ev;
     return BO_OK;
 }
@@ -503,9 +458,6 @@ struct br_push_result *br_push_events_stop(struct br_push_events *ev)
     for (int i = 0; i < ev->nworkers; i++) {
         pthread_join(ev->workers[i], NULL);
     }
-    if (ev->subscriber_started) {
-        pthread_join(ev->subscriber, NULL);
-    }
     /* Every thread is gone: answer the verifications nobody ran, drop the other jobs. */
     struct br_push_job *j = ev->jobs_head;
     ev->jobs_head = ev->jobs_tail = NULL;
@@ -522,7 +474,6 @@ struct br_push_result *br_push_events_stop(struct br_push_events *ev)
         pthread_cond_destroy(&ev->jobs_ready);
         pthread_mutex_destroy(&ev->lock);
     }
-    bo_subscription_close(ev->sub);
     bo_client_close(ev->client);
     free(ev);
     return left;

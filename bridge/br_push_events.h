@@ -1,11 +1,12 @@
 /*
  * br_push_events: the push listener's blocking work, kept off its event loop.
  *
- * Threads: one subscriber taking the admission events of every service
- * instance (bo_subscribe, all concerts), and a few workers, each with its
- * own libboxoffice session, doing the rpcs the loop asks for: GetToken to
+ * Threads: a few workers, each with its own libboxoffice session, doing
+ * the rpcs the loop asks for: GetToken to
  * verify a new connection's token (and to re-read tokens whose events went
- * quiet), and TouchTokens for the tokens of open connections.
+ * quiet), and TouchTokens for the tokens of open connections. The admission
+ * events of every service instance arrive from the bridge's event feed
+ * (br_push_events_admission, on the feed's thread).
  *
  * Everything flows back to the loop as br_push_result items on one locked
  * list; putting the first item on an empty list calls wake() (the loop's
@@ -20,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "boxoffice/v1/events.pb-c.h"
 #include "br_config.h"
 #include "br_push_hub.h"
 
@@ -43,13 +45,16 @@ struct br_push_events;
 typedef void (*br_push_events_wake_fn)(void *arg);
 
 /*
- * br_push_events_start opens a client to cfg->rpc_urls (borrowed until stop), subscribes to
- * cfg->events_urls and starts the threads. Returns 0 with *out set, or an error code after
- * logging why.
+ * br_push_events_start opens a client to cfg->rpc_urls (borrowed until stop) and starts the
+ * workers. Returns 0 with *out set, or an error code after logging why.
  */
 __attribute__((warn_unused_result)) int br_push_events_start(const struct br_config *cfg,
                                                              br_push_events_wake_fn wake, void *arg,
                                                              struct br_push_events **out);
+
+/* br_push_events_admission turns an admission event into a state result for its token; from
+ * any thread, never after br_push_events_stop has begun. */
+void br_push_events_admission(struct br_push_events *ev, const Boxoffice__V1__AdmissionEvent *e);
 
 /* br_push_events_stop joins every thread, turns verifications not yet done into
  * BR_PUSH_VERIFIED results with rc BO_E_UNAVAILABLE, and returns all results not yet taken

@@ -40,6 +40,8 @@ struct br_seatmaps {
     struct bo_seatmap_table *table;
     struct br_tokens *tokens;
     struct bo_feed *feed;
+    br_seatmaps_admission_fn admission; /* NULL: admission events not received */
+    void *admission_arg;
     atomic_uchar claims[BR_SEATMAPS_CLAIMS];
     _Atomic uint64_t from_memory; /* reads answered from memory */
     _Atomic uint64_t by_rpc;      /* reads answered by a ListSeats rpc that succeeded */
@@ -166,7 +168,16 @@ static void br_seatmaps_on_ended(void *arg, uint64_t concert_id, uint64_t sequen
     br_tokens_forget(m->tokens, concert_id, sequence);
 }
 
-int br_seatmaps_open(const char *events_urls, struct br_seatmaps **out)
+/* br_seatmaps_on_admission passes an admission event on to the listener the owner named. */
+static void br_seatmaps_on_admission(void *arg, const Boxoffice__V1__AdmissionEvent *e)
+{
+    struct br_seatmaps *m = arg;
+
+    m->admission(m->admission_arg, e);
+}
+
+int br_seatmaps_open(const char *events_urls, br_seatmaps_admission_fn admission,
+                     void *admission_arg, struct br_seatmaps **out)
 {
     struct br_seatmaps *m;
     int rc;
@@ -179,8 +190,12 @@ int br_seatmaps_open(const char *events_urls, struct br_seatmaps **out)
     }
     atomic_init(&m->from_memory, 0);
     atomic_init(&m->by_rpc, 0);
-    struct bo_feed_handlers h = {
-        .seats = br_seatmaps_on_seats, .ended = br_seatmaps_on_ended, .arg = m};
+    m->admission = admission;
+    m->admission_arg = admission_arg;
+    struct bo_feed_handlers h = {.seats = br_seatmaps_on_seats,
+                                 .ended = br_seatmaps_on_ended,
+                                 .admission = admission != NULL ? br_seatmaps_on_admission : NULL,
+                                 .arg = m};
     if ((rc = bo_seatmap_table_open(BR_SEATMAPS_MAX_MAPS, &m->table)) != BO_OK ||
         (rc = br_tokens_create(BR_SEATMAPS_MAX_TOKENS, &m->tokens)) != BO_OK ||
         (rc = bo_feed_start(events_urls, NULL, &h, &m->feed)) != BO_OK) {

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "bo_seatmap.h"
+#include "boxoffice/v1/events.pb-c.h"
 #include "br_buf.h"
 #include "br_json.h"
 
@@ -33,10 +34,17 @@ struct br_seatmaps;
 #define BR_SEATMAPS_MAX_MAPS   4096
 #define BR_SEATMAPS_MAX_TOKENS 262144
 
+/* br_seatmaps_admission_fn takes an admission event from the seat maps' feed (its thread). */
+typedef void (*br_seatmaps_admission_fn)(void *arg, const Boxoffice__V1__AdmissionEvent *e);
+
 /* br_seatmaps_open makes the memory and starts following the events of events_urls (copied;
- * comma-separated, empty: no events, maps age out and are read again). Close with
- * br_seatmaps_close. BO_E_INVALID_ARGUMENT for a bad address, BO_E_NOMEM. */
+ * comma-separated, empty: no events, maps age out and are read again); the admission events
+ * of the same feed go to admission with arg (NULL: not received), so that the bridge receives
+ * each event once. Close with br_seatmaps_close. BO_E_INVALID_ARGUMENT for a bad address,
+ * BO_E_NOMEM. */
 __attribute__((warn_unused_result)) int br_seatmaps_open(const char *events_urls,
+                                                         br_seatmaps_admission_fn admission,
+                                                         void *admission_arg,
                                                          struct br_seatmaps **out);
 
 /* br_seatmaps_close stops the events (no handler runs after it) and frees m; safe on NULL. */

@@ -104,7 +104,8 @@ static int br_server_log_message(const struct mg_connection *conn, const char *m
     return 1;
 }
 
-int br_server_start(const struct br_config *cfg, struct br_server **out)
+int br_server_start(const struct br_config *cfg, br_seatmaps_admission_fn admission,
+                    void *admission_arg, struct br_server **out)
 {
     struct mg_callbacks cb;
     struct br_server *s;
@@ -127,7 +128,7 @@ int br_server_start(const struct br_config *cfg, struct br_server **out)
         br_server_stop(s);
         return rc;
     }
-    rc = br_seatmaps_open(cfg->events_urls, &s->shared.seatmaps);
+    rc = br_seatmaps_open(cfg->events_urls, admission, admission_arg, &s->shared.seatmaps);
     if (rc != BO_OK) {
         BO_ERR("cannot follow the seat events at '%s': %s", cfg->events_urls, bo_error_message(rc));
         s->shared.seatmaps = NULL;

@@ -10,12 +10,17 @@
 #define BR_SERVER_H
 
 #include "br_config.h"
+#include "br_seatmaps.h"
 
 struct br_server;
 
 /* br_server_start dials the service and starts listening per cfg (borrowed until
- * br_server_stop). Returns 0 with *out set, or an error code after logging why. */
+ * br_server_stop); the admission events its seat maps' feed receives go to admission with
+ * admission_arg (NULL: none wanted; see br_seatmaps_open). Returns 0 with *out set, or an
+ * error code after logging why. */
 __attribute__((warn_unused_result)) int br_server_start(const struct br_config *cfg,
+                                                        br_seatmaps_admission_fn admission,
+                                                        void *admission_arg,
                                                         struct br_server **out);
 
 /* br_server_stop stops civetweb (joining its threads), closes the client and frees s; safe on

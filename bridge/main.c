@@ -41,17 +41,19 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (br_server_start(&cfg, &server) != BO_OK) {
+    /* Push first: the server's event feed hands it the admission events (one subscription
+     * for the whole bridge), and stops before it. */
+    if (br_push_start(&cfg, &push) != BO_OK) {
         return 1;
     }
-    if (br_push_start(&cfg, &push) != BO_OK) {
-        br_server_stop(server);
+    if (br_server_start(&cfg, push != NULL ? br_push_admission : NULL, push, &server) != BO_OK) {
+        br_push_stop(push);
         return 1;
     }
     sigwait(&stop, &sig);
     BO_INFO("signal %d: stopping", sig);
-    br_push_stop(push);
     br_server_stop(server);
+    br_push_stop(push);
     BO_INFO("stopped");
     return 0;
 }

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BO_FEED_TOPIC_SEATS "schedule/"
-#define BO_FEED_TOPIC_ENDED "ended/"
+#define BO_FEED_TOPIC_SEATS     "schedule/"
+#define BO_FEED_TOPIC_ENDED     "ended/"
+#define BO_FEED_TOPIC_ADMISSION "concert/"
 
 /* How long the thread waits for an event before looking at the stop flag. */
 #define BO_FEED_POLL_MS 200
@@ -35,13 +36,18 @@ struct bo_feed {
     _Atomic uint64_t received;
 };
 
+/* bo_feed_setup subscribes sock (arg: the feed) to the topics its handlers want. */
 static int bo_feed_setup(nng_socket sock, const void *arg)
 {
-    (void)arg;
+    const struct bo_feed *f = arg;
+
     if (nng_socket_set(sock, NNG_OPT_SUB_SUBSCRIBE, BO_FEED_TOPIC_SEATS,
                        strlen(BO_FEED_TOPIC_SEATS)) != 0 ||
         nng_socket_set(sock, NNG_OPT_SUB_SUBSCRIBE, BO_FEED_TOPIC_ENDED,
-                       strlen(BO_FEED_TOPIC_ENDED)) != 0) {
+                       strlen(BO_FEED_TOPIC_ENDED)) != 0 ||
+        (f->h.admission != NULL &&
+         nng_socket_set(sock, NNG_OPT_SUB_SUBSCRIBE, BO_FEED_TOPIC_ADMISSION,
+                        strlen(BO_FEED_TOPIC_ADMISSION)) != 0)) {
         return BO_E_INTERNAL;
     }
     /* Not fatal: a smaller queue only drops more under bursts. */
@@ -102,6 +108,26 @@ static void bo_feed_ended(struct bo_feed *f, const uint8_t *body, size_t len)
     boxoffice__v1__admission_event__free_unpacked(e, NULL);
 }
 
+/* bo_feed_admission hands an AdmissionEvent to the admission handler. */
+static void bo_feed_admission(struct bo_feed *f, const uint8_t *body, size_t len)
+{
+    Boxoffice__V1__AdmissionEvent *e = boxoffice__v1__admission_event__unpack(NULL, len, body);
+
+    if (e == NULL) {
+        return;
+    }
+    atomic_fetch_add(&f->received, 1);
+    f->h.admission(f->h.arg, e);
+    boxoffice__v1__admission_event__free_unpacked(e, NULL);
+}
+
+/* bo_feed_is reports whether the message body starts with topic. */
+static int bo_feed_is(const uint8_t *body, size_t len, const char *topic)
+{
+    size_t n = strlen(topic);
+    return len >= n && memcmp(body, topic, n) == 0;
+}
+
 static void *bo_feed_run(void *arg)
 {
     struct bo_feed *f = arg;
@@ -120,12 +146,12 @@ static void *bo_feed_run(void *arg)
         const uint8_t *nl = memchr(body, '\n', len);
         if (nl != NULL) {
             size_t off = (size_t)(nl - body) + 1;
-            if (len >= strlen(BO_FEED_TOPIC_SEATS) &&
-                memcmp(body, BO_FEED_TOPIC_SEATS, strlen(BO_FEED_TOPIC_SEATS)) == 0) {
+            if (bo_feed_is(body, len, BO_FEED_TOPIC_SEATS)) {
                 bo_feed_seats(f, body + off, len - off);
-            } else if (len >= strlen(BO_FEED_TOPIC_ENDED) &&
-                       memcmp(body, BO_FEED_TOPIC_ENDED, strlen(BO_FEED_TOPIC_ENDED)) == 0) {
+            } else if (bo_feed_is(body, len, BO_FEED_TOPIC_ENDED)) {
                 bo_feed_ended(f, body + off, len - off);
+            } else if (f->h.admission != NULL && bo_feed_is(body, len, BO_FEED_TOPIC_ADMISSION)) {
+                bo_feed_admission(f, body + off, len - off);
             }
         }
         nng_msg_free(msg);
@@ -178,7 +204,7 @@ int bo_feed_start(const char *urls, const char *skip_url, const struct bo_feed_h
         goto fail;
     }
     if (list[0] != '\0') {
-        if ((rc = bo_nng_connect(&f->nng, nng_sub0_open, bo_feed_setup, NULL, list)) != BO_OK) {
+        if ((rc = bo_nng_connect(&f->nng, nng_sub0_open, bo_feed_setup, f, list)) != BO_OK) {
             goto fail;
         }
         if (pthread_create(&f->thread, NULL, bo_feed_run, f) != 0) {
@@ -212,6 +238,10 @@ void bo_feed_stop(struct bo_feed *f)
                        strlen(BO_FEED_TOPIC_SEATS));
         nng_socket_set(f->nng.sock, NNG_OPT_SUB_UNSUBSCRIBE, BO_FEED_TOPIC_ENDED,
                        strlen(BO_FEED_TOPIC_ENDED));
+        if (f->h.admission != NULL) {
+            nng_socket_set(f->nng.sock, NNG_OPT_SUB_UNSUBSCRIBE, BO_FEED_TOPIC_ADMISSION,
+                           strlen(BO_FEED_TOPIC_ADMISSION));
+        }
     }
     bo_nng_close(&f->nng);
     free(f);

@@ -1,8 +1,10 @@
 /*
  * bo_feed: a thread that follows the seat and ended-token events of every service instance
- * (topics "schedule/" and "ended/", see events.proto) and hands each decoded event to the
- * callbacks of its owner: a service instance or a bridge keeping seat maps and tokens in
- * memory.
+ * (topics "schedule/" and "ended/", see events.proto), and on request the admission events
+ * (topic "concert/"), and hands each decoded event to the callbacks of its owner: a service
+ * instance or a bridge keeping seat maps and tokens in memory, the bridge's push listener.
+ * One socket for all of them: pub/sub filters at the subscriber, so every socket of a process
+ * receives every event of every instance.
  *
  * Pub/sub may drop events; the feed says nothing about gaps. Holders of memory bound its age
  * instead (BO_SEATMAP_REFRESH_MS, token windows). Callbacks run on the feed's thread, one at
@@ -12,6 +14,7 @@
 #define BO_FEED_H
 
 #include "bo_seatmap.h"
+#include "boxoffice/v1/events.pb-c.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +25,9 @@ struct bo_feed_handlers {
                   const struct bo_seat_state *changes, size_t n);
     /* ended: the token (concert_id, sequence) of user_id ended; forget it. */
     void (*ended)(void *arg, uint64_t concert_id, uint64_t sequence, uint64_t user_id);
+    /* admission: an admission event of any kind as published under "concert/<id>/" (e is
+     * freed after the call); the feed subscribes to those only when this is set. */
+    void (*admission)(void *arg, const Boxoffice__V1__AdmissionEvent *e);
     void *arg;
 };
 

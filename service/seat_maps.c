@@ -51,7 +51,7 @@ int seat_maps_open(const char *peer_urls, const char *own_url, struct events *ev
                    struct token_memory *tokens, struct seat_maps **out)
 {
     struct seat_maps *m;
-    struct bo_feed_handlers h = {seat_maps_on_seats, seat_maps_on_ended, NULL};
+    struct bo_feed_handlers h = {.seats = seat_maps_on_seats, .ended = seat_maps_on_ended};
     int rc;
 
     if ((m = calloc(1, sizeof(*m))) == NULL) {

@@ -286,6 +286,9 @@ struct feed_seen {
     uint64_t schedule_id, concert_id, ended_concert, ended_sequence, ended_user;
     struct bo_seat_state first;
     size_t n;
+    int admissions; /* admission events handed over */
+    int admission_kind;
+    char admission_token[32];
 };
 
 static void feed_on_seats(void *arg, uint64_t schedule_id, uint64_t concert_id,
@@ -314,6 +317,18 @@ static void feed_on_ended(void *arg, uint64_t concert_id, uint64_t sequence, uin
     pthread_mutex_unlock(&s->lock);
 }
 
+static void feed_on_admission(void *arg, const Boxoffice__V1__AdmissionEvent *e)
+{
+    struct feed_seen *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    s->admissions++;
+    s->admission_kind = (int)e->kind;
+    snprintf(s->admission_token, sizeof(s->admission_token), "%s",
+             e->token_id != NULL ? e->token_id : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* publish sends topic + '\n' + the packed message m. */
 static void publish(nng_socket pub, const char *topic, const ProtobufCMessage *m)
 {
@@ -330,6 +345,7 @@ static void publish(nng_socket pub, const char *topic, const ProtobufCMessage *m
 struct feed_case {
     nng_socket pub;
     struct feed_seen *seen;
+    int admission; /* the feed takes admission events too: wait for one */
 };
 
 /* feed_got_both republishes both events until the feed has seen them (a subscriber that has
@@ -355,10 +371,11 @@ static int feed_got_both(void *arg)
     ae.user_id = 42;
     ae.token_id = "2-901";
     publish(c->pub, "schedule/12/", &se.base);
-    publish(c->pub, "concert/2/", &ae.base); /* not followed by the feed */
+    publish(c->pub, "concert/2/", &ae.base); /* followed only with an admission handler */
     publish(c->pub, "ended/2/", &ae.base);
     pthread_mutex_lock(&c->seen->lock);
-    done = c->seen->schedule_id == 12 && c->seen->ended_sequence == 901;
+    done = c->seen->schedule_id == 12 && c->seen->ended_sequence == 901 &&
+           (!c->admission || c->seen->admissions > 0);
     pthread_mutex_unlock(&c->seen->lock);
     return done;
 }
@@ -387,6 +404,32 @@ START_TEST(feed_hands_over_seat_and_ended_events)
     ck_assert_uint_ge(bo_feed_received(f), 2);
     bo_feed_stop(f);
     nng_close(c.pub);
+    ck_assert_int_eq(seen.admissions, 0); /* nobody asked for them */
+}
+END_TEST
+
+START_TEST(feed_hands_over_admission_events_when_asked)
+{
+    struct feed_seen seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct feed_case c = {.seen = &seen, .admission = 1};
+    struct bo_feed_handlers h = {.seats = feed_on_seats,
+                                 .ended = feed_on_ended,
+                                 .admission = feed_on_admission,
+                                 .arg = &seen};
+    struct bo_feed *f = NULL;
+    char url[64];
+
+    snprintf(url, sizeof(url), "ipc:///tmp/bo-test-feed-adm-%d", (int)getpid());
+    ck_assert_int_eq(nng_pub0_open(&c.pub), 0);
+    ck_assert_int_eq(nng_listen(c.pub, url, NULL, 0), 0);
+    ck_assert_int_eq(bo_feed_start(url, NULL, &h, &f), BO_OK);
+    SUPPORT_WAIT(feed_got_both, &c, 10000, "the feed never handed over all three events");
+    bo_feed_stop(f);
+    nng_close(c.pub);
+    ck_assert_int_eq(seen.admission_kind, BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED);
+    ck_assert_str_eq(seen.admission_token, "2-901");
+    ck_assert_uint_eq(seen.ended_sequence, 901); /* the other events still arrive */
+    ck_assert_uint_eq(seen.schedule_id, 12);
 }
 END_TEST
 
@@ -414,6 +457,7 @@ int main(void)
                             least_recently_read_map_is_dropped,
                             rendering_is_kept_until_out_of_date,
                             feed_hands_over_seat_and_ended_events,
+                            feed_hands_over_admission_events_when_asked,
                             feed_skips_its_own_address_and_takes_an_empty_list,
                             NULL};
 
