@@ -10,6 +10,7 @@
 #include "bo_time.h"
 #include "metrics.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -147,61 +148,168 @@ static size_t seat_maps_rows_find(const struct store_seat_row *rows, size_t n, u
     return lo;
 }
 
-/* seat_maps_reread reads the maps of dates[stale[0..nstale)) in one query, keeps them (when m is
- * not NULL: merged with the changes applied since ticket) and counts their seats. */
-static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t concert_id,
-                            struct schedule *dates, const size_t *stale, size_t nstale,
-                            uint64_t ticket, int64_t now_ms)
+/* seat_maps_ids writes the ids of dates[idx[0..n)] as an array literal of PostgreSQL into a
+ * new string *out ("{4,9,12}"). */
+static int seat_maps_ids(const struct schedule *dates, const size_t *idx, size_t n, char **out)
 {
-    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
-    int64_t read_mono = bo_time_mono_ms(); /* the maps are as of this or later */
-    struct store_seat_row *rows = NULL;
-    size_t cap = nstale * 21 + 3, len = 0, nrows = 0;
+    size_t cap = n * 21 + 3, len = 0;
     char *ids;
-    int rc;
 
     if ((ids = malloc(cap)) == NULL) {
         return BO_E_NOMEM;
     }
     ids[len++] = '{';
-    for (size_t k = 0; k < nstale; k++) {
+    for (size_t k = 0; k < n; k++) {
         len += (size_t)snprintf(ids + len, cap - len, "%s%llu", k > 0 ? "," : "",
-                                (unsigned long long)dates[stale[k]].id);
+                                (unsigned long long)dates[idx[k]].id);
     }
     snprintf(ids + len, cap - len, "}");
-    rc = store_seat_states_many(st, ids, &rows, &nrows);
-    free(ids);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    for (size_t k = 0; k < nstale; k++) {
-        struct schedule *d = &dates[stale[k]];
-        size_t first = seat_maps_rows_find(rows, nrows, d->id), n = 0;
-        uint64_t held_concert = 0;
+    *out = ids;
+    return BO_OK;
+}
 
-        while (first + n < nrows && rows[first + n].schedule_id == d->id) {
-            if (n == SEATS_PER_SCHEDULE) {
-                free(rows);
-                return BO_E_INTERNAL; /* a date bigger than the service's maps */
-            }
-            seats[n] = rows[first + n].seat;
-            n++;
-        }
-        metrics_seat_map_read(0);
+/* seat_maps_keep puts the snapshot seats[0..n) of d (read at read_mono or later, begun at
+ * ticket) into the table and counts d's seats on the map merged with the changes applied
+ * meanwhile (on the snapshot itself when the table cannot keep it). */
+static void seat_maps_keep(struct seat_maps *m, struct schedule *d, uint64_t concert_id,
+                           struct bo_seat_state *seats, size_t n, uint64_t ticket,
+                           int64_t read_mono, int64_t now_ms)
+{
+    uint64_t held_concert = 0;
+
+    metrics_seat_map_read(0);
+    d->available_seats = seat_maps_available(seats, n, now_ms);
+    d->total_seats = (uint32_t)n;
+    if (m != NULL &&
+        bo_seatmap_table_install(m->table, d->id, concert_id, seats, n, ticket, read_mono) ==
+            BO_OK &&
+        bo_seatmap_table_read(m->table, d->id, bo_time_mono_ms(), SEAT_MAPS_COUNT_MAX_AGE_MS,
+                              &held_concert, seats, SEATS_PER_SCHEDULE, &n) == BO_OK) {
         d->available_seats = seat_maps_available(seats, n, now_ms);
         d->total_seats = (uint32_t)n;
-        if (m != NULL &&
-            bo_seatmap_table_install(m->table, d->id, concert_id, seats, n, ticket, read_mono) ==
-                BO_OK &&
-            bo_seatmap_table_read(m->table, d->id, bo_time_mono_ms(), SEAT_MAPS_COUNT_MAX_AGE_MS,
-                                  &held_concert, seats, SEATS_PER_SCHEDULE, &n) == BO_OK) {
-            /* Counted again on the map merged with the changes applied meanwhile. */
-            d->available_seats = seat_maps_available(seats, n, now_ms);
-            d->total_seats = (uint32_t)n;
+    }
+}
+
+/* seat_maps_read_whole reads the maps of dates[idx[0..n)], which the table does not hold, with
+ * their seats and prices in one query and keeps them. */
+static int seat_maps_read_whole(struct seat_maps *m, struct store *st, uint64_t concert_id,
+                                struct schedule *dates, const size_t *idx, size_t n,
+                                uint64_t ticket, int64_t now_ms)
+{
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
+    int64_t read_mono = bo_time_mono_ms(); /* the maps are as of this or later */
+    struct store_seat_row *rows = NULL;
+    size_t nrows = 0;
+    char *ids;
+    int rc;
+
+    if ((rc = seat_maps_ids(dates, idx, n, &ids)) != BO_OK) {
+        return rc;
+    }
+    rc = store_seat_states_many(st, ids, &rows, &nrows);
+    free(ids);
+    for (size_t k = 0; rc == BO_OK && k < n; k++) {
+        struct schedule *d = &dates[idx[k]];
+        size_t first = seat_maps_rows_find(rows, nrows, d->id), got = 0;
+
+        for (; first + got < nrows && rows[first + got].schedule_id == d->id; got++) {
+            if (got == SEATS_PER_SCHEDULE) {
+                rc = BO_E_INTERNAL; /* a date bigger than the service's maps */
+                break;
+            }
+            seats[got] = rows[first + got].seat;
+        }
+        if (rc == BO_OK) {
+            seat_maps_keep(m, d, concert_id, seats, got, ticket, read_mono, now_ms);
         }
     }
     free(rows);
-    return BO_OK;
+    return rc;
+}
+
+/* seat_maps_refresh reads again the maps of dates[idx[0..n)], which the table holds but which
+ * are too old: only their live reservations are read (the seats and their prices never
+ * change), in one query; every other seat is AVAILABLE. */
+static int seat_maps_refresh(struct seat_maps *m, struct store *st, uint64_t concert_id,
+                             struct schedule *dates, const size_t *idx, size_t n, uint64_t ticket,
+                             int64_t now_ms)
+{
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
+    int64_t read_mono = bo_time_mono_ms();
+    struct store_seat_row *rows = NULL;
+    size_t nrows = 0;
+    char *ids;
+    int rc;
+
+    if ((rc = seat_maps_ids(dates, idx, n, &ids)) != BO_OK) {
+        return rc;
+    }
+    rc = store_live_seats_many(st, ids, &rows, &nrows);
+    free(ids);
+    for (size_t k = 0; rc == BO_OK && k < n; k++) {
+        struct schedule *d = &dates[idx[k]];
+        uint64_t held_concert = 0;
+        size_t got = 0;
+
+        if (bo_seatmap_table_read(m->table, d->id, bo_time_mono_ms(), INT64_MAX, &held_concert,
+                                  seats, SEATS_PER_SCHEDULE, &got) != BO_OK) {
+            /* Dropped from the table meanwhile: read it whole. */
+            rc = seat_maps_read_whole(m, st, concert_id, dates, &idx[k], 1, ticket, now_ms);
+            continue;
+        }
+        for (size_t i = 0; i < got; i++) {
+            seats[i].status = BO_SEAT_AVAILABLE;
+            seats[i].reservation_id = 0;
+            seats[i].held_until_ms = 0;
+        }
+        for (size_t r = seat_maps_rows_find(rows, nrows, d->id);
+             r < nrows && rows[r].schedule_id == d->id; r++) {
+            uint32_t no = rows[r].seat.seat_no;
+            if (no >= 1 && no <= got) {
+                int64_t price = seats[no - 1].price;
+                seats[no - 1] = rows[r].seat;
+                seats[no - 1].price = price;
+            }
+        }
+        seat_maps_keep(m, d, concert_id, seats, got, ticket, read_mono, now_ms);
+    }
+    free(rows);
+    return rc;
+}
+
+/* seat_maps_reread reads the maps of dates[stale[0..nstale)] again, at most two queries: the
+ * maps the table holds by their live reservations, the others whole. */
+static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t concert_id,
+                            struct schedule *dates, const size_t *stale, size_t nstale,
+                            uint64_t ticket, int64_t now_ms)
+{
+    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
+    size_t *held, nheld = 0, *whole, nwhole = 0;
+    int rc = BO_OK;
+
+    if ((held = malloc(2 * nstale * sizeof(*held))) == NULL) {
+        return BO_E_NOMEM;
+    }
+    whole = held + nstale;
+    for (size_t k = 0; k < nstale; k++) {
+        uint64_t held_concert = 0;
+        size_t got = 0;
+        if (m != NULL &&
+            bo_seatmap_table_read(m->table, dates[stale[k]].id, bo_time_mono_ms(), INT64_MAX,
+                                  &held_concert, seats, SEATS_PER_SCHEDULE, &got) == BO_OK) {
+            held[nheld++] = stale[k];
+        } else {
+            whole[nwhole++] = stale[k];
+        }
+    }
+    if (nwhole > 0) {
+        rc = seat_maps_read_whole(m, st, concert_id, dates, whole, nwhole, ticket, now_ms);
+    }
+    if (rc == BO_OK && nheld > 0) {
+        rc = seat_maps_refresh(m, st, concert_id, dates, held, nheld, ticket, now_ms);
+    }
+    free(held);
+    return rc;
 }
 
 int seat_maps_count_dates(struct seat_maps *m, struct store *st, uint64_t concert_id,

@@ -104,6 +104,12 @@ struct store_seat_row {
 STORE_WUR int store_seat_states_many(struct store *s, const char *ids, struct store_seat_row **out,
                                      size_t *n);
 
+/* store_live_seats_many reads the live reservations (HELD, lapsed or not, and CONFIRMED) of the
+ * dates in ids (as for store_seat_states_many) as seat states without a price, into a new
+ * array *out of *n rows (caller frees with free()), by date then seat. */
+STORE_WUR int store_live_seats_many(struct store *s, const char *ids, struct store_seat_row **out,
+                                    size_t *n);
+
 /* store_seat_states_list fills out[0..max) with the seat map as of now, seat 1 first, each seat
  * with its live reservation (0: none) and, while HELD, when the hold lapses (a lapsed hold
  * reads AVAILABLE, still naming its reservation); *n receives the count (at most max: the

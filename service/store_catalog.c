@@ -47,6 +47,15 @@ static void store_seat_row_read(const PGresult *res, int row, void *out)
                    &r->seat.status, &r->seat.reservation_id, &r->seat.held_until_ms);
 }
 
+/* Reads a row of live_seats_many: store_seat_row_read's columns without the price. */
+static void store_live_seat_read(const PGresult *res, int row, void *out)
+{
+    struct store_seat_row *r = out;
+    memset(r, 0, sizeof(*r));
+    store_row_scan(res, row, "UuiUI", &r->schedule_id, &r->seat.seat_no, &r->seat.status,
+                   &r->seat.reservation_id, &r->seat.held_until_ms);
+}
+
 /* Reads what schedule_create returns: id, start and seat count of a new date. */
 static void store_schedule_created_read(const PGresult *res, int row, void *out)
 {
@@ -225,10 +234,11 @@ int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_a
     return rc;
 }
 
-int store_seat_states_many(struct store *s, const char *ids, struct store_seat_row **out, size_t *n)
+/* store_rows_many runs stmt, a read of several dates' seats, into a new array of rows. */
+static int store_rows_many(struct store *s, enum store_stmt_id stmt, store_row_fn read,
+                           const char *ids, struct store_seat_row **out, size_t *n)
 {
-    struct store_query q =
-        STORE_LIST_NEW(STORE_ST_SEATS_LIST_MANY, store_seat_row_read, struct store_seat_row);
+    struct store_query q = STORE_LIST_NEW(stmt, read, struct store_seat_row);
     store_param_text(&q.params, ids);
     int rc = store_run_query(s, &q);
     if (rc == BO_OK) {
@@ -236,4 +246,14 @@ int store_seat_states_many(struct store *s, const char *ids, struct store_seat_r
         *n = q.n;
     }
     return rc;
+}
+
+int store_seat_states_many(struct store *s, const char *ids, struct store_seat_row **out, size_t *n)
+{
+    return store_rows_many(s, STORE_ST_SEATS_LIST_MANY, store_seat_row_read, ids, out, n);
+}
+
+int store_live_seats_many(struct store *s, const char *ids, struct store_seat_row **out, size_t *n)
+{
+    return store_rows_many(s, STORE_ST_LIVE_SEATS_MANY, store_live_seat_read, ids, out, n);
 }

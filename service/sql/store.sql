@@ -122,6 +122,19 @@ SELECT s.schedule_id, @seat_state_cols@
 FROM unnest($1::bigint[]) AS d(id) JOIN seats s ON s.schedule_id = d.id @live_reservation@
 ORDER BY s.schedule_id, s.seat_no
 
+-- statement live_seats_many
+-- The live reservations of several dates ($1: '{id,id,...}'), with the columns of
+-- seat_state_cols but no price: enough to refresh maps whose seats and prices are known (a seat
+-- without a row is AVAILABLE), and far fewer rows than the seats while a sale is young.
+SELECT r.schedule_id, r.seat_no,
+CASE WHEN r.status = 'CONFIRMED' THEN 3 WHEN r.expires_at > now() THEN 2 ELSE 1 END,
+r.id,
+CASE WHEN r.status = 'HELD' THEN floor(extract(epoch FROM r.expires_at) * 1000)::bigint
+ELSE 0 END
+FROM unnest($1::bigint[]) AS d(id) JOIN reservations r ON r.schedule_id = d.id
+AND r.status IN ('HELD', 'CONFIRMED')
+ORDER BY r.schedule_id, r.seat_no
+
 -- statement concert_create write
 INSERT INTO concerts (title, artist, venue, sale_opens_at)
 VALUES ($1::text, $2::text, $3::text, CASE WHEN $4::bigint = 0 THEN NULL

@@ -493,6 +493,14 @@ START_TEST(dates_list_counts_seats_from_the_maps)
         SUPPORT_WAIT(dates_show, &w, NO_PEERS_MS, "instance %s still lists the sold-out date",
                      names[i]);
     }
+
+    /* A released hold counts as free again, also where the map is only read again. */
+    ck_assert_int_eq(release(A, &u, r), BO_OK);
+    for (int i = 0; i < NINSTANCES; i++) {
+        struct dates_want w = {i, &u, concert, dates, 1, {50, -1}};
+        SUPPORT_WAIT(dates_show, &w, i == C ? NO_PEERS_MS : PEER_MS,
+                     "instance %s did not count the released seat", names[i]);
+    }
 }
 END_TEST
 

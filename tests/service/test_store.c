@@ -340,6 +340,18 @@ START_TEST(test_full_date_counts_none)
         ck_assert_int_eq(rows[i].seat.reservation_id != 0, first);
     }
     free(rows);
+
+    /* Their live reservations alone: the full date's 50 holds, nothing of the other. */
+    ASSERT_RC(store_live_seats_many(db, ids, &rows, &n), BO_OK);
+    ck_assert_uint_eq(n, SEATS_PER_SCHEDULE);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(rows[i].schedule_id, dates[0].id);
+        ck_assert_uint_eq(rows[i].seat.seat_no, i + 1);
+        ck_assert_int_eq(rows[i].seat.status, BO_SEAT_HELD);
+        ck_assert_uint_ne(rows[i].seat.reservation_id, 0);
+        ck_assert_int_gt(rows[i].seat.held_until_ms, 0);
+    }
+    free(rows);
     free(dates);
 }
 END_TEST
