@@ -148,12 +148,18 @@ static size_t seat_maps_rows_find(const struct store_seat_row *rows, size_t n, u
     return lo;
 }
 
-/* seat_maps_ids writes the ids of dates[idx[0..n)] as an array literal of PostgreSQL into a
- * new string *out ("{4,9,12}"). */
-static int seat_maps_ids(const struct schedule *dates, const size_t *idx, size_t n, char **out)
+/* A read of several dates' seats: store_seat_states_many or store_live_seats_many. */
+typedef int (*seat_maps_fetch_fn)(struct store *s, const char *ids, struct store_seat_row **out,
+                                  size_t *n);
+
+/* seat_maps_fetch reads with fetch the seats of dates[idx[0..n)] into a new array *rows of
+ * *nrows rows (caller frees), the ids sent as an array literal of PostgreSQL ("{4,9,12}"). */
+static int seat_maps_fetch(struct store *st, seat_maps_fetch_fn fetch, const struct schedule *dates,
+                           const size_t *idx, size_t n, struct store_seat_row **rows, size_t *nrows)
 {
     size_t cap = n * 21 + 3, len = 0;
     char *ids;
+    int rc;
 
     if ((ids = malloc(cap)) == NULL) {
         return BO_E_NOMEM;
@@ -164,8 +170,9 @@ static int seat_maps_ids(const struct schedule *dates, const size_t *idx, size_t
                                 (unsigned long long)dates[idx[k]].id);
     }
     snprintf(ids + len, cap - len, "}");
-    *out = ids;
-    return BO_OK;
+    rc = fetch(st, ids, rows, nrows);
+    free(ids);
+    return rc;
 }
 
 /* seat_maps_keep puts the snapshot seats[0..n) of d (read at read_mono or later, begun at
@@ -200,14 +207,8 @@ static int seat_maps_read_whole(struct seat_maps *m, struct store *st, uint64_t 
     int64_t read_mono = bo_time_mono_ms(); /* the maps are as of this or later */
     struct store_seat_row *rows = NULL;
     size_t nrows = 0;
-    char *ids;
-    int rc;
+    int rc = seat_maps_fetch(st, store_seat_states_many, dates, idx, n, &rows, &nrows);
 
-    if ((rc = seat_maps_ids(dates, idx, n, &ids)) != BO_OK) {
-        return rc;
-    }
-    rc = store_seat_states_many(st, ids, &rows, &nrows);
-    free(ids);
     for (size_t k = 0; rc == BO_OK && k < n; k++) {
         struct schedule *d = &dates[idx[k]];
         size_t first = seat_maps_rows_find(rows, nrows, d->id), got = 0;
@@ -238,14 +239,8 @@ static int seat_maps_refresh(struct seat_maps *m, struct store *st, uint64_t con
     int64_t read_mono = bo_time_mono_ms();
     struct store_seat_row *rows = NULL;
     size_t nrows = 0;
-    char *ids;
-    int rc;
+    int rc = seat_maps_fetch(st, store_live_seats_many, dates, idx, n, &rows, &nrows);
 
-    if ((rc = seat_maps_ids(dates, idx, n, &ids)) != BO_OK) {
-        return rc;
-    }
-    rc = store_live_seats_many(st, ids, &rows, &nrows);
-    free(ids);
     for (size_t k = 0; rc == BO_OK && k < n; k++) {
         struct schedule *d = &dates[idx[k]];
         uint64_t held_concert = 0;
