@@ -50,8 +50,9 @@ static int br_call_failed(struct br_req *r, const char *method, int rc, const st
     return br_http_error_hdr(r, rc, extra, "%s", st->message);
 }
 
-int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
-            ProtobufCMessage **out)
+/* br_call_as is br_call, through bo_call_batched when batched. */
+static int br_call_as(struct br_req *r, const char *method, const ProtobufCMessage *in,
+                      ProtobufCMessage **out, int batched)
 {
     struct bo_session *s = r->t->session;
     struct br_caller who;
@@ -75,13 +76,19 @@ int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
         return br_http_error(r, BO_E_SESSION_INVALID, NULL);
     }
     memset(&st, 0, sizeof(st));
-    rc = bo_call(s, method, in, out, &st);
+    rc = batched ? bo_call_batched(s, method, in, out, &st) : bo_call(s, method, in, out, &st);
     int cleared = bo_session_set_caller(s, NULL, NULL); /* clearing cannot fail */
     (void)cleared;
     if (rc == BO_OK) {
         return 0;
     }
     return br_call_failed(r, method, rc, &st);
+}
+
+int br_call(struct br_req *r, const char *method, const ProtobufCMessage *in,
+            ProtobufCMessage **out)
+{
+    return br_call_as(r, method, in, out, 0);
 }
 
 /* br_call_header_check answers 400 unless v, the value of header, is 1..max printable ASCII
@@ -181,7 +188,7 @@ int br_call_json(struct br_req *r, const struct br_rpc *rpc, ProtobufCMessage *i
     int status;
 
     if ((status = br_call_fill(r, rpc, in)) != 0 ||
-        (status = br_call(r, rpc->method, in, &rep)) != 0) {
+        (status = br_call_as(r, rpc->method, in, &rep, rpc->batched)) != 0) {
         return status;
     }
     if (rpc->after != NULL && (status = rpc->after(r, rep, in)) != 0) {

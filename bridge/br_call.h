@@ -49,6 +49,7 @@ struct br_rpc {
     int status;              /* the HTTP status of the answer */
     const char *needs;       /* named when the reply lacks the body: "a token" */
     br_after_fn after;       /* run on a successful reply before it is written, or NULL */
+    int batched; /* 1: calls of many threads at once travel together (bo_call_batched) */
 };
 
 /*

@@ -75,10 +75,11 @@ static const struct br_input_field br_queue_issue_input[] = {
 const struct br_rpc br_queue_issue_rpc = {.method = "IssueToken",
                                           .input = br_queue_issue_input,
                                           .write = br_queue_issued_write,
-                                          .needs = "a token"};
+                                          .needs = "a token",
+                                          .batched = 1};
 
 const struct br_rpc br_queue_current_rpc = {
-    .method = "GetToken", .write = br_queue_state_write, .needs = "a token"};
+    .method = "GetToken", .write = br_queue_state_write, .needs = "a token", .batched = 1};
 
 /* The token as leaving left it: EXPIRED (and forgotten by this bridge before it answers). */
 const struct br_rpc br_queue_leave_rpc = {.method = "LeaveQueue",

@@ -4,33 +4,17 @@
  * One socket dials every instance; each session is an nng context, so many
  * threads can have calls in flight on one socket without sharing state.
  */
-#include "boxoffice/client.h"
+#include "bo_client_impl.h"
 
 #include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_nng.h"
 
 #include <nng/protocol/reqrep0/req.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct bo_client {
-    struct bo_nng nng;
-    int timeout_ms;
-    atomic_uint_fast64_t next_request_id;
-};
-
-struct bo_session {
-    ProtobufCService service; /* first, so the stubs' service pointer is the session */
-    struct bo_client *client;
-    struct bo_nng_ctx nc; /* its aio is used synchronously by the session's thread */
-    struct bo_status last;
-    char proof[BO_PROOF_MAX + 1]; /* sent with every call; "" for none */
-    char client_addr[BO_CLIENT_ADDR_MAX + 1];
-};
 
 /* bo_client_setup sets the options of the client's req0 socket. Requests are not resent on a
  * timer: a resend of a non-idempotent call (a hold) could run twice. A request is still moved
@@ -58,6 +42,10 @@ int bo_client_open(const char *urls, int timeout_ms, struct bo_client **out)
     }
     c->timeout_ms = timeout_ms;
     atomic_init(&c->next_request_id, 1);
+    if ((rc = bo_batch_init(c)) != BO_OK) {
+        free(c);
+        return rc;
+    }
     if ((rc = bo_nng_connect(&c->nng, nng_req0_open, bo_client_setup, NULL, urls)) != BO_OK) {
         bo_client_close(c);
         return rc;
@@ -70,6 +58,7 @@ void bo_client_close(struct bo_client *c)
 {
     if (c != NULL) {
         bo_nng_close(&c->nng);
+        bo_group_fini(&c->batcher);
         free(c);
     }
 }
@@ -119,7 +108,7 @@ int bo_session_set_caller(struct bo_session *s, const char *proof, const char *c
     return BO_OK;
 }
 
-static int bo_session_fail(struct bo_session *s, int code, const char *message)
+int bo_session_fail(struct bo_session *s, int code, const char *message)
 {
     s->last.code = code;
     s->last.retry_after_seconds = 0;
@@ -128,40 +117,68 @@ static int bo_session_fail(struct bo_session *s, int code, const char *message)
     return code;
 }
 
-/* Performs one call by method index; the result and status are also left in s->last. */
-static int bo_session_call_index(struct bo_session *s, unsigned method, const ProtobufCMessage *in,
-                                 ProtobufCMessage **out)
+int bo_session_exchange(struct bo_session *s, nng_msg *req, nng_msg **rep)
+{
+    int rc;
+
+    if ((rc = bo_nng_ctx_send(&s->nc, req)) != 0) {
+        nng_msg_free(req); /* still ours: nng did not take it */
+    } else {
+        rc = bo_nng_ctx_recv(&s->nc, rep);
+    }
+    if (rc != 0) {
+        return rc == NNG_ETIMEDOUT ? BO_E_TIMEOUT : BO_E_UNAVAILABLE;
+    }
+    return BO_OK;
+}
+
+int bo_session_encode(struct bo_session *s, unsigned method, const ProtobufCMessage *in,
+                      uint64_t *id, nng_msg **req)
 {
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
-    uint64_t id = atomic_fetch_add(&s->client->next_request_id, 1);
-    nng_msg *req = NULL, *rep = NULL;
+    struct bo_caller caller = {s->proof, s->client_addr};
     int rc;
 
     if (method >= sd->n_methods || in == NULL || in->descriptor != sd->methods[method].input) {
         return bo_session_fail(s, BO_E_INVALID_ARGUMENT,
                                "the request message does not fit the method");
     }
-    struct bo_caller caller = {s->proof, s->client_addr};
-
-    if ((rc = bo_envelope_request_encode(method, id, &caller, in, &req)) != BO_OK) {
+    *id = atomic_fetch_add(&s->client->next_request_id, 1);
+    if ((rc = bo_envelope_request_encode(method, *id, &caller, in, req)) != BO_OK) {
         return bo_session_fail(s, rc, NULL);
     }
-    if ((rc = bo_nng_ctx_send(&s->nc, req)) != 0) {
-        nng_msg_free(req); /* still ours: nng did not take it */
-    } else {
-        rc = bo_nng_ctx_recv(&s->nc, &rep);
-    }
-    if (rc != 0) {
-        return bo_session_fail(s, rc == NNG_ETIMEDOUT ? BO_E_TIMEOUT : BO_E_UNAVAILABLE, NULL);
-    }
-    rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), id,
-                                  sd->methods[method].output, out, s->last.message,
-                                  sizeof(s->last.message), &s->last.retry_after_seconds);
-    nng_msg_free(rep);
+    return BO_OK;
+}
+
+int bo_session_decode(struct bo_session *s, unsigned method, const void *rep, size_t len,
+                      uint64_t id, ProtobufCMessage **out)
+{
+    int rc = bo_envelope_reply_decode(rep, len, id, bo_service_descriptor()->methods[method].output,
+                                      out, s->last.message, sizeof(s->last.message),
+                                      &s->last.retry_after_seconds);
+
     s->last.code = rc;
     if (rc == BO_OK) {
         snprintf(s->last.message, sizeof(s->last.message), "%s", bo_error_message(BO_OK));
     }
+    return rc;
+}
+
+int bo_session_call_index(struct bo_session *s, unsigned method, const ProtobufCMessage *in,
+                          ProtobufCMessage **out)
+{
+    nng_msg *req = NULL, *rep = NULL;
+    uint64_t id;
+    int rc;
+
+    if ((rc = bo_session_encode(s, method, in, &id, &req)) != BO_OK) {
+        return rc;
+    }
+    if ((rc = bo_session_exchange(s, req, &rep)) != BO_OK) {
+        return bo_session_fail(s, rc, NULL);
+    }
+    rc = bo_session_decode(s, method, nng_msg_body(rep), nng_msg_len(rep), id, out);
+    nng_msg_free(rep);
     return rc;
 }
 

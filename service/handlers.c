@@ -15,6 +15,7 @@
 #include "bo_error.h"
 #include "bo_time.h"
 #include "catalog.h"
+#include "dispatch.h"
 #include "metrics.h"
 #include "password.h"
 #include "payments.h"
@@ -26,7 +27,9 @@
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
 
+#include <nng/nng.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef Boxoffice__V1__Boxoffice_Service Svc;
 
@@ -597,6 +600,53 @@ static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *
         reply.expired_token_ids =
             rpc_token_ids(data, in->tokens, expired, reply.n_expired_token_ids);
     }
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+/* ---- several calls in one message ------------------------------------------------------ */
+
+/* The most calls one Batch carries (boxoffice.proto). */
+#define RPC_BATCH_MAX 256
+
+/* rpc_batch serves each call of in as dispatch serves a frame of its own, in order, and answers
+ * their replies in the same order. */
+static void rpc_batch(Svc *svc, const Boxoffice__V1__BatchRequest *in,
+                      Boxoffice__V1__BatchReply_Closure closure, void *data)
+{
+    Boxoffice__V1__BatchReply reply = BOXOFFICE__V1__BATCH_REPLY__INIT;
+    struct svc_context *ctx = rpc_call_context(data);
+    int rc = BO_OK;
+
+    if (ctx->in_batch) {
+        rc = BO_E_INVALID_ARGUMENT;
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL, "a Batch cannot carry another Batch");
+    } else if (in->n_requests > RPC_BATCH_MAX) {
+        rc = BO_E_INVALID_ARGUMENT;
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL,
+                 "a Batch carries at most %d calls, not %zu", RPC_BATCH_MAX, in->n_requests);
+    } else if (in->n_requests > 0 &&
+               (reply.replies =
+                    rpc_call_alloc(data, in->n_requests * sizeof(*reply.replies), NULL)) == NULL) {
+        rc = BO_E_NOMEM;
+    }
+    ctx->in_batch = 1;
+    for (size_t i = 0; rc == BO_OK && i < in->n_requests; i++) {
+        nng_msg *one;
+        if ((rc = dispatch_request(ctx, in->requests[i].data, in->requests[i].len, &one)) !=
+            BO_OK) {
+            break;
+        }
+        ProtobufCBinaryData *r = &reply.replies[i];
+        r->len = nng_msg_len(one);
+        if ((r->data = rpc_call_alloc(data, r->len, NULL)) == NULL) {
+            rc = BO_E_NOMEM;
+        } else {
+            memcpy(r->data, nng_msg_body(one), r->len);
+            reply.n_replies = i + 1;
+        }
+        nng_msg_free(one);
+    }
+    ctx->in_batch = 0;
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 

@@ -66,6 +66,7 @@ struct svc_context {
     struct svc_caller caller;  /* of the request being served; set and cleared by dispatch */
     struct proof_cache proofs; /* proofs this worker verified lately */
     uint64_t request_id;       /* of the request being served, for log lines */
+    int in_batch;              /* serving the calls of a Batch: a Batch among them is refused */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
     struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };

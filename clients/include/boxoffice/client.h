@@ -74,6 +74,17 @@ BO_WUR int bo_call(struct bo_session *s, const char *method, const ProtobufCMess
                    ProtobufCMessage **out, struct bo_status *status);
 
 /*
+ * bo_call_batched is bo_call for calls that many threads make at once (token issues in the
+ * opening second of a sale): the calls of every session of s's client that wait at the same
+ * moment travel together in one Batch rpc, so they share one NNG round trip and one service
+ * worker. Each is made by its own session's caller and answered exactly as bo_call would
+ * answer it; a call waits at most while the batches before it are served. With a service
+ * that has no Batch rpc yet, each call goes on alone.
+ */
+BO_WUR int bo_call_batched(struct bo_session *s, const char *method, const ProtobufCMessage *in,
+                           ProtobufCMessage **out, struct bo_status *status);
+
+/*
  * bo_session_service returns a ProtobufCService over s for the generated stubs. Its closure
  * receives the response, owned by the closure (free it with protobuf_c_message_free_unpacked),
  * or NULL on error; bo_session_last_status then tells what went wrong. Borrowed until
