@@ -57,6 +57,16 @@ struct br_req {
     struct cJSON *json;            /* the body once parsed (br_input_object); freed at the end */
     uint64_t seatmap_ticket;       /* a seat map read by rpc: the snapshot's ticket (br_seatmaps) */
     int seatmap_claim;             /* that read refreshes the map for every reader (br_seatmaps) */
+    int body_state;                /* enum br_http_body_state: how far the body was read */
+};
+
+/* How far br_http_body read a request's body; the answer closes the connection unless the
+ * rest can be left to civetweb to skip (a body of a declared length within max-body-bytes
+ * that the client is already sending). */
+enum br_http_body_state {
+    BR_HTTP_BODY_UNREAD = 0, /* not read (an answer before it, or a request without one) */
+    BR_HTTP_BODY_READ,       /* read to its end */
+    BR_HTTP_BODY_CUT,        /* refused or broken part-way: the rest is never read */
 };
 
 /* br_http_end frees what r gathered while it was answered; safe to call more than once. */
@@ -70,8 +80,11 @@ struct br_buf *br_http_begin(struct br_req *r);
 void br_http_begin_json(struct br_req *r, struct br_json *j);
 
 /* br_http_send writes the status line, headers (content_type, or application/json when NULL;
- * extra_headers are complete "Name: value\r\n" lines or NULL) and the buffer from
- * br_http_begin in one write. Returns status (500 if the body could not be built). */
+ * extra_headers are complete "Name: value\r\n" lines of any length, or NULL) and the buffer
+ * from br_http_begin in one write. When the request's body is left unread and cannot be skipped
+ * cheaply (chunked, larger than max-body-bytes, awaiting 100 Continue, or cut part-way) the
+ * answer says "Connection: close" and civetweb closes the connection after it instead of
+ * reading the rest. Returns status (500 only when memory for the answer ran out). */
 int br_http_send(struct br_req *r, int status, const char *content_type, const char *extra_headers);
 
 /* br_http_error answers {"error":{"code","message"}} with the HTTP status of err (a bo_error
@@ -90,8 +103,11 @@ const char *br_http_header(const struct br_req *r, const char *name);
 /*
  * br_http_body reads the request body into the thread's body buffer (NUL-terminated,
  * borrowed until the request ends). Answers 415 when a Content-Type other than
- * application/json is given and 413 when the body is larger than max-body-bytes.
- * Returns 0 with *body and *len set, or the HTTP status of the error written.
+ * application/json is given, 413 when the body is larger than max-body-bytes (a declared
+ * Content-Length is refused before any of it is read, and before "100 Continue" is sent to a
+ * client that sent "Expect: 100-continue"), and 400 MALFORMED_REQUEST when a chunked body is
+ * malformed or the body stops short of its length. Returns 0 with *body and *len set, or the
+ * HTTP status of the error written.
  */
 int br_http_body(struct br_req *r, const char **body, size_t *len);
 

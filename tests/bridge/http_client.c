@@ -25,7 +25,7 @@ static double http_now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static int http_connect(int port)
+int http_connect(int port)
 {
     struct sockaddr_in sa;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -44,8 +44,10 @@ static int http_connect(int port)
     return fd;
 }
 
-static int http_send_all(int fd, const char *p, size_t n)
+int http_send(int fd, const void *buf, size_t n)
 {
+    const char *p = buf;
+
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
@@ -60,7 +62,8 @@ static int http_send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* http_recv_some reads what is there within the deadline; returns bytes, 0 on close, -1. */
+/* http_recv_some reads what is there within the deadline; returns bytes, 0 on close (or a reset),
+ * -1 when the deadline passed. */
 static ssize_t http_recv_some(int fd, char *buf, size_t len, double deadline)
 {
     for (;;) {
@@ -80,8 +83,69 @@ static ssize_t http_recv_some(int fd, char *buf, size_t len, double deadline)
         if (got < 0 && errno == EINTR) {
             continue;
         }
-        return got;
+        return got < 0 ? 0 : got; /* a reset is the end too */
     }
+}
+
+long http_recv(int fd, char *buf, size_t len, int timeout_ms)
+{
+    return (long)http_recv_some(fd, buf, len, http_now_ms() + timeout_ms);
+}
+
+long http_recv_until(int fd, char *buf, size_t len, const char *stop, int timeout_ms, int *closed)
+{
+    double deadline = http_now_ms() + timeout_ms;
+    size_t n = 0;
+    int end = 0;
+
+    buf[0] = '\0';
+    while (n + 1 < len && (stop == NULL || strstr(buf, stop) == NULL)) {
+        ssize_t got = http_recv_some(fd, buf + n, len - 1 - n, deadline);
+        if (got < 0) {
+            return -1;
+        }
+        if (got == 0) {
+            end = 1;
+            break;
+        }
+        n += (size_t)got;
+        buf[n] = '\0';
+    }
+    if (closed != NULL) {
+        *closed = end;
+    }
+    return (long)n;
+}
+
+int http_resp_parse(const char *raw, size_t rawlen, struct http_resp *out)
+{
+    const char *end = strstr(raw, "\r\n\r\n");
+    char value[32];
+    size_t head_len;
+
+    memset(out, 0, sizeof(*out));
+    if (end == NULL || (head_len = (size_t)(end - raw) + 4) >= sizeof(out->head)) {
+        return -1;
+    }
+    memcpy(out->head, raw, head_len);
+    out->head[head_len] = '\0';
+    if (sscanf(raw, "HTTP/1.%*d %d", &out->status) != 1) {
+        return -1;
+    }
+    out->body_len = rawlen - head_len;
+    if (http_resp_header(out, "Content-Length", value, sizeof(value)) != NULL) {
+        size_t want = (size_t)atoll(value);
+        if (want > out->body_len) {
+            return -1;
+        }
+        out->body_len = want;
+    }
+    if ((out->body = malloc(out->body_len + 1)) == NULL) {
+        return -1;
+    }
+    memcpy(out->body, raw + head_len, out->body_len);
+    out->body[out->body_len] = '\0';
+    return 0;
 }
 
 long http_raw(int port, const char *raw, size_t rawlen, char *buf, size_t buflen, int timeout_ms)
@@ -93,7 +157,7 @@ long http_raw(int port, const char *raw, size_t rawlen, char *buf, size_t buflen
     if (fd < 0) {
         return -1;
     }
-    if (http_send_all(fd, raw, rawlen) != 0) {
+    if (http_send(fd, raw, rawlen) != 0) {
         /* The server may answer before reading everything; still read what came. */
     }
     while (n + 1 < buflen) {
@@ -142,7 +206,7 @@ int http_request(int port, const char *method, const char *path, const char *hea
     if ((fd = http_connect(port)) < 0) {
         goto done;
     }
-    if (http_send_all(fd, req, (size_t)len) != 0) {
+    if (http_send(fd, req, (size_t)len) != 0) {
         /* Read anyway: the server may have answered early (413) and closed its side. */
     }
     for (;;) {
@@ -183,15 +247,9 @@ int http_request(int port, const char *method, const char *path, const char *hea
             break;
         }
     }
-    if (head_len == 0 || sscanf(buf, "HTTP/1.%*d %d", &out->status) != 1) {
+    if (head_len == 0 || http_resp_parse(buf, n, out) != 0) {
         goto done;
     }
-    out->body_len = content_length >= 0 ? (size_t)content_length : n - head_len;
-    if (head_len + out->body_len > n || (out->body = malloc(out->body_len + 1)) == NULL) {
-        goto done;
-    }
-    memcpy(out->body, buf + head_len, out->body_len);
-    out->body[out->body_len] = '\0';
     out->elapsed_ms = http_now_ms() - start;
     rc = 0;
 done:

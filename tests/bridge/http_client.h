@@ -34,6 +34,29 @@ int http_request(int port, const char *method, const char *path, const char *hea
  * the number of bytes read into buf (NUL-terminated) or -1. */
 long http_raw(int port, const char *raw, size_t rawlen, char *buf, size_t buflen, int timeout_ms);
 
+/* http_connect opens a TCP connection to 127.0.0.1:port; returns the socket (the caller closes
+ * it) or -1. */
+int http_connect(int port);
+
+/* http_send sends the n bytes at p on fd; returns 0, or -1 once the peer closed or failed. */
+int http_send(int fd, const void *p, size_t n);
+
+/* http_recv waits up to timeout_ms for bytes on fd and reads what came (at most len); returns
+ * the count, 0 when the peer closed (or reset) the connection, or -1 when nothing came in
+ * time. */
+long http_recv(int fd, char *buf, size_t len, int timeout_ms);
+
+/* http_recv_until reads from fd into buf (NUL-terminated, at most len - 1 bytes) until buf
+ * holds stop (NULL: until the peer closes), the peer closes or buf is full; returns the bytes
+ * read, or -1 when timeout_ms passed first. *closed (may be NULL) says whether the peer
+ * closed. */
+long http_recv_until(int fd, char *buf, size_t len, const char *stop, int timeout_ms, int *closed);
+
+/* http_resp_parse fills *out (status, head, body: free with http_resp_free) from the response
+ * in raw (rawlen bytes, NUL-terminated); returns 0, or -1 when raw holds no complete head or
+ * less body than its Content-Length. */
+int http_resp_parse(const char *raw, size_t rawlen, struct http_resp *out);
+
 /* http_resp_header copies the value of header name (case-insensitive) into buf; returns buf,
  * or NULL when absent. */
 const char *http_resp_header(const struct http_resp *r, const char *name, char *buf, size_t len);

@@ -3,7 +3,9 @@
  *
  * "local" runs a bridge dialling an address where nothing listens: routing,
  * input checks and a malformed Authorization (all answered by the bridge
- * before any rpc), the page, metrics and 503 UNAVAILABLE. "service" runs the
+ * before any rpc), the page, metrics and 503 UNAVAILABLE, hostile requests (a long query
+ * into the push redirect, refused and broken bodies, Expect: 100-continue) and the edge
+ * (nginx, bridge/edge) dropping a slow request head. "service" runs the
  * real service (PostgreSQL, Redis and two instances from tests/support)
  * behind bridges and walks every route: identity (operator tokens minted
  * with the instances' key, accounts, sessions), token -> admission ->
@@ -14,11 +16,13 @@
  */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "boxoffice/client.h"
 #include "bridge_proc.h"
@@ -109,7 +113,7 @@ static void expect_error_on(int port, const char *method, const char *path, cons
     struct http_resp r;
     char what[300];
 
-    snprintf(what, sizeof(what), "%s %s", method, path);
+    snprintf(what, sizeof(what), "%s %.200s", method, path);
     request_on(port, method, path, headers, body, &r);
     check_error(&r, what, want, code, mention);
     http_resp_free(&r);
@@ -783,6 +787,320 @@ START_TEST(test_service_down)
                  "UNAVAILABLE");
     cJSON *json = call("GET", "/healthz", NULL, NULL, 200);
     cJSON_Delete(json);
+}
+END_TEST
+
+/* ---- local: hostile requests (issue 10) ------------------------------------------ */
+
+#define TOKENS_PATH "/api/v1/queue/tokens"
+#define EVENTS_PATH "/api/v1/queue/events"
+
+/* raw_error sends raw to the bridge under test, reads the answer to the close and checks its
+ * error (see check_error). */
+static void raw_error(const char *what, const char *raw, int want, const char *code,
+                      const char *mention)
+{
+    char buf[8192];
+    struct http_resp r;
+
+    ck_assert(env_ok);
+    long n = http_raw(bridge.port, raw, strlen(raw), buf, sizeof(buf), 10000);
+    ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "%s: no answer: %s", what,
+                  buf);
+    check_error(&r, what, want, code, mention);
+    http_resp_free(&r);
+}
+
+/* A long query goes whole into the 307's Location (the head no longer has to fit 512 bytes);
+ * one past any sane URL is refused with a 400 that names the query. */
+START_TEST(test_push_redirect_long_query)
+{
+    struct bridge_proc push;
+    char listen[64], events[64], path[4096], want[4200], v[4200];
+    const char *args[] = {listen, events, NULL};
+    struct http_resp r;
+    int port = testenv_free_port();
+
+    ck_assert(env_ok);
+    snprintf(listen, sizeof(listen), "--push-listen=127.0.0.1:%d", port);
+    snprintf(events, sizeof(events), "--events-urls=tcp://127.0.0.1:%d", testenv_free_port());
+    ck_assert_int_eq(bridge_proc_start_args(&push, "tcp://127.0.0.1:1", 1000, NULL, args), 0);
+
+    int n = snprintf(path, sizeof(path), EVENTS_PATH "?token=");
+    memset(path + n, 'q', 1500);
+    path[n + 1500] = '\0';
+    request_on(push.port, "GET", path, NULL, NULL, &r);
+    ck_assert_msg(r.status == 307, "a 1,500-byte query: want 307, got %d %s", r.status, r.body);
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d%s", port, path);
+    ck_assert_ptr_nonnull(http_resp_header(&r, "Location", v, sizeof(v)));
+    ck_assert_str_eq(v, want);
+    http_resp_free(&r);
+
+    memset(path + n, 'q', 3000);
+    path[n + 3000] = '\0';
+    expect_error_on(push.port, "GET", path, NULL, NULL, 400, "INVALID_ARGUMENT", "query");
+    ck_assert_int_eq(bridge_proc_stop(&push), 0);
+}
+END_TEST
+
+/* feed sends 4 KB more of a body on fd, as one chunk when chunked; returns 0, or -1 once the
+ * bridge has closed (the send met its reset). */
+static int feed(int fd, int chunked)
+{
+    static const char chunk_head[] = "1000\r\n"; /* 4096 bytes */
+    char out[sizeof(chunk_head) - 1 + 4096 + 2];
+    size_t len = 4096;
+
+    memset(out, ' ', sizeof(out));
+    if (chunked) {
+        memcpy(out, chunk_head, sizeof(chunk_head) - 1);
+        memcpy(out + sizeof(out) - 2, "\r\n", 2);
+        len = sizeof(out);
+    }
+    return http_send(fd, out, len);
+}
+
+/* feed_until_closed feeds the rest of a body (see feed) while it waits up to 10 s for the bridge
+ * to close; returns 1 once it has (EOF or reset), 0 if it read on. A piece every 50 ms keeps
+ * civetweb's per-receive timeout from ending a bridge that reads on: about 800 KB in 10 s, less
+ * than any body fed here, so a bridge reading on never reaches the body's end either. */
+static int feed_until_closed(int fd, int chunked)
+{
+    int64_t until = support_now_ms() + 10000;
+    char in[512];
+
+    while (support_now_ms() < until) {
+        if (feed(fd, chunked) != 0 || http_recv(fd, in, sizeof(in), 50) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A 413 closes the connection at once rather than read on through the rest of the body,
+ * declared (Content-Length: 1 MiB, refused before any of it is read) or chunked (refused once
+ * past 16 KB). */
+START_TEST(test_refused_body_closes)
+{
+    static const char *const heads[] = {
+        "POST " TOKENS_PATH " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1048576\r\n\r\n",
+        "POST " TOKENS_PATH " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n",
+    };
+    char buf[8192];
+    struct http_resp r;
+
+    ck_assert(env_ok);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        const char *what = chunked ? "a chunked body past 16 KB" : "a 1 MiB body";
+        int closed = 0;
+        int fd = http_connect(bridge.port);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(http_send(fd, heads[chunked], strlen(heads[chunked])), 0);
+        for (int i = 0; i < 5; i++) { /* 20 KB: past the limit */
+            feed(fd, chunked);
+        }
+        long n = http_recv_until(fd, buf, sizeof(buf), "}}", 10000, &closed);
+        ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "%s: no answer: %s", what,
+                      buf);
+        check_error(&r, what, 413, "TOO_LARGE", NULL);
+        ck_assert_msg(strstr(r.head, "\r\nConnection: close\r\n") != NULL,
+                      "%s: a 413 without Connection: close: %s", what, r.head);
+        http_resp_free(&r);
+        ck_assert_msg(closed || feed_until_closed(fd, chunked),
+                      "%s: the bridge read on through the refused body", what);
+        close(fd);
+    }
+}
+END_TEST
+
+/* Expect: 100-continue: a body within the limit is asked for with 100 Continue, then answered;
+ * one past it gets its 413 without any 100, and the connection closes (the client will never
+ * send that body). */
+START_TEST(test_expect_continue)
+{
+    static const char small[] = "POST " TOKENS_PATH " HTTP/1.1\r\nHost: x\r\n"
+                                "Content-Type: application/json\r\nConnection: close\r\n"
+                                "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+    static const char large[] = "POST " TOKENS_PATH " HTTP/1.1\r\nHost: x\r\n"
+                                "Content-Type: application/json\r\n"
+                                "Expect: 100-continue\r\nContent-Length: 1048576\r\n\r\n";
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char buf[8192];
+    struct http_resp r;
+    int closed = 0;
+
+    ck_assert(env_ok);
+    int fd = http_connect(bridge.port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(http_send(fd, small, sizeof(small) - 1), 0);
+    long n = http_recv_until(fd, buf, sizeof(buf), "\r\n\r\n", 10000, NULL);
+    ck_assert_msg(n == (long)sizeof(cont) - 1 && strcmp(buf, cont) == 0,
+                  "want 100 Continue before the body, got: %s", n >= 0 ? buf : "nothing");
+    ck_assert_int_eq(http_send(fd, "{}", 2), 0);
+    n = http_recv_until(fd, buf, sizeof(buf), NULL, 10000, &closed);
+    ck_assert_msg(n > 0 && closed && http_resp_parse(buf, (size_t)n, &r) == 0, "no answer: %s",
+                  buf);
+    check_error(&r, "Expect, 2 bytes", 400, "INVALID_ARGUMENT", "concertId");
+    http_resp_free(&r);
+    close(fd);
+
+    fd = http_connect(bridge.port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(http_send(fd, large, sizeof(large) - 1), 0);
+    n = http_recv_until(fd, buf, sizeof(buf), "}}", 10000, &closed);
+    ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "no answer: %s", buf);
+    check_error(&r, "Expect, 1 MiB", 413, "TOO_LARGE", "1048576");
+    ck_assert_msg(strstr(r.head, "\r\nConnection: close\r\n") != NULL,
+                  "a 413 to Expect without Connection: close: %s", r.head);
+    http_resp_free(&r);
+    ck_assert_msg(closed || http_recv_until(fd, buf, sizeof(buf), NULL, 10000, &closed) >= 0,
+                  "no close after the 413");
+    ck_assert_msg(closed, "no close after the 413");
+    close(fd);
+}
+END_TEST
+
+/* A broken chunked body is answered as such, not as a body that is not JSON; a good one is
+ * read. */
+START_TEST(test_chunked_bodies)
+{
+#define CHUNKED_HEAD                                                                               \
+    "POST " TOKENS_PATH " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"               \
+    "Transfer-Encoding: chunked\r\n\r\n"
+    raw_error("bad chunk size", CHUNKED_HEAD "zz\r\n{}\r\n0\r\n\r\n", 400, "MALFORMED_REQUEST",
+              "chunked");
+    raw_error("chunk without CRLF", CHUNKED_HEAD "2\r\n{}xx0\r\n\r\n", 400, "MALFORMED_REQUEST",
+              "chunked");
+    raw_error("cut short", CHUNKED_HEAD "14\r\n{\"concertId\"", 400, "MALFORMED_REQUEST",
+              "chunked");
+    raw_error("whole", CHUNKED_HEAD "2\r\n{}\r\n0\r\n\r\n", 400, "INVALID_ARGUMENT", "concertId");
+    raw_error("whole, two chunks",
+              CHUNKED_HEAD "1\r\n{\r\nd\r\n\"concertId\":0\r\n1\r\n}\r\n0\r\n\r\n", 400,
+              "INVALID_ARGUMENT", "concertId");
+#undef CHUNKED_HEAD
+}
+END_TEST
+
+/* ---- local: the edge (nginx) in front of the bridge ------------------------------- */
+
+/* The edge's template with one setting changed, running in front of the local bridge. */
+struct edge {
+    char dir[64]; /* its prefix: configuration, pid, log, temporary files */
+    int port;
+    struct support_child child;
+};
+
+/* edge_ready holds once a request through the edge is answered by the bridge. */
+static int edge_ready(void *arg)
+{
+    const struct edge *e = arg;
+    struct http_resp r;
+
+    ck_assert_msg(support_child_alive((struct support_child *)&e->child),
+                  "nginx exited at start (see %s/error.log)", e->dir);
+    if (http_request(e->port, "GET", "/healthz", NULL, NULL, 1000, &r) != 0) {
+        return 0;
+    }
+    int ok = r.status == 200 && strstr(r.body, "\"ok\"") != NULL;
+    http_resp_free(&r);
+    return ok;
+}
+
+/* edge_start renders bridge/edge/nginx.conf.in as ./boxoffice up does, in front of the local
+ * bridge, with setting (which must be in the template) replaced by instead, and starts nginx
+ * in the foreground as one process (no workers: a test that fails leaves none behind); fails
+ * the test unless it answers. Stop it with edge_stop. */
+static void edge_start(struct edge *e, const char *setting, const char *instead)
+{
+    char render[1024], template[1024], listen[64], bridge_at[64], pid[128], log[128], temp[128];
+    char conf_path[128];
+    static char conf[65536];
+
+    snprintf(e->dir, sizeof(e->dir), "/tmp/bo-edge-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(e->dir));
+    e->port = testenv_free_port();
+    snprintf(render, sizeof(render), "%s/bridge/edge/render", support_source_dir());
+    snprintf(template, sizeof(template), "%s/bridge/edge/nginx.conf.in", support_source_dir());
+    snprintf(listen, sizeof(listen), "LISTEN=127.0.0.1:%d", e->port);
+    snprintf(bridge_at, sizeof(bridge_at), "BRIDGE=127.0.0.1:%d", bridge.port);
+    snprintf(pid, sizeof(pid), "PID_FILE=%s/nginx.pid", e->dir);
+    snprintf(log, sizeof(log), "ERROR_LOG=%s/error.log", e->dir);
+    snprintf(temp, sizeof(temp), "TEMP_DIR=%s", e->dir);
+    char *const rargv[] = {render, template, listen, bridge_at, pid, log, temp, NULL};
+    struct support_spawn how = {.out = conf, .out_size = sizeof(conf)};
+    ck_assert_msg(support_run(rargv, &how, 10000) == 0, "bridge/edge/render failed");
+
+    char *at = strstr(conf, setting);
+    ck_assert_msg(at != NULL, "the edge's template has no '%s'", setting);
+    ck_assert_int_le(strlen(instead), strlen(setting));
+    memset(at, ' ', strlen(setting));
+    memcpy(at, instead, strlen(instead));
+    snprintf(conf_path, sizeof(conf_path), "%s/nginx.conf", e->dir);
+    FILE *f = fopen(conf_path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fputs(conf, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+
+    char prefix[80], errlog[128];
+    snprintf(prefix, sizeof(prefix), "%s/", e->dir);
+    snprintf(errlog, sizeof(errlog), "%s/error.log", e->dir);
+    /* Debian's nginx is in /usr/sbin, which a user's PATH may lack */
+    int sbin = access("/usr/sbin/nginx", X_OK) == 0;
+    char *const nargv[] = {
+        sbin ? "/usr/sbin/nginx" : "nginx", "-p", prefix, "-c", conf_path, "-e", errlog, "-g",
+        "daemon off; master_process off;",  NULL};
+    struct support_spawn run = {.log = errlog, .search_path = !sbin};
+    ck_assert_msg(support_spawn(nargv, &run, &e->child) == 0, "nginx did not start");
+    SUPPORT_WAIT(edge_ready, e, 10000, "the edge did not answer in 10 s (see %s)", errlog);
+}
+
+/* edge_stop stops the edge and removes its folder. */
+static void edge_stop(struct edge *e)
+{
+    char *const rm[] = {"rm", "-rf", e->dir, NULL};
+    struct support_spawn how = {.search_path = 1};
+
+    ck_assert_int_eq(support_child_stop(&e->child, SIGTERM, 5000), 0);
+    ck_assert_int_eq(support_run(rm, &how, 10000), 0);
+}
+
+/* A client that sends its request head one byte at a time is dropped once the head's deadline
+ * (client_header_timeout, here 1 s instead of 10 s) has passed, though it never pauses long
+ * enough for a timeout per read; a normal client is served meanwhile. */
+START_TEST(test_edge_slow_head)
+{
+    static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: one byte at a time\r\n"
+                               "Connection: close\r\n\r\n";
+    struct edge e;
+    char in[256];
+    size_t sent = 0;
+    int closed = 0;
+
+    ck_assert(env_ok);
+    edge_start(&e, "client_header_timeout 10s;", "client_header_timeout 1s;");
+    int fd = http_connect(e.port);
+    ck_assert_int_ge(fd, 0);
+    int64_t start = support_now_ms();
+    /* a byte every 300 ms: the head would take 25 s */
+    while (!closed && sent < sizeof(head) - 1 && support_now_ms() - start < 8000) {
+        if (http_send(fd, head + sent, 1) != 0) {
+            closed = 1;
+            break;
+        }
+        sent++;
+        long got = http_recv(fd, in, sizeof(in), 300);
+        ck_assert_msg(got <= 0, "the edge answered a head it has not had whole");
+        closed = got == 0;
+    }
+    close(fd);
+    ck_assert_msg(closed, "the edge still held a slow head after %lld ms (%zu bytes of it)",
+                  (long long)(support_now_ms() - start), sent);
+    ck_assert_msg(sent < sizeof(head) - 1, "the slow head was sent whole");
+    cJSON *json = http_json(e.port, "GET", "/healthz", NULL, NULL, 200);
+    cJSON_Delete(json);
+    edge_stop(&e);
 }
 END_TEST
 
@@ -1748,6 +2066,11 @@ int main(void)
                             test_authorization_malformed,
                             test_keep_alive_pipelined,
                             test_service_down,
+                            test_push_redirect_long_query,
+                            test_refused_body_closes,
+                            test_expect_continue,
+                            test_chunked_bodies,
+                            test_edge_slow_head,
                             NULL};
     const TTest *service[] = {test_ready_and_catalog,
                               test_full_flow,
