@@ -127,9 +127,10 @@ CACHE_WUR int cache_token_issue(struct cache *c, uint64_t concert_id, uint64_t u
  * expiry is fixed at its admission: past it the token becomes EXPIRED (and leaves the active
  * set). When seen_every_ms > 0 and the token is WAITING, its last-seen time moves to now_ms
  * if it is at least seen_every_ms old (so frequent polls write rarely). An unknown token
- * (never issued, or Redis lost it) is BO_E_TOKEN_EXPIRED; one whose record names another
- * user is BO_E_TOKEN_INVALID, and nothing is written. rate_milli (may be NULL) receives the
- * measured admission rate when the token is WAITING, else 0.
+ * (never issued, or Redis lost it) is BO_E_TOKEN_EXPIRED, and so is one whose record names
+ * another user (Redis lost user_id's token and gave its sequence to someone else): the function
+ * compares the users before any write, so nothing is written then. rate_milli (may be NULL)
+ * receives the measured admission rate when the token is WAITING, else 0.
  */
 CACHE_WUR int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence,
                               uint64_t user_id, int64_t now_ms, int64_t seen_every_ms,
@@ -138,8 +139,9 @@ CACHE_WUR int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t seq
 /*
  * cache_token_leave ends user_id's live (WAITING, or ACTIVE and unexpired) token (concert_id,
  * sequence) now, as a payment does (its EXPIRED event is announced), and returns it as it is
- * now (status EXPIRED) in *out. An unknown or already ended token is BO_E_TOKEN_EXPIRED,
- * another user's BO_E_NOT_OWNER. Not repeated after a lost reply (BO_E_UNAVAILABLE then).
+ * now (status EXPIRED) in *out. An unknown or already ended token is BO_E_TOKEN_EXPIRED, and
+ * so is a record of another user (as for cache_token_use: nothing is written). Not repeated
+ * after a lost reply (BO_E_UNAVAILABLE then).
  */
 CACHE_WUR int cache_token_leave(struct cache *c, uint64_t concert_id, uint64_t sequence,
                                 uint64_t user_id, int64_t now_ms, struct queue_token *out);
@@ -162,14 +164,18 @@ enum cache_touch_state {
  * cache_tokens_touch marks the holders of refs[0..n) as present, in one round trip (function
  * calls of up to 2,000 tokens, pipelined): each WAITING token's last-seen time moves to now_ms when
  * at least seen_every_ms old. state[i] receives an enum cache_touch_state per token (caller's array
- * of n). n at most CACHE_TOUCH_MAX.
+ * of n); a record of another user than refs[i].user_id is GONE and not written. n at most
+ * CACHE_TOUCH_MAX.
  */
 CACHE_WUR int cache_tokens_touch(struct cache *c, const struct cache_token_ref *refs, size_t n,
                                  int64_t now_ms, int64_t seen_every_ms, char *state);
 
-/* cache_token_expire ends the token now (after a payment): EXPIRED, out of the active set and
- * no longer the user's live token. Expiring an unknown or expired token is BO_OK. */
-CACHE_WUR int cache_token_expire(struct cache *c, uint64_t concert_id, uint64_t sequence);
+/* cache_token_expire ends user_id's token now (after a payment): EXPIRED, out of the active set
+ * and no longer the user's live token. Expiring an unknown or expired token is BO_OK; a record
+ * of another user (Redis lost user_id's token and gave its sequence to someone else) is
+ * BO_E_TOKEN_EXPIRED, and nothing is written. */
+CACHE_WUR int cache_token_expire(struct cache *c, uint64_t concert_id, uint64_t sequence,
+                                 uint64_t user_id);
 
 /* What one cache_admission_step may do. */
 struct cache_admit_params {

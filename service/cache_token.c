@@ -58,11 +58,10 @@ static int cache_token_decode(const redisReply *r, uint64_t concert_id, struct q
     return BO_OK;
 }
 
-/* Which token function is called, how, and what its refusal means. */
+/* Which token function is called, and how. */
 struct cache_token_how {
     const char *function;
     enum cache_retry retry;
-    int other_user; /* the code of the reply {-1} (the token is another user's), and of user 0 */
 };
 
 /* The rate checks an issue carries: as sent, and where a refusal is told. */
@@ -71,11 +70,11 @@ struct cache_token_rates {
     struct cache_rate_checks *limits;
 };
 
-/* cache_token_refusal reads a reply that is no token: {0} (an unknown or ended token) is
- * BO_E_TOKEN_EXPIRED, {-1} (another user's) how->other_user, and {-2, which, ms} (a rate check
- * refused the issue; rates not NULL) BO_E_RATE_LIMITED with rates->limits filled in. */
-static int cache_token_refusal(const redisReply *r, const struct cache_token_how *how,
-                               const struct cache_token_rates *rates)
+/* cache_token_refusal reads a reply that is no token: {0} (an unknown or ended token) and {-1}
+ * (a record of another user: Redis lost the caller's token and gave its sequence to someone
+ * else, and wrote nothing) are BO_E_TOKEN_EXPIRED, {-2, which, ms} (a rate check refused the
+ * issue; rates not NULL) BO_E_RATE_LIMITED with rates->limits filled in. */
+static int cache_token_refusal(const redisReply *r, const struct cache_token_rates *rates)
 {
     int64_t code = 0;
     int rc;
@@ -84,7 +83,7 @@ static int cache_token_refusal(const redisReply *r, const struct cache_token_how
         return BO_E_INTERNAL;
     }
     if (r->elements == 1) {
-        return code == -1 ? how->other_user : BO_E_TOKEN_EXPIRED;
+        return code == 0 || code == -1 ? BO_E_TOKEN_EXPIRED : BO_E_INTERNAL;
     }
     if (code != -2 || rates == NULL) {
         return BO_E_INTERNAL;
@@ -113,7 +112,7 @@ static int cache_token_call(struct cache *c, const struct cache_args *a,
         return rc;
     }
     if (r->type == REDIS_REPLY_ARRAY && (r->elements == 1 || r->elements == 3)) {
-        rc = cache_token_refusal(r, how, rates);
+        rc = cache_token_refusal(r, rates);
     } else {
         rc = cache_token_decode(r, concert_id, &t, &made, &rate);
     }
@@ -144,7 +143,7 @@ int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t use
 {
     /* Repeating is harmless: a second run returns the token the first one created (and may
      * count the rate checks once more). */
-    static const struct cache_token_how how = {"bo_token_issue", CACHE_RETRY_ANY, BO_E_INTERNAL};
+    static const struct cache_token_how how = {"bo_token_issue", CACHE_RETRY_ANY};
     struct cache_token_rates rates = {.limits = limits};
     struct cache_args a = {0};
     int rc;
@@ -167,18 +166,15 @@ int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t use
 
 /* cache_token_owned calls how->function on ref->user_id's token at now_ms (with seen_every_ms
  * after when it is not negative) and decodes the answer as cache_token_call does; a token of
- * no concert or sequence is BO_E_TOKEN_EXPIRED, user 0 how->other_user. */
+ * no concert, sequence or user is BO_E_TOKEN_EXPIRED. */
 static int cache_token_owned(struct cache *c, const struct cache_token_how *how,
                              const struct cache_token_ref *ref, int64_t now_ms,
                              int64_t seen_every_ms, struct queue_token *out, int64_t *rate_milli)
 {
     struct cache_args a = {0};
 
-    if (ref->concert_id == 0 || ref->sequence == 0) {
+    if (ref->concert_id == 0 || ref->sequence == 0 || ref->user_id == 0) {
         return BO_E_TOKEN_EXPIRED;
-    }
-    if (ref->user_id == 0) {
-        return how->other_user;
     }
     cache_args_fcall(&a, how->function);
     cache_args_u64(&a, ref->concert_id);
@@ -197,7 +193,7 @@ int cache_token_use(struct cache *c, uint64_t concert_id, uint64_t sequence, uin
 {
     /* Repeating moves the last-seen time to the same place, or ends a token that is past its
      * expiry. */
-    static const struct cache_token_how how = {"bo_token_use", CACHE_RETRY_ANY, BO_E_TOKEN_INVALID};
+    static const struct cache_token_how how = {"bo_token_use", CACHE_RETRY_ANY};
     const struct cache_token_ref ref = {concert_id, user_id, sequence};
 
     return cache_token_owned(c, &how, &ref, now_ms, seen_every_ms > 0 ? seen_every_ms : 0, out,
@@ -208,8 +204,7 @@ int cache_token_leave(struct cache *c, uint64_t concert_id, uint64_t sequence, u
                       int64_t now_ms, struct queue_token *out)
 {
     /* A second run would find the token ended: only a call that cannot have run is repeated. */
-    static const struct cache_token_how how = {"bo_token_leave", CACHE_RETRY_UNSENT,
-                                               BO_E_NOT_OWNER};
+    static const struct cache_token_how how = {"bo_token_leave", CACHE_RETRY_UNSENT};
     const struct cache_token_ref ref = {concert_id, user_id, sequence};
 
     return cache_token_owned(c, &how, &ref, now_ms, -1, out, NULL);
@@ -272,15 +267,25 @@ int cache_tokens_touch(struct cache *c, const struct cache_token_ref *refs, size
     return rc;
 }
 
-int cache_token_expire(struct cache *c, uint64_t concert_id, uint64_t sequence)
+int cache_token_expire(struct cache *c, uint64_t concert_id, uint64_t sequence, uint64_t user_id)
 {
     struct cache_args a = {0};
+    int64_t ended = 0;
+    int rc;
 
     if (concert_id == 0 || sequence == 0) {
         return BO_OK;
     }
+    if (user_id == 0) {
+        return BO_E_TOKEN_EXPIRED;
+    }
     cache_args_fcall(&a, "bo_token_expire");
     cache_args_u64(&a, concert_id);
     cache_args_u64(&a, sequence);
-    return cache_conn_exec(c, CACHE_RETRY_ANY, &a);
+    cache_args_u64(&a, user_id);
+    /* Repeating finds the token ended already, which is the same answer. */
+    if ((rc = cache_conn_int(c, CACHE_RETRY_ANY, &a, &ended)) != BO_OK) {
+        return rc;
+    }
+    return ended < 0 ? BO_E_TOKEN_EXPIRED : BO_OK;
 }

@@ -4,6 +4,7 @@
 
 #include "bo_error.h"
 #include "bo_log.h"
+#include "catalog.h"
 #include "points.h"
 #include "queue.h"
 #include "seat_maps.h"
@@ -17,9 +18,11 @@ int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservatio
     rc = queue_authorize(ctx, token, 1, &t);
     if (rc == BO_E_TOKEN_EXPIRED && reservation_id != 0) {
         /* The payment itself ended the token: a retry of it (its answer was lost) gets the
-         * same answer rather than a 401, and pays nothing twice. */
+         * same answer rather than a 401, and pays nothing twice. A token of another concert
+         * did not make that payment: its holder is told that this token has ended. */
         if (queue_status(ctx, token, &t, NULL) == BO_OK &&
-            store_payment_find(ctx->store, t.user_id, reservation_id, out) == BO_OK) {
+            store_payment_find(ctx->store, t.user_id, reservation_id, out) == BO_OK &&
+            catalog_schedule_check(ctx, out->schedule_id, t.concert_id) == BO_OK) {
             *replayed = 1;
             return BO_OK;
         }
@@ -34,8 +37,8 @@ int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservatio
     if (!points_key_valid(idem_key)) {
         return BO_E_INVALID_ARGUMENT;
     }
-    if ((rc = store_payment_make(ctx->store, t.user_id, reservation_id, idem_key, out, replayed)) !=
-        BO_OK) {
+    if ((rc = store_payment_make(ctx->store, t.user_id, t.concert_id, reservation_id, idem_key, out,
+                                 replayed)) != BO_OK) {
         return rc;
     }
     struct bo_seat_state sold = {.seat_no = out->seat_no,

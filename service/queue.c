@@ -2,8 +2,10 @@
  * queue: tokens as request handlers see them (see queue.h).
  *
  * A token's text is trusted only after token_verify; its ids then name the Redis record,
- * whose user must be the one the signature names. After Redis loses its data, sequences
- * start again from 1, so an old but genuine token could otherwise name another user's place.
+ * whose user must be the one the signature names: every Redis function acting for a token's
+ * holder takes that user and compares before it writes. After Redis loses its data, sequences
+ * start again from 1, so an old but genuine token can name another user's place; it then reads
+ * as EXPIRED (join again), as it does while its sequence is not handed out again.
  */
 #include "queue.h"
 
@@ -131,8 +133,9 @@ int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t concert_id,
 
 /* queue_lookup_ids reads the token (concert_id, sequence) of user_id, whose text verified (an
  * ACTIVE one's window is fixed from its admission: reading or acting never extends it), counting
- * a WAITING one's holder as present. A token Redis no longer knows is answered as EXPIRED with
- * these ids. rate_milli (may be NULL) receives the measured admission rate for a WAITING token. */
+ * a WAITING one's holder as present. A token Redis no longer knows, or whose sequence Redis now
+ * gives another user's token, is answered as EXPIRED with these ids. rate_milli (may be NULL)
+ * receives the measured admission rate for a WAITING token. */
 static int queue_lookup_ids(struct svc_context *ctx, uint64_t concert_id, uint64_t user_id,
                             uint64_t sequence, struct queue_token *out, int64_t *rate_milli)
 {
@@ -148,7 +151,7 @@ static int queue_lookup_ids(struct svc_context *ctx, uint64_t concert_id, uint64
         t.sequence = sequence;
         t.status = TOKEN_EXPIRED;
     } else if (rc != BO_OK) {
-        return rc; /* BO_E_TOKEN_INVALID when Redis names another user: see cache_token_use */
+        return rc;
     }
     *out = t;
     return BO_OK;
@@ -292,8 +295,11 @@ int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *o
 
 int queue_finish(struct svc_context *ctx, const struct queue_token *t)
 {
-    int rc = cache_token_expire(ctx->cache, t->concert_id, t->sequence);
+    int rc = cache_token_expire(ctx->cache, t->concert_id, t->sequence, t->user_id);
 
+    if (rc == BO_E_TOKEN_EXPIRED) {
+        return BO_OK; /* Redis lost the token: its ids are another user's now, not to announce */
+    }
     if (rc == BO_OK) {
         queue_ended(ctx, t->concert_id, t->user_id, t->sequence);
     }

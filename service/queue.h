@@ -25,9 +25,10 @@ QUEUE_WUR int queue_issue(struct svc_context *ctx, uint64_t user_id, uint64_t co
                           uint32_t *eta_seconds, int *created, uint32_t *retry_after);
 
 /* queue_status verifies text and reads the token without extending its ACTIVE period; an
- * EXPIRED token is answered (BO_OK, status EXPIRED), a forged one is BO_E_TOKEN_INVALID. A
- * WAITING token's holder counts as present, so admission does not skip it as abandoned.
- * One Redis round trip. */
+ * EXPIRED token is answered (BO_OK, status EXPIRED), also one Redis lost (whose ids may name
+ * another user's token by now: that one is left as it was), a forged one is
+ * BO_E_TOKEN_INVALID. A WAITING token's holder counts as present, so admission does not skip
+ * it as abandoned. One Redis round trip. */
 QUEUE_WUR int queue_status(struct svc_context *ctx, const char *text, struct queue_token *out,
                            uint32_t *eta_seconds);
 
@@ -49,12 +50,14 @@ QUEUE_WUR int queue_authorize_read(struct svc_context *ctx, const char *text,
 /* queue_leave ends the proven caller's token text: leaves the line while WAITING, ends the
  * ACTIVE window early; out receives the token as it is now (EXPIRED). The instance's token
  * memory forgets it and an EXPIRED event goes out under "ended/" before this returns.
- * BO_E_NOT_OWNER for another user's token, BO_E_TOKEN_EXPIRED for one already ended. */
+ * BO_E_NOT_OWNER for a text naming another user, BO_E_TOKEN_EXPIRED for a token already ended
+ * or lost by Redis (also when its ids name another user's token by now: nothing is written). */
 QUEUE_WUR int queue_leave(struct svc_context *ctx, const char *text, struct queue_token *out);
 
 /* queue_finish expires the token after its holder paid; like queue_leave it is forgotten and
  * announced under "ended/" before this returns (the admission leader announces the end to
- * push listeners again, as for every end). */
+ * push listeners again, as for every end). A token whose ids Redis now gives another user's
+ * token (it lost this one) is left alone and not announced: BO_OK, nothing to end. */
 QUEUE_WUR int queue_finish(struct svc_context *ctx, const struct queue_token *t);
 
 /*

@@ -64,7 +64,8 @@ int reservations_release(struct svc_context *ctx, const char *token, uint64_t re
     if (reservation_id == 0) {
         return BO_E_RESERVATION_NOT_FOUND;
     }
-    if ((rc = store_hold_release(ctx->store, t.user_id, reservation_id, out)) == BO_OK) {
+    if ((rc = store_hold_release(ctx->store, t.user_id, t.concert_id, reservation_id, out)) ==
+        BO_OK) {
         reservations_seat_changed(ctx, out, BO_SEAT_AVAILABLE);
     }
     return rc;

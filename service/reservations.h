@@ -13,7 +13,8 @@ __attribute__((warn_unused_result)) int reservations_hold(struct svc_context *ct
                                                           uint32_t seat_no,
                                                           struct reservation *out);
 
-/* reservations_release cancels the token holder's own hold; codes of store_hold_release. */
+/* reservations_release cancels the token holder's own hold on a date of the token's concert;
+ * codes of store_hold_release (BO_E_WRONG_CONCERT for a hold of another concert). */
 __attribute__((warn_unused_result)) int reservations_release(struct svc_context *ctx,
                                                              const char *token,
                                                              uint64_t reservation_id,

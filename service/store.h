@@ -132,10 +132,12 @@ STORE_WUR int store_seats_list(struct store *s, uint64_t schedule_id,
 STORE_WUR int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id,
                                 uint32_t seat_no, int64_t hold_ms, struct reservation *out);
 
-/* store_hold_release cancels the user's own unexpired hold: BO_E_RESERVATION_NOT_FOUND,
- * BO_E_NOT_OWNER, BO_E_HOLD_EXPIRED, BO_E_RESERVATION_NOT_HELD. *out is the cancelled row. */
-STORE_WUR int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_id,
-                                 struct reservation *out);
+/* store_hold_release cancels the user's own unexpired hold on a date of concert_id (the
+ * concert of the caller's queue token), in one statement: BO_E_RESERVATION_NOT_FOUND,
+ * BO_E_NOT_OWNER, BO_E_WRONG_CONCERT (the user's hold is of another concert), BO_E_HOLD_EXPIRED,
+ * BO_E_RESERVATION_NOT_HELD. *out is the cancelled row. */
+STORE_WUR int store_hold_release(struct store *s, uint64_t user_id, uint64_t concert_id,
+                                 uint64_t reservation_id, struct reservation *out);
 
 /* store_reservation_get reads one reservation; BO_E_RESERVATION_NOT_FOUND. */
 STORE_WUR int store_reservation_get(struct store *s, uint64_t reservation_id,
@@ -159,16 +161,18 @@ STORE_WUR int store_points_charge(struct store *s, uint64_t user_id, int64_t amo
                                   const char *idem_key, struct charge *out, int *replayed);
 
 /*
- * store_payment_make pays the user's held reservation in one transaction: balance debited
- * (never below zero), ledger row, payment row, reservation CONFIRMED (so the seat is SOLD).
- * With a non-empty idem_key a repeat returns the first payment with *replayed = 1; a key used
- * for another reservation is BO_E_IDEMPOTENCY_MISMATCH. A repeat without a key of an already
- * paid reservation of the same user also returns its payment with *replayed = 1.
- * BO_E_RESERVATION_NOT_FOUND, BO_E_NOT_OWNER, BO_E_HOLD_EXPIRED, BO_E_RESERVATION_NOT_HELD,
- * BO_E_INSUFFICIENT_POINTS.
+ * store_payment_make pays the user's held reservation on a date of concert_id (the concert of
+ * the caller's queue token) in one transaction: balance debited (never below zero), ledger
+ * row, payment row, reservation CONFIRMED (so the seat is SOLD). With a non-empty idem_key a
+ * repeat returns the first payment with *replayed = 1; a key used for another reservation is
+ * BO_E_IDEMPOTENCY_MISMATCH. A repeat without a key of an already paid reservation of the same
+ * user also returns its payment with *replayed = 1. BO_E_RESERVATION_NOT_FOUND, BO_E_NOT_OWNER,
+ * BO_E_WRONG_CONCERT (the user's reservation is of another concert: nothing is claimed or
+ * paid), BO_E_HOLD_EXPIRED, BO_E_RESERVATION_NOT_HELD, BO_E_INSUFFICIENT_POINTS.
  */
-STORE_WUR int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,
-                                 const char *idem_key, struct payment *out, int *replayed);
+STORE_WUR int store_payment_make(struct store *s, uint64_t user_id, uint64_t concert_id,
+                                 uint64_t reservation_id, const char *idem_key, struct payment *out,
+                                 int *replayed);
 
 /* store_payment_find reads the payment of reservation_id made by user_id; BO_E_NOT_FOUND when
  * there is none. */

@@ -45,13 +45,14 @@ int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id, u
     return rc == BO_OK ? BO_E_SEAT_NOT_FOUND : rc;
 }
 
-int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_id,
-                       struct reservation *out)
+int store_hold_release(struct store *s, uint64_t user_id, uint64_t concert_id,
+                       uint64_t reservation_id, struct reservation *out)
 {
     struct store_query q =
         STORE_QUERY(STORE_ST_HOLD_RELEASE, store_reservation_read, out, STORE_E_NO_ROW);
     store_param_u64(&q.params, reservation_id);
     store_param_u64(&q.params, user_id);
+    store_param_u64(&q.params, concert_id);
     int rc = store_run_query(s, &q);
     if (rc != STORE_E_NO_ROW) {
         return rc;
@@ -63,6 +64,9 @@ int store_hold_release(struct store *s, uint64_t user_id, uint64_t reservation_i
     }
     if (r.user_id != user_id) {
         return BO_E_NOT_OWNER;
+    }
+    if (r.concert_id != concert_id) {
+        return BO_E_WRONG_CONCERT;
     }
     return r.status == RESERVATION_EXPIRED ? BO_E_HOLD_EXPIRED : BO_E_RESERVATION_NOT_HELD;
 }

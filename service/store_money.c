@@ -216,6 +216,7 @@ int store_points_charge(struct store *s, uint64_t user_id, int64_t amount, const
 
 struct store_payment_arg {
     struct store_money m;
+    uint64_t concert_id; /* the concert of the payer's queue token */
     uint64_t reservation_id;
     struct payment out;
 };
@@ -231,8 +232,8 @@ static void store_payment_of_query(struct store_query *q, uint64_t user_id, uint
     store_param_u64(&q->params, user_id);
 }
 
-/* One answer of bo_pay (db/migrations/003_pay_function.sql): its outcome's name and, when
- * "OK", the payment. */
+/* One answer of bo_pay_in_concert (db/migrations/003_pay_function.sql and
+ * 004_pay_in_concert.sql): its outcome's name and, when "OK", the payment. */
 struct store_pay_answer {
     char code[32];
     int replayed;
@@ -248,8 +249,8 @@ static void store_pay_answer_read(const PGresult *res, int row, void *out)
                    &a->p.amount, &a->p.paid_at_ms, &a->p.balance_after);
 }
 
-/* store_op_payment makes the payment in one statement, one round trip: bo_pay locks, checks,
- * claims the key and pays, all in the statement's own transaction. */
+/* store_op_payment makes the payment in one statement, one round trip: bo_pay_in_concert
+ * checks, locks, claims the key and pays, all in the statement's own transaction. */
 static int store_op_payment(struct store *s, void *arg)
 {
     struct store_payment_arg *a = arg;
@@ -261,11 +262,12 @@ static int store_op_payment(struct store *s, void *arg)
 
     snprintf(fingerprint, sizeof(fingerprint), "payment:%" PRIu64, a->reservation_id);
     store_param_u64(&q.params, a->m.user_id);
+    store_param_u64(&q.params, a->concert_id);
     store_param_u64(&q.params, a->reservation_id);
     store_param_text(&q.params, a->m.key); /* NULL: no key */
     store_param_text(&q.params, fingerprint);
     if ((rc = store_exec_query(s, &q)) == STORE_E_NO_ROW) {
-        BO_ERR("store: bo_pay answered nothing");
+        BO_ERR("store: bo_pay_in_concert answered nothing");
         return BO_E_INTERNAL;
     }
     if (rc != BO_OK) {
@@ -283,10 +285,12 @@ static int store_op_payment(struct store *s, void *arg)
     return BO_OK;
 }
 
-int store_payment_make(struct store *s, uint64_t user_id, uint64_t reservation_id,
-                       const char *idem_key, struct payment *out, int *replayed)
+int store_payment_make(struct store *s, uint64_t user_id, uint64_t concert_id,
+                       uint64_t reservation_id, const char *idem_key, struct payment *out,
+                       int *replayed)
 {
     struct store_payment_arg a = {.m = {.user_id = user_id, .key = idem_key},
+                                  .concert_id = concert_id,
                                   .reservation_id = reservation_id};
     int rc = store_money_run(s, store_op_payment, &a, &a.m, replayed);
     if (rc == BO_OK) {

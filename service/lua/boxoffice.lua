@@ -28,8 +28,10 @@ Each function runs atomically. Invariants they keep:
     of the admitted stay consecutive;
   - nothing is admitted while now < the concert's opening time (bo:q:<c>:meta opens);
   - an ACTIVE token's expiry is fixed at its admission: reads never move it;
-  - token_use and token_leave answer a token's own user only: another user's call writes
-    nothing;
+  - the functions that act for the holder of a token text (token_use, token_leave,
+    tokens_touch, token_expire) take the user its signature names and compare it with the
+    record's before any write: after Redis loses its data sequences start again, so an old
+    token can name a record of another user, and such a call writes nothing;
   - every end of a token (finish) appends it once to bo:q:<c>:ended, for its EXPIRED event;
   - an ended token's record is kept ENDED_KEEP_MS after its end, so its holder still reads
     EXPIRED with its details, then swept (bo:q:<c>:gone lists the ends in order; each end and
@@ -416,13 +418,15 @@ local function token_leave(_, args)
   return tuple(3, s, t, 0, 0, 0, 0)
 end
 
--- args: concert, sequence. Ends the token as of Redis's clock.
+-- args: concert, sequence, user. Ends the user's token as of Redis's clock: 1 (also when it
+-- had ended already); 0 when the token is unknown, -1 when it is another user's (then nothing
+-- is written).
 local function token_expire(_, args)
   local t = record(args[1], args[2])
-  if t then
-    local now = redis.call('TIME')
-    finish(args[1], args[2], t, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
-  end
+  if not t then return 0 end
+  if t.user ~= args[3] then return -1 end
+  local now = redis.call('TIME')
+  finish(args[1], args[2], t, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
   return 1
 end
 

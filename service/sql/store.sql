@@ -177,9 +177,11 @@ floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 FROM ins r JOIN schedules sc ON sc.id = r.schedule_id
 
 -- statement hold_release write
+-- The user's live hold on a date of concert $3 (the caller's queue token's).
 WITH u AS (UPDATE reservations SET status = 'CANCELLED',
 cancelled_at = now() WHERE id = $1::bigint AND user_id = $2::bigint
-AND status = 'HELD' AND expires_at > now() RETURNING *)
+AND status = 'HELD' AND expires_at > now()
+AND schedule_id IN (SELECT id FROM schedules WHERE concert_id = $3::bigint) RETURNING *)
 SELECT @reservation_cols@ FROM u r
 JOIN schedules sc ON sc.id = r.schedule_id
 
@@ -233,9 +235,10 @@ SELECT request_fingerprint, result_id FROM idempotency_keys
 WHERE user_id = $1::bigint AND scope = $2::text AND key = $3::text
 
 -- statement pay_call write
--- A whole payment in one round trip: db/migrations/003_pay_function.sql.
+-- A whole payment in one round trip: db/migrations/003_pay_function.sql, with the concert
+-- check of 004_pay_in_concert.sql.
 SELECT code, replayed, id, reservation_id, user_id, schedule_id, seat_no, amount, paid_at_ms,
-balance_after FROM bo_pay($1::bigint, $2::bigint, $3::text, $4::text)
+balance_after FROM bo_pay_in_concert($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
 
 -- statement payment_by_reservation
 @payment_select@

@@ -76,6 +76,56 @@ static redisReply *redis_reply(const char *format, ...)
     return reply;
 }
 
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* line_dump returns every key of concert's line with its DUMP, in key order (caller frees), so
+ * that two dumps are equal when nothing of the line was written in between. */
+static char *line_dump(uint64_t concert, size_t *len)
+{
+    redisReply *keys = redis_reply("KEYS bo:q:%llu:*", (unsigned long long)concert);
+    char **names;
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(keys->type, REDIS_REPLY_ARRAY);
+    ck_assert_uint_gt(keys->elements, 0);
+    names = calloc(keys->elements, sizeof(*names));
+    ck_assert_ptr_nonnull(names);
+    for (size_t i = 0; i < keys->elements; i++) {
+        names[i] = keys->element[i]->str;
+    }
+    qsort(names, keys->elements, sizeof(*names), key_order);
+    for (size_t i = 0; i < keys->elements; i++) {
+        redisReply *v = redis_reply("DUMP %s", names[i]);
+        ck_assert_int_eq(v->type, REDIS_REPLY_STRING);
+        fprintf(f, "%s=%zu:", names[i], v->len);
+        fwrite(v->str, 1, v->len, f);
+        freeReplyObject(v);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    free(names);
+    freeReplyObject(keys);
+    *len = n;
+    return out;
+}
+
+/* line_unchanged checks that concert's line dumps as before (line_dump; freed here). */
+static void line_unchanged(uint64_t concert, char *before, size_t len)
+{
+    size_t now_len = 0;
+    char *now = line_dump(concert, &now_len);
+
+    ck_assert_msg(now_len == len && memcmp(now, before, len) == 0,
+                  "a refused call wrote to the line of concert %llu", (unsigned long long)concert);
+    free(now);
+    free(before);
+}
+
 static void issue_ok(struct cache *c, uint64_t concert, uint64_t user, struct queue_token *t,
                      int *created)
 {
@@ -267,7 +317,7 @@ START_TEST(positions_follow_the_line)
     ck_assert_uint_eq(active, 2);
 
     /* A user leaving the line (paid elsewhere, expired) moves everyone behind up. */
-    ck_assert_int_eq(cache_token_expire(conn, 3, 3), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 3, 3, 3), BO_OK);
     use_ok(conn, 3, 5, 5, T0, &t);
     ck_assert_uint_eq(t.position, 2);
 }
@@ -284,7 +334,7 @@ START_TEST(unknown_token_is_expired)
     ck_assert_int_eq(cache_token_use(conn, 9, 1, 1, T0, 1000, &t, NULL), BO_E_TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_use(conn, 0, 1, 1, T0, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
     /* Expiring what does not exist is not an error. */
-    ck_assert_int_eq(cache_token_expire(conn, 9, 1), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 9, 1, 1), BO_OK);
 }
 END_TEST
 
@@ -432,7 +482,7 @@ struct batch_issuer {
 };
 
 /* batch_issue_main issues BATCH_PER tokens through the shared batch and reads each back, and
- * reads it as another user (refused for that caller alone). */
+ * reads it as another user (refused, as a token Redis lost, for that caller alone). */
 static void *batch_issue_main(void *arg)
 {
     struct batch_issuer *f = arg;
@@ -454,7 +504,7 @@ static void *batch_issue_main(void *arg)
                 BO_OK ||
             u.sequence != t.sequence || u.user_id != user ||
             cache_token_use(c, BATCH_CONCERT, t.sequence, user + 1, bo_time_now_ms(), 0, &u,
-                            NULL) != BO_E_TOKEN_INVALID) {
+                            NULL) != BO_E_TOKEN_EXPIRED) {
             f->failures++;
             continue;
         }
@@ -545,17 +595,61 @@ START_TEST(active_window_is_fixed_and_read_by_its_user_only)
     ck_assert_int_eq(status_at(conn, 6, 1, 1, T0 + 999), TOKEN_ACTIVE);
     ck_assert_int_eq(status_at(conn, 6, 1, 1, T0 + 1000), TOKEN_EXPIRED);
 
-    /* Another user's read is refused before anything is written: token 2, past its expiry,
-     * is not ended by it, and waiting token 3 is not counted as seen. */
-    ck_assert_int_eq(cache_token_use(conn, 6, 2, 1, T0 + 1500, 0, &t, NULL), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(cache_token_use(conn, 6, 2, 0, T0 + 1500, 0, &t, NULL), BO_E_TOKEN_INVALID);
+    /* Another user's read is refused (as a token Redis lost) before anything is written: token
+     * 2, past its expiry, is not ended by it, and waiting token 3 is not counted as seen. */
+    ck_assert_int_eq(cache_token_use(conn, 6, 2, 1, T0 + 1500, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(cache_token_use(conn, 6, 2, 0, T0 + 1500, 0, &t, NULL), BO_E_TOKEN_EXPIRED);
     ck_assert_int_eq(cache_queue_counts(conn, 6, &waiting, &active), BO_OK);
     ck_assert_uint_eq(active, 1);
     ck_assert_int_eq(status_at(conn, 6, 2, 2, T0 + 1500), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_use(conn, 6, 3, 1, T0 + 5000, 100, &t, NULL), BO_E_TOKEN_INVALID);
+    ck_assert_int_eq(cache_token_use(conn, 6, 3, 1, T0 + 5000, 100, &t, NULL), BO_E_TOKEN_EXPIRED);
     res = step(conn, 6, T0 + 6000, 10, 1, 4000, adm, ended);
     ck_assert_uint_eq(res.admitted, 0);
     ck_assert_uint_eq(res.skipped, 1);
+}
+END_TEST
+
+/* After Redis loses its data, sequences start again: an old token's ids (signed for user 999)
+ * name the records of other users. Every call made with it is refused as a token Redis lost
+ * and writes nothing at all, however late it comes (past the ACTIVE token's expiry, past the
+ * waiting token's last-seen throttle), while the owners' own calls still act. */
+START_TEST(an_old_token_writes_nothing_of_the_new_owner)
+{
+    struct queue_token t, adm[2];
+    struct cache_token_ref refs[2] = {{50, 999, 1}, {50, 999, 2}};
+    char state[2];
+    size_t len = 0;
+    char *before;
+
+    issue_users(conn, 50, 200, 3, T0);
+    ck_assert_uint_eq(admit_ok(conn, 50, T0, 10, 1, 1000, adm), 1); /* 1 ACTIVE until T0 + 1 s */
+    before = line_dump(50, &len);
+    for (uint64_t seq = 1; seq <= 2; seq++) {
+        ck_assert_int_eq(cache_token_use(conn, 50, seq, 999, T0 + 5000, 1, &t, NULL),
+                         BO_E_TOKEN_EXPIRED);
+        ck_assert_int_eq(cache_token_leave(conn, 50, seq, 999, T0 + 5000, &t), BO_E_TOKEN_EXPIRED);
+        ck_assert_int_eq(cache_token_expire(conn, 50, seq, 999), BO_E_TOKEN_EXPIRED);
+    }
+    ck_assert_int_eq(cache_tokens_touch(conn, refs, 2, T0 + 5000, 1, state), BO_OK);
+    ck_assert_int_eq(state[0], CACHE_TOUCH_GONE);
+    ck_assert_int_eq(state[1], CACHE_TOUCH_GONE);
+    line_unchanged(50, before, len);
+
+    /* The owners' own calls act (and the dump sees their writes). */
+    before = line_dump(50, &len);
+    use_ok(conn, 50, 2, 202, T0 + 5000, &t);
+    ck_assert_int_eq(t.status, TOKEN_WAITING);
+    ck_assert_uint_eq(t.position, 1);
+    ck_assert_int_eq(cache_token_expire(conn, 50, 1, 201), BO_OK);
+    ck_assert_int_eq(status_at(conn, 50, 1, 201, T0 + 5000), TOKEN_EXPIRED);
+    {
+        size_t after_len = 0;
+        char *after = line_dump(50, &after_len);
+        ck_assert(after_len != len || memcmp(after, before, len) != 0);
+        free(after);
+        free(before);
+    }
+    ck_assert_int_eq(cache_token_leave(conn, 50, 3, 203, T0 + 5000, &t), BO_OK);
 }
 END_TEST
 
@@ -568,9 +662,9 @@ START_TEST(expire_after_payment_frees_user)
     issue_ok(conn, 8, 43, &again, NULL);
     ck_assert_uint_eq(admit_ok(conn, 8, T0, 10, 1, 600000, adm), 1);
 
-    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence, 42), BO_OK);
     ck_assert_int_eq(status_at(conn, 8, t.sequence, 42, T0 + 1), TOKEN_EXPIRED);
-    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK); /* twice is fine */
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence, 42), BO_OK); /* twice is fine */
 
     ck_assert_int_eq(cache_token_issue(conn, 8, 42, T0 + 2, 0, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 1);
@@ -581,14 +675,14 @@ START_TEST(expire_after_payment_frees_user)
     /* The old token stays ended even though its user queues again. */
     ck_assert_int_eq(status_at(conn, 8, t.sequence, 42, T0 + 3), TOKEN_EXPIRED);
     /* Expiring the old one again must not end the user's new token. */
-    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 8, t.sequence, 42), BO_OK);
     ck_assert_int_eq(cache_token_issue(conn, 8, 42, T0 + 4, 0, &again, &created, NULL), BO_OK);
     ck_assert_int_eq(created, 0);
     ck_assert_uint_eq(again.sequence, 3);
 
     /* A waiting token expired (user gave up) leaves the line. */
     uint64_t waiting = 0, active = 0;
-    ck_assert_int_eq(cache_token_expire(conn, 8, 3), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 8, 3, 42), BO_OK);
     ck_assert_int_eq(cache_queue_counts(conn, 8, &waiting, &active), BO_OK);
     ck_assert_uint_eq(waiting, 1);
     ck_assert_uint_eq(active, 0);
@@ -863,7 +957,7 @@ START_TEST(line_is_read_in_slices_with_positions)
     /* From the head: tokens 3.. at positions 1.. */
     line_is(conn, 0, 2, 2, 1, 3);
     /* The next slice goes on after the last one read, wherever the line has moved since. */
-    ck_assert_int_eq(cache_token_expire(conn, 31, 3), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 31, 3, 503), BO_OK);
     line_is(conn, 4, 8, 2, 2, 5);
     line_is(conn, 6, 8, 0, 0, 0);
 }
@@ -935,8 +1029,8 @@ START_TEST(ended_tokens_are_announced_once)
 
     issue_users(conn, 34, 70, 4, T0);
     ck_assert_uint_eq(admit_ok(conn, 34, T0, 10, 3, 1000, adm), 3);
-    ck_assert_int_eq(cache_token_expire(conn, 34, 1), BO_OK); /* paid */
-    ck_assert_int_eq(cache_token_expire(conn, 34, 1), BO_OK); /* twice: still one end */
+    ck_assert_int_eq(cache_token_expire(conn, 34, 1, 71), BO_OK); /* paid */
+    ck_assert_int_eq(cache_token_expire(conn, 34, 1, 71), BO_OK); /* twice: still one end */
     /* Token 2 is read past its idle expiry. */
     ck_assert_int_eq(status_at(conn, 34, 2, 72, T0 + 1000), TOKEN_EXPIRED);
     /* Token 3 is past its expiry too, unread: the step's clean-up ends it. */
@@ -962,7 +1056,7 @@ START_TEST(touch_keeps_holders_and_names_the_gone)
 
     issue_users(conn, 35, 80, 4, T0);
     ck_assert_uint_eq(admit_ok(conn, 35, T0, 10, 1, 60000, adm), 1); /* 1 ACTIVE */
-    ck_assert_int_eq(cache_token_expire(conn, 35, 4), BO_OK);        /* 4 gave up */
+    ck_assert_int_eq(cache_token_expire(conn, 35, 4, 84), BO_OK);    /* 4 gave up */
     refs[0] = (struct cache_token_ref){35, 81, 1};                   /* ACTIVE */
     refs[1] = (struct cache_token_ref){35, 82, 2};                   /* WAITING */
     refs[2] = (struct cache_token_ref){35, 84, 4};                   /* ended */
@@ -1075,9 +1169,9 @@ START_TEST(leaving_ends_ones_own_live_token)
     issue_users(conn, 40, 0, 4, T0);
     ck_assert_uint_eq(admit_ok(conn, 40, T0, 10, 1, 1000, adm), 1); /* 1 ACTIVE, 2..4 wait */
 
-    /* Another user's token: refused, untouched. */
-    leave_is(40, 2, 3, T0 + 10, BO_E_NOT_OWNER);
-    leave_is(40, 2, 0, T0 + 10, BO_E_NOT_OWNER);
+    /* Another user's token: refused (as a token Redis lost), untouched. */
+    leave_is(40, 2, 3, T0 + 10, BO_E_TOKEN_EXPIRED);
+    leave_is(40, 2, 0, T0 + 10, BO_E_TOKEN_EXPIRED);
     ck_assert_int_eq(status_at(conn, 40, 2, 2, T0 + 10), TOKEN_WAITING);
 
     /* Waiting: leaves the line, everyone behind moves up. */
@@ -1196,7 +1290,7 @@ START_TEST(nothing_is_admitted_before_the_opening)
     ck_assert_int_eq(t.sale_opens_at_ms, OPENS);
 
     /* Steps before the opening admit nothing but still collect the ended. */
-    ck_assert_int_eq(cache_token_expire(conn, 42, 3), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 42, 3, 3), BO_OK);
     res = step(conn, 42, OPENS - 1, 10, 5, 0, adm, ended);
     ck_assert_uint_eq(res.admitted, 0);
     ck_assert_uint_eq(res.ended, 1);
@@ -1962,7 +2056,7 @@ static void admission_config(struct svc_config *cfg, const char *instance, int64
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->database_url, sizeof(cfg->database_url), "%s", env.database_url);
     snprintf(cfg->redis_url, sizeof(cfg->redis_url), "%s", env.redis_url);
-    snprintf(cfg->token_secret, sizeof(cfg->token_secret), "test-secret");
+    snprintf(cfg->token_secret, sizeof(cfg->token_secret), "test-secret-of-32-bytes-or-more!");
     snprintf(cfg->instance_id, sizeof(cfg->instance_id), "%s", instance);
     cfg->admission_rate = 100;
     cfg->max_active = 1000;
@@ -2155,7 +2249,7 @@ START_TEST(admission_thread_skips_abandoned_tokens)
         support_sleep_ms(200); /* the thing tested: polled every 200 ms, others never */
     }
     /* The first pays: 2 is skipped, 3 admitted as the second admission. */
-    ck_assert_int_eq(cache_token_expire(conn, 24, 1), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 24, 1, 1), BO_OK);
     ck_assert_uint_eq(admitted_no(24, 3, 3), 2);
     ck_assert_int_eq(status_at(conn, 24, 2, 2, bo_time_now_ms()), TOKEN_EXPIRED);
     ck_assert_int_eq(cache_token_use(conn, 24, 5, 5, bo_time_now_ms(), 250, &t, NULL), BO_OK);
@@ -2163,7 +2257,7 @@ START_TEST(admission_thread_skips_abandoned_tokens)
     ck_assert_uint_eq(t.position, 2); /* behind 4, which admission has not reached yet */
 
     /* The second pays: 4 is skipped, 5 admitted as the third; 6 waits, max_active being 1. */
-    ck_assert_int_eq(cache_token_expire(conn, 24, 3), BO_OK);
+    ck_assert_int_eq(cache_token_expire(conn, 24, 3, 3), BO_OK);
     no = admitted_no(24, 5, 5);
     admission_stop(adm);
     ck_assert_uint_eq(no, 3);
@@ -2300,9 +2394,12 @@ END_TEST
 
 START_TEST(queue_token_lost_by_redis)
 {
-    struct queue_token t, t2;
+    struct queue_token t, t2, adm[1];
     char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
-    uint32_t eta = 0;
+    char *texts[1] = {text};
+    uint32_t eta = 0, touched = 99;
+    size_t n = 0, len = 0, expired[1], nexpired = 0;
+    char *before;
 
     ck_assert_int_eq(queue_issue(&queue_ctx, 1, 1, &t, text, sizeof(text), &eta, NULL, NULL),
                      BO_OK);
@@ -2313,14 +2410,34 @@ START_TEST(queue_token_lost_by_redis)
     ck_assert_uint_eq(t2.user_id, 1);
     ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t2), BO_E_TOKEN_EXPIRED);
 
-    /* Sequences start again: another user's new token gets the same number. The old text
-     * must not pass as that user's token. */
+    /* Sequences start again: another user's new token gets the same number, ACTIVE here and
+     * past its expiry (a read of its own user would end it). The old text must not pass as
+     * that user's token: it reads as EXPIRED, as before, and no call made with it writes
+     * anything (status, acting, leaving, a push listener's touch, the end after a payment). */
     ck_assert_int_eq(queue_issue(&queue_ctx, 2, 1, &t2, text2, sizeof(text2), &eta, NULL, NULL),
                      BO_OK);
     ck_assert_uint_eq(t2.sequence, t.sequence);
-    ck_assert_int_eq(queue_status(&queue_ctx, text, &t2, &eta), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t2), BO_E_TOKEN_INVALID);
-    ck_assert_int_eq(queue_authorize(&queue_ctx, text2, 0, &t2), BO_OK);
+    ck_assert_int_eq(
+        cache_admit(queue_ctx.cache, 1, bo_time_now_ms() - 60000, 10, 1, 1000, adm, &n), BO_OK);
+    ck_assert_uint_eq(n, 1);
+    before = line_dump(1, &len);
+    ck_assert_int_eq(queue_status(&queue_ctx, text, &t2, &eta), BO_OK);
+    ck_assert_int_eq(t2.status, TOKEN_EXPIRED);
+    ck_assert_uint_eq(t2.user_id, 1);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 0, &t2), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(queue_authorize(&queue_ctx, text, 1, &t2), BO_E_TOKEN_EXPIRED);
+    queue_ctx.caller.proven = 1;
+    queue_ctx.caller.who.user_id = 1;
+    ck_assert_int_eq(queue_leave(&queue_ctx, text, &t2), BO_E_TOKEN_EXPIRED);
+    memset(&queue_ctx.caller, 0, sizeof(queue_ctx.caller));
+    ck_assert_int_eq(queue_touch(&queue_ctx, texts, 1, &touched, expired, &nexpired), BO_OK);
+    ck_assert_uint_eq(touched, 0);
+    ck_assert_uint_eq(nexpired, 1);
+    ck_assert_int_eq(queue_finish(&queue_ctx, &t), BO_OK);
+    line_unchanged(1, before, len);
+    /* Its own user reads it: ended (its expiry has passed). */
+    ck_assert_int_eq(queue_status(&queue_ctx, text2, &t2, &eta), BO_OK);
+    ck_assert_int_eq(t2.status, TOKEN_EXPIRED);
     ck_assert_uint_eq(t2.user_id, 2);
 }
 END_TEST
@@ -2435,6 +2552,7 @@ int main(void)
                             admission_is_fifo_under_concurrent_issue,
                             active_past_expiry_expires_and_frees_slot,
                             active_window_is_fixed_and_read_by_its_user_only,
+                            an_old_token_writes_nothing_of_the_new_owner,
                             expire_after_payment_frees_user,
                             lease_has_one_holder,
                             settings_default_and_override,

@@ -479,6 +479,21 @@ static int pay(struct bo_session *s, const char *token, uint64_t reservation, co
     return rc;
 }
 
+/* leave ends the token (LeaveQueue) as its holder. */
+static int leave(struct bo_session *s, const char *token)
+{
+    Boxoffice__V1__LeaveQueueRequest req = BOXOFFICE__V1__LEAVE_QUEUE_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    req.token = (char *)token;
+    as_token_user(s, token);
+    if ((rc = bo_call(s, "LeaveQueue", &req.base, &out, NULL)) == BO_OK) {
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
 static int seat_status(struct bo_session *s, const char *token, uint64_t schedule, uint32_t seat)
 {
     Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
@@ -711,6 +726,54 @@ START_TEST(forged_and_altered_tokens_refused)
     ck_assert_int_eq(hold(sess, "garbage", 1, 30, NULL, NULL), BO_E_TOKEN_INVALID);
     /* A token of concert 1 cannot hold a seat of concert 2 (schedule 6). */
     ck_assert_int_eq(hold(sess, token, 6, 30, NULL, NULL), BO_E_WRONG_CONCERT);
+}
+END_TEST
+
+/* A token of one concert cannot release or pay a hold on a date of another, as it cannot make
+ * one there: WRONG_CONCERT, and the hold, the balance, the payments, the idempotency key and
+ * the token stay as they were. The token of the hold's concert releases and pays it. */
+START_TEST(a_token_of_another_concert_cannot_release_or_pay)
+{
+    char a[160], b[160];
+    uint64_t res = 0, again = 0;
+    int64_t price = 0;
+    int replayed = -1;
+    Boxoffice__V1__Token t;
+
+    active_token(sess, 3301, 1, a, sizeof(a));
+    active_token(sess, 3301, 3, b, sizeof(b));
+    /* Schedule 3 is a date of concert 1. */
+    ck_assert_int_eq(hold(sess, a, 3, 33, &res, &price), BO_OK);
+    ck_assert_int_eq(charge(sess, a, 3301, price, "c-3301", NULL), BO_OK);
+    ck_assert_int_eq(release(sess, b, res), BO_E_WRONG_CONCERT);
+    ck_assert_int_eq(pay(sess, b, res, "k-3301", NULL), BO_E_WRONG_CONCERT);
+    ck_assert_int_eq(pay(sess, b, res, NULL, NULL), BO_E_WRONG_CONCERT);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM reservations WHERE user_id = 3301 AND "
+                              "status = 'HELD' AND schedule_id = 3 AND seat_no = 33"),
+                     1);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM payments WHERE user_id = 3301"), 0);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM idempotency_keys WHERE user_id = 3301 AND "
+                              "scope = 'payment'"),
+                     0);
+    ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 3301"), price);
+    ck_assert_int_eq(token_status(sess, b, &t), BO_OK);
+    ck_assert_int_eq(t.status, BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE);
+
+    /* With the token of the date's concert: released, held again and paid (the key the refused
+     * payment named was not taken). */
+    ck_assert_int_eq(release(sess, a, res), BO_OK);
+    ck_assert_int_eq(hold(sess, a, 3, 33, &again, NULL), BO_OK);
+    ck_assert_int_eq(pay(sess, a, again, "k-3301", &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    /* A retry of that payment with the other concert's token is no retry of it: refused while
+     * that token is ACTIVE, and no replay once it has ended. Its own token replays it. */
+    ck_assert_int_eq(pay(sess, b, again, "k-3301", NULL), BO_E_WRONG_CONCERT);
+    ck_assert_int_eq(leave(sess, b), BO_OK);
+    ck_assert_int_eq(pay(sess, b, again, "k-3301", NULL), BO_E_TOKEN_EXPIRED);
+    ck_assert_int_eq(pay(sess, a, again, "k-3301", &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM payments WHERE user_id = 3301"), 1);
+    ck_assert_int_eq(sql_long("SELECT balance FROM wallets WHERE user_id = 3301"), 0);
 }
 END_TEST
 
@@ -1138,10 +1201,10 @@ int main(void)
     const TTest *tests[] = {
         full_flow_over_nng, two_hundred_holds_on_one_seat_one_winner,
         concurrent_charges_and_payments_keep_ledger, idempotent_charge_counts_once,
-        forged_and_altered_tokens_refused, expired_hold_frees_the_seat,
-        malformed_frames_get_invalid_argument, admission_is_fifo_across_instances,
-        admission_events_reach_subscribers_in_order, position_events_count_down,
-        touch_keeps_a_waiting_token_and_names_the_skipped,
+        forged_and_altered_tokens_refused, a_token_of_another_concert_cannot_release_or_pay,
+        expired_hold_frees_the_seat, malformed_frames_get_invalid_argument,
+        admission_is_fifo_across_instances, admission_events_reach_subscribers_in_order,
+        position_events_count_down, touch_keeps_a_waiting_token_and_names_the_skipped,
         /* Last, in this order: each kills the instance holding the lease. */
         admitted_events_survive_leader_kill, admission_survives_instance_kill, NULL};
     const struct support_case cases[] = {

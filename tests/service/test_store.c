@@ -513,19 +513,19 @@ START_TEST(test_release)
     uint64_t sched = new_schedule();
     struct reservation r = funded_hold(301, 0, sched, 10, 300000), out, r2;
 
-    ASSERT_RC(store_hold_release(db, 302, r.id, &out), BO_E_NOT_OWNER);
+    ASSERT_RC(store_hold_release(db, 302, 1, r.id, &out), BO_E_NOT_OWNER);
     ck_assert_int_eq(seat_status(sched, 10), SEAT_HELD);
-    ASSERT_RC(store_hold_release(db, 301, r.id, &out), BO_OK);
+    ASSERT_RC(store_hold_release(db, 301, 1, r.id, &out), BO_OK);
     ck_assert_uint_eq(out.id, r.id);
     ck_assert_int_eq(out.status, RESERVATION_CANCELLED);
     ck_assert_int_eq(seat_status(sched, 10), SEAT_AVAILABLE);
-    ASSERT_RC(store_hold_release(db, 301, r.id, &out), BO_E_RESERVATION_NOT_HELD);
-    ASSERT_RC(store_hold_release(db, 301, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
+    ASSERT_RC(store_hold_release(db, 301, 1, r.id, &out), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_hold_release(db, 301, 1, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
     /* Released: the user may hold again on that date, someone else the seat. */
     ASSERT_RC(store_hold_insert(db, 302, sched, 10, 300000, &r2), BO_OK);
     ASSERT_RC(store_hold_insert(db, 301, sched, 11, 200, &r2), BO_OK);
     wait_hold_ended(r2.id);
-    ASSERT_RC(store_hold_release(db, 301, r2.id, &out), BO_E_HOLD_EXPIRED);
+    ASSERT_RC(store_hold_release(db, 301, 1, r2.id, &out), BO_E_HOLD_EXPIRED);
 }
 END_TEST
 
@@ -617,7 +617,7 @@ START_TEST(test_payment)
     struct schedule sc;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(db, 601, r.id, NULL, &p, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 601, 1, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_uint_gt(p.id, 0);
     ck_assert_uint_eq(p.reservation_id, r.id);
@@ -649,14 +649,14 @@ START_TEST(test_payment)
     ASSERT_RC(store_hold_insert(db, 601, sched, 16, 300000, &got), BO_OK);
 
     /* Paying again without a key returns the payment, charging nothing. */
-    ASSERT_RC(store_payment_make(db, 601, r.id, NULL, &again, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 601, 1, r.id, NULL, &again, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_uint_eq(again.id, p.id);
     ck_assert_int_eq(again.amount, 15000);
     ck_assert_int_eq(again.balance_after, 5000);
     assert_balance(601, 5000);
     /* ...but with a fresh key it is no longer held. */
-    ASSERT_RC(store_payment_make(db, 601, r.id, "fresh", &again, &replayed),
+    ASSERT_RC(store_payment_make(db, 601, 1, r.id, "fresh", &again, &replayed),
               BO_E_RESERVATION_NOT_HELD);
     ck_assert_int_eq(payments_of(r.id), 1);
     ck_assert_int_eq(user_rows("idempotency_keys", 601), 0);
@@ -671,7 +671,8 @@ START_TEST(test_payment_insufficient)
     struct charge c;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(db, 701, r.id, "pay-1", &p, &replayed), BO_E_INSUFFICIENT_POINTS);
+    ASSERT_RC(store_payment_make(db, 701, 1, r.id, "pay-1", &p, &replayed),
+              BO_E_INSUFFICIENT_POINTS);
     assert_balance(701, 1000);
     ASSERT_RC(store_reservation_get(db, r.id, &got), BO_OK);
     ck_assert_int_eq(got.status, RESERVATION_HELD);
@@ -683,7 +684,7 @@ START_TEST(test_payment_insufficient)
 
     /* After charging enough, the same key pays. */
     ASSERT_RC(store_points_charge(db, 701, 1000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_payment_make(db, 701, r.id, "pay-1", &p, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 701, 1, r.id, "pay-1", &p, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(p.balance_after, 0);
     assert_ledger_matches(701);
@@ -698,13 +699,13 @@ START_TEST(test_payment_expired)
     int replayed = -1;
 
     wait_hold_ended(r.id);
-    ASSERT_RC(store_payment_make(db, 801, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
+    ASSERT_RC(store_payment_make(db, 801, 1, r.id, "late", &p, &replayed), BO_E_HOLD_EXPIRED);
     ck_assert(reservation_in(r.id, "EXPIRED"));
     assert_balance(801, 100000);
     ck_assert_int_eq(user_rows("payments", 801), 0);
     ck_assert_int_eq(user_rows("idempotency_keys", 801), 0);
     /* Once marked (here or by the sweeper), paying still says why. */
-    ASSERT_RC(store_payment_make(db, 801, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
+    ASSERT_RC(store_payment_make(db, 801, 1, r.id, NULL, &p, &replayed), BO_E_HOLD_EXPIRED);
     ck_assert_int_eq(seat_status(sched, 1), SEAT_AVAILABLE);
 }
 END_TEST
@@ -718,15 +719,16 @@ START_TEST(test_payment_not_owner)
     int replayed = -1;
 
     ASSERT_RC(store_points_charge(db, 902, 100000, NULL, &c, &replayed), BO_OK);
-    ASSERT_RC(store_payment_make(db, 902, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
-    ASSERT_RC(store_payment_make(db, 902, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
-    ASSERT_RC(store_payment_make(db, 902, 99999999, NULL, &p, &replayed),
+    ASSERT_RC(store_payment_make(db, 902, 1, r.id, NULL, &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(db, 902, 1, r.id, "k", &p, &replayed), BO_E_NOT_OWNER);
+    ASSERT_RC(store_payment_make(db, 902, 1, 99999999, NULL, &p, &replayed),
               BO_E_RESERVATION_NOT_FOUND);
     ck_assert_int_eq(seat_status(sched, 1), SEAT_HELD);
     ck_assert_int_eq(sql_i64("SELECT balance FROM wallets WHERE user_id = 902"), 100000);
-    ASSERT_RC(store_hold_release(db, 901, r.id, &out), BO_OK);
-    ASSERT_RC(store_payment_make(db, 901, r.id, NULL, &p, &replayed), BO_E_RESERVATION_NOT_HELD);
-    ASSERT_RC(store_payment_make(db, 901, r.id, "bad\x01", &p, &replayed), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_hold_release(db, 901, 1, r.id, &out), BO_OK);
+    ASSERT_RC(store_payment_make(db, 901, 1, r.id, NULL, &p, &replayed), BO_E_RESERVATION_NOT_HELD);
+    ASSERT_RC(store_payment_make(db, 901, 1, r.id, "bad\x01", &p, &replayed),
+              BO_E_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -740,10 +742,10 @@ START_TEST(test_payment_idempotent)
     struct charge c;
     int replayed = -1;
 
-    ASSERT_RC(store_payment_make(db, 1001, r.id, "pay-key", &p1, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 1001, 1, r.id, "pay-key", &p1, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 0);
     ck_assert_int_eq(p1.balance_after, 80000);
-    ASSERT_RC(store_payment_make(db, 1001, r.id, "pay-key", &p2, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 1001, 1, r.id, "pay-key", &p2, &replayed), BO_OK);
     ck_assert_int_eq(replayed, 1);
     ck_assert_uint_eq(p2.id, p1.id);
     ck_assert_int_eq(p2.amount, 20000);
@@ -754,7 +756,7 @@ START_TEST(test_payment_idempotent)
     assert_balance(1001, 80000);
 
     /* The same key for another reservation is refused and changes nothing. */
-    ASSERT_RC(store_payment_make(db, 1001, r2.id, "pay-key", &p2, &replayed),
+    ASSERT_RC(store_payment_make(db, 1001, 1, r2.id, "pay-key", &p2, &replayed),
               BO_E_IDEMPOTENCY_MISMATCH);
     ck_assert_int_eq(seat_status(sched2, 1), SEAT_HELD);
     assert_balance(1001, 80000);
@@ -775,7 +777,7 @@ START_TEST(test_payment_free_seat)
 
     ASSERT_RC(store_schedule_create(db, 1, 1800000000000LL, prices, &sc), BO_OK);
     struct reservation r = funded_hold(1101, 0, sc.id, 1, 300000);
-    ASSERT_RC(store_payment_make(db, 1101, r.id, NULL, &p, &replayed), BO_OK);
+    ASSERT_RC(store_payment_make(db, 1101, 1, r.id, NULL, &p, &replayed), BO_OK);
     ck_assert_int_eq(p.amount, 0);
     ck_assert_int_eq(p.balance_after, 0);
     ck_assert_int_eq(seat_status(sc.id, 1), SEAT_SOLD);
@@ -907,16 +909,17 @@ static void *money_worker(void *arg)
             w->failures++;
             continue;
         }
-        int rc = store_payment_make(s, MONEY_USER, r.id, round % 3 ? key : NULL, &p, &replayed);
+        int rc = store_payment_make(s, MONEY_USER, 1, r.id, round % 3 ? key : NULL, &p, &replayed);
         if (rc == BO_OK) {
             w->paid++;
             /* A retry with the key changes nothing. */
-            if (round % 3 && store_payment_make(s, MONEY_USER, r.id, key, &p, &replayed) != BO_OK) {
+            if (round % 3 &&
+                store_payment_make(s, MONEY_USER, 1, r.id, key, &p, &replayed) != BO_OK) {
                 w->failures++;
             }
         } else if (rc == BO_E_INSUFFICIENT_POINTS) {
             struct reservation out;
-            if (store_hold_release(s, MONEY_USER, r.id, &out) != BO_OK) {
+            if (store_hold_release(s, MONEY_USER, 1, r.id, &out) != BO_OK) {
                 w->failures++;
             }
         } else {
