@@ -3,12 +3,24 @@
 
 #include "bo_error.h"
 #include "bo_log.h"
+#include "bo_redact.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define BO_CONFIG_STR_(x) #x
+#define BO_CONFIG_STR(x)  BO_CONFIG_STR_(x)
+
+/* Every default secret this project has published (compose.yaml before issue 10); each is
+ * refused as a key whatever its length. */
+static const char *const bo_config_published_keys[] = {
+    "compose-token-secret-change-me",
+    "compose-admin-key-change-me",
+    "compose-jwt-secret-change-me",
+};
 
 static void bo_config_env_name(const char *name, char *buf, size_t len)
 {
@@ -59,6 +71,44 @@ static const struct bo_option *bo_config_find(const struct bo_option *opts, size
     return NULL;
 }
 
+int bo_config_key_check(const char *name, const char *value, char *err, size_t errlen)
+{
+    char env[96];
+    size_t len = strlen(value);
+
+    bo_config_env_name(name, env, sizeof(env));
+    for (size_t i = 0; i < sizeof(bo_config_published_keys) / sizeof(bo_config_published_keys[0]);
+         i++) {
+        if (strcmp(value, bo_config_published_keys[i]) == 0) {
+            snprintf(err, errlen,
+                     "--%s (%s) is a published default: generate one (openssl rand -hex 32)", name,
+                     env);
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    if (len < BO_CONFIG_KEY_MIN) {
+        snprintf(err, errlen,
+                 "--%s (%s) is %zu bytes: a secret needs at least %d (openssl rand -hex 32)", name,
+                 env, len, BO_CONFIG_KEY_MIN);
+        return BO_E_INVALID_ARGUMENT;
+    }
+    return BO_OK;
+}
+
+/* bo_config_keys_check runs bo_config_key_check on every key option of target that is set. */
+static int bo_config_keys_check(const struct bo_option *opts, size_t nopts, const void *target,
+                                char *err, size_t errlen)
+{
+    for (size_t i = 0; i < nopts; i++) {
+        const char *field = (const char *)target + opts[i].offset;
+        if (opts[i].secret == BO_SECRET_KEY && field[0] != '\0' &&
+            bo_config_key_check(opts[i].name, field, err, errlen) != BO_OK) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    return BO_OK;
+}
+
 int bo_config_load(const struct bo_option *opts, size_t nopts, void *target, int argc, char **argv,
                    char **rest, int *nrest, int *help, char *err, size_t errlen)
 {
@@ -107,27 +157,51 @@ int bo_config_load(const struct bo_option *opts, size_t nopts, void *target, int
             return rc;
         }
     }
-    return BO_OK;
+    return *help ? BO_OK : bo_config_keys_check(opts, nopts, target, err, errlen);
+}
+
+/* bo_config_shown writes how the value of string option o is shown into buf: as it is, masked
+ * or redacted; returns buf or a fixed text. */
+static const char *bo_config_shown(const struct bo_option *o, const char *value, char *buf,
+                                   size_t len)
+{
+    switch (o->secret) {
+    case BO_SECRET_NONE:
+        return value;
+    case BO_SECRET_URL:
+        if (bo_redact_url(value, buf, len) != BO_OK) {
+            return BO_REDACT_MASK; /* too long to redact: none of it shown */
+        }
+        return buf;
+    default:
+        return *value ? "(set, hidden)" : "(unset)";
+    }
 }
 
 void bo_config_usage(FILE *out, const struct bo_option *opts, size_t nopts)
 {
-    char env[96];
+    char env[96], shown[1024];
     fprintf(out, "Options (each also read from its environment variable):\n");
     for (size_t i = 0; i < nopts; i++) {
-        bo_config_env_name(opts[i].name, env, sizeof(env));
-        fprintf(out, "  --%-22s %-30s %s (default: %s)\n", opts[i].name, env, opts[i].help,
-                opts[i].secret ? "generated or unset" : (*opts[i].def ? opts[i].def : "none"));
+        const struct bo_option *o = &opts[i];
+        bo_config_env_name(o->name, env, sizeof(env));
+        fprintf(out, "  --%-22s %-30s %s%s (default: %s)\n", o->name, env, o->help,
+                o->secret == BO_SECRET_KEY ? "; at least " BO_CONFIG_STR(BO_CONFIG_KEY_MIN) " bytes"
+                                           : "",
+                o->secret == BO_SECRET_HIDDEN || o->secret == BO_SECRET_KEY
+                    ? "generated or unset"
+                    : (*o->def ? bo_config_shown(o, o->def, shown, sizeof(shown)) : "none"));
     }
 }
 
 void bo_config_log(const struct bo_option *opts, size_t nopts, const void *target)
 {
+    char shown[1024];
     for (size_t i = 0; i < nopts; i++) {
         const char *field = (const char *)target + opts[i].offset;
         if (opts[i].type == BO_OPT_STRING) {
             BO_INFO("config %s=%s", opts[i].name,
-                    opts[i].secret ? (*field ? "(set, hidden)" : "(unset)") : field);
+                    bo_config_shown(&opts[i], field, shown, sizeof(shown)));
         } else {
             int64_t v;
             memcpy(&v, field, sizeof(v));

@@ -42,7 +42,8 @@ struct svc_config {
 };
 
 /* svc_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.
- * Returns BO_E_INVALID_ARGUMENT with a sentence in err for bad configuration. */
+ * Returns BO_E_INVALID_ARGUMENT with a sentence in err for bad configuration, among it a
+ * token secret, admin key or JWT secret under 32 bytes or a published default. */
 __attribute__((warn_unused_result)) int svc_config_load(struct svc_config *cfg, int argc,
                                                         char **argv, int *exit_now, char *err,
                                                         size_t errlen);

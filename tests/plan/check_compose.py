@@ -3,8 +3,10 @@
 
 Runs `docker-compose -f compose.yaml config -q` (the Compose schema and interpolation),
 then reads the resolved configuration (`config`) and checks: the services exist; service
-and bridge run 1 CPU / 1 GB limits, the service 2 replicas and migrates at start; redis
-runs with AOF; the edge (nginx) publishes 8080 and proxies to the bridge on 8090, which
+and bridge run 1 CPU / 1 GB limits, the service 2 replicas and migrates at start; no
+public default secret is left (no `change-me`, no key set when nothing is set) and the
+one-shot `secrets` service makes the token secret, admin key and JWT key in a volume the
+service and k6 read them from unless the environment sets them; redis runs with AOF; the edge (nginx) publishes 8080 and proxies to the bridge on 8090, which
 publishes no REST port and trusts X-Forwarded-For from the edge's fixed address alone; k6
 sits under the bench profile writing to InfluxDB and reaching REST through the edge; every
 bind-mounted file or folder, the Dockerfile and the sources it copies exist in the source
@@ -19,8 +21,14 @@ import sys
 
 import yaml
 
-REQUIRED = ["postgres", "redis", "migrate", "service", "bridge", "edge", "influxdb", "grafana", "prometheus",
-            "k6"]
+REQUIRED = ["postgres", "redis", "secrets", "migrate", "service", "bridge", "edge", "influxdb", "grafana",
+            "prometheus", "k6"]
+
+# The keys compose makes on first start: file in the secrets volume -> the variable the
+# service reads (k6 reads the admin and JWT keys under its own names).
+SECRET_FILES = {"token_secret": "BOXOFFICE_TOKEN_SECRET", "admin_key": "BOXOFFICE_ADMIN_KEY",
+                "jwt_secret": "BOXOFFICE_JWT_SECRET"}
+K6_SECRETS = {"admin_key": "ADMIN_KEY", "jwt_secret": "JWT_SECRET"}
 
 
 def main():
@@ -59,9 +67,10 @@ def main():
     if (services["service"].get("deploy") or {}).get("replicas") != 2:
         errors.append("service: deploy.replicas must be 2")
     env = services["service"].get("environment") or {}
-    for k in ("BOXOFFICE_DATABASE_URL", "BOXOFFICE_REDIS_URL", "BOXOFFICE_TOKEN_SECRET", "BOXOFFICE_ADMIN_KEY"):
+    for k in ("BOXOFFICE_DATABASE_URL", "BOXOFFICE_REDIS_URL"):
         if not env.get(k):
             errors.append(f"service: environment {k} missing")
+    errors += check_secrets(compose, r.stdout, services)
     if str(env.get("BOXOFFICE_MIGRATE")) != "1":
         errors.append("service: BOXOFFICE_MIGRATE must be 1")
     mig = " ".join(services["migrate"].get("command") or [])
@@ -107,6 +116,53 @@ def main():
         return report(errors)
     print(f"check_compose: {len(services)} services; limits, replicas, the edge, profiles and mounts as planned")
     return 0
+
+
+def mounted_at(svc, volume):
+    """mounted_at: where svc mounts the named volume, or None."""
+    for v in svc.get("volumes") or []:
+        source, target = (v.get("source"), v.get("target")) if isinstance(v, dict) else v.split(":")[:2]
+        if source == volume:
+            return target
+    return None
+
+
+def check_secrets(compose, resolved, services):
+    """check_secrets: with nothing set no secret has a value: no `change-me` default in the file
+    or the resolved configuration, and every key variable of the service and k6 is empty; the
+    one-shot `secrets` service writes each key file into the `secrets` volume when missing; the
+    service and k6 mount that volume, wait for it and read each key from it unless set."""
+    errors = []
+    with open(compose, encoding="utf-8") as f:
+        if "change-me" in f.read().lower():
+            errors.append("compose.yaml: a `change-me` default secret remains")
+    if "change-me" in resolved.lower():
+        errors.append("config: a `change-me` default secret remains after interpolation")
+    gen = services["secrets"]
+    at = mounted_at(gen, "secrets")
+    script = " ".join(gen.get("command") or [])
+    if at is None:
+        errors.append("secrets: must mount the `secrets` volume")
+        return errors
+    for name in SECRET_FILES:
+        if name not in script or "/dev/urandom" not in script or "-s " not in script:
+            errors.append(f"secrets: must make {at}/{name} from /dev/urandom when missing (-s)")
+    for svc_name, wanted in (("service", SECRET_FILES), ("k6", K6_SECRETS)):
+        svc = services[svc_name]
+        env = svc.get("environment") or {}
+        entry = " ".join(svc.get("entrypoint") or [])
+        if mounted_at(svc, "secrets") != at:
+            errors.append(f"{svc_name}: must mount the `secrets` volume at {at} (read-only)")
+        dep = ((svc.get("depends_on") or {}).get("secrets") or {}).get("condition")
+        if dep != "service_completed_successfully":
+            errors.append(f"{svc_name}: must depend on `secrets` having completed")
+        for name, var in wanted.items():
+            if env.get(var):
+                errors.append(f"{svc_name}: {var} has a value with nothing set: a public default")
+            # "${VAR:=$(cat DIR/FILE)}" after interpolation ($$ kept by config).
+            if f"{var}:=" not in entry or f"/{name}" not in entry or at not in entry:
+                errors.append(f"{svc_name}: entrypoint must set {var} from {at}/{name} unless set")
+    return errors
 
 
 def published(svc):

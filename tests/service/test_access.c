@@ -231,7 +231,7 @@ START_TEST(forged_expired_and_unpinned_proofs_refused)
     struct testenv other = env;
 
     /* Signed with another key. */
-    snprintf(other.jwt_secret, sizeof(other.jwt_secret), "%s", "another-key-another-key-0123456");
+    snprintf(other.jwt_secret, sizeof(other.jwt_secret), "%s", "another-key-another-key-01234567");
     ck_assert_int_eq(testenv_jwt(&other, 20001, 0, jwt, sizeof(jwt)), 0);
     ck_assert_int_eq(bo_session_set_caller(sess, jwt, NULL), BO_OK);
     ck_assert_int_eq(balance(sess, 20001, NULL), BO_E_SESSION_INVALID);
