@@ -2,6 +2,7 @@
 #include "boxoffice/client.h"
 
 #include "bo_error.h"
+#include "bo_feed.h"
 #include "bo_nng.h"
 
 #include <nng/protocol/pubsub0/sub.h>
@@ -69,17 +70,10 @@ int bo_subscription_next(struct bo_subscription *sub, int timeout_ms,
         if ((rv = nng_recvmsg(sub->nng.sock, &msg, 0)) != 0) {
             return rv == NNG_ETIMEDOUT ? BO_E_TIMEOUT : BO_E_UNAVAILABLE;
         }
-        const char *body = nng_msg_body(msg);
-        size_t len = nng_msg_len(msg);
-        const char *nl = memchr(body, '\n', len);
         Boxoffice__V1__AdmissionEvent *e = NULL;
-        if (nl != NULL) {
-            size_t off = (size_t)(nl - body) + 1;
-            e = boxoffice__v1__admission_event__unpack(NULL, len - off,
-                                                       (const uint8_t *)body + off);
-        }
+        rv = bo_feed_event_decode(nng_msg_body(msg), nng_msg_len(msg), &e);
         nng_msg_free(msg);
-        if (e == NULL) {
+        if (rv != BO_OK) {
             continue; /* not an event of ours: skip it rather than fail the subscriber */
         }
         if (sub->concert_id != 0 && e->concert_id != sub->concert_id) {

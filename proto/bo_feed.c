@@ -87,15 +87,32 @@ static void bo_feed_seats(struct bo_feed *f, const uint8_t *body, size_t len)
     boxoffice__v1__seat_event__free_unpacked(e, NULL);
 }
 
-/* bo_feed_ended hands an EXPIRED AdmissionEvent (token id "<concertId>-<sequence>") to the
- * ended handler. */
-static void bo_feed_ended(struct bo_feed *f, const uint8_t *body, size_t len)
+int bo_feed_event_decode(const void *msg, size_t len, Boxoffice__V1__AdmissionEvent **out)
 {
-    Boxoffice__V1__AdmissionEvent *e = boxoffice__v1__admission_event__unpack(NULL, len, body);
+    const uint8_t *nl = len > 0 ? memchr(msg, '\n', len) : NULL;
+    Boxoffice__V1__AdmissionEvent *e;
+
+    if (nl == NULL) {
+        return BO_E_MALFORMED_REQUEST;
+    }
+    nl++;
+    e = boxoffice__v1__admission_event__unpack(NULL, len - (size_t)(nl - (const uint8_t *)msg), nl);
+    if (e == NULL) {
+        return BO_E_MALFORMED_REQUEST;
+    }
+    *out = e;
+    return BO_OK;
+}
+
+/* bo_feed_ended hands an EXPIRED AdmissionEvent (token id "<concertId>-<sequence>") of the
+ * message msg to the ended handler. */
+static void bo_feed_ended(struct bo_feed *f, const uint8_t *msg, size_t len)
+{
+    Boxoffice__V1__AdmissionEvent *e;
     uint64_t concert_id, sequence;
     char tail;
 
-    if (e == NULL) {
+    if (bo_feed_event_decode(msg, len, &e) != BO_OK) {
         return;
     }
     if (e->kind == BOXOFFICE__V1__EVENT_KIND__EVENT_EXPIRED && e->token_id != NULL &&
@@ -108,12 +125,12 @@ static void bo_feed_ended(struct bo_feed *f, const uint8_t *body, size_t len)
     boxoffice__v1__admission_event__free_unpacked(e, NULL);
 }
 
-/* bo_feed_admission hands an AdmissionEvent to the admission handler. */
-static void bo_feed_admission(struct bo_feed *f, const uint8_t *body, size_t len)
+/* bo_feed_admission hands the AdmissionEvent of the message msg to the admission handler. */
+static void bo_feed_admission(struct bo_feed *f, const uint8_t *msg, size_t len)
 {
-    Boxoffice__V1__AdmissionEvent *e = boxoffice__v1__admission_event__unpack(NULL, len, body);
+    Boxoffice__V1__AdmissionEvent *e;
 
-    if (e == NULL) {
+    if (bo_feed_event_decode(msg, len, &e) != BO_OK) {
         return;
     }
     atomic_fetch_add(&f->received, 1);
@@ -126,6 +143,24 @@ static int bo_feed_is(const uint8_t *body, size_t len, const char *topic)
 {
     size_t n = strlen(topic);
     return len >= n && memcmp(body, topic, n) == 0;
+}
+
+void bo_feed_deliver(struct bo_feed *f, const void *msg, size_t len)
+{
+    const uint8_t *body = msg;
+    const uint8_t *nl = len > 0 ? memchr(body, '\n', len) : NULL;
+
+    if (nl == NULL) {
+        return;
+    }
+    if (bo_feed_is(body, len, BO_FEED_TOPIC_SEATS)) {
+        size_t off = (size_t)(nl - body) + 1;
+        bo_feed_seats(f, body + off, len - off);
+    } else if (bo_feed_is(body, len, BO_FEED_TOPIC_ENDED)) {
+        bo_feed_ended(f, body, len);
+    } else if (f->h.admission != NULL && bo_feed_is(body, len, BO_FEED_TOPIC_ADMISSION)) {
+        bo_feed_admission(f, body, len);
+    }
 }
 
 static void *bo_feed_run(void *arg)
@@ -141,19 +176,7 @@ static void *bo_feed_run(void *arg)
             }
             break; /* closed */
         }
-        const uint8_t *body = nng_msg_body(msg);
-        size_t len = nng_msg_len(msg);
-        const uint8_t *nl = memchr(body, '\n', len);
-        if (nl != NULL) {
-            size_t off = (size_t)(nl - body) + 1;
-            if (bo_feed_is(body, len, BO_FEED_TOPIC_SEATS)) {
-                bo_feed_seats(f, body + off, len - off);
-            } else if (bo_feed_is(body, len, BO_FEED_TOPIC_ENDED)) {
-                bo_feed_ended(f, body + off, len - off);
-            } else if (f->h.admission != NULL && bo_feed_is(body, len, BO_FEED_TOPIC_ADMISSION)) {
-                bo_feed_admission(f, body + off, len - off);
-            }
-        }
+        bo_feed_deliver(f, nng_msg_body(msg), nng_msg_len(msg));
         nng_msg_free(msg);
     }
     return NULL;

@@ -46,6 +46,20 @@ __attribute__((warn_unused_result)) int bo_feed_start(const char *urls, const ch
  * runs after it returns. */
 void bo_feed_stop(struct bo_feed *f);
 
+/* bo_feed_event_decode reads a published admission event msg[0..len), its topic line, '\n' and
+ * the packed AdmissionEvent, into *out (caller frees with
+ * boxoffice__v1__admission_event__free_unpacked): the one reader of events, for the feed and
+ * the subscribers of libboxoffice. BO_E_MALFORMED_REQUEST when there is no topic line or the
+ * event does not decode. */
+__attribute__((warn_unused_result)) int bo_feed_event_decode(const void *msg, size_t len,
+                                                             Boxoffice__V1__AdmissionEvent **out);
+
+/* bo_feed_deliver hands one received message msg[0..len) (topic line, '\n', packed event) to
+ * f's handlers as the feed's thread does; for tests and fuzzing, on a feed started with an
+ * empty list (whose thread never runs). Messages of no topic of f, or that do not decode, are
+ * dropped. */
+void bo_feed_deliver(struct bo_feed *f, const void *msg, size_t len);
+
 /* bo_feed_received says how many events the feed has handed over (for metrics and tests). */
 uint64_t bo_feed_received(const struct bo_feed *f);
 
