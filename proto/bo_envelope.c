@@ -77,6 +77,12 @@ int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struc
     if ((rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
         return rc;
     }
+    /* The service refuses a whole frame past the limit: refuse it here alike, body, caller
+     * and all, so a request that leaves is one the service reads. */
+    if (protobuf_c_message_get_packed_size(&env.base) > BO_ENVELOPE_MAX_SIZE) {
+        free(heap);
+        return BO_E_TOO_LARGE;
+    }
     rc = bo_envelope_to_msg(&env.base, out);
     free(heap);
     return rc;

@@ -34,7 +34,8 @@ struct bo_caller {
 };
 
 /* bo_envelope_request_encode packs a call by caller (NULL: anonymous) into a new message the
- * caller owns (and frees unless nng accepted it). */
+ * caller owns (and frees unless nng accepted it); BO_E_TOO_LARGE when the whole frame would pass
+ * BO_ENVELOPE_MAX_SIZE, the limit the service reads frames by. */
 __attribute__((warn_unused_result)) int
 bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struct bo_caller *caller,
                            const ProtobufCMessage *body, nng_msg **out);

@@ -10,6 +10,7 @@
 #include "queue.h"
 
 #include "catalog.h"
+#include "bo_envelope.h"
 #include "bo_error.h"
 #include "bo_time.h"
 #include "metrics.h"
@@ -17,6 +18,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* queue.h: the touch count bound is what one envelope carries of the shortest tokens
+ * ("v1.1.1.1." and 43 characters of signature, 2 bytes of framing each) with room for the
+ * envelope's own fields. */
+_Static_assert(QUEUE_TOUCH_MAX *(9 + 43 + 2) + 4096 <= BO_ENVELOPE_MAX_SIZE,
+               "QUEUE_TOUCH_MAX tokens do not fit one envelope");
 
 /* A poll writes the last-seen time at most this often (and more often for a short
  * abandon_seconds): status polls stay reads, and one in a few seconds is enough to keep a

@@ -11,8 +11,11 @@
 
 #define QUEUE_WUR __attribute__((warn_unused_result))
 
-/* Largest number of tokens one queue_touch call takes. */
-#define QUEUE_TOUCH_MAX 20000
+/* Largest number of tokens one queue_touch call takes: as many of the shortest signed tokens
+ * ("v1.1.1.1." and a 43-character signature, 2 bytes of framing each) as one envelope carries
+ * (BO_ENVELOPE_MAX_SIZE), so a request within the count is never refused for its size and the
+ * count is never the narrower bound. */
+#define QUEUE_TOUCH_MAX 4096
 
 /* queue_issue gives user_id a token for concert_id (the live one if the user has it):
  * BO_E_USER_NOT_FOUND, BO_E_CONCERT_NOT_FOUND, BO_E_INVALID_ARGUMENT for id 0. text receives

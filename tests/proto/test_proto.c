@@ -217,9 +217,46 @@ START_TEST(enum_names_drop_their_prefix)
 }
 END_TEST
 
+/* touch_of makes a TouchTokens request of one token text of len bytes (caller frees text). */
+static Boxoffice__V1__TouchTokensRequest touch_of(size_t len, char **text)
+{
+    Boxoffice__V1__TouchTokensRequest req = BOXOFFICE__V1__TOUCH_TOKENS_REQUEST__INIT;
+
+    *text = malloc(len + 1);
+    ck_assert_ptr_nonnull(*text);
+    memset(*text, 'a', len);
+    (*text)[len] = '\0';
+    req.tokens = text;
+    req.n_tokens = 1;
+    return req;
+}
+
+START_TEST(envelope_limit_is_the_whole_frame)
+{
+    struct bo_caller caller = {"s1.5.1.abc.def", "10.0.0.7"};
+    nng_msg *msg = NULL;
+    char *text;
+    uint32_t m;
+
+    ck_assert_int_eq(bo_method_index("TouchTokens", &m), BO_OK);
+    /* A body within the limit whose frame is not: refused before it leaves. */
+    Boxoffice__V1__TouchTokensRequest req = touch_of(BO_ENVELOPE_MAX_SIZE - 8, &text);
+    ck_assert_uint_le(protobuf_c_message_get_packed_size(&req.base), BO_ENVELOPE_MAX_SIZE);
+    ck_assert_int_eq(bo_envelope_request_encode(m, 1, &caller, &req.base, &msg), BO_E_TOO_LARGE);
+    free(text);
+    /* The largest that goes is one the service reads (its limit: frame length <= the size). */
+    req = touch_of(BO_ENVELOPE_MAX_SIZE - 64, &text);
+    ck_assert_int_eq(bo_envelope_request_encode(m, 1, &caller, &req.base, &msg), BO_OK);
+    ck_assert_uint_le(nng_msg_len(msg), BO_ENVELOPE_MAX_SIZE);
+    nng_msg_free(msg);
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {envelope_carries_the_caller_and_retry_after,
+                            envelope_limit_is_the_whole_frame,
                             error_names_round_trip,
                             time_format_and_parse,
                             time_format_matches_gmtime,
