@@ -48,6 +48,10 @@
 #define ADMISSION_BACKOFF_LO 100
 #define ADMISSION_BACKOFF_HI 5000
 #define ADMISSION_HOLDS_MS   1000
+/* How often the leader deletes expired idempotency keys, and how many at most a time (a
+ * backlog goes on at the next tick, so one sweep never holds PostgreSQL long). */
+#define ADMISSION_IDEM_MS    5000
+#define ADMISSION_IDEM_BATCH 5000
 /* Position updates: how often, how far down the line, and over how long each round goes out. */
 #define ADMISSION_POSITIONS_MS        2500
 #define ADMISSION_POSITIONS_MAX       10000
@@ -101,6 +105,7 @@ struct admission {
     int leader;
     int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
+    int64_t idem_next_ms;
     int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
     struct admission_line *lines;
     size_t nlines;
@@ -386,7 +391,29 @@ static void admission_replay(struct admission *a)
     free(ids);
 }
 
-/* admission_lead does one leader tick: every queued concert, then expired holds. */
+/* admission_idem_sweep deletes a batch of expired idempotency keys every ADMISSION_IDEM_MS,
+ * or at the next tick while a full batch says more are left. */
+static void admission_idem_sweep(struct admission *a, int64_t now)
+{
+    size_t n = 0;
+    int rc;
+
+    if (a->store == NULL || a->cfg.idempotency_keep_seconds <= 0 || now < a->idem_next_ms) {
+        return;
+    }
+    rc = store_idem_sweep(a->store, a->cfg.idempotency_keep_seconds, ADMISSION_IDEM_BATCH, &n);
+    a->idem_next_ms = rc == BO_OK && n == ADMISSION_IDEM_BATCH ? now : now + ADMISSION_IDEM_MS;
+    if (rc == BO_OK && n > 0) {
+        BO_DEBUG("admission: %zu idempotency keys expired", n);
+    } else if (rc == BO_E_UNAVAILABLE) {
+        store_close(a->store);
+        a->store = NULL;
+        admission_backoff_note(&a->store_bo, now, rc);
+    }
+}
+
+/* admission_lead does one leader tick: every queued concert, expired idempotency keys, then
+ * expired holds. */
 static void admission_lead(struct admission *a, int64_t now)
 {
     struct admission_settings defaults, s;
@@ -410,6 +437,7 @@ static void admission_lead(struct admission *a, int64_t now)
     admission_forget(a, ids, n);
     free(ids);
 
+    admission_idem_sweep(a, now);
     if (a->store != NULL && now >= a->holds_next_ms) {
         size_t ended = 0;
         a->holds_next_ms = now + ADMISSION_HOLDS_MS;

@@ -148,6 +148,10 @@ STORE_WUR int store_holds_expire(struct store *s, size_t *n);
 
 /* ---- points and payments (store_money.c) --------------------------------- */
 
+/* store_idem_sweep deletes up to limit idempotency keys created more than keep_seconds ago,
+ * oldest first; *n receives how many. */
+STORE_WUR int store_idem_sweep(struct store *s, int64_t keep_seconds, int64_t limit, size_t *n);
+
 /* store_balance_get reads the user's balance; BO_E_USER_NOT_FOUND. */
 STORE_WUR int store_balance_get(struct store *s, uint64_t user_id, int64_t *balance);
 

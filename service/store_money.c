@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Fingerprints are "charge:<amount>" or "payment:<reservation id>". */
@@ -305,4 +306,41 @@ int store_payment_find(struct store *s, uint64_t user_id, uint64_t reservation_i
     struct store_query q;
     store_payment_of_query(&q, user_id, reservation_id, out, BO_E_NOT_FOUND);
     return store_run_query(s, &q);
+}
+
+/* What one sweep is asked to do and what it did. */
+struct store_idem_sweep_op {
+    int64_t keep_seconds, limit;
+    size_t deleted;
+};
+
+static int store_op_idem_sweep(struct store *s, void *arg)
+{
+    struct store_idem_sweep_op *op = arg;
+    struct store_params p = {0};
+    PGresult *res;
+    int rc;
+
+    store_param_i64(&p, op->keep_seconds);
+    store_param_i64(&p, op->limit);
+    if ((rc = store_exec(s, STORE_ST_IDEM_SWEEP, &p, &res)) != BO_OK) {
+        return rc;
+    }
+    op->deleted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return BO_OK;
+}
+
+int store_idem_sweep(struct store *s, int64_t keep_seconds, int64_t limit, size_t *n)
+{
+    struct store_idem_sweep_op op = {keep_seconds, limit, 0};
+    int rc;
+
+    if (keep_seconds < 0 || limit <= 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if ((rc = store_run(s, store_op_idem_sweep, &op)) == BO_OK) {
+        *n = op.deleted;
+    }
+    return rc;
 }

@@ -62,6 +62,9 @@ static const struct bo_option svc_options[] = {
     BO_OPT_NUM("abandon-seconds", C, abandon_seconds, "60", 0, 86400,
                "a waiting token with no status poll and no open push connection for this "
                "long is ended instead of admitted; 0: never"),
+    BO_OPT_NUM("idempotency-keep-seconds", C, idempotency_keep_seconds, "86400", 0, 31LL * 86400,
+               "an Idempotency-Key is remembered this long; the admission leader deletes older "
+               "ones, and a retry with one is a new request; 0: kept for ever"),
     BO_OPT_NUM("migrate", C, migrate, "0", 0, 2,
                "1: apply migrations, then serve; 2: apply migrations (and the seed), then exit"),
     BO_OPT_STR("migrations-dir", C, migrations_dir, "db/migrations",

@@ -234,6 +234,14 @@ WHERE id = $1::bigint AND user_id = $2::bigint AND kind = 'CHARGE'
 SELECT request_fingerprint, result_id FROM idempotency_keys
 WHERE user_id = $1::bigint AND scope = $2::text AND key = $3::text
 
+-- statement idem_sweep write
+-- The oldest keys created more than $1 seconds ago, at most $2 of them (the index on created_at
+-- finds them). A retry with a swept key is a new request.
+DELETE FROM idempotency_keys WHERE (user_id, scope, key) IN (
+SELECT user_id, scope, key FROM idempotency_keys
+WHERE created_at < now() - make_interval(secs => $1::bigint)
+ORDER BY created_at LIMIT $2::int)
+
 -- statement pay_call write
 -- A whole payment in one round trip: db/migrations/003_pay_function.sql, with the concert
 -- check of 004_pay_in_concert.sql.

@@ -32,7 +32,8 @@
 static struct testenv env;
 static struct bo_client *client;
 static const char *const instance_args[] = {"--workers=24",
-                                            "--abandon-seconds=" SUITE_ABANDON_SECONDS, NULL};
+                                            "--abandon-seconds=" SUITE_ABANDON_SECONDS,
+                                            "--idempotency-keep-seconds=3600", NULL};
 
 static void suite_setup(void)
 {
@@ -687,6 +688,40 @@ START_TEST(concurrent_charges_and_payments_keep_ledger)
 }
 END_TEST
 
+/* only_fresh_key_left tells whether user *arg has one idempotency key left (for SUPPORT_WAIT). */
+static int only_fresh_key_left(void *arg)
+{
+    return testenv_sql_i64(&env, "SELECT count(*) FROM idempotency_keys WHERE user_id = %llu",
+                           *(unsigned long long *)arg) == 1;
+}
+
+START_TEST(the_leader_sweeps_expired_idempotency_keys)
+{
+    unsigned long long user = 3011;
+    char token[160];
+    int64_t b = 0;
+
+    active_token(sess, user, 3, token, sizeof(token));
+    ck_assert_int_eq(charge(sess, token, user, 1000, "old-key", &b), BO_OK);
+    ck_assert_int_eq(charge(sess, token, user, 1000, "fresh-key", &b), BO_OK);
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "WITH u AS (UPDATE idempotency_keys SET created_at = now() - "
+                                     "interval '2 hours' WHERE user_id = %llu AND key = 'old-key' "
+                                     "RETURNING 1) SELECT count(*) FROM u",
+                                     user),
+                     1);
+    /* The instances keep keys an hour (instance_args): the leader deletes the old one within
+     * a few of its sweeps, and leaves the fresh one. */
+    SUPPORT_WAIT(only_fresh_key_left, &user, 30000, "the expired key was not swept");
+    ck_assert_int_eq(charge(sess, token, user, 1000, "fresh-key", &b), BO_OK);
+    ck_assert_int_eq(b, 2000); /* replayed */
+    ck_assert_int_eq(charge(sess, token, user, 1000, "old-key", &b), BO_OK);
+    ck_assert_int_eq(b, 3000); /* a new charge */
+    ck_assert_int_eq(
+        testenv_sql_i64(&env, "SELECT count(*) FROM point_ledger WHERE user_id = %llu", user), 3);
+}
+END_TEST
+
 START_TEST(idempotent_charge_counts_once)
 {
     char token[160];
@@ -1204,10 +1239,11 @@ int main(void)
     const TTest *tests[] = {
         full_flow_over_nng, two_hundred_holds_on_one_seat_one_winner,
         concurrent_charges_and_payments_keep_ledger, idempotent_charge_counts_once,
-        forged_and_altered_tokens_refused, a_token_of_another_concert_cannot_release_or_pay,
-        expired_hold_frees_the_seat, malformed_frames_get_invalid_argument,
-        admission_is_fifo_across_instances, admission_events_reach_subscribers_in_order,
-        position_events_count_down, touch_keeps_a_waiting_token_and_names_the_skipped,
+        the_leader_sweeps_expired_idempotency_keys, forged_and_altered_tokens_refused,
+        a_token_of_another_concert_cannot_release_or_pay, expired_hold_frees_the_seat,
+        malformed_frames_get_invalid_argument, admission_is_fifo_across_instances,
+        admission_events_reach_subscribers_in_order, position_events_count_down,
+        touch_keeps_a_waiting_token_and_names_the_skipped,
         /* Last, in this order: each kills the instance holding the lease. */
         admitted_events_survive_leader_kill, admission_survives_instance_kill, NULL};
     const struct support_case cases[] = {

@@ -607,6 +607,48 @@ START_TEST(test_charge_idempotent)
 }
 END_TEST
 
+/* Keys older than the keep are swept oldest first, a batch at a time; a retry with a swept key
+ * is a new charge, one with a kept key still a replay. */
+START_TEST(test_idem_sweep)
+{
+    struct charge c;
+    int replayed = -1;
+    size_t n = 99;
+
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "sweep-old-%d", i);
+        ASSERT_RC(store_points_charge(db, 511, 100, key, &c, &replayed), BO_OK);
+    }
+    ASSERT_RC(store_points_charge(db, 511, 100, "sweep-new", &c, &replayed), BO_OK);
+    ck_assert_int_eq(sql_i64("WITH u AS (UPDATE idempotency_keys SET created_at = now() - "
+                             "interval '2 hours' - make_interval(secs => right(key, 1)::int) "
+                             "WHERE user_id = 511 AND key LIKE 'sweep-old-%%' RETURNING 1) "
+                             "SELECT count(*) FROM u"),
+                     3);
+    ASSERT_RC(store_idem_sweep(db, 3600, 2, &n), BO_OK);
+    ck_assert_uint_eq(n, 2);
+    /* The oldest went first: sweep-old-2 is 2 s older than sweep-old-1, which is older than 0. */
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 511 AND "
+                             "key IN ('sweep-old-0', 'sweep-new')"),
+                     2);
+    ASSERT_RC(store_idem_sweep(db, 3600, 2, &n), BO_OK);
+    ck_assert_uint_eq(n, 1);
+    ASSERT_RC(store_idem_sweep(db, 3600, 2, &n), BO_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM idempotency_keys WHERE user_id = 511"), 1);
+    /* A kept key still replays; a swept one is a new charge. */
+    ASSERT_RC(store_points_charge(db, 511, 100, "sweep-new", &c, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 1);
+    ASSERT_RC(store_points_charge(db, 511, 100, "sweep-old-0", &c, &replayed), BO_OK);
+    ck_assert_int_eq(replayed, 0);
+    assert_balance(511, 500);
+    assert_ledger_matches(511);
+    ASSERT_RC(store_idem_sweep(db, -1, 2, &n), BO_E_INVALID_ARGUMENT);
+    ASSERT_RC(store_idem_sweep(db, 3600, 0, &n), BO_E_INVALID_ARGUMENT);
+}
+END_TEST
+
 /* ---- payments ----------------------------------------------------------------- */
 
 START_TEST(test_payment)
@@ -972,6 +1014,7 @@ int main(void)
                             test_release,
                             test_charge,
                             test_charge_idempotent,
+                            test_idem_sweep,
                             test_payment,
                             test_payment_insufficient,
                             test_payment_expired,
