@@ -14,13 +14,17 @@
  * uses its own users so tests do not see each other's tokens; every test
  * starts with the rate limits off.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1104,6 +1108,88 @@ START_TEST(test_edge_slow_head)
 }
 END_TEST
 
+/* slow_connect opens a connection to 127.0.0.1:port from 127.0.0.<host>; -1 on failure. */
+static int slow_connect(int port, int host)
+{
+    struct sockaddr_in from, to;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&from, 0, sizeof(from));
+    memset(&to, 0, sizeof(to));
+    from.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((unsigned short)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1,500 slow clients from six addresses (127.0.0.2-7), half sending a head a byte at a time,
+ * half a body far shorter than its Content-Length, hold the edge's connections; a normal
+ * client from 127.0.0.1 is answered by the bridge (its 64 threads) all along, because the edge
+ * holds the slow ones itself: it reads a whole head and a whole body before it passes a
+ * request on (with the slow bodies passed on, the bridge's threads would all be waiting). */
+START_TEST(test_edge_holds_off_slow_clients)
+{
+    enum { SLOW = 1500, ROUNDS = 12 };
+    static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a byte at a time\r\n";
+    static const char body_head[] = "POST /api/v1/queue/tokens HTTP/1.1\r\nHost: x\r\n"
+                                    "Content-Type: application/json\r\nContent-Length: 4000\r\n"
+                                    "\r\n{\"concertId\":";
+    static int fds[SLOW];
+    struct rlimit rl;
+    struct edge e;
+
+    ck_assert(env_ok);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur < SLOW + 256) {
+        rl.rlim_cur = rl.rlim_max < SLOW + 512 ? rl.rlim_max : SLOW + 512;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    }
+    ck_assert_msg(rl.rlim_cur >= SLOW + 256, "only %llu open files allowed",
+                  (unsigned long long)rl.rlim_cur);
+    edge_start(&e, "proxy_request_buffering on;", "proxy_request_buffering on;");
+    for (int i = 0; i < SLOW; i++) {
+        fds[i] = slow_connect(e.port, 2 + i % 6);
+        ck_assert_msg(fds[i] >= 0, "slow client %d could not connect", i);
+        if (i % 2 == 1) {
+            ck_assert_int_eq(http_send(fds[i], body_head, sizeof(body_head) - 1), 0);
+        }
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < SLOW; i++) {
+            /* one more byte each: of the head, or of the body ("1" repeated: still short) */
+            const char *next = i % 2 == 0 ? head + (round % (sizeof(head) - 1)) : "1";
+            (void)http_send(fds[i], next, 1); /* a client the edge dropped may fail: fine */
+        }
+        struct http_resp r;
+        ck_assert_int_eq(http_request(e.port, "GET", "/healthz", NULL, NULL, 5000, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        http_resp_free(&r);
+        ck_assert_int_eq(http_request(e.port, "POST", "/api/v1/queue/tokens",
+                                      "Content-Type: application/json\r\n", "{\"concertId\":", 5000,
+                                      &r),
+                         0);
+        /* the bridge read the body (a thread of its own served it) and found it broken */
+        ck_assert_msg(r.status == 400 && strstr(r.body, "INVALID_JSON") != NULL, "round %d: %d %s",
+                      round, r.status, r.body);
+        http_resp_free(&r);
+    }
+    for (int i = 0; i < SLOW; i++) {
+        close(fds[i]);
+    }
+    edge_stop(&e);
+}
+END_TEST
+
 /* ---- service: every route against the real service ------------------------------- */
 
 START_TEST(test_ready_and_catalog)
@@ -2071,6 +2157,7 @@ int main(void)
                             test_expect_continue,
                             test_chunked_bodies,
                             test_edge_slow_head,
+                            test_edge_holds_off_slow_clients,
                             NULL};
     const TTest *service[] = {test_ready_and_catalog,
                               test_full_flow,
