@@ -391,6 +391,21 @@ static void admission_replay(struct admission *a)
     free(ids);
 }
 
+/* admission_store_done takes the outcome rc of a sweep of the store made at now that ended n
+ * rows (what: of which kind): logged when any, the connection dropped (and reopened with
+ * backoff) when PostgreSQL is gone. */
+static void admission_store_done(struct admission *a, int64_t now, int rc, size_t n,
+                                 const char *what)
+{
+    if (rc == BO_OK && n > 0) {
+        BO_DEBUG("admission: %zu %s", n, what);
+    } else if (rc == BO_E_UNAVAILABLE) {
+        store_close(a->store);
+        a->store = NULL;
+        admission_backoff_note(&a->store_bo, now, rc);
+    }
+}
+
 /* admission_idem_sweep deletes a batch of expired idempotency keys every ADMISSION_IDEM_MS,
  * or at the next tick while a full batch says more are left. */
 static void admission_idem_sweep(struct admission *a, int64_t now)
@@ -403,13 +418,7 @@ static void admission_idem_sweep(struct admission *a, int64_t now)
     }
     rc = store_idem_sweep(a->store, a->cfg.idempotency_keep_seconds, ADMISSION_IDEM_BATCH, &n);
     a->idem_next_ms = rc == BO_OK && n == ADMISSION_IDEM_BATCH ? now : now + ADMISSION_IDEM_MS;
-    if (rc == BO_OK && n > 0) {
-        BO_DEBUG("admission: %zu idempotency keys expired", n);
-    } else if (rc == BO_E_UNAVAILABLE) {
-        store_close(a->store);
-        a->store = NULL;
-        admission_backoff_note(&a->store_bo, now, rc);
-    }
+    admission_store_done(a, now, rc, n, "idempotency keys expired");
 }
 
 /* admission_lead does one leader tick: every queued concert, expired idempotency keys, then
@@ -442,13 +451,7 @@ static void admission_lead(struct admission *a, int64_t now)
         size_t ended = 0;
         a->holds_next_ms = now + ADMISSION_HOLDS_MS;
         rc = store_holds_expire(a->store, &ended);
-        if (rc == BO_OK && ended > 0) {
-            BO_DEBUG("admission: %zu holds expired", ended);
-        } else if (rc == BO_E_UNAVAILABLE) {
-            store_close(a->store);
-            a->store = NULL;
-            admission_backoff_note(&a->store_bo, now, rc);
-        }
+        admission_store_done(a, now, rc, ended, "holds expired");
     }
 }
 
