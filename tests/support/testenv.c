@@ -27,12 +27,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TESTENV_PG_WAIT_MS    20000
@@ -55,8 +57,54 @@ void testenv_stop_child(struct support_child *c, int sig)
     memset(c, 0, sizeof(*c));
 }
 
+/* free_port_try tells whether port is free on the loopback address now (binds and lets go). */
+static int free_port_try(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    int ok;
+
+    if (fd < 0) {
+        return 0;
+    }
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((unsigned short)port);
+    ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+/*
+ * Ports are picked below the kernel's ephemeral range, never by binding port 0: a port of that
+ * range stays free only until the next outgoing connection of any process takes it, and the
+ * suites open many (1,500 slow clients at once in test_bridge), so a server started a moment
+ * later could find its port taken. Below the range only listeners take ports.
+ */
 int testenv_free_port(void)
 {
+    static atomic_uint seq;
+    unsigned lo = 32768, hi = 60999, first = 10000;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+    if (f != NULL) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2) {
+            lo = 32768;
+        }
+        fclose(f);
+    }
+    if (lo > first + 1000) {
+        unsigned span = lo - first;
+        unsigned x = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^
+                     (atomic_fetch_add(&seq, 1) * 40503u);
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = (int)(first + (x + (unsigned)attempt * 7919u) % span);
+            if (free_port_try(port)) {
+                return port;
+            }
+        }
+    }
+    /* No room below the ephemeral range: any free port. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         return -1;
