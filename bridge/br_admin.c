@@ -1,5 +1,5 @@
 /* br_admin: concerts (created, their sale opening moved) and schedules created, admission and
- * rate limits read and tuned (Admin-Key header). */
+ * limits (rates and push connection caps) read and tuned (Admin-Key header). */
 #include "br_call.h"
 #include "br_input.h"
 #include "br_pb.h"
@@ -122,7 +122,8 @@ int br_admin_admission_set(struct br_req *r)
     return br_call_json(r, &rpc, &req.base);
 }
 
-/* Every limit, as GET answers them and PATCH takes them: per minute, 0 = off. */
+/* Every limit, as GET answers them and PATCH takes them: rates per minute, then the push
+ * listener's caps on open connections; 0 = off. */
 static const struct br_input_field br_admin_limits_fields[] = {
     {"userLoginsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"userTokenIssuesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
@@ -133,6 +134,8 @@ static const struct br_input_field br_admin_limits_fields[] = {
     {"addressTokenIssuesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"addressHoldsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"addressChargesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressPushConnections", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"tokenPushConnections", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 const struct br_rpc br_admin_limits_get_rpc = {

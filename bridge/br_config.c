@@ -44,6 +44,15 @@ static const struct bo_option br_options[] = {
                "IP address of the proxy in front of the bridge: from it, the last "
                "X-Forwarded-For hop is the client's address (for per-address rate limits); "
                "empty: the peer's address always"),
+    BO_OPT_KEY("admin-key", struct br_config, admin_key,
+               "the service's admin key, to read the push connection caps of "
+               "/api/v1/admin/limits once a second (unset: DESIGN's defaults, 256 per address "
+               "and 4 per token)"),
+    BO_OPT_NUM("push-max-connections", struct br_config, push_max_connections, "20000", 0, 10000000,
+               "open push connections in all; more are refused (0: no cap)"),
+    BO_OPT_NUM("push-max-jobs", struct br_config, push_max_jobs, "4096", 1, 10000000,
+               "token checks of new push connections waiting for a worker; when full a new "
+               "connection is refused (WebSocket close 1013, SSE 503)"),
 };
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))

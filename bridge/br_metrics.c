@@ -3,7 +3,8 @@
  *
  * Invariant: each observation increments exactly one request counter, one
  * histogram bucket (the first whose bound holds it; cumulative sums are made
- * when rendering), the count and the sum.
+ * when rendering), the count and the sum. The push listener's counters are
+ * apart: one per refusal reason, and the caps it last learned.
  */
 #include "br_metrics.h"
 
@@ -22,6 +23,47 @@ static atomic_uint_fast64_t br_metrics_requests[BR_METRICS_ROUTES][BR_METRICS_CL
 static atomic_uint_fast64_t br_metrics_buckets[BR_METRICS_NBOUNDS + 1];
 static atomic_uint_fast64_t br_metrics_sum_us;
 static atomic_uint_fast64_t br_metrics_count;
+static atomic_uint_fast64_t br_metrics_push_refusals[BR_METRICS_PUSH_NREFUSALS];
+static atomic_uint_fast32_t br_metrics_push_cap_address;
+static atomic_uint_fast32_t br_metrics_push_cap_token;
+static const char *const br_metrics_push_reasons[BR_METRICS_PUSH_NREFUSALS] = {"address", "token",
+                                                                               "total", "queue"};
+
+void br_metrics_push_refused(enum br_metrics_push_refusal why)
+{
+    if ((unsigned)why < BR_METRICS_PUSH_NREFUSALS) {
+        atomic_fetch_add_explicit(&br_metrics_push_refusals[why], 1, memory_order_relaxed);
+    }
+}
+
+void br_metrics_push_caps(uint32_t per_address, uint32_t per_token)
+{
+    atomic_store_explicit(&br_metrics_push_cap_address, per_address, memory_order_relaxed);
+    atomic_store_explicit(&br_metrics_push_cap_token, per_token, memory_order_relaxed);
+}
+
+/* br_metrics_render_push appends the push listener's refusals and caps. */
+static void br_metrics_render_push(struct br_buf *b)
+{
+    br_buf_puts(b, "# HELP boxoffice_bridge_push_refused_total Push connections refused, by "
+                   "reason (address, token, total cap; queue of token checks full).\n"
+                   "# TYPE boxoffice_bridge_push_refused_total counter\n");
+    for (int i = 0; i < BR_METRICS_PUSH_NREFUSALS; i++) {
+        br_buf_printf(b, "boxoffice_bridge_push_refused_total{reason=\"%s\"} %llu\n",
+                      br_metrics_push_reasons[i],
+                      (unsigned long long)atomic_load_explicit(&br_metrics_push_refusals[i],
+                                                               memory_order_relaxed));
+    }
+    br_buf_printf(
+        b,
+        "# HELP boxoffice_bridge_push_cap Open push connections allowed per client "
+        "address and per token (0: no cap).\n"
+        "# TYPE boxoffice_bridge_push_cap gauge\n"
+        "boxoffice_bridge_push_cap{per=\"address\"} %lu\n"
+        "boxoffice_bridge_push_cap{per=\"token\"} %lu\n",
+        (unsigned long)atomic_load_explicit(&br_metrics_push_cap_address, memory_order_relaxed),
+        (unsigned long)atomic_load_explicit(&br_metrics_push_cap_token, memory_order_relaxed));
+}
 
 void br_metrics_observe(int route, int http, int64_t usec)
 {
@@ -88,4 +130,5 @@ void br_metrics_render(struct br_buf *b)
     br_buf_printf(
         b, "boxoffice_bridge_request_duration_seconds_count %llu\n",
         (unsigned long long)atomic_load_explicit(&br_metrics_count, memory_order_relaxed));
+    br_metrics_render_push(b);
 }

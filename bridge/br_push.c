@@ -39,7 +39,8 @@ static void br_push_touch_due(lws_sorted_usec_list_t *sul)
     if (br_push_hub_tokens(p->hub, &texts, &n) == BO_OK) {
         br_push_events_touch(p->ev, texts, n);
     }
-    BO_DEBUG("push: %zu connections, %zu tokens followed", p->nconns, n);
+    BO_DEBUG("push: %zu connections (%zu let in), %zu tokens followed", p->nconns,
+             br_push_caps_total(p->caps), n);
     lws_sul_schedule(p->ctx, 0, &p->touch_sul, br_push_touch_due,
                      (lws_usec_t)BR_PUSH_TOUCH_MS * LWS_US_PER_MS);
 }
@@ -138,7 +139,8 @@ int br_push_start(const struct br_config *cfg, struct br_push **out)
     p->cfg = cfg;
     br_buf_init(&p->out);
     atomic_init(&p->stop, 0);
-    if ((rc = br_push_hub_create(br_push_conn_wake, p, &p->hub)) != BO_OK) {
+    if ((rc = br_push_hub_create(br_push_conn_wake, p, &p->hub)) != BO_OK ||
+        (rc = br_push_caps_create(&p->caps)) != BO_OK) {
         br_push_stop(p);
         return rc;
     }
@@ -179,8 +181,9 @@ int br_push_start(const struct br_config *cfg, struct br_push **out)
         return BO_E_INTERNAL;
     }
     p->loop_started = 1;
-    BO_INFO("push listening on http://%s (WebSocket and SSE at %s), events from %s",
-            cfg->push_listen, BR_PUSH_PATH, cfg->events_urls);
+    BO_INFO("push listening on http://%s (WebSocket and SSE at %s), events from %s, at most "
+            "%lld connections (0: no cap)",
+            cfg->push_listen, BR_PUSH_PATH, cfg->events_urls, (long long)cfg->push_max_connections);
     *out = p;
     return BO_OK;
 }
@@ -212,6 +215,7 @@ void br_push_stop(struct br_push *p)
         lws_context_destroy(p->ctx);
     }
     br_push_hub_destroy(p->hub);
+    br_push_caps_destroy(p->caps);
     br_buf_fini(&p->out);
     free(p);
 }

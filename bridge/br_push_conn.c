@@ -10,6 +10,7 @@
 #include "br_push_conn.h"
 
 #include "bo_error.h"
+#include "br_metrics.h"
 #include "br_push.h"
 #include "br_push_frame.h"
 #include "br_status.h"
@@ -28,11 +29,12 @@ enum br_push_kind { BR_PUSH_WS = 1, BR_PUSH_SSE = 2 };
 enum br_push_phase { BR_PUSH_VERIFYING = 1, BR_PUSH_REJECT, BR_PUSH_OPEN, BR_PUSH_CLOSING };
 
 struct br_push_conn {
-    struct br_push_member m; /* first: a member pointer is a connection pointer */
-    struct lws *wsi;         /* NULL once lws closed it (while VERIFYING only) */
-    char *token;             /* the signed token text */
-    const char *reject_msg;  /* REJECT: a literal, or NULL for the code's default */
-    int reject;              /* REJECT: the error answered (bo_error or br_error) */
+    struct br_push_member m;   /* first: a member pointer is a connection pointer */
+    struct lws *wsi;           /* NULL once lws closed it (while VERIFYING only) */
+    struct br_push_addr *addr; /* its count against the caps; NULL when refused or closed */
+    char *token;               /* the signed token text */
+    const char *reject_msg;    /* REJECT: a literal, or NULL for the code's default */
+    int reject;                /* REJECT: the error answered (bo_error or br_error) */
     uint8_t kind;
     uint8_t phase;
     uint8_t head_sent;  /* SSE: the 200 status line and headers went out */
@@ -46,6 +48,14 @@ struct br_push_conn {
 struct br_push_pss {
     struct br_push_conn *c;
 };
+
+/* Why a connection over a cap is refused (the reason of close 1013, the SSE 503's message),
+ * by enum br_metrics_push_refusal. */
+static const char *const br_push_refusals[BR_METRICS_PUSH_NREFUSALS] = {
+    "too many push connections from your address: close one, then try again later",
+    "this token has its most push connections (the per-token cap): close one, then try again",
+    "the push listener is full: try again later",
+    "too many push connections wait for their token check: try again shortly"};
 
 /* ---- a connection's life -------------------------------------------------------------- */
 
@@ -86,10 +96,44 @@ static void br_push_conn_reject(struct br_push_conn *c, int err, const char *msg
     lws_callback_on_writable(c->wsi);
 }
 
+/* br_push_conn_refuse refuses c for being over a cap (see br_push_refusals), counted in the
+ * metrics. */
+static void br_push_conn_refuse(struct br_push_conn *c, enum br_metrics_push_refusal why)
+{
+    br_metrics_push_refused(why);
+    br_push_conn_reject(c, BO_E_UNAVAILABLE, br_push_refusals[why]);
+}
+
+/* br_push_conn_admit counts new connection c against the total cap and its address's cap.
+ * Returns 1 when c is in, 0 when it was refused (or out of memory: rejected as such). */
+static int br_push_conn_admit(struct br_push *p, struct br_push_conn *c)
+{
+    char ip[64];
+    uint32_t per_address, per_token;
+    enum br_metrics_push_refusal why = BR_METRICS_PUSH_TOTAL;
+    const char *peer = lws_get_peer_simple(c->wsi, ip, sizeof(ip));
+
+    br_push_events_caps(p->ev, &per_address, &per_token);
+    int rc =
+        br_push_caps_admit(p->caps, peer != NULL ? ip : "", (uint32_t)p->cfg->push_max_connections,
+                           per_address, &c->addr, &why);
+    if (rc == BO_E_UNAVAILABLE) {
+        br_push_conn_refuse(c, why);
+        return 0;
+    }
+    if (rc != BO_OK) {
+        br_push_conn_reject(c, rc, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 /* br_push_conn_begin verifies c's token on a worker, or rejects it at once when it cannot
- * be one. */
+ * be one or the job list is full. */
 static void br_push_conn_begin(struct br_push *p, struct br_push_conn *c, int token_rc)
 {
+    int rc;
+
     if (token_rc != BO_OK) {
         br_push_conn_reject(c, token_rc, NULL);
         return;
@@ -99,7 +143,10 @@ static void br_push_conn_begin(struct br_push *p, struct br_push_conn *c, int to
                             "a queue token is required: the Queue-Token header or ?token=");
         return;
     }
-    if (br_push_events_verify(p->ev, c, c->token) != BO_OK) {
+    rc = br_push_events_verify(p->ev, c, c->token);
+    if (rc == BO_E_UNAVAILABLE) {
+        br_push_conn_refuse(c, BR_METRICS_PUSH_QUEUE);
+    } else if (rc != BO_OK) {
         br_push_conn_reject(c, BO_E_NOMEM, NULL);
     }
 }
@@ -115,6 +162,8 @@ static void br_push_conn_closed(struct br_push *p, struct br_push_pss *pss)
     }
     pss->c = NULL;
     p->nconns--;
+    br_push_caps_release(p->caps, c->addr);
+    c->addr = NULL;
     br_push_hub_leave(p->hub, &c->m);
     if (c->phase == BR_PUSH_VERIFYING) {
         c->wsi = NULL;
@@ -361,6 +410,12 @@ static void br_push_verified(struct br_push *p, struct br_push_result *r)
         br_push_conn_reject(c, r->rc, NULL);
         return;
     }
+    uint32_t per_address, per_token;
+    br_push_events_caps(p->ev, &per_address, &per_token);
+    if (per_token != 0 && br_push_hub_followers(p->hub, r->token_id) >= per_token) {
+        br_push_conn_refuse(c, BR_METRICS_PUSH_TOKEN);
+        return;
+    }
     c->phase = BR_PUSH_OPEN;
     int rc = br_push_hub_join(p->hub, &c->m, r->token_id, c->token, &r->st);
     if (rc != BO_OK) {
@@ -414,9 +469,13 @@ static int br_push_http(struct br_push *p, struct lws *wsi, struct br_push_pss *
     }
     pss->c = c;
     /* Everything needed is copied: hand the header storage back and keep the connection
-     * (an event stream lasts) free of lws's transaction timeouts. */
+     * (an event stream lasts) free of lws's transaction timeouts. The peer's address is
+     * read from the socket, not the headers. */
     lws_http_headers_detach(wsi);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (!br_push_conn_admit(p, c)) {
+        return 0;
+    }
     if (err != 0) {
         br_push_conn_reject(c, err, msg);
         return 0;
@@ -436,7 +495,9 @@ static int br_push_ws_established(struct br_push *p, struct lws *wsi, struct br_
         return -1;
     }
     pss->c = c;
-    br_push_conn_begin(p, c, token_rc);
+    if (br_push_conn_admit(p, c)) {
+        br_push_conn_begin(p, c, token_rc);
+    }
     br_push_conn_timer_arm(wsi);
     return 0;
 }

@@ -9,6 +9,13 @@
  * VERIFYING -> REJECT. Only one lws_write happens per writeable callback;
  * a connection with more to say asks for another one.
  *
+ * Caps: a new connection counts against the total and its address's cap
+ * (br_push_caps) from its request until it closes; one over either is
+ * refused at once, and one whose verified token already has its cap of
+ * followers (br_push_hub_followers) is refused instead of joining, as is
+ * one whose token check finds the job list full: a WebSocket with close
+ * 1013 "try again later", an event stream with 503 and Retry-After.
+ *
  * SSE responses are written by hand (status line and headers in front of
  * the first event, one write) after lws's header storage was handed back
  * at the request: an idle SSE connection then holds no header buffer. They
@@ -24,6 +31,7 @@
 
 #include "br_buf.h"
 #include "br_config.h"
+#include "br_push_caps.h"
 #include "br_push_events.h"
 #include "br_push_hub.h"
 
@@ -32,6 +40,7 @@ struct br_push {
     const struct br_config *cfg;
     struct lws_context *ctx;
     struct br_push_hub *hub;
+    struct br_push_caps *caps; /* connections let in, in all and per address */
     struct br_push_events *ev;
     struct br_buf out; /* the message being written (loop thread) */
     lws_sorted_usec_list_t touch_sul;

@@ -2,17 +2,28 @@
  * br_push_events: rpc workers and admission events for the push listener (see
  * br_push_events.h).
  *
- * Locks: `lock` guards the job list, the result list and `stopping`; no rpc and no wake()
- * happens while it is held. Jobs are owned by the list until a worker takes one, then by
- * that worker; results by the list until the loop takes them.
+ * Lanes: verifications and rechecks wait on one bounded job list (cfg->push_max_jobs) for
+ * the workers; TouchTokens has a lane of its own, one slot (a newer list of tokens replaces
+ * one not yet sent) and one thread, the toucher, which also reads the push connection caps
+ * with GetLimits once a second when the bridge has the admin key. A flood of new
+ * connections therefore never delays the touches that keep their waiting tokens alive.
+ *
+ * Locks: `lock` guards the job list, the touch slot, the result list and `stopping`; no rpc
+ * and no wake() happens while it is held. Jobs are owned by the list (or the slot) until a
+ * thread takes one, then by that thread; results by the list until the loop takes them. The
+ * caps are atomics: the toucher writes them, the loop reads them.
  */
 #include "br_push_events.h"
 
 #include "bo_error.h"
 #include "bo_log.h"
+#include "bo_time.h"
 #include "boxoffice/client.h"
+#include "br_metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +37,12 @@
 
 /* Beyond this many untaken event results the loop is far behind: drop further events. */
 #define BR_PUSH_MAX_STATE_RESULTS 200000
+
+/* The caps are read again this often (the service's workers read limits once a second). */
+#define BR_PUSH_LIMITS_EVERY_MS 1000
+/* DESIGN.md, "Limits": the caps in force while none were read. */
+#define BR_PUSH_DEFAULT_PER_ADDRESS 256
+#define BR_PUSH_DEFAULT_PER_TOKEN   4
 
 enum br_push_job_kind { BR_PUSH_JOB_VERIFY = 1, BR_PUSH_JOB_RECHECK, BR_PUSH_JOB_TOUCH };
 
@@ -46,13 +63,22 @@ struct br_push_events {
 
     pthread_mutex_t lock;
     pthread_cond_t jobs_ready;
+    pthread_cond_t touch_ready; /* on the monotonic clock */
     struct br_push_job *jobs_head, *jobs_tail;
+    size_t njobs;              /* on the job list, at most cfg->push_max_jobs */
+    struct br_push_job *touch; /* the touch lane's one slot */
     struct br_push_result *res_head, *res_tail;
     size_t nstate; /* BR_PUSH_STATE results on the list */
     int stopping;
 
+    atomic_uint cap_address; /* addressPushConnections in force (0: off) */
+    atomic_uint cap_token;   /* tokenPushConnections in force (0: off) */
+    int limits_failing;      /* the last GetLimits failed (warned once per failing spell) */
+
     pthread_t workers[BR_PUSH_WORKERS];
+    pthread_t toucher;
     int nworkers;
+    int toucher_started;
     int lock_ready;
 };
 
@@ -144,19 +170,36 @@ static void br_push_job_free(struct br_push_job *j)
     free(j);
 }
 
-/* br_push_events_queue puts j on the job list (taking it) for a worker. */
-static void br_push_events_queue(struct br_push_events *ev, struct br_push_job *j)
+/* br_push_events_queue puts j on its lane (taking it): a touch in the touch slot (replacing
+ * an older one), another job on the job list unless that is full. Returns 0, or
+ * BO_E_UNAVAILABLE when the list is full (j freed). */
+static int br_push_events_queue(struct br_push_events *ev, struct br_push_job *j)
 {
+    struct br_push_job *old = NULL;
+
     j->next = NULL;
     pthread_mutex_lock(&ev->lock);
-    if (ev->jobs_tail != NULL) {
-        ev->jobs_tail->next = j;
+    if (j->kind == BR_PUSH_JOB_TOUCH) {
+        old = ev->touch;
+        ev->touch = j;
+        pthread_cond_signal(&ev->touch_ready);
+    } else if (ev->njobs >= (size_t)ev->cfg->push_max_jobs) {
+        old = j;
     } else {
-        ev->jobs_head = j;
+        if (ev->jobs_tail != NULL) {
+            ev->jobs_tail->next = j;
+        } else {
+            ev->jobs_head = j;
+        }
+        ev->jobs_tail = j;
+        ev->njobs++;
+        pthread_cond_signal(&ev->jobs_ready);
     }
-    ev->jobs_tail = j;
-    pthread_cond_signal(&ev->jobs_ready);
     pthread_mutex_unlock(&ev->lock);
+    if (old != NULL) {
+        br_push_job_free(old);
+    }
+    return old == j ? BO_E_UNAVAILABLE : BO_OK;
 }
 
 int br_push_events_verify(struct br_push_events *ev, void *tag, const char *token)
@@ -169,11 +212,11 @@ int br_push_events_verify(struct br_push_events *ev, void *tag, const char *toke
     }
     j->kind = BR_PUSH_JOB_VERIFY;
     j->tag = tag;
-    br_push_events_queue(ev, j);
-    return BO_OK;
+    return br_push_events_queue(ev, j);
 }
 
-/* br_push_events_texts_job queues a job over texts, or frees them when out of memory. */
+/* br_push_events_texts_job queues a job over texts, or frees them when out of memory or when
+ * its lane is full (a later round sends them again). */
 static void br_push_events_texts_job(struct br_push_events *ev, int kind, char **texts, size_t n)
 {
     struct br_push_job *j;
@@ -185,7 +228,9 @@ static void br_push_events_texts_job(struct br_push_events *ev, int kind, char *
     j->kind = kind;
     j->texts = texts;
     j->n = n;
-    br_push_events_queue(ev, j);
+    if (br_push_events_queue(ev, j) != BO_OK) {
+        BO_DEBUG("push: the job list is full: %zu quiet tokens are read again later", n);
+    }
 }
 
 void br_push_events_recheck(struct br_push_events *ev, char **texts, size_t n)
@@ -196,6 +241,12 @@ void br_push_events_recheck(struct br_push_events *ev, char **texts, size_t n)
 void br_push_events_touch(struct br_push_events *ev, char **texts, size_t n)
 {
     br_push_events_texts_job(ev, BR_PUSH_JOB_TOUCH, texts, n);
+}
+
+void br_push_events_caps(struct br_push_events *ev, uint32_t *per_address, uint32_t *per_token)
+{
+    *per_address = atomic_load(&ev->cap_address);
+    *per_token = atomic_load(&ev->cap_token);
 }
 
 /* ---- rpcs (workers) ------------------------------------------------------------- */
@@ -352,19 +403,115 @@ static void *br_push_events_worker(void *arg)
         if (ev->jobs_head == NULL) {
             ev->jobs_tail = NULL;
         }
+        ev->njobs--;
         pthread_mutex_unlock(&ev->lock);
 
-        switch (j->kind) {
-        case BR_PUSH_JOB_VERIFY:
+        if (j->kind == BR_PUSH_JOB_VERIFY) {
             br_push_events_do_verify(ev, s, j);
-            break;
-        case BR_PUSH_JOB_RECHECK:
+        } else {
             br_push_events_do_recheck(ev, s, j);
-            break;
-        default:
-            br_push_events_do_touch(ev, s, j);
         }
         br_push_job_free(j);
+    }
+    bo_session_close(s);
+    return NULL;
+}
+
+/* ---- the touch lane: TouchTokens and the caps (the toucher) ----------------------- */
+
+/* br_push_events_read_caps reads the push connection caps with GetLimits under the admin key;
+ * on failure keeps the caps in force and warns once until a read succeeds again. */
+static void br_push_events_read_caps(struct br_push_events *ev, struct bo_session *s)
+{
+    Boxoffice__V1__GetLimitsRequest req = BOXOFFICE__V1__GET_LIMITS_REQUEST__INIT;
+    Boxoffice__V1__LimitsReply *rep = NULL;
+    struct bo_status status;
+    int rc;
+
+    req.admin_key = (char *)ev->cfg->admin_key;
+    rc = bo_call(s, "GetLimits", &req.base, (ProtobufCMessage **)&rep, &status);
+    if (rc != BO_OK || rep->limits == NULL) {
+        if (!ev->limits_failing) {
+            BO_WARN("push: cannot read the push connection caps (GetLimits: %s %s): keeping "
+                    "%u per address and %u per token",
+                    bo_error_name(rc), rc != BO_OK ? status.message : "no limits",
+                    atomic_load(&ev->cap_address), atomic_load(&ev->cap_token));
+        }
+        ev->limits_failing = 1;
+    } else {
+        const Boxoffice__V1__Limits *l = rep->limits;
+        if (ev->limits_failing || atomic_load(&ev->cap_address) != l->address_push_connections ||
+            atomic_load(&ev->cap_token) != l->token_push_connections) {
+            BO_INFO("push: caps %u connections per address, %u per token (0: off)",
+                    l->address_push_connections, l->token_push_connections);
+        }
+        ev->limits_failing = 0;
+        atomic_store(&ev->cap_address, l->address_push_connections);
+        atomic_store(&ev->cap_token, l->token_push_connections);
+        br_metrics_push_caps(l->address_push_connections, l->token_push_connections);
+    }
+    if (rep != NULL) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+}
+
+/* br_push_events_touch_wait waits (lock held) until a touch waits, stopping begins or, with
+ * an admin key, the caps are due at caps_due_ms (monotonic). */
+static void br_push_events_touch_wait(struct br_push_events *ev, int64_t caps_due_ms)
+{
+    while (ev->touch == NULL && !ev->stopping) {
+        if (ev->cfg->admin_key[0] == '\0') {
+            pthread_cond_wait(&ev->touch_ready, &ev->lock);
+            continue;
+        }
+        int64_t left = caps_due_ms - bo_time_mono_ms();
+        if (left <= 0) {
+            return;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(left / 1000);
+        ts.tv_nsec += (long)(left % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ev->touch_ready, &ev->lock, &ts);
+    }
+}
+
+/* br_push_events_toucher runs the touch lane until stopping. */
+static void *br_push_events_toucher(void *arg)
+{
+    struct br_push_events *ev = arg;
+    struct bo_session *s = NULL;
+    int64_t caps_due_ms = 0;
+
+    if (bo_session_open(ev->client, &s) != BO_OK) {
+        BO_ERR("push toucher: cannot open an rpc session; waiting tokens are not touched");
+        s = NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&ev->lock);
+        br_push_events_touch_wait(ev, caps_due_ms);
+        if (ev->stopping) {
+            pthread_mutex_unlock(&ev->lock);
+            break;
+        }
+        struct br_push_job *j = ev->touch;
+        ev->touch = NULL;
+        pthread_mutex_unlock(&ev->lock);
+
+        if (j != NULL) {
+            br_push_events_do_touch(ev, s, j);
+            br_push_job_free(j);
+        }
+        if (ev->cfg->admin_key[0] != '\0' && bo_time_mono_ms() >= caps_due_ms) {
+            if (s != NULL) {
+                br_push_events_read_caps(ev, s);
+            }
+            caps_due_ms = bo_time_mono_ms() + BR_PUSH_LIMITS_EVERY_MS;
+        }
     }
     bo_session_close(s);
     return NULL;
@@ -401,6 +548,33 @@ void br_push_events_admission(struct br_push_events *ev, const Boxoffice__V1__Ad
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
+/* br_push_events_locks_init makes ev's lock and conditions (the touch lane's on the monotonic
+ * clock). Returns 0 or BO_E_INTERNAL, with none left made. */
+static int br_push_events_locks_init(struct br_push_events *ev)
+{
+    pthread_condattr_t attr;
+    int ok = 0;
+
+    if (pthread_mutex_init(&ev->lock, NULL) != 0) {
+        return BO_E_INTERNAL;
+    }
+    if (pthread_cond_init(&ev->jobs_ready, NULL) == 0) {
+        if (pthread_condattr_init(&attr) == 0) {
+            ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+                 pthread_cond_init(&ev->touch_ready, &attr) == 0;
+            pthread_condattr_destroy(&attr);
+        }
+        if (!ok) {
+            pthread_cond_destroy(&ev->jobs_ready);
+        }
+    }
+    if (!ok) {
+        pthread_mutex_destroy(&ev->lock);
+        return BO_E_INTERNAL;
+    }
+    return BO_OK;
+}
+
 int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wake, void *arg,
                          struct br_push_events **out)
 {
@@ -413,14 +587,12 @@ int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wak
     ev->cfg = cfg;
     ev->wake = wake;
     ev->arg = arg;
-    if (pthread_mutex_init(&ev->lock, NULL) != 0) {
+    atomic_init(&ev->cap_address, BR_PUSH_DEFAULT_PER_ADDRESS);
+    atomic_init(&ev->cap_token, BR_PUSH_DEFAULT_PER_TOKEN);
+    br_metrics_push_caps(BR_PUSH_DEFAULT_PER_ADDRESS, BR_PUSH_DEFAULT_PER_TOKEN);
+    if ((rc = br_push_events_locks_init(ev)) != BO_OK) {
         free(ev);
-        return BO_E_INTERNAL;
-    }
-    if (pthread_cond_init(&ev->jobs_ready, NULL) != 0) {
-        pthread_mutex_destroy(&ev->lock);
-        free(ev);
-        return BO_E_INTERNAL;
+        return rc;
     }
     ev->lock_ready = 1;
     rc = bo_client_open(cfg->rpc_urls, (int)cfg->request_timeout_ms, &ev->client);
@@ -438,6 +610,17 @@ int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wak
         }
         ev->nworkers++;
     }
+    if (pthread_create(&ev->toucher, NULL, br_push_events_toucher, ev) != 0) {
+        BO_ERR("push: cannot start the toucher thread");
+        br_push_result_free_all(br_push_events_stop(ev));
+        return BO_E_INTERNAL;
+    }
+    ev->toucher_started = 1;
+    if (cfg->admin_key[0] == '\0') {
+        BO_INFO("push: no admin key: caps %d connections per address, %d per token (DESIGN's "
+                "defaults; with --admin-key the caps of /api/v1/admin/limits)",
+                BR_PUSH_DEFAULT_PER_ADDRESS, BR_PUSH_DEFAULT_PER_TOKEN);
+    }
     *out = ev;
     return BO_OK;
 }
@@ -453,10 +636,18 @@ struct br_push_result *br_push_events_stop(struct br_push_events *ev)
         pthread_mutex_lock(&ev->lock);
         ev->stopping = 1;
         pthread_cond_broadcast(&ev->jobs_ready);
+        pthread_cond_broadcast(&ev->touch_ready);
         pthread_mutex_unlock(&ev->lock);
     }
     for (int i = 0; i < ev->nworkers; i++) {
         pthread_join(ev->workers[i], NULL);
+    }
+    if (ev->toucher_started) {
+        pthread_join(ev->toucher, NULL);
+    }
+    if (ev->touch != NULL) {
+        br_push_job_free(ev->touch);
+        ev->touch = NULL;
     }
     /* Every thread is gone: answer the verifications nobody ran, drop the other jobs. */
     struct br_push_job *j = ev->jobs_head;
@@ -472,6 +663,7 @@ struct br_push_result *br_push_events_stop(struct br_push_events *ev)
     if (ev->lock_ready) {
         left = br_push_events_take(ev);
         pthread_cond_destroy(&ev->jobs_ready);
+        pthread_cond_destroy(&ev->touch_ready);
         pthread_mutex_destroy(&ev->lock);
     }
     bo_client_close(ev->client);

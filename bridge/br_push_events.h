@@ -4,9 +4,12 @@
  * Threads: a few workers, each with its own libboxoffice session, doing
  * the rpcs the loop asks for: GetToken to
  * verify a new connection's token (and to re-read tokens whose events went
- * quiet), and TouchTokens for the tokens of open connections. The admission
- * events of every service instance arrive from the bridge's event feed
- * (br_push_events_admission, on the feed's thread).
+ * quiet), from a job list of at most cfg->push_max_jobs; and the toucher,
+ * a lane of its own: TouchTokens for the tokens of open connections, and
+ * with cfg->admin_key the push connection caps read with GetLimits once a
+ * second (br_push_events_caps; DESIGN's defaults until then, or without a
+ * key). The admission events of every service instance arrive from the
+ * bridge's event feed (br_push_events_admission, on the feed's thread).
  *
  * Everything flows back to the loop as br_push_result items on one locked
  * list; putting the first item on an empty list calls wake() (the loop's
@@ -20,6 +23,7 @@
 #define BR_PUSH_EVENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "boxoffice/v1/events.pb-c.h"
 #include "br_config.h"
@@ -62,19 +66,25 @@ void br_push_events_admission(struct br_push_events *ev, const Boxoffice__V1__Ad
 struct br_push_result *br_push_events_stop(struct br_push_events *ev);
 
 /* br_push_events_verify asks a worker to read token's state with GetToken (token copied);
- * the answer comes back as a BR_PUSH_VERIFIED result carrying tag. Returns 0, or BO_E_NOMEM
- * (then no result will come). */
+ * the answer comes back as a BR_PUSH_VERIFIED result carrying tag. Returns 0, or
+ * BO_E_UNAVAILABLE when cfg->push_max_jobs jobs wait already, or BO_E_NOMEM (then no result
+ * will come). */
 __attribute__((warn_unused_result)) int br_push_events_verify(struct br_push_events *ev, void *tag,
                                                               const char *token);
 
 /* br_push_events_recheck asks a worker to read the state of each token in texts and report
- * it as BR_PUSH_STATE results. Takes ownership of texts (an array of n malloc'd strings). */
+ * it as BR_PUSH_STATE results (dropped when the job list is full). Takes ownership of texts
+ * (an array of n malloc'd strings). */
 void br_push_events_recheck(struct br_push_events *ev, char **texts, size_t n);
 
-/* br_push_events_touch asks a worker to send texts to TouchTokens (in batches that fit one
- * request) and report the tokens the service calls expired as BR_PUSH_STATE results. Takes
- * ownership of texts (an array of n malloc'd strings). */
+/* br_push_events_touch asks the toucher to send texts to TouchTokens (in batches that fit one
+ * request; a list not yet sent is replaced) and report the tokens the service calls expired
+ * as BR_PUSH_STATE results. Takes ownership of texts (an array of n malloc'd strings). */
 void br_push_events_touch(struct br_push_events *ev, char **texts, size_t n);
+
+/* br_push_events_caps writes the push connection caps in force (0: off): open connections
+ * per client address and per token. From any thread. */
+void br_push_events_caps(struct br_push_events *ev, uint32_t *per_address, uint32_t *per_token);
 
 /* br_push_events_take returns every result so far, oldest first (caller frees with
  * br_push_result_free_all), or NULL. */

@@ -95,6 +95,9 @@ void br_push_frame_sse_keepalive(struct br_buf *b)
     br_buf_puts(b, ": keep-alive\n\n");
 }
 
+/* A 503 (unavailable, or over a push cap) tells when to try again, in seconds. */
+#define BR_PUSH_FRAME_RETRY_AFTER "5"
+
 void br_push_frame_http_error(struct br_buf *b, int err, const char *msg)
 {
     char body[BR_PUSH_FRAME_BODY_MAX];
@@ -115,7 +118,8 @@ void br_push_frame_http_error(struct br_buf *b, int err, const char *msg)
     br_buf_printf(b,
                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                   "Access-Control-Allow-Origin: *\r\n"
-                  "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                  status, br_status_reason(status), blen);
+                  "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+                  status, br_status_reason(status), blen,
+                  status == 503 ? "Retry-After: " BR_PUSH_FRAME_RETRY_AFTER "\r\n" : "");
     br_buf_append(b, body, blen);
 }

@@ -51,8 +51,8 @@ void br_push_frame_sse_event(struct br_buf *b, int head, const char *token_id,
 void br_push_frame_sse_keepalive(struct br_buf *b);
 
 /* br_push_frame_http_error appends a complete HTTP response for err (msg NULL: the code's
- * default message) with a JSON error body, after which the connection closes; a body too long
- * for one marks b failed. */
+ * default message) with a JSON error body (a 503 with Retry-After), after which the
+ * connection closes; a body too long for one marks b failed. */
 void br_push_frame_http_error(struct br_buf *b, int err, const char *msg);
 
 #endif

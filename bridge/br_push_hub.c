@@ -1,8 +1,8 @@
 /*
  * br_push_hub: token id -> followers, with forward-only state (see br_push_hub.h).
  *
- * Invariants: every entry in the table has at least one member; each member
- * of an entry points back at it; an entry's version grows on every change
+ * Invariants: every entry in the table has at least one member, nmembers of
+ * them; each member of an entry points back at it; an entry's version grows on every change
  * of its state; the table has a power-of-two number of buckets, at least as
  * many as entries (grown by doubling), so lookups stay O(1).
  */
@@ -17,6 +17,7 @@
 struct br_push_entry {
     struct br_push_entry *next_in_bucket;
     struct br_push_member *members; /* doubly linked, NULL-terminated */
+    size_t nmembers;
     char *token_text;
     uint64_t hash;
     uint32_t version;
@@ -35,8 +36,7 @@ struct br_push_hub {
 
 #define BR_PUSH_HUB_MIN_BUCKETS 1024
 
-/* br_push_hub_hash is FNV-1a over the token id. */
-static uint64_t br_push_hub_hash(const char *s)
+uint64_t br_push_hub_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s != '\0'; s++) {
@@ -211,6 +211,7 @@ int br_push_hub_join(struct br_push_hub *h, struct br_push_member *m, const char
         e->members->prev = m;
     }
     e->members = m;
+    e->nmembers++;
     h->wake(m, h->arg);
     return BO_OK;
 }
@@ -232,6 +233,7 @@ void br_push_hub_leave(struct br_push_hub *h, struct br_push_member *m)
     }
     m->prev = m->next = NULL;
     m->entry = NULL;
+    e->nmembers--;
     if (e->members != NULL) {
         return;
     }
@@ -334,6 +336,12 @@ int br_push_hub_stale(struct br_push_hub *h, int64_t now_ms, int64_t quiet_ms, c
 {
     struct br_push_hub_quiet q = {now_ms, quiet_ms};
     return br_push_hub_collect(h, br_push_hub_pick_quiet, &q, texts, n);
+}
+
+size_t br_push_hub_followers(const struct br_push_hub *h, const char *token_id)
+{
+    const struct br_push_entry *e = br_push_hub_find(h, token_id, br_push_hub_hash(token_id));
+    return e != NULL ? e->nmembers : 0;
 }
 
 size_t br_push_hub_count(const struct br_push_hub *h)

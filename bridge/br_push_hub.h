@@ -107,6 +107,13 @@ __attribute__((warn_unused_result)) int br_push_hub_stale(struct br_push_hub *h,
                                                           int64_t quiet_ms, char ***texts,
                                                           size_t *n);
 
+/* br_push_hub_followers returns the number of members following token_id (0 when none). */
+size_t br_push_hub_followers(const struct br_push_hub *h, const char *token_id);
+
+/* br_push_hub_hash returns the FNV-1a hash of s: of token ids here, of client addresses in
+ * br_push_caps. */
+uint64_t br_push_hub_hash(const char *s);
+
 /* br_push_hub_count returns the number of entries (distinct tokens followed). */
 size_t br_push_hub_count(const struct br_push_hub *h);
 

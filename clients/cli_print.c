@@ -196,6 +196,8 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(Limits, "addressTokenIssuesPerMinute", address_token_issues_per_minute),
     CLI_KEY(Limits, "addressHoldsPerMinute", address_holds_per_minute),
     CLI_KEY(Limits, "addressChargesPerMinute", address_charges_per_minute),
+    CLI_KEY(Limits, "addressPushConnections", address_push_connections),
+    CLI_KEY(Limits, "tokenPushConnections", token_push_connections),
 
     CLI_KEY(CreateAccountReply, "userId", user_id),
     CLI_KEY(CreateAccountReply, "name", name),
@@ -579,7 +581,8 @@ static void cli_text_logout(const struct cli_answer *a)
     printf("logged out user %" PRIu64 ": the session is refused from now on\n", rep->user_id);
 }
 
-/* cli_text_limits prints one line per rate limit, with the names of the REST API. */
+/* cli_text_limits prints one line per limit (rates and connection caps), with the names of the
+ * REST API. */
 static void cli_text_limits(const struct cli_answer *a)
 {
     const ProtobufCMessage *limits = a->part;
@@ -590,7 +593,10 @@ static void cli_text_limits(const struct cli_answer *a)
         if (strcmp(k->message, limits->descriptor->short_name) == 0 && f != NULL &&
             f->type == PROTOBUF_C_TYPE_UINT32) {
             uint32_t v = *(const uint32_t *)((const char *)limits + k->at);
-            printf("%-30s %" PRIu32 "%s\n", k->key, v, v == 0 ? " (off)" : " per minute");
+            /* the caps of open connections count connections, the rest actions a minute */
+            const char *unit =
+                strstr(k->key, "Connections") != NULL ? " open connections" : " per minute";
+            printf("%-30s %" PRIu32 "%s\n", k->key, v, v == 0 ? " (off)" : unit);
         }
     }
 }

@@ -299,7 +299,8 @@ CACHE_WUR int cache_session_revoke(struct cache *c, const char *sid, int64_t exp
 /* cache_session_revoked sets *revoked to 1 when session sid is revoked, else 0. */
 CACHE_WUR int cache_session_revoked(struct cache *c, const char *sid, int *revoked);
 
-/* Rate limits per minute, each 0 = off (admin settings, stored in bo:limits). */
+/* Rate limits per minute and the push listener's connection caps, each 0 = off (admin
+ * settings, stored in bo:limits). */
 struct limits {
     uint32_t user_logins;
     uint32_t user_token_issues;
@@ -310,6 +311,8 @@ struct limits {
     uint32_t address_token_issues;
     uint32_t address_holds;
     uint32_t address_charges;
+    uint32_t address_push_connections; /* open push connections per client address */
+    uint32_t token_push_connections;   /* open push connections per queue token */
 };
 
 /* Bits of a cache_limits_set mask: one per field of struct limits, in its order. */
@@ -323,7 +326,9 @@ enum cache_limit_bit {
     CACHE_LIMIT_ADDRESS_TOKEN_ISSUES = 1u << 6,
     CACHE_LIMIT_ADDRESS_HOLDS = 1u << 7,
     CACHE_LIMIT_ADDRESS_CHARGES = 1u << 8,
-    CACHE_LIMIT_ALL = (1u << 9) - 1,
+    CACHE_LIMIT_ADDRESS_PUSH_CONNECTIONS = 1u << 9,
+    CACHE_LIMIT_TOKEN_PUSH_CONNECTIONS = 1u << 10,
+    CACHE_LIMIT_ALL = (1u << 11) - 1,
 };
 
 /* cache_limits_get reads the admin's limits; fields never set come from defaults. */

@@ -102,16 +102,26 @@ static const struct cache_hash_field cache_settings_fields[] = {
 
 /* In the order of struct limits and of enum cache_limit_bit. */
 static const struct cache_hash_field cache_limits_fields[] = {
-    CACHE_FIELD(struct limits, user_logins),          CACHE_FIELD(struct limits, user_token_issues),
-    CACHE_FIELD(struct limits, user_holds),           CACHE_FIELD(struct limits, user_charges),
-    CACHE_FIELD(struct limits, address_signups),      CACHE_FIELD(struct limits, address_logins),
-    CACHE_FIELD(struct limits, address_token_issues), CACHE_FIELD(struct limits, address_holds),
+    CACHE_FIELD(struct limits, user_logins),
+    CACHE_FIELD(struct limits, user_token_issues),
+    CACHE_FIELD(struct limits, user_holds),
+    CACHE_FIELD(struct limits, user_charges),
+    CACHE_FIELD(struct limits, address_signups),
+    CACHE_FIELD(struct limits, address_logins),
+    CACHE_FIELD(struct limits, address_token_issues),
+    CACHE_FIELD(struct limits, address_holds),
     CACHE_FIELD(struct limits, address_charges),
+    CACHE_FIELD(struct limits, address_push_connections),
+    CACHE_FIELD(struct limits, token_push_connections),
 };
 
 /* Admission settings are never 0; a limit of 0 is "off". */
-static const struct cache_hash cache_settings_hash = {"bo:settings", cache_settings_fields, 4, 1};
-static const struct cache_hash cache_limits_hash = {"bo:limits", cache_limits_fields, 9, 0};
+static const struct cache_hash cache_settings_hash = {
+    "bo:settings", cache_settings_fields,
+    sizeof(cache_settings_fields) / sizeof(cache_settings_fields[0]), 1};
+static const struct cache_hash cache_limits_hash = {
+    "bo:limits", cache_limits_fields, sizeof(cache_limits_fields) / sizeof(cache_limits_fields[0]),
+    0};
 
 /* cache_hash_value reads field i of the struct rec described by h. */
 static uint32_t cache_hash_value(const struct cache_hash *h, const void *rec, size_t i)

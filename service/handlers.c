@@ -522,24 +522,27 @@ static void rpc_set_admission_settings(Svc *svc,
                      m != NULL ? BO_OK : BO_E_INVALID_ARGUMENT);
 }
 
-/* The rate limits, in the order of struct limits and of message Limits. */
+/* The limits, in the order of struct limits and of message Limits: X(struct field, message
+ * field). */
 #define RPC_LIMIT_FIELDS(X)                                                                        \
-    X(user_logins)                                                                                 \
-    X(user_token_issues)                                                                           \
-    X(user_holds)                                                                                  \
-    X(user_charges)                                                                                \
-    X(address_signups)                                                                             \
-    X(address_logins)                                                                              \
-    X(address_token_issues)                                                                        \
-    X(address_holds)                                                                               \
-    X(address_charges)
+    X(user_logins, user_logins_per_minute)                                                         \
+    X(user_token_issues, user_token_issues_per_minute)                                             \
+    X(user_holds, user_holds_per_minute)                                                           \
+    X(user_charges, user_charges_per_minute)                                                       \
+    X(address_signups, address_signups_per_minute)                                                 \
+    X(address_logins, address_logins_per_minute)                                                   \
+    X(address_token_issues, address_token_issues_per_minute)                                       \
+    X(address_holds, address_holds_per_minute)                                                     \
+    X(address_charges, address_charges_per_minute)                                                 \
+    X(address_push_connections, address_push_connections)                                          \
+    X(token_push_connections, token_push_connections)
 
 static void rpc_limits_fill(const void *records, size_t i, void *msg)
 {
     const struct limits *l = &((const struct limits *)records)[i];
     Boxoffice__V1__Limits *out = msg;
 
-#define RPC_LIMIT_OUT(f) out->f##_per_minute = l->f;
+#define RPC_LIMIT_OUT(f, m) out->m = l->f;
     RPC_LIMIT_FIELDS(RPC_LIMIT_OUT)
 #undef RPC_LIMIT_OUT
 }
@@ -554,9 +557,9 @@ static void rpc_limits_end(void *data, ProtobufCClosure closure, const char *key
     uint32_t mask = 0, bit = 1;
 
     if (changes != NULL) {
-#define RPC_LIMIT_IN(f)                                                                            \
+#define RPC_LIMIT_IN(f, m)                                                                         \
     if (fields_set & bit) {                                                                        \
-        want.f = changes->f##_per_minute;                                                          \
+        want.f = changes->m;                                                                       \
         mask |= bit;                                                                               \
     }                                                                                              \
     bit <<= 1;

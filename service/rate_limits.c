@@ -42,6 +42,9 @@ void rate_limits_defaults(struct limits *out)
     out->address_token_issues = 600;
     out->address_holds = 600;
     out->address_charges = 600;
+    /* DESIGN.md, "Limits": open push connections (enforced by each bridge). */
+    out->address_push_connections = 256;
+    out->token_push_connections = 4;
 }
 
 const char *rate_limits_action_name(enum limit_action a)

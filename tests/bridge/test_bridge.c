@@ -165,11 +165,11 @@ static const char *const reservation_keys[] = {"reservationId", "status",    "ex
                                                "heldAt",        NULL};
 static const char *const concert_keys[] = {
     "id", "title", "artist", "venue", "scheduleCount", "saleOpensAt", NULL};
-static const char *const limits_keys[] = {"userLoginsPerMinute",         "userTokenIssuesPerMinute",
-                                          "userHoldsPerMinute",          "userChargesPerMinute",
-                                          "addressSignupsPerMinute",     "addressLoginsPerMinute",
-                                          "addressTokenIssuesPerMinute", "addressHoldsPerMinute",
-                                          "addressChargesPerMinute",     NULL};
+static const char *const limits_keys[] = {
+    "userLoginsPerMinute",         "userTokenIssuesPerMinute", "userHoldsPerMinute",
+    "userChargesPerMinute",        "addressSignupsPerMinute",  "addressLoginsPerMinute",
+    "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute",
+    "addressPushConnections",      "tokenPushConnections",     NULL};
 
 /* assert_seat_of checks that a reservation or payment is user's, of seat_no of schedule. */
 static void assert_seat_of(const cJSON *obj, long long user, long long schedule, long long seat_no)

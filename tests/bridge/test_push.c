@@ -12,9 +12,16 @@
  * handshake (Sec-WebSocket-Accept checked with libcrypto's SHA-1), unmasked
  * server frames, masked client frames; SSE as event:/data: lines. The scale
  * test opens 10,000 idle SSE connections from non-blocking sockets driven
- * by epoll.
+ * by epoll (with the push caps off). The caps test opens connections from
+ * 127.0.0.2 and 127.0.0.3 (source addresses bound before connecting) to
+ * see a client address and a token held to their caps while others are
+ * served; the bridge reads the caps with the admin key, and the tests wait
+ * until its /metrics shows the caps set before relying on them. Bridges
+ * whose service never answers show the job list of token checks bounded
+ * and the total cap.
  */
 #define _GNU_SOURCE /* strcasestr */
+#include <arpa/inet.h>
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -164,13 +171,25 @@ static void pay(long long user, long long schedule, int seat, const char *tok)
     cJSON_Delete(call("POST", "/api/v1/payments", hdr, body, 201));
 }
 
-/* tcp_open connects to the push port (blocking, with receive and send timeouts). */
+/* The client address connections come from (NULL: the kernel's choice, 127.0.0.1); set by
+ * the caps test. */
+static const char *client_addr;
+
+/* tcp_open connects to the push port from client_addr (blocking, with receive and send
+ * timeouts). */
 static int tcp_open(int timeout_ms)
 {
     struct sockaddr_in sa;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
+    if (client_addr != NULL) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        ck_assert_int_eq(inet_pton(AF_INET, client_addr, &sa.sin_addr), 1);
+        ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind %s: %s", client_addr,
+                      strerror(errno));
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)push_port);
@@ -420,6 +439,7 @@ static void setup(void)
     snprintf(events, sizeof(events), "%s,%s", env.events_url[0], env.events_url[1]);
     setenv("BOXOFFICE_PUSH_LISTEN", listen, 1);
     setenv("BOXOFFICE_EVENTS_URLS", events, 1);
+    setenv("BOXOFFICE_ADMIN_KEY", env.admin_key, 1); /* push reads its caps with it */
     env_ok = bridge_proc_start(&bridge, env.rpc_urls, 5000, env.dir) == 0;
 }
 
@@ -597,6 +617,243 @@ START_TEST(test_routes)
 }
 END_TEST
 
+/* ---- connection caps -------------------------------------------------------------------- */
+
+/* The caps a test set, as caps_learned waits for them on the bridge's /metrics. */
+struct caps_want {
+    unsigned address, token;
+};
+
+/* metrics_value returns the value of the /metrics line starting with series (-1: none). */
+static long long metrics_value(const char *series)
+{
+    struct http_resp r;
+    long long v = -1;
+    ck_assert_int_eq(http_request(bridge.port, "GET", "/metrics", NULL, NULL, 5000, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    for (const char *line = r.body; line != NULL && *line != '\0';) {
+        if (strncmp(line, series, strlen(series)) == 0 && line[strlen(series)] == ' ') {
+            v = atoll(line + strlen(series) + 1);
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    http_resp_free(&r);
+    return v;
+}
+
+/* caps_learned holds once the bridge's push listener uses the caps of arg (a caps_want). */
+static int caps_learned(void *arg)
+{
+    const struct caps_want *w = arg;
+    return metrics_value("boxoffice_bridge_push_cap{per=\"address\"}") == w->address &&
+           metrics_value("boxoffice_bridge_push_cap{per=\"token\"}") == w->token;
+}
+
+/* push_caps sets the push caps per address and per token (0: off) and waits until the bridge
+ * uses them. */
+static void push_caps(unsigned address, unsigned token)
+{
+    char hdr[256], body[128];
+    struct caps_want w = {address, token};
+    admin_hdr(hdr, sizeof(hdr));
+    snprintf(body, sizeof(body), "{\"addressPushConnections\":%u,\"tokenPushConnections\":%u}",
+             address, token);
+    cJSON *l = call("PATCH", "/api/v1/admin/limits", hdr, body, 200);
+    ck_assert_int_eq(num(l, "addressPushConnections"), address);
+    ck_assert_int_eq(num(l, "tokenPushConnections"), token);
+    cJSON_Delete(l);
+    SUPPORT_WAIT(caps_learned, &w, 10000, "the bridge did not take the caps %u/%u within 10 s",
+                 address, token);
+}
+
+/* ws_try opens a WebSocket from address from (NULL: 127.0.0.1) following tok: returns 1 when
+ * its first message came (about id; w stays open), else checks that it was refused with
+ * close 1013 whose reason holds why, closes it and returns 0. */
+static int ws_try(struct ws *w, const char *from, const char *tok, const char *id, const char *why)
+{
+    char path[512], msg[4096];
+    size_t n;
+
+    snprintf(path, sizeof(path), EVENTS_PATH "?token=%s", tok);
+    client_addr = from;
+    int status = ws_open(w, path, NULL);
+    client_addr = NULL;
+    ck_assert_int_eq(status, 101);
+    int op = ws_next(w, msg, sizeof(msg), &n);
+    if (op == 1) {
+        cJSON *m = cJSON_Parse(msg);
+        ck_assert_msg(m != NULL, "not JSON: %s", msg);
+        ck_assert_str_eq(str(m, "tokenId"), id);
+        cJSON_Delete(m);
+        return 1;
+    }
+    ck_assert_msg(op == 8 && n > 4, "want a message or close 1013, got opcode %d", op);
+    int code = ((unsigned char)msg[0] << 8) | (unsigned char)msg[1];
+    ck_assert_msg(code == 1013, "close code %d (%s), want 1013", code, msg + 2);
+    ck_assert_msg(strstr(msg + 2, why) != NULL, "close reason '%s' does not say '%s'", msg + 2,
+                  why);
+    close(w->fd);
+    return 0;
+}
+
+/* ws_follow opens a WebSocket (see ws_try) that must be let in. */
+static void ws_follow(struct ws *w, const char *from, const char *tok, const char *id)
+{
+    ck_assert_msg(ws_try(w, from, tok, id, "(none)"), "a connection from %s was refused",
+                  from != NULL ? from : "127.0.0.1");
+}
+
+/* ws_refused opens a WebSocket (see ws_try) that must be refused with 1013 saying why. */
+static void ws_refused(const char *from, const char *tok, const char *id, const char *why)
+{
+    struct ws w;
+    ck_assert_msg(!ws_try(&w, from, tok, id, why), "a connection over the cap was let in");
+}
+
+/* A connection that is let in once the bridge saw an earlier one close. */
+struct ws_retry {
+    struct ws w;
+    const char *from, *tok, *id, *why;
+};
+
+static int ws_let_in(void *arg)
+{
+    struct ws_retry *r = arg;
+    return ws_try(&r->w, r->from, r->tok, r->id, r->why);
+}
+
+/* stuck_refusals starts a second bridge with the option arg whose token checks cannot finish
+ * (its service address answers nothing; each check waits out a 2 s timeout), opens six
+ * connections to it at once and returns how many were closed with 1013 for the reason why
+ * (every one is closed with 1013: refused, or its check timed out). */
+static int stuck_refusals(const char *arg, const char *why)
+{
+    const char *const args[] = {arg, NULL};
+    char listen[64], dead[64], path[512], msg[256];
+    struct bridge_proc b2;
+    struct ws w[6];
+    int main_port = push_port, refusals = 0;
+    size_t n;
+
+    snprintf(dead, sizeof(dead), "tcp://127.0.0.1:%d", testenv_free_port());
+    push_port = testenv_free_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", push_port);
+    setenv("BOXOFFICE_PUSH_LISTEN", listen, 1);
+    memset(&b2, 0, sizeof(b2));
+    ck_assert_int_eq(bridge_proc_start_args(&b2, dead, 2000, env.dir, args), 0);
+    snprintf(path, sizeof(path), EVENTS_PATH "?token=v1.1.1.1.Zm9yZ2Vk");
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(ws_open(&w[i], path, NULL), 101);
+    }
+    for (int i = 0; i < 6; i++) {
+        int op = ws_next(&w[i], msg, sizeof(msg), &n);
+        ck_assert_msg(op == 8 && n > 4, "want a close frame, got opcode %d", op);
+        int code = ((unsigned char)msg[0] << 8) | (unsigned char)msg[1];
+        ck_assert_msg(code == 1013, "close code %d (%s), want 1013", code, msg + 2);
+        refusals += strstr(msg + 2, why) != NULL;
+        close(w[i].fd);
+    }
+    bridge_proc_stop(&b2);
+    push_port = main_port;
+    return refusals;
+}
+
+START_TEST(test_caps)
+{
+    char tok[5][256], id[5][64], path[512], head[4096], body[2048];
+    struct ws held[3], w, ten[6];
+    struct ws_retry again;
+    long long schedule;
+    struct sse s;
+    size_t len;
+
+    ck_assert(env_ok);
+    long long concert = first_admitted(7000, &schedule, tok[0], sizeof(tok[0]), id[0], 64);
+    for (int i = 1; i < 5; i++) {
+        take_token(7000 + i, concert, tok[i], sizeof(tok[i]), id[i], 64);
+    }
+
+    /* per address: three from 127.0.0.2; a fourth is refused, WebSocket and SSE alike */
+    push_caps(3, 0);
+    for (int i = 0; i < 3; i++) {
+        ws_follow(&held[i], "127.0.0.2", tok[1], id[1]);
+    }
+    ws_refused("127.0.0.2", tok[1], id[1], "from your address");
+    ws_refused("127.0.0.2", tok[2], id[2], "from your address");
+    snprintf(path, sizeof(path), EVENTS_PATH "?token=%s", tok[1]);
+    client_addr = "127.0.0.2";
+    ck_assert_int_eq(sse_open(&s, path, NULL, head, sizeof(head)), 503);
+    client_addr = NULL;
+    ck_assert_ptr_nonnull(strcasestr(head, "Retry-After: "));
+    len = s.len < sizeof(body) ? s.len : sizeof(body) - 1;
+    memcpy(body, s.buf, len);
+    while (len + 1 < sizeof(body)) {
+        ssize_t k = recv(s.fd, body + len, sizeof(body) - 1 - len, 0);
+        if (k <= 0) {
+            break;
+        }
+        len += (size_t)k;
+    }
+    body[len] = '\0';
+    close(s.fd);
+    cJSON *err = cJSON_Parse(body);
+    ck_assert_msg(err != NULL, "the 503 body is not JSON: %s", body);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(err, "error");
+    ck_assert_str_eq(str(e, "code"), "UNAVAILABLE");
+    ck_assert_ptr_nonnull(strstr(str(e, "message"), "from your address"));
+    cJSON_Delete(err);
+    /* ... while other addresses are served, on the same token too */
+    ws_follow(&w, NULL, tok[1], id[1]);
+    close(w.fd);
+    ws_follow(&w, "127.0.0.3", tok[0], id[0]);
+    close(w.fd);
+    /* closing one lets one more in from 127.0.0.2, and no more */
+    close(held[0].fd);
+    again = (struct ws_retry){
+        .from = "127.0.0.2", .tok = tok[2], .id = id[2], .why = "from your address"};
+    SUPPORT_WAIT(ws_let_in, &again, 10000, "no room from 127.0.0.2 after one closed");
+    held[0] = again.w;
+    ws_refused("127.0.0.2", tok[2], id[2], "from your address");
+    ck_assert_int_ge(metrics_value("boxoffice_bridge_push_refused_total{reason=\"address\"}"), 3);
+    for (int i = 0; i < 3; i++) {
+        close(held[i].fd);
+    }
+
+    /* per token: two follow tok[3] (from two addresses); a third is refused, another token is
+     * served from the same address; closing one lets one more in */
+    push_caps(0, 2);
+    ws_follow(&held[0], "127.0.0.2", tok[3], id[3]);
+    ws_follow(&held[1], "127.0.0.3", tok[3], id[3]);
+    ws_refused(NULL, tok[3], id[3], "per-token cap");
+    ws_follow(&held[2], "127.0.0.2", tok[2], id[2]);
+    close(held[0].fd);
+    again = (struct ws_retry){.from = NULL, .tok = tok[3], .id = id[3], .why = "per-token cap"};
+    SUPPORT_WAIT(ws_let_in, &again, 10000, "no room on the token after one closed");
+    ws_refused("127.0.0.3", tok[3], id[3], "per-token cap");
+    ck_assert_int_ge(metrics_value("boxoffice_bridge_push_refused_total{reason=\"token\"}"), 2);
+    close(again.w.fd);
+    close(held[1].fd);
+    close(held[2].fd);
+
+    /* caps off: six from one address on one token */
+    push_caps(0, 0);
+    for (int i = 0; i < 6; i++) {
+        ws_follow(&ten[i], "127.0.0.2", tok[4], id[4]);
+    }
+    for (int i = 0; i < 6; i++) {
+        close(ten[i].fd);
+    }
+
+    /* Room for one waiting token check: the two workers take two, one waits, the rest are
+     * refused at once. A total cap of two: the third and later are refused. */
+    int n = stuck_refusals("--push-max-jobs=1", "token check");
+    ck_assert_msg(n >= 3, "%d of 6 refused for the full job list, want 3 or more", n);
+    n = stuck_refusals("--push-max-connections=2", "listener is full");
+    ck_assert_msg(n >= 3, "%d of 6 refused for the total cap, want 3 or more", n);
+}
+END_TEST
+
 /* ---- 10,000 idle connections ------------------------------------------------------------ */
 
 #define MANY        10000
@@ -667,6 +924,7 @@ START_TEST(test_ten_thousand_idle)
     ck_assert_msg(rl.rlim_max > MANY + 100, "the open-files hard limit %llu is too low",
                   (unsigned long long)rl.rlim_max);
 
+    push_caps(0, 0); /* every connection comes from 127.0.0.1, a hundred per token */
     long long concert = first_admitted(6000, &schedule, tok_a, sizeof(tok_a), id_a, sizeof(id_a));
     for (int i = 0; i < MANY_TOKENS; i++) {
         take_token(6001 + i, concert, toks[i], sizeof(toks[i]), id, sizeof(id));
@@ -784,7 +1042,8 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {test_routes, test_websocket, test_sse, test_ten_thousand_idle, NULL};
+    const TTest *tests[] = {test_routes, test_websocket,         test_sse,
+                            test_caps,   test_ten_thousand_idle, NULL};
     const struct support_case cases[] = {{"push", tests, setup, teardown, NULL, NULL, 90}};
 
     return SUPPORT_RUN("push", cases, 0);

@@ -840,7 +840,9 @@ START_TEST(test_limits)
     static const char *const names[] = {
         "userLoginsPerMinute",         "userTokenIssuesPerMinute", "userHoldsPerMinute",
         "userChargesPerMinute",        "addressSignupsPerMinute",  "addressLoginsPerMinute",
-        "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute"};
+        "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute",
+        "addressPushConnections",      "tokenPushConnections"};
+    enum { NLIMITS = sizeof(names) / sizeof(names[0]) };
     struct run r;
     char me[SESSION_ARG];
     cJSON *j;
@@ -848,8 +850,8 @@ START_TEST(test_limits)
     admin_begin("limits");
     run(&r, "--json", "limits");
     j = json_ok(&r);
-    ck_assert_int_eq(cJSON_GetArraySize(j), 9);
-    for (size_t i = 0; i < 9; i++) {
+    ck_assert_int_eq(cJSON_GetArraySize(j), NLIMITS);
+    for (size_t i = 0; i < NLIMITS; i++) {
         ck_assert_msg(support_json_int(j, names[i]) == 0, "%s in %s (the suite's are off)",
                       names[i], r.out);
     }
@@ -862,7 +864,7 @@ START_TEST(test_limits)
     cJSON_Delete(j);
     run(&r, "limits");
     assert_exit(&r, 0);
-    ck_assert_int_eq(count(r.out, "\n"), 9);
+    ck_assert_int_eq(count(r.out, "\n"), NLIMITS);
     ck_assert_msg(strstr(r.out, "userHoldsPerMinute") != NULL && strstr(r.out, " 5 per minute") &&
                       strstr(r.out, " 0 (off)"),
                   "out: %s", r.out);

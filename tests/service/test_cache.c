@@ -1846,8 +1846,8 @@ END_TEST
 
 START_TEST(limits_default_and_override)
 {
-    const struct limits def = {10, 20, 30, 30, 20, 300, 600, 600, 600};
-    const struct limits all = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const struct limits def = {10, 20, 30, 30, 20, 300, 600, 600, 600, 256, 4};
+    const struct limits all = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     struct limits l, change = {0};
     uint32_t mask = CACHE_LIMIT_USER_LOGINS | CACHE_LIMIT_ADDRESS_HOLDS;
 

@@ -36,7 +36,8 @@ int testenv_jwt(const struct testenv *env, uint64_t user_id, int64_t exp_unix, c
 
 int testenv_limits_off(const struct testenv *env)
 {
-    /* The fields of service/cache_limits.c's bo:limits hash, each 0 = off. */
+    /* The fields of service/cache_limits.c's bo:limits hash, each 0 = off (the push listener's
+     * connection caps too: a suite that tests them sets them). */
     const char *const argv[] = {"HSET",
                                 "bo:limits",
                                 "user_logins",
@@ -56,6 +57,10 @@ int testenv_limits_off(const struct testenv *env)
                                 "address_holds",
                                 "0",
                                 "address_charges",
+                                "0",
+                                "address_push_connections",
+                                "0",
+                                "token_push_connections",
                                 "0",
                                 NULL};
     int type = 0;
