@@ -30,9 +30,10 @@
 /* Workers doing rpcs: verification of a rush of new connections is the busy part. */
 #define BR_PUSH_WORKERS 2
 
-/* TouchTokens takes at most this many tokens per request, and the request must fit the
- * envelope (BO_ENVELOPE_MAX_SIZE, 256 KiB): stay well below both. */
-#define BR_PUSH_TOUCH_MAX_TOKENS 20000
+/* TouchTokens takes at most 4,096 tokens per request (the service's QUEUE_TOUCH_MAX: what one
+ * envelope holds of the shortest tokens), and the whole request must fit the envelope
+ * (BO_ENVELOPE_MAX_SIZE, 256 KiB): a request ends at whichever comes first. */
+#define BR_PUSH_TOUCH_MAX_TOKENS 4096
 #define BR_PUSH_TOUCH_MAX_BYTES  (192 * 1024)
 
 /* Beyond this many untaken event results the loop is far behind: drop further events. */
