@@ -48,6 +48,7 @@ struct testenv {
     /* Set before testenv_service_start: the instances one call starts follow each other's
      * seat and ended-token events (--peer-events-urls with all their events addresses). */
     int peers;
+    const char *const *extra_args; /* of testenv_service_start, borrowed: kept for restarts */
 };
 
 /* testenv_start starts PostgreSQL and Redis and migrates (see top). Returns 0 or -1 after
@@ -73,6 +74,12 @@ int testenv_service_running(struct testenv *env, int i);
 
 /* testenv_service_kill sends sig to instance i (e.g. SIGKILL) and reaps it. */
 void testenv_service_kill(struct testenv *env, int i, int sig);
+
+/* testenv_service_restart starts instance i again, after testenv_service_kill, on the same
+ * addresses and with the same arguments (extra_args of testenv_service_start must still be
+ * alive). It does not wait: once this process has used NNG, testenv's readiness ping (a forked
+ * child) cannot run, so the caller waits with its own client. Returns 0 or -1. */
+int testenv_service_restart(struct testenv *env, int i);
 
 /* testenv_jwt writes into out an operator identity token (HS256 JWT under env->jwt_secret,
  * {"sub":"<user_id>","exp":exp_unix}; exp_unix 0: an hour from now). 0 or -1. */

@@ -176,6 +176,51 @@ static void free_ports(int *ports, int n)
     }
 }
 
+/* instance_spawn starts instance i of env (its addresses set) from exe with env->extra_args,
+ * following peers (a --peer-events-urls=... argument) when not NULL; does not wait for it. */
+static int instance_spawn(struct testenv *env, int i, const char *exe, const char *peers)
+{
+    char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128], jwt[128],
+        id[64], log[300];
+    const char *const *extra = env->extra_args;
+
+    snprintf(rpc, sizeof(rpc), "--rpc-url=%s", env->rpc_url[i]);
+    snprintf(events, sizeof(events), "--events-url=%s", env->events_url[i]);
+    snprintf(db, sizeof(db), "--database-url=%s", env->database_url);
+    snprintf(redis, sizeof(redis), "--redis-url=%s", env->redis_url);
+    snprintf(secret, sizeof(secret), "--token-secret=%s", env->token_secret);
+    snprintf(admin, sizeof(admin), "--admin-key=%s", env->admin_key);
+    snprintf(jwt, sizeof(jwt), "--jwt-secret=%s", env->jwt_secret);
+    snprintf(id, sizeof(id), "--instance-id=test-%d", i);
+    snprintf(metrics, sizeof(metrics), "--metrics-listen=%s", env->metrics_listen[i]);
+    snprintf(log, sizeof(log), "%s/service-%d.log", env->dir, i);
+
+    char *argv[16 + 64];
+    size_t k = 0;
+    argv[k++] = (char *)exe;
+    argv[k++] = rpc;
+    argv[k++] = events;
+    argv[k++] = db;
+    argv[k++] = redis;
+    argv[k++] = secret;
+    argv[k++] = admin;
+    argv[k++] = jwt;
+    argv[k++] = id;
+    argv[k++] = metrics;
+    argv[k++] = "--admission-tick-ms=20";
+    argv[k++] = "--workers=8";
+    if (peers != NULL) {
+        argv[k++] = (char *)peers;
+    }
+    for (size_t e = 0; extra != NULL && extra[e] != NULL && k < sizeof(argv) / sizeof(argv[0]) - 1;
+         e++) {
+        argv[k++] = (char *)extra[e];
+    }
+    argv[k] = NULL;
+    struct support_spawn how = {.log = log, .deathsig = SIGTERM};
+    return support_spawn(argv, &how, &env->service[i]);
+}
+
 int testenv_service_start(struct testenv *env, int n, const char *const *extra_args)
 {
     char exe[600];
@@ -214,43 +259,9 @@ int testenv_service_start(struct testenv *env, int n, const char *const *extra_a
         snprintf(peers + len, sizeof(peers) - len, "%s%s", i > first ? "," : "",
                  env->events_url[i]);
     }
+    env->extra_args = extra_args;
     for (int i = first; i < first + n; i++) {
-        char rpc[160], events[160], metrics[96], db[600], redis[160], secret[128], admin[128],
-            jwt[128], id[64], log[300];
-        snprintf(rpc, sizeof(rpc), "--rpc-url=%s", env->rpc_url[i]);
-        snprintf(events, sizeof(events), "--events-url=%s", env->events_url[i]);
-        snprintf(db, sizeof(db), "--database-url=%s", env->database_url);
-        snprintf(redis, sizeof(redis), "--redis-url=%s", env->redis_url);
-        snprintf(secret, sizeof(secret), "--token-secret=%s", env->token_secret);
-        snprintf(admin, sizeof(admin), "--admin-key=%s", env->admin_key);
-        snprintf(jwt, sizeof(jwt), "--jwt-secret=%s", env->jwt_secret);
-        snprintf(id, sizeof(id), "--instance-id=test-%d", i);
-        snprintf(metrics, sizeof(metrics), "--metrics-listen=%s", env->metrics_listen[i]);
-        snprintf(log, sizeof(log), "%s/service-%d.log", env->dir, i);
-
-        char *argv[16 + 64];
-        size_t k = 0;
-        argv[k++] = exe;
-        argv[k++] = rpc;
-        argv[k++] = events;
-        argv[k++] = db;
-        argv[k++] = redis;
-        argv[k++] = secret;
-        argv[k++] = admin;
-        argv[k++] = jwt;
-        argv[k++] = id;
-        argv[k++] = metrics;
-        argv[k++] = "--admission-tick-ms=20";
-        argv[k++] = "--workers=8";
-        if (env->peers) {
-            argv[k++] = peers;
-        }
-        for (size_t e = 0; e < nextra && k < sizeof(argv) / sizeof(argv[0]) - 1; e++) {
-            argv[k++] = (char *)extra_args[e];
-        }
-        argv[k] = NULL;
-        struct support_spawn how = {.log = log, .deathsig = SIGTERM};
-        if (support_spawn(argv, &how, &env->service[i]) != 0) {
+        if (instance_spawn(env, i, exe, env->peers ? peers : NULL) != 0) {
             return -1;
         }
         env->ninstances = i + 1;
@@ -292,4 +303,21 @@ void testenv_service_kill(struct testenv *env, int i, int sig)
     }
     kill(env->service[i].pid, sig);
     support_child_wait(&env->service[i], -1);
+}
+
+int testenv_service_restart(struct testenv *env, int i)
+{
+    char exe[600], peers[32 + TESTENV_MAX_INSTANCES * 130] = "--peer-events-urls=";
+
+    if (i < 0 || i >= env->ninstances || support_child_alive(&env->service[i])) {
+        return -1;
+    }
+    if (support_build_exe("service/boxoffice-service", exe, sizeof(exe)) != 0) {
+        return -1;
+    }
+    for (int k = 0; k < env->ninstances; k++) {
+        size_t len = strlen(peers);
+        snprintf(peers + len, sizeof(peers) - len, "%s%s", k > 0 ? "," : "", env->events_url[k]);
+    }
+    return instance_spawn(env, i, exe, env->peers ? peers : NULL);
 }
