@@ -1,10 +1,11 @@
 /*
  * Integration suite of faults, repeated: three service instances serve a full-flow load
  * (token, admission, seat map, hold, charge, pay) from many threads while the suite kills one
- * instance with SIGKILL, starts it again, and does so five times in a row. Afterwards what
- * users rely on must hold: every payment that was answered as done exists, completed, with
- * its reservation confirmed; no seat is held or sold twice; every balance equals its ledger;
- * and the load went on after each kill.
+ * instance with SIGKILL, starts it again, and does so five times in a row; then it restarts
+ * PostgreSQL under the same load. Afterwards what users rely on must hold: every payment that
+ * was answered as done exists, completed, with its reservation confirmed; no seat is held or
+ * sold twice; every balance equals its ledger; the load went on after each fault; and no call
+ * failed other than as UNAVAILABLE or TIMEOUT while its instance or PostgreSQL was away.
  *
  * Calls that die with their instance fail with UNAVAILABLE or TIMEOUT (or are moved to another
  * instance by NNG): the flows call again, as a client would, with the same idempotency keys,
@@ -193,8 +194,9 @@ static int flow_free_seat(struct bo_session *s, const char *token, uint64_t conc
         ProtobufCMessage *out = NULL;
         req.token = (char *)token;
         req.schedule_id = (concert - 1) * 5 + 1 + (d + pick) % 5;
-        if (call_on(s, "ListSeats", &req.base, &out) != BO_OK) {
-            return -1;
+        int rc = call_on(s, "ListSeats", &req.base, &out);
+        if (rc != BO_OK) {
+            return transient(rc) ? -1 : -2;
         }
         const Boxoffice__V1__ListSeatsReply *r = (const Boxoffice__V1__ListSeatsReply *)out;
         for (size_t k = 0; k < r->n_seats; k++) {
@@ -221,9 +223,13 @@ static int flow_buy(struct bo_session *s, uint64_t user, char *why, size_t whyle
     ProtobufCMessage *out = NULL;
     int rc;
 
-    if (flow_token(s, user, concert, token, sizeof(token)) != 0 ||
-        flow_free_seat(s, token, concert, (unsigned)user, &schedule, &seat) != 0) {
+    if (flow_token(s, user, concert, token, sizeof(token)) != 0) {
         return 1;
+    }
+    if ((rc = flow_free_seat(s, token, concert, (unsigned)user, &schedule, &seat)) != 0) {
+        snprintf(why, whylen, "seat map of user %llu failed not for a lost instance",
+                 (unsigned long long)user);
+        return rc == -2 ? -1 : 1;
     }
     Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
     hold.token = token;
@@ -272,6 +278,7 @@ static int flow_buy(struct bo_session *s, uint64_t user, char *why, size_t whyle
 
 struct flow {
     int index;
+    uint64_t first_user; /* of the test: each test's flows buy as users of their own */
     int unexpected;
     char why[200];
 };
@@ -286,7 +293,7 @@ static void *flow_main(void *arg)
         return NULL;
     }
     for (int k = 0; k < USERS_PER_FLOW && flow_begin(); k++) {
-        uint64_t user = FIRST_USER + (uint64_t)f->index * USERS_PER_FLOW + (uint64_t)k;
+        uint64_t user = f->first_user + (uint64_t)f->index * USERS_PER_FLOW + (uint64_t)k;
         int rc = flow_buy(s, user, f->why, sizeof(f->why));
         if (rc < 0) {
             f->unexpected++;
@@ -338,51 +345,56 @@ static int instance_answers(void *arg)
     return ok;
 }
 
-START_TEST(five_kills_during_a_full_flow_load)
-{
+/* The flows of one test. */
+struct load {
     pthread_t threads[FLOWS];
     struct flow flows[FLOWS];
-    struct bo_session *admin = NULL;
+};
 
-    ck_assert_int_eq(bo_session_open(client, &admin), BO_OK);
-    set_admission_open(admin);
-    bo_session_close(admin);
+/* load_start starts the flows as users from first_user on, with no purchase allowed yet. */
+static void load_start(struct load *l, uint64_t first_user)
+{
+    pthread_mutex_lock(&seen.mu);
+    atomic_store(&seen.stop, 0);
+    atomic_store(&seen.flows_done, 0);
+    seen.allowed = seen.started = seen.npaid; /* the budget counts from here */
+    pthread_mutex_unlock(&seen.mu);
     for (int i = 0; i < FLOWS; i++) {
-        flows[i] = (struct flow){.index = i};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, flow_main, &flows[i]), 0);
+        l->flows[i] = (struct flow){.index = i, .first_user = first_user};
+        ck_assert_int_eq(pthread_create(&l->threads[i], NULL, flow_main, &l->flows[i]), 0);
     }
-    for (int round = 0; round < KILLS; round++) {
-        /* This round's purchases: the kill comes when a quarter are paid, the rest under way. */
-        size_t want = (size_t)round * PER_ROUND + BEFORE_KILL;
-        flows_allow(PER_ROUND);
-        SUPPORT_WAIT(paid_at_least, &want, 60000, "round %d: no %d payments within 60 s", round,
-                     BEFORE_KILL);
-        ck_assert_msg(atomic_load(&seen.flows_done) < FLOWS, "the flows ended early");
-        int victim = round % INSTANCES;
-        testenv_service_kill(&env, victim, SIGKILL);
-        ck_assert_int_eq(testenv_service_restart(&env, victim), 0);
-        struct bo_client *one = NULL;
-        ck_assert_int_eq(bo_client_open(env.rpc_url[victim], 1000, &one), BO_OK);
-        SUPPORT_WAIT(instance_answers, one, 30000, "instance %d did not come back in 30 s", victim);
-        bo_client_close(one);
-        want = (size_t)(round + 1) * PER_ROUND;
-        SUPPORT_WAIT(paid_at_least, &want, 60000, "round %d: its purchases were not all paid",
-                     round);
-    }
-    /* The load goes on after the last kill too. */
-    size_t want = (size_t)KILLS * PER_ROUND + BEFORE_KILL;
+}
+
+/* load_round lets PER_ROUND more purchases start and waits until BEFORE_KILL of them are paid:
+ * the fault comes then, with the rest under way. Returns the payments the round ends at. */
+static size_t load_round(int round)
+{
+    size_t base = paid(), want = base + BEFORE_KILL;
+
     flows_allow(PER_ROUND);
-    SUPPORT_WAIT(paid_at_least, &want, 60000, "no payments after the last kill");
+    SUPPORT_WAIT(paid_at_least, &want, 60000, "round %d: no %d payments within 60 s", round,
+                 BEFORE_KILL);
+    ck_assert_msg(atomic_load(&seen.flows_done) < FLOWS, "the flows ended early");
+    return base + PER_ROUND;
+}
+
+/* load_finish stops the flows; none may have met an answer other than a lost instance's. */
+static void load_finish(struct load *l)
+{
     flows_stop();
     for (int i = 0; i < FLOWS; i++) {
-        pthread_join(threads[i], NULL);
-        ck_assert_msg(flows[i].unexpected == 0, "flow %d: %d unexpected answers, last: %s", i,
-                      flows[i].unexpected, flows[i].why);
+        pthread_join(l->threads[i], NULL);
+        ck_assert_msg(l->flows[i].unexpected == 0, "flow %d: %d unexpected answers, last: %s", i,
+                      l->flows[i].unexpected, l->flows[i].why);
     }
+}
+
+/* assert_invariants checks what users rely on after the faults (see the top). */
+static void assert_invariants(void)
+{
+    size_t n = paid();
 
     /* Every payment answered as done exists, completed, its reservation confirmed. */
-    size_t n = paid();
-    ck_assert_uint_ge(n, (size_t)KILLS * PER_ROUND + BEFORE_KILL);
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(testenv_sql_i64(&env,
                                          "SELECT count(*) FROM payments p JOIN reservations r ON "
@@ -402,20 +414,73 @@ START_TEST(five_kills_during_a_full_flow_load)
                                            "(r.status = 'CONFIRMED') <> EXISTS (SELECT 1 FROM "
                                            "payments p WHERE p.reservation_id = r.id)"),
                      0);
-    printf("faults: %d kills, %zu payments answered and found, %d calls made again after their "
-           "instance went away\n",
-           KILLS, n, atomic_load(&seen.transient));
     /* Every balance equals its ledger, and none is negative. */
     ck_assert_int_eq(testenv_sql_i64(&env, "SELECT count(*) FROM wallets w WHERE w.balance < 0 "
                                            "OR w.balance <> (SELECT coalesce(sum(delta), 0) "
                                            "FROM point_ledger l WHERE l.user_id = w.user_id)"),
                      0);
 }
+
+START_TEST(five_kills_during_a_full_flow_load)
+{
+    struct load l;
+    struct bo_session *admin = NULL;
+
+    ck_assert_int_eq(bo_session_open(client, &admin), BO_OK);
+    set_admission_open(admin);
+    bo_session_close(admin);
+    load_start(&l, FIRST_USER);
+    for (int round = 0; round < KILLS; round++) {
+        size_t end = load_round(round);
+        int victim = round % INSTANCES;
+        testenv_service_kill(&env, victim, SIGKILL);
+        ck_assert_int_eq(testenv_service_restart(&env, victim), 0);
+        struct bo_client *one = NULL;
+        ck_assert_int_eq(bo_client_open(env.rpc_url[victim], 1000, &one), BO_OK);
+        SUPPORT_WAIT(instance_answers, one, 30000, "instance %d did not come back in 30 s", victim);
+        bo_client_close(one);
+        SUPPORT_WAIT(paid_at_least, &end, 60000, "round %d: its purchases were not all paid",
+                     round);
+    }
+    /* The load goes on after the last kill too. */
+    size_t end = load_round(KILLS);
+    SUPPORT_WAIT(paid_at_least, &end, 60000, "the purchases after the last kill were not paid");
+    load_finish(&l);
+    printf("faults: %d kills, %zu payments answered and found, %d calls made again after their "
+           "instance went away\n",
+           KILLS, paid(), atomic_load(&seen.transient));
+    assert_invariants();
+}
+END_TEST
+
+/* PostgreSQL stopped (fast shutdown) and started again in the middle of the load: the instances
+ * ride it out by reconnecting, with no restart of their own; calls during the outage fail as
+ * UNAVAILABLE (503 over REST) and nothing else; the load goes on after it. */
+START_TEST(postgres_restarted_during_the_load)
+{
+    struct load l;
+    int before = atomic_load(&seen.transient);
+
+    load_start(&l, FIRST_USER + FLOWS * USERS_PER_FLOW);
+    size_t end = load_round(0);
+    ck_assert_int_eq(testenv_pg_restart(&env), 0);
+    SUPPORT_WAIT(paid_at_least, &end, 60000, "the purchases under way were not all paid");
+    end = load_round(1);
+    SUPPORT_WAIT(paid_at_least, &end, 60000, "the purchases after the restart were not paid");
+    load_finish(&l);
+    for (int i = 0; i < INSTANCES; i++) {
+        ck_assert_msg(testenv_service_running(&env, i), "instance %d did not ride it out", i);
+    }
+    printf("faults: PostgreSQL restarted, %d calls made again while it was away\n",
+           atomic_load(&seen.transient) - before);
+    assert_invariants();
+}
 END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {five_kills_during_a_full_flow_load, NULL};
+    const TTest *tests[] = {five_kills_during_a_full_flow_load, postgres_restarted_during_the_load,
+                            NULL};
     const struct support_case cases[] = {
         {"faults", tests, suite_setup, suite_teardown, NULL, NULL, 600}};
 

@@ -235,6 +235,62 @@ static int pg_ping(const void *conninfo)
     return PQping(conninfo) == PQPING_OK ? 0 : -1;
 }
 
+/* pg_spawn starts postgres (the binary) on datadir and env->pg_port as how says and waits until
+ * it accepts connections: 0, 1 when it exited (the port taken, say), -1 when it never answered
+ * or could not be started. */
+static int pg_spawn(struct testenv *env, struct support_spawn *how, const char *postgres,
+                    const char *datadir)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", env->pg_port);
+    char *pg_argv[] = {(char *)postgres,
+                       "-D",
+                       (char *)datadir,
+                       "-p",
+                       port,
+                       "-k",
+                       env->dir,
+                       "-c",
+                       "listen_addresses=127.0.0.1",
+                       "-c",
+                       "fsync=off",
+                       "-c",
+                       "synchronous_commit=off",
+                       "-c",
+                       "full_page_writes=off",
+                       "-c",
+                       "max_connections=200",
+                       "-c",
+                       "shared_buffers=32MB",
+                       NULL};
+    /* SIGQUIT: immediate shutdown, which does not wait for clients to leave. */
+    how->deathsig = SIGQUIT;
+    if (support_spawn(pg_argv, how, &env->pg) != 0) {
+        return -1;
+    }
+    char conninfo[256];
+    pg_conninfo(env, "postgres", conninfo, sizeof(conninfo));
+    return server_wait(&env->pg, pg_ping, conninfo, TESTENV_PG_WAIT_MS);
+}
+
+int testenv_pg_restart(struct testenv *env)
+{
+    char bindir[512], postgres[600], datadir[300], log[300];
+    struct support_spawn how = env->pg_as;
+
+    if (pg_bindir(bindir, sizeof(bindir)) != 0) {
+        return -1;
+    }
+    snprintf(postgres, sizeof(postgres), "%s/postgres", bindir);
+    snprintf(datadir, sizeof(datadir), "%s/pg", env->dir);
+    snprintf(log, sizeof(log), "%s/postgres.log", env->dir);
+    how.log = log;
+    /* SIGINT: fast shutdown, every commit written out (the suites run without fsync and with
+     * asynchronous commits, which an immediate shutdown could lose). */
+    testenv_stop_child(&env->pg, SIGINT);
+    return pg_spawn(env, &how, postgres, datadir) == 0 ? 0 : -1;
+}
+
 static int pg_start(struct testenv *env, const struct support_spawn *as)
 {
     char bindir[512], initdb[600], postgres[600], datadir[300], log[300];
@@ -261,37 +317,9 @@ static int pg_start(struct testenv *env, const struct support_spawn *as)
     /* A port can be taken between probing and binding: try a few. */
     for (int attempt = 0; attempt < 3; attempt++) {
         env->pg_port = testenv_free_port();
-        char port[16];
-        snprintf(port, sizeof(port), "%d", env->pg_port);
-        char *pg_argv[] = {postgres,
-                           "-D",
-                           datadir,
-                           "-p",
-                           port,
-                           "-k",
-                           env->dir,
-                           "-c",
-                           "listen_addresses=127.0.0.1",
-                           "-c",
-                           "fsync=off",
-                           "-c",
-                           "synchronous_commit=off",
-                           "-c",
-                           "full_page_writes=off",
-                           "-c",
-                           "max_connections=200",
-                           "-c",
-                           "shared_buffers=32MB",
-                           NULL};
-        /* SIGQUIT: immediate shutdown, which does not wait for clients to leave. */
-        how.deathsig = SIGQUIT;
-        if (support_spawn(pg_argv, &how, &env->pg) != 0) {
-            return -1;
-        }
-        char conninfo[256];
-        pg_conninfo(env, "postgres", conninfo, sizeof(conninfo));
-        int up = server_wait(&env->pg, pg_ping, conninfo, TESTENV_PG_WAIT_MS);
+        int up = pg_spawn(env, &how, postgres, datadir);
         if (up == 0) {
+            env->pg_as = *as;
             return 0;
         }
         if (up < 0) {

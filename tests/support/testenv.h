@@ -49,6 +49,7 @@ struct testenv {
      * seat and ended-token events (--peer-events-urls with all their events addresses). */
     int peers;
     const char *const *extra_args; /* of testenv_service_start, borrowed: kept for restarts */
+    struct support_spawn pg_as;    /* who runs postgres: kept for restarts */
 };
 
 /* testenv_start starts PostgreSQL and Redis and migrates (see top). Returns 0 or -1 after
@@ -74,6 +75,10 @@ int testenv_service_running(struct testenv *env, int i);
 
 /* testenv_service_kill sends sig to instance i (e.g. SIGKILL) and reaps it. */
 void testenv_service_kill(struct testenv *env, int i, int sig);
+
+/* testenv_pg_restart stops PostgreSQL (fast shutdown: what was committed is kept) and starts it
+ * again on the same data and port, waiting until it accepts connections. 0 or -1. */
+int testenv_pg_restart(struct testenv *env);
 
 /* testenv_service_restart starts instance i again, after testenv_service_kill, on the same
  * addresses and with the same arguments (extra_args of testenv_service_start must still be
