@@ -451,6 +451,34 @@ static int redis_ping(const void *port)
     return redis_expect(*(const int *)port, ping, "PONG");
 }
 
+/* redis_spawn starts redis-server (exe, without persistence) on env->redis_port, logging to log,
+ * and waits for PING: 0, 1 when it exited (the port taken, say), -1 otherwise. */
+static int redis_spawn(struct testenv *env, const char *exe, const char *log)
+{
+    struct support_spawn how = {.log = log, .deathsig = SIGTERM};
+    char port[16];
+
+    snprintf(port, sizeof(port), "%d", env->redis_port);
+    char *argv[] = {(char *)exe, "--port",       port, "--bind", "127.0.0.1", "--save",
+                    "",          "--appendonly", "no", "--dir",  env->dir,    NULL};
+    if (support_spawn(argv, &how, &env->redis) != 0) {
+        return -1;
+    }
+    return server_wait(&env->redis, redis_ping, &env->redis_port, TESTENV_REDIS_WAIT_MS);
+}
+
+int testenv_redis_restart(struct testenv *env)
+{
+    char exe[600], log[300];
+
+    if (find_exe("redis-server", exe, sizeof(exe)) != 0) {
+        return -1;
+    }
+    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
+    testenv_stop_child(&env->redis, SIGTERM);
+    return redis_spawn(env, exe, log) == 0 ? 0 : -1;
+}
+
 static int redis_start(struct testenv *env)
 {
     char exe[600], log[300];
@@ -459,17 +487,9 @@ static int redis_start(struct testenv *env)
         return -1;
     }
     snprintf(log, sizeof(log), "%s/redis.log", env->dir);
-    struct support_spawn how = {.log = log, .deathsig = SIGTERM};
     for (int attempt = 0; attempt < 3; attempt++) {
         env->redis_port = testenv_free_port();
-        char port[16];
-        snprintf(port, sizeof(port), "%d", env->redis_port);
-        char *argv[] = {exe, "--port",       port, "--bind", "127.0.0.1", "--save",
-                        "",  "--appendonly", "no", "--dir",  env->dir,    NULL};
-        if (support_spawn(argv, &how, &env->redis) != 0) {
-            return -1;
-        }
-        int up = server_wait(&env->redis, redis_ping, &env->redis_port, TESTENV_REDIS_WAIT_MS);
+        int up = redis_spawn(env, exe, log);
         if (up == 0) {
             snprintf(env->redis_url, sizeof(env->redis_url), "redis://127.0.0.1:%d",
                      env->redis_port);

@@ -80,6 +80,10 @@ void testenv_service_kill(struct testenv *env, int i, int sig);
  * again on the same data and port, waiting until it accepts connections. 0 or -1. */
 int testenv_pg_restart(struct testenv *env);
 
+/* testenv_redis_restart stops Redis and starts it again on the same port: it runs without
+ * persistence, so it comes back empty, as a Redis that lost its data. 0 or -1. */
+int testenv_redis_restart(struct testenv *env);
+
 /* testenv_service_restart starts instance i again, after testenv_service_kill, on the same
  * addresses and with the same arguments (extra_args of testenv_service_start must still be
  * alive). It does not wait: once this process has used NNG, testenv's readiness ping (a forked
