@@ -193,10 +193,11 @@ static int flow_token(struct bo_session *s, uint64_t user, uint64_t concert, cha
     return -1;
 }
 
-/* flow_free_seat finds an available seat of concert's dates: 0 with *schedule and *seat, or -1
- * when every date is sold out or the map could not be read. */
+/* flow_free_seat finds an available seat of concert's dates: 0 with *schedule and *seat; -1 when
+ * every date is sold out or a map could not be read for a fault the flows ride out (lost), -2
+ * for any other failure, whose code goes to *failed. */
 static int flow_free_seat(struct bo_session *s, const char *token, uint64_t concert, unsigned pick,
-                          uint64_t *schedule, uint32_t *seat)
+                          uint64_t *schedule, uint32_t *seat, int *failed)
 {
     for (uint64_t d = 0; d < 5; d++) {
         Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
@@ -205,7 +206,8 @@ static int flow_free_seat(struct bo_session *s, const char *token, uint64_t conc
         req.schedule_id = (concert - 1) * 5 + 1 + (d + pick) % 5;
         int rc = call_on(s, "ListSeats", &req.base, &out);
         if (rc != BO_OK) {
-            return transient(rc) ? -1 : -2;
+            *failed = rc;
+            return lost(rc) ? -1 : -2;
         }
         const Boxoffice__V1__ListSeatsReply *r = (const Boxoffice__V1__ListSeatsReply *)out;
         for (size_t k = 0; k < r->n_seats; k++) {
@@ -235,9 +237,10 @@ static int flow_buy(struct bo_session *s, uint64_t user, char *why, size_t whyle
     if (flow_token(s, user, concert, token, sizeof(token)) != 0) {
         return 1;
     }
-    if ((rc = flow_free_seat(s, token, concert, (unsigned)user, &schedule, &seat)) != 0) {
-        snprintf(why, whylen, "seat map of user %llu failed not for a lost instance",
-                 (unsigned long long)user);
+    int failed = BO_OK;
+    if ((rc = flow_free_seat(s, token, concert, (unsigned)user, &schedule, &seat, &failed)) != 0) {
+        snprintf(why, whylen, "seat map of user %llu: %s", (unsigned long long)user,
+                 bo_error_name(failed));
         return rc == -2 ? -1 : 1;
     }
     Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
