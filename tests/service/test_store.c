@@ -479,7 +479,9 @@ END_TEST
 START_TEST(test_hold_expiry)
 {
     uint64_t sched = new_schedule();
-    struct reservation r = funded_hold(201, 0, sched, 3, 400), r2, got;
+    /* Long enough that the next query sees it live on a loaded machine (with 400 ms it once
+     * read the seat after the hold had ended, with several builds running here). */
+    struct reservation r = funded_hold(201, 0, sched, 3, 2000), r2, got;
 
     ck_assert_int_eq(seat_status(sched, 3), SEAT_HELD);
     wait_hold_ended(r.id);
