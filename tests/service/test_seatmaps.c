@@ -27,10 +27,11 @@ enum { A, B, C, NINSTANCES };
 
 /* Every instance is asked this often while a test waits for it to show something. */
 #define POLL_MS 10
-/* A peer shows a change within this (the contract); an instance without events within the
- * second plus slack for a loaded machine. */
-#define PEER_MS     1000
-#define NO_PEERS_MS 2000
+/* How long a test waits for an instance to show a change: far past the contract (100 ms with
+ * events, 1 s without), so that a loaded machine cannot fail it. The tests check that changes
+ * show up, in order; the delays themselves are the bench's to measure (its freshness cell). */
+#define PEER_MS     5000
+#define NO_PEERS_MS 10000
 
 static struct testenv env;
 static struct bo_client *clients[NINSTANCES];
