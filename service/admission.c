@@ -23,6 +23,11 @@
  * constant of ADMISSION_RATE_TAU_MS and stored in Redis once a second for the request
  * handlers' estimates.
  *
+ * Every admission step is fenced on the lease (it names this instance, and Redis runs it only
+ * while the lease does too): a leader paused after renewing its lease and before its step, for
+ * longer than the lease, wakes after another instance took over and admits nothing; it steps
+ * down at its next renewal.
+ *
  * The thread owns its PostgreSQL and Redis connections and opens them again with backoff
  * when they fail: a restarted server delays admission, it never stops it.
  */
@@ -154,6 +159,9 @@ static void admission_connect(struct admission *a, int64_t now)
 {
     if (a->cache == NULL && now >= a->cache_bo.next_ms) {
         admission_backoff_note(&a->cache_bo, now, cache_open(a->cfg.redis_url, &a->cache));
+        if (a->cache != NULL) {
+            cache_ended_keep_set(a->cache, a->cfg.ended_token_keep_seconds * 1000);
+        }
     }
     if (a->store == NULL && now >= a->store_bo.next_ms) {
         admission_backoff_note(&a->store_bo, now, store_open(a->cfg.database_url, &a->store));
@@ -313,6 +321,7 @@ static int admission_concert(struct admission *a, uint64_t concert_id,
     p.max_active = s->max_active;
     p.ttl_ms = (int64_t)s->token_ttl_seconds * 1000;
     p.abandon_ms = a->cfg.abandon_seconds * 1000;
+    p.holder = a->cfg.instance_id; /* a leader that woke past its lease admits nothing */
     for (;;) {
         p.max_count = budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)budget;
         p.now_ms = bo_time_now_ms();

@@ -26,8 +26,8 @@
  *                         "W<user>:<issued>:<seen - issued>" (WAITING; seen: when the holder
  *                         last showed up, for abandoned-token skipping),
  *                         "A<user>:<issued>:<admitted>:<expires>:<admission_no>" (ACTIVE), "X..."
- *                         as A, zeros when it never was ACTIVE (ended; kept 10 minutes after its
- *                         end, then swept)
+ *                         as A, zeros when it never was ACTIVE (ended; kept after its end for
+ *                         cache_ended_keep_set's time, 10 minutes by default, then swept)
  *   bo:q:<c>:u:<n>        HASH user -> the sequence of user's live token, for the users whose
  *                         last six digits are n modulo 32768
  *   bo:q:<c>:left         ZSET place -> place: holes above the head (tokens that ended WAITING
@@ -45,7 +45,7 @@
  *                         bo:q:<c>:seq), perm, pbase, ibase (the shuffle's strings)
  *   bo:q:<c>:ended        LIST "<seq>:<user>" of tokens that ended (capped), drained by the
  *                         leader to publish EXPIRED events
- *   bo:q:<c>:gone         LIST "<ended_ms>:<seq>" of ended records in order, swept 10 minutes
+ *   bo:q:<c>:gone         LIST "<ended_ms>:<seq>" of ended records in order, swept that long
  *                         after their end (a few by every end, more by every admission step)
  *   bo:q:<c>:recent       LIST "<no>:<seq>:<user>:<admitted>:<expires>" of the last admissions
  *                         (capped), sent again by a new leader so subscribers miss none
@@ -93,6 +93,15 @@ void cache_batch_close(struct cache_batch *b);
  * closed; NULL: its own connection again). Calls that change state and must not be repeated,
  * and pipelines, keep c's own connection. */
 void cache_batch_attach(struct cache *c, struct cache_batch *b);
+
+/* How long an ended token's record is kept after its end unless cache_ended_keep_set says
+ * otherwise (ms): a client retrying a call whose answer it lost reads the token's details. */
+#define CACHE_ENDED_KEEP_MS 600000
+
+/* cache_ended_keep_set makes c's calls that can end a token (issue, use, leave, expire, the
+ * admission step) keep ended records keep_ms after their end before the sweeps delete them
+ * (keep_ms <= 0: CACHE_ENDED_KEEP_MS, the default of a new cache). */
+void cache_ended_keep_set(struct cache *c, int64_t keep_ms);
 
 /* cache_ping checks the connection, reconnecting if needed. */
 CACHE_WUR int cache_ping(struct cache *c);
@@ -184,6 +193,8 @@ struct cache_admit_params {
     uint32_t max_count;  /* tokens to admit at most (0: only clean up and collect) */
     int64_t ttl_ms;      /* an admitted token's fixed window */
     int64_t abandon_ms;  /* a WAITING token not seen this long is ended, not admitted; 0 never */
+    const char *holder;  /* borrowed: the step runs only while holder has the leader lease (a
+                          * leader paused past its lease changes nothing); NULL: unfenced */
 };
 
 /* What one cache_admission_step did. */
@@ -200,12 +211,12 @@ struct cache_admit_result {
  * fewer than max_active are ACTIVE, moves up to max_count waiting tokens, lowest place first,
  * to ACTIVE (expiry now_ms + ttl_ms, the next admission_no), ending instead the abandoned ones
  * it meets (they use neither the count nor max_active); then sweeps the records of tokens that
- * ended more than 10 minutes before now_ms and takes up to ended_cap tokens from the concert's
- * list of ended tokens (whoever ended them) into ended[]. The first step at or after an opening
- * first places the tokens that joined before it in a uniformly random order among themselves,
- * ahead of later joiners (seeded from OpenSSL's RAND_bytes; 100,000 tokens take a few hundred
- * ms of Redis at most). admitted[] has room for max_count tokens. Not repeated after a lost
- * reply.
+ * ended more than the keep time (cache_ended_keep_set) before now_ms and takes up to ended_cap
+ * tokens from the concert's list of ended tokens (whoever ended them) into ended[]. The first step
+ * at or after an opening first places the tokens that joined before it in a uniformly random order
+ * among themselves, ahead of later joiners (seeded from OpenSSL's RAND_bytes; 100,000 tokens take a
+ * few hundred ms of Redis at most). admitted[] has room for max_count tokens. Not repeated after a
+ * lost reply.
  */
 CACHE_WUR int cache_admission_step(struct cache *c, uint64_t concert_id,
                                    const struct cache_admit_params *p, struct queue_token *admitted,
@@ -299,8 +310,8 @@ CACHE_WUR int cache_session_revoke(struct cache *c, const char *sid, int64_t exp
 /* cache_session_revoked sets *revoked to 1 when session sid is revoked, else 0. */
 CACHE_WUR int cache_session_revoked(struct cache *c, const char *sid, int *revoked);
 
-/* Rate limits per minute and the push listener's connection caps, each 0 = off (admin
- * settings, stored in bo:limits). */
+/* Rate limits per minute, the push listener's connection caps and the edge's REST connection
+ * cap, each 0 = off (admin settings, stored in bo:limits). */
 struct limits {
     uint32_t user_logins;
     uint32_t user_token_issues;
@@ -313,6 +324,7 @@ struct limits {
     uint32_t address_charges;
     uint32_t address_push_connections; /* open push connections per client address */
     uint32_t token_push_connections;   /* open push connections per queue token */
+    uint32_t address_rest_connections; /* open REST connections per client address (the edge) */
 };
 
 /* Bits of a cache_limits_set mask: one per field of struct limits, in its order. */
@@ -328,7 +340,8 @@ enum cache_limit_bit {
     CACHE_LIMIT_ADDRESS_CHARGES = 1u << 8,
     CACHE_LIMIT_ADDRESS_PUSH_CONNECTIONS = 1u << 9,
     CACHE_LIMIT_TOKEN_PUSH_CONNECTIONS = 1u << 10,
-    CACHE_LIMIT_ALL = (1u << 11) - 1,
+    CACHE_LIMIT_ADDRESS_REST_CONNECTIONS = 1u << 11,
+    CACHE_LIMIT_ALL = (1u << 12) - 1,
 };
 
 /* cache_limits_get reads the admin's limits; fields never set come from defaults. */

@@ -167,6 +167,8 @@ int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cach
     cache_args_i64(&a, p->abandon_ms > 0 ? p->abandon_ms : 0);
     cache_args_u64(&a, ended == NULL ? 0 : ended_cap);
     cache_args_str(&a, seed);
+    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
+    cache_args_str(&a, p->holder != NULL ? p->holder : "");
     /* Not repeated once sent: a lost reply may hide admissions, and a second run would admit
      * a further batch beyond the rate. */
     rc = cache_conn_call(c, CACHE_RETRY_UNSENT, &a, &r);
@@ -196,7 +198,7 @@ done:
 int cache_admit(struct cache *c, uint64_t concert_id, int64_t now_ms, uint32_t max_active,
                 uint32_t max_count, int64_t ttl_ms, struct queue_token *out, size_t *n)
 {
-    struct cache_admit_params p = {now_ms, max_active, max_count, ttl_ms, 0};
+    struct cache_admit_params p = {now_ms, max_active, max_count, ttl_ms, 0, NULL};
     struct cache_admit_result res;
     int rc;
 

@@ -35,6 +35,7 @@ struct cache {
     char password[BO_ADDR_PART_MAX];
     int down; /* 1 from a failed connect until the next success: one log line per outage */
     struct cache_batch *batch; /* borrowed: where repeatable single calls go; NULL: none */
+    int64_t ended_keep_ms;     /* how long the calls ending tokens keep their records */
 };
 
 /* ---- command arguments ------------------------------------------------------ */
@@ -413,6 +414,16 @@ void cache_batch_attach(struct cache *c, struct cache_batch *b)
     c->batch = b;
 }
 
+void cache_ended_keep_set(struct cache *c, int64_t keep_ms)
+{
+    c->ended_keep_ms = keep_ms > 0 ? keep_ms : CACHE_ENDED_KEEP_MS;
+}
+
+int64_t cache_conn_ended_keep_ms(const struct cache *c)
+{
+    return c->ended_keep_ms;
+}
+
 int cache_conn_call(struct cache *c, enum cache_retry retry, const struct cache_args *a,
                     redisReply **out)
 {
@@ -458,6 +469,7 @@ int cache_open(const char *url, struct cache **out)
     if (c == NULL) {
         return BO_E_NOMEM;
     }
+    c->ended_keep_ms = CACHE_ENDED_KEEP_MS;
     rc = cache_address_set(c, url);
     if (rc != BO_OK) {
         BO_ERR("redis: cannot parse URL (expected redis://[[user]:password@]host[:port][/db] or "

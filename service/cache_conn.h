@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_ARGS_MAX 24
+#define CACHE_ARGS_MAX 32 /* HSET, the key and the 12 limits as field-value pairs: 26 */
 
 /* The text of service/lua/boxoffice.lua, embedded by the build (generated cache_lua.c). */
 extern const char cache_lua_library[];
@@ -82,6 +82,10 @@ CACHE_WUR int cache_conn_run_each(struct cache *c, const struct cache_args *cons
  * waiting at the same time, and returns its own reply in *out (the caller frees it) or its
  * code, as cache_conn_call with CACHE_RETRY_ANY does. */
 CACHE_WUR int cache_batch_call(struct cache_batch *b, const struct cache_args *a, redisReply **out);
+
+/* cache_conn_ended_keep_ms returns how long c's calls that can end a token keep ended records
+ * (ms; cache_ended_keep_set), the keep_ms argument of those functions. */
+int64_t cache_conn_ended_keep_ms(const struct cache *c);
 
 /* cache_conn_call is cache_conn_run of the one command a; the caller frees *out. */
 CACHE_WUR int cache_conn_call(struct cache *c, enum cache_retry retry, const struct cache_args *a,

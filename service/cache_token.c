@@ -156,6 +156,7 @@ int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t use
     cache_args_u64(&a, user_id);
     cache_args_i64(&a, now_ms);
     cache_args_i64(&a, opens_ms > 0 ? opens_ms : 0);
+    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
     if (limits != NULL &&
         (rc = cache_rate_args(&a, limits->check, limits->n, &rates.sent)) != BO_OK) {
         return rc;
@@ -165,8 +166,8 @@ int cache_token_issue_limited(struct cache *c, uint64_t concert_id, uint64_t use
 }
 
 /* cache_token_owned calls how->function on ref->user_id's token at now_ms (with seen_every_ms
- * after when it is not negative) and decodes the answer as cache_token_call does; a token of
- * no concert, sequence or user is BO_E_TOKEN_EXPIRED. */
+ * after when it is not negative), then c's keep time of ended records, and decodes the answer as
+ * cache_token_call does; a token of no concert, sequence or user is BO_E_TOKEN_EXPIRED. */
 static int cache_token_owned(struct cache *c, const struct cache_token_how *how,
                              const struct cache_token_ref *ref, int64_t now_ms,
                              int64_t seen_every_ms, struct queue_token *out, int64_t *rate_milli)
@@ -184,6 +185,7 @@ static int cache_token_owned(struct cache *c, const struct cache_token_how *how,
     if (seen_every_ms >= 0) {
         cache_args_i64(&a, seen_every_ms);
     }
+    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
     return cache_token_call(c, &a, how, NULL, ref->concert_id, out, NULL, rate_milli);
 }
 
@@ -283,6 +285,7 @@ int cache_token_expire(struct cache *c, uint64_t concert_id, uint64_t sequence, 
     cache_args_u64(&a, concert_id);
     cache_args_u64(&a, sequence);
     cache_args_u64(&a, user_id);
+    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
     /* Repeating finds the token ended already, which is the same answer. */
     if ((rc = cache_conn_int(c, CACHE_RETRY_ANY, &a, &ended)) != BO_OK) {
         return rc;

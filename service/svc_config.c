@@ -65,6 +65,10 @@ static const struct bo_option svc_options[] = {
     BO_OPT_NUM("idempotency-keep-seconds", C, idempotency_keep_seconds, "86400", 0, 31LL * 86400,
                "an Idempotency-Key is remembered this long; the admission leader deletes older "
                "ones, and a retry with one is a new request; 0: kept for ever"),
+    BO_OPT_NUM("ended-token-keep-seconds", C, ended_token_keep_seconds, "600", 1, 86400,
+               "an ended queue token's record is kept this long after its end, so a client "
+               "retrying a call reads its details (EXPIRED); then it is swept and reads as "
+               "unknown (EXPIRED all the same)"),
     BO_OPT_NUM("migrate", C, migrate, "0", 0, 2,
                "1: apply migrations, then serve; 2: apply migrations (and the seed), then exit"),
     BO_OPT_STR("migrations-dir", C, migrations_dir, "db/migrations",

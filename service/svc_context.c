@@ -60,7 +60,11 @@ int svc_context_init(struct svc_context *ctx, const struct svc_config *cfg)
     if ((rc = store_open(cfg->database_url, &ctx->store)) != BO_OK) {
         return rc;
     }
-    return cache_open(cfg->redis_url, &ctx->cache);
+    if ((rc = cache_open(cfg->redis_url, &ctx->cache)) != BO_OK) {
+        return rc;
+    }
+    cache_ended_keep_set(ctx->cache, cfg->ended_token_keep_seconds * 1000);
+    return BO_OK;
 }
 
 void svc_context_fini(struct svc_context *ctx)

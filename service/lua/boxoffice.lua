@@ -27,16 +27,21 @@ Each function runs atomically. Invariants they keep:
     order. A WAITING token skipped as abandoned ends without an admission_no, so the numbers
     of the admitted stay consecutive;
   - nothing is admitted while now < the concert's opening time (bo:q:<c>:meta opens);
+  - an admission step that names a holder runs only while that holder has the leader lease: a
+    leader paused between renewing its lease and its step, past the lease, may wake after
+    another instance took over, and then changes nothing (a second leader would admit beyond
+    the rate);
   - an ACTIVE token's expiry is fixed at its admission: reads never move it;
   - the functions that act for the holder of a token text (token_use, token_leave,
     tokens_touch, token_expire) take the user its signature names and compare it with the
     record's before any write: after Redis loses its data sequences start again, so an old
     token can name a record of another user, and such a call writes nothing;
   - every end of a token (finish) appends it once to bo:q:<c>:ended, for its EXPIRED event;
-  - an ended token's record is kept ENDED_KEEP_MS after its end, so its holder still reads
-    EXPIRED with its details, then swept (bo:q:<c>:gone lists the ends in order; each end and
-    each admission step sweep the ones past their time) and the token reads as unknown (also
-    EXPIRED to callers). Redis 7.0 has no expiry per hash field: the sweep bounds them.
+  - an ended token's record is kept keep_ms after its end (the service's
+    --ended-token-keep-seconds, an argument of every function that can end a token), so its holder
+    still reads EXPIRED with its details, then swept (bo:q:<c>:gone lists the ends in order; each
+    end and each admission step sweep the ones past their time) and the token reads as unknown
+    (also EXPIRED to callers). Redis 7.0 has no expiry per hash field: the sweep bounds them.
   - an issue carrying rate checks counts them as bo_rate_hit does, or is refused without
     counting or changing anything.
 
@@ -45,8 +50,10 @@ go back as strings so 64-bit ids never pass through Lua numbers (sequences, plac
 do: they stay far below 2^53).
 --]]
 
--- An ended token's record is kept this long (ms): a client retrying a call whose answer it
--- lost reads the token's details, EXPIRED, for this long; afterwards EXPIRED all the same.
+-- An ended token's record is kept this long (ms) when a call names no keep time (the functions
+-- that can end a token take one, the service's --ended-token-keep-seconds): a client retrying a
+-- call whose answer it lost reads the token's details, EXPIRED, for this long; afterwards
+-- EXPIRED all the same.
 local ENDED_KEEP_MS = 600000
 -- Ended tokens waiting to be announced; beyond this (no leader for a long time) the oldest
 -- announcements are dropped, never the tokens' state.
@@ -212,14 +219,21 @@ local function waiting_reply(c, s, t, created, L, now)
   return tuple(1, s, t, position(c, L.head, place_of(c, L, s)), created, rate_of(c), 0)
 end
 
--- sweep deletes the records of up to max tokens that ended ENDED_KEEP_MS before now or
--- earlier, oldest end first.
-local function sweep(c, now, max)
+-- keep_of reads a keep time argument (ms): ENDED_KEEP_MS when absent or not a number.
+local function keep_of(v)
+  local k = tonumber(v or '')
+  if not k or k < 0 then return ENDED_KEEP_MS end
+  return k
+end
+
+-- sweep deletes the records of up to max tokens that ended keep ms before now or earlier,
+-- oldest end first.
+local function sweep(c, now, max, keep)
   local gk = qkey(c, 'gone')
   local n = 0
   for _, e in ipairs(redis.call('LRANGE', gk, 0, max - 1)) do
     local at, s = string.match(e, '^(%d+):(%d+)$')
-    if at and tonumber(at) + ENDED_KEEP_MS > now then break end
+    if at and tonumber(at) + keep > now then break end
     if s then
       local k = rkey(c, s)
       local v = redis.call('HGET', k, s)
@@ -232,8 +246,9 @@ end
 
 -- finish is the one place a token ends (t: its record as read), so every end is queued for
 -- its EXPIRED event and for its record's sweep. A WAITING token leaves a hole at its place
--- (place: a number, or nil to look it up). Returns the record as it is now.
-local function finish(c, s, t, now, place)
+-- (place: a number, or nil to look it up); keep: how long ended records are kept (ms), for the
+-- sweep it does by the way. Returns the record as it is now.
+local function finish(c, s, t, now, place, keep)
   if t.st ~= 'X' then
     if t.st == 'W' then
       place = place or place_of(c, line_state(c), s)
@@ -248,7 +263,7 @@ local function finish(c, s, t, now, place)
     redis.call('RPUSH', ek, s .. ':' .. t.user)
     redis.call('LTRIM', ek, -ENDED_KEEP, -1)
     redis.call('RPUSH', qkey(c, 'gone'), ms(now) .. ':' .. s)
-    sweep(c, now, SWEEP_BY_THE_WAY)
+    sweep(c, now, SWEEP_BY_THE_WAY, keep)
   end
   local uk = ukey(c, t.user)
   if redis.call('HGET', uk, t.user) == s then redis.call('HDEL', uk, t.user) end
@@ -336,17 +351,18 @@ end
 
 -- ---- tokens ------------------------------------------------------------------
 
--- args: concert, user, now_ms, opens_ms (the opening time the service read, 0 = open), then
--- rate checks {kind, scope, limit}*. Returns the user's live token or a new WAITING one;
--- asking again counts as being seen. With rate checks, the call counts against them first,
--- or is refused with {-2, index of the check, ms until its window ends} and nothing else
--- happens. The given opening time is stored only when Redis has none (a new or flushed Redis)
--- and it lies ahead: changes go through bo_opens_set alone, so an issue that read the store
--- just before an admin's change cannot undo it.
+-- args: concert, user, now_ms, opens_ms (the opening time the service read, 0 = open), keep_ms
+-- (ended records), then rate checks {kind, scope, limit}*. Returns the user's live token or a new
+-- WAITING one; asking again counts as being seen. With rate checks, the call counts against them
+-- first, or is refused with {-2, index of the check, ms until its window ends} and nothing else
+-- happens. The given opening time is stored only when Redis has none (a new or flushed Redis) and
+-- it lies ahead: changes go through bo_opens_set alone, so an issue that read the store just
+-- before an admin's change cannot undo it.
 local function token_issue(_, args)
   local c, u, now, given = args[1], args[2], tonumber(args[3]), tonumber(args[4])
-  if #args > 4 then
-    local refused = rate_try(args, 5, now)
+  local keep = keep_of(args[5])
+  if #args > 5 then
+    local refused = rate_try(args, 6, now)
     if refused then return {-2, refused[1], refused[2]} end
   end
   local L = line_state(c)
@@ -371,7 +387,7 @@ local function token_issue(_, args)
       elseif t.st == 'A' and (tonumber(t.expires) or 0) > now then
         return tuple(2, old, t, 0, 0, 0, 0)
       end
-      finish(c, old, t, now)
+      finish(c, old, t, now, nil, keep)
     end
     s = ms(redis.call('INCR', sk))
     redis.call('HSET', uk, u, s)
@@ -384,9 +400,9 @@ local function token_issue(_, args)
   return waiting_reply(c, s, t, 1, L, now)
 end
 
--- args: concert, sequence, user, now_ms, seen_every_ms. Returns the token; {0} when unknown,
--- {-1} when it is another user's (then nothing is written). The last-seen write is throttled
--- so a busy poller costs a read only; an ACTIVE token's expiry never moves.
+-- args: concert, sequence, user, now_ms, seen_every_ms, keep_ms. Returns the token; {0} when
+-- unknown, {-1} when it is another user's (then nothing is written). The last-seen write is
+-- throttled so a busy poller costs a read only; an ACTIVE token's expiry never moves.
 local function token_use(_, args)
   local c, s, now, every = args[1], args[2], tonumber(args[4]), tonumber(args[5])
   local t = record(c, s)
@@ -401,11 +417,11 @@ local function token_use(_, args)
   elseif t.st == 'A' and (tonumber(t.expires) or 0) > now then
     return tuple(2, s, t, 0, 0, 0, 0)
   end
-  return tuple(3, s, finish(c, s, t, now), 0, 0, 0, 0)
+  return tuple(3, s, finish(c, s, t, now, nil, keep_of(args[6])), 0, 0, 0, 0)
 end
 
--- args: concert, sequence, user, now_ms. Ends the user's live token (WAITING, or ACTIVE and
--- unexpired) and returns it as it is now (EXPIRED); {0} when unknown or already ended, {-1}
+-- args: concert, sequence, user, now_ms, keep_ms. Ends the user's live token (WAITING, or ACTIVE
+-- and unexpired) and returns it as it is now (EXPIRED); {0} when unknown or already ended, {-1}
 -- when it is another user's.
 local function token_leave(_, args)
   local c, s, now = args[1], args[2], tonumber(args[4])
@@ -413,20 +429,21 @@ local function token_leave(_, args)
   if not t then return {0} end
   if t.user ~= args[3] then return {-1} end
   local live = t.st == 'W' or (t.st == 'A' and (tonumber(t.expires) or 0) > now)
-  t = finish(c, s, t, now)
+  t = finish(c, s, t, now, nil, keep_of(args[5]))
   if not live then return {0} end
   return tuple(3, s, t, 0, 0, 0, 0)
 end
 
--- args: concert, sequence, user. Ends the user's token as of Redis's clock: 1 (also when it
--- had ended already); 0 when the token is unknown, -1 when it is another user's (then nothing
+-- args: concert, sequence, user, keep_ms. Ends the user's token as of Redis's clock: 1 (also when
+-- it had ended already); 0 when the token is unknown, -1 when it is another user's (then nothing
 -- is written).
 local function token_expire(_, args)
   local t = record(args[1], args[2])
   if not t then return 0 end
   if t.user ~= args[3] then return -1 end
   local now = redis.call('TIME')
-  finish(args[1], args[2], t, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
+  finish(args[1], args[2], t, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), nil,
+         keep_of(args[4]))
   return 1
 end
 
@@ -558,18 +575,24 @@ end
 -- ---- admission ---------------------------------------------------------------
 
 -- args: concert, now_ms, max_active, max_count, ttl_ms, abandon_ms, ended_max, seed (32 hex
--- digits). Returns {{seq, user, issued, no}*, {"seq:user"}*, skipped, waiting}. Nothing is
--- admitted before the opening; the first step at or after it shuffles who joined before.
--- Abandoned tokens met at the head are ended and the scan goes on, so they take neither the
--- count nor a slot. Ended records past their time are swept.
+-- digits), keep_ms (ended records). Returns {{seq, user, issued, no}*, {"seq:user"}*, skipped,
+-- waiting}. Nothing is admitted before the opening; the first step at or after it shuffles who
+-- joined before. Abandoned tokens met at the head are ended and the scan goes on, so they take
+-- neither the count nor a slot. Ended records past their time are swept.
 local function admit(_, args)
+  -- args[10], the holder ('' or absent: any caller): one that no longer has the leader lease
+  -- gets {{}, {}, 0, 0} and nothing changes (see the invariants).
+  if args[10] and args[10] ~= '' and redis.call('GET', LEADER) ~= args[10] then
+    return {{}, {}, 0, 0}
+  end
   local c, now = args[1], tonumber(args[2])
   local max_active, max_count = tonumber(args[3]), tonumber(args[4])
   local abandon, ended_max = tonumber(args[6]), tonumber(args[7])
+  local keep = keep_of(args[9])
   local ak, rk, mk = qkey(c, 'active'), qkey(c, 'recent'), qkey(c, 'meta')
   for _, s in ipairs(redis.call('ZRANGEBYSCORE', ak, '-inf', args[2])) do
     local t = record(c, s)
-    if t and t.st == 'A' then finish(c, s, t, now) else redis.call('ZREM', ak, s) end
+    if t and t.st == 'A' then finish(c, s, t, now, nil, keep) else redis.call('ZREM', ak, s) end
   end
   local L = line_state(c)
   local n = 0
@@ -595,7 +618,7 @@ local function admit(_, args)
         if not t then
           -- A record this code did not write: passed over, as the head goes past it.
         elseif abandon > 0 and now - t.seen >= abandon then
-          finish(c, s, t, now, places[i])
+          finish(c, s, t, now, places[i], keep)
           skipped = skipped + 1
         else
           local no = ms(redis.call('INCR', qkey(c, 'admitted')))
@@ -627,7 +650,7 @@ local function admit(_, args)
       redis.call('HDEL', mk, 'perm', 'pbase', 'ibase')
     end
   end
-  sweep(c, now, SWEEP_STEP)
+  sweep(c, now, SWEEP_STEP, keep)
   local ended = {}
   if ended_max > 0 then
     local ek = qkey(c, 'ended')

@@ -391,11 +391,50 @@ done:
 
 /* ---- Redis ------------------------------------------------------------------ */
 
+/* redis_reply_text writes r into out from offset len on, as testenv_redis_text says; returns
+ * the length of the text in out, or -1 for an error reply or when out is too small. */
+static int redis_reply_text(const redisReply *r, char *out, size_t outlen, size_t len)
+{
+    int n;
+
+    if (len >= outlen) {
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_ARRAY) {
+        out[len] = '\0';
+        for (size_t i = 0; i < r->elements; i++) {
+            if (i > 0) {
+                if (len + 1 >= outlen) {
+                    return -1;
+                }
+                out[len++] = '\n';
+                out[len] = '\0';
+            }
+            n = redis_reply_text(r->element[i], out, outlen, len);
+            if (n < 0) {
+                return -1;
+            }
+            len = (size_t)n;
+        }
+        return (int)len;
+    }
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) {
+        n = snprintf(out + len, outlen - len, "%.*s", (int)r->len, r->str);
+    } else if (r->type == REDIS_REPLY_INTEGER) {
+        n = snprintf(out + len, outlen - len, "%lld", r->integer);
+    } else if (r->type == REDIS_REPLY_NIL) {
+        n = snprintf(out + len, outlen - len, "%s", "");
+    } else {
+        return -1;
+    }
+    return n < 0 || (size_t)n >= outlen - len ? -1 : (int)(len + (size_t)n);
+}
+
 /* redis_argv runs argv (NULL-terminated) on a fresh connection to port, after AUTH password
- * when not NULL; writes the reply's type (and its status text, when a status, into status).
- * Returns 0, or -1 when there was no reply. */
+ * when not NULL; writes the reply's type, and its text (redis_reply_text) into text when not
+ * NULL. Returns 0, or -1 when there was no reply or its text did not fit. */
 static int redis_argv(int port, const char *password, const char *const *argv, int *type,
-                      char *status, size_t statuslen)
+                      char *text, size_t textlen)
 {
     struct timeval tv = {TESTENV_REDIS_IO_S, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
@@ -421,11 +460,12 @@ static int redis_argv(int port, const char *password, const char *const *argv, i
         goto done;
     }
     *type = r->type;
-    if (status != NULL) {
-        snprintf(status, statuslen, "%s", r->type == REDIS_REPLY_STATUS ? r->str : "");
+    rc = 0;
+    if (text != NULL && redis_reply_text(r, text, textlen, 0) < 0) {
+        text[0] = '\0';
+        rc = r->type == REDIS_REPLY_ERROR ? 0 : -1; /* an error has no text; others did not fit */
     }
     freeReplyObject(r);
-    rc = 0;
 done:
     if (c != NULL) {
         redisFree(c);
@@ -444,59 +484,90 @@ static int redis_expect(int port, const char *const *argv, const char *want)
     return type == REDIS_REPLY_STATUS && strcmp(status, want) == 0 ? 0 : -1;
 }
 
-/* redis_ping is the "up" check of redis-server: 0 when it answers PING on *port. */
+/* redis_ping is the "up" check of redis-server: 0 when it answers PING on *port (not while it
+ * loads its data: that answers an error). */
 static int redis_ping(const void *port)
 {
     static const char *const ping[] = {"PING", NULL};
     return redis_expect(*(const int *)port, ping, "PONG");
 }
 
-/* redis_spawn starts redis-server (exe, without persistence) on env->redis_port, logging to log,
- * and waits for PING: 0, 1 when it exited (the port taken, say), -1 otherwise. */
-static int redis_spawn(struct testenv *env, const char *exe, const char *log)
+/* redis_spawn starts redis-server on env->redis_port in env->dir, with an append-only file when
+ * env->flags has TESTENV_REDIS_DURABLE and without persistence otherwise, and waits for PING:
+ * 0, 1 when it exited (the port taken, say), -1 otherwise. */
+static int redis_spawn(struct testenv *env)
 {
+    char exe[600], log[300], port[16];
     struct support_spawn how = {.log = log, .deathsig = SIGTERM};
-    char port[16];
+    const char *aof = env->flags & TESTENV_REDIS_DURABLE ? "yes" : "no";
 
+    if (find_exe("redis-server", exe, sizeof(exe)) != 0) {
+        testenv_say("redis-server not found on PATH");
+        return -1;
+    }
+    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
     snprintf(port, sizeof(port), "%d", env->redis_port);
-    char *argv[] = {(char *)exe, "--port",       port, "--bind", "127.0.0.1", "--save",
-                    "",          "--appendonly", "no", "--dir",  env->dir,    NULL};
+    char *argv[] = {exe,        "--port", port,     "--bind",       "127.0.0.1", "--save",
+                    "",         "--dir",  env->dir, "--appendonly", (char *)aof, "--appendfsync",
+                    "everysec", NULL};
     if (support_spawn(argv, &how, &env->redis) != 0) {
         return -1;
     }
     return server_wait(&env->redis, redis_ping, &env->redis_port, TESTENV_REDIS_WAIT_MS);
 }
 
+void testenv_redis_kill(struct testenv *env, int sig)
+{
+    testenv_stop_child(&env->redis, sig);
+}
+
+int testenv_redis_start_again(struct testenv *env)
+{
+    return redis_spawn(env) == 0 ? 0 : -1;
+}
+
+/* remove_entry is nftw's callback: it removes path. */
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* redis_files_remove deletes what Redis keeps in env->dir (its append-only files of Redis 7 and
+ * before, and a snapshot), so the next start finds nothing. */
+static void redis_files_remove(const struct testenv *env)
+{
+    static const char *const names[] = {"appendonlydir", "appendonly.aof", "dump.rdb"};
+    char path[400];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", env->dir, names[i]);
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
 int testenv_redis_restart(struct testenv *env)
 {
-    char exe[600], log[300];
-
-    if (find_exe("redis-server", exe, sizeof(exe)) != 0) {
-        return -1;
-    }
-    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
-    testenv_stop_child(&env->redis, SIGTERM);
-    return redis_spawn(env, exe, log) == 0 ? 0 : -1;
+    testenv_redis_kill(env, SIGTERM);
+    redis_files_remove(env);
+    return testenv_redis_start_again(env);
 }
 
 static int redis_start(struct testenv *env)
 {
-    char exe[600], log[300];
-    if (find_exe("redis-server", exe, sizeof(exe)) != 0) {
-        testenv_say("redis-server not found on PATH");
-        return -1;
-    }
-    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
     for (int attempt = 0; attempt < 3; attempt++) {
         env->redis_port = testenv_free_port();
-        int up = redis_spawn(env, exe, log);
+        int up = redis_spawn(env);
         if (up == 0) {
             snprintf(env->redis_url, sizeof(env->redis_url), "redis://127.0.0.1:%d",
                      env->redis_port);
             return 0;
         }
         if (up < 0) {
-            testenv_say("redis-server did not answer PING, see %s", log);
+            testenv_say("redis-server did not answer PING, see %s/redis.log", env->dir);
             return -1;
         }
         testenv_say("redis-server exited during start (port %d), retrying", env->redis_port);
@@ -508,6 +579,16 @@ int testenv_redis_command(const struct testenv *env, const char *password, const
                           int *type)
 {
     return redis_argv(env->redis_port, password, argv, type, NULL, 0);
+}
+
+int testenv_redis_text(const struct testenv *env, const char *const *argv, char *out, size_t outlen)
+{
+    int type;
+
+    return redis_argv(env->redis_port, NULL, argv, &type, out, outlen) == 0 &&
+                   type != REDIS_REPLY_ERROR
+               ? 0
+               : -1;
 }
 
 int testenv_redis_flush(const struct testenv *env)
@@ -522,6 +603,7 @@ int testenv_start(struct testenv *env, int flags)
 {
     struct support_spawn as = {0};
     memset(env, 0, sizeof(*env));
+    env->flags = flags;
     snprintf(env->dir, sizeof(env->dir), "/tmp/boxoffice-test-XXXXXX");
     if (mkdtemp(env->dir) == NULL) {
         testenv_say("mkdtemp: %s", strerror(errno));
@@ -541,15 +623,6 @@ int testenv_start(struct testenv *env, int flags)
     if (redis_start(env) != 0) {
         return -1;
     }
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    (void)type;
-    (void)ftw;
-    remove(path);
     return 0;
 }
 

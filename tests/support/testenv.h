@@ -24,6 +24,9 @@
 
 enum testenv_flags {
     TESTENV_SEED = 1 << 0, /* also load db/seed.sql (users 1..100000, demo concerts) */
+    /* Redis keeps an append-only file, as in production (appendonly yes, fsync every second):
+     * stopped in any way, even killed, it comes back with every write it acknowledged. */
+    TESTENV_REDIS_DURABLE = 1 << 1,
 };
 
 #define TESTENV_MAX_INSTANCES 4
@@ -50,6 +53,7 @@ struct testenv {
     int peers;
     const char *const *extra_args; /* of testenv_service_start, borrowed: kept for restarts */
     struct support_spawn pg_as;    /* who runs postgres: kept for restarts */
+    int flags;                     /* of testenv_start */
 };
 
 /* testenv_start starts PostgreSQL and Redis and migrates (see top). Returns 0 or -1 after
@@ -80,9 +84,23 @@ void testenv_service_kill(struct testenv *env, int i, int sig);
  * again on the same data and port, waiting until it accepts connections. 0 or -1. */
 int testenv_pg_restart(struct testenv *env);
 
-/* testenv_redis_restart stops Redis and starts it again on the same port: it runs without
- * persistence, so it comes back empty, as a Redis that lost its data. 0 or -1. */
+/* testenv_redis_restart stops Redis and starts it again on the same port with its files
+ * removed, so it comes back empty, as a Redis that lost its data. 0 or -1. */
 int testenv_redis_restart(struct testenv *env);
+
+/* testenv_redis_kill sends sig to Redis (SIGKILL: a crash) and reaps it: Redis stays away until
+ * testenv_redis_start_again. */
+void testenv_redis_kill(struct testenv *env, int sig);
+
+/* testenv_redis_start_again starts Redis after testenv_redis_kill on the same port and folder
+ * and waits until it answers PING: with TESTENV_REDIS_DURABLE it has read its append-only file
+ * back by then (every write it acknowledged), without it comes back empty. 0 or -1. */
+int testenv_redis_start_again(struct testenv *env);
+
+/* testenv_service_pause stops instance i with SIGSTOP and waits until every thread of it has
+ * stopped (paused nonzero), or lets it go on with SIGCONT (paused 0). 0, or -1 when i is not
+ * running. A paused instance is not reaped: testenv_stop's SIGKILL ends it after its grace. */
+int testenv_service_pause(struct testenv *env, int i, int paused);
 
 /* testenv_service_restart starts instance i again, after testenv_service_kill, on the same
  * addresses and with the same arguments (extra_args of testenv_service_start must still be
@@ -115,6 +133,13 @@ int64_t testenv_sql_i64(const struct testenv *env, const char *fmt, ...)
  * the reply's hiredis type (REDIS_REPLY_*) to *type. Returns 0, or -1 when there was no reply. */
 int testenv_redis_command(const struct testenv *env, const char *password, const char *const *argv,
                           int *type);
+
+/* testenv_redis_text runs one command (argv, NULL-terminated) on a fresh connection and writes
+ * its reply into out as text: a string, status or integer as it is, nil as "", an array as its
+ * elements' texts one per line. Returns 0, or -1 when there was no reply, the reply was an
+ * error, or out was too small. */
+int testenv_redis_text(const struct testenv *env, const char *const *argv, char *out,
+                       size_t outlen);
 
 /* testenv_redis_flush empties Redis (FLUSHALL) between tests; 0 or -1. */
 int testenv_redis_flush(const struct testenv *env);

@@ -13,6 +13,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -303,6 +304,22 @@ void testenv_service_kill(struct testenv *env, int i, int sig)
     }
     kill(env->service[i].pid, sig);
     support_child_wait(&env->service[i], -1);
+}
+
+int testenv_service_pause(struct testenv *env, int i, int paused)
+{
+    int status;
+
+    if (!testenv_service_running(env, i) || kill(env->service[i].pid, paused ? SIGSTOP : SIGCONT)) {
+        return -1;
+    }
+    /* The stop is reported once every thread has stopped. */
+    while (paused && waitpid(env->service[i].pid, &status, WUNTRACED) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return !paused || WIFSTOPPED(status) ? 0 : -1;
 }
 
 int testenv_service_restart(struct testenv *env, int i)
