@@ -123,7 +123,8 @@ int br_admin_admission_set(struct br_req *r)
 }
 
 /* Every limit, as GET answers them and PATCH takes them: rates per minute, then the push
- * listener's caps on open connections; 0 = off. */
+ * listener's caps on open connections, then the edge's cap on open REST connections per
+ * client address; 0 = off. */
 static const struct br_input_field br_admin_limits_fields[] = {
     {"userLoginsPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"userTokenIssuesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
@@ -136,6 +137,7 @@ static const struct br_input_field br_admin_limits_fields[] = {
     {"addressChargesPerMinute", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"addressPushConnections", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {"tokenPushConnections", 0, 0, UINT32_MAX, BR_INPUT_INT},
+    {"addressRestConnections", 0, 0, UINT32_MAX, BR_INPUT_INT},
     {NULL, 0, 0, 0, BR_INPUT_INT}};
 
 const struct br_rpc br_admin_limits_get_rpc = {

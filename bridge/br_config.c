@@ -53,6 +53,13 @@ static const struct bo_option br_options[] = {
     BO_OPT_NUM("push-max-jobs", struct br_config, push_max_jobs, "4096", 1, 10000000,
                "token checks of new push connections waiting for a worker; when full a new "
                "connection is refused (WebSocket close 1013, SSE 503)"),
+    BO_OPT_STR("edge-limits", struct br_config, edge_limits, "",
+               "the edge's limits file (bridge/edge/cap's text), kept at addressRestConnections "
+               "of /api/v1/admin/limits as read once a second (needs admin-key and push); empty: "
+               "left alone"),
+    BO_OPT_STR("edge-pid", struct br_config, edge_pid, "",
+               "pid file of the edge's nginx master, sent SIGHUP after edge-limits changes; "
+               "empty: the edge reloads the file itself"),
 };
 
 #define BR_NOPTIONS (sizeof(br_options) / sizeof(br_options[0]))
@@ -94,6 +101,27 @@ static int br_config_public_url_ok(const char *url)
         return 0;
     }
     return strncmp(url, u.scheme, strlen(u.scheme)) == 0;
+}
+
+/* br_config_edge_check checks edge-limits and edge-pid: the limits are read by the push
+ * listener's toucher, under the admin key. */
+static int br_config_edge_check(const struct br_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->edge_pid[0] != '\0' && cfg->edge_limits[0] == '\0') {
+        snprintf(err, errlen, "edge-pid is only used with edge-limits (the file to keep)");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->edge_limits[0] != '\0' && cfg->admin_key[0] == '\0') {
+        snprintf(err, errlen, "edge-limits needs admin-key: the cap is read with GetLimits");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (cfg->edge_limits[0] != '\0' && cfg->push_listen[0] == '\0') {
+        snprintf(err, errlen,
+                 "edge-limits needs push-listen: the push listener reads the limits once a "
+                 "second");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    return BO_OK;
 }
 
 int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, char *err,
@@ -169,7 +197,7 @@ int br_config_load(struct br_config *cfg, int argc, char **argv, int *exit_now, 
         snprintf(err, errlen, "rpc-urls must name at least one service address");
         return BO_E_INVALID_ARGUMENT;
     }
-    return BO_OK;
+    return br_config_edge_check(cfg, err, errlen);
 }
 
 void br_config_log(const struct br_config *cfg)

@@ -3,7 +3,8 @@
  * (defaults, BOXOFFICE_* environment, --flags; see bo_config.h), and what is
  * derived from it: the push listener's address, the base URL browsers
  * reach push at, and the trusted proxy's address. The admin key (a secret,
- * never logged) only lets the push listener read the limits it enforces.
+ * never logged) only lets the push listener read the limits it enforces and
+ * the cap it keeps in the edge's limits file.
  */
 #ifndef BR_CONFIG_H
 #define BR_CONFIG_H
@@ -28,9 +29,11 @@ struct br_config {
     char events_urls[1024];        /* events of every service instance (push, seat maps) */
     char trusted_proxy[64];        /* IP of a proxy whose X-Forwarded-For is believed; "" none */
     struct br_ip trusted_proxy_ip; /* trusted_proxy read by br_config_load (family 0: none) */
-    char admin_key[256];           /* for GetLimits (push connection caps); "" none: defaults */
+    char admin_key[256];           /* for GetLimits (push and edge caps); "" none: defaults */
     int64_t push_max_connections;  /* open push connections in all; 0 = no cap */
     int64_t push_max_jobs;         /* token checks waiting for a push worker */
+    char edge_limits[480];         /* the edge's limits file kept at the cap; "" none */
+    char edge_pid[480];            /* the edge's nginx pid file (SIGHUP); "" none */
 };
 
 /* br_config_load fills cfg from the option table; on --help prints usage and sets *exit_now.

@@ -4,7 +4,8 @@
  * Invariant: each observation increments exactly one request counter, one
  * histogram bucket (the first whose bound holds it; cumulative sums are made
  * when rendering), the count and the sum. The push listener's counters are
- * apart: one per refusal reason, and the caps it last learned.
+ * apart: one per refusal reason, and the caps it last learned; so is the edge's
+ * cap (-1 until one is recorded).
  */
 #include "br_metrics.h"
 
@@ -26,6 +27,7 @@ static atomic_uint_fast64_t br_metrics_count;
 static atomic_uint_fast64_t br_metrics_push_refusals[BR_METRICS_PUSH_NREFUSALS];
 static atomic_uint_fast32_t br_metrics_push_cap_address;
 static atomic_uint_fast32_t br_metrics_push_cap_token;
+static atomic_int_fast64_t br_metrics_edge_rest_cap = -1;
 static const char *const br_metrics_push_reasons[BR_METRICS_PUSH_NREFUSALS] = {"address", "token",
                                                                                "total", "queue"};
 
@@ -40,6 +42,26 @@ void br_metrics_push_caps(uint32_t per_address, uint32_t per_token)
 {
     atomic_store_explicit(&br_metrics_push_cap_address, per_address, memory_order_relaxed);
     atomic_store_explicit(&br_metrics_push_cap_token, per_token, memory_order_relaxed);
+}
+
+void br_metrics_edge_cap(uint32_t per_address)
+{
+    atomic_store_explicit(&br_metrics_edge_rest_cap, per_address, memory_order_relaxed);
+}
+
+/* br_metrics_render_edge appends the edge's cap once one is recorded. */
+static void br_metrics_render_edge(struct br_buf *b)
+{
+    int64_t cap = atomic_load_explicit(&br_metrics_edge_rest_cap, memory_order_relaxed);
+
+    if (cap >= 0) {
+        br_buf_printf(b,
+                      "# HELP boxoffice_bridge_edge_rest_cap Open REST connections per client "
+                      "address the edge was last given (0: no cap).\n"
+                      "# TYPE boxoffice_bridge_edge_rest_cap gauge\n"
+                      "boxoffice_bridge_edge_rest_cap %lld\n",
+                      (long long)cap);
+    }
 }
 
 /* br_metrics_render_push appends the push listener's refusals and caps. */
@@ -131,4 +153,5 @@ void br_metrics_render(struct br_buf *b)
         b, "boxoffice_bridge_request_duration_seconds_count %llu\n",
         (unsigned long long)atomic_load_explicit(&br_metrics_count, memory_order_relaxed));
     br_metrics_render_push(b);
+    br_metrics_render_edge(b);
 }

@@ -5,7 +5,8 @@
  * Lanes: verifications and rechecks wait on one bounded job list (cfg->push_max_jobs) for
  * the workers; TouchTokens has a lane of its own, one slot (a newer list of tokens replaces
  * one not yet sent) and one thread, the toucher, which also reads the push connection caps
- * with GetLimits once a second when the bridge has the admin key. A flood of new
+ * with GetLimits once a second when the bridge has the admin key (and hands the edge's cap,
+ * with --edge-limits, to br_edge_limits). A flood of new
  * connections therefore never delays the touches that keep their waiting tokens alive.
  *
  * Locks: `lock` guards the job list, the touch slot, the result list and `stopping`; no rpc
@@ -19,6 +20,7 @@
 #include "bo_log.h"
 #include "bo_time.h"
 #include "boxoffice/client.h"
+#include "br_edge_limits.h"
 #include "br_metrics.h"
 
 #include <pthread.h>
@@ -72,9 +74,10 @@ struct br_push_events {
     size_t nstate; /* BR_PUSH_STATE results on the list */
     int stopping;
 
-    atomic_uint cap_address; /* addressPushConnections in force (0: off) */
-    atomic_uint cap_token;   /* tokenPushConnections in force (0: off) */
-    int limits_failing;      /* the last GetLimits failed (warned once per failing spell) */
+    atomic_uint cap_address;     /* addressPushConnections in force (0: off) */
+    atomic_uint cap_token;       /* tokenPushConnections in force (0: off) */
+    int limits_failing;          /* the last GetLimits failed (warned once per failing spell) */
+    struct br_edge_limits *edge; /* with cfg->edge_limits: the toucher keeps the edge's cap */
 
     pthread_t workers[BR_PUSH_WORKERS];
     pthread_t toucher;
@@ -450,6 +453,9 @@ static void br_push_events_read_caps(struct br_push_events *ev, struct bo_sessio
         atomic_store(&ev->cap_address, l->address_push_connections);
         atomic_store(&ev->cap_token, l->token_push_connections);
         br_metrics_push_caps(l->address_push_connections, l->token_push_connections);
+        if (ev->edge != NULL) {
+            br_edge_limits_apply(ev->edge, l->address_rest_connections);
+        }
     }
     if (rep != NULL) {
         protobuf_c_message_free_unpacked(&rep->base, NULL);
@@ -596,6 +602,14 @@ int br_push_events_start(const struct br_config *cfg, br_push_events_wake_fn wak
         return rc;
     }
     ev->lock_ready = 1;
+    if (cfg->edge_limits[0] != '\0' &&
+        (rc = br_edge_limits_create(cfg->edge_limits, cfg->edge_pid, &ev->edge)) != BO_OK) {
+        BO_ERR("push: cannot keep the edge's limits file %s: %s", cfg->edge_limits,
+               bo_error_message(rc));
+        ev->edge = NULL;
+        br_push_result_free_all(br_push_events_stop(ev));
+        return rc;
+    }
     rc = bo_client_open(cfg->rpc_urls, (int)cfg->request_timeout_ms, &ev->client);
     if (rc != BO_OK) {
         BO_ERR("push: cannot dial the service at %s: %s", cfg->rpc_urls, bo_error_message(rc));
@@ -668,6 +682,7 @@ struct br_push_result *br_push_events_stop(struct br_push_events *ev)
         pthread_mutex_destroy(&ev->lock);
     }
     bo_client_close(ev->client);
+    br_edge_limits_destroy(ev->edge);
     free(ev);
     return left;
 }

@@ -8,8 +8,9 @@
  * a lane of its own: TouchTokens for the tokens of open connections, and
  * with cfg->admin_key the push connection caps read with GetLimits once a
  * second (br_push_events_caps; DESIGN's defaults until then, or without a
- * key). The admission events of every service instance arrive from the
- * bridge's event feed (br_push_events_admission, on the feed's thread).
+ * key), handing the edge's cap to br_edge_limits with cfg->edge_limits. The admission events of
+ * every service instance arrive from the bridge's event feed (br_push_events_admission, on the
+ * feed's thread).
  *
  * Everything flows back to the loop as br_push_result items on one locked
  * list; putting the first item on an empty list calls wake() (the loop's

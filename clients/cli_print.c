@@ -198,6 +198,7 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(Limits, "addressChargesPerMinute", address_charges_per_minute),
     CLI_KEY(Limits, "addressPushConnections", address_push_connections),
     CLI_KEY(Limits, "tokenPushConnections", token_push_connections),
+    CLI_KEY(Limits, "addressRestConnections", address_rest_connections),
 
     CLI_KEY(CreateAccountReply, "userId", user_id),
     CLI_KEY(CreateAccountReply, "name", name),

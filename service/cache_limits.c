@@ -113,6 +113,7 @@ static const struct cache_hash_field cache_limits_fields[] = {
     CACHE_FIELD(struct limits, address_charges),
     CACHE_FIELD(struct limits, address_push_connections),
     CACHE_FIELD(struct limits, token_push_connections),
+    CACHE_FIELD(struct limits, address_rest_connections),
 };
 
 /* Admission settings are never 0; a limit of 0 is "off". */

@@ -535,7 +535,8 @@ static void rpc_set_admission_settings(Svc *svc,
     X(address_holds, address_holds_per_minute)                                                     \
     X(address_charges, address_charges_per_minute)                                                 \
     X(address_push_connections, address_push_connections)                                          \
-    X(token_push_connections, token_push_connections)
+    X(token_push_connections, token_push_connections)                                              \
+    X(address_rest_connections, address_rest_connections)
 
 static void rpc_limits_fill(const void *records, size_t i, void *msg)
 {

@@ -45,6 +45,8 @@ void rate_limits_defaults(struct limits *out)
     /* DESIGN.md, "Limits": open push connections (enforced by each bridge). */
     out->address_push_connections = 256;
     out->token_push_connections = 4;
+    /* DESIGN.md, "Limits": open REST connections (enforced by the edge, kept by a bridge). */
+    out->address_rest_connections = 256;
 }
 
 const char *rate_limits_action_name(enum limit_action a)

@@ -8,7 +8,9 @@ bridge's errors (401 with WWW-Authenticate, 404, 405, 413, 415, 400), bodies up 
 the bridge's limit. Then what only the edge does: its own 413 past 1 MB in the bridge's
 JSON shape, HTTP/1.0 without Host, and the client's address for the rate limits: the
 bridge trusts X-Forwarded-For from 127.0.0.1, the edge replaces a client's claim with the
-client's address (it lowers addressLoginsPerMinute for a moment and puts it back).
+client's address (it lowers addressLoginsPerMinute for a moment and puts it back), and the
+cap on open connections per address nginx has loaded (GET /_edge/limits) is the admin's
+addressRestConnections.
 
 usage: bridge/edge/check.py [EDGE_URL BRIDGE_URL ADMIN_KEY_FILE]
        (default http://127.0.0.1:8080 http://127.0.0.1:8090 var/admin.key)
@@ -129,6 +131,22 @@ def check_edge_only(edge):
     verdict(data.startswith(b"HTTP/1.1 200"), "HTTP/1.0 without Host: %r" % data[:20])
 
 
+def check_cap(edge, key):
+    """check_cap: the edge's cap is addressRestConnections in force (the bridge rewrites the
+    edge's limits file within a second of a change, and nginx reloads it)."""
+    want = json.loads(request(edge, "GET", "/api/v1/admin/limits", {"Admin-Key": key})[2])
+    want = want.get("addressRestConnections")
+    deadline = time.time() + 5
+    while True:
+        st, _, body = request(edge, "GET", "/_edge/limits")
+        got = json.loads(body).get("addressRestConnections") if st == 200 else None
+        if got == want or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    verdict(got == want, "the edge's cap on open connections per address is the admin's: %s (%s)"
+            % (got, want))
+
+
 def check_address(edge, bridge, key):
     admin = dict(JSON, **{"Admin-Key": key})
     saved = request(edge, "GET", "/api/v1/admin/limits", {"Admin-Key": key})[2]
@@ -165,6 +183,7 @@ def main():
     edge, bridge = hostport(edge_url), hostport(bridge_url)
     check_alike(edge, bridge, key)
     check_edge_only(edge)
+    check_cap(edge, key)
     check_address(edge, bridge, key)
     print("check: %s" % ("%d failed" % len(FAILED) if FAILED else "the edge answers as the bridge does"))
     return 1 if FAILED else 0

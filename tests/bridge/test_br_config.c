@@ -1,5 +1,5 @@
-/* Unit suite for br_config: which listen addresses, push URLs and trusted proxies the bridge
- * accepts, and the push base URL derived from them, no servers. */
+/* Unit suite for br_config: which listen addresses, push URLs, trusted proxies and edge
+ * limits files the bridge accepts, and the push base URL derived from them, no servers. */
 #include "bo_error.h"
 #include "br_config.h"
 
@@ -250,10 +250,57 @@ static void check_proxy_table(const struct proxy_case *c)
 
 SUPPORT_TABLE_TEST(proxy_table, proxy_cases, check_proxy_table)
 
+/* The edge's limits file is kept only with the admin key (the cap is read with GetLimits) and
+ * push on (its toucher reads the limits); a pid file goes only with a limits file. */
+struct edge_case {
+    const char *limits, *pid, *key, *push;
+    const char *mention; /* in the refusal; NULL: accepted */
+};
+
+/* An admin key long enough to be taken (32 bytes at least). */
+#define KEY32 "0123456789abcdef0123456789abcdef"
+
+static const struct edge_case edge_cases[] = {
+    {"", "", "", "127.0.0.1:8081", NULL},
+    {"/run/edge/limits.conf", "", KEY32, "127.0.0.1:8081", NULL},
+    {"/run/edge/limits.conf", "/run/edge.pid", KEY32, "127.0.0.1:8081", NULL},
+    {"/run/edge/limits.conf", "/run/edge.pid", "", "127.0.0.1:8081", "admin-key"},
+    {"/run/edge/limits.conf", "", KEY32, "", "push-listen"},
+    {"", "/run/edge.pid", KEY32, "127.0.0.1:8081", "edge-limits"},
+};
+
+/* check_edge_table checks one row of edge_cases. */
+static void check_edge_table(const struct edge_case *c)
+{
+    char a[4][300], prog[] = "boxoffice-bridge", rpc[] = "--rpc-urls=tcp://127.0.0.1:7700";
+    char *argv[] = {prog, a[0], a[1], a[2], a[3], rpc, NULL};
+    char err[512] = "";
+    struct br_config cfg;
+    int exit_now = 0;
+
+    snprintf(a[0], sizeof(a[0]), "--edge-limits=%s", c->limits);
+    snprintf(a[1], sizeof(a[1]), "--edge-pid=%s", c->pid);
+    snprintf(a[2], sizeof(a[2]), "--admin-key=%s", c->key);
+    snprintf(a[3], sizeof(a[3]), "--push-listen=%s", c->push);
+    int rc = br_config_load(&cfg, 6, argv, &exit_now, err, sizeof(err));
+    if (c->mention == NULL) {
+        ck_assert_msg(rc == BO_OK, "edge-limits '%s', edge-pid '%s': refused: %s", c->limits,
+                      c->pid, err);
+        ck_assert_str_eq(cfg.edge_limits, c->limits);
+        ck_assert_str_eq(cfg.edge_pid, c->pid);
+    } else {
+        ck_assert_msg(rc == BO_E_INVALID_ARGUMENT && strstr(err, c->mention) != NULL,
+                      "edge-limits '%s', edge-pid '%s': want a refusal naming %s, got %d '%s'",
+                      c->limits, c->pid, c->mention, rc, err);
+    }
+}
+
+SUPPORT_TABLE_TEST(edge_table, edge_cases, check_edge_table)
+
 int main(void)
 {
     const TTest *tests[] = {listen_table, push_table,  base_table, base_too_small,
-                            push_addr,    proxy_table, NULL};
+                            push_addr,    proxy_table, edge_table, NULL};
 
     return support_tests_run("br_config", "addresses", tests);
 }

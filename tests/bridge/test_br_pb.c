@@ -141,7 +141,8 @@ static Boxoffice__V1__Limits pb_limits_all = {PB_BASE(limits),
                                               .address_holds_per_minute = 601,
                                               .address_charges_per_minute = 4294967295u,
                                               .address_push_connections = 256,
-                                              .token_push_connections = 4};
+                                              .token_push_connections = 4,
+                                              .address_rest_connections = 256};
 static Boxoffice__V1__LimitsReply pb_limits = {PB_BASE(limits_reply), .limits = &pb_limits_all};
 
 /* A title with every kind of character JSON escapes, and one it keeps (UTF-8). */
@@ -430,7 +431,8 @@ static const struct pb_case pb_cases[] = {
      "\"userChargesPerMinute\":31,\"addressSignupsPerMinute\":0,"
      "\"addressLoginsPerMinute\":300,\"addressTokenIssuesPerMinute\":600,"
      "\"addressHoldsPerMinute\":601,\"addressChargesPerMinute\":4294967295,"
-     "\"addressPushConnections\":256,\"tokenPushConnections\":4}"},
+     "\"addressPushConnections\":256,\"tokenPushConnections\":4,"
+     "\"addressRestConnections\":256}"},
     /* POST /api/v1/admin/concerts/{id}/schedules: the created message, every field */
     {"concert created", NULL, NULL, &pb_concert_b.base, NULL, 0,
      "{\"id\":8,\"title\":\"Quiet Night\",\"artist\":\"Solo\",\"venue\":\"\","
@@ -675,6 +677,7 @@ START_TEST(pb_field_numbers)
     ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "userLoginsPerMinute"), 1);
     ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "addressChargesPerMinute"), 9);
     ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "tokenPushConnections"), 11);
+    ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "addressRestConnections"), 12);
     ck_assert_uint_eq(br_pb_field_number(&pb_token_waiting.base, "saleOpensAt"), 13);
     ck_assert_uint_eq(br_pb_field_number(&pb_held.base, "reservationId=id"), 1);
     ck_assert_uint_eq(br_pb_field_number(&pb_limits_all.base, "userLogins"), 0);

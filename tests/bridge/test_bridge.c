@@ -10,7 +10,8 @@
  * behind bridges and walks every route: identity (operator tokens minted
  * with the instances' key, accounts, sessions), token -> admission ->
  * schedules -> seats -> hold -> charge -> pay, leaving the line, a sale's
- * opening, rate limits and the trusted proxy's X-Forwarded-For. Each test
+ * opening, rate limits, the trusted proxy's X-Forwarded-For and the edge's
+ * cap on open connections per address, kept by a bridge. Each test
  * uses its own users so tests do not see each other's tokens; every test
  * starts with the rate limits off.
  */
@@ -165,11 +166,19 @@ static const char *const reservation_keys[] = {"reservationId", "status",    "ex
                                                "heldAt",        NULL};
 static const char *const concert_keys[] = {
     "id", "title", "artist", "venue", "scheduleCount", "saleOpensAt", NULL};
-static const char *const limits_keys[] = {
-    "userLoginsPerMinute",         "userTokenIssuesPerMinute", "userHoldsPerMinute",
-    "userChargesPerMinute",        "addressSignupsPerMinute",  "addressLoginsPerMinute",
-    "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute",
-    "addressPushConnections",      "tokenPushConnections",     NULL};
+static const char *const limits_keys[] = {"userLoginsPerMinute",
+                                          "userTokenIssuesPerMinute",
+                                          "userHoldsPerMinute",
+                                          "userChargesPerMinute",
+                                          "addressSignupsPerMinute",
+                                          "addressLoginsPerMinute",
+                                          "addressTokenIssuesPerMinute",
+                                          "addressHoldsPerMinute",
+                                          "addressChargesPerMinute",
+                                          "addressPushConnections",
+                                          "tokenPushConnections",
+                                          "addressRestConnections",
+                                          NULL};
 
 /* assert_seat_of checks that a reservation or payment is user's, of seat_no of schedule. */
 static void assert_seat_of(const cJSON *obj, long long user, long long schedule, long long seat_no)
@@ -1012,27 +1021,40 @@ static int edge_ready(void *arg)
     return ok;
 }
 
-/* edge_start renders bridge/edge/nginx.conf.in as ./boxoffice up does, in front of the local
- * bridge, with setting (which must be in the template) replaced by instead, and starts nginx
- * in the foreground as one process (no workers: a test that fails leaves none behind); fails
- * the test unless it answers. Stop it with edge_stop. */
-static void edge_start(struct edge *e, const char *setting, const char *instead)
+/* edge_folder makes the edge's folder (its limits file: limits.conf, pid file: nginx.pid) and
+ * picks its port, before edge_run starts it. */
+static void edge_folder(struct edge *e)
 {
-    char render[1024], template[1024], listen[64], bridge_at[64], pid[128], log[128], temp[128];
-    char conf_path[128];
-    static char conf[65536];
-
     snprintf(e->dir, sizeof(e->dir), "/tmp/bo-edge-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
     e->port = testenv_free_port();
+}
+
+/* edge_run renders bridge/edge/nginx.conf.in as ./boxoffice up does (the limits file with the
+ * default cap unless there is one), in front of the bridge on bridge_port, with setting (which
+ * must be in the template) replaced by instead, and starts nginx in the foreground: as one
+ * process (no workers: a test that fails leaves none behind), or with master a master and its
+ * worker (nginx reloads only so); fails the test unless it answers. Stop it with edge_stop. */
+static void edge_run(struct edge *e, int bridge_port, const char *setting, const char *instead,
+                     int master)
+{
+    char render[1024], template[1024], cap[1024], listen[64], bridge_at[64], pid[128], log[128];
+    char temp[128], limits[160], limits_file[128], conf_path[128];
+    static char conf[65536];
+
     snprintf(render, sizeof(render), "%s/bridge/edge/render", support_source_dir());
     snprintf(template, sizeof(template), "%s/bridge/edge/nginx.conf.in", support_source_dir());
+    snprintf(cap, sizeof(cap), "%s/bridge/edge/cap", support_source_dir());
     snprintf(listen, sizeof(listen), "LISTEN=127.0.0.1:%d", e->port);
-    snprintf(bridge_at, sizeof(bridge_at), "BRIDGE=127.0.0.1:%d", bridge.port);
+    snprintf(bridge_at, sizeof(bridge_at), "BRIDGE=127.0.0.1:%d", bridge_port);
     snprintf(pid, sizeof(pid), "PID_FILE=%s/nginx.pid", e->dir);
     snprintf(log, sizeof(log), "ERROR_LOG=%s/error.log", e->dir);
     snprintf(temp, sizeof(temp), "TEMP_DIR=%s", e->dir);
-    char *const rargv[] = {render, template, listen, bridge_at, pid, log, temp, NULL};
+    snprintf(limits_file, sizeof(limits_file), "%s/limits.conf", e->dir);
+    snprintf(limits, sizeof(limits), "LIMITS_FILE=%s", limits_file);
+    char *const cargv[] = {cap, "--default", limits_file, "256", NULL};
+    ck_assert_msg(support_run(cargv, NULL, 10000) == 0, "bridge/edge/cap failed");
+    char *const rargv[] = {render, template, listen, bridge_at, pid, log, temp, limits, NULL};
     struct support_spawn how = {.out = conf, .out_size = sizeof(conf)};
     ck_assert_msg(support_run(rargv, &how, 10000) == 0, "bridge/edge/render failed");
 
@@ -1052,12 +1074,27 @@ static void edge_start(struct edge *e, const char *setting, const char *instead)
     snprintf(errlog, sizeof(errlog), "%s/error.log", e->dir);
     /* Debian's nginx is in /usr/sbin, which a user's PATH may lack */
     int sbin = access("/usr/sbin/nginx", X_OK) == 0;
-    char *const nargv[] = {
-        sbin ? "/usr/sbin/nginx" : "nginx", "-p", prefix, "-c", conf_path, "-e", errlog, "-g",
-        "daemon off; master_process off;",  NULL};
-    struct support_spawn run = {.log = errlog, .search_path = !sbin};
+    char *const nargv[] = {sbin ? "/usr/sbin/nginx" : "nginx",
+                           "-p",
+                           prefix,
+                           "-c",
+                           conf_path,
+                           "-e",
+                           errlog,
+                           "-g",
+                           master ? "daemon off;" : "daemon off; master_process off;",
+                           NULL};
+    /* a master told to stop (SIGTERM) stops its worker too, also when the test dies */
+    struct support_spawn run = {.log = errlog, .search_path = !sbin, .deathsig = SIGTERM};
     ck_assert_msg(support_spawn(nargv, &run, &e->child) == 0, "nginx did not start");
     SUPPORT_WAIT(edge_ready, e, 10000, "the edge did not answer in 10 s (see %s)", errlog);
+}
+
+/* edge_start starts the edge in front of the local bridge as one process (see edge_run). */
+static void edge_start(struct edge *e, const char *setting, const char *instead)
+{
+    edge_folder(e);
+    edge_run(e, bridge.port, setting, instead, 0);
 }
 
 /* edge_stop stops the edge and removes its folder. */
@@ -2143,6 +2180,211 @@ START_TEST(test_seats_events)
 }
 END_TEST
 
+/* ---- the edge's cap on open REST connections per address ------------------------------- */
+
+#define METRIC_EDGE_CAP "boxoffice_bridge_edge_rest_cap"
+
+/* An edge whose cap on open REST connections per address is awaited. */
+struct edge_cap_wait {
+    const struct edge *e;
+    long long want;
+};
+
+/* edge_workers counts the processes the edge's nginx master (the child edge_run started with
+ * master) has: one once a reload has ended, two while the old worker still shuts down. */
+static int edge_workers(const struct edge *e)
+{
+    char path[64], list[256];
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)e->child.pid, (int)e->child.pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    size_t got = fread(list, 1, sizeof(list) - 1, f);
+    fclose(f);
+    list[got] = '\0';
+    for (char *t = strtok(list, " \n"); t != NULL; t = strtok(NULL, " \n")) {
+        n++;
+    }
+    return n;
+}
+
+/* edge_cap_is holds once GET /_edge/limits through the edge says the cap awaited (nginx has
+ * loaded the limits file the bridge wrote) and the worker of before the reload, which may
+ * still take a connection until it has heard it must stop, is gone. */
+static int edge_cap_is(void *arg)
+{
+    const struct edge_cap_wait *w = arg;
+    struct http_resp r;
+
+    if (http_request(w->e->port, "GET", "/_edge/limits", NULL, NULL, 2000, &r) != 0) {
+        return 0;
+    }
+    cJSON *json = r.status == 200 ? cJSON_Parse(r.body) : NULL;
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(json, "addressRestConnections");
+    int ok = cJSON_IsNumber(cap) && (long long)cap->valuedouble == w->want;
+    cJSON_Delete(json);
+    http_resp_free(&r);
+    return ok && edge_workers(w->e) == 1;
+}
+
+/* edge_cap_set sets addressRestConnections to cap and waits until the keeper bridge on
+ * keeper_port has written it (its gauge) and nginx has loaded it. */
+static void edge_cap_set(const struct edge *e, int keeper_port, long long cap)
+{
+    char body[64];
+    struct edge_cap_wait w = {e, cap};
+
+    snprintf(body, sizeof(body), "{\"addressRestConnections\":%lld}", cap);
+    cJSON *l = limits_patch(body);
+    ck_assert_int_eq(num(l, "addressRestConnections"), cap);
+    cJSON_Delete(l);
+    SUPPORT_WAIT(edge_cap_is, &w, 20000, "the edge's cap is not %lld 20 s after the PATCH (see %s)",
+                 cap, e->dir);
+    ck_assert_int_eq(metric(keeper_port, METRIC_EDGE_CAP), cap);
+}
+
+/* check_too_many checks that the n bytes in buf, all the edge sent before it closed, are its
+ * 503 TOO_MANY_CONNECTIONS for a cap of 4, saying Connection: close. */
+static void check_too_many(const char *buf, long n, const char *what)
+{
+    struct http_resp r;
+    char v[64];
+
+    ck_assert_msg(http_resp_parse(buf, (size_t)n, &r) == 0, "%s: not a response: %s", what, buf);
+    check_error(&r, what, 503, "TOO_MANY_CONNECTIONS", "at most 4");
+    ck_assert_msg(http_resp_header(&r, "Connection", v, sizeof(v)) != NULL &&
+                      strcmp(v, "close") == 0,
+                  "%s: a refusal without Connection: close: %s", what, r.head);
+    http_resp_free(&r);
+}
+
+/* expect_from opens a connection from 127.0.0.<host> to port and sends the head of a request
+ * with a body, with Expect: 100-continue, and none of the body; returns the socket. */
+static int expect_from(int port, int host)
+{
+    static const char head[] = "POST /api/v1/queue/tokens HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: application/json\r\nContent-Length: 15\r\n"
+                               "Expect: 100-continue\r\n\r\n";
+    int fd = slow_connect(port, host);
+
+    ck_assert_msg(fd >= 0, "cannot connect from 127.0.0.%d", host);
+    ck_assert_int_eq(http_send(fd, head, sizeof(head) - 1), 0);
+    return fd;
+}
+
+/* heads_answered sends expect_from's head from 127.0.0.2 on n new connections (their sockets
+ * into fds) and returns how many nginx took; the others it refused. nginx answers 100 Continue
+ * to each head once it has decided on it (a refused one too: it asks for the body to drop it)
+ * and, to a refused one, the 503 in the same turn of its loop. So once every connection has its
+ * 100 and one more request has been answered by the edge's one worker, a refusal has been sent
+ * whole: the connections with more to read are the refused ones. */
+static int heads_answered(int port, int *fds, int n)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char buf[4096];
+    int took = 0;
+    struct http_resp probe;
+
+    for (int i = 0; i < n; i++) {
+        fds[i] = expect_from(port, 2);
+    }
+    for (int i = 0; i < n; i++) {
+        long got = http_recv(fds[i], buf, sizeof(cont) - 1, 10000);
+        ck_assert_msg(got == (long)sizeof(cont) - 1 && memcmp(buf, cont, sizeof(cont) - 1) == 0,
+                      "request %d from 127.0.0.2: no 100 Continue in 10 s (%ld bytes)", i, got);
+    }
+    ck_assert_int_eq(http_request(port, "GET", "/_edge/limits", NULL, NULL, 10000, &probe), 0);
+    http_resp_free(&probe);
+    for (int i = 0; i < n; i++) {
+        char what[64];
+        int closed = 0;
+        snprintf(what, sizeof(what), "request %d from 127.0.0.2", i);
+        if (recv(fds[i], buf, 1, MSG_PEEK | MSG_DONTWAIT) < 0) {
+            took++; /* its body awaited: it counts against the cap until it ends */
+            continue;
+        }
+        long got = http_recv_until(fds[i], buf, sizeof(buf), NULL, 10000, &closed);
+        ck_assert_msg(got > 0 && closed, "%s: a refusal not closed within 10 s: %s", what, buf);
+        check_too_many(buf, got, what);
+    }
+    return took;
+}
+
+/* healthz_from asks GET /healthz from 127.0.0.<host> on a connection of its own and returns
+ * the whole answer's status; a 503 is checked as the refusal. */
+static int healthz_from(int port, int host)
+{
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    char buf[4096];
+    struct http_resp r;
+    int fd = slow_connect(port, host);
+
+    ck_assert_msg(fd >= 0, "cannot connect from 127.0.0.%d", host);
+    ck_assert_int_eq(http_send(fd, req, sizeof(req) - 1), 0);
+    long n = http_recv_until(fd, buf, sizeof(buf), NULL, 10000, NULL);
+    close(fd);
+    ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "no answer from 127.0.0.%d",
+                  host);
+    int status = r.status;
+    http_resp_free(&r);
+    if (status == 503) {
+        check_too_many(buf, n, "GET /healthz from 127.0.0.2 over its cap");
+    }
+    return status;
+}
+
+/* The cap on open REST connections per client address, end to end: an admin's PATCH reaches
+ * the edge through a bridge keeping its limits file (--edge-limits, --edge-pid: the file
+ * written anew and nginx sent SIGHUP). With a cap of 4, of 7 requests with bodies from
+ * 127.0.0.2 (each waiting for 100 Continue) 4 are taken and 3 answered 503
+ * TOO_MANY_CONNECTIONS and closed, as is a quick request from there, while 127.0.0.1 is
+ * served; with the cap off all 7 are taken and the quick one is served. The edge's 503 for a
+ * bridge that is down stays UNAVAILABLE. */
+START_TEST(test_edge_caps_connections_per_address)
+{
+    enum { CAP = 4, SLOW = CAP + 3 };
+    char key[300], limits[160], pid[160], push[64], events[300];
+    const char *args[] = {key, limits, pid, push, events, NULL};
+    struct bridge_proc keeper;
+    struct edge e;
+    int fds[SLOW];
+
+    ck_assert(env_ok);
+    edge_folder(&e);
+    snprintf(key, sizeof(key), "--admin-key=%s", env.admin_key);
+    snprintf(limits, sizeof(limits), "--edge-limits=%s/limits.conf", e.dir);
+    snprintf(pid, sizeof(pid), "--edge-pid=%s/nginx.pid", e.dir);
+    snprintf(push, sizeof(push), "--push-listen=127.0.0.1:%d", testenv_free_port());
+    events_flag(events, sizeof(events));
+    ck_assert_int_eq(bridge_proc_start_args(&keeper, env.rpc_url[0], 5000, env.dir, args), 0);
+    edge_run(&e, keeper.port, "proxy_request_buffering on;", "proxy_request_buffering on;", 1);
+    /* the suite's limits are off, this one too: the keeper brings the edge to 0 */
+    struct edge_cap_wait off = {&e, 0};
+    SUPPORT_WAIT(edge_cap_is, &off, 20000, "the edge's cap is not 0 (off) after 20 s (see %s)",
+                 e.dir);
+
+    edge_cap_set(&e, keeper.port, CAP);
+    ck_assert_int_eq(heads_answered(e.port, fds, SLOW), CAP);
+    ck_assert_int_eq(healthz_from(e.port, 2), 503);
+    ck_assert_int_eq(healthz_from(e.port, 1), 200);
+    for (int i = 0; i < SLOW; i++) {
+        close(fds[i]);
+    }
+
+    edge_cap_set(&e, keeper.port, 0);
+    ck_assert_int_eq(heads_answered(e.port, fds, SLOW), SLOW);
+    ck_assert_int_eq(healthz_from(e.port, 2), 200);
+    for (int i = 0; i < SLOW; i++) {
+        close(fds[i]);
+    }
+
+    ck_assert_int_eq(bridge_proc_stop(&keeper), 0);
+    expect_error_on(e.port, "GET", "/api/v1/concerts", NULL, NULL, 503, "UNAVAILABLE", NULL);
+    edge_stop(&e);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *local[] = {test_health_and_page,
@@ -2174,6 +2416,7 @@ int main(void)
                               test_opening_and_leaving,
                               test_seats_from_memory,
                               test_seats_events,
+                              test_edge_caps_connections_per_address,
                               NULL};
     const struct support_case cases[] = {
         {"local", local, local_setup, local_teardown, NULL, NULL, 60},

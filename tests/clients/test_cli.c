@@ -841,7 +841,7 @@ START_TEST(test_limits)
         "userLoginsPerMinute",         "userTokenIssuesPerMinute", "userHoldsPerMinute",
         "userChargesPerMinute",        "addressSignupsPerMinute",  "addressLoginsPerMinute",
         "addressTokenIssuesPerMinute", "addressHoldsPerMinute",    "addressChargesPerMinute",
-        "addressPushConnections",      "tokenPushConnections"};
+        "addressPushConnections",      "tokenPushConnections",     "addressRestConnections"};
     enum { NLIMITS = sizeof(names) / sizeof(names[0]) };
     struct run r;
     char me[SESSION_ARG];

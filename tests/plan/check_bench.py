@@ -447,13 +447,15 @@ def check_report(src, tmp):
 
 # ---- bench/run: the settings it changes are put back -----------------------------------
 
-ORIGINAL = {"limits": {"userLoginsPerMinute": 10, "userTokenIssuesPerMinute": 30},
+ORIGINAL = {"limits": {"userLoginsPerMinute": 10, "userTokenIssuesPerMinute": 30,
+                      "addressRestConnections": 256},
             "admission": {"ratePerSecond": 50, "maxActive": 200, "tokenTtlSeconds": 600,
                           "holdTtlSeconds": 300}}
 
 
 class FakeAdmin(BaseHTTPRequestHandler):
-    """FakeAdmin: /readyz and GET/PUT/PATCH of /api/v1/admin/{limits,admission}."""
+    """FakeAdmin: /readyz, GET/PUT/PATCH of /api/v1/admin/{limits,admission}, and the edge's
+    GET /_edge/limits (the per-address cap in force: here at once what the limits say)."""
     state = {}
     log = []
 
@@ -477,6 +479,15 @@ class FakeAdmin(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/readyz":
             return self.reply(200, {"ready": True})
+        if self.path == "/_edge/limits":
+            cap = self.state["limits"].get("addressRestConnections", 0)
+            data = ('{"addressRestConnections":%d}' % cap).encode()  # compact, as nginx writes it
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
         name = self.setting()
         if name is None:
             return self.reply(404, {"error": "NOT_FOUND"})

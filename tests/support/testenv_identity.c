@@ -62,6 +62,8 @@ int testenv_limits_off(const struct testenv *env)
                                 "0",
                                 "token_push_connections",
                                 "0",
+                                "address_rest_connections",
+                                "0",
                                 NULL};
     int type = 0;
 
