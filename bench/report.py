@@ -29,8 +29,9 @@ PROBE_SECONDS = 2  # bench/run's PROBE_SECONDS: a probe answered later counts as
 # The order of processes in the tables and charts; service-N instances come first.
 PROCESS_ORDER = ["bridge", "edge", "postgres", "redis", "nginx", "wrk", "nngbench", "push", "line"]
 # bench/sample's whole cores (core-N: every process of the machine on CPU N; no RSS) come last.
-# Cells of issue 9's other rows that are no load cells: no line in the Results table.
-CHECK_SCENARIOS = ("freshness", "line")
+# Cells of issue 9's other rows and issue 10's slow clients, which are no load cells: no line
+# in the Results table (slow has a section of its own).
+CHECK_SCENARIOS = ("freshness", "line", "slow")
 
 
 def env(name, default=""):
@@ -651,6 +652,55 @@ def targets_table(cells, ref, rest, out):
     return targets
 
 
+def slow_section(cells):
+    """slow_section: issue 10's slow clients (nngbench --slow): the normal client's figures
+    alone and beside the slow clients, their ratio, and how many slow clients the edge held."""
+    c = next((c for c in cells if c["scenario"] == "slow"), None)
+    if not c:
+        return []
+    r = c.get("result")
+    md = ["", "## Slow clients (issue 10: a normal client from 127.0.0.1 through the edge, alone "
+          "and beside %s slow clients)" % "{:,}".format(c["connections"]), ""]
+    if not r:
+        return md + ["No result (see `cells/slow.progress`)."]
+    held = r.get("held") or {}
+    md += ["| phase | seconds | requests | rate/s | errors | mean ms | p50 | p99 | max "
+           "| slow clients held (min / mean / max) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for phase, label, held_text in (
+            ("baseline", "alone (baseline, around each round)", "-"),
+            ("attack", "beside {:,} slow clients".format(r.get("slowClients", 0)),
+             "%d / %.0f / %d" % (held.get("min", 0), held.get("mean", 0), held.get("max", 0)))):
+        f = r.get(phase) or {}
+        lat = f.get("latencyMs") or {}
+        md.append("| %s | %.1f | %s | %.0f | %s | %s | %s | %s | %s | %s |" % (
+            label, f.get("seconds", 0), f.get("requests", "-"), f.get("rate", 0),
+            "%d (%d >= 400, %d unanswered)" % (f.get("errors", 0), f.get("statusErrors", 0),
+                                               f.get("unanswered", 0)),
+            ms(lat.get("avg")), ms(lat.get("med")), ms(lat.get("p99")), ms(lat.get("max")),
+            held_text))
+    x = r.get("ratio") or {}
+    md.append("| beside / alone | | | %.2f x | | %.2f x | %.2f x | %.2f x | %.2f x | |" % (
+        x.get("rate", 0), x.get("mean", 0), x.get("p50", 0), x.get("p99", 0), x.get("max", 0)))
+    attack = r.get("attack") or {}
+    served = attack.get("requests", 0) > 0 and attack.get("errors", 1) == 0
+    md += ["", "- the normal client (%s): %s" % (
+               r.get("normalRequest", "seat maps"),
+               "served throughout, no error and no unanswered request" if served else
+               "**NOT served throughout**"),
+           "- slow clients: from %s, half a request head, half a POST body, a byte every %d ms, "
+           "opened again when the edge drops them: it dropped %d heads (its 10 s deadline for a "
+           "head%s) and %d bodies; %d connections in all, %d failed; %d held at the end" % (
+               r.get("slowFrom", "?"), r.get("intervalMs", 0), r.get("droppedHeads", 0),
+               "; the fewest held is a sample taken as it dropped them together, before they "
+               "connected again" if r.get("droppedHeads") and held.get("min", 0) <
+               r.get("slowClients", 0) else "",
+               r.get("droppedBodies", 0), r.get("connects", 0), r.get("connectFailures", 0),
+               held.get("atEnd", 0)),
+           "- the rate limits are off for the run (bench/run), the per-address connection cap "
+           "with them: this measures the edge holding every slow client, uncapped"]
+    return md
+
+
 def invariants_table(cells):
     inv = []
     for c in cells:
@@ -775,6 +825,7 @@ def main(argv):
           "", "## Targets (issue 9; ratios against nginx of the same type in this run)", "",
           "| target | measured | |", "|---|---|---|"]
     md += targets_table(cells, ref, rest, out)
+    md += slow_section(cells)
     inv = invariants_table(cells)
     if inv:
         md += ["", "## Flow invariants (SQL after each flow cell; rpc check by nngbench)", "",

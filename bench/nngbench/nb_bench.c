@@ -10,6 +10,7 @@
 #include "nb_report.h"
 #include "nb_run.h"
 #include "nb_scenario.h"
+#include "nb_slow.h"
 
 #include "bo_error.h"
 #include "boxoffice/client.h"
@@ -79,11 +80,14 @@ int nb_bench_execute(const struct nb_config *cfg)
     int code = NB_EXIT_FAILED, rc;
 
     memset(&check, 0, sizeof(check));
-    if (cfg->mint_jwts > 0 || cfg->freshness > 0 || cfg->push > 0) {
+    if (cfg->mint_jwts > 0 || cfg->freshness > 0 || cfg->push > 0 || cfg->slow > 0) {
         free(ctx);
         free(result);
         if (cfg->mint_jwts > 0) {
             return nb_bench_mint(cfg);
+        }
+        if (cfg->slow > 0) {
+            return nb_slow_execute(cfg);
         }
         return cfg->freshness > 0 ? nb_fresh_execute(cfg) : nb_push_execute(cfg);
     }

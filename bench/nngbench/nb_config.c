@@ -56,6 +56,14 @@ static const struct bo_option nb_options[] = {
                "--duration seconds (needs --admin-key)"),
     BO_OPT_STR("push-url", struct nb_config, push_url, "http://127.0.0.1:8081",
                "the push listener --push connects to"),
+    BO_OPT_NUM("slow", struct nb_config, slow, "0", 0, 20000,
+               "only measure a normal client's seat maps through --http-url beside this many "
+               "slow clients (from 127.0.0.2-7) for --duration seconds (default 60, --quick "
+               "15) and as long alone, alternating in rounds"),
+    BO_OPT_STR("http-url", struct nb_config, http_url, "http://127.0.0.1:8080",
+               "the edge --slow measures through (a 127.x.x.x address)"),
+    BO_OPT_NUM("slow-interval-ms", struct nb_config, slow_interval_ms, "2000", 10, 60000,
+               "a slow client sends one byte of its head or body this often"),
 };
 #define NB_NOPTIONS (sizeof(nb_options) / sizeof(nb_options[0]))
 
@@ -156,7 +164,9 @@ void nb_config_usage(FILE *out)
         "       boxoffice-nngbench --freshness ROUNDS --rpc-url URL0,URL1,... [--bridge-url URL]\n"
         "         [--jwt-secret KEY] [--admin-key K] [--concert C] [--json FILE]\n"
         "       boxoffice-nngbench --push N --duration S --admin-key K [--push-url URL]\n"
-        "         [--jwt-secret KEY] [--json FILE]\n\n"
+        "         [--jwt-secret KEY] [--json FILE]\n"
+        "       boxoffice-nngbench --slow N [--http-url URL] [--duration S] [--quick]\n"
+        "         [--slow-interval-ms MS] [--jwt-secret KEY] [--admin-key K] [--json FILE]\n\n"
         "A load generator over boxoffice's NNG rpc channel. Each VU is a thread with its own\n"
         "session making closed-loop requests. Test types: load 100 VUs 60 s; soak 50 VUs\n"
         "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"

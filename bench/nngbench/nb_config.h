@@ -40,11 +40,14 @@ struct nb_config {
     char jwt_secret[512]; /* HS256 key of operator identity tokens (var/jwt.secret) */
     int64_t mint_jwts;    /* > 0: only write the tokens of users 1..N to out, then exit */
     char out[512];
-    int64_t freshness;    /* > 0: measure how soon seat changes show, this many rounds */
-    char bridge_url[256]; /* --freshness also reads through the bridge here */
-    int64_t async;        /* 1: seats VUs as NNG contexts, not threads (nb_async.h) */
-    int64_t push;         /* > 0: hold this many push connections open (nb_push.h) */
-    char push_url[256];   /* the push listener */
+    int64_t freshness;        /* > 0: measure how soon seat changes show, this many rounds */
+    char bridge_url[256];     /* --freshness also reads through the bridge here */
+    int64_t async;            /* 1: seats VUs as NNG contexts, not threads (nb_async.h) */
+    int64_t push;             /* > 0: hold this many push connections open (nb_push.h) */
+    char push_url[256];       /* the push listener */
+    int64_t slow;             /* > 0: this many slow clients against http_url (nb_slow.h) */
+    char http_url[256];       /* the edge --slow measures through */
+    int64_t slow_interval_ms; /* a slow client sends a byte this often */
     /* parsed */
     int scenario_id;
     int type_id;
