@@ -38,6 +38,15 @@ enum bo_rpc_code {
     X(SEAT_NOT_FOUND, NOT_FOUND, "there is no seat with this number on this date")                 \
     X(RESERVATION_NOT_FOUND, NOT_FOUND, "there is no reservation with this id")                    \
     X(SEAT_TAKEN, ALREADY_EXISTS, "the seat is already held or sold")                              \
+    X(NOT_ENOUGH_SEATS, FAILED_PRECONDITION,                                                       \
+      "the section has not as many free seats together: try fewer or apart")                      \
+    X(SECTION_NOT_FOUND, NOT_FOUND, "there is no section with this name on this date")             \
+    X(SECTION_REQUIRED, INVALID_ARGUMENT,                                                          \
+      "this date has more than 2,000 seats: ask for one section's seats")                          \
+    X(NO_SECTIONS, INVALID_ARGUMENT, "this date is in the hall, which has no sections")            \
+    X(VENUE_NOT_FOUND, NOT_FOUND, "there is no venue with this id")                                \
+    X(PAYMENT_NOT_FOUND, NOT_FOUND, "there is no payment with this id")                            \
+    X(REFUND_CLOSED, FAILED_PRECONDITION, "refunds of this date have closed")                      \
     X(HOLD_LIMIT, FAILED_PRECONDITION,                                                             \
       "you already hold a seat on this date: pay for it or release it first")                      \
     X(HOLD_EXPIRED, FAILED_PRECONDITION, "the hold has expired and the seat was released")         \

@@ -64,11 +64,15 @@ int admin_concert_opens(struct svc_context *ctx, const char *key, uint64_t conce
     return cache_concert_opens_set(ctx->cache, concert_id, sale_opens_at_ms);
 }
 
-int admin_schedule_create(struct svc_context *ctx, const char *key, uint64_t concert_id,
-                          int64_t starts_at_ms, int64_t price, const int64_t *prices,
-                          size_t nprices, struct schedule *out)
+int admin_schedule_create(struct svc_context *ctx, const char *key,
+                          const struct admin_schedule_ask *ask, struct schedule *out)
 {
     int64_t seat_prices[SEATS_PER_SCHEDULE];
+    const int64_t *prices = ask->prices;
+    size_t nprices = ask->nprices;
+    int64_t price = ask->price;
+    uint64_t concert_id = ask->concert_id;
+    int64_t starts_at_ms = ask->starts_at_ms;
     int rc;
 
     if ((rc = admin_check(ctx, key)) != BO_OK) {
@@ -76,6 +80,15 @@ int admin_schedule_create(struct svc_context *ctx, const char *key, uint64_t con
     }
     if (starts_at_ms <= 0 || (nprices != 0 && nprices != SEATS_PER_SCHEDULE)) {
         return BO_E_INVALID_ARGUMENT;
+    }
+    if (ask->venue_id != 0) {
+        /* A venue's sections have their prices: a price of the hall's kind is a mistake. */
+        if (nprices != 0 || price != 0) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+        return concert_id == 0 ? BO_E_CONCERT_NOT_FOUND
+                               : store_schedule_create_venue(ctx->store, concert_id, starts_at_ms,
+                                                             ask->venue_id, out);
     }
     for (size_t i = 0; i < SEATS_PER_SCHEDULE; i++) {
         seat_prices[i] = nprices != 0 ? prices[i] : price;

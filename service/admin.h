@@ -24,13 +24,24 @@ __attribute__((warn_unused_result)) int admin_concert_opens(struct svc_context *
                                                             int64_t sale_opens_at_ms,
                                                             struct concert *out);
 
-/* admin_schedule_create creates a date with SEATS_PER_SCHEDULE seats: every seat at price, or
- * seat i at prices[i-1] when nprices is SEATS_PER_SCHEDULE. BO_E_INVALID_ARGUMENT for a
- * negative price, another number of prices, or a start time of 0. */
+/* What a new date asks for: a date of the 50-seat hall (every seat at price, or seat i at
+ * prices[i-1] when nprices is SEATS_PER_SCHEDULE), or on venue_id (its sections' prices; price
+ * and prices unset). */
+struct admin_schedule_ask {
+    uint64_t concert_id;
+    int64_t starts_at_ms;
+    int64_t price;
+    const int64_t *prices;
+    size_t nprices;
+    uint64_t venue_id; /* 0: the hall */
+};
+
+/* admin_schedule_create creates the date ask describes. BO_E_INVALID_ARGUMENT for a negative
+ * price, another number of prices, prices with a venue, or a start time of 0;
+ * BO_E_VENUE_NOT_FOUND, BO_E_CONCERT_NOT_FOUND. */
 __attribute__((warn_unused_result)) int admin_schedule_create(struct svc_context *ctx,
-                                                              const char *key, uint64_t concert_id,
-                                                              int64_t starts_at_ms, int64_t price,
-                                                              const int64_t *prices, size_t nprices,
+                                                              const char *key,
+                                                              const struct admin_schedule_ask *ask,
                                                               struct schedule *out);
 
 /* admin_settings reads the admission settings; with changes not NULL, first stores its

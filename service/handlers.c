@@ -24,6 +24,7 @@
 #include "reservations.h"
 #include "rpc_call.h"
 #include "token.h"
+#include "venues.h"
 
 #include "boxoffice/v1/boxoffice.pb-c.h"
 
@@ -131,6 +132,7 @@ static void rpc_schedule_fill(const void *records, size_t i, void *msg)
     out->starts_at_ms = s->starts_at_ms;
     out->available_seats = s->available_seats;
     out->total_seats = s->total_seats;
+    out->venue_id = s->venue_id;
 }
 
 static void rpc_seat_fill(const void *records, size_t i, void *msg)
@@ -441,6 +443,128 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
+static void rpc_refund_fill(const void *records, size_t i, void *msg)
+{
+    const struct refund *r = &((const struct refund *)records)[i];
+    Boxoffice__V1__Payment *out = msg;
+
+    out->id = r->payment_id;
+    out->reservation_id = r->reservation_id;
+    out->schedule_id = r->schedule_id;
+    out->amount = r->amount;
+    out->status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_REFUNDED;
+    out->refunded_at_ms = r->refunded_at_ms;
+    out->balance_after = r->balance_after;
+}
+
+static void rpc_refund(Svc *svc, const Boxoffice__V1__RefundRequest *in,
+                       Boxoffice__V1__RefundReply_Closure closure, void *data)
+{
+    Boxoffice__V1__RefundReply reply = BOXOFFICE__V1__REFUND_REPLY__INIT;
+    struct refund r = {0};
+    int replayed = 0;
+    int rc =
+        venues_refund(rpc_call_context(data), in->payment_id, in->idempotency_key, &r, &replayed);
+
+    if (rc == BO_OK) {
+        reply.replayed = replayed != 0;
+    }
+    reply.payment = rpc_message(data, &boxoffice__v1__payment__descriptor, &r, rpc_refund_fill);
+    if (reply.payment != NULL && rc == BO_OK) {
+        reply.payment->user_id = rpc_call_context(data)->caller.who.user_id;
+    }
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+/* ---- venues --------------------------------------------------------------------------- */
+
+static void rpc_section_fill(const void *records, size_t i, void *msg)
+{
+    const struct section *sec = &((const struct section *)records)[i];
+    Boxoffice__V1__Section *out = msg;
+
+    out->name = (char *)sec->name;
+    out->rows = sec->rows;
+    out->seats_per_row = sec->seats_per_row;
+    out->price = sec->price;
+    out->first_seat_no = sec->first_seat_no;
+    out->total_seats = sec->rows * sec->seats_per_row;
+    out->available_seats = sec->available_seats;
+}
+
+/* rpc_venue_sections fills the repeated sections of a reply from v. */
+static Boxoffice__V1__Section **rpc_venue_sections(void *data, const struct venue *v)
+{
+    return rpc_messages(data, &boxoffice__v1__section__descriptor, v->sections, v->n_sections,
+                        rpc_section_fill, NULL);
+}
+
+static void rpc_create_venue(Svc *svc, const Boxoffice__V1__CreateVenueRequest *in,
+                             Boxoffice__V1__CreateVenueReply_Closure closure, void *data)
+{
+    Boxoffice__V1__CreateVenueReply reply = BOXOFFICE__V1__CREATE_VENUE_REPLY__INIT;
+    Boxoffice__V1__Venue venue = BOXOFFICE__V1__VENUE__INIT;
+    struct venue *v = rpc_call_alloc(data, sizeof(*v), NULL);
+    int rc = v != NULL ? BO_OK : BO_E_NOMEM;
+
+    if (rc == BO_OK && (in->n_sections == 0 || in->n_sections > VENUE_SECTIONS_MAX)) {
+        rc = BO_E_INVALID_ARGUMENT;
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL, "a venue has 1 to %d sections, not %zu",
+                 VENUE_SECTIONS_MAX, in->n_sections);
+    }
+    for (size_t i = 0; rc == BO_OK && i < in->n_sections; i++) {
+        const Boxoffice__V1__Section *sec = in->sections[i];
+        if (strlen(sec->name) > VENUE_SECTION_NAME_MAX) {
+            rc = BO_E_INVALID_ARGUMENT;
+            break;
+        }
+        snprintf(v->sections[i].name, sizeof(v->sections[i].name), "%s", sec->name);
+        v->sections[i].rows = sec->rows;
+        v->sections[i].seats_per_row = sec->seats_per_row;
+        v->sections[i].price = sec->price;
+    }
+    if (rc == BO_OK && strlen(in->name) >= sizeof(v->name)) {
+        rc = BO_E_INVALID_ARGUMENT;
+    }
+    if (rc == BO_OK) {
+        snprintf(v->name, sizeof(v->name), "%s", in->name);
+        v->n_sections = in->n_sections;
+        rc = venues_create(rpc_call_context(data), in->admin_key, v);
+    }
+    if (rc == BO_OK) {
+        venue.id = v->id;
+        venue.name = v->name;
+        venue.capacity = v->capacity;
+        venue.n_sections = v->n_sections;
+        if ((venue.sections = rpc_venue_sections(data, v)) == NULL) {
+            rc = BO_E_NOMEM;
+        }
+        reply.venue = &venue;
+    }
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
+static void rpc_list_sections(Svc *svc, const Boxoffice__V1__ListSectionsRequest *in,
+                              Boxoffice__V1__ListSectionsReply_Closure closure, void *data)
+{
+    Boxoffice__V1__ListSectionsReply reply = BOXOFFICE__V1__LIST_SECTIONS_REPLY__INIT;
+    struct venue *v = rpc_call_alloc(data, sizeof(*v), NULL);
+    int rc = v != NULL ? BO_OK : BO_E_NOMEM;
+
+    if (rc == BO_OK) {
+        rc = venues_sections(rpc_call_context(data), in->token, in->schedule_id, &reply.concert_id,
+                             v, &reply.token_active_until_ms);
+    }
+    if (rc == BO_OK) {
+        reply.schedule_id = in->schedule_id;
+        reply.n_sections = v->n_sections;
+        if ((reply.sections = rpc_venue_sections(data, v)) == NULL) {
+            rc = BO_E_NOMEM;
+        }
+    }
+    rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
+}
+
 /* ---- admin ---------------------------------------------------------------------------- */
 
 static void rpc_create_concert(Svc *svc, const Boxoffice__V1__CreateConcertRequest *in,
@@ -472,9 +596,13 @@ static void rpc_create_schedule(Svc *svc, const Boxoffice__V1__CreateScheduleReq
 {
     Boxoffice__V1__CreateScheduleReply reply = BOXOFFICE__V1__CREATE_SCHEDULE_REPLY__INIT;
     struct schedule s = {0};
-    int rc =
-        admin_schedule_create(rpc_call_context(data), in->admin_key, in->concert_id,
-                              in->starts_at_ms, in->price, in->seat_prices, in->n_seat_prices, &s);
+    struct admin_schedule_ask ask = {.concert_id = in->concert_id,
+                                     .starts_at_ms = in->starts_at_ms,
+                                     .price = in->price,
+                                     .prices = in->seat_prices,
+                                     .nprices = in->n_seat_prices,
+                                     .venue_id = in->venue_id};
+    int rc = admin_schedule_create(rpc_call_context(data), in->admin_key, &ask, &s);
 
     reply.schedule = rpc_message(data, &boxoffice__v1__schedule__descriptor, &s, rpc_schedule_fill);
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);

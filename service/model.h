@@ -19,6 +19,12 @@
 /* Idempotency keys: 1..IDEMPOTENCY_KEY_MAX printable ASCII characters. */
 #define IDEMPOTENCY_KEY_MAX 128
 
+/* Venues: at most this many sections, seats in all, and seats in one hold. */
+#define VENUE_SECTIONS_MAX     64
+#define VENUE_SEATS_MAX        100000
+#define VENUE_SECTION_NAME_MAX 16
+#define HOLD_SEATS_MAX         10
+
 enum seat_status { SEAT_AVAILABLE = 1, SEAT_HELD = 2, SEAT_SOLD = 3 };
 enum reservation_status {
     RESERVATION_HELD = 1,
@@ -43,12 +49,39 @@ struct schedule {
     int64_t starts_at_ms;
     uint32_t available_seats; /* neither sold nor held by an unexpired hold */
     uint32_t total_seats;
+    uint64_t venue_id; /* 0: the 50-seat hall */
 };
 
 struct seat {
     uint32_t seat_no; /* 1..SEATS_PER_SCHEDULE */
     int64_t price;
     int status; /* enum seat_status; a hold past its expiry counts as AVAILABLE */
+};
+
+/* A section of a venue: rows x seats_per_row seats numbered on a date from first_seat_no, row
+ * by row, row 1 nearest the stage. */
+struct section {
+    char name[VENUE_SECTION_NAME_MAX + 1]; /* letters and digits */
+    uint32_t rows;
+    uint32_t seats_per_row;
+    int64_t price;
+    uint32_t first_seat_no;
+    uint32_t available_seats; /* when counted: neither sold nor held by an unexpired hold */
+};
+
+struct venue {
+    uint64_t id;
+    char name[MODEL_TEXT_MAX];
+    uint32_t capacity;
+    size_t n_sections;
+    struct section sections[VENUE_SECTIONS_MAX];
+};
+
+/* Where a seat of a venue date is. */
+struct seat_place {
+    const struct section *section; /* borrowed from its venue */
+    uint32_t row;                  /* 1.. */
+    uint32_t number;               /* 1.. within the row */
 };
 
 struct reservation {
@@ -63,6 +96,15 @@ struct reservation {
     int64_t expires_at_ms;
 };
 
+/* A hold of one or more seats: its reservation (the first seat's; price is the total) and
+ * every seat with its own price, seat order. */
+struct hold {
+    struct reservation r;
+    size_t n;
+    uint32_t seat_nos[HOLD_SEATS_MAX];
+    int64_t prices[HOLD_SEATS_MAX];
+};
+
 struct payment {
     uint64_t id;
     uint64_t reservation_id;
@@ -71,6 +113,15 @@ struct payment {
     uint32_t seat_no;
     int64_t amount;
     int64_t paid_at_ms;
+    int64_t balance_after;
+};
+
+struct refund {
+    uint64_t payment_id;
+    uint64_t reservation_id;
+    uint64_t schedule_id;
+    int64_t amount; /* points given back */
+    int64_t refunded_at_ms;
     int64_t balance_after;
 };
 

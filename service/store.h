@@ -196,4 +196,62 @@ STORE_WUR int store_concert_create(struct store *s, const char *title, const cha
 STORE_WUR int store_schedule_create(struct store *s, uint64_t concert_id, int64_t starts_at_ms,
                                     const int64_t prices[SEATS_PER_SCHEDULE], struct schedule *out);
 
+/* ---- venues, holds of several seats, refunds (store_venues.c) -------------- */
+
+/* store_venue_check validates v's name and sections (names of 1..VENUE_SECTION_NAME_MAX
+ * letters and digits, unique; 1..1000 rows and seats per row; prices >= 0; 1..VENUE_SECTIONS_MAX
+ * sections, at most VENUE_SEATS_MAX seats) and writes its seat count to *capacity;
+ * BO_E_INVALID_ARGUMENT otherwise. */
+STORE_WUR int store_venue_check(const struct venue *v, uint32_t *capacity);
+
+/* store_venue_create inserts venue v (name and sections filled in) and fills in its id,
+ * capacity and each section's first seat number. Codes of store_venue_check. */
+STORE_WUR int store_venue_create(struct store *s, struct venue *v);
+
+/* store_venue_get reads venue venue_id with its sections; BO_E_VENUE_NOT_FOUND. */
+STORE_WUR int store_venue_get(struct store *s, uint64_t venue_id, struct venue *out);
+
+/* store_venue_place says where seat seat_no of a date on v is; BO_E_SEAT_NOT_FOUND. */
+STORE_WUR int store_venue_place(const struct venue *v, uint32_t seat_no, struct seat_place *out);
+
+/* store_schedule_create_venue inserts a date of concert_id on venue_id (its seats come from the
+ * venue); BO_E_VENUE_NOT_FOUND, BO_E_CONCERT_NOT_FOUND. */
+STORE_WUR int store_schedule_create_venue(struct store *s, uint64_t concert_id,
+                                          int64_t starts_at_ms, uint64_t venue_id,
+                                          struct schedule *out);
+
+/* store_schedule_venue reads the concert and venue (0: the hall) of schedule_id;
+ * BO_E_SCHEDULE_NOT_FOUND. */
+STORE_WUR int store_schedule_venue(struct store *s, uint64_t schedule_id, uint64_t *concert_id,
+                                   uint64_t *venue_id);
+
+/* store_sections_count sets the available seats of each section of v, the venue of date
+ * schedule_id, as of now. */
+STORE_WUR int store_sections_count(struct store *s, uint64_t schedule_id, struct venue *v);
+
+/* What a hold of several seats asks for. */
+struct store_hold_ask {
+    uint64_t user_id;
+    uint64_t concert_id; /* of the caller's queue token */
+    uint64_t schedule_id;
+    const uint32_t *seat_nos; /* n distinct seats */
+    size_t n;                 /* 1..HOLD_SEATS_MAX */
+    int64_t hold_ms;
+};
+
+/* store_hold_seats holds ask's seats for its user, all or nothing, in one round trip. Codes:
+ * BO_E_SCHEDULE_NOT_FOUND, BO_E_WRONG_CONCERT, BO_E_HOLD_LIMIT, BO_E_INVALID_ARGUMENT (seats
+ * repeated), and BO_E_SEAT_NOT_FOUND or BO_E_SEAT_TAKEN with the seats concerned in
+ * bad[0..*n_bad) (nothing held). */
+STORE_WUR int store_hold_seats(struct store *s, const struct store_hold_ask *ask, struct hold *out,
+                               uint32_t bad[HOLD_SEATS_MAX], size_t *n_bad);
+
+/* store_refund refunds payment_id of user_id while its date starts more than cutoff_ms from
+ * now, once (a repeat answers the refund again with *replayed set); key (NULL: none) with its
+ * request fingerprint makes a retry safe. Codes: BO_E_PAYMENT_NOT_FOUND, BO_E_NOT_OWNER,
+ * BO_E_REFUND_CLOSED, BO_E_IDEMPOTENCY_MISMATCH. */
+STORE_WUR int store_refund(struct store *s, uint64_t user_id, uint64_t payment_id,
+                           int64_t cutoff_ms, const char *key, const char *fingerprint,
+                           struct refund *out, int *replayed);
+
 #endif

@@ -69,6 +69,8 @@ static const struct bo_option svc_options[] = {
                "an ended queue token's record is kept this long after its end, so a client "
                "retrying a call reads its details (EXPIRED); then it is swept and reads as "
                "unknown (EXPIRED all the same)"),
+    BO_OPT_NUM("refund-cutoff-hours", C, refund_cutoff_hours, "24", 0, 24LL * 365,
+               "a payment can be refunded until this long before its date starts"),
     BO_OPT_NUM("migrate", C, migrate, "0", 0, 2,
                "1: apply migrations, then serve; 2: apply migrations (and the seed), then exit"),
     BO_OPT_STR("migrations-dir", C, migrations_dir, "db/migrations",

@@ -36,6 +36,7 @@ struct svc_config {
     int64_t admission_tick_ms;
     int64_t lease_ms;
     int64_t abandon_seconds;          /* a WAITING token unseen this long is skipped; 0: never */
+    int64_t refund_cutoff_hours;      /* refunds close this long before a date starts */
     int64_t idempotency_keep_seconds; /* older keys are swept by the leader; 0: never */
     int64_t ended_token_keep_seconds; /* an ended token's record is kept this long, then swept */
     int64_t migrate; /* 0: no, 1: migrate then serve, 2: migrate (and seed) then exit */

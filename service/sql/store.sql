@@ -251,3 +251,55 @@ balance_after FROM bo_pay_in_concert($1::bigint, $2::bigint, $3::bigint, $4::tex
 -- statement payment_by_reservation
 @payment_select@
 WHERE p.reservation_id = $1::bigint AND p.user_id = $2::bigint
+
+-- ---- venues (store_venues.c) ----
+
+-- statement venue_create write
+-- A venue and its sections ($2.. as arrays, section order), seats numbered on in that order.
+WITH v AS (INSERT INTO venues (name, capacity) VALUES ($1::text, $6::int) RETURNING id),
+s AS (INSERT INTO venue_sections (venue_id, ord, name, rows, seats_per_row, price, first_seat_no)
+SELECT v.id, x.i - 1, x.name, x.rows, x.spr, x.price,
+1 + coalesce(sum(x.rows * x.spr) OVER (ORDER BY x.i ROWS BETWEEN UNBOUNDED PRECEDING
+AND 1 PRECEDING), 0)::int
+FROM v, unnest($2::text[], $3::int[], $4::int[], $5::bigint[])
+WITH ORDINALITY AS x(name, rows, spr, price, i) RETURNING 1)
+SELECT v.id, (SELECT count(*) FROM s) FROM v
+
+-- statement venue_get
+-- A venue's sections in order, each row with the venue's name and capacity.
+SELECT v.name, v.capacity, vs.name, vs.rows, vs.seats_per_row, vs.price, vs.first_seat_no
+FROM venues v JOIN venue_sections vs ON vs.venue_id = v.id
+WHERE v.id = $1::bigint ORDER BY vs.ord
+
+-- statement schedule_create_venue write
+-- A date on a venue: its seats have no rows (see 006_venues.sql).
+INSERT INTO schedules (concert_id, starts_at, venue_id)
+SELECT $1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 millisecond', v.id
+FROM venues v WHERE v.id = $3::bigint
+RETURNING id, floor(extract(epoch FROM starts_at) * 1000)::bigint,
+(SELECT capacity FROM venues WHERE id = $3::bigint)
+
+-- statement hold_seats write
+-- Several seats (or one) in one hold, all or nothing: db/migrations/006_venues.sql.
+SELECT code, coalesce(id, 0), coalesce(seat_no, 0), coalesce(price, 0), coalesce(held_at_ms, 0),
+coalesce(expires_at_ms, 0)
+FROM bo_hold($1::bigint, $2::bigint, $3::bigint, $4::int[], $5::bigint)
+
+-- statement refund_call write
+SELECT code, coalesce(replayed, false), coalesce(id, 0), coalesce(reservation_id, 0),
+coalesce(schedule_id, 0), coalesce(amount, 0), coalesce(refunded_at_ms, 0),
+coalesce(balance_after, 0)
+FROM bo_refund($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
+
+-- statement schedule_venue
+-- The venue of a date (0: the hall) and its concert.
+SELECT concert_id, coalesce(venue_id, 0) FROM schedules WHERE id = $1::bigint
+
+-- statement sections_live
+-- Seats of date $1 taken now (sold, or held by an unexpired hold), per section of its venue in
+-- section order.
+SELECT count(r.id) FROM schedules sc JOIN venue_sections vs ON vs.venue_id = sc.venue_id
+LEFT JOIN reservations r ON r.schedule_id = sc.id AND r.seat_no >= vs.first_seat_no
+AND r.seat_no < vs.first_seat_no + vs.rows * vs.seats_per_row
+AND r.status IN ('HELD', 'CONFIRMED') AND (r.status = 'CONFIRMED' OR r.expires_at > now())
+WHERE sc.id = $1::bigint GROUP BY vs.ord ORDER BY vs.ord
