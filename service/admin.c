@@ -114,7 +114,8 @@ int admin_settings(struct svc_context *ctx, const char *key,
     if (changes != NULL) {
         if (changes->rate_per_second > 1000000 || changes->max_active > 10000000 ||
             (changes->token_ttl_seconds != 0 && changes->token_ttl_seconds < 5) ||
-            changes->token_ttl_seconds > 86400 || changes->hold_ttl_seconds > 86400) {
+            changes->token_ttl_seconds > 86400 || changes->hold_ttl_seconds > 86400 ||
+            changes->max_seats_per_hold > HOLD_SEATS_MAX) {
             return BO_E_INVALID_ARGUMENT;
         }
         if ((rc = cache_settings_set(ctx->cache, changes)) != BO_OK) {

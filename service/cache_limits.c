@@ -98,6 +98,7 @@ static const struct cache_hash_field cache_settings_fields[] = {
     CACHE_FIELD(struct admission_settings, max_active),
     CACHE_FIELD(struct admission_settings, token_ttl_seconds),
     CACHE_FIELD(struct admission_settings, hold_ttl_seconds),
+    CACHE_FIELD(struct admission_settings, max_seats_per_hold),
 };
 
 /* In the order of struct limits and of enum cache_limit_bit. */

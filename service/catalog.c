@@ -16,24 +16,37 @@ int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
     return store_concerts_list(ctx->store, out, n);
 }
 
-int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id)
+int catalog_schedule_venue(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id,
+                           uint64_t *venue_id)
 {
     struct schedule_concert_entry *e =
         &ctx->schedule_concert[schedule_id % SVC_SCHEDULE_CACHE_SIZE];
-    uint64_t concert = 0;
+    uint64_t concert = 0, venue = 0;
     int rc;
 
     if (schedule_id == 0) {
         return BO_E_SCHEDULE_NOT_FOUND;
     }
     if (e->schedule_id != schedule_id) {
-        if ((rc = store_schedule_concert(ctx->store, schedule_id, &concert)) != BO_OK) {
+        if ((rc = store_schedule_venue(ctx->store, schedule_id, &concert, &venue)) != BO_OK) {
             return rc;
         }
         e->schedule_id = schedule_id;
         e->concert_id = concert;
+        e->venue_id = venue;
     }
-    return e->concert_id == concert_id ? BO_OK : BO_E_WRONG_CONCERT;
+    if (e->concert_id != concert_id) {
+        return BO_E_WRONG_CONCERT;
+    }
+    *venue_id = e->venue_id;
+    return BO_OK;
+}
+
+int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id)
+{
+    uint64_t venue;
+
+    return catalog_schedule_venue(ctx, schedule_id, concert_id, &venue);
 }
 
 int catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t *opens_ms)

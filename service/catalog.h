@@ -24,6 +24,14 @@ __attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, c
                                                       struct bo_seat_state *seats, size_t max,
                                                       size_t *n, int64_t *active_until_ms);
 
+/* catalog_schedule_venue checks that schedule_id is a date of concert_id and writes its venue
+ * (0: the hall) to *venue_id, remembering both per worker (a date never moves):
+ * BO_E_SCHEDULE_NOT_FOUND, BO_E_WRONG_CONCERT. */
+__attribute__((warn_unused_result)) int catalog_schedule_venue(struct svc_context *ctx,
+                                                               uint64_t schedule_id,
+                                                               uint64_t concert_id,
+                                                               uint64_t *venue_id);
+
 /* catalog_schedule_check checks that schedule_id is a date of concert_id, remembering the
  * concert of each date per worker (a date never moves to another concert):
  * BO_E_SCHEDULE_NOT_FOUND, BO_E_WRONG_CONCERT. */

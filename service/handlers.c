@@ -156,6 +156,7 @@ static void rpc_settings_fill(const void *records, size_t i, void *msg)
     out->max_active = s->max_active;
     out->token_ttl_seconds = s->token_ttl_seconds;
     out->hold_ttl_seconds = s->hold_ttl_seconds;
+    out->max_seats_per_hold = s->max_seats_per_hold;
 }
 
 /*
@@ -372,18 +373,80 @@ static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
 
 /* ---- reservations --------------------------------------------------------------- */
 
+/* rpc_seat_list_fill fills Seat i of a seat_list (records): its number, price and place. */
+static void rpc_seat_list_fill(const void *records, size_t i, void *msg)
+{
+    const struct seat_list *l = records;
+    Boxoffice__V1__Seat *out = msg;
+
+    out->seat_no = l->seat_nos[i];
+    out->price = l->prices[i];
+    out->section = (char *)l->where[i].section;
+    out->row = l->where[i].row;
+    out->number = l->where[i].number;
+}
+
+/* rpc_hold_message is the Reservation of hold h with its seats (status for each seat), in
+ * blocks of the call; NULL when out of memory. */
+static Boxoffice__V1__Reservation *rpc_hold_message(void *data, const struct hold *h, int status)
+{
+    Boxoffice__V1__Reservation *r =
+        rpc_message(data, &boxoffice__v1__reservation__descriptor, &h->r, rpc_reservation_fill);
+
+    if (r != NULL && h->seats.n > 0) {
+        r->seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, &h->seats, h->seats.n,
+                                rpc_seat_list_fill, NULL);
+        r->n_seats = r->seats != NULL ? h->seats.n : 0;
+        for (size_t i = 0; i < r->n_seats; i++) {
+            r->seats[i]->status = (Boxoffice__V1__SeatStatus)status;
+            r->seats[i]->reservation_id = h->r.id;
+        }
+    }
+    return r;
+}
+
+/* rpc_seats_detail names the seats of bad in the call's error message. */
+static void rpc_seats_detail(void *data, int rc, const struct seat_list *bad)
+{
+    char *d = rpc_call_detail(data);
+    size_t len = 0;
+
+    if (bad->n == 0 || (rc != BO_E_SEAT_TAKEN && rc != BO_E_SEAT_NOT_FOUND)) {
+        return;
+    }
+    len = (size_t)snprintf(d, RPC_CALL_DETAIL, "%s", bad->n == 1 ? "seat" : "seats");
+    for (size_t i = 0; i < bad->n && len < RPC_CALL_DETAIL; i++) {
+        len += (size_t)snprintf(d + len, RPC_CALL_DETAIL - len, "%s %u", i ? "," : "",
+                                bad->seat_nos[i]);
+    }
+    if (len < RPC_CALL_DETAIL) {
+        snprintf(d + len, RPC_CALL_DETAIL - len, " %s",
+                 rc == BO_E_SEAT_TAKEN
+                     ? (bad->n == 1 ? "is already held or sold" : "are already held or sold")
+                     : (bad->n == 1 ? "does not exist on this date" : "do not exist on this date"));
+    }
+}
+
 static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
                           Boxoffice__V1__HoldSeatReply_Closure closure, void *data)
 {
     Boxoffice__V1__HoldSeatReply reply = BOXOFFICE__V1__HOLD_SEAT_REPLY__INIT;
-    struct reservation r = {0};
-    int rc = reservations_hold(rpc_call_context(data), in->token, in->schedule_id, in->seat_no, &r);
+    struct hold_ask ask = {.schedule_id = in->schedule_id,
+                           .seat_no = in->seat_no,
+                           .seat_nos = in->seat_nos,
+                           .n_seats = in->n_seat_nos,
+                           .section = in->section,
+                           .quantity = in->quantity,
+                           .together = in->together};
+    struct hold h = {0};
+    struct seat_list bad;
+    int rc = reservations_hold(rpc_call_context(data), in->token, &ask, &h, &bad);
 
     if (rc == BO_OK) {
         metrics_hold_made();
+        reply.reservation = rpc_hold_message(data, &h, BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD);
     }
-    reply.reservation =
-        rpc_message(data, &boxoffice__v1__reservation__descriptor, &r, rpc_reservation_fill);
+    rpc_seats_detail(data, rc, &bad);
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
@@ -391,11 +454,12 @@ static void rpc_release_hold(Svc *svc, const Boxoffice__V1__ReleaseHoldRequest *
                              Boxoffice__V1__ReleaseHoldReply_Closure closure, void *data)
 {
     Boxoffice__V1__ReleaseHoldReply reply = BOXOFFICE__V1__RELEASE_HOLD_REPLY__INIT;
-    struct reservation r = {0};
-    int rc = reservations_release(rpc_call_context(data), in->token, in->reservation_id, &r);
+    struct hold h = {0};
+    int rc = reservations_release(rpc_call_context(data), in->token, in->reservation_id, &h);
 
-    reply.reservation =
-        rpc_message(data, &boxoffice__v1__reservation__descriptor, &r, rpc_reservation_fill);
+    if (rc == BO_OK) {
+        reply.reservation = rpc_hold_message(data, &h, BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
@@ -440,6 +504,15 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
         metrics_payment_made();
     }
     reply.payment = rpc_message(data, &boxoffice__v1__payment__descriptor, &p, rpc_payment_fill);
+    if (reply.payment != NULL && rc == BO_OK && p.seats.n > 0) {
+        reply.payment->seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, &p.seats,
+                                            p.seats.n, rpc_seat_list_fill, NULL);
+        reply.payment->n_seats = reply.payment->seats != NULL ? p.seats.n : 0;
+        for (size_t i = 0; i < reply.payment->n_seats; i++) {
+            reply.payment->seats[i]->status = BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD;
+            reply.payment->seats[i]->reservation_id = p.reservation_id;
+        }
+    }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
@@ -645,6 +718,7 @@ static void rpc_set_admission_settings(Svc *svc,
         want.max_active = m->max_active;
         want.token_ttl_seconds = m->token_ttl_seconds;
         want.hold_ttl_seconds = m->hold_ttl_seconds;
+        want.max_seats_per_hold = m->max_seats_per_hold;
     }
     rpc_settings_end(data, (ProtobufCClosure)closure, in->admin_key, &want,
                      m != NULL ? BO_OK : BO_E_INVALID_ARGUMENT);

@@ -96,13 +96,27 @@ struct reservation {
     int64_t expires_at_ms;
 };
 
-/* A hold of one or more seats: its reservation (the first seat's; price is the total) and
- * every seat with its own price, seat order. */
-struct hold {
-    struct reservation r;
+/* Where a seat of a venue date is, by value (empty section: a seat of the hall). */
+struct seat_where {
+    char section[VENUE_SECTION_NAME_MAX + 1];
+    uint32_t row;
+    uint32_t number;
+};
+
+/* The seats of a hold with their own prices, lowest seat first, and (filled in by the service
+ * for a venue date) where each is. */
+struct seat_list {
     size_t n;
     uint32_t seat_nos[HOLD_SEATS_MAX];
     int64_t prices[HOLD_SEATS_MAX];
+    struct seat_where where[HOLD_SEATS_MAX];
+};
+
+/* A hold of one or more seats: its reservation (the lowest seat's; price is the total) and
+ * every seat. */
+struct hold {
+    struct reservation r;
+    struct seat_list seats;
 };
 
 struct payment {
@@ -114,6 +128,7 @@ struct payment {
     int64_t amount;
     int64_t paid_at_ms;
     int64_t balance_after;
+    struct seat_list seats; /* every seat paid for */
 };
 
 struct refund {
@@ -147,10 +162,11 @@ struct queue_token {
 };
 
 struct admission_settings {
-    uint32_t rate_per_second;   /* admissions per second per concert */
-    uint32_t max_active;        /* ACTIVE tokens per concert at most */
-    uint32_t token_ttl_seconds; /* an ACTIVE token unused this long expires */
-    uint32_t hold_ttl_seconds;  /* how long a hold lasts */
+    uint32_t rate_per_second;    /* admissions per second per concert */
+    uint32_t max_active;         /* ACTIVE tokens per concert at most */
+    uint32_t token_ttl_seconds;  /* an ACTIVE token unused this long expires */
+    uint32_t hold_ttl_seconds;   /* how long a hold lasts */
+    uint32_t max_seats_per_hold; /* seats one hold may take, 1..HOLD_SEATS_MAX */
 };
 
 #endif

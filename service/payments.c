@@ -7,7 +7,10 @@
 #include "catalog.h"
 #include "points.h"
 #include "queue.h"
+#include "reservations.h"
 #include "seat_maps.h"
+
+#include <string.h>
 
 int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservation_id,
                  const char *idem_key, struct payment *out, int *replayed)
@@ -41,11 +44,11 @@ int payments_pay(struct svc_context *ctx, const char *token, uint64_t reservatio
                                  replayed)) != BO_OK) {
         return rc;
     }
-    struct bo_seat_state sold = {.seat_no = out->seat_no,
-                                 .status = BO_SEAT_SOLD,
-                                 .price = out->amount,
-                                 .reservation_id = out->reservation_id};
-    seat_maps_change(ctx->maps, out->schedule_id, t.concert_id, &sold, 1);
+    struct reservation h = {.id = out->reservation_id, .schedule_id = out->schedule_id};
+    reservations_seats_changed(ctx, t.concert_id, &h, &out->seats, BO_SEAT_SOLD);
+    if (reservations_places(ctx, out->schedule_id, t.concert_id, &out->seats) != BO_OK) {
+        memset(out->seats.where, 0, sizeof(out->seats.where)); /* only for show */
+    }
     /* The payment is committed; ending the token only frees the place for the next user,
      * and the idle expiry does that anyway if Redis is unreachable now. */
     if (queue_finish(ctx, &t) != BO_OK) {

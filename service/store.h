@@ -85,10 +85,6 @@ STORE_WUR int store_concerts_list(struct store *s, struct concert **out, size_t 
 STORE_WUR int store_schedule_dates(struct store *s, uint64_t concert_id, struct schedule **out,
                                    size_t *n);
 
-/* store_schedule_concert writes the concert of a date to *concert_id;
- * BO_E_SCHEDULE_NOT_FOUND. */
-STORE_WUR int store_schedule_concert(struct store *s, uint64_t schedule_id, uint64_t *concert_id);
-
 /* store_schedule_get reads one date with its seat counts; BO_E_SCHEDULE_NOT_FOUND. */
 STORE_WUR int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out);
 
@@ -135,9 +131,9 @@ STORE_WUR int store_hold_insert(struct store *s, uint64_t user_id, uint64_t sche
 /* store_hold_release cancels the user's own unexpired hold on a date of concert_id (the
  * concert of the caller's queue token), in one statement: BO_E_RESERVATION_NOT_FOUND,
  * BO_E_NOT_OWNER, BO_E_WRONG_CONCERT (the user's hold is of another concert), BO_E_HOLD_EXPIRED,
- * BO_E_RESERVATION_NOT_HELD. *out is the cancelled row. */
+ * BO_E_RESERVATION_NOT_HELD. *out is the cancelled hold with every seat of it. */
 STORE_WUR int store_hold_release(struct store *s, uint64_t user_id, uint64_t concert_id,
-                                 uint64_t reservation_id, struct reservation *out);
+                                 uint64_t reservation_id, struct hold *out);
 
 /* store_reservation_get reads one reservation; BO_E_RESERVATION_NOT_FOUND. */
 STORE_WUR int store_reservation_get(struct store *s, uint64_t reservation_id,

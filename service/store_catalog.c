@@ -123,14 +123,6 @@ int store_schedule_dates(struct store *s, uint64_t concert_id, struct schedule *
     return rc;
 }
 
-int store_schedule_concert(struct store *s, uint64_t schedule_id, uint64_t *concert_id)
-{
-    struct store_query q =
-        STORE_QUERY(STORE_ST_SCHEDULE_CONCERT, store_row_u64, concert_id, BO_E_SCHEDULE_NOT_FOUND);
-    store_param_u64(&q.params, schedule_id);
-    return store_run_query(s, &q);
-}
-
 int store_schedule_get(struct store *s, uint64_t schedule_id, struct schedule *out)
 {
     struct store_query q =

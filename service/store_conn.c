@@ -111,6 +111,28 @@ void store_row_i64(const PGresult *res, int row, void *out)
     store_row_scan(res, row, "I", (int64_t *)out);
 }
 
+void store_seat_list_parse(const char *text, struct seat_list *out)
+{
+    const char *at = text;
+
+    memset(out, 0, sizeof(*out));
+    while (at != NULL && *at != '\0' && out->n < HOLD_SEATS_MAX) {
+        char *end;
+        unsigned long seat = strtoul(at, &end, 10);
+        if (end == at || *end != ':' || seat == 0 || seat > UINT32_MAX) {
+            break;
+        }
+        at = end + 1;
+        long long price = strtoll(at, &end, 10);
+        if (end == at || (*end != ',' && *end != '\0')) {
+            break;
+        }
+        out->seat_nos[out->n] = (uint32_t)seat;
+        out->prices[out->n++] = (int64_t)price;
+        at = *end == ',' ? end + 1 : end;
+    }
+}
+
 /* ---- error translation ---------------------------------------------------- */
 
 struct store_constraint_code {

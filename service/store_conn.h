@@ -120,6 +120,13 @@ void store_param_id(struct store_params *p, uint64_t id);
  */
 void store_row_scan(const PGresult *res, int row, const char *fmt, ...);
 
+/* Room for the text of a hold's seats ("seat:price,..."). */
+#define STORE_SEAT_LIST_TEXT (HOLD_SEATS_MAX * 32 + 1)
+
+/* store_seat_list_parse reads "seat:price,seat:price,..." (bo_hold_seats) into out; text that is
+ * empty or does not parse (NULL in SQL) gives no seats. */
+void store_seat_list_parse(const char *text, struct seat_list *out);
+
 /* store_row_u64 is a row reader of column 0 into a uint64_t. */
 void store_row_u64(const PGresult *res, int row, void *out);
 

@@ -46,14 +46,28 @@ int store_hold_insert(struct store *s, uint64_t user_id, uint64_t schedule_id, u
 }
 
 int store_hold_release(struct store *s, uint64_t user_id, uint64_t concert_id,
-                       uint64_t reservation_id, struct reservation *out)
+                       uint64_t reservation_id, struct hold *out)
 {
-    struct store_query q =
-        STORE_QUERY(STORE_ST_HOLD_RELEASE, store_reservation_read, out, STORE_E_NO_ROW);
+    struct reservation rows[HOLD_SEATS_MAX];
+    struct store_query q = STORE_LIST(STORE_ST_HOLD_RELEASE, store_reservation_read,
+                                      struct reservation, rows, HOLD_SEATS_MAX, STORE_E_NO_ROW);
     store_param_u64(&q.params, reservation_id);
     store_param_u64(&q.params, user_id);
     store_param_u64(&q.params, concert_id);
     int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        /* The hold's own row comes first, then its other seats. */
+        memset(out, 0, sizeof(*out));
+        out->r = rows[0];
+        out->r.price = 0;
+        for (size_t i = 0; i < q.n; i++) {
+            out->seats.seat_nos[i] = rows[i].seat_no;
+            out->seats.prices[i] = rows[i].price;
+            out->r.price += rows[i].price;
+        }
+        out->seats.n = q.n;
+        return BO_OK;
+    }
     if (rc != STORE_E_NO_ROW) {
         return rc;
     }

@@ -50,9 +50,12 @@ static void store_ledger_charge_read(const PGresult *res, int row, void *out)
 static void store_payment_read(const PGresult *res, int row, void *out)
 {
     struct payment *p = out;
+    char seats[STORE_SEAT_LIST_TEXT];
     memset(p, 0, sizeof(*p));
-    store_row_scan(res, row, "UUUUuIII", &p->id, &p->reservation_id, &p->user_id, &p->schedule_id,
-                   &p->seat_no, &p->amount, &p->paid_at_ms, &p->balance_after);
+    store_row_scan(res, row, "UUUUuIIIt", &p->id, &p->reservation_id, &p->user_id, &p->schedule_id,
+                   &p->seat_no, &p->amount, &p->paid_at_ms, &p->balance_after, seats,
+                   sizeof(seats));
+    store_seat_list_parse(seats, &p->seats);
 }
 
 /* ---- what charges and payments share -------------------------------------- */
@@ -245,9 +248,11 @@ static void store_pay_answer_read(const PGresult *res, int row, void *out)
 {
     struct store_pay_answer *a = out;
     memset(a, 0, sizeof(*a));
-    store_row_scan(res, row, "tbUUUUuIII", a->code, sizeof(a->code), &a->replayed, &a->p.id,
+    char seats[STORE_SEAT_LIST_TEXT];
+    store_row_scan(res, row, "tbUUUUuIIIt", a->code, sizeof(a->code), &a->replayed, &a->p.id,
                    &a->p.reservation_id, &a->p.user_id, &a->p.schedule_id, &a->p.seat_no,
-                   &a->p.amount, &a->p.paid_at_ms, &a->p.balance_after);
+                   &a->p.amount, &a->p.paid_at_ms, &a->p.balance_after, seats, sizeof(seats));
+    store_seat_list_parse(seats, &a->p.seats);
 }
 
 /* store_op_payment makes the payment in one statement, one round trip: bo_pay_in_concert

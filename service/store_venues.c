@@ -347,11 +347,11 @@ int store_hold_seats(struct store *s, const struct store_hold_ask *ask, struct h
     out->r.held_at_ms = rows[0].held_at_ms;
     out->r.expires_at_ms = rows[0].expires_at_ms;
     for (size_t i = 0; i < q.n; i++) {
-        out->seat_nos[i] = rows[i].seat_no;
-        out->prices[i] = rows[i].price;
+        out->seats.seat_nos[i] = rows[i].seat_no;
+        out->seats.prices[i] = rows[i].price;
         out->r.price += rows[i].price;
     }
-    out->n = q.n;
+    out->seats.n = q.n;
     return BO_OK;
 }
 

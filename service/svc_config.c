@@ -55,6 +55,8 @@ static const struct bo_option svc_options[] = {
     BO_OPT_NUM("token-ttl-seconds", C, token_ttl_seconds, "300", 5, 86400,
                "an ACTIVE token lasts this long from its admission (reads do not extend it)"),
     BO_OPT_NUM("hold-ttl-seconds", C, hold_ttl_seconds, "300", 1, 86400, "how long a hold lasts"),
+    BO_OPT_NUM("max-seats-per-hold", C, max_seats_per_hold, "4", 1, HOLD_SEATS_MAX,
+               "the most seats one hold may take (an admin setting: this is its default)"),
     BO_OPT_NUM("admission-tick-ms", C, admission_tick_ms, "100", 5, 10000,
                "how often the admission loop runs"),
     BO_OPT_NUM("lease-ms", C, lease_ms, "2000", 100, 60000,
@@ -136,4 +138,5 @@ void svc_config_admission_defaults(const struct svc_config *cfg, struct admissio
     out->max_active = (uint32_t)cfg->max_active;
     out->token_ttl_seconds = (uint32_t)cfg->token_ttl_seconds;
     out->hold_ttl_seconds = (uint32_t)cfg->hold_ttl_seconds;
+    out->max_seats_per_hold = (uint32_t)cfg->max_seats_per_hold;
 }

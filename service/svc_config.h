@@ -33,6 +33,7 @@ struct svc_config {
     int64_t max_active;
     int64_t token_ttl_seconds;
     int64_t hold_ttl_seconds;
+    int64_t max_seats_per_hold;
     int64_t admission_tick_ms;
     int64_t lease_ms;
     int64_t abandon_seconds;          /* a WAITING token unseen this long is skipped; 0: never */

@@ -24,7 +24,8 @@ int svc_shared_open(const struct svc_config *cfg, const struct identity_keys *ke
     if ((rc = events_open(cfg->events_url, &out->events)) != BO_OK ||
         (rc = token_memory_open(TOKEN_MEMORY_SLOTS, &out->tokens)) != BO_OK ||
         (rc = seat_maps_open(cfg->peer_events_urls, cfg->events_url, out->events, out->tokens,
-                             &out->maps)) != BO_OK) {
+                             &out->maps)) != BO_OK ||
+        (rc = venue_cache_open(&out->venues)) != BO_OK) {
         svc_shared_close(out);
         return rc;
     }
@@ -33,6 +34,7 @@ int svc_shared_open(const struct svc_config *cfg, const struct identity_keys *ke
 
 void svc_shared_close(struct svc_shared *sh)
 {
+    venue_cache_close(sh->venues);
     seat_maps_close(sh->maps); /* its feed first: it uses the token memory */
     token_memory_close(sh->tokens);
     events_close(sh->events);
@@ -45,6 +47,7 @@ void svc_context_share(struct svc_context *ctx, const struct svc_shared *sh)
     ctx->events = sh->events;
     ctx->tokens = sh->tokens;
     ctx->maps = sh->maps;
+    ctx->venues = sh->venues;
 }
 
 int svc_context_init(struct svc_context *ctx, const struct svc_config *cfg)

@@ -16,6 +16,7 @@
 #include "store.h"
 #include "svc_config.h"
 #include "token_memory.h"
+#include "venue_cache.h"
 
 /* Size of each worker's memory of which concert a date belongs to (16 bytes an entry): a sale
  * of a few thousand dates stays in it. */
@@ -24,6 +25,7 @@
 struct schedule_concert_entry {
     uint64_t schedule_id;
     uint64_t concert_id;
+    uint64_t venue_id; /* 0: the hall */
 };
 
 /* Size of each worker's memory of when a concert's sale opens. */
@@ -49,6 +51,7 @@ struct svc_shared {
     struct events *events;            /* owned: admission, ended-token and seat events */
     struct token_memory *tokens;      /* owned: ACTIVE tokens known to reads */
     struct seat_maps *maps;           /* owned: seat maps in memory, fed by the peers */
+    struct venue_cache *venues;       /* owned: venues read so far */
 };
 
 struct svc_context {
@@ -57,6 +60,7 @@ struct svc_context {
     struct events *events;            /* borrowed (svc_shared); NULL: none published */
     struct token_memory *tokens;      /* borrowed (svc_shared); NULL: Redis every time */
     struct seat_maps *maps;           /* borrowed (svc_shared); NULL: PostgreSQL every time */
+    struct venue_cache *venues;       /* borrowed (svc_shared); NULL: PostgreSQL every time */
     struct store *store;              /* owned */
     struct cache *cache;              /* owned */
     struct admission_settings settings;

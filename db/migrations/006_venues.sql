@@ -398,3 +398,26 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- A refunded payment has two ledger rows: the payment's answer names the PAYMENT one.
+CREATE OR REPLACE FUNCTION bo_payment_replay(p_payment bigint)
+RETURNS TABLE (code text, replayed boolean, id bigint, reservation_id bigint, user_id bigint,
+               schedule_id bigint, seat_no integer, amount bigint, paid_at_ms bigint,
+               balance_after bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT 'OK'::text, true, p.id, p.reservation_id, p.user_id, res.schedule_id, res.seat_no,
+           p.amount, floor(extract(epoch FROM p.created_at) * 1000)::bigint,
+           coalesce(l.balance_after, w.balance, 0)
+      FROM payments p JOIN reservations res ON res.id = p.reservation_id
+      LEFT JOIN point_ledger l ON l.payment_id = p.id AND l.kind = 'PAYMENT'
+      LEFT JOIN wallets w ON w.user_id = p.user_id
+     WHERE p.id = p_payment
+$$;
+
+-- bo_hold_seats lists the seats of hold p_reservation, lowest first, as text for the service:
+-- "seat:price,seat:price,...".
+CREATE FUNCTION bo_hold_seats(p_reservation bigint)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT string_agg(r.seat_no || ':' || r.price, ',' ORDER BY r.seat_no)
+      FROM reservations r WHERE r.id = p_reservation OR r.hold_id = p_reservation
+$$;

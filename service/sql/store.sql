@@ -26,9 +26,9 @@ floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 -- Columns of a payment, in the order store_payment_read reads them.
 SELECT p.id, p.reservation_id, p.user_id, r.schedule_id, r.seat_no, p.amount,
 floor(extract(epoch FROM p.created_at) * 1000)::bigint,
-coalesce(l.balance_after, w.balance, 0)
+coalesce(l.balance_after, w.balance, 0), bo_hold_seats(p.reservation_id)
 FROM payments p JOIN reservations r ON r.id = p.reservation_id
-LEFT JOIN point_ledger l ON l.payment_id = p.id
+LEFT JOIN point_ledger l ON l.payment_id = p.id AND l.kind = 'PAYMENT'
 LEFT JOIN wallets w ON w.user_id = p.user_id
 
 -- ---- users and catalog (store_catalog.c) ----
@@ -88,9 +88,6 @@ FROM u
 SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, 0, 0
 FROM schedules sc WHERE sc.concert_id = $1::bigint ORDER BY sc.starts_at, sc.id
 
--- statement schedule_concert
-SELECT concert_id FROM schedules WHERE id = $1::bigint
-
 -- statement schedule_get
 @schedule_select@
 WHERE sc.id = $1::bigint GROUP BY sc.id
@@ -98,11 +95,11 @@ WHERE sc.id = $1::bigint GROUP BY sc.id
 -- part seat_state_cols
 -- Each seat with the live reservation it is about (0: none) and, while HELD, when the hold
 -- lapses; a hold past it reads AVAILABLE, still naming its reservation (bo_seatmap orders a
--- seat's states by it).
+-- seat's states by it). A seat of a hold of several is about the hold (its first row's id).
 s.seat_no, s.price,
 CASE WHEN r.status = 'CONFIRMED' THEN 3
 WHEN r.status = 'HELD' AND r.expires_at > now() THEN 2 ELSE 1 END,
-coalesce(r.id, 0),
+coalesce(r.hold_id, r.id, 0),
 CASE WHEN r.status = 'HELD' THEN floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 ELSE 0 END
 
@@ -128,7 +125,7 @@ ORDER BY s.schedule_id, s.seat_no
 -- without a row is AVAILABLE), and far fewer rows than the seats while a sale is young.
 SELECT r.schedule_id, r.seat_no,
 CASE WHEN r.status = 'CONFIRMED' THEN 3 WHEN r.expires_at > now() THEN 2 ELSE 1 END,
-r.id,
+coalesce(r.hold_id, r.id),
 CASE WHEN r.status = 'HELD' THEN floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 ELSE 0 END
 FROM unnest($1::bigint[]) AS d(id) JOIN reservations r ON r.schedule_id = d.id
@@ -177,17 +174,20 @@ floor(extract(epoch FROM r.expires_at) * 1000)::bigint
 FROM ins r JOIN schedules sc ON sc.id = r.schedule_id
 
 -- statement hold_release write
--- The user's live hold on a date of concert $3 (the caller's queue token's).
+-- The user's live hold on a date of concert $3 (the caller's queue token's), every seat of it:
+-- the hold's row first, then its other seats.
 WITH u AS (UPDATE reservations SET status = 'CANCELLED',
-cancelled_at = now() WHERE id = $1::bigint AND user_id = $2::bigint
+cancelled_at = now() WHERE ((id = $1::bigint AND hold_id IS NULL) OR hold_id = $1::bigint)
+AND user_id = $2::bigint
 AND status = 'HELD' AND expires_at > now()
 AND schedule_id IN (SELECT id FROM schedules WHERE concert_id = $3::bigint) RETURNING *)
 SELECT @reservation_cols@ FROM u r
-JOIN schedules sc ON sc.id = r.schedule_id
+JOIN schedules sc ON sc.id = r.schedule_id ORDER BY r.hold_id NULLS FIRST, r.seat_no
 
 -- statement reservation_get
+-- A hold by its id (the other seats of a hold of several are not reservations of their own).
 SELECT @reservation_cols@ FROM reservations r
-JOIN schedules sc ON sc.id = r.schedule_id WHERE r.id = $1::bigint
+JOIN schedules sc ON sc.id = r.schedule_id WHERE r.id = $1::bigint AND r.hold_id IS NULL
 
 -- statement holds_expire write
 UPDATE reservations SET status = 'EXPIRED' WHERE status = 'HELD'
@@ -246,7 +246,8 @@ ORDER BY created_at LIMIT $2::int)
 -- A whole payment in one round trip: db/migrations/003_pay_function.sql, with the concert
 -- check of 004_pay_in_concert.sql.
 SELECT code, replayed, id, reservation_id, user_id, schedule_id, seat_no, amount, paid_at_ms,
-balance_after FROM bo_pay_in_concert($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
+balance_after, bo_hold_seats(reservation_id)
+FROM bo_pay_in_concert($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
 
 -- statement payment_by_reservation
 @payment_select@

@@ -733,7 +733,7 @@ static void settings_change(struct cache *c, struct admission_settings change)
 
 START_TEST(settings_default_and_override)
 {
-    const struct admission_settings def = {100, 1000, 300, 300};
+    const struct admission_settings def = {100, 1000, 300, 300, 4};
     struct admission_settings s;
 
     ck_assert_int_eq(cache_settings_get(conn, &def, &s), BO_OK);
@@ -2293,7 +2293,7 @@ static void queue_teardown(void)
 
 START_TEST(queue_eta)
 {
-    struct admission_settings s = {100, 1000, 300, 300};
+    struct admission_settings s = {100, 1000, 300, 300, 4};
 
     ck_assert_uint_eq(queue_eta_seconds(0, &s), 0);
     ck_assert_uint_eq(queue_eta_seconds(1, &s), 1);
@@ -2447,7 +2447,7 @@ END_TEST
 
 START_TEST(queue_eta_from_measured_rate)
 {
-    struct admission_settings s = {100, 1000, 300, 300};
+    struct admission_settings s = {100, 1000, 300, 300, 4};
     struct queue_token t;
     char text[TOKEN_TEXT_MAX], text2[TOKEN_TEXT_MAX];
     uint32_t eta = 0;

@@ -243,13 +243,14 @@ START_TEST(test_catalog)
     /* 2027-01-11 20:00 UTC: concert 2's first date. */
     ck_assert_int_eq(one.starts_at_ms, 1799697600000LL);
 
-    uint64_t concert = 0;
-    ASSERT_RC(store_schedule_concert(db, 6, &concert), BO_OK);
+    uint64_t concert = 0, venue = 1;
+    ASSERT_RC(store_schedule_venue(db, 6, &concert, &venue), BO_OK);
     ck_assert_uint_eq(concert, 2);
+    ck_assert_uint_eq(venue, 0); /* the seed's dates are in the hall */
 
     ASSERT_RC(store_schedule_dates(db, 999999, &schedules, &n), BO_E_CONCERT_NOT_FOUND);
     ASSERT_RC(store_schedule_get(db, 999999, &one), BO_E_SCHEDULE_NOT_FOUND);
-    ASSERT_RC(store_schedule_concert(db, 999999, &concert), BO_E_SCHEDULE_NOT_FOUND);
+    ASSERT_RC(store_schedule_venue(db, 999999, &concert, &venue), BO_E_SCHEDULE_NOT_FOUND);
     ASSERT_RC(store_concert_exists(db, 3), BO_OK);
     ASSERT_RC(store_concert_exists(db, 999999), BO_E_CONCERT_NOT_FOUND);
     ASSERT_RC(store_user_exists(db, 100000), BO_OK);
@@ -513,13 +514,16 @@ END_TEST
 START_TEST(test_release)
 {
     uint64_t sched = new_schedule();
-    struct reservation r = funded_hold(301, 0, sched, 10, 300000), out, r2;
+    struct reservation r = funded_hold(301, 0, sched, 10, 300000), r2;
+    struct hold out;
 
     ASSERT_RC(store_hold_release(db, 302, 1, r.id, &out), BO_E_NOT_OWNER);
     ck_assert_int_eq(seat_status(sched, 10), SEAT_HELD);
     ASSERT_RC(store_hold_release(db, 301, 1, r.id, &out), BO_OK);
-    ck_assert_uint_eq(out.id, r.id);
-    ck_assert_int_eq(out.status, RESERVATION_CANCELLED);
+    ck_assert_uint_eq(out.r.id, r.id);
+    ck_assert_int_eq(out.r.status, RESERVATION_CANCELLED);
+    ck_assert_uint_eq(out.seats.n, 1);
+    ck_assert_uint_eq(out.seats.seat_nos[0], 10);
     ck_assert_int_eq(seat_status(sched, 10), SEAT_AVAILABLE);
     ASSERT_RC(store_hold_release(db, 301, 1, r.id, &out), BO_E_RESERVATION_NOT_HELD);
     ASSERT_RC(store_hold_release(db, 301, 1, 99999999, &out), BO_E_RESERVATION_NOT_FOUND);
@@ -757,7 +761,8 @@ END_TEST
 START_TEST(test_payment_not_owner)
 {
     uint64_t sched = new_schedule();
-    struct reservation r = funded_hold(901, 0, sched, 1, 300000), out;
+    struct reservation r = funded_hold(901, 0, sched, 1, 300000);
+    struct hold out;
     struct payment p;
     struct charge c;
     int replayed = -1;
@@ -962,7 +967,7 @@ static void *money_worker(void *arg)
                 w->failures++;
             }
         } else if (rc == BO_E_INSUFFICIENT_POINTS) {
-            struct reservation out;
+            struct hold out;
             if (store_hold_release(s, MONEY_USER, 1, r.id, &out) != BO_OK) {
                 w->failures++;
             }

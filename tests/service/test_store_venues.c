@@ -178,10 +178,10 @@ START_TEST(test_hold_several_all_or_nothing)
                    twice[] = {7, 7};
 
     ASSERT_RC(hold(90001, date, three, 3, &h, bad, &n_bad), BO_OK);
-    ck_assert_uint_eq(h.n, 3);
+    ck_assert_uint_eq(h.seats.n, 3);
     ck_assert_uint_eq(h.r.seat_no, 201); /* the hold is its lowest seat */
-    ck_assert_uint_eq(h.seat_nos[0], 201);
-    ck_assert_uint_eq(h.seat_nos[2], 203);
+    ck_assert_uint_eq(h.seats.seat_nos[0], 201);
+    ck_assert_uint_eq(h.seats.seat_nos[2], 203);
     ck_assert_int_eq(h.r.price, 6000);
     ck_assert_int_eq(sql_i64("SELECT count(*) FROM reservations WHERE id = %" PRIu64
                              " OR hold_id = %" PRIu64,
