@@ -412,9 +412,8 @@ int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, u
     return BO_OK;
 }
 
-int bo_seatmap_table_read(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
-                          int64_t max_age_ms, uint64_t *concert_id, struct bo_seat_state *out,
-                          size_t max, size_t *n)
+int bo_seatmap_table_view(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
+                          int64_t max_age_ms, bo_seatmap_view_fn view, void *arg)
 {
     struct bo_seatmap *m;
     int rc = BO_E_NOT_FOUND;
@@ -422,21 +421,45 @@ int bo_seatmap_table_read(struct bo_seatmap_table *t, uint64_t schedule_id, int6
     pthread_rwlock_rdlock(&t->lock);
     if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
         pthread_mutex_lock(&m->lock);
-        if (!bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
-            rc = BO_E_NOT_FOUND;
-        } else if (m->n > max) {
-            rc = BO_E_INVALID_ARGUMENT;
-        } else {
-            memcpy(out, m->seats, m->n * sizeof(*out));
-            *n = m->n;
-            *concert_id = m->concert_id;
+        if (bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
             m->used_mono_ms = now_mono_ms;
-            rc = BO_OK;
+            rc = view(arg, m->concert_id, m->seats, m->n);
         }
         pthread_mutex_unlock(&m->lock);
     }
     pthread_rwlock_unlock(&t->lock);
     return rc;
+}
+
+/* Where bo_seatmap_table_read copies a map to. */
+struct bo_seatmap_copy {
+    uint64_t *concert_id;
+    struct bo_seat_state *out;
+    size_t max;
+    size_t *n;
+};
+
+static int bo_seatmap_copy_view(void *arg, uint64_t concert_id, const struct bo_seat_state *seats,
+                                size_t n)
+{
+    struct bo_seatmap_copy *c = arg;
+
+    if (n > c->max) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    memcpy(c->out, seats, n * sizeof(*seats));
+    *c->n = n;
+    *c->concert_id = concert_id;
+    return BO_OK;
+}
+
+int bo_seatmap_table_read(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
+                          int64_t max_age_ms, uint64_t *concert_id, struct bo_seat_state *out,
+                          size_t max, size_t *n)
+{
+    struct bo_seatmap_copy c = {concert_id, out, max, n};
+
+    return bo_seatmap_table_view(t, schedule_id, now_mono_ms, max_age_ms, bo_seatmap_copy_view, &c);
 }
 
 /* bo_seatmap_first_lapse: the earliest held_until_ms after now_ms among m's held seats. */

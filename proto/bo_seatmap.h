@@ -99,6 +99,19 @@ bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, uint6
                          const struct bo_seat_state *seats, size_t n, uint64_t ticket,
                          int64_t now_mono_ms);
 
+/* bo_seatmap_view_fn looks at seats[0..n) (seat order) of a map of a date of concert_id, in
+ * place: it runs under the map's lock, so it must be quick and must not call into the table.
+ * Its return is the caller's. */
+typedef int (*bo_seatmap_view_fn)(void *arg, uint64_t concert_id, const struct bo_seat_state *seats,
+                                  size_t n);
+
+/* bo_seatmap_table_view calls view on the map of schedule_id in place, when the table holds it
+ * and it was read from the truth at most max_age_ms before now_mono_ms; returns view's return,
+ * or BO_E_NOT_FOUND when not held or older. For big maps: nothing is copied. */
+__attribute__((warn_unused_result)) int
+bo_seatmap_table_view(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
+                      int64_t max_age_ms, bo_seatmap_view_fn view, void *arg);
+
 /* bo_seatmap_table_read copies the map of schedule_id into out[0..max) (*n seats, in seat order)
  * with its concert when the table holds it, read from the truth at most max_age_ms before
  * now_mono_ms: BO_OK. BO_E_NOT_FOUND when not held or older (read the truth and install it);

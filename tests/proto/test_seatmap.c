@@ -189,6 +189,48 @@ START_TEST(old_or_missing_maps_are_not_answered)
 }
 END_TEST
 
+/* Counts a view sees: seats held at NOW_MS among seats 50001..100000 of a big map. */
+struct view_count {
+    uint64_t concert;
+    size_t seen;
+    size_t held;
+};
+
+static int count_view(void *arg, uint64_t concert_id, const struct bo_seat_state *seats, size_t n)
+{
+    struct view_count *c = arg;
+
+    c->concert = concert_id;
+    c->seen = n;
+    for (size_t i = 50000; i < n; i++) {
+        c->held += bo_seat_status_at(&seats[i], NOW_MS) == BO_SEAT_HELD;
+    }
+    return BO_OK;
+}
+
+START_TEST(big_map_is_viewed_in_place)
+{
+    /* A date of 100,000 seats is looked at where it is, with the changes applied to it. */
+    static struct bo_seat_state seats[BO_SEATMAP_MAX_SEATS];
+    struct bo_seatmap_table *t;
+    struct view_count c = {0};
+    struct bo_seat_state changes[] = {held(60000, 5, NOW_MS + 1000), held(99999, 6, NOW_MS - 1),
+                                      held(7, 7, NOW_MS + 1000)};
+
+    snapshot(seats, BO_SEATMAP_MAX_SEATS);
+    ck_assert_int_eq(bo_seatmap_table_open(2, &t), BO_OK);
+    ck_assert_int_eq(bo_seatmap_table_view(t, 9, 0, 400, count_view, &c), BO_E_NOT_FOUND);
+    ck_assert_int_eq(bo_seatmap_table_install(t, 9, 4, seats, BO_SEATMAP_MAX_SEATS, 0, 0), BO_OK);
+    bo_seatmap_table_apply(t, 9, changes, 3, NULL);
+    ck_assert_int_eq(bo_seatmap_table_view(t, 9, 100, 400, count_view, &c), BO_OK);
+    ck_assert_uint_eq(c.concert, 4);
+    ck_assert_uint_eq(c.seen, BO_SEATMAP_MAX_SEATS);
+    ck_assert_uint_eq(c.held, 1); /* 60000; 99999's hold has lapsed; 7 is below the range */
+    ck_assert_int_eq(bo_seatmap_table_view(t, 9, 401, 400, count_view, &c), BO_E_NOT_FOUND);
+    bo_seatmap_table_close(t);
+}
+END_TEST
+
 START_TEST(least_recently_read_map_is_dropped)
 {
     struct bo_seatmap_table *t;
@@ -457,6 +499,7 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {changes_apply_in_reservation_order,
+                            big_map_is_viewed_in_place,
                             hold_lapses_without_an_event,
                             snapshot_keeps_changes_newer_than_itself,
                             first_snapshot_keeps_changes_made_while_read,
