@@ -84,7 +84,7 @@ static int catalog_dates_left(struct svc_context *ctx, uint64_t concert_id, stru
     if ((rc = store_schedule_dates(ctx->store, concert_id, &dates, &ndates)) != BO_OK) {
         return rc;
     }
-    if ((rc = seat_maps_count_dates(ctx->maps, ctx->store, concert_id, dates, ndates,
+    if ((rc = seat_maps_count_dates(ctx->maps, ctx->store, ctx->venues, concert_id, dates, ndates,
                                     bo_time_now_ms())) != BO_OK) {
         free(dates);
         return rc;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* How old a map may be when a date's seats are counted for a list of dates. Lists go to the
  * client as they are (no holder after this instance, unlike a seat map a bridge keeps), so
@@ -130,6 +131,137 @@ static uint32_t seat_maps_available(const struct bo_seat_state *seats, size_t n,
         available += bo_seat_status_at(&seats[i], now_ms) == BO_SEAT_AVAILABLE;
     }
     return available;
+}
+
+/* What a count of a map found: seats available at now_ms, and seats. */
+struct seat_maps_count {
+    int64_t now_ms;
+    uint32_t available;
+    uint32_t total;
+};
+
+static int seat_maps_count_view(void *arg, uint64_t concert_id, const struct bo_seat_state *seats,
+                                size_t n)
+{
+    struct seat_maps_count *c = arg;
+
+    (void)concert_id;
+    c->available = seat_maps_available(seats, n, c->now_ms);
+    c->total = (uint32_t)n;
+    return BO_OK;
+}
+
+/* A run of seats of a map to copy out: seats first..first + count - 1. */
+struct seat_maps_range {
+    uint32_t first;
+    size_t count;
+    struct bo_seat_state *out;
+};
+
+static int seat_maps_range_view(void *arg, uint64_t concert_id, const struct bo_seat_state *seats,
+                                size_t n)
+{
+    struct seat_maps_range *r = arg;
+
+    (void)concert_id;
+    if (r->first < 1 || r->first - 1 > n || r->count > n - (r->first - 1)) {
+        return BO_E_INTERNAL; /* a map of another size than its venue's */
+    }
+    memcpy(r->out, seats + r->first - 1, r->count * sizeof(*seats));
+    return BO_OK;
+}
+
+/* seat_maps_venue_snapshot reads the map of schedule_id, a date on venue v, from the truth:
+ * every seat AVAILABLE at its section's price, then the live reservations over them (a venue
+ * date has no seats rows). *out is a new array of v->capacity seats (caller frees). */
+static int seat_maps_venue_snapshot(struct store *st, uint64_t schedule_id, const struct venue *v,
+                                    struct bo_seat_state **out)
+{
+    struct bo_seat_state *seats = calloc(v->capacity > 0 ? v->capacity : 1, sizeof(*seats));
+    struct store_seat_row *rows = NULL;
+    size_t nrows = 0;
+    char ids[32];
+    int rc;
+
+    if (seats == NULL) {
+        return BO_E_NOMEM;
+    }
+    for (size_t i = 0; i < v->n_sections; i++) {
+        const struct section *sec = &v->sections[i];
+        uint32_t count = sec->rows * sec->seats_per_row;
+        for (uint32_t k = 0; k < count && sec->first_seat_no - 1 + k < v->capacity; k++) {
+            uint32_t no = sec->first_seat_no + k;
+            seats[no - 1] = (struct bo_seat_state){
+                .seat_no = no, .status = BO_SEAT_AVAILABLE, .price = sec->price};
+        }
+    }
+    snprintf(ids, sizeof(ids), "{%llu}", (unsigned long long)schedule_id);
+    rc = store_live_seats_many(st, ids, &rows, &nrows);
+    for (size_t r = 0; rc == BO_OK && r < nrows; r++) {
+        uint32_t no = rows[r].seat.seat_no;
+        if (no >= 1 && no <= v->capacity) {
+            int64_t price = seats[no - 1].price;
+            seats[no - 1] = rows[r].seat;
+            seats[no - 1].price = price;
+        }
+    }
+    free(rows);
+    if (rc != BO_OK) {
+        free(seats);
+        return rc;
+    }
+    *out = seats;
+    return BO_OK;
+}
+
+/* seat_maps_venue_read looks at the map of schedule_id (a date of concert_id on venue v) with
+ * view: in place when the table holds it fresh, else read from the truth, kept and looked at. */
+static int seat_maps_venue_read(struct seat_maps *m, struct store *st, uint64_t schedule_id,
+                                uint64_t concert_id, const struct venue *v, bo_seatmap_view_fn view,
+                                void *arg)
+{
+    struct bo_seat_state *seats = NULL;
+    uint64_t ticket = 0;
+    int rc;
+
+    if (m != NULL) {
+        rc = bo_seatmap_table_view(m->table, schedule_id, bo_time_mono_ms(), BO_SEATMAP_REFRESH_MS,
+                                   view, arg);
+        if (rc != BO_E_NOT_FOUND) {
+            if (rc == BO_OK) {
+                metrics_seat_map_read(1);
+            }
+            return rc;
+        }
+        ticket = bo_seatmap_table_begin(m->table); /* before the read: see seat_maps_read */
+    }
+    if ((rc = seat_maps_venue_snapshot(st, schedule_id, v, &seats)) != BO_OK) {
+        return rc;
+    }
+    metrics_seat_map_read(0);
+    if (m != NULL &&
+        bo_seatmap_table_install(m->table, schedule_id, concert_id, seats, v->capacity, ticket,
+                                 bo_time_mono_ms()) == BO_OK &&
+        bo_seatmap_table_view(m->table, schedule_id, bo_time_mono_ms(), INT64_MAX, view, arg) ==
+            BO_OK) {
+        free(seats);
+        return BO_OK;
+    }
+    rc = view(arg, concert_id, seats, v->capacity); /* not kept: answered from the read */
+    free(seats);
+    return rc;
+}
+
+int seat_maps_read_range(struct seat_maps *m, struct store *st, uint64_t schedule_id,
+                         uint64_t concert_id, const struct venue *v, uint32_t first, size_t count,
+                         struct bo_seat_state *out)
+{
+    struct seat_maps_range r = {first, count, out};
+
+    if (first < 1 || first - 1 > v->capacity || count > v->capacity - (first - 1)) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    return seat_maps_venue_read(m, st, schedule_id, concert_id, v, seat_maps_range_view, &r);
 }
 
 /* seat_maps_rows_find returns the first of rows[0..n) (sorted by date) of schedule_id, or n. */
@@ -307,12 +439,11 @@ static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t conc
     return rc;
 }
 
-int seat_maps_count_dates(struct seat_maps *m, struct store *st, uint64_t concert_id,
-                          struct schedule *dates, size_t n, int64_t now_ms)
+int seat_maps_count_dates(struct seat_maps *m, struct store *st, struct venue_cache *venues,
+                          uint64_t concert_id, struct schedule *dates, size_t n, int64_t now_ms)
 {
-    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
-    uint64_t ticket = 0, held_concert = 0;
-    size_t *stale, nstale = 0, got = 0;
+    uint64_t ticket = 0;
+    size_t *stale, nstale = 0;
     int rc = BO_OK;
 
     if (n == 0) {
@@ -325,14 +456,26 @@ int seat_maps_count_dates(struct seat_maps *m, struct store *st, uint64_t concer
         ticket = bo_seatmap_table_begin(m->table); /* before any map is found missing */
     }
     for (size_t i = 0; i < n && rc == BO_OK; i++) {
-        rc = m == NULL ? BO_E_NOT_FOUND
-                       : bo_seatmap_table_read(m->table, dates[i].id, bo_time_mono_ms(),
-                                               SEAT_MAPS_COUNT_MAX_AGE_MS, &held_concert, seats,
-                                               SEATS_PER_SCHEDULE, &got);
+        struct seat_maps_count c = {.now_ms = now_ms};
+        if (dates[i].venue_id != 0) {
+            /* A venue date: counted in place, read alone when missing (a big map). */
+            struct venue v;
+            if ((rc = venue_cache_get(venues, st, dates[i].venue_id, &v)) == BO_OK &&
+                (rc = seat_maps_venue_read(m, st, dates[i].id, concert_id, &v, seat_maps_count_view,
+                                           &c)) == BO_OK) {
+                dates[i].available_seats = c.available;
+                dates[i].total_seats = c.total;
+            }
+            continue;
+        }
+        rc = m == NULL
+                 ? BO_E_NOT_FOUND
+                 : bo_seatmap_table_view(m->table, dates[i].id, bo_time_mono_ms(),
+                                         SEAT_MAPS_COUNT_MAX_AGE_MS, seat_maps_count_view, &c);
         if (rc == BO_OK) {
             metrics_seat_map_read(1);
-            dates[i].available_seats = seat_maps_available(seats, got, now_ms);
-            dates[i].total_seats = (uint32_t)got;
+            dates[i].available_seats = c.available;
+            dates[i].total_seats = c.total;
         } else if (rc == BO_E_NOT_FOUND) {
             stale[nstale++] = i;
             rc = BO_OK;

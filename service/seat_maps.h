@@ -15,6 +15,7 @@
 #include "events.h"
 #include "store.h"
 #include "token_memory.h"
+#include "venue_cache.h"
 
 /* Most dates whose maps one instance holds; the least recently read is dropped beyond. */
 #define SEAT_MAPS_MAX 4096
@@ -46,12 +47,20 @@ __attribute__((warn_unused_result)) int seat_maps_read(struct seat_maps *m, stru
 
 /* seat_maps_count_dates fills the seat counts of dates[0..n), dates of concert_id: how many
  * seats are available at now_ms (wall clock) and how many there are, from the maps in memory;
- * the maps missing or too old are read again with st all in one query and kept. With m NULL
- * every map is read. Codes of store_seat_states_many, BO_E_NOMEM. */
-__attribute__((warn_unused_result)) int seat_maps_count_dates(struct seat_maps *m, struct store *st,
-                                                              uint64_t concert_id,
-                                                              struct schedule *dates, size_t n,
-                                                              int64_t now_ms);
+ * the hall's maps missing or too old are read again with st all in one query, a venue date's
+ * alone (its venue from venues, which may be NULL), and kept. With m NULL every map is read.
+ * Codes of store_seat_states_many, venue_cache_get, BO_E_NOMEM. */
+__attribute__((warn_unused_result)) int
+seat_maps_count_dates(struct seat_maps *m, struct store *st, struct venue_cache *venues,
+                      uint64_t concert_id, struct schedule *dates, size_t n, int64_t now_ms);
+
+/* seat_maps_read_range copies seats first..first + count - 1 of schedule_id, a date of
+ * concert_id on venue v, into out[0..count) (statuses as stored), from memory when fresh, else
+ * read whole from st and kept. BO_E_INVALID_ARGUMENT for a range outside the venue. */
+__attribute__((warn_unused_result)) int
+seat_maps_read_range(struct seat_maps *m, struct store *st, uint64_t schedule_id,
+                     uint64_t concert_id, const struct venue *v, uint32_t first, size_t count,
+                     struct bo_seat_state *out);
 
 /* seat_maps_change applies changes[0..n), the new states of seats of schedule_id (a date of
  * concert_id) that a committed write set, to the map in memory and publishes them as a

@@ -27,8 +27,8 @@ static void store_schedule_read(const PGresult *res, int row, void *out)
 {
     struct schedule *sc = out;
     memset(sc, 0, sizeof(*sc));
-    store_row_scan(res, row, "UUIuu", &sc->id, &sc->concert_id, &sc->starts_at_ms,
-                   &sc->available_seats, &sc->total_seats);
+    store_row_scan(res, row, "UUIuuU", &sc->id, &sc->concert_id, &sc->starts_at_ms,
+                   &sc->available_seats, &sc->total_seats, &sc->venue_id);
 }
 
 /* Reads the columns of statement seats_list. */

@@ -10,7 +10,7 @@
 -- part schedule_select
 -- Seat counts of a date: a seat is taken when sold or held by an unexpired hold.
 SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint,
-count(*) FILTER (WHERE r.id IS NULL), count(*)
+count(*) FILTER (WHERE r.id IS NULL), count(*), coalesce(sc.venue_id, 0)
 FROM schedules sc JOIN seats s ON s.schedule_id = sc.id
 LEFT JOIN reservations r ON r.schedule_id = s.schedule_id AND r.seat_no = s.seat_no
 AND (r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now()))
@@ -85,10 +85,12 @@ FROM u
 -- statement schedule_dates
 -- A concert's dates without their seat counts, which the seat maps in memory give: the index
 -- on (concert_id, starts_at) answers it without touching a seat.
-SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, 0, 0
+SELECT sc.id, sc.concert_id, floor(extract(epoch FROM sc.starts_at) * 1000)::bigint, 0, 0,
+coalesce(sc.venue_id, 0)
 FROM schedules sc WHERE sc.concert_id = $1::bigint ORDER BY sc.starts_at, sc.id
 
 -- statement schedule_get
+-- (A date of the hall: a venue date has no seats rows.)
 @schedule_select@
 WHERE sc.id = $1::bigint GROUP BY sc.id
 

@@ -7,6 +7,7 @@
  */
 #include "bo_error.h"
 #include "bo_time.h"
+#include "seat_maps.h"
 #include "store.h"
 #include "support.h"
 #include "testenv.h"
@@ -389,6 +390,37 @@ START_TEST(test_refund_closed)
 }
 END_TEST
 
+START_TEST(test_venue_map_read)
+{
+    /* A venue date's map comes from its sections and its live holds (it has no seats rows):
+     * a range of it, and its counts among a concert's dates. */
+    struct venue v;
+    struct hold h;
+    struct bo_seat_state out[10];
+    uint32_t bad[HOLD_SEATS_MAX];
+    size_t n_bad = 0;
+    uint64_t date = arena_date(&v);
+    const uint32_t three[] = {201, 202, 203};
+
+    ASSERT_RC(hold(90040, date, three, 3, &h, bad, &n_bad), BO_OK);
+    ASSERT_RC(seat_maps_read_range(NULL, db, date, CONCERT, &v, 201, 10, out), BO_OK);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_uint_eq(out[i].seat_no, 201 + (uint32_t)i);
+        ck_assert_int_eq(out[i].price, 2000);
+        ck_assert_int_eq(out[i].status, i < 3 ? BO_SEAT_HELD : BO_SEAT_AVAILABLE);
+    }
+    ck_assert_uint_eq(out[0].reservation_id, h.r.id); /* every seat names the hold */
+    ck_assert_uint_eq(out[2].reservation_id, h.r.id);
+    ASSERT_RC(seat_maps_read_range(NULL, db, date, CONCERT, &v, 255, 10, out),
+              BO_E_INVALID_ARGUMENT);
+
+    struct schedule d = {.id = date, .concert_id = CONCERT, .venue_id = v.id};
+    ASSERT_RC(seat_maps_count_dates(NULL, db, NULL, CONCERT, &d, 1, bo_time_now_ms()), BO_OK);
+    ck_assert_uint_eq(d.total_seats, 260);
+    ck_assert_uint_eq(d.available_seats, 257);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_venue_sections_and_places,
@@ -398,6 +430,7 @@ int main(void)
                             test_holds_race,
                             test_pay_and_refund,
                             test_refund_closed,
+                            test_venue_map_read,
                             NULL};
     const struct support_case cases[] = {
         {"venues", tests, suite_setup, suite_teardown, store_setup, store_teardown, 120}};
