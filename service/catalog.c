@@ -6,6 +6,7 @@
 #include "queue.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* How long a worker trusts what it read of a concert's opening: an admin's change reaches
  * Redis (which decides admission) at once, and token replies within this. */
@@ -121,27 +122,84 @@ int catalog_schedules(struct svc_context *ctx, const char *token, uint64_t conce
     return catalog_dates_left(ctx, concert_id, out, n);
 }
 
+/* catalog_section finds section name in v; NULL when it has none. */
+static const struct section *catalog_section(const struct venue *v, const char *name)
+{
+    for (size_t i = 0; i < v->n_sections; i++) {
+        if (strcmp(v->sections[i].name, name) == 0) {
+            return &v->sections[i];
+        }
+    }
+    return NULL;
+}
+
+/* catalog_venue_seats reads the seats of out->section (or the whole map of out->venue) of
+ * schedule_id into a new out->seats. */
+static int catalog_venue_seats(struct svc_context *ctx, uint64_t schedule_id,
+                               struct catalog_map *out)
+{
+    const struct section *sec = out->section;
+    uint32_t first = sec != NULL ? sec->first_seat_no : 1;
+    size_t count = sec != NULL ? (size_t)sec->rows * sec->seats_per_row : out->venue.capacity;
+    int rc;
+
+    if (sec == NULL && count > CATALOG_WHOLE_MAP_MAX) {
+        return BO_E_SECTION_REQUIRED;
+    }
+    if ((out->seats = malloc(count * sizeof(*out->seats))) == NULL) {
+        return BO_E_NOMEM;
+    }
+    if ((rc = seat_maps_read_range(ctx->maps, ctx->store, schedule_id, out->concert_id, &out->venue,
+                                   first, count, out->seats)) != BO_OK) {
+        free(out->seats);
+        out->seats = NULL;
+        return rc;
+    }
+    out->first_seat_no = first;
+    out->n = count;
+    return BO_OK;
+}
+
 int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_id,
-                  uint64_t *concert_id, struct bo_seat_state *seats, size_t max, size_t *n,
-                  int64_t *active_until_ms)
+                  const char *section, struct catalog_map *out)
 {
     struct queue_token t;
-    size_t got = 0;
+    uint64_t venue_id = 0;
     int64_t now;
     int rc;
 
+    memset(out, 0, sizeof(*out));
     if ((rc = queue_authorize_read(ctx, token, &t)) != BO_OK ||
-        (rc = catalog_schedule_check(ctx, schedule_id, t.concert_id)) != BO_OK ||
-        (rc = seat_maps_read(ctx->maps, ctx->store, schedule_id, t.concert_id, seats, max, &got)) !=
-            BO_OK) {
+        (rc = catalog_schedule_venue(ctx, schedule_id, t.concert_id, &venue_id)) != BO_OK) {
+        return rc;
+    }
+    out->concert_id = t.concert_id;
+    out->active_until_ms = t.expires_at_ms;
+    if (venue_id == 0) {
+        if (section != NULL && section[0] != '\0') {
+            return BO_E_NO_SECTIONS;
+        }
+        if ((out->seats = malloc(SEATS_PER_SCHEDULE * sizeof(*out->seats))) == NULL) {
+            return BO_E_NOMEM;
+        }
+        rc = seat_maps_read(ctx->maps, ctx->store, schedule_id, t.concert_id, out->seats,
+                            SEATS_PER_SCHEDULE, &out->n);
+        out->first_seat_no = 1;
+    } else if ((rc = venue_cache_get(ctx->venues, ctx->store, venue_id, &out->venue)) == BO_OK) {
+        if (section != NULL && section[0] != '\0' &&
+            (out->section = catalog_section(&out->venue, section)) == NULL) {
+            return BO_E_SECTION_NOT_FOUND;
+        }
+        rc = catalog_venue_seats(ctx, schedule_id, out);
+    }
+    if (rc != BO_OK) {
+        free(out->seats);
+        out->seats = NULL;
         return rc;
     }
     now = bo_time_now_ms();
-    for (size_t i = 0; i < got; i++) {
-        seats[i].status = bo_seat_status_at(&seats[i], now);
+    for (size_t i = 0; i < out->n; i++) {
+        out->seats[i].status = bo_seat_status_at(&out->seats[i], now);
     }
-    *n = got;
-    *concert_id = t.concert_id;
-    *active_until_ms = t.expires_at_ms;
     return BO_OK;
 }

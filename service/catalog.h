@@ -15,14 +15,30 @@ __attribute__((warn_unused_result)) int catalog_schedules(struct svc_context *ct
                                                           const char *token, uint64_t concert_id,
                                                           struct schedule **out, size_t *n);
 
-/* catalog_seats reads the seat map of a date of the token's concert into seats[0..max) (*n
- * seats, seat 1 first, each status as of now, with its reservation and hold expiry), from the
- * instance's memory when it is fresh (see seat_maps.h); *concert_id receives the date's concert,
- * *active_until_ms until when the token stays ACTIVE. */
+/* The most seats a whole map answers without a section, and a section's seats answered one by
+ * one (a bigger one answers only compact). */
+#define CATALOG_WHOLE_MAP_MAX 2000
+#define CATALOG_SEAT_LIST_MAX 5000
+
+/* A seat map as catalog_seats reads it: a whole date, or one section of a venue date. */
+struct catalog_map {
+    uint64_t concert_id;
+    int64_t active_until_ms;       /* until when the asking token stays ACTIVE */
+    struct venue venue;            /* a venue date's venue (id 0: a date of the hall) */
+    const struct section *section; /* the section asked, in venue; NULL: the whole map */
+    uint32_t first_seat_no;
+    size_t n;
+    struct bo_seat_state *seats; /* n seats from first_seat_no, statuses as of now (malloc) */
+};
+
+/* catalog_seats reads the seat map of a date of the token's concert (all of it, or section's
+ * seats when section is not empty) into *out, from the instance's memory when it is fresh (see
+ * seat_maps.h); the caller frees out->seats. BO_E_NO_SECTIONS for a section of a hall date,
+ * BO_E_SECTION_NOT_FOUND, BO_E_SECTION_REQUIRED for a whole map of more than
+ * CATALOG_WHOLE_MAP_MAX seats; the codes of reads with a token. */
 __attribute__((warn_unused_result)) int catalog_seats(struct svc_context *ctx, const char *token,
-                                                      uint64_t schedule_id, uint64_t *concert_id,
-                                                      struct bo_seat_state *seats, size_t max,
-                                                      size_t *n, int64_t *active_until_ms);
+                                                      uint64_t schedule_id, const char *section,
+                                                      struct catalog_map *out);
 
 /* catalog_schedule_venue checks that schedule_id is a date of concert_id and writes its venue
  * (0: the hall) to *venue_id, remembering both per worker (a date never moves):

@@ -357,17 +357,67 @@ static void rpc_list_schedules(Svc *svc, const Boxoffice__V1__ListSchedulesReque
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
+/* What a venue date's Seat i is filled from: the map read and its place math. */
+static void rpc_map_seat_fill(const void *records, size_t i, void *msg)
+{
+    const struct catalog_map *m = records;
+    Boxoffice__V1__Seat *out = msg;
+    struct seat_place p;
+
+    rpc_seat_fill(m->seats, i, msg);
+    if (m->venue.id != 0 && store_venue_place(&m->venue, m->seats[i].seat_no, &p) == BO_OK) {
+        out->section = (char *)p.section->name;
+        out->row = p.row;
+        out->number = p.number;
+    }
+}
+
+/* rpc_statuses writes the compact form of m: one letter per seat, A available, H held, S sold
+ * (a block of the call); NULL when out of memory. */
+static char *rpc_statuses(void *data, const struct catalog_map *m)
+{
+    char *text = rpc_call_alloc(data, m->n + 1, NULL);
+
+    for (size_t i = 0; text != NULL && i < m->n; i++) {
+        text[i] = m->seats[i].status == BO_SEAT_SOLD   ? 'S'
+                  : m->seats[i].status == BO_SEAT_HELD ? 'H'
+                                                       : 'A';
+    }
+    return text;
+}
+
 static void rpc_list_seats(Svc *svc, const Boxoffice__V1__ListSeatsRequest *in,
                            Boxoffice__V1__ListSeatsReply_Closure closure, void *data)
 {
     Boxoffice__V1__ListSeatsReply reply = BOXOFFICE__V1__LIST_SEATS_REPLY__INIT;
-    struct bo_seat_state seats[SEATS_PER_SCHEDULE];
-    int rc = catalog_seats(rpc_call_context(data), in->token, in->schedule_id, &reply.concert_id,
-                           seats, SEATS_PER_SCHEDULE, &reply.n_seats, &reply.token_active_until_ms);
+    struct catalog_map *m = rpc_call_alloc(data, sizeof(*m), NULL);
+    int rc = m != NULL
+                 ? catalog_seats(rpc_call_context(data), in->token, in->schedule_id, in->section, m)
+                 : BO_E_NOMEM;
 
-    reply.schedule_id = in->schedule_id;
-    reply.seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, seats, reply.n_seats,
-                               rpc_seat_fill, NULL);
+    /* The seats are freed with the call's blocks, once the reply is packed. */
+    if (rc == BO_OK && rpc_call_alloc(data, 1, m->seats) == NULL) {
+        rc = BO_E_NOMEM;
+    }
+    if (rc == BO_OK && !in->compact && m->n > CATALOG_SEAT_LIST_MAX) {
+        rc = BO_E_INVALID_ARGUMENT;
+        snprintf(rpc_call_detail(data), RPC_CALL_DETAIL,
+                 "section %s has %zu seats: ask for it with format=compact", in->section, m->n);
+    }
+    if (rc == BO_OK) {
+        reply.schedule_id = in->schedule_id;
+        reply.concert_id = m->concert_id;
+        reply.token_active_until_ms = m->active_until_ms;
+        reply.section = m->section != NULL ? (char *)m->section->name : "";
+        reply.first_seat_no = m->first_seat_no;
+        if (in->compact) {
+            reply.statuses = rpc_statuses(data, m);
+        } else {
+            reply.n_seats = m->n;
+            reply.seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, m, m->n,
+                                       rpc_map_seat_fill, NULL);
+        }
+    }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
