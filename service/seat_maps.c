@@ -252,6 +252,37 @@ static int seat_maps_venue_read(struct seat_maps *m, struct store *st, uint64_t 
     return rc;
 }
 
+/* A count per section of a venue's map. */
+struct seat_maps_sections {
+    struct venue *v;
+    int64_t now_ms;
+};
+
+static int seat_maps_sections_view(void *arg, uint64_t concert_id,
+                                   const struct bo_seat_state *seats, size_t n)
+{
+    struct seat_maps_sections *c = arg;
+
+    (void)concert_id;
+    for (size_t i = 0; i < c->v->n_sections; i++) {
+        struct section *sec = &c->v->sections[i];
+        size_t first = sec->first_seat_no - 1, count = (size_t)sec->rows * sec->seats_per_row;
+        if (first > n || count > n - first) {
+            return BO_E_INTERNAL; /* a map of another size than its venue's */
+        }
+        sec->available_seats = seat_maps_available(seats + first, count, c->now_ms);
+    }
+    return BO_OK;
+}
+
+int seat_maps_count_sections(struct seat_maps *m, struct store *st, uint64_t schedule_id,
+                             uint64_t concert_id, struct venue *v, int64_t now_ms)
+{
+    struct seat_maps_sections c = {v, now_ms};
+
+    return seat_maps_venue_read(m, st, schedule_id, concert_id, v, seat_maps_sections_view, &c);
+}
+
 int seat_maps_read_range(struct seat_maps *m, struct store *st, uint64_t schedule_id,
                          uint64_t concert_id, const struct venue *v, uint32_t first, size_t count,
                          struct bo_seat_state *out)

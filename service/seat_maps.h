@@ -54,6 +54,13 @@ __attribute__((warn_unused_result)) int
 seat_maps_count_dates(struct seat_maps *m, struct store *st, struct venue_cache *venues,
                       uint64_t concert_id, struct schedule *dates, size_t n, int64_t now_ms);
 
+/* seat_maps_count_sections sets the available seats (at now_ms, wall clock) of each section of
+ * v, the venue of schedule_id (a date of concert_id), from the map in memory when fresh, else
+ * read whole and kept. */
+__attribute__((warn_unused_result)) int
+seat_maps_count_sections(struct seat_maps *m, struct store *st, uint64_t schedule_id,
+                         uint64_t concert_id, struct venue *v, int64_t now_ms);
+
 /* seat_maps_read_range copies seats first..first + count - 1 of schedule_id, a date of
  * concert_id on venue v, into out[0..count) (statuses as stored), from memory when fresh, else
  * read whole from st and kept. BO_E_INVALID_ARGUMENT for a range outside the venue. */

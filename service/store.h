@@ -221,10 +221,6 @@ STORE_WUR int store_schedule_create_venue(struct store *s, uint64_t concert_id,
 STORE_WUR int store_schedule_venue(struct store *s, uint64_t schedule_id, uint64_t *concert_id,
                                    uint64_t *venue_id);
 
-/* store_sections_count sets the available seats of each section of v, the venue of date
- * schedule_id, as of now. */
-STORE_WUR int store_sections_count(struct store *s, uint64_t schedule_id, struct venue *v);
-
 /* What a hold of several seats asks for. */
 struct store_hold_ask {
     uint64_t user_id;

@@ -258,27 +258,6 @@ int store_schedule_venue(struct store *s, uint64_t schedule_id, uint64_t *concer
     return rc;
 }
 
-int store_sections_count(struct store *s, uint64_t schedule_id, struct venue *v)
-{
-    int64_t taken[VENUE_SECTIONS_MAX];
-    struct store_query q = STORE_LIST(STORE_ST_SECTIONS_LIVE, store_row_i64, int64_t, taken,
-                                      VENUE_SECTIONS_MAX, BO_E_SCHEDULE_NOT_FOUND);
-    store_param_u64(&q.params, schedule_id);
-    int rc = store_run_query(s, &q);
-    if (rc != BO_OK) {
-        return rc;
-    }
-    if (q.n != v->n_sections) {
-        return BO_E_INTERNAL; /* the date is not on v */
-    }
-    for (size_t i = 0; i < q.n; i++) {
-        uint32_t total = v->sections[i].rows * v->sections[i].seats_per_row;
-        v->sections[i].available_seats =
-            taken[i] >= 0 && (uint64_t)taken[i] <= total ? total - (uint32_t)taken[i] : 0;
-    }
-    return BO_OK;
-}
-
 /* ---- holds of several seats --------------------------------------------------- */
 
 static void store_outcome_row_read(const PGresult *res, int row, void *out)

@@ -3,6 +3,7 @@
 
 #include "admin.h"
 #include "bo_error.h"
+#include "bo_time.h"
 #include "catalog.h"
 #include "points.h"
 #include "queue.h"
@@ -27,15 +28,16 @@ int venues_sections(struct svc_context *ctx, const char *token, uint64_t schedul
     int rc;
 
     if ((rc = queue_authorize_read(ctx, token, &t)) != BO_OK ||
-        (rc = catalog_schedule_check(ctx, schedule_id, t.concert_id)) != BO_OK ||
-        (rc = store_schedule_venue(ctx->store, schedule_id, &concert, &venue)) != BO_OK) {
+        (rc = catalog_schedule_venue(ctx, schedule_id, t.concert_id, &venue)) != BO_OK) {
         return rc;
     }
+    concert = t.concert_id;
     if (venue == 0) {
         return BO_E_NO_SECTIONS;
     }
-    if ((rc = store_venue_get(ctx->store, venue, out)) != BO_OK ||
-        (rc = store_sections_count(ctx->store, schedule_id, out)) != BO_OK) {
+    if ((rc = venue_cache_get(ctx->venues, ctx->store, venue, out)) != BO_OK ||
+        (rc = seat_maps_count_sections(ctx->maps, ctx->store, schedule_id, concert, out,
+                                       bo_time_now_ms())) != BO_OK) {
         return rc;
     }
     *concert_id = concert;

@@ -297,12 +297,3 @@ FROM bo_refund($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
 -- statement schedule_venue
 -- The venue of a date (0: the hall) and its concert.
 SELECT concert_id, coalesce(venue_id, 0) FROM schedules WHERE id = $1::bigint
-
--- statement sections_live
--- Seats of date $1 taken now (sold, or held by an unexpired hold), per section of its venue in
--- section order.
-SELECT count(r.id) FROM schedules sc JOIN venue_sections vs ON vs.venue_id = sc.venue_id
-LEFT JOIN reservations r ON r.schedule_id = sc.id AND r.seat_no >= vs.first_seat_no
-AND r.seat_no < vs.first_seat_no + vs.rows * vs.seats_per_row
-AND r.status IN ('HELD', 'CONFIRMED') AND (r.status = 'CONFIRMED' OR r.expires_at > now())
-WHERE sc.id = $1::bigint GROUP BY vs.ord ORDER BY vs.ord

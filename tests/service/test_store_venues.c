@@ -418,6 +418,11 @@ START_TEST(test_venue_map_read)
     ASSERT_RC(seat_maps_count_dates(NULL, db, NULL, CONCERT, &d, 1, bo_time_now_ms()), BO_OK);
     ck_assert_uint_eq(d.total_seats, 260);
     ck_assert_uint_eq(d.available_seats, 257);
+
+    ASSERT_RC(seat_maps_count_sections(NULL, db, date, CONCERT, &v, bo_time_now_ms()), BO_OK);
+    ck_assert_uint_eq(v.sections[0].available_seats, 200);
+    ck_assert_uint_eq(v.sections[1].available_seats, 47);
+    ck_assert_uint_eq(v.sections[2].available_seats, 10);
 }
 END_TEST
 
