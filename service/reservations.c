@@ -3,13 +3,21 @@
 #include "reservations.h"
 
 #include "accounts.h"
+#include "best_seats.h"
 #include "bo_error.h"
+#include "bo_time.h"
 #include "catalog.h"
 #include "queue.h"
 #include "seat_maps.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Best available: tries of candidate blocks per look at the map, and looks. A buyer that loses
+ * every try to racing buyers is told to try again (SEAT_TAKEN), not that the section is full. */
+#define RESERVATIONS_BEST_TRIES 4
+#define RESERVATIONS_BEST_LOOKS 3
 
 void reservations_seats_changed(struct svc_context *ctx, uint64_t concert_id,
                                 const struct reservation *h, const struct seat_list *seats,
@@ -63,9 +71,6 @@ static int reservations_ask_seats(const struct hold_ask *ask, uint32_t max,
     if (ways != 1) {
         return BO_E_INVALID_ARGUMENT;
     }
-    if (ask->section != NULL && ask->section[0] != '\0') {
-        return BO_E_INVALID_ARGUMENT; /* best available: not built yet on this branch */
-    }
     if (ask->seat_no != 0) {
         seats[0] = ask->seat_no;
         *n = 1;
@@ -100,6 +105,70 @@ static int reservations_store_hold(struct svc_context *ctx, const struct store_h
     return store_hold_seats(ctx->store, sa, out, bad->seat_nos, &bad->n);
 }
 
+/* reservations_best holds the best quantity seats of ask's section (see best_seats.h): each
+ * look at the map offers a few blocks, tried from a random one on so racing buyers spread out;
+ * a block met taken (the map was behind) gives way to the next, and after a few a new look. */
+static int reservations_best(struct svc_context *ctx, const struct hold_ask *ask,
+                             struct store_hold_ask *sa, uint64_t venue_id, struct hold *out,
+                             struct seat_list *bad)
+{
+    const struct section *sec = NULL;
+    struct venue *v = malloc(sizeof(*v));
+    struct bo_seat_state *seats = NULL;
+    struct best_seats b;
+    unsigned seed = (unsigned)(ctx->request_id * 2654435761u);
+    int rc;
+
+    if (v == NULL) {
+        return BO_E_NOMEM;
+    }
+    if (venue_id == 0) {
+        rc = BO_E_NO_SECTIONS;
+        goto out;
+    }
+    if ((rc = venue_cache_get(ctx->venues, ctx->store, venue_id, v)) != BO_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < v->n_sections && sec == NULL; i++) {
+        sec = strcmp(v->sections[i].name, ask->section) == 0 ? &v->sections[i] : NULL;
+    }
+    if (sec == NULL) {
+        rc = BO_E_SECTION_NOT_FOUND;
+        goto out;
+    }
+    size_t count = (size_t)sec->rows * sec->seats_per_row;
+    if ((seats = malloc(count * sizeof(*seats))) == NULL) {
+        rc = BO_E_NOMEM;
+        goto out;
+    }
+    rc = BO_E_SEAT_TAKEN;
+    for (int look = 0; look < RESERVATIONS_BEST_LOOKS && rc == BO_E_SEAT_TAKEN; look++) {
+        if ((rc = seat_maps_read_range(ctx->maps, ctx->store, sa->schedule_id, sa->concert_id, v,
+                                       sec->first_seat_no, count, seats)) != BO_OK ||
+            (rc = best_seats_find(sec, seats, count, sa->n, ask->together, bo_time_now_ms(), &b)) !=
+                BO_OK) {
+            break;
+        }
+        if (b.n == 0) {
+            rc = BO_E_NOT_ENOUGH_SEATS;
+            break;
+        }
+        size_t from = (size_t)rand_r(&seed) % b.n;
+        rc = BO_E_SEAT_TAKEN;
+        for (size_t t = 0; t < RESERVATIONS_BEST_TRIES && t < b.n && rc == BO_E_SEAT_TAKEN; t++) {
+            sa->seat_nos = b.seat_nos[(from + t) % b.n];
+            rc = store_hold_seats(ctx->store, sa, out, bad->seat_nos, &bad->n);
+        }
+    }
+    if (rc == BO_E_SEAT_TAKEN) {
+        bad->n = 0; /* none to name: others were quicker to every block offered */
+    }
+out:
+    free(seats);
+    free(v);
+    return rc;
+}
+
 int reservations_hold(struct svc_context *ctx, const char *token, const struct hold_ask *ask,
                       struct hold *out, struct seat_list *bad)
 {
@@ -115,9 +184,16 @@ int reservations_hold(struct svc_context *ctx, const char *token, const struct h
         return rc;
     }
     svc_context_settings(ctx, &settings);
+    int best = ask->section != NULL && ask->section[0] != '\0';
     if ((rc = reservations_ask_seats(ask, settings.max_seats_per_hold, seats, &n)) != BO_OK ||
         (rc = catalog_schedule_venue(ctx, ask->schedule_id, t.concert_id, &venue_id)) != BO_OK) {
         return rc;
+    }
+    if (best) {
+        if (ask->quantity < 1 || ask->quantity > settings.max_seats_per_hold) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+        n = ask->quantity;
     }
     struct store_hold_ask sa = {.user_id = t.user_id,
                                 .concert_id = t.concert_id,
@@ -126,10 +202,13 @@ int reservations_hold(struct svc_context *ctx, const char *token, const struct h
                                 .n = n,
                                 .hold_ms = (int64_t)settings.hold_ttl_seconds * 1000};
     memset(out, 0, sizeof(*out));
-    rc = reservations_store_hold(ctx, &sa, venue_id, out, bad);
+    rc = best ? reservations_best(ctx, ask, &sa, venue_id, out, bad)
+              : reservations_store_hold(ctx, &sa, venue_id, out, bad);
     if (rc == BO_E_USER_NOT_FOUND && (rc = accounts_user_check(ctx, t.user_id)) == BO_OK) {
         /* an operator token's user, in PostgreSQL from its first write on */
-        rc = reservations_store_hold(ctx, &sa, venue_id, out, bad);
+        sa.seat_nos = seats;
+        rc = best ? reservations_best(ctx, ask, &sa, venue_id, out, bad)
+                  : reservations_store_hold(ctx, &sa, venue_id, out, bad);
     }
     if (rc != BO_OK) {
         return rc;
