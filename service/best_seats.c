@@ -133,3 +133,21 @@ int best_seats_find(const struct section *sec, const struct bo_seat_state *seats
     }
     return best_seats_apart(sec, seats, n, now_ms, out);
 }
+
+void best_seats_drop(struct best_seats *b, const uint32_t *taken, size_t n)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        int hit = 0;
+        for (size_t k = 0; k < b->quantity && !hit; k++) {
+            for (size_t j = 0; j < n && !hit; j++) {
+                hit = b->seat_nos[i][k] == taken[j];
+            }
+        }
+        if (!hit) {
+            memmove(b->seat_nos[kept++], b->seat_nos[i], sizeof(b->seat_nos[i]));
+        }
+    }
+    b->n = kept;
+}

@@ -32,4 +32,8 @@ __attribute__((warn_unused_result)) int best_seats_find(const struct section *se
                                                         size_t quantity, int together,
                                                         int64_t now_ms, struct best_seats *out);
 
+/* best_seats_drop removes from b every block holding one of taken[0..n) (found taken by a
+ * hold), keeping the others in order. */
+void best_seats_drop(struct best_seats *b, const uint32_t *taken, size_t n);
+
 #endif

@@ -16,8 +16,8 @@
 
 /* Best available: tries of candidate blocks per look at the map, and looks. A buyer that loses
  * every try to racing buyers is told to try again (SEAT_TAKEN), not that the section is full. */
-#define RESERVATIONS_BEST_TRIES 4
-#define RESERVATIONS_BEST_LOOKS 3
+#define RESERVATIONS_BEST_TRIES 8
+#define RESERVATIONS_BEST_LOOKS 4
 
 void reservations_seats_changed(struct svc_context *ctx, uint64_t concert_id,
                                 const struct reservation *h, const struct seat_list *seats,
@@ -116,6 +116,8 @@ static int reservations_best(struct svc_context *ctx, const struct hold_ask *ask
     struct venue *v = malloc(sizeof(*v));
     struct bo_seat_state *seats = NULL;
     struct best_seats b;
+    uint32_t taken[RESERVATIONS_BEST_TRIES * RESERVATIONS_BEST_LOOKS * HOLD_SEATS_MAX];
+    size_t ntaken = 0;
     unsigned seed = (unsigned)(ctx->request_id * 2654435761u);
     int rc;
 
@@ -149,15 +151,32 @@ static int reservations_best(struct svc_context *ctx, const struct hold_ask *ask
                 BO_OK) {
             break;
         }
+        /* Seats found taken before may still read free in a map a peer's event has not
+         * reached yet: their blocks are not offered again. */
+        best_seats_drop(&b, taken, ntaken);
         if (b.n == 0) {
-            rc = BO_E_NOT_ENOUGH_SEATS;
+            rc = ntaken > 0 ? BO_E_SEAT_TAKEN : BO_E_NOT_ENOUGH_SEATS;
             break;
         }
-        size_t from = (size_t)rand_r(&seed) % b.n;
         rc = BO_E_SEAT_TAKEN;
-        for (size_t t = 0; t < RESERVATIONS_BEST_TRIES && t < b.n && rc == BO_E_SEAT_TAKEN; t++) {
-            sa->seat_nos = b.seat_nos[(from + t) % b.n];
+        for (int t = 0; t < RESERVATIONS_BEST_TRIES && b.n > 0 && rc == BO_E_SEAT_TAKEN; t++) {
+            /* At random among the blocks of the best row offered: nearest the stage first,
+             * and spread over that row. */
+            uint32_t row = (b.seat_nos[0][0] - sec->first_seat_no) / sec->seats_per_row;
+            size_t same = 1;
+            while (same < b.n &&
+                   (b.seat_nos[same][0] - sec->first_seat_no) / sec->seats_per_row == row) {
+                same++;
+            }
+            size_t pick = (size_t)rand_r(&seed) % same;
+            sa->seat_nos = b.seat_nos[pick];
             rc = store_hold_seats(ctx->store, sa, out, bad->seat_nos, &bad->n);
+            if (rc == BO_E_SEAT_TAKEN) {
+                best_seats_drop(&b, bad->seat_nos, bad->n); /* and every block sharing them */
+                for (size_t k = 0; k < bad->n && ntaken < sizeof(taken) / sizeof(*taken); k++) {
+                    taken[ntaken++] = bad->seat_nos[k];
+                }
+            }
         }
     }
     if (rc == BO_E_SEAT_TAKEN) {
