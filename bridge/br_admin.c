@@ -109,6 +109,7 @@ int br_admin_admission_set(struct br_req *r)
         {"maxActive", 0, 1, UINT32_MAX, BR_INPUT_INT},
         {"tokenTtlSeconds", 0, 1, UINT32_MAX, BR_INPUT_INT},
         {"holdTtlSeconds", 0, 1, UINT32_MAX, BR_INPUT_INT},
+        {"maxSeatsPerHold", 0, 1, 10, BR_INPUT_INT},
         {NULL, 0, 0, 0, BR_INPUT_INT}};
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;

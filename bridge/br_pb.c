@@ -128,11 +128,26 @@ static int br_pb_keys_build(const ProtobufCMessageDescriptor *d, struct br_pb_ke
     return BO_OK;
 }
 
-/* br_pb_fields writes every field of m as a member, keyed by k (the keys of m's type). */
+/* br_pb_no_reference tells whether f is a reference to another object (a uint64 named
+ * "*_id") that names none (0): such a member is left out, so an answer that gained an optional
+ * reference (a date's venueId) reads as before where there is none. */
+static int br_pb_no_reference(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    size_t len = strlen(f->name);
+
+    return f->type == PROTOBUF_C_TYPE_UINT64 && f->label != PROTOBUF_C_LABEL_REPEATED && len > 3 &&
+           strcmp(f->name + len - 3, "_id") == 0 &&
+           *(const uint64_t *)((const char *)m + f->offset) == 0;
+}
+
+/* br_pb_fields writes every field of m as a member, keyed by k (the keys of m's type), but a
+ * reference naming nothing. */
 static void br_pb_fields(struct br_json *j, const ProtobufCMessage *m, const struct br_pb_keys *k)
 {
     for (unsigned i = 0; i < m->descriptor->n_fields; i++) {
-        br_pb_member(j, m, &m->descriptor->fields[i], k->key[i]);
+        if (!br_pb_no_reference(m, &m->descriptor->fields[i])) {
+            br_pb_member(j, m, &m->descriptor->fields[i], k->key[i]);
+        }
     }
 }
 

@@ -176,16 +176,17 @@ static Boxoffice__V1__ListSchedulesRequest pb_schedules_none_req = {PB_BASE(list
                                                                     .token = "", .concert_id = 9};
 static Boxoffice__V1__ListSchedulesReply pb_schedules_none = {PB_BASE(list_schedules_reply)};
 
-static Boxoffice__V1__Seat pb_seat_1 = {PB_BASE(seat), .seat_no = 1, .price = 99000,
+static Boxoffice__V1__Seat pb_seat_1 = {PB_BASE(seat), .section = "", .seat_no = 1, .price = 99000,
                                         .status = BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE};
 /* A hold (its end and reservation never shown by REST) and a token's window, likewise. */
 static Boxoffice__V1__Seat pb_seat_2 = {PB_BASE(seat),
+                                        .section = "",
                                         .seat_no = 2,
                                         .price = 99000,
                                         .status = BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD,
                                         .held_until_ms = INT64_MAX,
                                         .reservation_id = 500};
-static Boxoffice__V1__Seat pb_seat_3 = {PB_BASE(seat), .seat_no = 3, .price = 150000,
+static Boxoffice__V1__Seat pb_seat_3 = {PB_BASE(seat), .section = "", .seat_no = 3, .price = 150000,
                                         .status = BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD};
 static Boxoffice__V1__ListSeatsReply pb_seats = {
     PB_BASE(list_seats_reply),
@@ -195,9 +196,10 @@ static Boxoffice__V1__ListSeatsReply pb_seats = {
     .seats = (Boxoffice__V1__Seat *[]){&pb_seat_1, &pb_seat_2, &pb_seat_3},
     .token_active_until_ms = 1764032800000};
 /* Not a seat the service sends: a negative int64 and enumeration values without a name. */
-static Boxoffice__V1__Seat pb_seat_unspecified = {PB_BASE(seat), .seat_no = 4, .price = -1};
-static Boxoffice__V1__Seat pb_seat_unknown = {PB_BASE(seat), .seat_no = 5, .price = INT64_MIN,
-                                              .status = 9};
+static Boxoffice__V1__Seat pb_seat_unspecified = {PB_BASE(seat), .section = "", .seat_no = 4,
+                                                  .price = -1};
+static Boxoffice__V1__Seat pb_seat_unknown = {PB_BASE(seat), .section = "", .seat_no = 5,
+                                              .price = INT64_MIN, .status = 9};
 
 static Boxoffice__V1__Reservation pb_held = {
     PB_BASE(reservation),  .id = 500,
@@ -254,8 +256,8 @@ static Boxoffice__V1__PayReply pb_paid_again = {PB_BASE(pay_reply), .payment = &
                                                 .replayed = 1};
 
 static Boxoffice__V1__AdmissionSettings pb_settings = {
-    PB_BASE(admission_settings), .rate_per_second = 50, .max_active = 200, .token_ttl_seconds = 600,
-    .hold_ttl_seconds = 300};
+    PB_BASE(admission_settings), .rate_per_second = 50,   .max_active = 200,
+    .token_ttl_seconds = 600,    .hold_ttl_seconds = 300, .max_seats_per_hold = 4};
 static Boxoffice__V1__AdmissionSettingsReply pb_admission = {PB_BASE(admission_settings_reply),
                                                              .settings = &pb_settings};
 
@@ -416,7 +418,8 @@ static const struct pb_case pb_cases[] = {
      "\"balance\":251000,\"replayed\":true}"},
     /* GET /api/v1/admin/admission */
     {"admission", &br_admin_admission_get_rpc, NULL, &pb_admission.base, NULL, 200,
-     "{\"ratePerSecond\":50,\"maxActive\":200,\"tokenTtlSeconds\":600,\"holdTtlSeconds\":300}"},
+     "{\"ratePerSecond\":50,\"maxActive\":200,\"tokenTtlSeconds\":600,\"holdTtlSeconds\":300,"
+     "\"maxSeatsPerHold\":4}"},
     /* POST /api/v1/admin/concerts, PATCH /api/v1/admin/concerts/{id} */
     {"concert created, on sale", &br_admin_concert_create_rpc, NULL, &pb_concert_created.base, NULL,
      201,
@@ -449,12 +452,12 @@ static const struct pb_case pb_cases[] = {
     {"every field, no renames", NULL, NULL, &pb_confirmed.base, NULL, 0,
      "{\"id\":502,\"userId\":1002,\"concertId\":8,\"scheduleId\":80,\"seatNo\":50,\"price\":1,"
      "\"status\":\"CONFIRMED\",\"heldAt\":\"2025-11-25T01:01:40.123Z\","
-     "\"expiresAt\":\"2025-11-25T01:06:40.123Z\"}"},
+     "\"expiresAt\":\"2025-11-25T01:06:40.123Z\",\"seats\":[]}"},
     {"an absent message", NULL, NULL, &pb_issued_none.base, NULL, 0,
      "{\"token\":null,\"created\":false}"},
     {"a present message, every field", NULL, NULL, &pb_admission.base, NULL, 0,
      "{\"settings\":{\"ratePerSecond\":50,\"maxActive\":200,\"tokenTtlSeconds\":600,"
-     "\"holdTtlSeconds\":300}}"},
+     "\"holdTtlSeconds\":300,\"maxSeatsPerHold\":4}}"},
     {"repeated strings", NULL, NULL, &pb_touched.base, NULL, 0,
      "{\"touched\":2,\"expiredTokenIds\":[\"7-1\",\"7-\\\"2\"]}"},
     {"an event", NULL, NULL, &pb_event.base, NULL, 0,
@@ -462,11 +465,11 @@ static const struct pb_case pb_cases[] = {
      "\"admittedAt\":\"2025-11-25T01:00:10.000Z\",\"activeUntil\":\"2025-11-25T01:05:10.000Z\","
      "\"position\":0,\"etaSeconds\":0}"},
     {"enumeration 0, negative int64", NULL, NULL, &pb_seat_unspecified.base, NULL, 0,
-     "{\"seatNo\":4,\"price\":-1,\"status\":\"UNSPECIFIED\",\"heldUntil\":null,\"reservationId\":"
-     "0}"},
+     "{\"seatNo\":4,\"price\":-1,\"status\":\"UNSPECIFIED\",\"heldUntil\":null,\"section\":"
+     "\"\",\"row\":0,\"number\":0}"},
     {"enumeration value without a name", NULL, NULL, &pb_seat_unknown.base, NULL, 0,
      "{\"seatNo\":5,\"price\":-9223372036854775808,\"status\":\"UNSPECIFIED\","
-     "\"heldUntil\":null,\"reservationId\":0}"},
+     "\"heldUntil\":null,\"section\":\"\",\"row\":0,\"number\":0}"},
     {"renamed keys", NULL, pb_keys_renamed, &pb_payment.base, NULL, 0,
      "{\"balance\":251000,\"id\":900,\"paidAt\":\"2025-11-25T01:03:20.999Z\"}"},
     {"keys against .proto order", NULL, pb_keys_reversed, &pb_token_waiting.base, NULL, 0,
@@ -569,10 +572,10 @@ START_TEST(pb_members_after_others)
     br_json_kv_bool(&j, "last", 1);
     br_json_obj_end(&j);
     ck_assert_int_eq(buf.failed, 0);
-    ck_assert_str_eq(
-        pb_text(),
-        "{\"first\":1,\"seatNo\":1,\"price\":99000,\"status\":\"AVAILABLE\","
-        "\"heldUntil\":null,\"reservationId\":0,\"userId\":1001,\"balance\":250000,\"last\":true}");
+    ck_assert_str_eq(pb_text(),
+                     "{\"first\":1,\"seatNo\":1,\"price\":99000,\"status\":\"AVAILABLE\","
+                     "\"heldUntil\":null,\"section\":\"\",\"row\":0,\"number\":0,\"userId\":1001,"
+                     "\"balance\":250000,\"last\":true}");
 }
 END_TEST
 

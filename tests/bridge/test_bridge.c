@@ -1649,8 +1649,8 @@ END_TEST
  * and, one active at a time, a leaving ACTIVE user lets the next in. */
 START_TEST(test_opening_and_leaving)
 {
-    static const char *const admission_keys[] = {"ratePerSecond", "maxActive", "tokenTtlSeconds",
-                                                 "holdTtlSeconds", NULL};
+    static const char *const admission_keys[] = {
+        "ratePerSecond", "maxActive", "tokenTtlSeconds", "holdTtlSeconds", "maxSeatsPerHold", NULL};
     char admin[256], path[128], body[128], hdr[3][HDR_MAX], st[32];
     const long long users[3] = {241, 242, 243};
 
@@ -1890,8 +1890,8 @@ START_TEST(test_admin)
 {
     static const char *const schedule_keys[] = {
         "id", "concertId", "startsAt", "availableSeats", "totalSeats", NULL};
-    static const char *const admission_keys[] = {"ratePerSecond", "maxActive", "tokenTtlSeconds",
-                                                 "holdTtlSeconds", NULL};
+    static const char *const admission_keys[] = {
+        "ratePerSecond", "maxActive", "tokenTtlSeconds", "holdTtlSeconds", "maxSeatsPerHold", NULL};
     const char *concert_body = "{\"title\":\"Night \\\"Live\\\"\",\"artist\":\"Band\","
                                "\"venue\":\"Hall\"}";
     char key[256], path[128], body[1024];
