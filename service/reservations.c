@@ -76,6 +76,10 @@ static int reservations_ask_seats(const struct hold_ask *ask, uint32_t max,
         *n = 1;
         return BO_OK;
     }
+    if (ask->n_seats == 0) {
+        *n = 0; /* best available: the seats are chosen later */
+        return BO_OK;
+    }
     if (ask->n_seats > max || ask->n_seats > HOLD_SEATS_MAX) {
         return BO_E_INVALID_ARGUMENT;
     }
@@ -146,14 +150,20 @@ static int reservations_best(struct svc_context *ctx, const struct hold_ask *ask
     rc = BO_E_SEAT_TAKEN;
     for (int look = 0; look < RESERVATIONS_BEST_LOOKS && rc == BO_E_SEAT_TAKEN; look++) {
         if ((rc = seat_maps_read_range(ctx->maps, ctx->store, sa->schedule_id, sa->concert_id, v,
-                                       sec->first_seat_no, count, seats)) != BO_OK ||
-            (rc = best_seats_find(sec, seats, count, sa->n, ask->together, bo_time_now_ms(), &b)) !=
-                BO_OK) {
+                                       sec->first_seat_no, count, seats)) != BO_OK) {
             break;
         }
         /* Seats found taken before may still read free in a map a peer's event has not
-         * reached yet: their blocks are not offered again. */
-        best_seats_drop(&b, taken, ntaken);
+         * reached yet: in this copy they are taken, so the blocks offered lie past them. */
+        for (size_t k = 0; k < ntaken; k++) {
+            if (taken[k] >= sec->first_seat_no && taken[k] - sec->first_seat_no < count) {
+                seats[taken[k] - sec->first_seat_no].status = BO_SEAT_SOLD;
+            }
+        }
+        if ((rc = best_seats_find(sec, seats, count, sa->n, ask->together, bo_time_now_ms(), &b)) !=
+            BO_OK) {
+            break;
+        }
         if (b.n == 0) {
             rc = ntaken > 0 ? BO_E_SEAT_TAKEN : BO_E_NOT_ENOUGH_SEATS;
             break;
