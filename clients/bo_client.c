@@ -112,6 +112,7 @@ int bo_session_fail(struct bo_session *s, int code, const char *message)
 {
     s->last.code = code;
     s->last.retry_after_seconds = 0;
+    s->last.n_seat_nos = 0;
     snprintf(s->last.message, sizeof(s->last.message), "%s",
              message != NULL ? message : bo_error_message(code));
     return code;
@@ -153,14 +154,17 @@ int bo_session_encode(struct bo_session *s, unsigned method, const ProtobufCMess
 int bo_session_decode(struct bo_session *s, unsigned method, const void *rep, size_t len,
                       uint64_t id, ProtobufCMessage **out)
 {
+    struct bo_envelope_failure why;
     int rc = bo_envelope_reply_decode(rep, len, id, bo_service_descriptor()->methods[method].output,
-                                      out, s->last.message, sizeof(s->last.message),
-                                      &s->last.retry_after_seconds);
+                                      out, &why);
 
+    _Static_assert(sizeof(s->last.seat_nos) == sizeof(why.seat_nos), "seat lists differ");
     s->last.code = rc;
-    if (rc == BO_OK) {
-        snprintf(s->last.message, sizeof(s->last.message), "%s", bo_error_message(BO_OK));
-    }
+    snprintf(s->last.message, sizeof(s->last.message), "%s",
+             rc == BO_OK ? bo_error_message(BO_OK) : why.message);
+    s->last.retry_after_seconds = rc == BO_OK ? 0 : why.retry_after;
+    s->last.n_seat_nos = rc == BO_OK ? 0 : why.n_seat_nos;
+    memcpy(s->last.seat_nos, why.seat_nos, sizeof(why.seat_nos));
     return rc;
 }
 

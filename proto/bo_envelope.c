@@ -88,11 +88,12 @@ int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struc
     return rc;
 }
 
-int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
-                             uint32_t retry_after, const ProtobufCMessage *body, nng_msg **out)
+int bo_envelope_reply_encode(uint64_t request_id, int err, const struct bo_envelope_failure *why,
+                             const ProtobufCMessage *body, nng_msg **out)
 {
     Boxoffice__V1__ReplyEnvelope env = BOXOFFICE__V1__REPLY_ENVELOPE__INIT;
     Boxoffice__V1__Status status = BOXOFFICE__V1__STATUS__INIT;
+    uint32_t seat_nos[BO_ENVELOPE_SEATS_MAX];
     uint8_t stack[4096];
     uint8_t *heap = NULL;
     int rc = BO_OK;
@@ -101,8 +102,17 @@ int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
     env.status = &status;
     status.code = bo_error_rpc_code(err);
     status.reason = (char *)bo_error_name(err);
-    status.message = (char *)(message != NULL ? message : bo_error_message(err));
-    status.retry_after_seconds = retry_after;
+    status.message = (char *)bo_error_message(err);
+    if (err != BO_OK && why != NULL) {
+        if (why->message[0] != '\0') {
+            status.message = (char *)why->message;
+        }
+        status.retry_after_seconds = why->retry_after;
+        status.n_seat_nos =
+            why->n_seat_nos < BO_ENVELOPE_SEATS_MAX ? why->n_seat_nos : BO_ENVELOPE_SEATS_MAX;
+        memcpy(seat_nos, why->seat_nos, status.n_seat_nos * sizeof(*seat_nos));
+        status.seat_nos = seat_nos;
+    }
     if (err == BO_OK &&
         (rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
         return rc;
@@ -112,42 +122,53 @@ int bo_envelope_reply_encode(uint64_t request_id, int err, const char *message,
     return rc;
 }
 
+/* bo_envelope_failure_read fills why from a failed reply's status st. */
+static void bo_envelope_failure_read(const Boxoffice__V1__Status *st, int rc,
+                                     struct bo_envelope_failure *why)
+{
+    snprintf(why->message, sizeof(why->message), "%s",
+             st->message != NULL && st->message[0] != '\0' ? st->message : bo_error_message(rc));
+    why->retry_after = st->retry_after_seconds;
+    why->n_seat_nos =
+        st->n_seat_nos < BO_ENVELOPE_SEATS_MAX ? st->n_seat_nos : BO_ENVELOPE_SEATS_MAX;
+    if (why->n_seat_nos > 0) {
+        memcpy(why->seat_nos, st->seat_nos, why->n_seat_nos * sizeof(*why->seat_nos));
+    }
+}
+
 int bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
                              const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                             char *msg, size_t msglen, uint32_t *retry_after)
+                             struct bo_envelope_failure *why)
 {
+    struct bo_envelope_failure ignored;
     Boxoffice__V1__ReplyEnvelope *env;
     int rc;
 
-    if (msglen > 0) {
-        msg[0] = '\0';
+    if (why == NULL) {
+        why = &ignored;
     }
-    if (retry_after != NULL) {
-        *retry_after = 0;
-    }
+    memset(why, 0, sizeof(*why));
     env = boxoffice__v1__reply_envelope__unpack(NULL, len, buf);
     if (env == NULL) {
-        snprintf(msg, msglen, "the service sent a reply that could not be decoded");
+        snprintf(why->message, sizeof(why->message),
+                 "the service sent a reply that could not be decoded");
         return BO_E_MALFORMED_REQUEST;
     }
     if (env->request_id != request_id) {
-        snprintf(msg, msglen, "the service answered request %llu, not %llu",
+        snprintf(why->message, sizeof(why->message), "the service answered request %llu, not %llu",
                  (unsigned long long)env->request_id, (unsigned long long)request_id);
         rc = BO_E_INTERNAL;
     } else if (env->status != NULL && env->status->code != BO_RPC_OK) {
         rc = bo_error_from_name(env->status->reason, env->status->code);
-        snprintf(msg, msglen, "%s",
-                 env->status->message != NULL ? env->status->message : bo_error_message(rc));
         if (rc == BO_OK) {
             rc = BO_E_INTERNAL;
         }
-        if (retry_after != NULL) {
-            *retry_after = env->status->retry_after_seconds;
-        }
+        bo_envelope_failure_read(env->status, rc, why);
     } else {
         *out = protobuf_c_message_unpack(desc, NULL, env->body.len, env->body.data);
         if (*out == NULL) {
-            snprintf(msg, msglen, "the service sent a response body that could not be decoded");
+            snprintf(why->message, sizeof(why->message),
+                     "the service sent a response body that could not be decoded");
             rc = BO_E_MALFORMED_REQUEST;
         } else {
             rc = BO_OK;

@@ -40,23 +40,36 @@ __attribute__((warn_unused_result)) int
 bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struct bo_caller *caller,
                            const ProtobufCMessage *body, nng_msg **out);
 
-/* bo_envelope_reply_encode packs a reply; body is NULL unless err is BO_OK. message NULL
- * means the error's default message; retry_after (seconds, 0: none) says when a refused call
- * may be tried again. The caller owns *out. */
+/* Room for a failure's message, and the most seats one names (a hold's seats). */
+#define BO_ENVELOPE_MESSAGE_MAX 256
+#define BO_ENVELOPE_SEATS_MAX   16
+
+/* What a failed reply says besides its error: a sentence for people ("" when encoding: the
+ * error's default), when a refused call may be tried again (RATE_LIMITED, seconds, 0: none) and
+ * the seats the failure concerns (SEAT_TAKEN, SEAT_NOT_FOUND; at most BO_ENVELOPE_SEATS_MAX). */
+struct bo_envelope_failure {
+    char message[BO_ENVELOPE_MESSAGE_MAX];
+    uint32_t retry_after;
+    uint32_t seat_nos[BO_ENVELOPE_SEATS_MAX];
+    size_t n_seat_nos;
+};
+
+/* bo_envelope_reply_encode packs a reply; body is NULL unless err is BO_OK, why (NULL: the
+ * error's defaults) only read when it is not. The caller owns *out. */
 __attribute__((warn_unused_result)) int
-bo_envelope_reply_encode(uint64_t request_id, int err, const char *message, uint32_t retry_after,
+bo_envelope_reply_encode(uint64_t request_id, int err, const struct bo_envelope_failure *why,
                          const ProtobufCMessage *body, nng_msg **out);
 
 /*
  * bo_envelope_reply_decode reads a reply to request_id. On BO_OK from the
  * server, *out is the unpacked response (caller frees with
- * protobuf_c_message_free_unpacked). Otherwise returns the server's error code, copies its
- * message into msg and its retry-after seconds into *retry_after (may be NULL). Returns
- * BO_E_MALFORMED_REQUEST for an undecodable reply.
+ * protobuf_c_message_free_unpacked). Otherwise returns the server's error code and, when why
+ * is not NULL, fills it from the reply (or says what was wrong with an undecodable one).
+ * Returns BO_E_MALFORMED_REQUEST for an undecodable reply.
  */
 __attribute__((warn_unused_result)) int
 bo_envelope_reply_decode(const void *buf, size_t len, uint64_t request_id,
-                         const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *msg,
-                         size_t msglen, uint32_t *retry_after);
+                         const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                         struct bo_envelope_failure *why);
 
 #endif

@@ -148,7 +148,7 @@ static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
         }
         return;
     }
-    call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, 0, msg, &call->reply);
+    call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, msg, &call->reply);
 }
 
 int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply)
@@ -157,14 +157,13 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     Boxoffice__V1__RequestEnvelope *env = NULL;
     ProtobufCMessage *in = NULL;
     struct rpc_call call; /* fields set below: the scratch space is not cleared per request */
-    char message[160];
-    const char *detail = NULL;
 
     call.ctx = ctx;
     call.request_id = 0;
     call.err = BO_OK;
-    call.retry_after = 0;
-    call.detail[0] = '\0';
+    call.why.message[0] = '\0';
+    call.why.retry_after = 0;
+    call.why.n_seat_nos = 0;
     call.reply = NULL;
     call.blocks = NULL;
     call.scratch_used = 0;
@@ -174,25 +173,23 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     }
     if ((env = boxoffice__v1__request_envelope__unpack(NULL, len, frame)) == NULL) {
         call.err = BO_E_MALFORMED_REQUEST;
-        detail = "the frame is not a RequestEnvelope";
+        snprintf(call.why.message, sizeof(call.why.message), "the frame is not a RequestEnvelope");
         goto reply;
     }
     call.request_id = env->request_id;
     ctx->request_id = env->request_id;
     if (env->method >= sd->n_methods) {
         call.err = BO_E_UNKNOWN_METHOD;
-        snprintf(message, sizeof(message), "method %u does not exist (this service has %u)",
-                 env->method, sd->n_methods);
-        detail = message;
+        snprintf(call.why.message, sizeof(call.why.message),
+                 "method %u does not exist (this service has %u)", env->method, sd->n_methods);
         goto reply;
     }
     in = protobuf_c_message_unpack(sd->methods[env->method].input, NULL, env->body.len,
                                    env->body.data);
     if (in == NULL) {
         call.err = BO_E_MALFORMED_REQUEST;
-        snprintf(message, sizeof(message), "the body does not decode as %s",
+        snprintf(call.why.message, sizeof(call.why.message), "the body does not decode as %s",
                  sd->methods[env->method].input->name);
-        detail = message;
         goto reply;
     }
     /* The request decodes; whether it may be made is decided before any handler runs, and a
@@ -200,7 +197,7 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     call.err = dispatch_identify(ctx, env, dispatch_guard_find(sd->methods[env->method].name),
-                                 &call.retry_after);
+                                 &call.why.retry_after);
     if (call.err == BO_OK) {
         protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
                                            &call);
@@ -228,9 +225,5 @@ reply:
         *reply = call.reply;
         return BO_OK;
     }
-    if (detail == NULL && call.detail[0] != '\0') {
-        detail = call.detail;
-    }
-    return bo_envelope_reply_encode(call.request_id, call.err, detail, call.retry_after, NULL,
-                                    reply);
+    return bo_envelope_reply_encode(call.request_id, call.err, &call.why, NULL, reply);
 }

@@ -455,14 +455,18 @@ static Boxoffice__V1__Reservation *rpc_hold_message(void *data, const struct hol
     return r;
 }
 
-/* rpc_seats_detail names the seats of bad in the call's error message. */
+/* rpc_seats_detail names the seats of bad in the call's error: its message and its seats. */
 static void rpc_seats_detail(void *data, int rc, const struct seat_list *bad)
 {
+    struct bo_envelope_failure *why = rpc_call_failure(data);
     char *d = rpc_call_detail(data);
     size_t len = 0;
 
     if (bad->n == 0 || (rc != BO_E_SEAT_TAKEN && rc != BO_E_SEAT_NOT_FOUND)) {
         return;
+    }
+    for (size_t i = 0; i < bad->n && i < BO_ENVELOPE_SEATS_MAX; i++) {
+        why->seat_nos[why->n_seat_nos++] = bad->seat_nos[i];
     }
     len = (size_t)snprintf(d, RPC_CALL_DETAIL, "%s", bad->n == 1 ? "seat" : "seats");
     for (size_t i = 0; i < bad->n && len < RPC_CALL_DETAIL; i++) {

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bo_envelope.h"
+
 struct svc_context;
 struct nng_msg;
 struct rpc_block;
@@ -22,16 +24,17 @@ struct rpc_block;
 #define RPC_CALL_SCRATCH 4096
 
 /* Room for a failed call's own message. */
-#define RPC_CALL_DETAIL 192
+#define RPC_CALL_DETAIL BO_ENVELOPE_MESSAGE_MAX
 
 struct rpc_call {
     struct svc_context *ctx; /* the worker's, borrowed for the call */
     uint64_t request_id;
-    int err;                      /* BO_OK until the call fails or packing its reply fails */
-    uint32_t retry_after;         /* seconds, when a rate limit refused the call */
-    char detail[RPC_CALL_DETAIL]; /* the failure's message; "": the error's default */
-    struct nng_msg *reply;        /* the packed reply; owned by dispatch */
-    struct rpc_block *blocks;     /* rpc_call_alloc's blocks, released by dispatch after the call */
+    int err; /* BO_OK until the call fails or packing its reply fails */
+    /* What a failure says besides its error: message ("": the error's default), retry
+     * after (seconds, when a rate limit refused the call), the seats it concerns. */
+    struct bo_envelope_failure why;
+    struct nng_msg *reply;    /* the packed reply; owned by dispatch */
+    struct rpc_block *blocks; /* rpc_call_alloc's blocks, released by dispatch after the call */
     size_t scratch_used;
     max_align_t scratch[RPC_CALL_SCRATCH / sizeof(max_align_t)];
 };
@@ -46,13 +49,20 @@ static inline struct svc_context *rpc_call_context(void *closure_data)
  * writes there is the message of its failure instead of the error's default. */
 static inline char *rpc_call_detail(void *closure_data)
 {
-    return ((struct rpc_call *)closure_data)->detail;
+    return ((struct rpc_call *)closure_data)->why.message;
+}
+
+/* rpc_call_failure returns what a handler's failure says (its message, the seats it
+ * concerns), written before it ends the call. */
+static inline struct bo_envelope_failure *rpc_call_failure(void *closure_data)
+{
+    return &((struct rpc_call *)closure_data)->why;
 }
 
 /* rpc_call_retry_after returns where a handler refused by a rate limit writes when to retry. */
 static inline uint32_t *rpc_call_retry_after(void *closure_data)
 {
-    return &((struct rpc_call *)closure_data)->retry_after;
+    return &((struct rpc_call *)closure_data)->why.retry_after;
 }
 
 /* rpc_call_alloc returns size zeroed bytes that live until the reply is packed (from the call's

@@ -207,11 +207,12 @@ static int reply_code(const ProtobufCBinaryData *reply, const char *method, uint
 {
     uint32_t index;
     ProtobufCMessage *out = NULL;
+    struct bo_envelope_failure why;
 
     ck_assert_int_eq(bo_method_index(method, &index), BO_OK);
     int rc = bo_envelope_reply_decode(reply->data, reply->len, id,
-                                      bo_service_descriptor()->methods[index].output, &out, msg,
-                                      msglen, NULL);
+                                      bo_service_descriptor()->methods[index].output, &out, &why);
+    snprintf(msg, msglen, "%s", why.message);
     if (out != NULL) {
         protobuf_c_message_free_unpacked(out, NULL);
     }

@@ -103,16 +103,15 @@ static void fuzz_envelope_reply(const uint8_t *frame, size_t len)
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     const ProtobufCMessageDescriptor *out;
     ProtobufCMessage *rep = NULL;
-    char message[256];
-    uint32_t retry_after = 0;
+    struct bo_envelope_failure why;
 
     if (len == 0) {
         return;
     }
     out = sd->methods[frame[0] % sd->n_methods].output;
-    int rc = bo_envelope_reply_decode(frame + 1, len - 1, 7, out, &rep, message, sizeof(message),
-                                      &retry_after);
-    fuzz_check(memchr(message, '\0', sizeof(message)) != NULL);
+    int rc = bo_envelope_reply_decode(frame + 1, len - 1, 7, out, &rep, &why);
+    fuzz_check(memchr(why.message, '\0', sizeof(why.message)) != NULL);
+    fuzz_check(why.n_seat_nos <= BO_ENVELOPE_SEATS_MAX);
     if (rc == BO_OK) {
         fuzz_check(rep != NULL && rep->descriptor == out);
         protobuf_c_message_free_unpacked(rep, NULL);

@@ -52,12 +52,12 @@ static nng_msg *fuzz_rest_answer(nng_msg *req)
             const ProtobufCMessageDescriptor *d = sd->methods[env->method].output;
             fuzz_check(d->sizeof_message <= sizeof(out));
             protobuf_c_message_init(d, &out);
-            rc = bo_envelope_reply_encode(id, BO_OK, NULL, 0, &out.base, &rep);
+            rc = bo_envelope_reply_encode(id, BO_OK, NULL, &out.base, &rep);
             protobuf_c_message_free_unpacked(in, NULL);
         }
         boxoffice__v1__request_envelope__free_unpacked(env, NULL);
     }
-    if (rep == NULL && bo_envelope_reply_encode(id, rc, NULL, 0, NULL, &rep) != BO_OK) {
+    if (rep == NULL && bo_envelope_reply_encode(id, rc, NULL, NULL, &rep) != BO_OK) {
         fuzz_fail("cannot encode a reply");
     }
     return rep;

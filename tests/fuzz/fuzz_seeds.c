@@ -104,7 +104,7 @@ static void fuzz_seeds_envelopes(void)
             }
             int rc = filled < 2 ? bo_envelope_request_encode(m, 1000 + m, filled ? &who : NULL,
                                                              &body.base, &msg)
-                                : bo_envelope_reply_encode(7, BO_OK, NULL, 0, &body.base, &msg);
+                                : bo_envelope_reply_encode(7, BO_OK, NULL, &body.base, &msg);
             if (rc != BO_OK) {
                 fuzz_fail("%s: cannot encode: %s", sd->methods[m].name, bo_error_name(rc));
             }
@@ -126,7 +126,8 @@ static void fuzz_seeds_envelopes(void)
         }
     }
     /* A refusal, as the client reads it. */
-    if (bo_envelope_reply_encode(7, BO_E_RATE_LIMITED, NULL, 3, NULL, &msg) != BO_OK) {
+    struct bo_envelope_failure refused = {.retry_after = 3, .seat_nos = {4}, .n_seat_nos = 1};
+    if (bo_envelope_reply_encode(7, BO_E_RATE_LIMITED, &refused, NULL, &msg) != BO_OK) {
         fuzz_fail("cannot encode a refusal");
     }
     unsigned char refusal[1024] = {0};

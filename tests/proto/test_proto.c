@@ -129,7 +129,7 @@ START_TEST(envelope_round_trip_and_errors)
     Boxoffice__V1__Reservation res = BOXOFFICE__V1__RESERVATION__INIT;
     ProtobufCMessage *out = NULL;
     nng_msg *msg = NULL;
-    char text[128];
+    struct bo_envelope_failure why;
     uint32_t m;
 
     ck_assert_int_eq(bo_method_index("HoldSeat", &m), BO_OK);
@@ -139,32 +139,48 @@ START_TEST(envelope_round_trip_and_errors)
     res.id = 42;
     res.seat_no = 7;
     reply.reservation = &res;
-    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_OK, NULL, 0, &reply.base, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_OK, NULL, &reply.base, &msg), BO_OK);
     ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text), NULL),
+                                              NULL),
                      BO_OK);
     ck_assert_uint_eq(((Boxoffice__V1__HoldSeatReply *)out)->reservation->id, 42);
     protobuf_c_message_free_unpacked(out, NULL);
     /* A reply to another request id is not taken for this one. */
     ck_assert_int_ne(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 6,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text), NULL),
+                                              &why),
                      BO_OK);
     nng_msg_free(msg);
 
-    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, NULL, 0, NULL, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, NULL, NULL, &msg), BO_OK);
     ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text), NULL),
+                                              &why),
                      BO_E_SEAT_TAKEN);
-    ck_assert_str_eq(text, bo_error_message(BO_E_SEAT_TAKEN));
+    ck_assert_str_eq(why.message, bo_error_message(BO_E_SEAT_TAKEN));
+    ck_assert_uint_eq(why.n_seat_nos, 0);
+    nng_msg_free(msg);
+
+    /* A hold refused names the seats that were taken, its own message with them. */
+    struct bo_envelope_failure taken = {
+        .message = "seats 3, 5 are already held or sold", .seat_nos = {3, 5}, .n_seat_nos = 2};
+    ck_assert_int_eq(bo_envelope_reply_encode(5, BO_E_SEAT_TAKEN, &taken, NULL, &msg), BO_OK);
+    ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 5,
+                                              &boxoffice__v1__hold_seat_reply__descriptor, &out,
+                                              &why),
+                     BO_E_SEAT_TAKEN);
+    ck_assert_str_eq(why.message, "seats 3, 5 are already held or sold");
+    ck_assert_uint_eq(why.n_seat_nos, 2);
+    ck_assert_uint_eq(why.seat_nos[0], 3);
+    ck_assert_uint_eq(why.seat_nos[1], 5);
     nng_msg_free(msg);
 
     ck_assert_int_eq(bo_envelope_reply_decode("\xff\xff\xff", 3, 1,
                                               &boxoffice__v1__hold_seat_reply__descriptor, &out,
-                                              text, sizeof(text), NULL),
+                                              &why),
                      BO_E_MALFORMED_REQUEST);
+    ck_assert_str_eq(why.message, "the service sent a reply that could not be decoded");
 }
 END_TEST
 
@@ -175,8 +191,7 @@ START_TEST(envelope_carries_the_caller_and_retry_after)
     struct bo_caller caller = {"s1.5.1.abc.def", "10.0.0.7"};
     ProtobufCMessage *out = NULL;
     nng_msg *msg = NULL;
-    uint32_t retry = 0;
-    char text[128];
+    struct bo_envelope_failure why;
 
     ck_assert_int_eq(bo_envelope_request_encode(0, 9, &caller, &ping.base, &msg), BO_OK);
     env = boxoffice__v1__request_envelope__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
@@ -186,12 +201,13 @@ START_TEST(envelope_carries_the_caller_and_retry_after)
     boxoffice__v1__request_envelope__free_unpacked(env, NULL);
     nng_msg_free(msg);
 
-    ck_assert_int_eq(bo_envelope_reply_encode(9, BO_E_RATE_LIMITED, NULL, 17, NULL, &msg), BO_OK);
+    struct bo_envelope_failure refused = {.retry_after = 17};
+    ck_assert_int_eq(bo_envelope_reply_encode(9, BO_E_RATE_LIMITED, &refused, NULL, &msg), BO_OK);
     ck_assert_int_eq(bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 9,
-                                              &boxoffice__v1__ping_reply__descriptor, &out, text,
-                                              sizeof(text), &retry),
+                                              &boxoffice__v1__ping_reply__descriptor, &out, &why),
                      BO_E_RATE_LIMITED);
-    ck_assert_uint_eq(retry, 17);
+    ck_assert_uint_eq(why.retry_after, 17);
+    ck_assert_str_eq(why.message, bo_error_message(BO_E_RATE_LIMITED));
     ck_assert_int_eq(bo_error_rpc_code(BO_E_RATE_LIMITED), BO_RPC_RESOURCE_EXHAUSTED);
     ck_assert_int_eq(bo_error_rpc_code(BO_E_SESSION_MISSING), BO_RPC_UNAUTHENTICATED);
     nng_msg_free(msg);

@@ -837,6 +837,7 @@ static int raw_call(const void *frame, size_t len, char *msg, size_t msglen)
     nng_socket sock;
     nng_msg *rep = NULL;
     ProtobufCMessage *out = NULL;
+    struct bo_envelope_failure why;
     int rc;
 
     ck_assert_int_eq(nng_req0_open(&sock), 0);
@@ -846,12 +847,12 @@ static int raw_call(const void *frame, size_t len, char *msg, size_t msglen)
     ck_assert_int_eq(nng_recvmsg(sock, &rep, 0), 0);
     /* A frame without a readable request id is answered as request 0. */
     rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 0,
-                                  &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen, NULL);
+                                  &boxoffice__v1__ping_reply__descriptor, &out, &why);
     if (rc == BO_E_INTERNAL) {
         rc = bo_envelope_reply_decode(nng_msg_body(rep), nng_msg_len(rep), 77,
-                                      &boxoffice__v1__ping_reply__descriptor, &out, msg, msglen,
-                                      NULL);
+                                      &boxoffice__v1__ping_reply__descriptor, &out, &why);
     }
+    snprintf(msg, msglen, "%s", why.message);
     if (out != NULL) {
         protobuf_c_message_free_unpacked(out, NULL);
     }

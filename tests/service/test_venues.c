@@ -177,6 +177,8 @@ START_TEST(sections_seats_and_holds)
     hold.n_seat_nos = 2;
     ck_assert_int_eq(call(s2, "HoldSeat", &hold.base, &out), BO_E_SEAT_TAKEN);
     ck_assert_ptr_nonnull(strstr(bo_session_last_status(s2)->message, "203"));
+    ck_assert_uint_eq(bo_session_last_status(s2)->n_seat_nos, 1);
+    ck_assert_uint_eq(bo_session_last_status(s2)->seat_nos[0], 203);
 
     /* Best available of A, 2 together: the middle of row 1. */
     Boxoffice__V1__HoldSeatRequest best = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;

@@ -74,10 +74,8 @@ static int ping_once(void *arg)
         return 0;
     }
     ProtobufCMessage *reply = NULL;
-    char text[256];
     int rc = bo_envelope_reply_decode(nng_msg_body(msg), nng_msg_len(msg), id,
-                                      &boxoffice__v1__ping_reply__descriptor, &reply, text,
-                                      sizeof(text), NULL);
+                                      &boxoffice__v1__ping_reply__descriptor, &reply, NULL);
     nng_msg_free(msg);
     if (rc != BO_OK) {
         return 0;

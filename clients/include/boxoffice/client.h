@@ -36,6 +36,9 @@ struct bo_status {
     int code;
     char message[256];
     uint32_t retry_after_seconds; /* RATE_LIMITED: when to try again; else 0 */
+    /* SEAT_TAKEN, SEAT_NOT_FOUND: the seats concerned (of a hold), n_seat_nos of them */
+    uint32_t seat_nos[16];
+    size_t n_seat_nos;
 };
 
 /* Longest proof of identity and client address a session carries. */
