@@ -507,7 +507,7 @@ START_TEST(test_concerts)
     cJSON_Delete(j);
     run(&r, "concerts");
     assert_exit(&r, 0);
-    ck_assert_int_eq(count(r.out, "\n"), 4); /* header and three concerts */
+    ck_assert_int_eq(count(r.out, "\n"), 5); /* header, three hall concerts and the arena */
 }
 END_TEST
 
