@@ -39,7 +39,8 @@ enum bo_rpc_code {
     X(RESERVATION_NOT_FOUND, NOT_FOUND, "there is no reservation with this id")                    \
     X(SEAT_TAKEN, ALREADY_EXISTS, "the seat is already held or sold")                              \
     X(NOT_ENOUGH_SEATS, FAILED_PRECONDITION,                                                       \
-      "the section has not as many free seats together: try fewer or apart")                      \
+      "the section does not have that many free seats together: try fewer, apart or another "      \
+      "section")                                                                                   \
     X(SECTION_NOT_FOUND, NOT_FOUND, "there is no section with this name on this date")             \
     X(SECTION_REQUIRED, INVALID_ARGUMENT,                                                          \
       "this date has more than 2,000 seats: ask for one section's seats")                          \
@@ -48,7 +49,7 @@ enum bo_rpc_code {
     X(PAYMENT_NOT_FOUND, NOT_FOUND, "there is no payment with this id")                            \
     X(REFUND_CLOSED, FAILED_PRECONDITION, "refunds of this date have closed")                      \
     X(HOLD_LIMIT, FAILED_PRECONDITION,                                                             \
-      "you already hold a seat on this date: pay for it or release it first")                      \
+      "you already hold seats on this date: pay for them or release them first")                   \
     X(HOLD_EXPIRED, FAILED_PRECONDITION, "the hold has expired and the seat was released")         \
     X(RESERVATION_NOT_HELD, FAILED_PRECONDITION,                                                   \
       "the reservation is no longer held (paid, released or expired)")                             \
