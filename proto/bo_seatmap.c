@@ -63,13 +63,15 @@ int bo_seat_status_at(const struct bo_seat_state *s, int64_t now_ms)
     return s->status;
 }
 
-/* bo_seat_stage: 0 no reservation, 1 held, 2 ended (sold, or free again). */
+/* bo_seat_stage: 0 no reservation, 1 held, 2 sold, 3 free again (released, lapsed, or
+ * refunded: a reservation free again after SOLD was refunded, the last thing that happens to
+ * it; one never sold cannot be sold once free again). */
 static int bo_seat_stage(const struct bo_seat_state *s)
 {
     if (s->reservation_id == 0) {
         return 0;
     }
-    return s->status == BO_SEAT_HELD ? 1 : 2;
+    return s->status == BO_SEAT_HELD ? 1 : s->status == BO_SEAT_SOLD ? 2 : 3;
 }
 
 int bo_seat_state_newer(const struct bo_seat_state *change, const struct bo_seat_state *cur)

@@ -4,10 +4,10 @@
  * and by snapshots read again from the truth at least every BO_SEATMAP_REFRESH_MS.
  *
  * Order: a seat's state is about one reservation, and (reservation_id, stage) orders the
- * states of one seat: stage 0 no reservation, 1 HELD, 2 ended (SOLD, or AVAILABLE again after
- * a release or a lapse). A change is applied only when it is newer than the seat's state, so
- * events that arrive late, twice or from several instances in any order change nothing
- * wrongly. A snapshot replaces every seat, except a seat that a newer change set after the
+ * states of one seat: stage 0 no reservation, 1 HELD, 2 SOLD, 3 AVAILABLE again (after a
+ * release, a lapse, or a refund of the sale). A change is applied only when it is newer than the
+ * seat's state, so events that arrive late, twice or from several instances in any order change
+ * nothing wrongly. A snapshot replaces every seat, except a seat that a newer change set after the
  * snapshot was begun (the snapshot may have been read before that change committed); that
  * holds for a date read for the first time too (changes of dates not held are kept a while).
  *

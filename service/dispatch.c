@@ -26,7 +26,7 @@ static const struct dispatch_guard {
 } dispatch_guards[] = {
     {"IssueToken", LIMIT_NONE}, {"HoldSeat", LIMIT_HOLD},    {"ChargePoints", LIMIT_CHARGE},
     {"LeaveQueue", LIMIT_NONE}, {"ReleaseHold", LIMIT_NONE}, {"Pay", LIMIT_NONE},
-    {"GetBalance", LIMIT_NONE}, {"Logout", LIMIT_NONE},
+    {"GetBalance", LIMIT_NONE}, {"Logout", LIMIT_NONE},      {"Refund", LIMIT_NONE},
 };
 
 static const struct dispatch_guard *dispatch_guard_find(const char *method)

@@ -546,6 +546,23 @@ static void rpc_charge_points(Svc *svc, const Boxoffice__V1__ChargePointsRequest
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 
+/* rpc_payment_seats lists seats (now in status) in payment out, with its first seat's number. */
+static void rpc_payment_seats(void *data, Boxoffice__V1__Payment *out,
+                              const struct seat_list *seats, Boxoffice__V1__SeatStatus status)
+{
+    if (seats->n == 0) {
+        return;
+    }
+    out->seat_no = seats->seat_nos[0];
+    out->seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, seats, seats->n,
+                              rpc_seat_list_fill, NULL);
+    out->n_seats = out->seats != NULL ? seats->n : 0;
+    for (size_t i = 0; i < out->n_seats; i++) {
+        out->seats[i]->status = status;
+        out->seats[i]->reservation_id = out->reservation_id;
+    }
+}
+
 static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
                     Boxoffice__V1__PayReply_Closure closure, void *data)
 {
@@ -558,14 +575,8 @@ static void rpc_pay(Svc *svc, const Boxoffice__V1__PayRequest *in,
         metrics_payment_made();
     }
     reply.payment = rpc_message(data, &boxoffice__v1__payment__descriptor, &p, rpc_payment_fill);
-    if (reply.payment != NULL && rc == BO_OK && p.seats.n > 0) {
-        reply.payment->seats = rpc_messages(data, &boxoffice__v1__seat__descriptor, &p.seats,
-                                            p.seats.n, rpc_seat_list_fill, NULL);
-        reply.payment->n_seats = reply.payment->seats != NULL ? p.seats.n : 0;
-        for (size_t i = 0; i < reply.payment->n_seats; i++) {
-            reply.payment->seats[i]->status = BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD;
-            reply.payment->seats[i]->reservation_id = p.reservation_id;
-        }
+    if (reply.payment != NULL && rc == BO_OK) {
+        rpc_payment_seats(data, reply.payment, &p.seats, BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD);
     }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
@@ -580,6 +591,7 @@ static void rpc_refund_fill(const void *records, size_t i, void *msg)
     out->schedule_id = r->schedule_id;
     out->amount = r->amount;
     out->status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_REFUNDED;
+    out->paid_at_ms = r->paid_at_ms;
     out->refunded_at_ms = r->refunded_at_ms;
     out->balance_after = r->balance_after;
 }
@@ -599,6 +611,8 @@ static void rpc_refund(Svc *svc, const Boxoffice__V1__RefundRequest *in,
     reply.payment = rpc_message(data, &boxoffice__v1__payment__descriptor, &r, rpc_refund_fill);
     if (reply.payment != NULL && rc == BO_OK) {
         reply.payment->user_id = rpc_call_context(data)->caller.who.user_id;
+        rpc_payment_seats(data, reply.payment, &r.seats,
+                          BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
     }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }

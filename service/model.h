@@ -135,7 +135,10 @@ struct refund {
     uint64_t payment_id;
     uint64_t reservation_id;
     uint64_t schedule_id;
-    int64_t amount; /* points given back */
+    uint64_t concert_id;
+    struct seat_list seats; /* the seats paid for and now on sale again (places not filled) */
+    int64_t amount;         /* points given back */
+    int64_t paid_at_ms;
     int64_t refunded_at_ms;
     int64_t balance_after;
 };

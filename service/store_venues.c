@@ -346,10 +346,14 @@ struct store_refund_row {
 static void store_refund_row_read(const PGresult *res, int row, void *out)
 {
     struct store_refund_row *r = out;
+    char seats[STORE_SEAT_LIST_TEXT];
+
     memset(r, 0, sizeof(*r));
-    store_row_scan(res, row, "tbUUUIII", r->code, sizeof(r->code), &r->replayed,
+    store_row_scan(res, row, "tbUUUIIIIUt", r->code, sizeof(r->code), &r->replayed,
                    &r->refund.payment_id, &r->refund.reservation_id, &r->refund.schedule_id,
-                   &r->refund.amount, &r->refund.refunded_at_ms, &r->refund.balance_after);
+                   &r->refund.amount, &r->refund.refunded_at_ms, &r->refund.balance_after,
+                   &r->refund.paid_at_ms, &r->refund.concert_id, seats, sizeof(seats));
+    store_seat_list_parse(seats, &r->refund.seats);
 }
 
 int store_refund(struct store *s, uint64_t user_id, uint64_t payment_id, int64_t cutoff_ms,

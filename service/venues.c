@@ -7,8 +7,10 @@
 #include "catalog.h"
 #include "points.h"
 #include "queue.h"
+#include "reservations.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int venues_create(struct svc_context *ctx, const char *key, struct venue *v)
 {
@@ -49,6 +51,7 @@ int venues_refund(struct svc_context *ctx, uint64_t payment_id, const char *idem
                   struct refund *out, int *replayed)
 {
     char fingerprint[64];
+    int rc;
 
     if (!ctx->caller.proven) {
         return BO_E_SESSION_MISSING;
@@ -60,8 +63,18 @@ int venues_refund(struct svc_context *ctx, uint64_t payment_id, const char *idem
         return BO_E_INVALID_ARGUMENT;
     }
     snprintf(fingerprint, sizeof(fingerprint), "refund:%llu", (unsigned long long)payment_id);
-    return store_refund(ctx->store, ctx->caller.who.user_id, payment_id,
-                        ctx->cfg->refund_cutoff_hours * 3600 * 1000,
-                        idem_key != NULL && idem_key[0] != '\0' ? idem_key : NULL, fingerprint, out,
-                        replayed);
+    if ((rc = store_refund(ctx->store, ctx->caller.who.user_id, payment_id,
+                           ctx->cfg->refund_cutoff_hours * 3600 * 1000,
+                           idem_key != NULL && idem_key[0] != '\0' ? idem_key : NULL, fingerprint,
+                           out, replayed)) != BO_OK) {
+        return rc;
+    }
+    /* The seats are on sale again: this instance's map and every peer's learn it before the
+     * reply (a repeat publishes the same change again, which changes nothing). */
+    struct reservation h = {.id = out->reservation_id, .schedule_id = out->schedule_id};
+    reservations_seats_changed(ctx, out->concert_id, &h, &out->seats, BO_SEAT_AVAILABLE);
+    if (reservations_places(ctx, out->schedule_id, out->concert_id, &out->seats) != BO_OK) {
+        memset(out->seats.where, 0, sizeof(out->seats.where)); /* only for show */
+    }
+    return BO_OK;
 }

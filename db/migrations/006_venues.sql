@@ -312,7 +312,7 @@ $$;
 CREATE FUNCTION bo_refund(p_user bigint, p_payment bigint, p_cutoff_ms bigint, p_key text,
                           p_fingerprint text)
 RETURNS TABLE (code text, replayed boolean, id bigint, reservation_id bigint, schedule_id bigint,
-               amount bigint, refunded_at_ms bigint, balance_after bigint)
+               amount bigint, refunded_at_ms bigint, balance_after bigint, paid_at_ms bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -321,7 +321,7 @@ DECLARE
     v_balance bigint;
 BEGIN
     -- The payment row lock serializes every refund of this payment.
-    SELECT pay.user_id, pay.status, pay.amount, pay.reservation_id, pay.refunded_at,
+    SELECT pay.user_id, pay.status, pay.amount, pay.reservation_id, pay.refunded_at, pay.created_at AS paid_at,
            res.schedule_id, sc.starts_at
       INTO p FROM payments pay JOIN reservations res ON res.id = pay.reservation_id
       JOIN schedules sc ON sc.id = res.schedule_id
@@ -354,6 +354,7 @@ BEGIN
         schedule_id := p.schedule_id;
         amount := p.amount;
         refunded_at_ms := floor(extract(epoch FROM p.refunded_at) * 1000)::bigint;
+        paid_at_ms := floor(extract(epoch FROM p.paid_at) * 1000)::bigint;
         SELECT l.balance_after INTO balance_after FROM point_ledger l
          WHERE l.payment_id = p_payment AND l.kind = 'REFUND';
         balance_after := coalesce(balance_after,
@@ -394,6 +395,7 @@ BEGIN
     schedule_id := p.schedule_id;
     amount := p.amount;
     refunded_at_ms := floor(extract(epoch FROM now()) * 1000)::bigint;
+    paid_at_ms := floor(extract(epoch FROM p.paid_at) * 1000)::bigint;
     balance_after := coalesce(v_balance, 0);
     RETURN NEXT;
 END

@@ -289,10 +289,12 @@ coalesce(expires_at_ms, 0)
 FROM bo_hold($1::bigint, $2::bigint, $3::bigint, $4::int[], $5::bigint)
 
 -- statement refund_call write
-SELECT code, coalesce(replayed, false), coalesce(id, 0), coalesce(reservation_id, 0),
-coalesce(schedule_id, 0), coalesce(amount, 0), coalesce(refunded_at_ms, 0),
-coalesce(balance_after, 0)
-FROM bo_refund($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text)
+SELECT f.code, coalesce(f.replayed, false), coalesce(f.id, 0), coalesce(f.reservation_id, 0),
+coalesce(f.schedule_id, 0), coalesce(f.amount, 0), coalesce(f.refunded_at_ms, 0),
+coalesce(f.balance_after, 0), coalesce(f.paid_at_ms, 0),
+coalesce((SELECT sc.concert_id FROM schedules sc WHERE sc.id = f.schedule_id), 0),
+coalesce(bo_hold_seats(f.reservation_id), '')
+FROM bo_refund($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text) AS f
 
 -- statement schedule_venue
 -- The venue of a date (0: the hall) and its concert.

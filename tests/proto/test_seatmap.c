@@ -84,6 +84,16 @@ START_TEST(changes_apply_in_reservation_order)
     ck_assert_uint_eq(applied, 0);
     ck_assert_int_eq(status_of(t, 7, 5, NOW_MS), BO_SEAT_SOLD);
 
+    /* The sale refunded: the seat is free again, and the sale's event arriving late from
+     * another instance changes nothing. */
+    c = ended(5, 10, BO_SEAT_AVAILABLE);
+    bo_seatmap_table_apply(t, 7, &c, 1, &applied);
+    ck_assert_uint_eq(applied, 1);
+    c = ended(5, 10, BO_SEAT_SOLD);
+    bo_seatmap_table_apply(t, 7, &c, 1, &applied);
+    ck_assert_uint_eq(applied, 0);
+    ck_assert_int_eq(status_of(t, 7, 5, NOW_MS), BO_SEAT_AVAILABLE);
+
     /* A seat the date does not have, and a date the table does not hold, are skipped. */
     c = held(9, 11, NOW_MS + 60000);
     bo_seatmap_table_apply(t, 7, &c, 1, &applied);

@@ -320,9 +320,276 @@ START_TEST(best_available_race)
 }
 END_TEST
 
+/* A buyer of the mixed race: three given seats of B (kind 0) or the best 2 together (kind 1). */
+struct mixed_buyer {
+    struct bo_session *s;
+    char token[512];
+    uint64_t date;
+    int kind;
+    uint32_t asked[3];
+    int rc;
+    uint64_t reservation;
+    size_t n;
+    uint32_t seats[3];
+    size_t n_named;
+    uint32_t named[16];
+};
+
+static void *mixed_buyer_run(void *arg)
+{
+    struct mixed_buyer *b = arg;
+    ProtobufCMessage *out = NULL;
+    Boxoffice__V1__HoldSeatRequest req = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+
+    req.token = b->token;
+    req.schedule_id = b->date;
+    if (b->kind == 0) {
+        req.seat_nos = b->asked;
+        req.n_seat_nos = 3;
+    } else {
+        req.section = "B";
+        req.quantity = 2;
+        req.together = 1;
+    }
+    if ((b->rc = call(b->s, "HoldSeat", &req.base, &out)) == BO_OK) {
+        const Boxoffice__V1__Reservation *r = ((Boxoffice__V1__HoldSeatReply *)out)->reservation;
+        b->reservation = r->id;
+        for (size_t i = 0; i < r->n_seats && i < 3; i++) {
+            b->seats[b->n++] = r->seats[i]->seat_no;
+        }
+        protobuf_c_message_free_unpacked(out, NULL);
+    } else {
+        const struct bo_status *st = bo_session_last_status(b->s);
+        b->n_named = st->n_seat_nos;
+        memcpy(b->named, st->seat_nos, sizeof(b->named));
+    }
+    return NULL;
+}
+
+START_TEST(overlapping_and_best_holds_race)
+{
+    /* 20 buyers at once on two instances in B's 50 seats: even ones ask three given seats that
+     * overlap their neighbours', odd ones the best 2 together. Every hold is all or nothing,
+     * no seat is held twice, a refused buyer holds nothing and is told which seats were taken. */
+    enum { BUYERS = 20 };
+    struct bo_session *s = NULL;
+    static struct mixed_buyer b[BUYERS];
+    pthread_t th[BUYERS];
+    int held = 0;
+
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    open_line(s);
+    uint64_t date = venue_date(s);
+    bo_session_close(s);
+    for (int i = 0; i < BUYERS; i++) {
+        uint32_t first = 201 + (uint32_t)(i / 2) * 2; /* 201-203, 203-205, ... */
+        b[i] = (struct mixed_buyer){
+            .date = date, .kind = i % 2, .asked = {first, first + 1, first + 2}};
+        ck_assert_int_eq(bo_session_open(client, &b[i].s), BO_OK);
+        active_token(b[i].s, FIRST_USER + 200 + (uint64_t)i, b[i].token, sizeof(b[i].token));
+    }
+    for (int i = 0; i < BUYERS; i++) {
+        ck_assert_int_eq(pthread_create(&th[i], NULL, mixed_buyer_run, &b[i]), 0);
+    }
+    for (int i = 0; i < BUYERS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    for (int i = 0; i < BUYERS; i++) {
+        uint64_t user = FIRST_USER + 200 + (uint64_t)i;
+        bo_session_close(b[i].s);
+        if (b[i].rc == BO_OK) {
+            held++;
+            ck_assert_uint_eq(b[i].n, b[i].kind == 0 ? 3 : 2);
+            /* The rows of the hold are exactly the seats answered, all HELD, all hers. */
+            for (size_t k = 0; k < b[i].n; k++) {
+                ck_assert_int_eq(testenv_sql_i64(&env,
+                                                 "SELECT count(*) FROM reservations WHERE"
+                                                 " coalesce(hold_id, id) = %" PRIu64
+                                                 " AND seat_no = %u AND status = 'HELD'"
+                                                 " AND user_id = %" PRIu64,
+                                                 b[i].reservation, b[i].seats[k], user),
+                                 1);
+            }
+            ck_assert_int_eq(testenv_sql_i64(&env,
+                                             "SELECT count(*) FROM reservations WHERE"
+                                             " coalesce(hold_id, id) = %" PRIu64,
+                                             b[i].reservation),
+                             (int64_t)b[i].n);
+            continue;
+        }
+        ck_assert_msg(b[i].rc == BO_E_SEAT_TAKEN || b[i].rc == BO_E_NOT_ENOUGH_SEATS,
+                      "buyer %d: %s", i, bo_error_name(b[i].rc));
+        ck_assert_int_eq(
+            testenv_sql_i64(&env,
+                            "SELECT count(*) FROM reservations WHERE user_id = %" PRIu64
+                            " AND schedule_id = %" PRIu64 " AND status IN ('HELD', 'CONFIRMED')",
+                            user, date),
+            0);
+        if (b[i].kind == 0) {
+            /* Refused given seats: the taken ones are named, and they are among those asked. */
+            ck_assert_uint_ge(b[i].n_named, 1);
+            for (size_t k = 0; k < b[i].n_named; k++) {
+                ck_assert_msg(b[i].named[k] >= b[i].asked[0] && b[i].named[k] <= b[i].asked[2],
+                              "buyer %d told seat %u was taken, asked %u-%u", i, b[i].named[k],
+                              b[i].asked[0], b[i].asked[2]);
+            }
+        }
+    }
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "SELECT count(*) FROM (SELECT seat_no FROM reservations"
+                                     " WHERE schedule_id = %" PRIu64
+                                     " AND status IN ('HELD', 'CONFIRMED')"
+                                     " GROUP BY seat_no HAVING count(*) > 1) x",
+                                     date),
+                     0);
+    printf("venues: %d of %d overlapping and best-available holds won\n", held, BUYERS);
+    ck_assert_int_ge(held, 1);
+}
+END_TEST
+
+/* A refunder: one Refund call of a payment with its own session (and key when given). */
+struct refunder {
+    struct bo_session *s;
+    uint64_t payment;
+    char key[40];
+    int rc;
+    int replayed;
+    int64_t balance_after;
+};
+
+static void *refunder_run(void *arg)
+{
+    struct refunder *f = arg;
+    Boxoffice__V1__RefundRequest req = BOXOFFICE__V1__REFUND_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+
+    req.payment_id = f->payment;
+    req.idempotency_key = f->key;
+    if ((f->rc = call(f->s, "Refund", &req.base, &out)) == BO_OK) {
+        const Boxoffice__V1__RefundReply *r = (Boxoffice__V1__RefundReply *)out;
+        f->replayed = r->replayed;
+        f->balance_after = r->payment->balance_after;
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return NULL;
+}
+
+/* compact_of answers the compact statuses of section B of date into text. */
+static void compact_of(struct bo_session *s, const char *token, uint64_t date, char *text,
+                       size_t len)
+{
+    Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+
+    req.token = (char *)token;
+    req.schedule_id = date;
+    req.section = "B";
+    req.compact = 1;
+    ck_assert_int_eq(call(s, "ListSeats", &req.base, &out), BO_OK);
+    snprintf(text, len, "%s", ((Boxoffice__V1__ListSeatsReply *)out)->statuses);
+    protobuf_c_message_free_unpacked(out, NULL);
+}
+
+START_TEST(refund_is_made_once)
+{
+    /* A 3-seat purchase refunded by 8 calls at once on two instances (some with keys, some
+     * without): one refund, one REFUND ledger row, the balance equal to the ledger, the seats
+     * on sale again in the refunder's next read and in the other instance's. */
+    enum { CALLS = 8 };
+    const uint64_t user = FIRST_USER + 300;
+    struct bo_session *s = NULL, *other = NULL;
+    ProtobufCMessage *out = NULL;
+    char token[512], reader[512], map[64];
+    char jwt[512];
+
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    ck_assert_int_eq(bo_session_open(client, &other), BO_OK);
+    open_line(s);
+    uint64_t date = venue_date(s);
+    active_token(other, FIRST_USER + 301, reader, sizeof(reader));
+    active_token(s, user, token, sizeof(token));
+
+    Boxoffice__V1__ChargePointsRequest charge = BOXOFFICE__V1__CHARGE_POINTS_REQUEST__INIT;
+    charge.amount = 10000;
+    ck_assert_int_eq(call(s, "ChargePoints", &charge.base, &out), BO_OK);
+    int64_t before = ((Boxoffice__V1__ChargePointsReply *)out)->balance;
+    protobuf_c_message_free_unpacked(out, NULL);
+
+    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    uint32_t three[] = {241, 242, 243};
+    hold.token = token;
+    hold.schedule_id = date;
+    hold.seat_nos = three;
+    hold.n_seat_nos = 3;
+    ck_assert_int_eq(call(s, "HoldSeat", &hold.base, &out), BO_OK);
+    uint64_t reservation = ((Boxoffice__V1__HoldSeatReply *)out)->reservation->id;
+    protobuf_c_message_free_unpacked(out, NULL);
+
+    Boxoffice__V1__PayRequest pay = BOXOFFICE__V1__PAY_REQUEST__INIT;
+    pay.token = token;
+    pay.reservation_id = reservation;
+    ck_assert_int_eq(call(s, "Pay", &pay.base, &out), BO_OK);
+    const Boxoffice__V1__Payment *p = ((Boxoffice__V1__PayReply *)out)->payment;
+    ck_assert_int_eq(p->amount, 6000);
+    ck_assert_uint_eq(p->n_seats, 3);
+    uint64_t payment = p->id;
+    protobuf_c_message_free_unpacked(out, NULL);
+    compact_of(other, reader, date, map, sizeof(map));
+    ck_assert_str_eq(map + 40, "SSSAAAAAAA");
+
+    static struct refunder f[CALLS];
+    pthread_t th[CALLS];
+    ck_assert_int_eq(testenv_jwt(&env, user, 0, jwt, sizeof(jwt)), 0);
+    for (int i = 0; i < CALLS; i++) {
+        f[i] = (struct refunder){.payment = payment};
+        if (i % 2 == 0) {
+            snprintf(f[i].key, sizeof(f[i].key), "refund-%d", i);
+        }
+        ck_assert_int_eq(bo_session_open(client, &f[i].s), BO_OK);
+        ck_assert_int_eq(bo_session_set_caller(f[i].s, jwt, NULL), BO_OK);
+    }
+    for (int i = 0; i < CALLS; i++) {
+        ck_assert_int_eq(pthread_create(&th[i], NULL, refunder_run, &f[i]), 0);
+    }
+    int fresh = 0;
+    for (int i = 0; i < CALLS; i++) {
+        pthread_join(th[i], NULL);
+        bo_session_close(f[i].s);
+        ck_assert_msg(f[i].rc == BO_OK, "refund %d: %s", i, bo_error_name(f[i].rc));
+        ck_assert_int_eq(f[i].balance_after, before);
+        fresh += !f[i].replayed;
+    }
+    ck_assert_int_eq(fresh, 1);
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "SELECT count(*) FROM point_ledger WHERE payment_id = %" PRIu64
+                                     " AND kind = 'REFUND'",
+                                     payment),
+                     1);
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "SELECT count(*) FROM wallets w WHERE w.user_id = %" PRIu64
+                                     " AND w.balance = (SELECT sum(delta) FROM point_ledger l"
+                                     " WHERE l.user_id = w.user_id)",
+                                     user),
+                     1);
+    ck_assert_int_eq(testenv_sql_i64(&env,
+                                     "SELECT count(*) FROM payments WHERE id = %" PRIu64
+                                     " AND status = 'REFUNDED'",
+                                     payment),
+                     1);
+    /* On sale again, on the instance of the next read and on the other one. */
+    compact_of(other, reader, date, map, sizeof(map));
+    ck_assert_str_eq(map + 40, "AAAAAAAAAA");
+    compact_of(s, reader, date, map, sizeof(map));
+    ck_assert_str_eq(map + 40, "AAAAAAAAAA");
+    bo_session_close(other);
+    bo_session_close(s);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *tests[] = {sections_seats_and_holds, best_available_race, NULL};
+    const TTest *tests[] = {sections_seats_and_holds, best_available_race,
+                            overlapping_and_best_holds_race, refund_is_made_once, NULL};
     const struct support_case cases[] = {
         {"venues", tests, suite_setup, suite_teardown, NULL, NULL, 300}};
 
