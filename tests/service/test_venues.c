@@ -138,6 +138,42 @@ static void open_line(struct bo_session *s)
     protobuf_c_message_free_unpacked(out, NULL);
 }
 
+/* fresh_date lets every token in and makes a new venue date (see venue_date). */
+static uint64_t fresh_date(void)
+{
+    struct bo_session *s = NULL;
+
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    open_line(s);
+    uint64_t date = venue_date(s);
+    bo_session_close(s);
+    return date;
+}
+
+/* race runs fn on each of the n items (size bytes each) in threads started together. */
+static void race(void *(*fn)(void *), void *items, size_t size, int n)
+{
+    pthread_t th[32];
+
+    ck_assert_int_le(n, 32);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(pthread_create(&th[i], NULL, fn, (char *)items + (size_t)i * size), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+    }
+}
+
+/* seats_live_twice counts the seats of date in more than one live reservation (invariant 1). */
+static int64_t seats_live_twice(uint64_t date)
+{
+    return testenv_sql_i64(&env,
+                           "SELECT count(*) FROM (SELECT seat_no FROM reservations"
+                           " WHERE schedule_id = %" PRIu64 " AND status IN ('HELD', 'CONFIRMED')"
+                           " GROUP BY seat_no HAVING count(*) > 1) x",
+                           date);
+}
+
 START_TEST(sections_seats_and_holds)
 {
     struct bo_session *s = NULL;
@@ -274,26 +310,16 @@ START_TEST(best_available_race)
     /* 24 buyers at once on two instances, best 2 together of A's 200 seats: every one gets a
      * pair, no seat twice. */
     enum { BUYERS = 24 };
-    struct bo_session *s = NULL;
     static struct buyer b[BUYERS];
-    pthread_t th[BUYERS];
     int held = 0;
+    uint64_t date = fresh_date();
 
-    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
-    open_line(s);
-    uint64_t date = venue_date(s);
-    bo_session_close(s);
     for (int i = 0; i < BUYERS; i++) {
         b[i] = (struct buyer){.date = date};
         ck_assert_int_eq(bo_session_open(client, &b[i].s), BO_OK);
         active_token(b[i].s, FIRST_USER + 100 + (uint64_t)i, b[i].token, sizeof(b[i].token));
     }
-    for (int i = 0; i < BUYERS; i++) {
-        ck_assert_int_eq(pthread_create(&th[i], NULL, buyer_run, &b[i]), 0);
-    }
-    for (int i = 0; i < BUYERS; i++) {
-        pthread_join(th[i], NULL);
-    }
+    race(buyer_run, b, sizeof(*b), BUYERS);
     for (int i = 0; i < BUYERS; i++) {
         bo_session_close(b[i].s);
         ck_assert_msg(b[i].rc == BO_OK || b[i].rc == BO_E_SEAT_TAKEN, "buyer %d: %s", i,
@@ -306,13 +332,7 @@ START_TEST(best_available_race)
                           "buyers %d and %d share a seat", i, j);
         }
     }
-    ck_assert_int_eq(testenv_sql_i64(&env,
-                                     "SELECT count(*) FROM (SELECT seat_no FROM reservations"
-                                     " WHERE schedule_id = %" PRIu64
-                                     " AND status IN ('HELD', 'CONFIRMED')"
-                                     " GROUP BY seat_no HAVING count(*) > 1) x",
-                                     date),
-                     0);
+    ck_assert_int_eq(seats_live_twice(date), 0);
     printf("venues: %d of %d racing buyers got 2 seats together\n", held, BUYERS);
     /* 200 seats for 24 pairs: a buyer who loses a block to another tries the next (and
      * remembers the seats found taken), so every one gets a pair. */
@@ -372,15 +392,10 @@ START_TEST(overlapping_and_best_holds_race)
      * overlap their neighbours', odd ones the best 2 together. Every hold is all or nothing,
      * no seat is held twice, a refused buyer holds nothing and is told which seats were taken. */
     enum { BUYERS = 20 };
-    struct bo_session *s = NULL;
     static struct mixed_buyer b[BUYERS];
-    pthread_t th[BUYERS];
     int held = 0;
+    uint64_t date = fresh_date();
 
-    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
-    open_line(s);
-    uint64_t date = venue_date(s);
-    bo_session_close(s);
     for (int i = 0; i < BUYERS; i++) {
         uint32_t first = 201 + (uint32_t)(i / 2) * 2; /* 201-203, 203-205, ... */
         b[i] = (struct mixed_buyer){
@@ -388,12 +403,7 @@ START_TEST(overlapping_and_best_holds_race)
         ck_assert_int_eq(bo_session_open(client, &b[i].s), BO_OK);
         active_token(b[i].s, FIRST_USER + 200 + (uint64_t)i, b[i].token, sizeof(b[i].token));
     }
-    for (int i = 0; i < BUYERS; i++) {
-        ck_assert_int_eq(pthread_create(&th[i], NULL, mixed_buyer_run, &b[i]), 0);
-    }
-    for (int i = 0; i < BUYERS; i++) {
-        pthread_join(th[i], NULL);
-    }
+    race(mixed_buyer_run, b, sizeof(*b), BUYERS);
     for (int i = 0; i < BUYERS; i++) {
         uint64_t user = FIRST_USER + 200 + (uint64_t)i;
         bo_session_close(b[i].s);
@@ -435,13 +445,7 @@ START_TEST(overlapping_and_best_holds_race)
             }
         }
     }
-    ck_assert_int_eq(testenv_sql_i64(&env,
-                                     "SELECT count(*) FROM (SELECT seat_no FROM reservations"
-                                     " WHERE schedule_id = %" PRIu64
-                                     " AND status IN ('HELD', 'CONFIRMED')"
-                                     " GROUP BY seat_no HAVING count(*) > 1) x",
-                                     date),
-                     0);
+    ck_assert_int_eq(seats_live_twice(date), 0);
     printf("venues: %d of %d overlapping and best-available holds won\n", held, BUYERS);
     ck_assert_int_ge(held, 1);
 }
@@ -538,7 +542,6 @@ START_TEST(refund_is_made_once)
     ck_assert_str_eq(map + 40, "SSSAAAAAAA");
 
     static struct refunder f[CALLS];
-    pthread_t th[CALLS];
     ck_assert_int_eq(testenv_jwt(&env, user, 0, jwt, sizeof(jwt)), 0);
     for (int i = 0; i < CALLS; i++) {
         f[i] = (struct refunder){.payment = payment};
@@ -548,12 +551,9 @@ START_TEST(refund_is_made_once)
         ck_assert_int_eq(bo_session_open(client, &f[i].s), BO_OK);
         ck_assert_int_eq(bo_session_set_caller(f[i].s, jwt, NULL), BO_OK);
     }
-    for (int i = 0; i < CALLS; i++) {
-        ck_assert_int_eq(pthread_create(&th[i], NULL, refunder_run, &f[i]), 0);
-    }
+    race(refunder_run, f, sizeof(*f), CALLS);
     int fresh = 0;
     for (int i = 0; i < CALLS; i++) {
-        pthread_join(th[i], NULL);
         bo_session_close(f[i].s);
         ck_assert_msg(f[i].rc == BO_OK, "refund %d: %s", i, bo_error_name(f[i].rc));
         ck_assert_int_eq(f[i].balance_after, before);
