@@ -29,7 +29,7 @@ static void cli_usage(FILE *out)
     fprintf(out, "  --%-22s %-30s %s\n", "json", "", "print one JSON object per line");
     fprintf(out, "\nSign in with 'login' (or sign up with 'signup') and pass the session it prints "
                  "as --session\nor BOXOFFICE_SESSION: taking a place in a queue, holds, "
-                 "payments, balance and charges\nare made as its user.\n");
+                 "payments, refunds, balance and\ncharges are made as its user.\n");
     fprintf(out, "\n'boxoffice-cli COMMAND --help' describes a command. Exit codes: 0 ok, "
                  "1 service error, 2 usage error, 3 service unreachable or timed out.\n");
 }

@@ -25,6 +25,10 @@
 /* The most options a command has. */
 #define CLI_MAX_ARGS 8
 
+/* The most values of a command's option that may repeat ('admin-venue --section', as many as a
+ * venue's sections). */
+#define CLI_MAX_MANY 64
+
 enum cli_arg_type {
     CLI_ARG_STR,  /* any text */
     CLI_ARG_ID,   /* an id: whole number >= 1 */
@@ -33,11 +37,14 @@ enum cli_arg_type {
     CLI_ARG_TIME, /* RFC 3339, kept as Unix ms */
     CLI_ARG_WHEN, /* RFC 3339 as Unix ms, or "now" as 0 */
     CLI_ARG_FLAG, /* a switch: takes no value (its text is "1" when given) */
+    CLI_ARG_MANY, /* text that may be given again and again: every value is in cli_ctx.many */
 };
 
 /*
  * One option of a command: --name METAVAR (a CLI_ARG_FLAG has no METAVAR and no value),
- * optionally read from env when not given. Most
+ * optionally read from env when not given; a CLI_ARG_MANY option may be given again and again
+ * (a command has at most one such, which fills no field: its build function reads every value
+ * in cli_ctx.many). Most
  * options fill one field of the rpc's request: to is its offset (CLI_TO), and the call path
  * sets it after checking against the generated descriptor that the request has a field of the
  * option's type there. to is 0 for an option the command's own functions read.
@@ -62,8 +69,10 @@ struct cli_command;
 struct cli_ctx {
     struct cli_global g;
     const struct cli_command *cmd;
-    char *text[CLI_MAX_ARGS];   /* NULL when not given; borrowed from argv or environ */
-    int64_t num[CLI_MAX_ARGS];  /* parsed value of numeric and time options */
+    char *text[CLI_MAX_ARGS];  /* NULL when not given; borrowed from argv or environ */
+    int64_t num[CLI_MAX_ARGS]; /* parsed value of numeric and time options */
+    char *many[CLI_MAX_MANY];  /* every value of the CLI_ARG_MANY option, in order; from argv */
+    size_t n_many;
     struct bo_session *session; /* NULL for a command with its own run function */
 };
 
@@ -102,6 +111,13 @@ int64_t cli_opt_num(const struct cli_ctx *c, int i);
  * BO_E_INVALID_ARGUMENT. */
 BO_WUR int cli_parse_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
 
+/*
+ * cli_list_item copies the next item of the comma-separated list at *p into item (len bytes)
+ * and moves *p past it (NULL after the last). Returns 1 for an item, 0 at the end of the list,
+ * -1 for an empty or too long item.
+ */
+int cli_list_item(const char **p, char *item, size_t len);
+
 /* cli_field_at returns the field of messages of type d at offset, NULL when none is there. */
 const ProtobufCFieldDescriptor *cli_field_at(const ProtobufCMessageDescriptor *d, size_t offset);
 
@@ -113,7 +129,8 @@ int cli_exit_for(int err);
 void cli_error(const struct cli_ctx *c, int err, const char *message);
 
 /* cli_error_status prints err as cli_error does with the message of st, the status of the
- * failed call, and for RATE_LIMITED when to try again (st->retry_after_seconds). */
+ * failed call, for RATE_LIMITED when to try again (st->retry_after_seconds), and the seats it
+ * concerns when it names any (SEAT_TAKEN, SEAT_NOT_FOUND: st->seat_nos). */
 void cli_error_status(const struct cli_ctx *c, int err, const struct bo_status *st);
 
 /* The options of 'watch', indexes into its row's args. */
@@ -122,6 +139,38 @@ enum cli_watch_arg {
     CLI_WATCH_USER,
     CLI_WATCH_EVENTS_URL,
 };
+
+/* The options of 'hold', indexes into its row's args. */
+enum cli_hold_arg {
+    CLI_HOLD_SCHEDULE,
+    CLI_HOLD_SEAT,
+    CLI_HOLD_SEATS,
+    CLI_HOLD_BEST,
+    CLI_HOLD_SECTION,
+    CLI_HOLD_APART,
+    CLI_HOLD_TOKEN,
+};
+
+/* The most seats one hold may take: the ceiling of the service's maxSeatsPerHold setting. */
+#define CLI_HOLD_SEATS_MAX 10
+
+/*
+ * cli_build_hold fills a HoldSeatRequest from exactly one of --seat (filled by the table),
+ * --seats (1..CLI_HOLD_SEATS_MAX distinct seat numbers) or --best with --section (and --apart),
+ * refusing anything else before a call (a cli_build_fn).
+ */
+int cli_build_hold(const struct cli_ctx *c, ProtobufCMessage *req, void **held);
+
+/* The options of 'admin-venue', indexes into its row's args. */
+enum cli_venue_arg {
+    CLI_VENUE_NAME,
+    CLI_VENUE_SECTION,
+    CLI_VENUE_KEY,
+};
+
+/* cli_build_venue sets the sections of a CreateVenueRequest from every --section
+ * NAME:ROWSxSEATS:PRICE, in order (a cli_build_fn). */
+int cli_build_venue(const struct cli_ctx *c, ProtobufCMessage *req, void **held);
 
 /* cli_watch_run prints admission events until SIGINT or SIGTERM; returns an exit code. */
 int cli_watch_run(struct cli_ctx *c);

@@ -5,9 +5,12 @@
  * messages (one table of keys, per message type), the answers as text for
  * people, and the table of printers, one per reply type. Every reply is
  * printed either as short lines for people or as one JSON object per line,
- * whose keys and their order are those of the REST API.
+ * whose keys and their order are those of the REST API. The text of seat maps
+ * and of answers about venues (sections, holds of several seats, refunds) is
+ * cli_print_venue.c's.
  */
 #include "cli_print.h"
+#include "cli_print_venue.h"
 
 #include "bo_enum.h"
 #include "bo_time.h"
@@ -15,9 +18,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Seat numbers above this are not drawn in the grid. */
-#define CLI_MAX_SEATNO 10000
 
 /* ---- JSON output ---------------------------------------------------------- */
 
@@ -86,13 +86,24 @@ const char *cli_time(int64_t ms, char *buf, size_t len)
 
 /* ---- the REST objects of messages --------------------------------------------- */
 
+/* How a member shows its field, or whether it is left out (flags). */
+enum cli_key_how {
+    CLI_AS_TIME = 1,    /* an int64 of Unix ms: an RFC 3339 time, null when 0 */
+    CLI_IF_SET = 2,     /* left out when 0, "", false or an empty list */
+    CLI_IF_PLACED = 4,  /* a seat's place: left out unless the seat's section is set */
+    CLI_AS_LABEL = 8,   /* the seat's label "A-12-7" (at its section), when placed */
+    CLI_IF_LISTED = 16, /* the seats of a hold or a payment: left out for one hall seat */
+};
+
 /* One member of the REST object of a message of type T (named as its descriptor's short_name):
- * its key and the field f it shows (CLI_TO); CLI_TIME marks an int64 of Unix ms. */
+ * its key, the field f it shows (CLI_TO), how (enum cli_key_how), and, when not NULL, the type
+ * of the message whose list alone shows it. */
 struct cli_key {
     const char *message;
     const char *key;
     size_t at;
-    int time;
+    int how;
+    const char *within;
 };
 #define CLI_KEY(T, name, f)                                                                        \
     {                                                                                              \
@@ -100,7 +111,15 @@ struct cli_key {
     }
 #define CLI_TIME(T, name, f)                                                                       \
     {                                                                                              \
-        .message = #T, .key = name, .at = CLI_TO(T, f), .time = 1                                  \
+        .message = #T, .key = name, .at = CLI_TO(T, f), .how = CLI_AS_TIME                         \
+    }
+#define CLI_KEY_HOW(T, name, f, flags)                                                             \
+    {                                                                                              \
+        .message = #T, .key = name, .at = CLI_TO(T, f), .how = (flags)                             \
+    }
+#define CLI_KEY_WITHIN(T, name, f, parent)                                                         \
+    {                                                                                              \
+        .message = #T, .key = name, .at = CLI_TO(T, f), .within = #parent                          \
     }
 
 /*
@@ -142,15 +161,39 @@ static const struct cli_key cli_keys[] = {
     CLI_TIME(Schedule, "startsAt", starts_at_ms),
     CLI_KEY(Schedule, "availableSeats", available_seats),
     CLI_KEY(Schedule, "totalSeats", total_seats),
+    CLI_KEY_HOW(Schedule, "venueId", venue_id, CLI_IF_SET),
     CLI_KEY(ListSchedulesRequest, "concertId", concert_id),
     CLI_KEY(ListSchedulesReply, "schedules", schedules),
 
     CLI_KEY(Seat, "seatNo", seat_no),
+    CLI_KEY_HOW(Seat, "section", section, CLI_IF_PLACED),
+    CLI_KEY_HOW(Seat, "row", row, CLI_IF_PLACED),
+    CLI_KEY_HOW(Seat, "number", number, CLI_IF_PLACED),
+    CLI_KEY_HOW(Seat, "label", section, CLI_AS_LABEL),
     CLI_KEY(Seat, "price", price),
-    CLI_KEY(Seat, "status", status),
+    CLI_KEY_HOW(Seat, "status", status, CLI_IF_SET),
     CLI_KEY(ListSeatsReply, "scheduleId", schedule_id),
     CLI_KEY(ListSeatsReply, "concertId", concert_id),
-    CLI_KEY(ListSeatsReply, "seats", seats),
+    CLI_KEY_HOW(ListSeatsReply, "seats", seats, CLI_IF_SET),
+    CLI_KEY_HOW(ListSeatsReply, "section", section, CLI_IF_SET),
+    CLI_KEY_HOW(ListSeatsReply, "firstSeatNo", first_seat_no, CLI_IF_SET),
+    CLI_KEY_HOW(ListSeatsReply, "statuses", statuses, CLI_IF_SET),
+
+    CLI_KEY(Section, "name", name),
+    CLI_KEY(Section, "price", price),
+    CLI_KEY(Section, "totalSeats", total_seats),
+    CLI_KEY_WITHIN(Section, "availableSeats", available_seats, ListSectionsReply),
+    CLI_KEY(Section, "rows", rows),
+    CLI_KEY(Section, "seatsPerRow", seats_per_row),
+    CLI_KEY(Section, "firstSeatNo", first_seat_no),
+    CLI_KEY(ListSectionsReply, "scheduleId", schedule_id),
+    CLI_KEY(ListSectionsReply, "concertId", concert_id),
+    CLI_KEY(ListSectionsReply, "sections", sections),
+
+    CLI_KEY(Venue, "id", id),
+    CLI_KEY(Venue, "name", name),
+    CLI_KEY(Venue, "capacity", capacity),
+    CLI_KEY(Venue, "sections", sections),
 
     CLI_KEY(Reservation, "reservationId", id),
     CLI_KEY(Reservation, "status", status),
@@ -161,6 +204,7 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(Reservation, "scheduleId", schedule_id),
     CLI_KEY(Reservation, "seatNo", seat_no),
     CLI_TIME(Reservation, "heldAt", held_at_ms),
+    CLI_KEY_HOW(Reservation, "seats", seats, CLI_IF_LISTED),
 
     CLI_KEY(GetBalanceReply, "userId", user_id),
     CLI_KEY(GetBalanceReply, "balance", balance),
@@ -179,13 +223,17 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(Payment, "scheduleId", schedule_id),
     CLI_KEY(Payment, "seatNo", seat_no),
     CLI_TIME(Payment, "paidAt", paid_at_ms),
+    CLI_KEY_HOW(Payment, "refundedAt", refunded_at_ms, CLI_AS_TIME | CLI_IF_SET),
     CLI_KEY(Payment, "balance", balance_after),
+    CLI_KEY_HOW(Payment, "seats", seats, CLI_IF_LISTED),
     CLI_KEY(PayReply, "replayed", replayed),
+    CLI_KEY(RefundReply, "replayed", replayed),
 
     CLI_KEY(AdmissionSettings, "ratePerSecond", rate_per_second),
     CLI_KEY(AdmissionSettings, "maxActive", max_active),
     CLI_KEY(AdmissionSettings, "tokenTtlSeconds", token_ttl_seconds),
     CLI_KEY(AdmissionSettings, "holdTtlSeconds", hold_ttl_seconds),
+    CLI_KEY(AdmissionSettings, "maxSeatsPerHold", max_seats_per_hold),
 
     CLI_KEY(Limits, "userLoginsPerMinute", user_logins_per_minute),
     CLI_KEY(Limits, "userTokenIssuesPerMinute", user_token_issues_per_minute),
@@ -220,6 +268,8 @@ static const struct cli_key cli_keys[] = {
     CLI_KEY(AdmissionEvent, "etaSeconds", eta_seconds),
 };
 
+static void cli_json_members(cJSON *o, const ProtobufCMessage *msg, const char *within);
+
 /* cli_json_list adds key to o: the array of the REST objects of msg's repeated message field f. */
 static void cli_json_list(cJSON *o, const char *key, const ProtobufCMessage *msg,
                           const ProtobufCFieldDescriptor *f)
@@ -232,9 +282,57 @@ static void cli_json_list(cJSON *o, const char *key, const ProtobufCMessage *msg
     memcpy(&items, (const char *)msg + f->offset, sizeof(items));
     for (size_t i = 0; i < n; i++) {
         const ProtobufCMessage *item;
+        cJSON *obj = cli_json_object();
         memcpy(&item, items + i * sizeof(item), sizeof(item));
-        cJSON_AddItemToArray(list, cli_json_fields(item));
+        cli_json_members(obj, item, msg->descriptor->short_name);
+        cJSON_AddItemToArray(list, obj);
     }
+}
+
+/* cli_json_unset tells whether field f of msg is 0, "", false or an empty list: its bytes are
+ * zero (8 of a 64-bit number, else 4: the table shows no other scalar). */
+static int cli_json_unset(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    static const char zero[8];
+    const char *v = (const char *)msg + f->offset;
+    const char *text;
+    size_t n;
+
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        memcpy(&n, (const char *)msg + f->quantifier_offset, sizeof(n));
+        return n == 0;
+    }
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        memcpy(&text, v, sizeof(text));
+        return text == NULL || text[0] == '\0';
+    }
+    n = f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_INT64 ? 8 : 4;
+    return memcmp(v, zero, n) == 0;
+}
+
+/* cli_json_shown tells whether k's member of msg is shown: its field is set when k->how says
+ * CLI_IF_SET, its seats are listed (cli_seats_listed) when it says CLI_IF_LISTED, msg is a
+ * placed seat when it says CLI_IF_PLACED or CLI_AS_LABEL. */
+static int cli_json_shown(const ProtobufCMessage *msg, const struct cli_key *k,
+                          const ProtobufCFieldDescriptor *f)
+{
+    Boxoffice__V1__Seat *const *seats;
+    size_t n;
+
+    if ((k->how & CLI_IF_SET) && cli_json_unset(msg, f)) {
+        return 0;
+    }
+    if ((k->how & CLI_IF_LISTED) && f->label == PROTOBUF_C_LABEL_REPEATED &&
+        f->descriptor == &boxoffice__v1__seat__descriptor) {
+        memcpy(&n, (const char *)msg + f->quantifier_offset, sizeof(n));
+        memcpy(&seats, (const char *)msg + f->offset, sizeof(seats));
+        return cli_seats_listed(seats, n);
+    }
+    if (k->how & (CLI_IF_PLACED | CLI_AS_LABEL)) {
+        return msg->descriptor == &boxoffice__v1__seat__descriptor &&
+               cli_seat_placed((const Boxoffice__V1__Seat *)msg);
+    }
+    return 1;
 }
 
 /* cli_json_member adds k's member of msg to o: the field at k->at, shown by its type. A field
@@ -243,10 +341,18 @@ static void cli_json_member(cJSON *o, const ProtobufCMessage *msg, const struct 
 {
     const ProtobufCFieldDescriptor *f = cli_field_at(msg->descriptor, k->at);
     const char *v = (const char *)msg + k->at;
+    char label[CLI_LABEL_MAX];
 
     if (f == NULL ||
         (f->label == PROTOBUF_C_LABEL_REPEATED) != (f->type == PROTOBUF_C_TYPE_MESSAGE)) {
         cJSON_AddNullToObject(o, k->key);
+        return;
+    }
+    if (!cli_json_shown(msg, k, f)) {
+        return;
+    }
+    if (k->how & CLI_AS_LABEL) {
+        cli_json_str(o, k->key, cli_seat_label((const Boxoffice__V1__Seat *)msg, label));
         return;
     }
     switch (f->type) {
@@ -269,7 +375,7 @@ static void cli_json_member(cJSON *o, const ProtobufCMessage *msg, const struct 
         cJSON_AddNumberToObject(o, k->key, (double)*(const uint64_t *)v);
         break;
     case PROTOBUF_C_TYPE_INT64:
-        if (k->time) {
+        if (k->how & CLI_AS_TIME) {
             cli_json_time(o, k->key, *(const int64_t *)v);
         } else {
             cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)v);
@@ -280,12 +386,15 @@ static void cli_json_member(cJSON *o, const ProtobufCMessage *msg, const struct 
     }
 }
 
-/* cli_json_members adds to o the members of msg, the rows of its type in cli_keys. */
-static void cli_json_members(cJSON *o, const ProtobufCMessage *msg)
+/* cli_json_members adds to o the members of msg, the rows of its type in cli_keys; within is
+ * the type of the message whose list holds msg (NULL for none), for the rows shown only there. */
+static void cli_json_members(cJSON *o, const ProtobufCMessage *msg, const char *within)
 {
     for (size_t i = 0; i < sizeof(cli_keys) / sizeof(cli_keys[0]); i++) {
-        if (strcmp(cli_keys[i].message, msg->descriptor->short_name) == 0) {
-            cli_json_member(o, msg, &cli_keys[i]);
+        const struct cli_key *k = &cli_keys[i];
+        if (strcmp(k->message, msg->descriptor->short_name) == 0 &&
+            (k->within == NULL || (within != NULL && strcmp(k->within, within) == 0))) {
+            cli_json_member(o, msg, k);
         }
     }
 }
@@ -294,7 +403,7 @@ cJSON *cli_json_fields(const ProtobufCMessage *msg)
 {
     cJSON *o = cli_json_object();
 
-    cli_json_members(o, msg);
+    cli_json_members(o, msg, NULL);
     return o;
 }
 
@@ -322,13 +431,6 @@ void cli_json_keys(FILE *out, const ProtobufCMessageDescriptor *d)
 }
 
 /* ---- the answers as text ---------------------------------------------------------- */
-
-/* What a printer reads: the request sent, the reply, and the part of the reply it prints. */
-struct cli_answer {
-    const void *request;
-    const void *reply;
-    const void *part; /* the reply's message field named by the printer, else the reply */
-};
 
 static void cli_text_ping(const struct cli_answer *a)
 {
@@ -424,100 +526,30 @@ static void cli_text_schedule_created(const struct cli_answer *a)
     cli_text_schedule(s);
 }
 
-/* cli_seat_mark is the one-character mark of a seat status in the grid. */
-static char cli_seat_mark(int v)
-{
-    switch (v) {
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE:
-        return '.';
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD:
-        return 'H';
-    case BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD:
-        return 'S';
-    default:
-        return '?';
-    }
-}
-
-/* cli_seats_prices prints the prices line of the grid: runs of seats at one price. */
-static void cli_seats_prices(const Boxoffice__V1__Seat *const *by_no, uint32_t max)
-{
-    const char *sep = "";
-
-    printf("prices:");
-    for (uint32_t no = 1; no <= max;) {
-        if (by_no[no] == NULL) {
-            no++;
-            continue;
-        }
-        uint32_t last = no;
-        while (last + 1 <= max && by_no[last + 1] != NULL &&
-               by_no[last + 1]->price == by_no[no]->price) {
-            last++;
-        }
-        if (last == no) {
-            printf("%s seat %" PRIu32 ": %" PRId64, sep, no, by_no[no]->price);
-        } else {
-            printf("%s seats %" PRIu32 "-%" PRIu32 ": %" PRId64, sep, no, last, by_no[no]->price);
-        }
-        no = last + 1;
-        sep = ",";
-    }
-    printf("\n");
-}
-
-/* cli_text_seats prints a ListSeatsReply as rows of ten "number mark" cells, a legend and the
- * prices. */
-static void cli_text_seats(const struct cli_answer *a)
-{
-    const Boxoffice__V1__ListSeatsReply *rep = a->reply;
-    const Boxoffice__V1__Seat **by_no;
-    uint32_t max = 0, available = 0;
-
-    for (size_t i = 0; i < rep->n_seats; i++) {
-        uint32_t no = rep->seats[i]->seat_no;
-        if (no <= CLI_MAX_SEATNO && no > max) {
-            max = no;
-        }
-        available += rep->seats[i]->status == BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE;
-    }
-    printf("schedule %" PRIu64 " (concert %" PRIu64 "): %" PRIu32 " of %zu seats available\n",
-           rep->schedule_id, rep->concert_id, available, rep->n_seats);
-    by_no = calloc((size_t)max + 1, sizeof(*by_no));
-    if (by_no == NULL) {
-        return; /* the summary line is printed; the grid needs memory */
-    }
-    for (size_t i = 0; i < rep->n_seats; i++) {
-        if (rep->seats[i]->seat_no <= max) {
-            by_no[rep->seats[i]->seat_no] = rep->seats[i];
-        }
-    }
-    for (uint32_t no = 1; no <= max; no++) {
-        if (by_no[no] != NULL) {
-            printf("%4" PRIu32 " %c", no, cli_seat_mark(by_no[no]->status));
-        } else {
-            printf("      ");
-        }
-        printf(no % 10 == 0 || no == max ? "\n" : " ");
-    }
-    printf("legend: . available  H held  S sold\n");
-    cli_seats_prices(by_no, max);
-    free(by_no);
-}
-
-/* cli_text_reservation prints r, a hold that verb ("held", "released") describes. */
+/* cli_text_reservation prints r, a hold that verb ("held", "released") describes: one hall
+ * seat on one line as always, else a line of the hold and its total, then a line a seat. */
 static void cli_text_reservation(const char *verb, const Boxoffice__V1__Reservation *r)
 {
+    int listed = cli_seats_listed(r->seats, r->n_seats);
     char buf[40];
 
-    printf("%s seat %" PRIu32 " on schedule %" PRIu64 "  reservation %" PRIu64
-           "  %s  price %" PRId64,
-           verb, r->seat_no, r->schedule_id, r->id,
-           bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status), r->price);
+    if (listed) {
+        printf("%s %zu seat%s on schedule %" PRIu64 "  reservation %" PRIu64 "  %s  total %" PRId64,
+               verb, r->n_seats, r->n_seats == 1 ? "" : "s", r->schedule_id, r->id,
+               bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status), r->price);
+    } else {
+        printf("%s seat %" PRIu32 " on schedule %" PRIu64 "  reservation %" PRIu64
+               "  %s  price %" PRId64,
+               verb, r->seat_no, r->schedule_id, r->id,
+               bo_enum_name(&boxoffice__v1__reservation_status__descriptor, r->status), r->price);
+    }
     if (r->status == BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD) {
         printf("  expires %s", cli_time(r->expires_at_ms, buf, sizeof(buf)));
     }
     printf("\n");
+    if (listed) {
+        cli_text_seat_lines(r->seats, r->n_seats, "");
+    }
 }
 
 static void cli_text_held(const struct cli_answer *a)
@@ -550,13 +582,23 @@ static void cli_text_pay(const struct cli_answer *a)
 {
     const Boxoffice__V1__PayReply *rep = a->reply;
     const Boxoffice__V1__Payment *p = a->part;
-    char buf[40];
+    int listed = cli_seats_listed(p->seats, p->n_seats);
+    char buf[40], seats[48];
 
-    printf("payment %" PRIu64 "  %s  amount %" PRId64 "  seat %" PRIu32 " on schedule %" PRIu64
-           " is yours  balance %" PRId64 "  at %s%s\n",
+    if (listed) {
+        snprintf(seats, sizeof(seats), "%zu seat%s", p->n_seats, p->n_seats == 1 ? "" : "s");
+    } else {
+        snprintf(seats, sizeof(seats), "seat %" PRIu32, p->seat_no);
+    }
+    printf("payment %" PRIu64 "  %s  amount %" PRId64 "  %s on schedule %" PRIu64
+           " %s yours  balance %" PRId64 "  at %s%s\n",
            p->id, bo_enum_name(&boxoffice__v1__payment_status__descriptor, p->status), p->amount,
-           p->seat_no, p->schedule_id, p->balance_after, cli_time(p->paid_at_ms, buf, sizeof(buf)),
+           seats, p->schedule_id, listed && p->n_seats > 1 ? "are" : "is", p->balance_after,
+           cli_time(p->paid_at_ms, buf, sizeof(buf)),
            rep->replayed ? "  (replayed: already paid with this key)" : "");
+    if (listed) {
+        cli_text_seat_lines(p->seats, p->n_seats, "");
+    }
 }
 
 static void cli_text_signup(const struct cli_answer *a)
@@ -607,8 +649,9 @@ static void cli_text_settings(const struct cli_answer *a)
     const Boxoffice__V1__AdmissionSettings *s = a->part;
 
     printf("admission rate %" PRIu32 "/s  max active %" PRIu32 "  token ttl %" PRIu32
-           "s  hold ttl %" PRIu32 "s\n",
-           s->rate_per_second, s->max_active, s->token_ttl_seconds, s->hold_ttl_seconds);
+           "s  hold ttl %" PRIu32 "s  max seats per hold %" PRIu32 "\n",
+           s->rate_per_second, s->max_active, s->token_ttl_seconds, s->hold_ttl_seconds,
+           s->max_seats_per_hold);
 }
 
 /* ---- one printer per reply type ------------------------------------------------ */
@@ -635,11 +678,14 @@ static const struct cli_printer cli_printers[] = {
     {CLI_REPLY(list_concerts), NULL, cli_text_concerts},
     {CLI_REPLY(list_schedules), NULL, cli_text_schedules},
     {CLI_REPLY(list_seats), NULL, cli_text_seats},
+    {CLI_REPLY(list_sections), NULL, cli_text_sections},
     {CLI_REPLY(hold_seat), "reservation", cli_text_held},
     {CLI_REPLY(release_hold), "reservation", cli_text_released},
     {CLI_REPLY(get_balance), NULL, cli_text_balance},
     {CLI_REPLY(charge_points), NULL, cli_text_charge},
     {CLI_REPLY(pay), "payment", cli_text_pay},
+    {CLI_REPLY(refund), "payment", cli_text_refund},
+    {CLI_REPLY(create_venue), "venue", cli_text_venue_created},
     {CLI_REPLY(create_concert), "concert", cli_text_concert_created},
     {CLI_REPLY(update_concert), "concert", cli_text_concert_updated},
     {CLI_REPLY(create_schedule), "schedule", cli_text_schedule_created},
@@ -664,7 +710,7 @@ int cli_print_reply(const struct cli_ctx *c, const ProtobufCMessage *request,
                     const ProtobufCMessage *reply)
 {
     const struct cli_printer *p = NULL;
-    struct cli_answer a = {request, reply, reply};
+    struct cli_answer a = {c, request, reply, reply};
     char why[160];
 
     for (size_t i = 0; i < sizeof(cli_printers) / sizeof(cli_printers[0]) && p == NULL; i++) {
@@ -684,10 +730,10 @@ int cli_print_reply(const struct cli_ctx *c, const ProtobufCMessage *request,
     }
     if (c->g.json) {
         cJSON *o = cli_json_object();
-        cli_json_members(o, request);
-        cli_json_members(o, a.part);
+        cli_json_members(o, request, NULL);
+        cli_json_members(o, a.part, NULL);
         if (a.part != reply) {
-            cli_json_members(o, reply);
+            cli_json_members(o, reply, NULL);
         }
         return cli_json_emit(stdout, o);
     }

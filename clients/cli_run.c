@@ -144,6 +144,9 @@ static void cli_command_usage(FILE *out, const struct cli_command *cmd)
         } else {
             fprintf(out, a->required ? " --%s %s" : " [--%s %s]", a->name, a->metavar);
         }
+        if (a->type == CLI_ARG_MANY) {
+            fprintf(out, " [--%s %s ...]", a->name, a->metavar);
+        }
     }
     fprintf(out, "\n\n%s.\n", cmd->summary);
     if (nargs > 0) {
@@ -157,12 +160,36 @@ static void cli_command_usage(FILE *out, const struct cli_command *cmd)
         if (a->required) {
             fprintf(out, " (required)");
         }
+        if (a->type == CLI_ARG_MANY) {
+            fprintf(out, " (repeat for more)");
+        }
         if (a->env != NULL) {
             fprintf(out, " [env %s]", a->env);
         }
         fputc('\n', out);
     }
     fprintf(out, "  %-24s %s\n", "--json", "print one JSON object per line");
+}
+
+/* cli_arg_value sets option k's value to v (borrowed from argv): the last one given wins, and
+ * a CLI_ARG_MANY option keeps every value in c->many (its text is the first). CLI_EXIT_OK, or
+ * CLI_EXIT_USAGE after printing why. */
+static int cli_arg_value(struct cli_ctx *c, int k, char *v)
+{
+    const struct cli_arg *a = &c->cmd->args[k];
+
+    if (a->type == CLI_ARG_MANY) {
+        if (c->n_many >= CLI_MAX_MANY) {
+            fprintf(stderr, "error: --%s is given more than %d times\n", a->name, CLI_MAX_MANY);
+            return CLI_EXIT_USAGE;
+        }
+        c->many[c->n_many++] = v;
+        if (c->text[k] != NULL) {
+            return CLI_EXIT_OK; /* the first value stays the option's text */
+        }
+    }
+    c->text[k] = v;
+    return CLI_EXIT_OK;
 }
 
 /* cli_args_read takes the command's options from argv[1..argc) into c->text (borrowed from
@@ -202,13 +229,12 @@ static int cli_args_read(struct cli_ctx *c, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             c->text[k] = "1";
-        } else if (eq != NULL) {
-            c->text[k] = argv[i] + (eq + 1 - a);
-        } else if (i + 1 < argc) {
-            c->text[k] = argv[++i];
-        } else {
+        } else if (eq == NULL && i + 1 >= argc) {
             fprintf(stderr, "error: option --%s needs a value (%s)\n", cmd->args[k].name,
                     cmd->args[k].metavar);
+            return CLI_EXIT_USAGE;
+        } else if (cli_arg_value(c, k, eq != NULL ? argv[i] + (eq + 1 - a) : argv[++i]) !=
+                   CLI_EXIT_OK) {
             return CLI_EXIT_USAGE;
         }
     }
@@ -262,41 +288,77 @@ int cli_exit_for(int err)
     return CLI_EXIT_SERVICE;
 }
 
-/* cli_error_print prints err with message (NULL or "" for the code's own) and, when not 0,
- * the seconds after which to try again. */
-static void cli_error_print(const struct cli_ctx *c, int err, const char *message,
-                            uint32_t retry_after)
+/* What an error line tells besides its code and message: when to try again (seconds, 0 for
+ * not said) and the seats it concerns (SEAT_TAKEN, SEAT_NOT_FOUND: n_seat_nos of seat_nos). */
+struct cli_error_more {
+    uint32_t retry_after;
+    const uint32_t *seat_nos;
+    size_t n_seat_nos;
+};
+
+/* cli_error_seats prints " (seats 3, 4)" for the seats an error concerns, nothing for none. */
+static void cli_error_seats(const struct cli_error_more *more)
 {
+    for (size_t i = 0; i < more->n_seat_nos; i++) {
+        fprintf(stderr, "%s%" PRIu32,
+                i == 0 ? (more->n_seat_nos > 1 ? " (seats " : " (seat ") : ", ", more->seat_nos[i]);
+    }
+    if (more->n_seat_nos > 0) {
+        fputc(')', stderr);
+    }
+}
+
+/* cli_error_print prints err with message (NULL or "" for the code's own) and what more tells
+ * (NULL: nothing). */
+static void cli_error_print(const struct cli_ctx *c, int err, const char *message,
+                            const struct cli_error_more *more)
+{
+    static const struct cli_error_more none = {0, NULL, 0};
     const char *msg = message != NULL && *message != '\0' ? message : bo_error_message(err);
 
+    more = more != NULL ? more : &none;
     if (c->g.json) {
         cJSON *o = cli_json_object();
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         cli_json_str(e, "code", bo_error_name(err));
         cli_json_str(e, "message", msg);
-        if (retry_after > 0) {
-            cJSON_AddNumberToObject(e, "retryAfterSeconds", retry_after);
+        if (more->retry_after > 0) {
+            cJSON_AddNumberToObject(e, "retryAfterSeconds", more->retry_after);
+        }
+        if (more->n_seat_nos > 0) {
+            cJSON *seats = cJSON_AddArrayToObject(e, "seatNos");
+            for (size_t i = 0; i < more->n_seat_nos; i++) {
+                cJSON_AddItemToArray(seats, cJSON_CreateNumber(more->seat_nos[i]));
+            }
         }
         (void)cli_json_emit(stderr, o);
     } else if (cli_exit_for(err) == CLI_EXIT_UNREACHABLE) {
         fprintf(stderr, "error: %s: %s (rpc url %s, timeout %" PRId64 " ms)\n", bo_error_name(err),
                 msg, c->g.rpc_url, c->g.timeout_ms);
-    } else if (retry_after > 0) {
-        fprintf(stderr, "error: %s: %s (retry after %" PRIu32 " s)\n", bo_error_name(err), msg,
-                retry_after);
     } else {
-        fprintf(stderr, "error: %s: %s\n", bo_error_name(err), msg);
+        fprintf(stderr, "error: %s: %s", bo_error_name(err), msg);
+        if (more->retry_after > 0) {
+            fprintf(stderr, " (retry after %" PRIu32 " s)", more->retry_after);
+        }
+        cli_error_seats(more);
+        fputc('\n', stderr);
     }
 }
 
 void cli_error(const struct cli_ctx *c, int err, const char *message)
 {
-    cli_error_print(c, err, message, 0);
+    cli_error_print(c, err, message, NULL);
 }
 
 void cli_error_status(const struct cli_ctx *c, int err, const struct bo_status *st)
 {
-    cli_error_print(c, err, st->message, err == BO_E_RATE_LIMITED ? st->retry_after_seconds : 0);
+    struct cli_error_more more = {err == BO_E_RATE_LIMITED ? st->retry_after_seconds : 0,
+                                  st->seat_nos, st->n_seat_nos};
+
+    if (more.n_seat_nos > sizeof(st->seat_nos) / sizeof(st->seat_nos[0])) {
+        more.n_seat_nos = sizeof(st->seat_nos) / sizeof(st->seat_nos[0]);
+    }
+    cli_error_print(c, err, st->message, &more);
 }
 
 /* ---- the call path ------------------------------------------------------------ */
@@ -306,7 +368,7 @@ static const ProtobufCType cli_field_types[] = {
     [CLI_ARG_STR] = PROTOBUF_C_TYPE_STRING, [CLI_ARG_ID] = PROTOBUF_C_TYPE_UINT64,
     [CLI_ARG_U32] = PROTOBUF_C_TYPE_UINT32, [CLI_ARG_INT] = PROTOBUF_C_TYPE_INT64,
     [CLI_ARG_TIME] = PROTOBUF_C_TYPE_INT64, [CLI_ARG_WHEN] = PROTOBUF_C_TYPE_INT64,
-    [CLI_ARG_FLAG] = PROTOBUF_C_TYPE_BOOL,
+    [CLI_ARG_FLAG] = PROTOBUF_C_TYPE_BOOL,  [CLI_ARG_MANY] = PROTOBUF_C_TYPE_STRING,
 };
 
 const ProtobufCFieldDescriptor *cli_field_at(const ProtobufCMessageDescriptor *d, size_t offset)

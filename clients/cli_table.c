@@ -4,8 +4,10 @@
  * A row holds a command's name, summary, rpc and options, each option naming
  * the field of the rpc's request it fills, so most commands need no code of
  * their own; signup and login (the password, maybe from stdin), admin-schedule
- * (seat prices), admin-settings and limits (which rpc, and a nested message)
- * add a build function that reads its options by enum index. cli_print.c
+ * (seat prices or a venue), admin-settings and limits (which rpc, and a nested
+ * message) add a build function that reads its options by enum index, as do
+ * hold (one seat, several or the best available) and admin-venue (its
+ * sections), whose build functions are in cli_table_venue.c. cli_print.c
  * prints the replies (by their type), cli_run.c runs the call path,
  * cli_watch.c is 'watch'. The table at the end is in the order of the help.
  * Who calls is the global --session (BOXOFFICE_SESSION), not an option here.
@@ -66,12 +68,7 @@
 
 /* ---- lists ------------------------------------------------------------------- */
 
-/*
- * cli_list_item copies the next item of the comma-separated list at *p into item (len bytes)
- * and moves *p past it (NULL after the last). Returns 1 for an item, 0 at the end of the list,
- * -1 for an empty or too long item.
- */
-static int cli_list_item(const char **p, char *item, size_t len)
+int cli_list_item(const char **p, char *item, size_t len)
 {
     size_t n;
 
@@ -180,6 +177,7 @@ enum {
     CLI_SCHEDULE_STARTS_AT,
     CLI_SCHEDULE_PRICE,
     CLI_SCHEDULE_SEAT_PRICES,
+    CLI_SCHEDULE_VENUE,
     CLI_SCHEDULE_KEY,
 };
 
@@ -217,11 +215,24 @@ bad:
     return CLI_EXIT_USAGE;
 }
 
-/* cli_build_schedule sets the seat prices (--seat-prices) of a CreateScheduleRequest. */
+/* cli_build_schedule sets the seat prices (--seat-prices) of a CreateScheduleRequest: a hall
+ * date takes --price (or --seat-prices), a date on a venue (--venue) neither. */
 static int cli_build_schedule(const struct cli_ctx *c, ProtobufCMessage *req, void **held)
 {
     Boxoffice__V1__CreateScheduleRequest *r = (Boxoffice__V1__CreateScheduleRequest *)req;
+    int priced = cli_opt_given(c, CLI_SCHEDULE_PRICE) || cli_opt_given(c, CLI_SCHEDULE_SEAT_PRICES);
 
+    if (cli_opt_given(c, CLI_SCHEDULE_VENUE) && priced) {
+        fprintf(stderr, "error: a date on a venue (--venue) takes its sections' prices: leave out "
+                        "--price and --seat-prices\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_opt_given(c, CLI_SCHEDULE_VENUE) && !priced) {
+        fprintf(stderr, "error: admin-schedule needs --price POINTS for a date in the hall, or "
+                        "--venue ID for a date on a venue (see boxoffice-cli admin-schedule "
+                        "--help)\n");
+        return CLI_EXIT_USAGE;
+    }
     if (!cli_opt_given(c, CLI_SCHEDULE_SEAT_PRICES)) {
         return CLI_EXIT_OK;
     }
@@ -241,13 +252,14 @@ enum {
     CLI_SETTINGS_MAX_ACTIVE,
     CLI_SETTINGS_TOKEN_TTL,
     CLI_SETTINGS_HOLD_TTL,
+    CLI_SETTINGS_MAX_SEATS,
     CLI_SETTINGS_KEY,
 };
 
 /* cli_pick_settings changes the settings when any is given, else reads them. */
 static const char *cli_pick_settings(const struct cli_ctx *c)
 {
-    for (int i = CLI_SETTINGS_RATE; i <= CLI_SETTINGS_HOLD_TTL; i++) {
+    for (int i = CLI_SETTINGS_RATE; i <= CLI_SETTINGS_MAX_SEATS; i++) {
         if (cli_opt_given(c, i)) {
             return "SetAdmissionSettings";
         }
@@ -256,7 +268,7 @@ static const char *cli_pick_settings(const struct cli_ctx *c)
 }
 
 /* cli_build_settings fills the request cli_pick_settings chose: the admin key, and for a
- * change the four settings (those not given are sent as 0). */
+ * change the five settings (those not given are sent as 0, which leaves them as they are). */
 static int cli_build_settings(const struct cli_ctx *c, ProtobufCMessage *req, void **held)
 {
     Boxoffice__V1__AdmissionSettings *s;
@@ -275,6 +287,7 @@ static int cli_build_settings(const struct cli_ctx *c, ProtobufCMessage *req, vo
     s->max_active = (uint32_t)cli_opt_num(c, CLI_SETTINGS_MAX_ACTIVE);
     s->token_ttl_seconds = (uint32_t)cli_opt_num(c, CLI_SETTINGS_TOKEN_TTL);
     s->hold_ttl_seconds = (uint32_t)cli_opt_num(c, CLI_SETTINGS_HOLD_TTL);
+    s->max_seats_per_hold = (uint32_t)cli_opt_num(c, CLI_SETTINGS_MAX_SEATS);
     ((Boxoffice__V1__SetAdmissionSettingsRequest *)req)->admin_key =
         cli_opt_str(c, CLI_SETTINGS_KEY);
     ((Boxoffice__V1__SetAdmissionSettingsRequest *)req)->settings = s;
@@ -409,13 +422,47 @@ const struct cli_command cli_commands[] = {
     CLI_RPC("schedules", "List a concert's dates with seats still available (ACTIVE token)",
             "ListSchedules", CLI_ARG_CONCERT(ListSchedulesRequest),
             CLI_ARG_TOKEN(ListSchedulesRequest)),
-    CLI_RPC("seats", "Show the 50 seats of a date with status and price (ACTIVE token)",
-            "ListSeats", CLI_ARG_SCHEDULE(ListSeatsRequest), CLI_ARG_TOKEN(ListSeatsRequest)),
-    CLI_RPC(
-        "hold", "Hold a seat for the hold period (signed in, ACTIVE token)", "HoldSeat",
-        CLI_ARG_SCHEDULE(HoldSeatRequest),
-        CLI_ARG_REQUIRED("seat", CLI_ARG_U32, "N", "seat number (1..50)", HoldSeatRequest, seat_no),
-        CLI_ARG_TOKEN(HoldSeatRequest)),
+    CLI_RPC("sections",
+            "List the sections of a date on a venue: price, rows x seats per row, seats "
+            "available now (ACTIVE token)",
+            "ListSections", CLI_ARG_SCHEDULE(ListSectionsRequest),
+            CLI_ARG_TOKEN(ListSectionsRequest)),
+    CLI_RPC("seats",
+            "Show a date's seats with status and price: the 50 of the hall, or one section's "
+            "with their places on a venue (ACTIVE token)",
+            "ListSeats", CLI_ARG_SCHEDULE(ListSeatsRequest),
+            CLI_ARG_OPTIONAL("section", CLI_ARG_STR, "NAME",
+                             "only this section's seats (needed on a date of more than 2,000 "
+                             "seats; see 'sections')",
+                             ListSeatsRequest, section),
+            CLI_ARG_OPTIONAL("compact", CLI_ARG_FLAG, "",
+                             "one letter a seat (A available, H held, S sold), a line a row",
+                             ListSeatsRequest, compact),
+            CLI_ARG_TOKEN(ListSeatsRequest)),
+    {"hold",
+     "Hold seats for the hold period, all or nothing: one, several, or the best available of a "
+     "section (signed in, ACTIVE token)",
+     {
+         [CLI_HOLD_SCHEDULE] = CLI_ARG_SCHEDULE(HoldSeatRequest),
+         [CLI_HOLD_SEAT] = CLI_ARG_OPTIONAL("seat", CLI_ARG_U32, "N", "one seat by its number",
+                                            HoldSeatRequest, seat_no),
+         [CLI_HOLD_SEATS] =
+             CLI_ARG_READ("seats", CLI_ARG_STR, "N,N,..",
+                          "several seats by number, all or nothing (at most the service's "
+                          "maxSeatsPerHold, default 4)"),
+         [CLI_HOLD_BEST] = CLI_ARG_OPTIONAL("best", CLI_ARG_U32, "N",
+                                            "the best N available seats of --section, nearest "
+                                            "the stage, side by side in one row",
+                                            HoldSeatRequest, quantity),
+         [CLI_HOLD_SECTION] = CLI_ARG_OPTIONAL("section", CLI_ARG_STR, "NAME",
+                                               "with --best: the section to pick in (required)",
+                                               HoldSeatRequest, section),
+         [CLI_HOLD_APART] = CLI_ARG_READ("apart", CLI_ARG_FLAG, "",
+                                         "with --best: the seats need not sit together"),
+         [CLI_HOLD_TOKEN] = CLI_ARG_TOKEN(HoldSeatRequest),
+     },
+     .method = "HoldSeat",
+     .build = cli_build_hold},
     CLI_RPC("release", "Release one's own hold (signed in, ACTIVE token)", "ReleaseHold",
             CLI_ARG_RESERVATION(ReleaseHoldRequest), CLI_ARG_TOKEN(ReleaseHoldRequest)),
     CLI_RPC("balance", "Show the signed-in user's point balance", "GetBalance",
@@ -430,6 +477,13 @@ const struct cli_command cli_commands[] = {
             "token)",
             "Pay", CLI_ARG_RESERVATION(PayRequest), CLI_ARG_TOKEN(PayRequest),
             CLI_ARG_IDEMPOTENCY_KEY(PayRequest, "pays")),
+    CLI_RPC("refund",
+            "Refund one's own payment before the date's refund cutoff: the points come back, the "
+            "seats go on sale again (signed in; no token)",
+            "Refund",
+            CLI_ARG_REQUIRED("payment", CLI_ARG_ID, "ID", "payment id (from 'pay')", RefundRequest,
+                             payment_id),
+            CLI_ARG_IDEMPOTENCY_KEY(RefundRequest, "refunds")),
     CLI_RPC("admin-concert", "Create a concert (admin)", "CreateConcert",
             CLI_ARG_REQUIRED("title", CLI_ARG_STR, "TEXT", "title", CreateConcertRequest, title),
             CLI_ARG_OPTIONAL("artist", CLI_ARG_STR, "TEXT", "artist", CreateConcertRequest, artist),
@@ -445,17 +499,38 @@ const struct cli_command cli_commands[] = {
                              "RFC 3339 time (2026-12-24T10:00:00Z), or now", UpdateConcertRequest,
                              sale_opens_at_ms),
             CLI_ARG_ADMIN_KEY(CLI_TO(UpdateConcertRequest, admin_key))),
+    {"admin-venue",
+     "Create a venue of sections, numbered in the order given (admin); prints its id for "
+     "'admin-schedule --venue'",
+     {
+         [CLI_VENUE_NAME] = CLI_ARG_REQUIRED("name", CLI_ARG_STR, "TEXT", "the venue's name",
+                                             CreateVenueRequest, name),
+         [CLI_VENUE_SECTION] = {"section", CLI_ARG_MANY, "NAME:ROWSxSEATS:PRICE", NULL, 1,
+                                "a section: its name, rows x seats per row (row 1 nearest the "
+                                "stage) and the price of its seats, e.g. A:20x100:150000",
+                                0},
+         [CLI_VENUE_KEY] = CLI_ARG_ADMIN_KEY(CLI_TO(CreateVenueRequest, admin_key)),
+     },
+     .method = "CreateVenue",
+     .build = cli_build_venue},
     {"admin-schedule",
-     "Create a date of a concert with 50 seats (admin)",
+     "Create a date of a concert: 50 seats in the hall (--price), or on a venue (--venue) "
+     "(admin)",
      {
          [CLI_SCHEDULE_CONCERT] = CLI_ARG_CONCERT(CreateScheduleRequest),
          [CLI_SCHEDULE_STARTS_AT] = CLI_ARG_REQUIRED("starts-at", CLI_ARG_TIME, "TIME",
                                                      "start, RFC 3339 (2026-12-24T19:00:00Z)",
                                                      CreateScheduleRequest, starts_at_ms),
-         [CLI_SCHEDULE_PRICE] = CLI_ARG_REQUIRED(
-             "price", CLI_ARG_INT, "POINTS", "price of every seat", CreateScheduleRequest, price),
-         [CLI_SCHEDULE_SEAT_PRICES] = CLI_ARG_READ("seat-prices", CLI_ARG_STR, "P1,P2,..",
-                                                   "50 prices, seat 1 first, overriding --price"),
+         [CLI_SCHEDULE_PRICE] =
+             CLI_ARG_OPTIONAL("price", CLI_ARG_INT, "POINTS", "hall: price of every seat",
+                              CreateScheduleRequest, price),
+         [CLI_SCHEDULE_SEAT_PRICES] =
+             CLI_ARG_READ("seat-prices", CLI_ARG_STR, "P1,P2,..",
+                          "hall: 50 prices, seat 1 first, overriding --price"),
+         [CLI_SCHEDULE_VENUE] = CLI_ARG_OPTIONAL(
+             "venue", CLI_ARG_ID, "ID",
+             "a date on this venue (from 'admin-venue'), its seats and prices its sections'",
+             CreateScheduleRequest, venue_id),
          [CLI_SCHEDULE_KEY] = CLI_ARG_ADMIN_KEY(CLI_TO(CreateScheduleRequest, admin_key)),
      },
      .method = "CreateSchedule",
@@ -470,6 +545,8 @@ const struct cli_command cli_commands[] = {
                                                  "an idle ACTIVE token expires after this"),
          [CLI_SETTINGS_HOLD_TTL] =
              CLI_ARG_READ("hold-ttl", CLI_ARG_U32, "SECONDS", "an unpaid hold ends after this"),
+         [CLI_SETTINGS_MAX_SEATS] = CLI_ARG_READ("max-seats-per-hold", CLI_ARG_U32, "N",
+                                                 "seats one hold may take (1 to 10)"),
          [CLI_SETTINGS_KEY] = CLI_ARG_ADMIN_KEY(0),
      },
      .pick = cli_pick_settings,

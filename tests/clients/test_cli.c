@@ -1,7 +1,8 @@
 /*
  * Integration suite of boxoffice-cli: the binary from the build tree runs as a
- * child process (stdout, stderr and exit code captured) against one service
- * instance on a throwaway PostgreSQL and Redis with the demo seed.
+ * child process (stdout, stderr and exit code captured, cli_harness.c) against
+ * one service instance on a throwaway PostgreSQL and Redis with the demo seed.
+ * Venues (sections, holds of several seats, refunds) are test_cli_venues.c's.
  *
  * "local" needs no service: usage errors (exit 2), help, and an unreachable
  * service (exit 3). "service" walks the whole flow through the CLI, and runs
@@ -14,6 +15,7 @@
  * The instance starts with every rate limit off; the limits test sets some and
  * turns them off again.
  */
+#include "cli_harness.h"
 #include "events.h"
 #include "support.h"
 #include "support_json.h"
@@ -30,292 +32,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_ARGS    32
-#define OUT_SIZE    (64 * 1024)
-#define ERR_SIZE    (8 * 1024)
-#define TIMEOUT_MS  "10000"
-#define SESSION_ARG 1024 /* "--session=" and a JWT or a session */
-
-static struct testenv env;
-static char cli_path[1024];
-
-/* What one run of the CLI printed and how it ended. */
-struct run {
-    int code; /* exit code, or 128 + signal */
-    char out[OUT_SIZE];
-    char err[ERR_SIZE];
-};
-
-/* run_argv runs the CLI with argv (NULL-terminated, argv[0] filled in here) into r. */
-static void run_argv(struct run *r, char **argv)
-{
-    struct support_spawn how = {
-        .out = r->out, .out_size = sizeof(r->out), .err = r->err, .err_size = sizeof(r->err)};
-
-    memset(r, 0, sizeof(*r));
-    argv[0] = cli_path;
-    r->code = support_run(argv, &how, -1);
-    ck_assert_msg(r->code >= 0, "could not start %s", cli_path);
-}
-
-/* as_user writes into arg (SESSION_ARG bytes) "--session=" and an identity token of user, and
- * returns arg. */
-static char *as_user(char *arg, uint64_t user)
-{
-    memcpy(arg, "--session=", 10);
-    ck_assert_msg(testenv_jwt(&env, user, 0, arg + 10, SESSION_ARG - 10) == 0,
-                  "minting a JWT for user %" PRIu64 " failed", user);
-    return arg;
-}
-
-/* run_at runs the CLI with --rpc-url=url (when not NULL) and the given arguments (NULL-ended). */
-static void run_at(struct run *r, const char *url, ...)
-{
-    char *argv[MAX_ARGS];
-    char url_arg[sizeof(env.rpc_urls) + 16];
-    int n = 1;
-    va_list ap;
-
-    if (url != NULL) {
-        snprintf(url_arg, sizeof(url_arg), "--rpc-url=%s", url);
-        argv[n++] = url_arg;
-        argv[n++] = "--timeout-ms=" TIMEOUT_MS;
-    }
-    va_start(ap, url);
-    for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, MAX_ARGS - 1);
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    run_argv(r, argv);
-}
-
-/* run runs the CLI against the suite's service. */
-#define run(r, ...) run_at((r), env.rpc_urls, __VA_ARGS__, NULL)
-
-/* run_local runs the CLI with no --rpc-url (for usage errors that never dial). */
-#define run_local(r, ...) run_at((r), NULL, __VA_ARGS__, NULL)
-
-/* run_stdin runs the CLI against the suite's service with line (and a newline) on its stdin,
- * through sh: the arguments follow (NULL-ended). */
-static void run_stdin(struct run *r, const char *line, ...)
-{
-    char *argv[MAX_ARGS + 8];
-    char url_arg[sizeof(env.rpc_urls) + 16];
-    struct support_spawn how = {
-        .out = r->out, .out_size = sizeof(r->out), .err = r->err, .err_size = sizeof(r->err)};
-    int n = 0;
-    va_list ap;
-
-    snprintf(url_arg, sizeof(url_arg), "--rpc-url=%s", env.rpc_urls);
-    argv[n++] = "/bin/sh";
-    argv[n++] = "-c";
-    argv[n++] = "line=$1; shift; printf '%s\\n' \"$line\" | \"$@\"";
-    argv[n++] = "sh";
-    argv[n++] = (char *)line;
-    argv[n++] = cli_path;
-    argv[n++] = url_arg;
-    argv[n++] = "--timeout-ms=" TIMEOUT_MS;
-    va_start(ap, line);
-    for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, MAX_ARGS + 7);
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    memset(r, 0, sizeof(*r));
-    r->code = support_run(argv, &how, -1);
-    ck_assert_msg(r->code >= 0, "could not start /bin/sh");
-}
-
-#define assert_exit(r, want)                                                                       \
-    ck_assert_msg((r)->code == (want), "exit %d, want %d\nstdout: %s\nstderr: %s", (r)->code,      \
-                  (want), (r)->out, (r)->err)
-
-/* out_json parses text (what names it), which must be exactly one line holding one JSON
- * object; the caller frees the result with cJSON_Delete. */
-static cJSON *out_json(const char *text, const char *what)
-{
-    size_t len = strlen(text);
-
-    ck_assert_msg(len > 0 && strchr(text, '\n') == text + len - 1, "%s is not one line: %s", what,
-                  text);
-    cJSON *j = support_json_parse(text, what);
-    ck_assert_msg(cJSON_IsObject(j), "%s is not a JSON object: %s", what, text);
-    return j;
-}
-
-/* json_ok asserts that r succeeded and returns its stdout parsed (see out_json). */
-static cJSON *json_ok(const struct run *r)
-{
-    assert_exit(r, 0);
-    return out_json(r->out, "stdout");
-}
-
-/* One member a JSON object must have: the string str when set, else the whole number num. */
-struct want {
-    const char *key;
-    long long num;
-    const char *str;
-};
-
-/* WANT makes the list of members assert_members takes, of INT and STR. */
-#define WANT(...)                                                                                  \
-    (const struct want[])                                                                          \
-    {                                                                                              \
-        __VA_ARGS__,                                                                               \
-        {                                                                                          \
-            NULL, 0, NULL                                                                          \
-        }                                                                                          \
-    }
-#define INT(key, v)                                                                                \
-    {                                                                                              \
-        (key), (v), NULL                                                                           \
-    }
-#define STR(key, v)                                                                                \
-    {                                                                                              \
-        (key), 0, (v)                                                                              \
-    }
-
-/* assert_members fails unless o has every member of want (ended by a NULL key), with both
- * values in the message. */
-static void assert_members(const cJSON *o, const struct want *want)
-{
-    for (const struct want *w = want; w->key != NULL; w++) {
-        if (w->str != NULL) {
-            const char *got = support_json_str(o, w->key);
-            ck_assert_msg(strcmp(got, w->str) == 0, "%s is \"%s\", want \"%s\"", w->key, got,
-                          w->str);
-        } else {
-            long long got = support_json_int(o, w->key);
-            ck_assert_msg(got == w->num, "%s is %lld, want %lld", w->key, got, w->num);
-        }
-    }
-}
-
-/* json_bool returns member key of o, which must be true or false. */
-static int json_bool(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    ck_assert_msg(cJSON_IsBool(v), "member %s is missing or not true/false", key);
-    return cJSON_IsTrue(v);
-}
-
-/* json_item returns member key of o, failing the test unless it has cJSON type type. */
-static const cJSON *json_item(const cJSON *o, const char *key, int type)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    ck_assert_msg(v != NULL && (v->type & 0xff) == type, "member %s is missing or of type %d", key,
-                  v != NULL ? v->type & 0xff : -1);
-    return v;
-}
-
-/* count counts the occurrences of needle in hay. */
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle)) {
-        n++;
-    }
-    return n;
-}
-
-/* token_for issues (or re-reads) the token of user for concert into out. */
-static void token_for(uint64_t user, uint64_t concert, char *out, size_t len)
-{
-    struct run r;
-    char c[32], me[SESSION_ARG];
-
-    snprintf(c, sizeof(c), "%" PRIu64, concert);
-    run(&r, as_user(me, user), "--json", "token", "--concert", c);
-    cJSON *j = json_ok(&r);
-    const char *token = support_json_str(j, "token");
-    ck_assert_msg(strlen(token) < len, "token too long in %s", r.out);
-    snprintf(out, len, "%s", token);
-    cJSON_Delete(j);
-}
-
-/* token_active holds once token (a char *) is ACTIVE, as the CLI's status says; fails the test
- * when it is neither ACTIVE nor WAITING. */
-static int token_active(void *token)
-{
-    struct run r;
-    char status[32] = "";
-
-    run(&r, "--json", "status", "--token", (const char *)token);
-    cJSON *j = json_ok(&r);
-    snprintf(status, sizeof(status), "%s", support_json_str(j, "status"));
-    cJSON_Delete(j);
-    if (strcmp(status, "ACTIVE") == 0) {
-        return 1;
-    }
-    ck_assert_str_eq(status, "WAITING");
-    return 0;
-}
-
-/* active_token issues a token for user and waits (up to 15 s) until it is ACTIVE. */
-static void active_token(uint64_t user, uint64_t concert, char *out, size_t len)
-{
-    token_for(user, concert, out, len);
-    SUPPORT_WAIT(token_active, out, 15000, "token of user %" PRIu64 " not ACTIVE after 15 s", user);
-}
-
-/* first_schedule returns the id of concert's first schedule listed. */
-static int64_t first_schedule(const char *token, const char *concert)
-{
-    struct run r;
-    run(&r, "--json", "schedules", "--concert", concert, "--token", token);
-    cJSON *j = json_ok(&r);
-    assert_members(j, WANT(INT("concertId", strtoll(concert, NULL, 10))));
-    const cJSON *first = cJSON_GetArrayItem(json_item(j, "schedules", cJSON_Array), 0);
-    ck_assert_msg(cJSON_IsObject(first), "no schedule in %s", r.out);
-    int64_t id = support_json_int(first, "id");
-    cJSON_Delete(j);
-    return id;
-}
-
-/* seat_of returns the object of seat no in seats, a parsed seats answer (borrowed from it). */
-static const cJSON *seat_of(const cJSON *seats, int no)
-{
-    const cJSON *seat;
-
-    cJSON_ArrayForEach(seat, json_item(seats, "seats", cJSON_Array))
-    {
-        if (support_json_int(seat, "seatNo") == no) {
-            return seat;
-        }
-    }
-    ck_abort_msg("seat %d missing", no);
-    return NULL;
-}
-
-/* seat_status asserts that seat no of schedule sched has status want, as token sees it. */
-static void seat_status(const char *sched, const char *token, int no, const char *want)
-{
-    struct run r;
-
-    run(&r, "--json", "seats", "--schedule", sched, "--token", token);
-    cJSON *j = json_ok(&r);
-    assert_members(seat_of(j, no), WANT(STR("status", want)));
-    cJSON_Delete(j);
-}
-
-/* error_code asserts that stderr of r is the REST error object with code want (or, want NULL,
- * any code) and a message. */
-static void error_code(const struct run *r, const char *want)
-{
-    cJSON *j = out_json(r->err, "stderr");
-    const cJSON *e = json_item(j, "error", cJSON_Object);
-    const char *code = support_json_str(e, "code");
-
-    ck_assert_msg(want == NULL || strcmp(code, want) == 0, "code %s, want %s", code, want);
-    support_json_str(e, "message");
-    cJSON_Delete(j);
-}
 
 /* ---- local: no service needed --------------------------------------------- */
 
@@ -398,7 +114,7 @@ START_TEST(test_usage)
             argv[i + 1] = (char *)lc->argv[i];
             snprintf(args + strlen(args), sizeof(args) - strlen(args), " %s", lc->argv[i]);
         }
-        run_argv(&r, argv);
+        cli_run_argv(&r, argv);
         ck_assert_msg(r.code == lc->code, "%s: exit %d, want %d\nstdout: %s\nstderr: %s", args,
                       r.code, lc->code, r.out, r.err);
         ck_assert_msg(lc->code == 0 || r.out[0] == '\0', "%s: stdout: %s", args, r.out);
@@ -425,7 +141,7 @@ START_TEST(test_unreachable)
     ck_assert_int_le(time(NULL) - t0, 5);
     run_local(&r, url, t0s, "--json", "concerts");
     assert_exit(&r, 3);
-    error_code(&r, NULL);
+    cli_error_code(&r, NULL);
 }
 END_TEST
 
@@ -435,9 +151,9 @@ START_TEST(test_ping)
 {
     struct run r;
     run(&r, "--json", "ping");
-    cJSON *j = json_ok(&r);
-    ck_assert(json_bool(j, "databaseOk"));
-    ck_assert(json_bool(j, "redisOk"));
+    cJSON *j = cli_json_ok(&r);
+    ck_assert(cli_json_bool(j, "databaseOk"));
+    ck_assert(cli_json_bool(j, "redisOk"));
     cJSON_Delete(j);
     run(&r, "ping");
     assert_exit(&r, 0);
@@ -452,10 +168,10 @@ START_TEST(test_token_twice)
 
     char me[SESSION_ARG];
 
-    token_for(101, 1, a, sizeof(a));
-    token_for(101, 1, b, sizeof(b));
+    cli_token_for(101, 1, a, sizeof(a));
+    cli_token_for(101, 1, b, sizeof(b));
     ck_assert_str_eq(a, b);
-    run(&r, as_user(me, 101), "token", "--user", "101", "--concert", "1");
+    run(&r, cli_as_user(me, 101), "token", "--user", "101", "--concert", "1");
     assert_exit(&r, 0);
     ck_assert_msg(strncmp(r.out, "token ", 6) == 0 && strstr(r.out, a) != NULL, "out: %s", r.out);
     ck_assert_msg(strstr(r.out, "WAITING") != NULL || strstr(r.out, "ACTIVE") != NULL, "out: %s",
@@ -468,10 +184,10 @@ START_TEST(test_status)
     struct run r;
     char tok[512];
 
-    token_for(102, 2, tok, sizeof(tok));
+    cli_token_for(102, 2, tok, sizeof(tok));
     run(&r, "--json", "status", "--token", tok);
-    cJSON *j = json_ok(&r);
-    assert_members(j, WANT(INT("userId", 102), INT("concertId", 2)));
+    cJSON *j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userId", 102), INT("concertId", 2)));
     const char *status = support_json_str(j, "status");
     ck_assert_msg(strcmp(status, "WAITING") == 0 || strcmp(status, "ACTIVE") == 0, "%s", status);
     ck_assert_msg(support_json_is_time(j, "issuedAt"), "issuedAt in %s", r.out);
@@ -497,9 +213,9 @@ START_TEST(test_concerts)
     int five = 0;
 
     run(&r, "--json", "concerts");
-    cJSON *j = json_ok(&r); /* one line */
+    cJSON *j = cli_json_ok(&r); /* one line */
     ck_assert_msg(j->child != NULL && strcmp(j->child->string, "concerts") == 0, "out: %s", r.out);
-    cJSON_ArrayForEach(concert, json_item(j, "concerts", cJSON_Array))
+    cJSON_ArrayForEach(concert, cli_json_item(j, "concerts", cJSON_Array))
     {
         five += support_json_int(concert, "scheduleCount") == 5;
     }
@@ -507,7 +223,7 @@ START_TEST(test_concerts)
     cJSON_Delete(j);
     run(&r, "concerts");
     assert_exit(&r, 0);
-    ck_assert_int_eq(count(r.out, "\n"), 5); /* header, three hall concerts and the arena */
+    ck_assert_int_eq(cli_count(r.out, "\n"), 5); /* header, three hall concerts and the arena */
 }
 END_TEST
 
@@ -527,16 +243,16 @@ START_TEST(test_full_flow)
     char tok[512], other[512], sched[32], resv[32], me[SESSION_ARG];
     cJSON *j;
 
-    as_user(me, 103);
-    active_token(103, 1, tok, sizeof(tok));
-    int64_t sched_id = first_schedule(tok, "1");
+    cli_as_user(me, 103);
+    cli_active_token(103, 1, tok, sizeof(tok));
+    int64_t sched_id = cli_first_schedule(tok, "1");
     snprintf(sched, sizeof(sched), "%" PRId64, sched_id);
 
     run(&r, "--json", "seats", "--schedule", sched, "--token", tok);
-    j = json_ok(&r);
-    ck_assert_int_eq(cJSON_GetArraySize(json_item(j, "seats", cJSON_Array)), 50);
-    assert_members(seat_of(j, 5), WANT(STR("status", "AVAILABLE")));
-    int64_t price = support_json_int(seat_of(j, 5), "price");
+    j = cli_json_ok(&r);
+    ck_assert_int_eq(cJSON_GetArraySize(cli_json_item(j, "seats", cJSON_Array)), 50);
+    cli_assert_members(cli_seat_of(j, 5), WANT(STR("status", "AVAILABLE")));
+    int64_t price = support_json_int(cli_seat_of(j, 5), "price");
     ck_assert_int_gt(price, 0);
     cJSON_Delete(j);
 
@@ -552,9 +268,10 @@ START_TEST(test_full_flow)
     ck_assert_msg(strstr(r.err, "error: SESSION_MISSING: ") != NULL, "stderr: %s", r.err);
 
     run(&r, me, "--json", "hold", "--schedule", sched, "--seat", "5", "--token", tok);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("status", "HELD"), INT("price", price), INT("seatNo", 5),
-                           INT("userId", 103), INT("concertId", 1), INT("scheduleId", sched_id)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j,
+                       WANT(STR("status", "HELD"), INT("price", price), INT("seatNo", 5),
+                            INT("userId", 103), INT("concertId", 1), INT("scheduleId", sched_id)));
     support_json_str(j, "expiresAt");
     snprintf(resv, sizeof(resv), "%lld", support_json_int(j, "reservationId"));
     cJSON_Delete(j);
@@ -563,15 +280,15 @@ START_TEST(test_full_flow)
     snprintf(amount, sizeof(amount), "%" PRId64, price);
     for (int replayed = 0; replayed <= 1; replayed++) {
         run(&r, me, "--json", "charge", "--amount", amount, "--key", "cli-charge-103");
-        j = json_ok(&r);
-        assert_members(j, WANT(INT("balance", price), INT("amount", price)));
-        ck_assert_int_eq(json_bool(j, "replayed"), replayed);
+        j = cli_json_ok(&r);
+        cli_assert_members(j, WANT(INT("balance", price), INT("amount", price)));
+        ck_assert_int_eq(cli_json_bool(j, "replayed"), replayed);
         cJSON_Delete(j);
     }
 
     run(&r, me, "--json", "balance", "--user", "103");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("balance", price), INT("userId", 103)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("balance", price), INT("userId", 103)));
     cJSON_Delete(j);
 
     /* Someone else's balance is not ours to read. */
@@ -580,15 +297,15 @@ START_TEST(test_full_flow)
     ck_assert_ptr_nonnull(strstr(r.err, "NOT_OWNER"));
 
     run(&r, me, "--json", "pay", "--reservation", resv, "--key", "cli-pay-103", "--token", tok);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("status", "COMPLETED"), INT("amount", price), INT("balance", 0),
-                           INT("seatNo", 5)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("status", "COMPLETED"), INT("amount", price), INT("balance", 0),
+                               INT("seatNo", 5)));
     ck_assert_int_gt(support_json_int(j, "paymentId"), 0);
     cJSON_Delete(j);
 
     /* The seat is sold, as another user sees it. */
-    active_token(104, 1, other, sizeof(other));
-    seat_status(sched, other, 5, "SOLD");
+    cli_active_token(104, 1, other, sizeof(other));
+    cli_seat_status(sched, other, 5, "SOLD");
     run(&r, "seats", "--schedule", sched, "--token", other);
     assert_exit(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "   5 S"));
@@ -600,11 +317,11 @@ START_TEST(test_seat_taken)
     struct run r;
     char a[512], b[512], sched[32], me_a[SESSION_ARG], me_b[SESSION_ARG];
 
-    as_user(me_a, 105);
-    as_user(me_b, 106);
-    active_token(105, 2, a, sizeof(a));
-    active_token(106, 2, b, sizeof(b));
-    snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(a, "2"));
+    cli_as_user(me_a, 105);
+    cli_as_user(me_b, 106);
+    cli_active_token(105, 2, a, sizeof(a));
+    cli_active_token(106, 2, b, sizeof(b));
+    snprintf(sched, sizeof(sched), "%" PRId64, cli_first_schedule(a, "2"));
     /* Another user's token is not ours to hold with. */
     run(&r, me_b, "hold", "--schedule", sched, "--seat", "6", "--token", a);
     assert_exit(&r, 1);
@@ -621,7 +338,7 @@ START_TEST(test_seat_taken)
 
     run(&r, me_b, "--json", "hold", "--schedule", sched, "--seat", "6", "--token", b);
     assert_exit(&r, 1);
-    error_code(&r, "SEAT_TAKEN");
+    cli_error_code(&r, "SEAT_TAKEN");
 }
 END_TEST
 
@@ -631,18 +348,18 @@ START_TEST(test_release)
     char tok[512], sched[32], resv[32], me[SESSION_ARG];
     cJSON *j;
 
-    as_user(me, 107);
-    active_token(107, 3, tok, sizeof(tok));
-    snprintf(sched, sizeof(sched), "%" PRId64, first_schedule(tok, "3"));
+    cli_as_user(me, 107);
+    cli_active_token(107, 3, tok, sizeof(tok));
+    snprintf(sched, sizeof(sched), "%" PRId64, cli_first_schedule(tok, "3"));
     run(&r, me, "--json", "hold", "--schedule", sched, "--seat", "9", "--token", tok);
-    j = json_ok(&r);
+    j = cli_json_ok(&r);
     snprintf(resv, sizeof(resv), "%lld", support_json_int(j, "reservationId"));
     cJSON_Delete(j);
     run(&r, me, "--json", "release", "--reservation", resv, "--token", tok);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("status", "CANCELLED")));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("status", "CANCELLED")));
     cJSON_Delete(j);
-    seat_status(sched, tok, 9, "AVAILABLE");
+    cli_seat_status(sched, tok, 9, "AVAILABLE");
     run(&r, me, "release", "--reservation", "999999", "--token", tok);
     assert_exit(&r, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "RESERVATION_NOT_FOUND"));
@@ -658,7 +375,7 @@ static void admin_begin(const char *cmd)
     run(&r, cmd, "--admin-key", "wrong");
     assert_exit(&r, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "ADMIN_KEY_INVALID"));
-    setenv("BOXOFFICE_ADMIN_KEY", env.admin_key, 1);
+    setenv("BOXOFFICE_ADMIN_KEY", cli_env.admin_key, 1);
 }
 
 /* session_of logs user in with password and writes "--session=<session>" into arg
@@ -670,7 +387,8 @@ static char *session_of(char *arg, const char *user, const char *password)
 
     run(&r, "login", "--user", user, "--password", password);
     assert_exit(&r, 0);
-    ck_assert_msg(strncmp(r.out, "s1.", 3) == 0 && count(r.out, "\n") == 1, "session: %s", r.out);
+    ck_assert_msg(strncmp(r.out, "s1.", 3) == 0 && cli_count(r.out, "\n") == 1, "session: %s",
+                  r.out);
     len = strcspn(r.out, "\n");
     ck_assert_int_lt(len, SESSION_ARG - 11);
     memcpy(arg, "--session=", 10);
@@ -697,9 +415,9 @@ START_TEST(test_login)
     ck_assert_msg(strstr(r.err, "error: LOGIN_FAILED: ") != NULL, "stderr: %s", r.err);
     ck_assert_str_eq(r.out, "");
 
-    run_stdin(&r, "demo", "--json", "login", "--user", "110", "--password-stdin", NULL);
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userId", 110)));
+    cli_run_stdin(&r, "demo", "--json", "login", "--user", "110", "--password-stdin", NULL);
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userId", 110)));
     ck_assert_msg(strncmp(support_json_str(j, "session"), "s1.", 3) == 0, "out: %s", r.out);
     ck_assert_msg(support_json_is_time(j, "expiresAt"), "expiresAt in %s", r.out);
     cJSON_Delete(j);
@@ -711,15 +429,15 @@ START_TEST(test_login)
     ck_assert_msg(strncmp(r.out, "s1.", 3) == 0, "out: %s", r.out);
 
     run(&r, session_of(me, "110", "demo"), "--json", "token", "--concert", "1");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userId", 110), INT("concertId", 1)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userId", 110), INT("concertId", 1)));
     cJSON_Delete(j);
 
     setenv("BOXOFFICE_SESSION", me + strlen("--session="), 1);
     run(&r, "--json", "token", "--concert", "2");
     unsetenv("BOXOFFICE_SESSION");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userId", 110), INT("concertId", 2)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userId", 110), INT("concertId", 2)));
     cJSON_Delete(j);
 }
 END_TEST
@@ -731,10 +449,10 @@ START_TEST(test_signup)
     char user[32], me[SESSION_ARG];
     cJSON *j;
 
-    run_stdin(&r, "correct horse", "--json", "signup", "--name", "Ann \"CLI\" Test",
-              "--password-stdin", NULL);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("name", "Ann \"CLI\" Test")));
+    cli_run_stdin(&r, "correct horse", "--json", "signup", "--name", "Ann \"CLI\" Test",
+                  "--password-stdin", NULL);
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("name", "Ann \"CLI\" Test")));
     long long id = support_json_int(j, "userId");
     ck_assert_msg(id > 100000, "userId %lld: the seed's users are 1..100000", id);
     cJSON_Delete(j);
@@ -748,8 +466,8 @@ START_TEST(test_signup)
     assert_exit(&r, 1);
     ck_assert_msg(strstr(r.err, "LOGIN_FAILED") != NULL, "stderr: %s", r.err);
     run(&r, session_of(me, user, "correct horse"), "--json", "balance");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userId", id), INT("balance", 0)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userId", id), INT("balance", 0)));
     cJSON_Delete(j);
 }
 END_TEST
@@ -771,7 +489,7 @@ START_TEST(test_logout)
     ck_assert_msg(strstr(r.err, "error: SESSION_EXPIRED: ") != NULL, "stderr: %s", r.err);
     run(&r, me, "--json", "token", "--concert", "1");
     assert_exit(&r, 1);
-    error_code(&r, "SESSION_EXPIRED");
+    cli_error_code(&r, "SESSION_EXPIRED");
 }
 END_TEST
 
@@ -782,29 +500,29 @@ START_TEST(test_leave_and_not_owner)
     char tok[512], me[SESSION_ARG], other[SESSION_ARG];
     cJSON *j;
 
-    as_user(me, 112);
-    as_user(other, 113);
+    cli_as_user(me, 112);
+    cli_as_user(other, 113);
     run(&r, other, "token", "--user", "112", "--concert", "1");
     assert_exit(&r, 1);
     ck_assert_msg(strstr(r.err, "error: NOT_OWNER: ") != NULL, "stderr: %s", r.err);
 
-    token_for(112, 1, tok, sizeof(tok));
+    cli_token_for(112, 1, tok, sizeof(tok));
     run(&r, other, "leave", "--token", tok);
     assert_exit(&r, 1);
     ck_assert_msg(strstr(r.err, "error: NOT_OWNER: ") != NULL, "stderr: %s", r.err);
 
     run(&r, me, "--json", "leave", "--token", tok);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("status", "EXPIRED"), INT("userId", 112), STR("token", tok)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("status", "EXPIRED"), INT("userId", 112), STR("token", tok)));
     cJSON_Delete(j);
     run(&r, "--json", "status", "--token", tok);
     if (r.code == 0) {
-        j = json_ok(&r);
-        assert_members(j, WANT(STR("status", "EXPIRED")));
+        j = cli_json_ok(&r);
+        cli_assert_members(j, WANT(STR("status", "EXPIRED")));
         cJSON_Delete(j);
     } else {
         assert_exit(&r, 1);
-        error_code(&r, "TOKEN_EXPIRED");
+        cli_error_code(&r, "TOKEN_EXPIRED");
     }
 }
 END_TEST
@@ -849,7 +567,7 @@ START_TEST(test_limits)
 
     admin_begin("limits");
     run(&r, "--json", "limits");
-    j = json_ok(&r);
+    j = cli_json_ok(&r);
     ck_assert_int_eq(cJSON_GetArraySize(j), NLIMITS);
     for (size_t i = 0; i < NLIMITS; i++) {
         ck_assert_msg(support_json_int(j, names[i]) == 0, "%s in %s (the suite's are off)",
@@ -858,35 +576,36 @@ START_TEST(test_limits)
     cJSON_Delete(j);
 
     run(&r, "--json", "limits", "--set", "userTokenIssuesPerMinute=1,userHoldsPerMinute=5");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userTokenIssuesPerMinute", 1), INT("userHoldsPerMinute", 5),
-                           INT("userLoginsPerMinute", 0), INT("addressChargesPerMinute", 0)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userTokenIssuesPerMinute", 1), INT("userHoldsPerMinute", 5),
+                               INT("userLoginsPerMinute", 0), INT("addressChargesPerMinute", 0)));
     cJSON_Delete(j);
     run(&r, "limits");
     assert_exit(&r, 0);
-    ck_assert_int_eq(count(r.out, "\n"), NLIMITS);
+    ck_assert_int_eq(cli_count(r.out, "\n"), NLIMITS);
     ck_assert_msg(strstr(r.out, "userHoldsPerMinute") != NULL && strstr(r.out, " 5 per minute") &&
                       strstr(r.out, " 0 (off)"),
                   "out: %s", r.out);
 
     /* One token issue a minute for user 114: once the limit is read, the second is refused until
      * the minute ends. */
-    struct refusal f = {as_user(me, 114), 0, {0}};
+    struct refusal f = {cli_as_user(me, 114), 0, {0}};
     SUPPORT_WAIT(token_refused, &f, 10000, "user 114 was never refused: %s", f.r.out);
     ck_assert_msg(strstr(f.r.err, "error: RATE_LIMITED: ") != NULL &&
                       strstr(f.r.err, "(retry after "),
                   "stderr: %s", f.r.err);
     f.json = 1;
     SUPPORT_WAIT(token_refused, &f, 10000, "user 114 was never refused: %s", f.r.out);
-    error_code(&f.r, "RATE_LIMITED");
-    j = out_json(f.r.err, "stderr");
-    long long retry = support_json_int(json_item(j, "error", cJSON_Object), "retryAfterSeconds");
+    cli_error_code(&f.r, "RATE_LIMITED");
+    j = cli_out_json(f.r.err, "stderr");
+    long long retry =
+        support_json_int(cli_json_item(j, "error", cJSON_Object), "retryAfterSeconds");
     ck_assert_msg(retry >= 1 && retry <= 60, "retryAfterSeconds %lld", retry);
     cJSON_Delete(j);
 
     run(&r, "--json", "limits", "--set", "userTokenIssuesPerMinute=0,userHoldsPerMinute=0");
-    j = json_ok(&r);
-    assert_members(j, WANT(INT("userTokenIssuesPerMinute", 0), INT("userHoldsPerMinute", 0)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(INT("userTokenIssuesPerMinute", 0), INT("userHoldsPerMinute", 0)));
     cJSON_Delete(j);
     unsetenv("BOXOFFICE_ADMIN_KEY");
 }
@@ -901,35 +620,35 @@ START_TEST(test_admin)
 
     admin_begin("admin-settings");
     run(&r, "--json", "admin-settings");
-    j = json_ok(&r);
+    j = cli_json_ok(&r);
     ck_assert_int_gt(support_json_int(j, "ratePerSecond"), 0);
     ck_assert_int_gt(support_json_int(j, "holdTtlSeconds"), 0);
     cJSON_Delete(j);
 
     run(&r, "--json", "admin-concert", "--title", "CLI Test Night", "--artist", "The Testers",
         "--venue", "Hall \"A\"", "--sale-opens-at", "2030-01-02T03:04:05Z");
-    j = json_ok(&r); /* a quote in a value stays valid JSON */
-    assert_members(j, WANT(STR("title", "CLI Test Night"), STR("venue", "Hall \"A\""),
-                           STR("saleOpensAt", "2030-01-02T03:04:05.000Z")));
+    j = cli_json_ok(&r); /* a quote in a value stays valid JSON */
+    cli_assert_members(j, WANT(STR("title", "CLI Test Night"), STR("venue", "Hall \"A\""),
+                               STR("saleOpensAt", "2030-01-02T03:04:05.000Z")));
     snprintf(concert, sizeof(concert), "%lld", support_json_int(j, "id"));
     cJSON_Delete(j);
 
     /* Before the opening a token waits with the time; opened, the concert says so. */
-    run(&r, as_user(me, 115), "token", "--concert", concert);
+    run(&r, cli_as_user(me, 115), "token", "--concert", concert);
     assert_exit(&r, 0);
     ck_assert_msg(strstr(r.out, " WAITING  waiting for the sale to open at 2030-01-02T03:04:05") !=
                       NULL,
                   "out: %s", r.out);
     run(&r, me, "--json", "token", "--concert", concert);
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("saleOpensAt", "2030-01-02T03:04:05.000Z"), INT("position", 0)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("saleOpensAt", "2030-01-02T03:04:05.000Z"), INT("position", 0)));
     cJSON_Delete(j);
     run(&r, "concert-opens", "--concert", concert, "--at", "2031-05-06T07:08:09Z");
     assert_exit(&r, 0);
     ck_assert_msg(strstr(r.out, ": the sale opens at 2031-05-06T07:08:09") != NULL, "out: %s",
                   r.out);
     run(&r, "--json", "concert-opens", "--concert", concert, "--at", "now");
-    j = json_ok(&r);
+    j = cli_json_ok(&r);
     const cJSON *opens = cJSON_GetObjectItemCaseSensitive(j, "saleOpensAt");
     ck_assert_msg(cJSON_IsNull(opens), "saleOpensAt not null: %s", r.out);
     cJSON_Delete(j);
@@ -939,8 +658,8 @@ START_TEST(test_admin)
 
     run(&r, "--json", "admin-schedule", "--concert", concert, "--starts-at",
         "2030-05-01T19:30:00+09:00", "--price", "77000");
-    j = json_ok(&r);
-    assert_members(j, WANT(STR("startsAt", "2030-05-01T10:30:00.000Z"), INT("totalSeats", 50)));
+    j = cli_json_ok(&r);
+    cli_assert_members(j, WANT(STR("startsAt", "2030-05-01T10:30:00.000Z"), INT("totalSeats", 50)));
     cJSON_Delete(j);
     unsetenv("BOXOFFICE_ADMIN_KEY");
 
@@ -1085,8 +804,8 @@ START_TEST(test_watch_text_and_gaps)
     ck_assert_msg(line != NULL, "no line for admission 5 in: %s", ch.buf);
     ck_assert_int_eq(code, 0);
     ck_assert_ptr_nonnull(strstr(line, "active until 2026-11-18T11:11:40.000Z"));
-    ck_assert_int_eq(count(ch.buf, " ADMITTED concert 9 user 12 token 9-22 admission 2 "), 1);
-    ck_assert_int_eq(count(ch.buf, " ADMITTED "), 3);
+    ck_assert_int_eq(cli_count(ch.buf, " ADMITTED concert 9 user 12 token 9-22 admission 2 "), 1);
+    ck_assert_int_eq(cli_count(ch.buf, " ADMITTED "), 3);
     ck_assert_ptr_nonnull(
         strstr(ch.buf, " POSITION concert 9 user 16 token 9-26 position 4 eta 2s\n"));
     ck_assert_ptr_nonnull(strstr(ch.buf, " EXPIRED concert 9 user 11 token 9-21\n"));
@@ -1098,22 +817,22 @@ END_TEST
 START_TEST(test_watch_json)
 {
     struct child ch;
-    char events[sizeof(env.events_url[0]) + 16], tok[512];
+    char events[sizeof(cli_env.events_url[0]) + 16], tok[512];
     char *argv[] = {NULL, "--json", "watch", "--concert", "3", "--events-url", events, NULL};
     const char *want[] = {"\"kind\":\"ADMITTED\"", "\"userId\":108,", NULL};
     const char *line;
 
-    snprintf(events, sizeof(events), "%s", env.events_url[0]);
+    snprintf(events, sizeof(events), "%s", cli_env.events_url[0]);
     child_start(&ch, argv);
     child_wait_subscribed(&ch, events); /* subscribed before the token exists */
-    token_for(108, 3, tok, sizeof(tok));
+    cli_token_for(108, 3, tok, sizeof(tok));
     line = child_wait_for(&ch, 10000, want);
     int code = child_stop(&ch, SIGTERM);
     ck_assert_msg(line != NULL, "no ADMITTED line for user 108 in: %s", ch.buf);
     ck_assert_int_eq(code, 0);
     cJSON *j = support_json_parse(line, "a line of watch");
     ck_assert_msg(cJSON_IsObject(j), "not one object: %s", line);
-    assert_members(j, WANT(INT("concertId", 3), INT("position", 0)));
+    cli_assert_members(j, WANT(INT("concertId", 3), INT("position", 0)));
     ck_assert_int_ge(support_json_int(j, "sequence"), 1);
     ck_assert_msg(strncmp(support_json_str(j, "tokenId"), "3-", 2) == 0, "tokenId in %s", line);
     ck_assert_msg(support_json_is_time(j, "admittedAt"), "admittedAt in %s", line);
@@ -1131,7 +850,7 @@ START_TEST(test_watch_json)
                                " active until ", NULL};
     child_start(&ch, argv);
     child_wait_subscribed(&ch, events);
-    token_for(109, 3, tok, sizeof(tok));
+    cli_token_for(109, 3, tok, sizeof(tok));
     line = child_wait_for(&ch, 10000, want_text);
     code = child_stop(&ch, SIGINT);
     ck_assert_msg(line != NULL, "no ADMITTED line for user 109 in: %s", ch.buf);
@@ -1159,7 +878,7 @@ int main(void)
                               test_limits,
                               NULL};
     const struct testenv_exe_suite suite = {
-        "cli", "clients/boxoffice-cli", cli_path, sizeof(cli_path), &env, local, service, 120};
+        "cli", "clients/boxoffice-cli", cli_path, sizeof(cli_path), &cli_env, local, service, 120};
 
     return testenv_exe_main(&suite);
 }

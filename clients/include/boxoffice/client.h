@@ -10,7 +10,44 @@
  * take the generated request message; replies are the generated response
  * messages, which the caller frees with protobuf_c_message_free_unpacked.
  * bo_session_service() also plugs a session into the generated stubs
- * (boxoffice__v1__boxoffice__hold_seat(...) and the rest).
+ * (boxoffice__v1__boxoffice__hold_seat(...) and the rest). The library is
+ * generic: every rpc of the proto, venues' included, is called the same way,
+ * and there are no typed helpers per rpc. For example (error checks left out):
+ *
+ *   // the sections of a date on a venue, counted now (ACTIVE token)
+ *   Boxoffice__V1__ListSectionsRequest ls = BOXOFFICE__V1__LIST_SECTIONS_REQUEST__INIT;
+ *   ls.token = token;
+ *   ls.schedule_id = date;
+ *   rc = bo_call(s, "ListSections", &ls.base, &out, &st);  // a ListSectionsReply
+ *
+ *   // a hold of several seats, all or nothing (SEAT_TAKEN: st.seat_nos names the taken ones)
+ *   Boxoffice__V1__HoldSeatRequest h = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+ *   uint32_t seats[] = {201, 202, 203};
+ *   h.token = token;
+ *   h.schedule_id = date;
+ *   h.seat_nos = seats;
+ *   h.n_seat_nos = 3;
+ *   rc = bo_call(s, "HoldSeat", &h.base, &out, &st);  // reservation->seats: places, prices
+ *
+ *   // or the best 2 seats of section A side by side (NOT_ENOUGH_SEATS when there are none):
+ *   // instead of seat_nos, h.section = "A"; h.quantity = 2; h.together = 1;
+ *
+ *   // a refund of one's own payment (the caller's proof, no token)
+ *   Boxoffice__V1__RefundRequest rf = BOXOFFICE__V1__REFUND_REQUEST__INIT;
+ *   rf.payment_id = payment;
+ *   rf.idempotency_key = "refund-1";  // optional
+ *   rc = bo_call(s, "Refund", &rf.base, &out, &st);  // a RefundReply, payment REFUNDED
+ *
+ *   // admin: a venue of sections (numbered in order), then a date on it
+ *   Boxoffice__V1__Section a = BOXOFFICE__V1__SECTION__INIT, *secs[] = {&a};
+ *   Boxoffice__V1__CreateVenueRequest cv = BOXOFFICE__V1__CREATE_VENUE_REQUEST__INIT;
+ *   a.name = "A", a.rows = 20, a.seats_per_row = 100, a.price = 150000;
+ *   cv.admin_key = key;
+ *   cv.name = "Arena";
+ *   cv.sections = secs;
+ *   cv.n_sections = 1;
+ *   rc = bo_call(s, "CreateVenue", &cv.base, &out, &st);  // a CreateVenueReply
+ *   // CreateScheduleRequest with venue_id set (no price) makes a date on it
  */
 #ifndef BOXOFFICE_CLIENT_H
 #define BOXOFFICE_CLIENT_H
