@@ -44,6 +44,12 @@ static int br_call_failed(struct br_req *r, const char *method, int rc, const st
                  st->retry_after_seconds > 0 ? (unsigned)st->retry_after_seconds : 1u);
         extra = retry;
     }
+    if (st->n_seat_nos > 0) { /* SEAT_TAKEN, SEAT_NOT_FOUND: which seats, for programs too */
+        size_t cap = sizeof(st->seat_nos) / sizeof(st->seat_nos[0]);
+        size_t n = st->n_seat_nos < cap ? st->n_seat_nos : cap;
+        return br_http_error_seats(r, rc, st->seat_nos, n, "%s",
+                                   st->message[0] != '\0' ? st->message : bo_error_message(rc));
+    }
     if (st->message[0] == '\0') {
         return br_http_error_hdr(r, rc, extra, NULL);
     }

@@ -159,9 +159,17 @@ void br_http_end(struct br_req *r)
     r->json = NULL;
 }
 
-/* br_http_verror is br_http_error_hdr with its arguments in ap. */
-__attribute__((format(printf, 4, 0))) static int
-br_http_verror(struct br_req *r, int err, const char *extra, const char *fmt, va_list ap)
+/* The seats an error names (br_http_error_seats); none for the others. */
+struct br_http_seats {
+    const uint32_t *seat_nos;
+    size_t n;
+};
+
+/* br_http_verror is br_http_error_hdr naming seats, with its arguments in ap. */
+__attribute__((format(printf, 5, 0))) static int br_http_verror(struct br_req *r, int err,
+                                                                const char *extra,
+                                                                struct br_http_seats seats,
+                                                                const char *fmt, va_list ap)
 {
     static const char challenge[] = "WWW-Authenticate: Bearer\r\n";
     char msg[512];
@@ -174,7 +182,7 @@ br_http_verror(struct br_req *r, int err, const char *extra, const char *fmt, va
         snprintf(msg, sizeof(msg), "%s", br_status_message(err));
     }
     br_http_begin_json(r, &j);
-    br_status_error_json(&j, err, msg);
+    br_status_error_json_seats(&j, err, msg, seats.seat_nos, seats.n);
     /* RFC 7235: every 401 names the scheme that would do */
     return br_http_send_hdr(r, status, NULL, extra, status == 401 ? challenge : NULL);
 }
@@ -183,7 +191,7 @@ int br_http_error(struct br_req *r, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int status = br_http_verror(r, err, NULL, fmt, ap);
+    int status = br_http_verror(r, err, NULL, (struct br_http_seats){NULL, 0}, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -192,7 +200,17 @@ int br_http_error_hdr(struct br_req *r, int err, const char *extra_headers, cons
 {
     va_list ap;
     va_start(ap, fmt);
-    int status = br_http_verror(r, err, extra_headers, fmt, ap);
+    int status = br_http_verror(r, err, extra_headers, (struct br_http_seats){NULL, 0}, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int br_http_error_seats(struct br_req *r, int err, const uint32_t *seat_nos, size_t n,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int status = br_http_verror(r, err, NULL, (struct br_http_seats){seat_nos, n}, fmt, ap);
     va_end(ap);
     return status;
 }

@@ -97,6 +97,11 @@ int br_http_error(struct br_req *r, int err, const char *fmt, ...)
 int br_http_error_hdr(struct br_req *r, int err, const char *extra_headers, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* br_http_error_seats is br_http_error naming the seats the error concerns: "seatNos":
+ * [seat_nos[0..n)] in the error object (left out when n is 0). */
+int br_http_error_seats(struct br_req *r, int err, const uint32_t *seat_nos, size_t n,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* br_http_header returns the value of the request header name, or NULL when absent. */
 const char *br_http_header(const struct br_req *r, const char *name);
 

@@ -23,26 +23,32 @@ extern const struct br_rpc br_queue_issue_rpc;
 extern const struct br_rpc br_queue_current_rpc;
 extern const struct br_rpc br_queue_leave_rpc;
 
-/* br_catalog.c: concerts, a concert's schedules, a schedule's seats (answered from memory when
- * it can, else by br_catalog_seats_rpc) */
+/* br_catalog.c: concerts, a concert's schedules, a date's sections, a date's seats (the whole
+ * map answered from memory when it can, else by br_catalog_seats_rpc; a section or the compact
+ * form by the service) */
 extern const struct br_rpc br_catalog_concerts_rpc;
 extern const struct br_rpc br_catalog_schedules_rpc;
+extern const struct br_rpc br_catalog_sections_rpc;
 extern const struct br_rpc br_catalog_seats_rpc;
 int br_catalog_seats(struct br_req *r);
 
-/* br_reservations.c: hold a seat, release a hold */
+/* br_reservations.c: hold seats (one, several, best available: the body read by
+ * br_reservations_hold, the reply written as br_reservations_hold_rpc says), release a hold */
 extern const struct br_rpc br_reservations_hold_rpc;
+int br_reservations_hold(struct br_req *r);
 extern const struct br_rpc br_reservations_release_rpc;
 
-/* br_points.c: balance, charges, payments */
+/* br_points.c: balance, charges, payments, refunds */
 extern const struct br_rpc br_points_balance_rpc;
 extern const struct br_rpc br_points_charge_rpc;
 extern const struct br_rpc br_points_pay_rpc;
+extern const struct br_rpc br_points_refund_rpc;
 
-/* br_admin.c: concerts created and their sale opening moved, schedules created, admission
- * and rate limits read and tuned */
+/* br_admin.c: concerts created and their sale opening moved, venues and schedules created,
+ * admission and rate limits read and tuned */
 extern const struct br_rpc br_admin_concert_create_rpc;
 extern const struct br_rpc br_admin_concert_update_rpc;
+int br_admin_venue_create(struct br_req *r);
 int br_admin_schedule_create(struct br_req *r);
 extern const struct br_rpc br_admin_admission_get_rpc;
 int br_admin_admission_set(struct br_req *r);

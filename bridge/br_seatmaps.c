@@ -21,6 +21,7 @@
 #include "br_caller.h"
 #include "br_config.h"
 #include "br_http.h"
+#include "br_seats.h"
 #include "br_tokens.h"
 
 #include <stdatomic.h>
@@ -50,8 +51,9 @@ struct br_seatmaps {
 /* ---- the renderer ---------------------------------------------------------------------- */
 
 /* br_seatmaps_json_seat writes one seat as REST shows it at now_ms: no hold end, no
- * reservation. */
-static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state *s, int64_t now_ms)
+ * reservation; with its place when where (a venue's seat) is not NULL. */
+static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state *s, int64_t now_ms,
+                                  const Boxoffice__V1__Seat *where)
 {
     br_json_obj_begin(j);
     br_json_kv_u64(j, "seatNo", s->seat_no);
@@ -59,6 +61,9 @@ static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state 
     br_json_kv_str(
         j, "status",
         bo_enum_name(&boxoffice__v1__seat_status__descriptor, bo_seat_status_at(s, now_ms)));
+    if (where != NULL) {
+        br_seats_place(j, where->section, where->row, where->number);
+    }
     br_json_obj_end(j);
 }
 
@@ -83,7 +88,7 @@ void br_seatmaps_json(struct br_json *j, uint64_t schedule_id, uint64_t concert_
 {
     br_seatmaps_json_open(j, schedule_id, concert_id);
     for (size_t i = 0; i < n; i++) {
-        br_seatmaps_json_seat(j, &seats[i], now_ms);
+        br_seatmaps_json_seat(j, &seats[i], now_ms, NULL);
     }
     br_seatmaps_json_close(j);
 }
@@ -106,18 +111,44 @@ static uint64_t br_seatmaps_schedule(const Boxoffice__V1__ListSeatsReply *rep,
     return rep->schedule_id != 0 || in == NULL ? rep->schedule_id : in->schedule_id;
 }
 
+/* br_seatmaps_on_venue tells whether a ListSeats reply is of a date on a venue: its seats have
+ * places (the hall's have none). */
+static int br_seatmaps_on_venue(const Boxoffice__V1__ListSeatsReply *rep)
+{
+    return rep->n_seats > 0 && rep->seats[0]->section != NULL && rep->seats[0]->section[0] != '\0';
+}
+
+/* br_seatmaps_compact_write writes a compact reply: {"scheduleId","section","firstSeatNo",
+ * "statuses"} (section null for a whole map). */
+static void br_seatmaps_compact_write(struct br_json *j, const Boxoffice__V1__ListSeatsReply *rep,
+                                      uint64_t schedule_id)
+{
+    br_json_obj_begin(j);
+    br_json_kv_u64(j, "scheduleId", schedule_id);
+    br_json_key(j, "section");
+    br_json_str(j, rep->section != NULL && rep->section[0] != '\0' ? rep->section : NULL);
+    br_json_kv_u64(j, "firstSeatNo", rep->first_seat_no);
+    br_json_kv_str(j, "statuses", rep->statuses != NULL ? rep->statuses : "");
+    br_json_obj_end(j);
+}
+
 int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *msg,
                            const ProtobufCMessage *req)
 {
     const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
+    const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
+    uint64_t schedule_id = br_seatmaps_schedule(rep, in);
     int64_t now_ms = bo_time_now_ms();
 
-    br_seatmaps_json_open(j,
-                          br_seatmaps_schedule(rep, (const Boxoffice__V1__ListSeatsRequest *)req),
-                          rep->concert_id);
+    if (in != NULL && in->compact) {
+        br_seatmaps_compact_write(j, rep, schedule_id);
+        return 200;
+    }
+    int venue = br_seatmaps_on_venue(rep); /* the hall's seats: as the memory renders them */
+    br_seatmaps_json_open(j, schedule_id, rep->concert_id);
     for (size_t i = 0; i < rep->n_seats; i++) {
         struct bo_seat_state s = br_seatmaps_state(rep->seats[i]);
-        br_seatmaps_json_seat(j, &s, now_ms);
+        br_seatmaps_json_seat(j, &s, now_ms, venue ? rep->seats[i] : NULL);
     }
     br_seatmaps_json_close(j);
     return 200;
@@ -348,10 +379,15 @@ int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const Prot
     int64_t now_ms = bo_time_now_ms();
     int rc;
 
-    if (m == NULL) {
-        return 0;
+    if (m == NULL ||
+        (in != NULL && ((in->section != NULL && in->section[0] != '\0') || in->compact))) {
+        return 0; /* only whole maps are kept */
     }
     atomic_fetch_add_explicit(&m->by_rpc, 1, memory_order_relaxed);
+    if (br_seatmaps_on_venue(rep)) {
+        return 0; /* a venue's seats carry places the memory does not keep: read from the
+                   * service, which holds them in place */
+    }
     if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
         (rep->n_seats > BO_SEATMAP_MAX_SEATS ||
          (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL)) {
@@ -381,14 +417,37 @@ int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const Prot
     return br_seatmaps_send(r, blob);
 }
 
-/* br_seatmaps_apply applies one seat's change to schedule_id's map, when held. */
-static void br_seatmaps_apply(struct br_req *r, uint64_t schedule_id,
-                              const struct bo_seat_state *change)
+/* br_seatmaps_apply applies the change of every seat of a hold or payment to schedule_id's map,
+ * when held: seats[0..n) (or, when n is 0, the one seat first, when not NULL), each at status
+ * with the reservation and, when HELD, held_until_ms. */
+static void br_seatmaps_apply(struct br_req *r, uint64_t schedule_id, int status,
+                              uint64_t reservation_id, int64_t held_until_ms,
+                              Boxoffice__V1__Seat *const *seats, size_t n,
+                              const struct bo_seat_state *first)
 {
     struct br_seatmaps *m = r->t->shared->seatmaps;
+    struct bo_seat_state changes[16];
+    size_t k = 0;
 
-    if (m != NULL && schedule_id != 0) {
-        bo_seatmap_table_apply(m->table, schedule_id, change, 1, NULL);
+    if (m == NULL || schedule_id == 0) {
+        return;
+    }
+    if (n == 0) {
+        if (first != NULL) {
+            bo_seatmap_table_apply(m->table, schedule_id, first, 1, NULL);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        changes[k++] = (struct bo_seat_state){.seat_no = seats[i]->seat_no,
+                                              .status = status,
+                                              .price = seats[i]->price,
+                                              .held_until_ms = held_until_ms,
+                                              .reservation_id = reservation_id};
+        if (k == sizeof(changes) / sizeof(changes[0]) || i + 1 == n) {
+            bo_seatmap_table_apply(m->table, schedule_id, changes, k, NULL);
+            k = 0;
+        }
     }
 }
 
@@ -420,12 +479,13 @@ int br_seatmaps_reserved(struct br_req *r, const ProtobufCMessage *rep, const Pr
     default:
         return 0;
     }
+    int64_t until = status == BO_SEAT_HELD ? res->expires_at_ms : 0;
     struct bo_seat_state s = {.seat_no = res->seat_no,
                               .status = status,
                               .price = res->price,
-                              .held_until_ms = status == BO_SEAT_HELD ? res->expires_at_ms : 0,
+                              .held_until_ms = until,
                               .reservation_id = res->id};
-    br_seatmaps_apply(r, res->schedule_id, &s);
+    br_seatmaps_apply(r, res->schedule_id, status, res->id, until, res->seats, res->n_seats, &s);
     return 0;
 }
 
@@ -443,7 +503,20 @@ int br_seatmaps_paid(struct br_req *r, const ProtobufCMessage *msg, const Protob
                                   .status = BO_SEAT_SOLD,
                                   .price = p->amount,
                                   .reservation_id = p->reservation_id};
-        br_seatmaps_apply(r, p->schedule_id, &s);
+        br_seatmaps_apply(r, p->schedule_id, BO_SEAT_SOLD, p->reservation_id, 0, p->seats,
+                          p->n_seats, &s);
+    }
+    return 0;
+}
+
+int br_seatmaps_refunded(struct br_req *r, const ProtobufCMessage *msg, const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__Payment *p = ((const Boxoffice__V1__RefundReply *)msg)->payment;
+
+    (void)req;
+    if (p != NULL && p->status == BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_REFUNDED) {
+        br_seatmaps_apply(r, p->schedule_id, BO_SEAT_AVAILABLE, p->reservation_id, 0, p->seats,
+                          p->n_seats, NULL);
     }
     return 0;
 }

@@ -1,11 +1,14 @@
 /*
  * br_seatmaps: the seat maps and ACTIVE tokens this bridge holds in memory, so that
- * GET /api/v1/schedules/{id}/seats is answered without an rpc.
+ * GET /api/v1/schedules/{id}/seats (no query) of a date in the hall is answered without an
+ * rpc. Reads of a section or of the compact form, and every read of a date on a venue, go to
+ * the service, which holds those maps: a reply of one is never kept as a whole map.
  *
  * The memory belongs to the server (br_shared.seatmaps) and is kept current three ways: the
- * ListSeats replies it relays install snapshots (and remember the asking token until its
- * window ends); the HoldSeat, ReleaseHold and Pay replies it relays apply their change before
- * the client is answered (the writer sees its write on its next read), and Pay and LeaveQueue
+ * whole-map ListSeats replies of hall dates it relays install snapshots (and remember the
+ * asking token until its window ends); the HoldSeat, ReleaseHold, Pay and Refund replies it
+ * relays apply the change of every seat before the client is answered (the writer sees its
+ * write on its next read), and Pay and LeaveQueue
  * forget the token they ended; the seat and ended-token events of every instance (bo_feed on
  * events-urls) apply everyone else's. A map read from the service more than
  * BO_SEATMAP_REFRESH_MS ago is read again, so lost events leave it at most that old.
@@ -70,18 +73,25 @@ void br_seatmaps_done(struct br_req *r, uint64_t schedule_id);
  * the memory; 0 (the reply is written by br_seatmaps_list_write) when it could not. */
 int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req);
 
-/* br_seatmaps_reserved applies the seat change of a HoldSeat or ReleaseHold reply; returns 0. */
+/* br_seatmaps_reserved applies the change of every seat of a HoldSeat or ReleaseHold reply;
+ * returns 0. */
 int br_seatmaps_reserved(struct br_req *r, const ProtobufCMessage *rep,
                          const ProtobufCMessage *req);
 
-/* br_seatmaps_paid applies the sale of a Pay reply and forgets the request's token; returns 0. */
+/* br_seatmaps_paid applies the sale of every seat of a Pay reply and forgets the request's
+ * token; returns 0. */
 int br_seatmaps_paid(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req);
+
+/* br_seatmaps_refunded puts the seats of a Refund reply on sale again; returns 0. */
+int br_seatmaps_refunded(struct br_req *r, const ProtobufCMessage *rep,
+                         const ProtobufCMessage *req);
 
 /* br_seatmaps_left forgets the token a LeaveQueue request ended; returns 0. */
 int br_seatmaps_left(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req);
 
 /* br_seatmaps_list_write writes a ListSeats reply (for req) as br_seatmaps_json does, seen
- * now: the reply writer of the seats route. */
+ * now, the seats of a venue with their places (br_seats_place); a compact one (req->compact)
+ * as {"scheduleId","section","firstSeatNo","statuses"}: the reply writer of the seats route. */
 int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *rep,
                            const ProtobufCMessage *req);
 

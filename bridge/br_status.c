@@ -95,11 +95,25 @@ const char *br_status_message(int err)
 
 void br_status_error_json(struct br_json *j, int err, const char *msg)
 {
+    br_status_error_json_seats(j, err, msg, NULL, 0);
+}
+
+void br_status_error_json_seats(struct br_json *j, int err, const char *msg,
+                                const uint32_t *seat_nos, size_t n)
+{
     br_json_obj_begin(j);
     br_json_key(j, "error");
     br_json_obj_begin(j);
     br_json_kv_str(j, "code", br_status_name(err));
     br_json_kv_str(j, "message", msg != NULL ? msg : br_status_message(err));
+    if (n > 0) {
+        br_json_key(j, "seatNos");
+        br_json_arr_begin(j);
+        for (size_t i = 0; i < n; i++) {
+            br_json_u64(j, seat_nos[i]);
+        }
+        br_json_arr_end(j);
+    }
     br_json_obj_end(j);
     br_json_obj_end(j);
 }

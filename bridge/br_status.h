@@ -8,6 +8,9 @@
 #ifndef BR_STATUS_H
 #define BR_STATUS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "bo_error.h"
 #include "br_json.h"
 
@@ -29,6 +32,12 @@ const char *br_status_message(int err);
 /* br_status_error_json writes the REST error body {"error":{"code","message"}} for err with
  * msg (NULL: the code's default message). */
 void br_status_error_json(struct br_json *j, int err, const char *msg);
+
+/* br_status_error_json_seats is br_status_error_json naming the seats the error concerns too
+ * (SEAT_TAKEN, SEAT_NOT_FOUND): "seatNos":[seat_nos[0..n)] in the error object, left out when n
+ * is 0. */
+void br_status_error_json_seats(struct br_json *j, int err, const char *msg,
+                                const uint32_t *seat_nos, size_t n);
 
 /* br_status_reason returns the reason phrase of an HTTP status ("Not Found"). */
 const char *br_status_reason(int http);

@@ -5,8 +5,12 @@
  * pick a concert -> POST /queue/tokens -> wait (position and ETA, or the sale's opening
  * time, are pushed over WebSocket, or Server-Sent Events when WebSocket fails; no polling)
  * -> admitted -> dates -> seat map (refreshed every 2 s while shown) -> hold (countdown to
- * the hold's end) -> charge points -> pay -> confirmation. "Leave the line" gives the place
- * up; "Sign out" ends the session.
+ * the hold's end) -> charge points -> pay -> confirmation (with a refund button). "Leave the
+ * line" gives the place up; "Sign out" ends the session.
+ *
+ * A date of the 50-seat hall shows its whole map and holds one seat. A date on a venue
+ * (its schedule names a venueId) shows its sections and one section's grid instead, and
+ * holds up to 4 seats at once: venue.js draws and picks those; this file keeps the flow.
  *
  * Two proofs travel: the session from sign-in as Authorization: Bearer on every call made
  * for the user (token issue, holds, releases, payments, points, leaving, signing out), and
@@ -22,6 +26,7 @@
   var API = '/api/v1';
   var STORE_KEY = 'boxoffice.page.v2';
   var SEAT_REFRESH_MS = 2000;
+  var venue = null; // venue.js: sections and a section's grid (null if it did not load)
 
   /* ---- state ------------------------------------------------------------- */
 
@@ -29,8 +34,9 @@
     auth: null,      // {session, userId, name, expiresAt}: who is signed in
     ticket: null,    // {token, tokenId, userId, concertId, saleOpensAt, saleMessage}
     scheduleId: null,
-    hold: null,      // {reservationId, scheduleId, seatNo, price, expiresAt, deadline}
-    done: null,      // confirmation shown after paying
+    venueDate: false, // the date shown stands on a venue (sections), not the hall
+    hold: null,      // {reservationId, scheduleId, seatNo, seats, price, expiresAt, deadline}
+    done: null,      // confirmation shown after paying (refunded: set once refunded)
     concerts: [],
     schedules: {},   // id -> schedule
     seats: [],
@@ -51,7 +57,8 @@
         return;
       }
       sessionStorage.setItem(STORE_KEY, JSON.stringify({
-        auth: S.auth, ticket: S.ticket, scheduleId: S.scheduleId, hold: S.hold, done: S.done
+        auth: S.auth, ticket: S.ticket, scheduleId: S.scheduleId, venueDate: S.venueDate,
+        hold: S.hold, done: S.done
       }));
     } catch (e) { /* storage full or disabled: the page still works, without resume */ }
   }
@@ -64,6 +71,7 @@
       S.auth = v.auth && v.auth.session ? v.auth : null;
       S.ticket = v.ticket && v.ticket.token ? v.ticket : null;
       S.scheduleId = v.scheduleId || null;
+      S.venueDate = !!v.venueDate;
       S.hold = v.hold && v.hold.reservationId ? v.hold : null;
       S.done = v.done && v.done.place ? v.done : null;
     } catch (e) { /* ignore a damaged entry */ }
@@ -137,11 +145,12 @@
 
   /* ---- the API ------------------------------------------------------------ */
 
-  function ApiError(status, code, message, retryAfter) {
+  function ApiError(status, code, message, retryAfter, detail) {
     this.status = status;
     this.code = code;
     this.message = message;
     this.retryAfter = retryAfter; // seconds from Retry-After, or null
+    this.detail = detail || {};   // the whole error object (SEAT_TAKEN: seatNos)
   }
 
   /* retryAfter reads a Retry-After header (seconds or an HTTP date) as whole seconds, or
@@ -177,7 +186,7 @@
           var err = (data && data.error) || {};
           throw new ApiError(res.status, err.code || 'HTTP_' + res.status,
             err.message || 'The service answered with HTTP ' + res.status + '.',
-            retryAfter(res.headers.get('Retry-After')));
+            retryAfter(res.headers.get('Retry-After')), err);
         }
         return data;
       });
@@ -293,6 +302,7 @@
   var VIEWS = ['signin', 'join', 'wait', 'dates', 'seats', 'done', 'expired'];
 
   function show(name) {
+    document.body.classList.toggle('wide', name === 'seats' && S.venueDate);
     if (S.view === name) {
       renderTop();
       return;
@@ -333,8 +343,10 @@
     S.hold = null;
     S.done = null;
     S.selected = null;
+    S.venueDate = false;
     S.balance = null;
     S.pending = {};
+    if (venue) venue.reset();
     save();
   }
 
@@ -847,7 +859,8 @@
         t.textContent = when(sc.startsAt);
         var n = document.createElement('span');
         n.className = 'seats-left';
-        n.textContent = sc.availableSeats + ' of ' + sc.totalSeats + ' seats free';
+        n.textContent = Number(sc.availableSeats).toLocaleString('en-US') + ' of ' +
+          Number(sc.totalSeats).toLocaleString('en-US') + ' seats free';
         b.appendChild(t);
         b.appendChild(n);
         b.setAttribute('aria-label', when(sc.startsAt) + ', ' + n.textContent);
@@ -863,12 +876,15 @@
 
   /* ---- seat map ---------------------------------------------------------- */
 
+  /* enterSeats shows date scheduleId: the hall's whole map, or a venue's sections and the
+   * grid of one section (venue.js). */
   function enterSeats(scheduleId) {
     clearAlert();
     if (S.scheduleId !== scheduleId) S.selected = null;
     S.scheduleId = scheduleId;
-    save();
     var sc = S.schedules[scheduleId];
+    if (sc) S.venueDate = !!(sc.venueId && venue);
+    save();
     var title = concertTitle(S.ticket.concertId);
     $('seats-date').textContent = title + (sc ? ' \u00b7 ' + when(sc.startsAt) : '');
     if (!sc) {
@@ -878,30 +894,54 @@
         var found = S.schedules[scheduleId];
         if (found && S.scheduleId === scheduleId) {
           $('seats-date').textContent = title + ' \u00b7 ' + when(found.startsAt);
+          if (S.view === 'seats' && !!(found.venueId && venue) !== S.venueDate) enterSeats(scheduleId);
         }
       }, function () { /* the label stays without the date */ });
     }
+    $('hall-map').hidden = S.venueDate;
+    $('venue-map').hidden = !S.venueDate;
+    $('view-seats').classList.toggle('venue', S.venueDate);
+    $('seats-title').textContent = S.venueDate ? 'Choose your seats' : 'Choose a seat';
     $('seat-grid').textContent = '';
     $('legend').textContent = '';
     $('seats-updated').textContent = '';
     renderPick();
     renderHold();
     show('seats');
-    refreshSeats();
+    if (S.venueDate) venue.enter(scheduleId);
+    else refreshSeats();
     startSeatTimer();
     if (S.hold) refreshBalance();
+  }
+
+  /* notVenue shows date sid as a hall date after all (it answered NO_SECTIONS). */
+  function notVenue(sid) {
+    if (S.schedules[sid]) S.schedules[sid].venueId = null;
+    S.venueDate = false;
+    if (S.view === 'seats' && S.scheduleId === sid) enterSeats(sid);
   }
 
   function startSeatTimer() {
     stopSeatTimer();
     S.seatTimer = setInterval(function () {
-      if (!document.hidden) refreshSeats();
+      if (!document.hidden) refreshMap();
     }, SEAT_REFRESH_MS);
   }
 
   function stopSeatTimer() {
     if (S.seatTimer) clearInterval(S.seatTimer);
     S.seatTimer = null;
+  }
+
+  /* refreshMap reads the shown date's map again (the hall's, or the venue's section). */
+  function refreshMap() {
+    return S.venueDate ? venue.refresh() : refreshSeats();
+  }
+
+  /* renderMap redraws the shown map after the hold changed. */
+  function renderMap() {
+    if (S.venueDate) venue.render();
+    else renderSeats();
   }
 
   function refreshSeats() {
@@ -1013,6 +1053,12 @@
   }
 
   function renderPick(note) {
+    if (S.venueDate) {
+      $('pick-panel').hidden = true;
+      venue.renderPick();
+      return;
+    }
+    $('venue-pick').hidden = true;
     var s = S.selected != null ? findSeat(S.selected) : null;
     $('pick-panel').hidden = !!S.hold;
     $('hold').disabled = !s;
@@ -1034,19 +1080,7 @@
     clearAlert();
     $('hold').disabled = true;
     api('POST', '/reservations', { body: { scheduleId: sid, seatNo: no }, id: true }).then(function (r) {
-      var span = Date.parse(r.expiresAt) - Date.parse(r.heldAt);
-      if (!isFinite(span)) span = Date.parse(r.expiresAt) - Date.now();
-      S.hold = {
-        reservationId: r.reservationId, scheduleId: sid, seatNo: no, price: r.price,
-        expiresAt: r.expiresAt, deadline: Date.now() + span
-      };
-      S.selected = null;
-      save();
-      renderPick();
-      renderHold();
-      renderSeats();
-      refreshSeats();
-      return refreshBalance().then(suggestCharge);
+      return holdMade(r, sid, no);
     }, function (e) {
       fail(e);
       if (e.code === 'SEAT_TAKEN') {
@@ -1057,6 +1091,26 @@
         renderPick();
       }
     });
+  }
+
+  /* holdMade keeps the hold r (a POST /reservations answer) made on date sid, seatNo its
+   * first seat, and shows it with the balance and the points still to charge. A venue
+   * date's hold keeps its seats (label and price each). */
+  function holdMade(r, sid, seatNo) {
+    var span = Date.parse(r.expiresAt) - Date.parse(r.heldAt);
+    if (!isFinite(span)) span = Date.parse(r.expiresAt) - Date.now();
+    S.hold = {
+      reservationId: r.reservationId, scheduleId: sid, seatNo: seatNo, price: r.price,
+      seats: S.venueDate && r.seats && r.seats.length ? r.seats : null,
+      expiresAt: r.expiresAt, deadline: Date.now() + span
+    };
+    S.selected = null;
+    save();
+    renderPick();
+    renderHold();
+    renderMap();
+    refreshMap();
+    return refreshBalance().then(suggestCharge);
   }
 
   function releaseSeat() {
@@ -1080,23 +1134,50 @@
     save();
     renderHold();
     renderPick();
-    renderSeats();
-    refreshSeats();
+    renderMap();
+    refreshMap();
   }
 
-  /* renderHold shows the hold panel while a seat is held (naming its date when the map
-   * shows another one: one hold at a time). */
+  /* renderHold shows the hold panel while seats are held (naming its date when the map
+   * shows another one: one hold at a time): the hall's one seat, or a venue hold's seats
+   * by label with their prices and the total. */
   function renderHold() {
     var h = S.hold;
     $('hold-panel').hidden = !h;
-    $('pick-panel').hidden = !!h;
+    $('pick-panel').hidden = !!h || S.venueDate;
     if (!h) return;
     var sc = S.schedules[h.scheduleId];
-    $('hold-seat').textContent = 'Seat ' + h.seatNo +
-      (h.scheduleId !== S.scheduleId ? ' on ' + (sc ? when(sc.startsAt) : 'date ' + h.scheduleId) : '');
-    $('hold-price').textContent = money(h.price);
+    var elsewhere = h.scheduleId !== S.scheduleId ? ' on ' + (sc ? when(sc.startsAt) : 'date ' + h.scheduleId) : '';
+    var many = !!(h.seats && h.seats.length);
+    var plural = many && h.seats.length > 1;
+    $('hold-one').hidden = many;
+    $('hold-many').hidden = !many;
+    $('hold-title').textContent = (plural ? 'Your seats are held' : 'Your seat is held') + (many ? elsewhere : '');
+    $('release').textContent = plural ? 'Release the seats' : 'Release the seat';
+    if (many) {
+      var ul = $('hold-seats');
+      ul.textContent = '';
+      h.seats.forEach(function (seat) { ul.appendChild(seatItem(seat, 'hold-seat-label')); });
+      $('hold-total').textContent = money(h.price);
+    } else {
+      $('hold-seat').textContent = 'Seat ' + h.seatNo + elsewhere;
+      $('hold-price').textContent = money(h.price);
+    }
     $('balance').textContent = S.balance == null ? '\u2013' : money(S.balance);
     tickHold();
+  }
+
+  /* seatItem makes a list item naming a seat by label with its price (testid on the label). */
+  function seatItem(seat, testid) {
+    var li = document.createElement('li');
+    var name = document.createElement('span');
+    name.setAttribute('data-testid', testid);
+    name.textContent = seat.label || 'Seat ' + seat.seatNo;
+    var price = document.createElement('span');
+    price.textContent = money(seat.price);
+    li.appendChild(name);
+    li.appendChild(price);
+    return li;
   }
 
   function tickHold() {
@@ -1106,14 +1187,16 @@
     el.textContent = mmss(left);
     el.classList.toggle('low', left < 60000);
     if (left <= 0) {
+      var many = S.hold.seats && S.hold.seats.length > 1;
       S.hold = null;
       save();
-      showAlert('Your hold ran out and the seat was released: choose a seat again.');
+      showAlert(many ? 'Your hold ran out and the seats were released: choose seats again.'
+        : 'Your hold ran out and the seat was released: choose a seat again.');
       renderHold();
       renderPick();
       if (S.view === 'seats') {
-        renderSeats();
-        refreshSeats();
+        renderMap();
+        refreshMap();
       }
     }
   }
@@ -1174,6 +1257,7 @@
       S.done = {
         paymentId: p.paymentId, amount: p.amount, balance: p.balance,
         seatNo: p.seatNo || h.seatNo, scheduleId: p.scheduleId || h.scheduleId,
+        seats: h.seats ? (p.seats && p.seats.length && p.seats[0].label ? p.seats : h.seats) : null,
         concert: concertTitle(S.ticket.concertId), startsAt: sc ? sc.startsAt : null,
         place: { userId: S.ticket.userId, concertId: S.ticket.concertId }
       };
@@ -1197,15 +1281,102 @@
     });
   }
 
+  /* showDone shows the receipt: the hall's seat, or a venue purchase's seats by label with
+   * their prices; the amount, the status (REFUNDED once refunded, with the points back) and
+   * the balance; a Refund button until refunded. */
   function showDone() {
     var d = S.done;
+    var many = !!(d.seats && d.seats.length);
+    var plural = many && d.seats.length > 1;
+    $('done-title').textContent = d.refundedAt
+      ? 'Refunded: ' + (plural ? 'the seats are' : 'the seat is') + ' back on sale'
+      : plural ? 'Paid: the seats are yours' : 'Paid: the seat is yours';
     $('done-payment').textContent = String(d.paymentId);
     $('done-concert').textContent = d.concert;
     $('done-date').textContent = d.startsAt ? when(d.startsAt) : 'date ' + d.scheduleId;
-    $('done-seat').textContent = 'Seat ' + d.seatNo;
+    $('done-seat-term').textContent = plural ? 'Seats' : 'Seat';
+    var seatBox = $('done-seat');
+    seatBox.textContent = '';
+    if (many) {
+      var ul = document.createElement('ul');
+      ul.className = 'seat-list';
+      d.seats.forEach(function (seat) { ul.appendChild(seatItem(seat, 'confirm-seat-label')); });
+      seatBox.appendChild(ul);
+    } else {
+      seatBox.textContent = 'Seat ' + d.seatNo;
+    }
     $('done-amount').textContent = money(d.amount);
-    $('done-balance').textContent = money(d.balance);
+    var st = $('done-status');
+    st.textContent = '';
+    if (d.refundedAt) {
+      var badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.setAttribute('data-testid', 'confirm-refunded');
+      badge.textContent = 'REFUNDED';
+      st.appendChild(badge);
+      st.appendChild(document.createTextNode(' ' + when(d.refundedAt)));
+    } else {
+      st.textContent = 'Paid';
+    }
+    $('done-back-term').hidden = !d.refundedAt;
+    $('done-back').hidden = !d.refundedAt;
+    $('done-back').textContent = d.refundedAt ? '+' + money(d.amount) : '';
+    $('done-balance').textContent = d.balance == null ? '\u2013' : money(d.balance);
+    $('refund-box').hidden = !!d.refundedAt;
+    $('refund-ask').hidden = true;
+    $('refund').hidden = false;
     show('done');
+  }
+
+  /* askRefund asks to confirm the refund before anything is sent. */
+  function askRefund() {
+    var d = S.done;
+    if (!d || d.refundedAt) return;
+    var n = d.seats && d.seats.length ? d.seats.length : 1;
+    $('refund-ask-text').textContent = 'Refund ' + (n > 1 ? 'these ' + n + ' seats' : 'this seat') + '? ' +
+      money(d.amount) + ' go back to your balance and the seat' + (n > 1 ? 's go' : ' goes') +
+      ' back on sale. This cannot be undone.';
+    $('refund').hidden = true;
+    $('refund-ask').hidden = false;
+    $('refund-yes').focus();
+  }
+
+  function cancelRefund() {
+    $('refund-ask').hidden = true;
+    $('refund').hidden = false;
+    $('refund').focus();
+  }
+
+  /* refund gives the purchase back (POST /payments/{id}/refund, no Queue-Token: the paying
+   * token has ended), then reads the balance and shows the receipt as REFUNDED. */
+  function refund() {
+    var d = S.done;
+    if (!d || d.refundedAt || !S.auth) return;
+    clearAlert();
+    var key = idemKey('refund', String(d.paymentId));
+    $('refund-yes').disabled = true;
+    api('POST', '/payments/' + d.paymentId + '/refund', { key: key, id: true, ticket: false }).then(function (p) {
+      delete S.pending.refund;
+      d.refundedAt = (p && p.refundedAt) || new Date().toISOString();
+      d.balance = null;
+      save();
+      return api('GET', '/users/' + S.auth.userId + '/points', { id: true, ticket: false }).then(function (b) {
+        d.balance = b.balance;
+      }, function () { /* shown as unknown */ }).then(function () {
+        save();
+        showDone();
+        showNotice('Refunded: ', money(d.amount), ' are back in your balance.');
+      });
+    }, function (e) {
+      if (answered(e)) {
+        delete S.pending.refund;
+        $('refund-ask').hidden = true;
+        $('refund').hidden = false;
+      }
+      fail(e);
+    }).then(function () {
+      $('refund-yes').disabled = false;
+    });
   }
 
   /* ---- start ------------------------------------------------------------- */
@@ -1265,6 +1436,9 @@
     $('release').addEventListener('click', releaseSeat);
     $('charge-form').addEventListener('submit', charge);
     $('pay').addEventListener('click', pay);
+    $('refund').addEventListener('click', askRefund);
+    $('refund-yes').addEventListener('click', refund);
+    $('refund-no').addEventListener('click', cancelRefund);
     $('again').addEventListener('click', function () {
       var s = S.done && S.done.place;
       forget();
@@ -1280,6 +1454,12 @@
   }
 
   function start() {
+    if (typeof window.boxofficeVenue === 'function') {
+      venue = window.boxofficeVenue({
+        S: S, $: $, api: api, ApiError: ApiError, fail: fail, money: money, showAlert: showAlert,
+        clearAlert: clearAlert, holdMade: holdMade, notVenue: notVenue, stopSeatTimer: stopSeatTimer
+      });
+    }
     restore();
     wire();
     if (S.ticket) $('signin-user').value = String(S.ticket.userId);

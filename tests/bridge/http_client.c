@@ -342,3 +342,48 @@ cJSON *http_token_take(int port, const char *auth, long long concert, int want)
              auth != NULL ? auth : "");
     return http_json(port, "POST", "/api/v1/queue/tokens", headers, body, want);
 }
+
+void http_error_check(const struct http_resp *r, const char *what, int want, const char *code,
+                      const char *mention)
+{
+    char v[128];
+
+    ck_assert_msg(r->status == want, "%s: want %d, got %d %s", what, want, r->status, r->body);
+    ck_assert_msg(http_resp_header(r, "Content-Type", v, sizeof(v)) != NULL &&
+                      strcmp(v, "application/json") == 0,
+                  "%s: not JSON", what);
+    if (want == 401) {
+        ck_assert_msg(http_resp_header(r, "WWW-Authenticate", v, sizeof(v)) != NULL &&
+                          strcmp(v, "Bearer") == 0,
+                      "%s: a 401 without WWW-Authenticate: Bearer", what);
+    }
+    if (want == 429) {
+        ck_assert_msg(http_resp_header(r, "Retry-After", v, sizeof(v)) != NULL &&
+                          strspn(v, "0123456789") == strlen(v) && atoi(v) >= 1,
+                      "%s: a 429 without Retry-After seconds", what);
+    }
+    cJSON *json = support_json_parse(r->body, what);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(json, "error");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
+    ck_assert_msg(cJSON_IsString(c) && cJSON_IsString(m), "%s: not an error object", what);
+    ck_assert_msg(strcmp(c->valuestring, code) == 0, "%s: want code %s, got %s (%s)", what, code,
+                  c->valuestring, m->valuestring);
+    ck_assert_msg(strlen(m->valuestring) > 5, "%s: the message says nothing", what);
+    ck_assert_msg(mention == NULL || strstr(m->valuestring, mention) != NULL,
+                  "%s: the message '%s' does not mention %s", what, m->valuestring, mention);
+    ck_assert_int_eq(cJSON_GetArraySize(json), 1);
+    cJSON_Delete(json);
+}
+
+void http_json_keys(const cJSON *obj, const char *const *names)
+{
+    int n = 0;
+    ck_assert_msg(cJSON_IsObject(obj), "not an object");
+    for (; names[n] != NULL; n++) {
+        ck_assert_msg(cJSON_GetObjectItemCaseSensitive(obj, names[n]) != NULL, "member %s missing",
+                      names[n]);
+    }
+    ck_assert_msg(cJSON_GetArraySize(obj) == n, "object has %d members, want %d",
+                  cJSON_GetArraySize(obj), n);
+}

@@ -71,6 +71,17 @@ void http_resp_free(struct http_resp *r);
 cJSON *http_json(int port, const char *method, const char *path, const char *headers,
                  const char *body, int want);
 
+/* http_json_keys fails the test unless obj is an object with exactly the members names
+ * (NULL-terminated) names. */
+void http_json_keys(const cJSON *obj, const char *const *names);
+
+/* http_error_check fails the test unless r is the error answer {"error":{"code","message"}}
+ * (nothing else at the top) with status want and code, whose message mentions mention (when
+ * not NULL); a 401 must name the Bearer scheme (WWW-Authenticate) and a 429 say when to try
+ * again (Retry-After, whole seconds >= 1). what names the request in failures. */
+void http_error_check(const struct http_resp *r, const char *what, int want, const char *code,
+                      const char *mention);
+
 /* http_bearer writes the header line "Authorization: Bearer <JWT>\r\n" for user into out: an
  * operator identity token minted with env's key (testenv_jwt), valid for an hour; fails the test
  * when it does not fit. */

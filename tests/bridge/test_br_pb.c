@@ -255,6 +255,101 @@ static Boxoffice__V1__PayReply pb_paid = {PB_BASE(pay_reply), .payment = &pb_pay
 static Boxoffice__V1__PayReply pb_paid_again = {PB_BASE(pay_reply), .payment = &pb_payment,
                                                 .replayed = 1};
 
+/* Issue 11: seats with places (a venue's), a hold and a payment of several seats, a refund,
+ * sections, a compact map. */
+static Boxoffice__V1__Seat pb_vseat_a = {PB_BASE(seat),
+                                         .seat_no = 217,
+                                         .price = 2000,
+                                         .status = BOXOFFICE__V1__SEAT_STATUS__SEAT_HELD,
+                                         .held_until_ms = INT64_MAX,
+                                         .reservation_id = 600,
+                                         .section = "B",
+                                         .row = 2,
+                                         .number = 7};
+static Boxoffice__V1__Seat pb_vseat_b = {PB_BASE(seat),
+                                         .seat_no = 218,
+                                         .price = 2000,
+                                         .status = BOXOFFICE__V1__SEAT_STATUS__SEAT_SOLD,
+                                         .reservation_id = 601,
+                                         .section = "B",
+                                         .row = 2,
+                                         .number = 8};
+static Boxoffice__V1__Reservation pb_held_venue = {
+    PB_BASE(reservation),  .id = 600,
+    .user_id = 1001,       .concert_id = 9,
+    .schedule_id = 90,     .seat_no = 217,
+    .price = 4000,         .status = BOXOFFICE__V1__RESERVATION_STATUS__RESERVATION_HELD,
+    .held_at_ms = PB_HELD, .expires_at_ms = PB_HOLD_END,
+    .n_seats = 2,          .seats = (Boxoffice__V1__Seat *[]){&pb_vseat_a, &pb_vseat_b}};
+static Boxoffice__V1__HoldSeatReply pb_hold_venue = {PB_BASE(hold_seat_reply),
+                                                     .reservation = &pb_held_venue};
+static Boxoffice__V1__Seat pb_hseat_1 = {PB_BASE(seat), .section = "", .seat_no = 1, .price = 700};
+static Boxoffice__V1__Seat pb_hseat_2 = {PB_BASE(seat), .section = "", .seat_no = 2, .price = 700};
+static Boxoffice__V1__Seat pb_hseat_only = {PB_BASE(seat), .section = "", .seat_no = 2,
+                                            .price = 99000};
+static Boxoffice__V1__Payment pb_payment_two = {
+    PB_BASE(payment),      .id = 901,
+    .reservation_id = 700, .user_id = 1001,
+    .schedule_id = 70,     .seat_no = 1,
+    .amount = 1400,        .status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED,
+    .paid_at_ms = PB_PAID, .balance_after = 8600,
+    .n_seats = 2,          .seats = (Boxoffice__V1__Seat *[]){&pb_hseat_1, &pb_hseat_2}};
+static Boxoffice__V1__PayReply pb_paid_two = {PB_BASE(pay_reply), .payment = &pb_payment_two};
+static Boxoffice__V1__Payment pb_payment_one_listed = {
+    PB_BASE(payment),      .id = 900,
+    .reservation_id = 500, .user_id = 1001,
+    .schedule_id = 70,     .seat_no = 2,
+    .amount = 99000,       .status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_COMPLETED,
+    .paid_at_ms = PB_PAID, .balance_after = 251000,
+    .n_seats = 1,          .seats = (Boxoffice__V1__Seat *[]){&pb_hseat_only}};
+static Boxoffice__V1__PayReply pb_paid_one_listed = {PB_BASE(pay_reply),
+                                                     .payment = &pb_payment_one_listed};
+static Boxoffice__V1__Payment pb_refunded = {
+    PB_BASE(payment),
+    .id = 902,
+    .reservation_id = 600,
+    .user_id = 1001,
+    .schedule_id = 90,
+    .seat_no = 217,
+    .amount = 4000,
+    .status = BOXOFFICE__V1__PAYMENT_STATUS__PAYMENT_REFUNDED,
+    .paid_at_ms = PB_HELD,
+    .refunded_at_ms = PB_PAID,
+    .balance_after = 10000,
+    .n_seats = 2,
+    .seats = (Boxoffice__V1__Seat *[]){&pb_vseat_a, &pb_vseat_b}};
+static Boxoffice__V1__RefundReply pb_refund_again = {PB_BASE(refund_reply), .payment = &pb_refunded,
+                                                     .replayed = 1};
+static Boxoffice__V1__Section pb_section_a = {
+    PB_BASE(section), .name = "A",        .rows = 10,         .seats_per_row = 20,
+    .price = 1000,    .first_seat_no = 1, .total_seats = 200, .available_seats = 198};
+static Boxoffice__V1__Section pb_section_t = {
+    PB_BASE(section), .name = "T",          .rows = 1,       .seats_per_row = 2,
+    .price = 500,     .first_seat_no = 201, .total_seats = 2};
+static Boxoffice__V1__ListSectionsRequest pb_sections_req = {PB_BASE(list_sections_request),
+                                                             .token = "", .schedule_id = 90};
+static Boxoffice__V1__ListSectionsReply pb_sections = {
+    PB_BASE(list_sections_reply), .concert_id = 9, .n_sections = 2,
+    .sections = (Boxoffice__V1__Section *[]){&pb_section_a, &pb_section_t}};
+static Boxoffice__V1__ListSeatsRequest pb_compact_req = {
+    PB_BASE(list_seats_request), .token = "", .schedule_id = 90, .section = "B", .compact = 1};
+static Boxoffice__V1__ListSeatsReply pb_compact = {PB_BASE(list_seats_reply), .schedule_id = 90,
+                                                   .concert_id = 9,           .section = "B",
+                                                   .first_seat_no = 201,      .statuses = "HSAA"};
+static Boxoffice__V1__ListSeatsRequest pb_compact_all_req = {
+    PB_BASE(list_seats_request), .token = "", .schedule_id = 70, .section = "", .compact = 1};
+static Boxoffice__V1__ListSeatsReply pb_compact_all = {
+    PB_BASE(list_seats_reply), .schedule_id = 70, .concert_id = 7, .section = "",
+    .first_seat_no = 1,        .statuses = "AHS"};
+static Boxoffice__V1__ListSeatsReply pb_seats_venue = {
+    PB_BASE(list_seats_reply),
+    .schedule_id = 90,
+    .concert_id = 9,
+    .n_seats = 2,
+    .seats = (Boxoffice__V1__Seat *[]){&pb_vseat_a, &pb_vseat_b},
+    .section = "B",
+    .first_seat_no = 201};
+
 static Boxoffice__V1__AdmissionSettings pb_settings = {
     PB_BASE(admission_settings), .rate_per_second = 50,   .max_active = 200,
     .token_ttl_seconds = 600,    .hold_ttl_seconds = 300, .max_seats_per_hold = 4};
@@ -416,6 +511,57 @@ static const struct pb_case pb_cases[] = {
      "{\"paymentId\":900,\"status\":\"COMPLETED\",\"amount\":99000,\"reservationId\":500,"
      "\"userId\":1001,\"scheduleId\":70,\"seatNo\":2,\"paidAt\":\"2025-11-25T01:03:20.999Z\","
      "\"balance\":251000,\"replayed\":true}"},
+    /* issue 11: several seats, places, refunds, sections, the compact map */
+    {"hold of two venue seats: seats listed with places, price the total",
+     &br_reservations_hold_rpc, NULL, &pb_hold_venue.base, NULL, 201,
+     "{\"reservationId\":600,\"status\":\"HELD\",\"expiresAt\":\"2025-11-25T01:06:40.123Z\","
+     "\"price\":4000,\"userId\":1001,\"concertId\":9,\"scheduleId\":90,\"seatNo\":217,"
+     "\"heldAt\":\"2025-11-25T01:01:40.123Z\",\"seats\":["
+     "{\"seatNo\":217,\"section\":\"B\",\"row\":2,\"number\":7,\"label\":\"B-2-7\","
+     "\"price\":2000},"
+     "{\"seatNo\":218,\"section\":\"B\",\"row\":2,\"number\":8,\"label\":\"B-2-8\","
+     "\"price\":2000}]}"},
+    {"payment of two hall seats: places null", &br_points_pay_rpc, NULL, &pb_paid_two.base, NULL,
+     201,
+     "{\"paymentId\":901,\"status\":\"COMPLETED\",\"amount\":1400,\"reservationId\":700,"
+     "\"userId\":1001,\"scheduleId\":70,\"seatNo\":1,\"paidAt\":\"2025-11-25T01:03:20.999Z\","
+     "\"balance\":8600,\"seats\":["
+     "{\"seatNo\":1,\"section\":null,\"row\":null,\"number\":null,\"label\":null,"
+     "\"price\":700},"
+     "{\"seatNo\":2,\"section\":null,\"row\":null,\"number\":null,\"label\":null,"
+     "\"price\":700}],\"replayed\":false}"},
+    {"payment of one hall seat, its seat in the reply: as before", &br_points_pay_rpc, NULL,
+     &pb_paid_one_listed.base, NULL, 201,
+     "{\"paymentId\":900,\"status\":\"COMPLETED\",\"amount\":99000,\"reservationId\":500,"
+     "\"userId\":1001,\"scheduleId\":70,\"seatNo\":2,\"paidAt\":\"2025-11-25T01:03:20.999Z\","
+     "\"balance\":251000,\"replayed\":false}"},
+    {"refund, replayed", &br_points_refund_rpc, NULL, &pb_refund_again.base, NULL, 200,
+     "{\"paymentId\":902,\"status\":\"REFUNDED\",\"amount\":4000,\"reservationId\":600,"
+     "\"userId\":1001,\"scheduleId\":90,\"seatNo\":217,\"paidAt\":\"2025-11-25T01:01:40.123Z\","
+     "\"refundedAt\":\"2025-11-25T01:03:20.999Z\",\"balance\":10000,\"seats\":["
+     "{\"seatNo\":217,\"section\":\"B\",\"row\":2,\"number\":7,\"label\":\"B-2-7\","
+     "\"price\":2000},"
+     "{\"seatNo\":218,\"section\":\"B\",\"row\":2,\"number\":8,\"label\":\"B-2-8\","
+     "\"price\":2000}],\"replayed\":true}"},
+    {"sections: the date asked for", &br_catalog_sections_rpc, NULL, &pb_sections.base,
+     &pb_sections_req.base, 200,
+     "{\"scheduleId\":90,\"concertId\":9,\"sections\":["
+     "{\"name\":\"A\",\"price\":1000,\"totalSeats\":200,\"availableSeats\":198,\"rows\":10,"
+     "\"seatsPerRow\":20,\"firstSeatNo\":1},"
+     "{\"name\":\"T\",\"price\":500,\"totalSeats\":2,\"availableSeats\":0,\"rows\":1,"
+     "\"seatsPerRow\":2,\"firstSeatNo\":201}]}"},
+    {"compact map of a section", &br_catalog_seats_rpc, NULL, &pb_compact.base,
+     &pb_compact_req.base, 200,
+     "{\"scheduleId\":90,\"section\":\"B\",\"firstSeatNo\":201,\"statuses\":\"HSAA\"}"},
+    {"compact whole map: no section", &br_catalog_seats_rpc, NULL, &pb_compact_all.base,
+     &pb_compact_all_req.base, 200,
+     "{\"scheduleId\":70,\"section\":null,\"firstSeatNo\":1,\"statuses\":\"AHS\"}"},
+    {"a venue's seats with places", &br_catalog_seats_rpc, NULL, &pb_seats_venue.base, NULL, 200,
+     "{\"scheduleId\":90,\"concertId\":9,\"seats\":["
+     "{\"seatNo\":217,\"price\":2000,\"status\":\"HELD\",\"section\":\"B\",\"row\":2,"
+     "\"number\":7,\"label\":\"B-2-7\"},"
+     "{\"seatNo\":218,\"price\":2000,\"status\":\"SOLD\",\"section\":\"B\",\"row\":2,"
+     "\"number\":8,\"label\":\"B-2-8\"}]}"},
     /* GET /api/v1/admin/admission */
     {"admission", &br_admin_admission_get_rpc, NULL, &pb_admission.base, NULL, 200,
      "{\"ratePerSecond\":50,\"maxActive\":200,\"tokenTtlSeconds\":600,\"holdTtlSeconds\":300,"

@@ -40,6 +40,10 @@ static const struct found_case found_cases[] = {
      12},
     {"GET", "/api/v1/admin/limits", "/api/v1/admin/limits", 0},
     {"PATCH", "/api/v1/admin/limits", "/api/v1/admin/limits", 0},
+    /* venues, sections, refunds (issue 11) */
+    {"POST", "/api/v1/admin/venues", "/api/v1/admin/venues", 0},
+    {"GET", "/api/v1/schedules/16/sections", "/api/v1/schedules/{scheduleId}/sections", 16},
+    {"POST", "/api/v1/payments/900/refund", "/api/v1/payments/{paymentId}/refund", 900},
 };
 
 /* check_found checks that c's request reaches its route with its id. */
@@ -175,9 +179,52 @@ START_TEST(every_route_reachable)
 }
 END_TEST
 
+/* The HTTP statuses of the codes of venues, holds of several seats and refunds. */
+START_TEST(venue_statuses)
+{
+    static const struct {
+        int err, http;
+    } want[] = {
+        {BO_E_SEAT_TAKEN, 409},      {BO_E_NOT_ENOUGH_SEATS, 409},  {BO_E_HOLD_LIMIT, 409},
+        {BO_E_REFUND_CLOSED, 409},   {BO_E_SECTION_REQUIRED, 400},  {BO_E_NO_SECTIONS, 400},
+        {BO_E_VENUE_NOT_FOUND, 404}, {BO_E_SECTION_NOT_FOUND, 404}, {BO_E_PAYMENT_NOT_FOUND, 404},
+        {BO_E_NOT_OWNER, 403},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        ck_assert_msg(br_status_http(want[i].err) == want[i].http, "%s: %d, want %d",
+                      bo_error_name(want[i].err), br_status_http(want[i].err), want[i].http);
+    }
+}
+END_TEST
+
+/* A SEAT_TAKEN error names its seats for programs: "seatNos" in the error object. */
+START_TEST(error_names_seats)
+{
+    static const uint32_t seats[] = {203, 7};
+    struct br_buf b;
+    struct br_json j;
+    size_t len;
+
+    br_buf_init(&b);
+    br_buf_reset(&b, 0);
+    br_json_init(&j, &b);
+    br_status_error_json_seats(&j, BO_E_SEAT_TAKEN, "seats 203 and 7 are taken", seats, 2);
+    const char *text = br_buf_content(&b, &len);
+    ck_assert_str_eq(text, "{\"error\":{\"code\":\"SEAT_TAKEN\",\"message\":\"seats 203 and 7 "
+                           "are taken\",\"seatNos\":[203,7]}}");
+    br_buf_reset(&b, 0);
+    br_json_init(&j, &b);
+    br_status_error_json_seats(&j, BO_E_HOLD_LIMIT, NULL, NULL, 0);
+    text = br_buf_content(&b, &len);
+    ck_assert_ptr_null(strstr(text, "seatNos"));
+    br_buf_fini(&b);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *tests[] = {found_table, refused_table, owns_table, every_route_reachable, NULL};
+    const TTest *tests[] = {found_table,    refused_table,     owns_table, every_route_reachable,
+                            venue_statuses, error_names_seats, NULL};
 
     return support_tests_run("br_router", "match", tests);
 }

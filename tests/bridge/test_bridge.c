@@ -74,44 +74,8 @@ static cJSON *call(const char *method, const char *path, const char *headers, co
     return http_json(bridge.port, method, path, headers, body, want);
 }
 
-/* check_error checks that r is the error answer {"error":{"code","message"}} with status want
- * and code, whose message mentions mention (when not NULL); a 401 must name the Bearer scheme
- * (WWW-Authenticate) and a 429 say when to try again (Retry-After, whole seconds >= 1). */
-static void check_error(const struct http_resp *r, const char *what, int want, const char *code,
-                        const char *mention)
-{
-    char v[128];
-
-    ck_assert_msg(r->status == want, "%s: want %d, got %d %s", what, want, r->status, r->body);
-    ck_assert_msg(http_resp_header(r, "Content-Type", v, sizeof(v)) != NULL &&
-                      strcmp(v, "application/json") == 0,
-                  "%s: not JSON", what);
-    if (want == 401) {
-        ck_assert_msg(http_resp_header(r, "WWW-Authenticate", v, sizeof(v)) != NULL &&
-                          strcmp(v, "Bearer") == 0,
-                      "%s: a 401 without WWW-Authenticate: Bearer", what);
-    }
-    if (want == 429) {
-        ck_assert_msg(http_resp_header(r, "Retry-After", v, sizeof(v)) != NULL &&
-                          strspn(v, "0123456789") == strlen(v) && atoi(v) >= 1,
-                      "%s: a 429 without Retry-After seconds", what);
-    }
-    cJSON *json = support_json_parse(r->body, what);
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(json, "error");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
-    ck_assert_msg(cJSON_IsString(c) && cJSON_IsString(m), "%s: not an error object", what);
-    ck_assert_msg(strcmp(c->valuestring, code) == 0, "%s: want code %s, got %s (%s)", what, code,
-                  c->valuestring, m->valuestring);
-    ck_assert_msg(strlen(m->valuestring) > 5, "%s: the message says nothing", what);
-    ck_assert_msg(mention == NULL || strstr(m->valuestring, mention) != NULL,
-                  "%s: the message '%s' does not mention %s", what, m->valuestring, mention);
-    ck_assert_int_eq(cJSON_GetArraySize(json), 1);
-    cJSON_Delete(json);
-}
-
 /* expect_error_on sends a request to the bridge on port and checks its error answer (see
- * check_error). */
+ * http_error_check). */
 static void expect_error_on(int port, const char *method, const char *path, const char *headers,
                             const char *body, int want, const char *code, const char *mention)
 {
@@ -120,11 +84,11 @@ static void expect_error_on(int port, const char *method, const char *path, cons
 
     snprintf(what, sizeof(what), "%s %.200s", method, path);
     request_on(port, method, path, headers, body, &r);
-    check_error(&r, what, want, code, mention);
+    http_error_check(&r, what, want, code, mention);
     http_resp_free(&r);
 }
 
-/* expect_error checks the bridge under test's error answer (see check_error). */
+/* expect_error checks the bridge under test's error answer (see http_error_check). */
 static void expect_error(const char *method, const char *path, const char *headers,
                          const char *body, int want, const char *code)
 {
@@ -140,19 +104,6 @@ static void expect_error(const char *method, const char *path, const char *heade
 static int is_null(const cJSON *obj, const char *name)
 {
     return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(obj, name));
-}
-
-/* keys checks obj has exactly the NULL-terminated member names given. */
-static void keys(const cJSON *obj, const char *const *names)
-{
-    int n = 0;
-    ck_assert_msg(cJSON_IsObject(obj), "not an object");
-    for (; names[n] != NULL; n++) {
-        ck_assert_msg(cJSON_GetObjectItemCaseSensitive(obj, names[n]) != NULL, "member %s missing",
-                      names[n]);
-    }
-    ck_assert_msg(cJSON_GetArraySize(obj) == n, "object has %d members, want %d",
-                  cJSON_GetArraySize(obj), n);
 }
 
 static const char *const token_keys[] = {"token",      "tokenId",   "userId",      "concertId",
@@ -261,7 +212,7 @@ static void active_token(long long user, long long concert, char *hdr, size_t le
                          size_t toklen)
 {
     cJSON *t = take_token(user, concert, 201);
-    keys(t, token_keys);
+    http_json_keys(t, token_keys);
     ck_assert_int_eq(num(t, "userId"), user);
     ck_assert_int_eq(num(t, "concertId"), concert);
     token_header(hdr, len, user, str(t, "token"));
@@ -354,7 +305,7 @@ static long long new_concert(const char *opens)
              "{\"title\":\"Opening\",\"artist\":\"Band\",\"venue\":\"Hall\",\"saleOpensAt\":%s}",
              opens);
     cJSON *c = call("POST", "/api/v1/admin/concerts", hdr, body, 201);
-    keys(c, concert_keys);
+    http_json_keys(c, concert_keys);
     long long id = num(c, "id");
     cJSON_Delete(c);
     snprintf(path, sizeof(path), "/api/v1/admin/concerts/%lld/schedules", id);
@@ -369,7 +320,7 @@ static cJSON *limits_patch(const char *body)
     char hdr[256];
     admin_header(hdr, sizeof(hdr));
     cJSON *l = call("PATCH", "/api/v1/admin/limits", hdr, body, 200);
-    keys(l, limits_keys);
+    http_json_keys(l, limits_keys);
     return l;
 }
 
@@ -379,7 +330,7 @@ static void limits_save(char *out, size_t len)
     char hdr[256];
     admin_header(hdr, sizeof(hdr));
     cJSON *l = call("GET", "/api/v1/admin/limits", hdr, NULL, 200);
-    keys(l, limits_keys);
+    http_json_keys(l, limits_keys);
     char *text = cJSON_PrintUnformatted(l);
     ck_assert_ptr_nonnull(text);
     ck_assert_uint_lt(strlen(text), len);
@@ -415,7 +366,7 @@ static int issue_status(struct issue_try *t)
     request_on(t->port, "POST", "/api/v1/queue/tokens", hdr, body, &r);
     int status = r.status;
     if (status == 429) {
-        check_error(&r, "POST /api/v1/queue/tokens", 429, "RATE_LIMITED", NULL);
+        http_error_check(&r, "POST /api/v1/queue/tokens", 429, "RATE_LIMITED", NULL);
     } else {
         ck_assert_msg(status == 200 || status == 201, "token issue: got %d %s", status, r.body);
     }
@@ -809,7 +760,7 @@ END_TEST
 #define EVENTS_PATH "/api/v1/queue/events"
 
 /* raw_error sends raw to the bridge under test, reads the answer to the close and checks its
- * error (see check_error). */
+ * error (see http_error_check). */
 static void raw_error(const char *what, const char *raw, int want, const char *code,
                       const char *mention)
 {
@@ -820,7 +771,7 @@ static void raw_error(const char *what, const char *raw, int want, const char *c
     long n = http_raw(bridge.port, raw, strlen(raw), buf, sizeof(buf), 10000);
     ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "%s: no answer: %s", what,
                   buf);
-    check_error(&r, what, want, code, mention);
+    http_error_check(&r, what, want, code, mention);
     http_resp_free(&r);
 }
 
@@ -917,7 +868,7 @@ START_TEST(test_refused_body_closes)
         long n = http_recv_until(fd, buf, sizeof(buf), "}}", 10000, &closed);
         ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "%s: no answer: %s", what,
                       buf);
-        check_error(&r, what, 413, "TOO_LARGE", NULL);
+        http_error_check(&r, what, 413, "TOO_LARGE", NULL);
         ck_assert_msg(strstr(r.head, "\r\nConnection: close\r\n") != NULL,
                       "%s: a 413 without Connection: close: %s", what, r.head);
         http_resp_free(&r);
@@ -955,7 +906,7 @@ START_TEST(test_expect_continue)
     n = http_recv_until(fd, buf, sizeof(buf), NULL, 10000, &closed);
     ck_assert_msg(n > 0 && closed && http_resp_parse(buf, (size_t)n, &r) == 0, "no answer: %s",
                   buf);
-    check_error(&r, "Expect, 2 bytes", 400, "INVALID_ARGUMENT", "concertId");
+    http_error_check(&r, "Expect, 2 bytes", 400, "INVALID_ARGUMENT", "concertId");
     http_resp_free(&r);
     close(fd);
 
@@ -964,7 +915,7 @@ START_TEST(test_expect_continue)
     ck_assert_int_eq(http_send(fd, large, sizeof(large) - 1), 0);
     n = http_recv_until(fd, buf, sizeof(buf), "}}", 10000, &closed);
     ck_assert_msg(n > 0 && http_resp_parse(buf, (size_t)n, &r) == 0, "no answer: %s", buf);
-    check_error(&r, "Expect, 1 MiB", 413, "TOO_LARGE", "1048576");
+    http_error_check(&r, "Expect, 1 MiB", 413, "TOO_LARGE", "1048576");
     ck_assert_msg(strstr(r.head, "\r\nConnection: close\r\n") != NULL,
                   "a 413 to Expect without Connection: close: %s", r.head);
     http_resp_free(&r);
@@ -1243,7 +1194,7 @@ START_TEST(test_ready_and_catalog)
     ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(json, "concerts")), 3);
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(json, "concerts"))
     {
-        keys(c, concert_keys);
+        http_json_keys(c, concert_keys);
         ck_assert_int_gt(num(c, "id"), 0);
         ck_assert_int_gt(num(c, "scheduleCount"), 0);
         ck_assert(is_null(c, "saleOpensAt") || is_time(c, "saleOpensAt"));
@@ -1270,7 +1221,7 @@ START_TEST(test_full_flow)
     /* token: 201 when created, 200 with the same token when asked again (the user named in
      * the body too, when it is the proven one) */
     cJSON *t1 = take_token(user, concert, 201);
-    keys(t1, token_keys);
+    http_json_keys(t1, token_keys);
     ck_assert(is_time(t1, "issuedAt"));
     ck_assert(is_null(t1, "saleOpensAt"));
     ck_assert_int_eq(num(t1, "userId"), user);
@@ -1288,7 +1239,7 @@ START_TEST(test_full_flow)
     /* wait for admission */
     SUPPORT_WAIT(token_active, hdr, 30000, "not admitted within 30 s");
     cJSON *cur = call("GET", "/api/v1/queue/tokens/current", hdr, NULL, 200);
-    keys(cur, current_keys);
+    http_json_keys(cur, current_keys);
     ck_assert_int_eq(num(cur, "userId"), user);
     ck_assert_int_eq(num(cur, "concertId"), concert);
     ck_assert(is_time(cur, "admittedAt"));
@@ -1302,7 +1253,7 @@ START_TEST(test_full_flow)
     ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sch, "schedules")), 0);
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(sch, "schedules"))
     {
-        keys(s, schedule_keys);
+        http_json_keys(s, schedule_keys);
         ck_assert_int_eq(num(s, "concertId"), concert);
         ck_assert(is_time(s, "startsAt"));
         ck_assert_int_eq(num(s, "totalSeats"), 50);
@@ -1316,7 +1267,7 @@ START_TEST(test_full_flow)
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(seats, "seats")), 50);
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(seats, "seats"))
     {
-        keys(s, seat_keys);
+        http_json_keys(s, seat_keys);
         ck_assert_int_ge(num(s, "price"), 0);
     }
     cJSON_Delete(seats);
@@ -1325,7 +1276,7 @@ START_TEST(test_full_flow)
     long long seat = free_seat(hdr, schedule, 0);
     snprintf(body, sizeof(body), "{\"scheduleId\":%lld,\"seatNo\":%lld}", schedule, seat);
     cJSON *hold = call("POST", "/api/v1/reservations", hdr, body, 201);
-    keys(hold, reservation_keys);
+    http_json_keys(hold, reservation_keys);
     ck_assert_str_eq(str(hold, "status"), "HELD");
     assert_seat_of(hold, user, schedule, seat);
     ck_assert_int_eq(num(hold, "concertId"), concert);
@@ -1353,7 +1304,7 @@ START_TEST(test_full_flow)
     snprintf(h2, sizeof(h2), "%sIdempotency-Key: flow-charge-%lld\r\n", id, user);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charges", user);
     cJSON *ch = call("POST", path, h2, cbody, 200);
-    keys(ch, charge_keys);
+    http_json_keys(ch, charge_keys);
     ck_assert_int_eq(num(ch, "userId"), user);
     long long balance = num(ch, "balance");
     ck_assert_int_eq(num(ch, "amount"), amount > 0 ? amount : 1);
@@ -1367,13 +1318,13 @@ START_TEST(test_full_flow)
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points", user);
     cJSON *bal = call("GET", path, id, NULL, 200);
     static const char *const balance_keys[] = {"userId", "balance", NULL};
-    keys(bal, balance_keys);
+    http_json_keys(bal, balance_keys);
     ck_assert_int_eq(num(bal, "balance"), balance);
     cJSON_Delete(bal);
 
     snprintf(h2, sizeof(h2), "%sIdempotency-Key: flow-pay-%lld\r\n", hdr, user);
     cJSON *pay = call("POST", "/api/v1/payments", h2, body, 201);
-    keys(pay, payment_keys);
+    http_json_keys(pay, payment_keys);
     ck_assert_str_eq(str(pay, "status"), "COMPLETED");
     ck_assert_int_eq(num(pay, "amount"), amount);
     ck_assert_int_eq(num(pay, "reservationId"), reservation);
@@ -1421,7 +1372,7 @@ START_TEST(test_release)
 
     snprintf(path, sizeof(path), "/api/v1/reservations/%lld", reservation);
     cJSON *rel = call("DELETE", path, hdr, NULL, 200);
-    keys(rel, reservation_keys);
+    http_json_keys(rel, reservation_keys);
     ck_assert_str_eq(str(rel, "status"), "CANCELLED");
     ck_assert_int_eq(num(rel, "reservationId"), reservation);
     cJSON_Delete(rel);
@@ -1575,14 +1526,14 @@ START_TEST(test_sessions)
     /* sign up, then log in on instance one */
     cJSON *acct = http_json(one.port, "POST", "/api/v1/accounts", JSON_HDR,
                             "{\"name\":\"Ann \\u00c9\",\"password\":\"correct horse\"}", 201);
-    keys(acct, account_keys);
+    http_json_keys(acct, account_keys);
     ck_assert_str_eq(str(acct, "name"), "Ann \xc3\x89");
     long long user = num(acct, "userId");
     ck_assert_int_gt(user, 0);
     cJSON_Delete(acct);
     snprintf(body, sizeof(body), "{\"userId\":%lld,\"password\":\"correct horse\"}", user);
     cJSON *login = http_json(one.port, "POST", "/api/v1/sessions", JSON_HDR, body, 201);
-    keys(login, session_keys);
+    http_json_keys(login, session_keys);
     ck_assert_int_eq(num(login, "userId"), user);
     ck_assert(is_time(login, "expiresAt"));
     ck_assert_int_eq(strncmp(str(login, "session"), "s1.", 3), 0);
@@ -1604,7 +1555,7 @@ START_TEST(test_sessions)
 
     /* log out on one: refused from then on, on both */
     cJSON *out = http_json(one.port, "DELETE", "/api/v1/sessions/current", s, NULL, 200);
-    keys(out, logout_keys);
+    http_json_keys(out, logout_keys);
     ck_assert_int_eq(num(out, "userId"), user);
     cJSON_Delete(out);
     expect_error_on(one.port, "GET", path, s, NULL, 401, "SESSION_EXPIRED", NULL);
@@ -1634,10 +1585,10 @@ START_TEST(test_login_failed)
 
     request("POST", "/api/v1/sessions", JSON_HDR, "{\"userId\":5,\"password\":\"not-demo\"}",
             &wrong);
-    check_error(&wrong, "wrong password", 401, "LOGIN_FAILED", NULL);
+    http_error_check(&wrong, "wrong password", 401, "LOGIN_FAILED", NULL);
     request("POST", "/api/v1/sessions", JSON_HDR,
             "{\"userId\":99999999999,\"password\":\"not-demo\"}", &unknown);
-    check_error(&unknown, "unknown user", 401, "LOGIN_FAILED", NULL);
+    http_error_check(&unknown, "unknown user", 401, "LOGIN_FAILED", NULL);
     ck_assert_str_eq(wrong.body, unknown.body);
     http_resp_free(&wrong);
     http_resp_free(&unknown);
@@ -1656,7 +1607,7 @@ START_TEST(test_opening_and_leaving)
 
     admin_header(admin, sizeof(admin));
     cJSON *a = call("GET", "/api/v1/admin/admission", admin, NULL, 200);
-    keys(a, admission_keys);
+    http_json_keys(a, admission_keys);
     long long max_active = num(a, "maxActive");
     cJSON_Delete(a);
     cJSON_Delete(call("PATCH", "/api/v1/admin/admission", admin, "{\"maxActive\":1}", 200));
@@ -1694,7 +1645,7 @@ START_TEST(test_opening_and_leaving)
 
     /* the first leaves while waiting: EXPIRED; a new place is a new token */
     cJSON *left = call("DELETE", "/api/v1/queue/tokens/current", hdr[0], NULL, 200);
-    keys(left, current_keys);
+    http_json_keys(left, current_keys);
     ck_assert_str_eq(str(left, "status"), "EXPIRED");
     ck_assert_int_eq(num(left, "userId"), users[0]);
     char left_id[64];
@@ -1717,7 +1668,7 @@ START_TEST(test_opening_and_leaving)
     snprintf(path, sizeof(path), "/api/v1/admin/concerts/%lld", concert);
     expect_error("PATCH", path, JSON_HDR, "{\"saleOpensAt\":null}", 403, "ADMIN_KEY_INVALID");
     cJSON *opened = call("PATCH", path, admin, "{\"saleOpensAt\":null}", 200);
-    keys(opened, concert_keys);
+    http_json_keys(opened, concert_keys);
     ck_assert(is_null(opened, "saleOpensAt"));
     ck_assert_int_eq(num(opened, "id"), concert);
     cJSON_Delete(opened);
@@ -1782,7 +1733,7 @@ START_TEST(test_limits_shapes)
     ck_assert_int_eq(num(l, "addressChargesPerMinute"), 600);
     cJSON_Delete(l);
     cJSON *got = call("GET", "/api/v1/admin/limits", admin, NULL, 200);
-    keys(got, limits_keys);
+    http_json_keys(got, limits_keys);
     ck_assert_int_eq(num(got, "addressChargesPerMinute"), 600);
     cJSON_Delete(got);
     expect_error_on(bridge.port, "PATCH", "/api/v1/admin/limits", admin, "{\"bogus\":1}", 400,
@@ -1904,7 +1855,7 @@ START_TEST(test_admin)
 
     admin_header(key, sizeof(key));
     cJSON *c = call("POST", "/api/v1/admin/concerts", key, concert_body, 201);
-    keys(c, concert_keys);
+    http_json_keys(c, concert_keys);
     ck_assert_str_eq(str(c, "title"), "Night \"Live\"");
     ck_assert_int_eq(num(c, "scheduleCount"), 0);
     ck_assert(is_null(c, "saleOpensAt"));
@@ -1926,7 +1877,7 @@ START_TEST(test_admin)
     snprintf(body + n, sizeof(body) - n, "]}");
     snprintf(path, sizeof(path), "/api/v1/admin/concerts/%lld/schedules", concert);
     cJSON *s = call("POST", path, key, body, 201);
-    keys(s, schedule_keys);
+    http_json_keys(s, schedule_keys);
     ck_assert_int_eq(num(s, "concertId"), concert);
     ck_assert_int_eq(num(s, "totalSeats"), 50);
     ck_assert_int_eq(num(s, "availableSeats"), 50);
@@ -1936,13 +1887,13 @@ START_TEST(test_admin)
                  "{\"startsAt\":\"2027-03-01T19:30:00Z\",\"price\":1}", 404, "CONCERT_NOT_FOUND");
 
     cJSON *a = call("GET", "/api/v1/admin/admission", key, NULL, 200);
-    keys(a, admission_keys);
+    http_json_keys(a, admission_keys);
     long long max_active = num(a, "maxActive");
     long long rate = num(a, "ratePerSecond");
     cJSON_Delete(a);
     snprintf(body, sizeof(body), "{\"maxActive\":%lld}", max_active + 1);
     a = call("PUT", "/api/v1/admin/admission", key, body, 200);
-    keys(a, admission_keys);
+    http_json_keys(a, admission_keys);
     ck_assert_int_eq(num(a, "maxActive"), max_active + 1);
     ck_assert_int_eq(num(a, "ratePerSecond"), rate);
     cJSON_Delete(a);
@@ -2048,7 +1999,7 @@ START_TEST(test_seats_from_memory)
     const cJSON *s;
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(seats, "seats"))
     {
-        keys(s, seat_keys);
+        http_json_keys(s, seat_keys);
     }
     cJSON_Delete(seats);
 
@@ -2082,7 +2033,7 @@ START_TEST(test_seats_from_memory)
     ck_assert_str_eq(seat_status(other_hdr, schedule, seat, NULL), "SOLD");
     struct http_resp mem, rpc;
     request("GET", path, hdr, NULL, &mem);
-    check_error(&mem, "seats with the paid token", 401, "TOKEN_EXPIRED", NULL);
+    http_error_check(&mem, "seats with the paid token", 401, "TOKEN_EXPIRED", NULL);
     ck_assert_int_eq(bridge_proc_start(&plain, env.rpc_url[0], 5000, env.dir), 0);
     request_on(plain.port, "GET", path, hdr, NULL, &rpc);
     ck_assert_str_eq(mem.body, rpc.body);
@@ -2252,7 +2203,7 @@ static void check_too_many(const char *buf, long n, const char *what)
     char v[64];
 
     ck_assert_msg(http_resp_parse(buf, (size_t)n, &r) == 0, "%s: not a response: %s", what, buf);
-    check_error(&r, what, 503, "TOO_MANY_CONNECTIONS", "at most 4");
+    http_error_check(&r, what, 503, "TOO_MANY_CONNECTIONS", "at most 4");
     ck_assert_msg(http_resp_header(&r, "Connection", v, sizeof(v)) != NULL &&
                       strcmp(v, "close") == 0,
                   "%s: a refusal without Connection: close: %s", what, r.head);

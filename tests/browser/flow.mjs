@@ -16,17 +16,23 @@
 // waits behind B and is admitted over SSE when the flow lets a second user in (admin API).
 // C signs out. Finally B's session is ended behind the page's back: B's next hold answers
 // 401 and the page goes back to sign-in; signing in again resumes B's seat map.
+// Then, with ADMIN_KEY, the second flow on a venue date (arena.mjs): sections with their
+// availability, a section's grid, 3 seats selected, held, paid and refunded; a seat taken
+// meanwhile (409 SEAT_TAKEN); best available 2 together, on a phone.
 //
 // env: BASE_URL (the bridge, e.g. http://127.0.0.1:8080), SCREENSHOT_DIR (numbered PNGs,
 // default ./screenshots), CHROMIUM (default /usr/bin/chromium), BROWSER_NODE_DIR (folder whose
 // node_modules holds playwright-core; default this script's folder), CONCERT_ID (default 1),
 // LATER_CONCERT_ID (default 2: its sale is moved to later for C's step, then opened again),
 // USER_A / USER_B (demo users, default 101 / 102), ADMIN_KEY (for C's opening and SSE steps;
-// without it they are left out). Exit 0 when every check passed, 1 otherwise.
+// without it they are left out), FLOWS (default "hall,arena": which flows run; "arena" alone
+// for working on the venue page), and those arena.mjs names. Exit 0 when every check passed,
+// 1 otherwise.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runArena } from './arena.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(process.env.BROWSER_NODE_DIR || here, 'package.json'));
@@ -41,7 +47,8 @@ const USER_B = String(process.env.USER_B || '102');
 const LATER_CONCERT = String(process.env.LATER_CONCERT_ID || '2');
 const DEMO_PASSWORD = 'demo';
 const ADMIN_KEY = process.env.ADMIN_KEY || '';
-const LIMIT_MS = Number(process.env.FLOW_LIMIT_MS || 150000);
+const LIMIT_MS = Number(process.env.FLOW_LIMIT_MS || 210000);
+const FLOWS = new Set((process.env.FLOWS || 'hall,arena').split(','));
 const STORE_KEY = 'boxoffice.page.v2'; // the page's sessionStorage entry
 // How long an admission may take to reach a page: the admission tick, then the push event; a
 // missed event is made up for by the bridge's recheck of waiting tokens quiet for 10 s
@@ -139,10 +146,16 @@ async function main() {
   pageB.setDefaultTimeout(10000);
 
   const jsErrors = [];
-  for (const [who, page] of [['A', pageA], ['B', pageB]]) {
+  const watch = (page, who) => {
     page.on('pageerror', (e) => { jsErrors.push(`${who}: ${e.message}`); log(`page error ${who}: ${e.message}`); });
     page.on('console', (m) => { if (m.type() === 'error') log(`console ${who}: ${m.text()}`); });
-  }
+  };
+  watch(pageA, 'A');
+  watch(pageB, 'B');
+  // The venue flow (arena.mjs), with what it needs from here.
+  const arena = () => runArena({
+    browser, BASE_URL, snap, check, log, tid, signIn, adminFetch, watch, pages, ADMIT_MS, DEMO_PASSWORD,
+  });
   // Every request B's page makes, to prove it does not poll while waiting.
   const requestsB = [];
   pageB.on('request', (r) => requestsB.push({ method: r.method(), url: r.url(), at: Date.now() }));
@@ -159,6 +172,12 @@ async function main() {
   });
 
   try {
+    if (!FLOWS.has('hall')) {
+      await arena();
+      check(jsErrors.length === 0, `no JavaScript errors${jsErrors.length ? ': ' + jsErrors.join('; ') : ''}`);
+      log('PASS');
+      return 0;
+    }
     // ---- A signs in as a demo user, joins and is admitted ----------------------
     await pageA.goto(BASE_URL + '/');
     await pageA.waitForSelector(tid('view-signin'), { state: 'visible' });
@@ -325,8 +344,7 @@ async function main() {
     const pageC = await ctxC.newPage();
     pages.push(['c', pageC]);
     pageC.setDefaultTimeout(10000);
-    pageC.on('pageerror', (e) => { jsErrors.push(`C: ${e.message}`); log(`page error C: ${e.message}`); });
-    pageC.on('console', (m) => { if (m.type() === 'error') log(`console C: ${m.text()}`); });
+    watch(pageC, 'C');
     const requestsC = [];
     pageC.on('request', (r) => requestsC.push({ method: r.method(), url: r.url(), at: Date.now() }));
     await pageC.goto(BASE_URL + '/');
@@ -420,7 +438,13 @@ async function main() {
     check(true, 'signing in again resumes B\'s place: the seat map, still admitted');
     await snap(pageB, 'b-signed-in-again');
 
-    check(jsErrors.length === 0, `no JavaScript errors on either page${jsErrors.length ? ': ' + jsErrors.join('; ') : ''}`);
+    if (ADMIN_KEY && FLOWS.has('arena')) {
+      await arena();
+    } else {
+      log('ADMIN_KEY not set or FLOWS without "arena": the venue flow is left out');
+    }
+
+    check(jsErrors.length === 0, `no JavaScript errors on any page${jsErrors.length ? ': ' + jsErrors.join('; ') : ''}`);
     log('PASS');
     return 0;
   } catch (e) {

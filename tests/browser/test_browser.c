@@ -7,8 +7,10 @@
  * one active user at a time. The test then runs tests/browser/flow.mjs with node
  * (playwright-core driving /usr/bin/chromium; see that file for the steps: sign-in as demo
  * users, a wrong password, sign-up, the whole purchase, a sale that opens later, leaving the
- * line, signing out, a session refused mid-flow) and expects exit 0. Screenshots of every step land
- * in <build>/tests/browser/screenshots.
+ * line, signing out, a session refused mid-flow; then, in arena.mjs, the seed's arena: sections
+ * with their availability, a section's grid, several seats held, paid and refunded, a seat taken
+ * meanwhile, best available on a phone) and expects exit 0. Screenshots of every step land in
+ * <build>/tests/browser/screenshots.
  *
  * playwright-core is installed into <build>/tests/browser by tests/support/npm_ci.sh (npm ci
  * from the committed package-lock.json) when it is missing or the lock changed.
@@ -26,7 +28,7 @@
 #include "support_proc.h"
 #include "testenv.h"
 
-#define FLOW_TIMEOUT_S 170 /* flow.mjs gives up by itself after 150 s */
+#define FLOW_TIMEOUT_S 230 /* flow.mjs gives up by itself after 210 s */
 
 static struct testenv env;
 static struct bridge_proc bridge;
