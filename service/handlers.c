@@ -332,7 +332,8 @@ static void rpc_hold_seat(Svc *svc, const Boxoffice__V1__HoldSeatRequest *in,
                            .together = in->together};
     struct hold h = {0};
     struct seat_list bad;
-    int rc = reservations_hold(rpc_call_context(data), in->token, &ask, &h, &bad);
+    int rc = reservations_hold(rpc_call_context(data), in->token, &ask, &h, &bad,
+                               rpc_call_detail(data), RPC_CALL_DETAIL);
 
     if (rc == BO_OK) {
         metrics_hold_made();

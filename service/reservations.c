@@ -60,15 +60,24 @@ int reservations_places(struct svc_context *ctx, uint64_t schedule_id, uint64_t 
     return BO_OK;
 }
 
-/* reservations_ask_seats writes the seats ask names into seats[0..*n) (one seat or several),
- * checked against max (the most seats a hold may take). */
+/* reservations_ask_seats writes the seats ask names into seats[0..*n) (one seat or several;
+ * none for best available), checked against max (the most seats a hold may take); a refusal
+ * says why in msg. */
 static int reservations_ask_seats(const struct hold_ask *ask, uint32_t max,
-                                  uint32_t seats[HOLD_SEATS_MAX], size_t *n)
+                                  uint32_t seats[HOLD_SEATS_MAX], size_t *n, char *msg,
+                                  size_t msglen)
 {
-    int ways = (ask->seat_no != 0) + (ask->n_seats != 0) +
-               (ask->section != NULL && ask->section[0] != '\0');
+    int best = ask->section != NULL && ask->section[0] != '\0';
+    int ways = (ask->seat_no != 0) + (ask->n_seats != 0) + best;
 
     if (ways != 1) {
+        snprintf(msg, msglen,
+                 "a hold asks for one seat, several seats, or the best available in a section "
+                 "(with a quantity): exactly one of these");
+        return BO_E_INVALID_ARGUMENT;
+    }
+    if (best && (ask->quantity < 1 || ask->quantity > max)) {
+        snprintf(msg, msglen, "quantity must be 1 to %u: a hold takes at most %u seats", max, max);
         return BO_E_INVALID_ARGUMENT;
     }
     if (ask->seat_no != 0) {
@@ -81,6 +90,7 @@ static int reservations_ask_seats(const struct hold_ask *ask, uint32_t max,
         return BO_OK;
     }
     if (ask->n_seats > max || ask->n_seats > HOLD_SEATS_MAX) {
+        snprintf(msg, msglen, "a hold takes at most %u seats, not %zu", max, ask->n_seats);
         return BO_E_INVALID_ARGUMENT;
     }
     memcpy(seats, ask->seat_nos, ask->n_seats * sizeof(*seats));
@@ -199,7 +209,7 @@ out:
 }
 
 int reservations_hold(struct svc_context *ctx, const char *token, const struct hold_ask *ask,
-                      struct hold *out, struct seat_list *bad)
+                      struct hold *out, struct seat_list *bad, char *msg, size_t msglen)
 {
     struct admission_settings settings;
     struct queue_token t;
@@ -214,14 +224,12 @@ int reservations_hold(struct svc_context *ctx, const char *token, const struct h
     }
     svc_context_settings(ctx, &settings);
     int best = ask->section != NULL && ask->section[0] != '\0';
-    if ((rc = reservations_ask_seats(ask, settings.max_seats_per_hold, seats, &n)) != BO_OK ||
+    if ((rc = reservations_ask_seats(ask, settings.max_seats_per_hold, seats, &n, msg, msglen)) !=
+            BO_OK ||
         (rc = catalog_schedule_venue(ctx, ask->schedule_id, t.concert_id, &venue_id)) != BO_OK) {
         return rc;
     }
     if (best) {
-        if (ask->quantity < 1 || ask->quantity > settings.max_seats_per_hold) {
-            return BO_E_INVALID_ARGUMENT;
-        }
         n = ask->quantity;
     }
     struct store_hold_ask sa = {.user_id = t.user_id,

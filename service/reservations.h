@@ -19,13 +19,12 @@ struct hold_ask {
 
 /* reservations_hold holds what ask names on a date of the token's concert for the hold period,
  * all or nothing, and reports each seat HELD to the seat maps. *out is the hold with every seat
- * (and where it is, on a venue date). BO_E_INVALID_ARGUMENT for an ask of none or several ways,
- * or of more seats than the max_seats_per_hold setting; BO_E_WRONG_CONCERT; the codes of
- * store_hold_insert and store_hold_seats (the seats taken or missing in *bad). */
-__attribute__((warn_unused_result)) int reservations_hold(struct svc_context *ctx,
-                                                          const char *token,
-                                                          const struct hold_ask *ask,
-                                                          struct hold *out, struct seat_list *bad);
+ * (and where it is, on a venue date). BO_E_INVALID_ARGUMENT (why in msg) for an ask of none or
+ * several ways, or of more seats than the max_seats_per_hold setting; BO_E_WRONG_CONCERT; the
+ * codes of store_hold_insert and store_hold_seats (the seats taken or missing in *bad). */
+__attribute__((warn_unused_result)) int
+reservations_hold(struct svc_context *ctx, const char *token, const struct hold_ask *ask,
+                  struct hold *out, struct seat_list *bad, char *msg, size_t msglen);
 
 /* reservations_release cancels the token holder's own hold (every seat of it) on a date of the
  * token's concert; codes of store_hold_release (BO_E_WRONG_CONCERT for a hold of another

@@ -216,6 +216,21 @@ START_TEST(sections_seats_and_holds)
     ck_assert_uint_eq(bo_session_last_status(s2)->n_seat_nos, 1);
     ck_assert_uint_eq(bo_session_last_status(s2)->seat_nos[0], 203);
 
+    /* More seats than a hold takes (4 by default), for given seats or best available. */
+    uint32_t five[] = {1, 2, 3, 4, 5};
+    hold.seat_nos = five;
+    hold.n_seat_nos = 5;
+    ck_assert_int_eq(call(s2, "HoldSeat", &hold.base, &out), BO_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(bo_session_last_status(s2)->message, "a hold takes at most 4 seats, not 5");
+    Boxoffice__V1__HoldSeatRequest many = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    many.token = other;
+    many.schedule_id = date;
+    many.section = "A";
+    many.quantity = 5;
+    ck_assert_int_eq(call(s2, "HoldSeat", &many.base, &out), BO_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(bo_session_last_status(s2)->message,
+                     "quantity must be 1 to 4: a hold takes at most 4 seats");
+
     /* Best available of A, 2 together: the middle of row 1. */
     Boxoffice__V1__HoldSeatRequest best = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
     best.token = other;
