@@ -182,7 +182,7 @@ def measure(c, out):
         served = rate * avg / 1000.0
         # Little's law counts connections busy with a request: where a VU waits between
         # requests (flow's polling) or ramps (nngbench stress), fewer are busy by design.
-        applies = c["scenario"] != "flow" and not (c["transport"] == "nng" and c["type"] == "stress")
+        applies = c["scenario"] not in ("flow", "arena") and not (c["transport"] == "nng" and c["type"] == "stress")
         m["served"] = {"connections": conns, "littleLaw": round(served, 1),
                        "fraction": round(served / conns, 3), "marked": applies}
     unserved = []
@@ -722,6 +722,76 @@ def invariants_table(cells):
     return inv
 
 
+def issue11_section(cells):
+    """issue11_section: issue 11's figures: the 2,000-seat section map (bigmap) beside the
+    50-seat map and nginx of the same type, and best-available purchases (arena) with how often
+    a hold lost its race, its invariants and SOLD = 2 x payments; [] when neither ran."""
+    big = [c for c in cells if c["scenario"] == "bigmap"]
+    arena = [c for c in cells if c["scenario"] == "arena"]
+    if not big and not arena:
+        return []
+    ref = {c["type"]: (c.get("result") or {}).get("rate") for c in cells if c["transport"] == "nginx"}
+    md = ["", "## Issue 11: a 2,000-seat section and best-available purchases", ""]
+    if big:
+        md += ["Section map: `ListSeats` of one section (NNG), `GET /api/v1/schedules/{id}/seats"
+               "?section=A` (REST); the 50-seat map and nginx are the same type's cells of this run.",
+               "", "| type | transport | map | lookups/s | p50 ms | p99 ms | errors | 50-seat map "
+               "(rate/s, p50, p99) | nginx rate/s |", "|---|---|---|---|---|---|---|---|---|"]
+        for c in big:
+            r = c.get("result") or {}
+            lat = r.get("latencyMs") or {}
+            small = cell_of(cells, "seats", c["type"], c["transport"])
+            sr = (small or {}).get("result") or {}
+            slat = sr.get("latencyMs") or {}
+            form = c.get("format") or ("compact" if r.get("compact") else "full")
+            md.append("| %s | %s | %s %s | %s | %s | %s | %s | %s | %s |" % (
+                c["type"], c["transport"], c.get("section") or r.get("section") or "?", form,
+                "%.0f" % r["rate"] if r.get("rate") else "-", ms(lat.get("med")),
+                ms(lat.get("p99")), cell_errors(r)[0] if r else "-",
+                "%.0f/s, %s, %s ms" % (sr["rate"], ms(slat.get("med")), ms(slat.get("p99")))
+                if sr.get("rate") else "not run",
+                "%.0f" % ref[c["type"]] if ref.get(c["type"]) else "-"))
+    if arena:
+        if big:
+            md.append("")
+        md += ["Best available (PASS: 0 errors, SQL invariants hold, SOLD = 2 x payments, not sold out): a purchase holds the best 2 seats together in a random section with "
+               "seats left (409/SEAT_TAKEN: the race for that block was lost, the same section again; "
+               "NOT_ENOUGH_SEATS: another section); SOLD must be 2 x payments (REST: wrk drops the "
+               "answers of pays still in flight when it stops, up to one a connection).", "",
+               "| type | transport | purchases/s | payments | requests/s | p50 ms | p99 ms | errors | "
+               "SEAT_TAKEN retries | NOT_ENOUGH_SEATS | nothing left | SOLD seats | seats left | SQL "
+               "invariants | |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for c in arena:
+            r = c.get("result") or {}
+            lat = r.get("latencyMs") or {}
+            f = r.get("flow") or {}
+            paid, per_s = flow_payments(c)
+            sold = c.get("soldSeats", f.get("soldSeats"))
+            sql = c.get("sqlInvariants") or {}
+            sql_ok = bool(sql) and all(v == 0 for v in sql.values())
+            extra = sold - 2 * paid if sold is not None and paid is not None else None
+            if c["transport"] == "nng":
+                sold_ok = extra == 0 and f.get("invariantsOk") is True
+            else:
+                sold_ok = extra is not None and 0 <= extra <= 2 * c["connections"]
+            left = seats_left(c)
+            md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                c["type"], c["transport"], "%.1f" % per_s if per_s is not None else "-",
+                "-" if paid is None else paid, "%.0f" % r["rate"] if r.get("rate") else "-",
+                ms(lat.get("med")), ms(lat.get("p99")), cell_errors(r)[0] if r else "-",
+                r.get("seatTaken", f.get("seatTakenRetries", "-")),
+                r.get("notEnoughSeats", f.get("notEnoughSeats", "-")),
+                r.get("nothingLeft", f.get("nothingLeft", "-")),
+                "-" if sold is None else "%s (2 x payments%s)" % (
+                    sold, "" if not extra else " %+d" % extra),
+                "-" if left is None else ("**0 (sold out)**" if left == 0 else "%d of %s" % (
+                    left, c.get("seatsTotal", "?"))),
+                ", ".join("%s=%s" % kv for kv in sql.items()) or "-",
+                "PASS" if sql_ok and sold_ok and left != 0 and r and cell_errors(r)[0] == 0
+                else "FAIL"))
+    return md
+
+
 def processes_table(cells):
     """processes_table: per cell, each sampled process's mean CPU % and peak RSS."""
     names = sorted({n for c in cells for n in (c["measured"].get("processes") or {})},
@@ -826,6 +896,7 @@ def main(argv):
           "| target | measured | |", "|---|---|---|"]
     md += targets_table(cells, ref, rest, out)
     md += slow_section(cells)
+    md += issue11_section(cells)
     inv = invariants_table(cells)
     if inv:
         md += ["", "## Flow invariants (SQL after each flow cell; rpc check by nngbench)", "",

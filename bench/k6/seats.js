@@ -8,8 +8,8 @@
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
-import { testOptions, maxVus, testType, THINK_TIME, USERS, CONCERTS, SCHEDULES_PER_CONCERT } from './lib/config.js';
-import { admitted, body, limitsOff, list, num, raiseAdmission, restoreLimits, seatMap } from './lib/api.js';
+import { testOptions, maxVus, testType, USERS, CONCERTS, SCHEDULES_PER_CONCERT } from './lib/config.js';
+import { admitted, body, keptToken, limitsOff, list, num, raiseAdmission, restoreLimits, seatMap } from './lib/api.js';
 
 export const options = testOptions('seats', {
     'http_req_duration{step:seatmap}': ['p(95)<15', 'p(99)<=20'],
@@ -58,12 +58,8 @@ export default function () {
         'seatmap: 50 seats': () => list(b, 'seats').length === 50,
         'seatmap: right date': () => num(b, 'scheduleId') === scheduleId,
     });
-    if (res.status === 401 || res.status === 403) {
-        tokenRenewals.add(1);
+    if (!keptToken(res, tokenRenewals)) {
         token = '';
-    }
-    if (THINK_TIME > 0) {
-        sleep(THINK_TIME);
     }
 }
 

@@ -1,4 +1,4 @@
-/* nb_async: seats VUs as NNG contexts driven by aio callbacks (see nb_async.h). */
+/* nb_async: seats and bigmap VUs as NNG contexts driven by aio callbacks (see nb_async.h). */
 #include "nb_async.h"
 
 #include "nb_rpc.h"
@@ -83,6 +83,10 @@ static void nb_async_next(struct nb_async_vu *v)
     }
     req.token = v->vu->token;
     req.schedule_id = sctx->schedule_ids[nb_async_rand(&v->vu->rng) % (uint64_t)sctx->nschedules];
+    if (sctx->cfg->scenario_id == NB_SCENARIO_BIGMAP) {
+        req.section = (char *)sctx->cfg->section;
+        req.compact = sctx->cfg->compact != 0;
+    }
     if (bo_envelope_request_encode(a->method, ++v->request_id, NULL, &req.base, &msg) != BO_OK) {
         nb_vu_stats_record(&v->vu->stats, 0, 1, 0, 0);
         v->state = NB_ASYNC_PARKED; /* out of memory: try again shortly */
@@ -135,7 +139,9 @@ int nb_async_open(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int n, struct 
     struct nb_async *a;
     int rc;
 
-    if (ctx->cfg->scenario_id != NB_SCENARIO_SEATS || ctx->nschedules == 0) {
+    if ((ctx->cfg->scenario_id != NB_SCENARIO_SEATS &&
+         ctx->cfg->scenario_id != NB_SCENARIO_BIGMAP) ||
+        ctx->nschedules == 0) {
         return BO_E_INVALID_ARGUMENT;
     }
     if ((a = calloc(1, sizeof(*a))) == NULL ||

@@ -1,5 +1,6 @@
 /*
- * nb_async: VUs of the seats scenario as NNG contexts on one socket instead of threads.
+ * nb_async: VUs of the seats (and bigmap) scenario as NNG contexts on one socket instead of
+ * threads.
  *
  * A VU thread blocked in bo_call costs the load generator two thread switches per request;
  * at tens of thousands of requests a second that, not the service, becomes the limit
@@ -18,7 +19,8 @@
 struct nb_async;
 
 /* nb_async_open dials cfg's rpc addresses with a socket of its own and prepares a context per
- * VU of vus[0..n) for ctx's seats scenario (set up already). Close with nb_async_close. */
+ * VU of vus[0..n) for ctx's seats or bigmap scenario (set up already). Close with nb_async_close.
+ */
 __attribute__((warn_unused_result)) int
 nb_async_open(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int n, struct nb_async **out);
 

@@ -123,7 +123,8 @@ int nb_bench_execute(const struct nb_config *cfg)
     }
     fprintf(stderr, "nngbench: running %.0f s (run %s)\n", plan.total_seconds, cfg->run_id);
     if (cfg->async && (rc = nb_async_open(ctx, vus, plan.vus_max, &async)) != BO_OK) {
-        fprintf(stderr, "nngbench: --async runs the seats scenario only (%s)\n", bo_error_name(rc));
+        fprintf(stderr, "nngbench: --async runs the seats and bigmap scenarios only (%s)\n",
+                bo_error_name(rc));
         goto out;
     }
     if ((rc = nb_run(ctx, &plan, vus, async, influx, result)) != BO_OK) {

@@ -14,7 +14,8 @@
 static const struct bo_option nb_options[] = {
     BO_OPT_STR("rpc-url", struct nb_config, rpc_url, BO_DEFAULT_RPC_URL,
                "rpc address(es) of the service, comma-separated"),
-    BO_OPT_STR("scenario", struct nb_config, scenario, "seats", "seats, tokens or flow"),
+    BO_OPT_STR("scenario", struct nb_config, scenario, "seats",
+               "seats, tokens, flow, bigmap or arena"),
     BO_OPT_STR("type", struct nb_config, type, "load", "load, soak, stress or peak"),
     BO_OPT_NUM("quick", struct nb_config, quick, "0", 0, 1,
                "1 (or bare --quick): every duration shrinks to ~5 s"),
@@ -36,6 +37,13 @@ static const struct bo_option nb_options[] = {
                "a call taking longer fails (TIMEOUT)"),
     BO_OPT_NUM("flow-schedules", struct nb_config, flow_schedules, "40", 1, 10000,
                "dates (50 seats each) the flow creates, 40 per concert"),
+    BO_OPT_NUM("arena-dates", struct nb_config, arena_dates, "0", 0, 10000,
+               "dates (20,000 seats each) the arena creates, 40 per concert (0: enough for "
+               "the plan's VUs at 100 purchases/s each, at most 2,000/s, x 2 seats x 1.5)"),
+    BO_OPT_STR("section", struct nb_config, section, "A",
+               "bigmap: the section (2,000 seats) whose seats every lookup asks for"),
+    BO_OPT_NUM("compact", struct nb_config, compact, "0", 0, 1,
+               "1 (or bare --compact): bigmap asks for the compact map (a letter a seat)"),
     BO_OPT_SECRET("jwt-secret", struct nb_config, jwt_secret, "",
                   "HS256 key of operator identity tokens (the text of var/jwt.secret): each "
                   "virtual user proves its user with a JWT minted with it"),
@@ -67,12 +75,13 @@ static const struct bo_option nb_options[] = {
 };
 #define NB_NOPTIONS (sizeof(nb_options) / sizeof(nb_options[0]))
 
-static const char *const nb_scenarios[] = {"seats", "tokens", "flow"};
+static const char *const nb_scenarios[NB_SCENARIOS] = {"seats", "tokens", "flow", "bigmap",
+                                                       "arena"};
 static const char *const nb_types[] = {"load", "soak", "stress", "peak"};
 
 const char *nb_scenario_name(int scenario)
 {
-    return scenario >= 0 && scenario < 3 ? nb_scenarios[scenario] : "?";
+    return scenario >= 0 && scenario < NB_SCENARIOS ? nb_scenarios[scenario] : "?";
 }
 
 const char *nb_type_name(int type)
@@ -104,11 +113,12 @@ int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char
         snprintf(err, errlen, "out of memory");
         return BO_E_NOMEM;
     }
-    /* A bare --quick or --async is a switch: it becomes --quick=1 for the table. */
+    /* A bare --quick, --async or --compact is a switch: it becomes --quick=1 for the table. */
     for (int i = 0; i < argc; i++) {
-        args[i] = strcmp(argv[i], "--quick") == 0   ? "--quick=1"
-                  : strcmp(argv[i], "--async") == 0 ? "--async=1"
-                                                    : argv[i];
+        args[i] = strcmp(argv[i], "--quick") == 0     ? "--quick=1"
+                  : strcmp(argv[i], "--async") == 0   ? "--async=1"
+                  : strcmp(argv[i], "--compact") == 0 ? "--compact=1"
+                                                      : argv[i];
     }
     memset(cfg, 0, sizeof(*cfg));
     rc = bo_config_load(nb_options, NB_NOPTIONS, cfg, argc, args, rest, &nrest, help, err, errlen);
@@ -121,8 +131,9 @@ int nb_config_load(struct nb_config *cfg, int argc, char **argv, int *help, char
     if (rc != BO_OK || *help) {
         return rc;
     }
-    if (nb_lookup(nb_scenarios, 3, cfg->scenario, &cfg->scenario_id) != BO_OK) {
-        snprintf(err, errlen, "--scenario must be seats, tokens or flow, not '%s'", cfg->scenario);
+    if (nb_lookup(nb_scenarios, NB_SCENARIOS, cfg->scenario, &cfg->scenario_id) != BO_OK) {
+        snprintf(err, errlen, "--scenario must be seats, tokens, flow, bigmap or arena, not '%s'",
+                 cfg->scenario);
         return BO_E_INVALID_ARGUMENT;
     }
     if (nb_lookup(nb_types, 4, cfg->type, &cfg->type_id) != BO_OK) {
@@ -156,8 +167,9 @@ void nb_config_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow\n"
+        "Usage: boxoffice-nngbench [--rpc-url URLS] --scenario seats|tokens|flow|bigmap|arena\n"
         "         --type load|soak|stress|peak [--quick] [--duration S] [--vus N] [--async]\n"
+        "         [--section S] [--compact] [--arena-dates N]\n"
         "         [--admin-key K] [--json FILE] [--influx URL] [--influx-db NAME]\n"
         "         [--run-id ID] [--concert C] [--jwt-secret KEY]\n"
         "       boxoffice-nngbench --mint-jwts N --out FILE [--duration S] [--jwt-secret KEY]\n"
@@ -172,7 +184,10 @@ void nb_config_usage(FILE *out)
         "180 s; stress ramps 0 -> 300 VUs over 300 s; peak 1000 VUs at once for 30 s.\n"
         "Scenarios: seats (ListSeats with an ACTIVE token per VU), tokens (IssueToken,\n"
         "varying users and concerts), flow (token -> ACTIVE -> dates -> seats -> hold ->\n"
-        "charge -> pay, then invariants). Every user proves who it is with an operator\n"
+        "charge -> pay, then invariants), bigmap (ListSeats of one 2,000-seat section of a\n"
+        "venue date of its own), arena (the flow on venue dates of 20,000 seats, holding the\n"
+        "best 2 seats together, then SOLD = 2 x payments). Every user proves who it is with an "
+        "operator\n"
         "identity token (HS256 JWT, sub = its id) minted with --jwt-secret. With\n"
         "--admin-key, set-up raises admission and turns the rate limits off; they are\n"
         "restored after the run, also when SIGINT or SIGTERM ends it early.\n"

@@ -9,7 +9,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum nb_scenario { NB_SCENARIO_SEATS, NB_SCENARIO_TOKENS, NB_SCENARIO_FLOW };
+enum nb_scenario {
+    NB_SCENARIO_SEATS,
+    NB_SCENARIO_TOKENS,
+    NB_SCENARIO_FLOW,
+    NB_SCENARIO_BIGMAP, /* issue 11: one 2,000-seat section's map */
+    NB_SCENARIO_ARENA,  /* issue 11: the flow on a venue with best available */
+    NB_SCENARIOS
+};
 enum nb_type { NB_TYPE_LOAD, NB_TYPE_SOAK, NB_TYPE_STRESS, NB_TYPE_PEAK };
 
 /* Exit codes of nngbench. */
@@ -37,6 +44,9 @@ struct nb_config {
     int64_t concert; /* 0: seats and tokens use 1..3 as described, flow creates one */
     int64_t timeout_ms;
     int64_t flow_schedules;
+    int64_t arena_dates;  /* arena: dates of 20,000 seats to create; 0: sized from the plan */
+    char section[24];     /* bigmap: the section looked up */
+    int64_t compact;      /* bigmap: 1 asks for the compact map (one letter a seat) */
     char jwt_secret[512]; /* HS256 key of operator identity tokens (var/jwt.secret) */
     int64_t mint_jwts;    /* > 0: only write the tokens of users 1..N to out, then exit */
     char out[512];

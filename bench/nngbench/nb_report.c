@@ -87,17 +87,28 @@ void nb_report_print(FILE *out, const struct nb_config *cfg, const struct nb_res
             t->requests);
     fprintf(out, "  data ..........: sent %s (%s/s)  received %s (%s/s)\n", sent, sent_s, recv,
             recv_s);
-    if (check != NULL && cfg->scenario_id == NB_SCENARIO_FLOW) {
+    if (check != NULL &&
+        (cfg->scenario_id == NB_SCENARIO_FLOW || cfg->scenario_id == NB_SCENARIO_ARENA)) {
+        int arena = cfg->scenario_id == NB_SCENARIO_ARENA;
         if (check->done) {
             fprintf(out,
                     "  invariants ....: payments=%" PRIu64 " sold=%" PRIu64 " held=%" PRIu64
                     " left=%" PRIu64 "%s -> %s\n",
                     check->payments, check->sold, check->held, check->left,
                     check->left == 0 ? " (SOLD OUT)" : "",
-                    check->ok ? "ok (every payment sold one seat)" : "MISMATCH");
+                    !check->ok ? "MISMATCH"
+                    : arena    ? "ok (every payment sold two seats)"
+                               : "ok (every payment sold one seat)");
         } else {
             fprintf(out, "  invariants ....: payments=%" PRIu64 " (seats could not be checked)\n",
                     check->payments);
+        }
+        if (arena) {
+            fprintf(out,
+                    "  best available : %.1f purchases/s, SEAT_TAKEN retries=%" PRIu64
+                    " NOT_ENOUGH_SEATS=%" PRIu64 " nothing left=%" PRIu64 "\n",
+                    (double)check->payments / secs, check->seat_taken, check->not_enough,
+                    check->sold_out);
         }
     }
 }
@@ -122,10 +133,18 @@ static void nb_json_count(cJSON *o, const char *key, uint64_t v, int *ok)
     }
 }
 
-/* nb_json_flow adds the flow's check to o as "flow"; clears *ok when out of memory. */
-static void nb_json_flow(cJSON *o, const struct nb_flow_check *check, int *ok)
+/* nb_json_flow adds the flow's (or arena's, with its best-available counts) check to o as
+ * "flow"; clears *ok when out of memory. */
+static void nb_json_flow(cJSON *o, const struct nb_flow_check *check, int arena, int *ok)
 {
     cJSON *flow = cJSON_AddObjectToObject(o, "flow");
+
+    if (arena) {
+        nb_json_count(flow, "seatsPerPurchase", (uint64_t)check->seats_per_purchase, ok);
+        nb_json_count(flow, "seatTakenRetries", check->seat_taken, ok);
+        nb_json_count(flow, "notEnoughSeats", check->not_enough, ok);
+        nb_json_count(flow, "nothingLeft", check->sold_out, ok);
+    }
 
     nb_json_count(flow, "payments", check->payments, ok);
     nb_json_count(flow, "soldSeats", check->sold, ok);
@@ -177,8 +196,14 @@ static cJSON *nb_json_summary(const struct nb_config *cfg, const struct nb_resul
     nb_json_num(o, "dataSentPerSecond", 1, (double)t->sent / secs, &ok);
     nb_json_num(o, "dataReceivedPerSecond", 1, (double)t->received / secs, &ok);
     nb_json_count(o, "concertId", concert_id, &ok);
-    if (check != NULL && cfg->scenario_id == NB_SCENARIO_FLOW) {
-        nb_json_flow(o, check, &ok);
+    if (check != NULL &&
+        (cfg->scenario_id == NB_SCENARIO_FLOW || cfg->scenario_id == NB_SCENARIO_ARENA)) {
+        nb_json_flow(o, check, cfg->scenario_id == NB_SCENARIO_ARENA, &ok);
+    }
+    if (cfg->scenario_id == NB_SCENARIO_BIGMAP &&
+        (cJSON_AddStringToObject(o, "section", cfg->section) == NULL ||
+         cJSON_AddBoolToObject(o, "compact", cfg->compact != 0) == NULL)) {
+        ok = 0;
     }
     if (!ok) {
         cJSON_Delete(o);

@@ -54,6 +54,13 @@ int nb_rpc_call(struct bo_session *s, struct nb_vu_stats *stats, const char *met
                 const ProtobufCMessage *in, ProtobufCMessage **out, int expected,
                 struct bo_status *status)
 {
+    return nb_rpc_call2(s, stats, method, in, out, expected, expected, status);
+}
+
+int nb_rpc_call2(struct bo_session *s, struct nb_vu_stats *stats, const char *method,
+                 const ProtobufCMessage *in, ProtobufCMessage **out, int expected, int also,
+                 struct bo_status *status)
+{
     struct bo_status local;
     struct bo_status *st = status != NULL ? status : &local;
     uint64_t t0 = nb_now_us();
@@ -71,9 +78,9 @@ int nb_rpc_call(struct bo_session *s, struct nb_vu_stats *stats, const char *met
             received = nb_reply_size(rc, rc == BO_OK ? *out : NULL,
                                      rc == BO_OK ? bo_error_message(BO_OK) : st->message);
         }
-        nb_vu_stats_record(stats, us, rc != BO_OK && rc != expected, sent, received);
-        if (rc != BO_OK && rc != expected &&
-            atomic_fetch_add(&nb_failures_told, 1) < NB_FAILURES_TOLD) {
+        int failed = rc != BO_OK && rc != expected && rc != also;
+        nb_vu_stats_record(stats, us, failed, sent, received);
+        if (failed && atomic_fetch_add(&nb_failures_told, 1) < NB_FAILURES_TOLD) {
             fprintf(stderr, "nngbench: %s failed: %s: %s\n", method, bo_error_name(rc),
                     rc == BO_E_TIMEOUT || rc == BO_E_UNAVAILABLE ? "no answer" : st->message);
         }

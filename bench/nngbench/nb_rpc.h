@@ -29,4 +29,11 @@ __attribute__((warn_unused_result)) int nb_rpc_call(struct bo_session *s, struct
                                                     ProtobufCMessage **out, int expected,
                                                     struct bo_status *status);
 
+/* nb_rpc_call2 is nb_rpc_call with two codes that are no failure (expected and also). */
+__attribute__((warn_unused_result)) int nb_rpc_call2(struct bo_session *s,
+                                                     struct nb_vu_stats *stats, const char *method,
+                                                     const ProtobufCMessage *in,
+                                                     ProtobufCMessage **out, int expected, int also,
+                                                     struct bo_status *status);
+
 #endif

@@ -19,6 +19,7 @@
  *         dates in all, NB_FLOW_DATES_PER_CONCERT per concert (so the dates listed in
  *         every iteration stay few), and iterations take them in turn; after the run the
  *         payments made are compared with the seats seen SOLD, and the seats left counted.
+ * bigmap, arena: on venues (issue 11), see nb_venue.h.
  *
  * The context is written by set-up and only read while VUs run, except next_user
  * (atomic) and stop.
@@ -50,9 +51,11 @@ struct nb_vu {
     char token[NB_TOKEN_MAX]; /* seats: the VU's ACTIVE token */
     /* read by the controller only after the VU's thread ended */
     uint64_t iterations;
-    uint64_t payments;  /* flow: Pay calls that succeeded */
-    uint64_t sold_out;  /* flow: iterations that found no seat left */
-    uint64_t abandoned; /* flow: iterations ended early (run over, token never ACTIVE) */
+    uint64_t payments;   /* flow: Pay calls that succeeded */
+    uint64_t sold_out;   /* flow: iterations that found no seat left */
+    uint64_t abandoned;  /* flow: iterations ended early (run over, token never ACTIVE) */
+    uint64_t seat_taken; /* arena: best-available holds that lost their race (SEAT_TAKEN) */
+    uint64_t not_enough; /* arena: best-available holds refused NOT_ENOUGH_SEATS */
 };
 
 struct nb_scenario_ctx {
@@ -61,7 +64,9 @@ struct nb_scenario_ctx {
     int64_t jwt_exp;       /* exp of the identity tokens minted: run end and a margin */
     struct nb_admin admin; /* what set-up changed, put back by nb_admin_restore */
     uint64_t concert_id;
-    int created_concert; /* flow: the concerts are this run's own */
+    int created_concert;    /* flow: the concerts are this run's own */
+    uint64_t venue_id;      /* bigmap, arena: the venue the dates stand on (0: the hall) */
+    int seats_per_purchase; /* flow 1, arena 2 */
     /* flow: concert_ids[k] owns schedule_ids[k * dates_per_concert ..] (one concert when not
      * created: concert_id) */
     uint64_t concert_ids[NB_MAX_CONCERTS];
@@ -82,7 +87,11 @@ struct nb_flow_check {
     uint64_t sold; /* SOLD seats seen over all dates of the concert */
     uint64_t held; /* HELD seats (holds the run ended before paying) */
     uint64_t left; /* AVAILABLE seats at the end: 0 = sold out */
-    int ok;        /* payments == sold for a concert of our own, <= otherwise */
+    int ok;        /* payments x seats_per_purchase == sold for a concert of our own, <= else */
+    int seats_per_purchase;
+    uint64_t seat_taken; /* arena: best-available holds that lost their race */
+    uint64_t not_enough; /* arena: NOT_ENOUGH_SEATS answers (another section or date tried) */
+    uint64_t sold_out;   /* iterations that found nothing left to hold */
 };
 
 /*
@@ -93,11 +102,20 @@ struct nb_flow_check {
 __attribute__((warn_unused_result)) int nb_scenario_setup(struct nb_scenario_ctx *ctx,
                                                           struct nb_vu *vus, int nvus);
 
+/*
+ * nb_scenario_make_dates creates dates of the run's own (set-up, unmeasured): concerts titled
+ * "nngbench <scenario> <run id> #k", NB_FLOW_DATES_PER_CONCERT dates each, in ctx->concert_ids
+ * and ctx->schedule_ids, on ctx->venue_id when set (else 50-seat dates at 100,000); sets
+ * ctx->concert_id to the first concert. Returns BO_OK or the code of the call that failed.
+ */
+__attribute__((warn_unused_result)) int nb_scenario_make_dates(struct nb_scenario_ctx *ctx,
+                                                               struct bo_session *s, int64_t dates);
+
 /* nb_scenario_iterate runs one iteration of the scenario as vu, recording every request. */
 void nb_scenario_iterate(struct nb_scenario_ctx *ctx, struct nb_vu *vu);
 
-/* nb_scenario_check counts the flow's payments and, when verify is set, runs its check over rpc
- * after the run (a no-op for the others). */
+/* nb_scenario_check counts the flow's (and arena's) payments and, when verify is set, runs its
+ * check over rpc after the run (a no-op for the others). */
 void nb_scenario_check(struct nb_scenario_ctx *ctx, const struct nb_vu *vus, int nvus, int verify,
                        struct nb_flow_check *out);
 

@@ -115,12 +115,92 @@ function M.sent(req)
    return req
 end
 
+-- ---- a purchase, one per connection at a time (flow.lua, arena.lua) --------------------------
+-- Its state p: the concerts to buy from, the run, the current user, concert and token.
+
+-- M.purchase returns a purchase state: the concerts of BENCH_CONCERTS (default
+-- default_concerts), the user base of BENCH_USER_BASE, the run of BENCH_RUN_ID; it seeds the
+-- thread's random numbers.
+function M.purchase(default_concerts)
+   local p = {concerts = {}, base = M.number("BENCH_USER_BASE", 0), k = 0,
+              run = M.env("BENCH_RUN_ID", tostring(os.time()))}
+   for id in M.env("BENCH_CONCERTS", default_concerts):gmatch("%d+") do
+      p.concerts[#p.concerts + 1] = tonumber(id)
+   end
+   math.randomseed(os.time() + (thread_id or 0) * 7919)
+   return p
+end
+
+-- M.headers returns the headers of a request of p: the Queue-Token when queue is set, the
+-- user's identity when identity is set, and those of extra.
+function M.headers(p, queue, identity, extra)
+   local h = {}
+   if queue then
+      h["Queue-Token"] = p.token
+   end
+   if identity then
+      h["Authorization"] = M.bearer(p.user)
+   end
+   for key, v in pairs(extra or {}) do
+      h[key] = v
+   end
+   return h
+end
+
+local JSON = {["Content-Type"] = "application/json"}
+
+-- M.join returns the join of a fresh user of the thread's block at a concert of p's, at random.
+function M.join(p)
+   p.user = M.user(p.base, thread_id or 0, p.k)
+   p.k = p.k + 1
+   p.concert = p.concerts[math.random(#p.concerts)]
+   p.token = nil
+   return wrk.format("POST", "/api/v1/queue/tokens", M.headers(p, false, true, JSON),
+                     string.format('{"concertId":%d}', p.concert))
+end
+
+-- M.poll returns the request asking for the state of p's token.
+function M.poll(p)
+   return wrk.format("GET", "/api/v1/queue/tokens/current", M.headers(p, true))
+end
+
+-- M.admission reads the answer to the join (issued set) or a poll: "admitted", "poll", or nil
+-- when the purchase must start again (no token, or it ended).
+function M.admission(p, body, issued)
+   if issued then
+      p.token = body:match('"token":"([^"]+)"')
+   end
+   if p.token == nil or body:find('"status":"EXPIRED"', 1, true) then
+      return nil
+   elseif body:find('"status":"ACTIVE"', 1, true) then
+      return "admitted"
+   end
+   return "poll"
+end
+
+-- M.charge returns the charge of amount for hold reservation of p's user (Idempotency-Key).
+function M.charge(p, reservation, amount)
+   return wrk.format("POST", "/api/v1/users/" .. p.user .. "/points/charges",
+                     M.headers(p, false, true, {["Content-Type"] = "application/json",
+                                                ["Idempotency-Key"] = "wrk-" .. p.run .. "-charge-" .. reservation}),
+                     string.format('{"amount":%d}', amount))
+end
+
+-- M.pay returns the payment of hold reservation (Idempotency-Key).
+function M.pay(p, reservation)
+   return wrk.format("POST", "/api/v1/payments",
+                     M.headers(p, true, true, {["Content-Type"] = "application/json",
+                                               ["Idempotency-Key"] = "wrk-" .. p.run .. "-pay-" .. reservation}),
+                     string.format('{"reservationId":%d}', reservation))
+end
+
 local function ms(us)
    return (us or 0) / 1000.0
 end
 
--- M.done prints the WRK_JSON line of scenario name.
-function M.done(name, summary, latency, requests)
+-- M.done prints the WRK_JSON line of scenario name; extra names further counters (globals of
+-- each thread, e.g. arena.lua's c_seat_taken), summed and added as "<name>":N without "c_".
+function M.done(name, summary, latency, requests, extra)
    local ok, non2xx, expected, sent, payments = 0, 0, 0, 0, 0
    local statuses = {}
    for _, t in ipairs(threads) do
@@ -161,6 +241,13 @@ function M.done(name, summary, latency, requests)
       table.concat(parts, ","), ms(latency.mean), ms(latency.min), ms(latency:percentile(50)),
       ms(latency:percentile(90)), ms(latency:percentile(95)), ms(latency:percentile(99)),
       ms(latency.max), ms(latency.stdev), sent, summary.bytes, payments)
+   for _, counter in ipairs(extra or {}) do
+      local sum = 0
+      for _, t in ipairs(threads) do
+         sum = sum + (t:get(counter) or 0)
+      end
+      json = json:sub(1, -2) .. string.format(',"%s":%d}', (counter:gsub("^c_", "")), sum)
+   end
    io.write("WRK_JSON " .. json .. "\n")
 end
 

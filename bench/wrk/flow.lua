@@ -19,80 +19,42 @@ local common = dofile(here .. "common.lua")
 local POLL_MS = 20
 local HOLD_TRIES = 5
 
-local concerts = {1}
-local concert = 1
-local base = 0
-local run = "run"
-local k = 0
-
+local p -- the purchase (common.purchase): concerts, run, user, concert, token
 local state = "issue"
-local user, token, schedule, seats, seat, price, reservation, tries
+local schedule, seats, seat, price, reservation, tries
 local json = {["Content-Type"] = "application/json"}
 
 setup = common.setup
 
 function init(args)
-   concerts = {}
-   for id in common.env("BENCH_CONCERTS", "1"):gmatch("%d+") do
-      concerts[#concerts + 1] = tonumber(id)
-   end
-   base = common.number("BENCH_USER_BASE", 0)
-   run = common.env("BENCH_RUN_ID", tostring(os.time()))
-   math.randomseed(os.time() + (thread_id or 0) * 7919)
+   p = common.purchase("1")
 end
 
 local function restart()
    state = "issue"
-   token = nil
-end
-
--- auth returns the headers of a request: the Queue-Token when queue is set, the identity when
--- identity is set, and those of extra.
-local function auth(queue, identity, extra)
-   local h = {}
-   if queue then
-      h["Queue-Token"] = token
-   end
-   if identity then
-      h["Authorization"] = common.bearer(user)
-   end
-   for key, v in pairs(extra or {}) do
-      h[key] = v
-   end
-   return h
 end
 
 function request()
    local req
    if state == "issue" then
-      user = common.user(base, thread_id or 0, k)
-      k = k + 1
-      concert = concerts[math.random(#concerts)]
-      req = wrk.format("POST", "/api/v1/queue/tokens", auth(false, true, json),
-                       string.format('{"concertId":%d}', concert))
+      req = common.join(p)
    elseif state == "poll" then
-      req = wrk.format("GET", "/api/v1/queue/tokens/current", auth(true))
+      req = common.poll(p)
    elseif state == "schedules" then
-      req = wrk.format("GET", "/api/v1/concerts/" .. concert .. "/schedules", auth(true))
+      req = wrk.format("GET", "/api/v1/concerts/" .. p.concert .. "/schedules", common.headers(p, true))
    elseif state == "seats" then
-      req = wrk.format("GET", "/api/v1/schedules/" .. schedule .. "/seats", auth(true))
+      req = wrk.format("GET", "/api/v1/schedules/" .. schedule .. "/seats", common.headers(p, true))
    elseif state == "hold" then
       local i = math.random(#seats)
       seat = seats[i].no
       price = seats[i].price
       table.remove(seats, i)
-      req = wrk.format("POST", "/api/v1/reservations", auth(true, true, json),
+      req = wrk.format("POST", "/api/v1/reservations", common.headers(p, true, true, json),
                        string.format('{"scheduleId":%d,"seatNo":%d}', schedule, seat))
    elseif state == "charge" then
-      req = wrk.format("POST", "/api/v1/users/" .. user .. "/points/charges",
-                       auth(false, true, {["Content-Type"] = "application/json",
-                                          ["Idempotency-Key"] = "wrk-" .. run .. "-charge-" .. reservation}),
-                       string.format('{"amount":%d}', price))
+      req = common.charge(p, reservation, price)
    else -- pay
-      req = wrk.format("POST", "/api/v1/payments",
-                       auth(true, true, {["Content-Type"] = "application/json",
-                                         ["Idempotency-Key"] = "wrk-" .. run .. "-pay-" .. reservation}),
-                       string.format('{"reservationId":%d}', reservation))
+      req = common.pay(p, reservation)
    end
    return common.sent(req)
 end
@@ -116,17 +78,11 @@ function response(status, headers, body)
       return
    end
    if state == "issue" or state == "poll" then
-      if state == "issue" then
-         token = body:match('"token":"([^"]+)"')
-      end
-      if token == nil then
-         restart()
-      elseif body:find('"status":"ACTIVE"', 1, true) then
-         state = "schedules"
-      elseif body:find('"status":"EXPIRED"', 1, true) then
+      local next = common.admission(p, body, state == "issue")
+      if next == nil then
          restart()
       else
-         state = "poll"
+         state = next == "admitted" and "schedules" or "poll"
       end
    elseif state == "schedules" then
       local ids = {}

@@ -5,6 +5,7 @@
 -- of the tokens' concert). Each thread cycles through every (token, date) pair, starting at
 -- its own offset. The same script measures the nginx reference (which ignores the header).
 --   wrk -t2 -c100 -d60s --latency -s bench/wrk/seats.lua http://127.0.0.1:8080
+-- bigmap.lua runs this script with SEATS_NAME and SEATS_QUERY set (a section's seats).
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
@@ -30,9 +31,10 @@ function init(args)
       io.stderr:write("seats.lua: no tokens (BENCH_TOKENS_FILE or BENCH_TOKENS)\n")
    end
    local schedules = common.list(common.env("BENCH_SCHEDULES", "1,2,3,4,5"))
+   local query = SEATS_QUERY and SEATS_QUERY() or ""
    for _, tok in ipairs(tokens) do
       for _, s in ipairs(schedules) do
-         reqs[#reqs + 1] = wrk.format("GET", "/api/v1/schedules/" .. s .. "/seats",
+         reqs[#reqs + 1] = wrk.format("GET", "/api/v1/schedules/" .. s .. "/seats" .. query,
                                       {["Queue-Token"] = tok})
       end
    end
@@ -45,5 +47,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-   common.done("seats", summary, latency, requests)
+   common.done(SEATS_NAME or "seats", summary, latency, requests)
 end

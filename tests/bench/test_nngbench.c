@@ -10,7 +10,10 @@
  * percentiles, VUs), measures freshness (every change seen, by the writer's instance)
  * and, for flow, that payments happened, the bench's own rpc check and the SQL
  * invariants, and that a run id needing escapes stays valid JSON; and that a run
- * turns the rate limits off and puts them back (read with boxoffice-cli). Every
+ * turns the rate limits off and puts them back (read with boxoffice-cli); on venues
+ * (issue 11), that bigmap reads a 2,000-seat section without failures (threads and --async)
+ * and that arena's best-available purchases sold exactly two seats each, seen over rpc and in
+ * SQL, with the invariants holding. Every
  * virtual user proves its user with a JWT nngbench mints with the instance's key.
  * Stays well under a minute.
  */
@@ -140,6 +143,24 @@ static void sql_zero(const char *what, const char *sql)
 {
     int64_t n = testenv_sql_i64(&env, "%s", sql);
     ck_assert_msg(n == 0, "%s: %lld (want 0)", what, (long long)n);
+}
+
+/* The flow's SQL invariants (bench/run's): a seat of a hold of several seats is a reservation
+ * row of its own naming the hold (hold_id), whose payment is the hold's. */
+static void sql_invariants(void)
+{
+    sql_zero("seats with two live reservations",
+             "SELECT count(*) FROM (SELECT 1 FROM reservations WHERE status = 'CONFIRMED' OR "
+             "(status = 'HELD' AND expires_at > now()) GROUP BY schedule_id, seat_no "
+             "HAVING count(*) > 1) d");
+    sql_zero("wallets off their ledger or negative",
+             "SELECT count(*) FROM wallets w LEFT JOIN (SELECT user_id, sum(delta) AS s FROM "
+             "point_ledger GROUP BY user_id) l USING (user_id) "
+             "WHERE w.balance <> coalesce(l.s, 0) OR w.balance < 0");
+    sql_zero("confirmed reservations without exactly one payment",
+             "SELECT count(*) FROM reservations r WHERE r.status = 'CONFIRMED' AND "
+             "(SELECT count(*) FROM payments p WHERE p.reservation_id = coalesce(r.hold_id, r.id))"
+             " <> 1");
 }
 
 /* ---- local: no service needed ------------------------------------------------- */
@@ -275,17 +296,76 @@ START_TEST(test_flow)
     ck_assert_int_eq(testenv_psql_value(&env, sql, out, sizeof(out)), 0);
     ck_assert_msg(atof(out) == payments, "%s payments in SQL, nngbench counted %g", out, payments);
 
-    sql_zero("seats with two live reservations",
-             "SELECT count(*) FROM (SELECT 1 FROM reservations WHERE status = 'CONFIRMED' OR "
-             "(status = 'HELD' AND expires_at > now()) GROUP BY schedule_id, seat_no "
-             "HAVING count(*) > 1) d");
-    sql_zero("wallets off their ledger or negative",
-             "SELECT count(*) FROM wallets w LEFT JOIN (SELECT user_id, sum(delta) AS s FROM "
-             "point_ledger GROUP BY user_id) l USING (user_id) "
-             "WHERE w.balance <> coalesce(l.s, 0) OR w.balance < 0");
-    sql_zero("confirmed reservations without exactly one payment",
-             "SELECT count(*) FROM reservations r WHERE r.status = 'CONFIRMED' AND "
-             "(SELECT count(*) FROM payments p WHERE p.reservation_id = r.id) <> 1");
+    sql_invariants();
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* bigmap: lookups of one 2,000-seat section of a venue date of the run's own, none failing,
+ * each answer as big as 2,000 seats with their places (at least 10 bytes a seat). */
+static void check_bigmap(const char *extra)
+{
+    cJSON *j = bench_scenario("bigmap", extra);
+    double requests = num(j, "requests");
+
+    ck_assert_msg(num(j, "failures") == 0, "bigmap%s had %g failures of %g: %s",
+                  extra != NULL ? extra : "", num(j, "failures"), requests, bench_said());
+    assert_str(j, "section", "A");
+    ck_assert_msg(num(j, "dataReceived") / requests >= 2000 * 10,
+                  "bigmap answers of %.0f bytes: not a 2,000-seat section",
+                  num(j, "dataReceived") / requests);
+    cJSON_Delete(j);
+}
+
+START_TEST(test_bigmap)
+{
+    check_bigmap(NULL);
+}
+END_TEST
+
+START_TEST(test_bigmap_async)
+{
+    check_bigmap("--async");
+}
+END_TEST
+
+/* arena: the flow with best available on venue dates of the run's own: purchases made without
+ * failures, every payment sold exactly two seats (nngbench's rpc check and SQL), invariants. */
+START_TEST(test_arena)
+{
+    cJSON *j = bench_scenario("arena", NULL);
+    const cJSON *flow = cJSON_GetObjectItemCaseSensitive(j, "flow");
+    ck_assert_msg(cJSON_IsObject(flow), "arena summary missing");
+    double payments = num(flow, "payments");
+    ck_assert_msg(payments > 0, "the arena made no payment");
+    ck_assert_msg(num(j, "failures") == 0, "arena had %g failures: %s", num(j, "failures"),
+                  bench_said());
+    ck_assert_int_eq((int)num(flow, "seatsPerPurchase"), 2);
+    ck_assert_msg(num(flow, "seatTakenRetries") >= 0 && num(flow, "notEnoughSeats") >= 0,
+                  "best-available counts missing");
+    ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flow, "checked")),
+                  "nngbench could not check the seats");
+    ck_assert_msg(num(flow, "soldSeats") == 2 * payments, "payments %g but %g seats SOLD", payments,
+                  num(flow, "soldSeats"));
+    ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flow, "invariantsOk")),
+                  "nngbench's check failed: payments %g, %g seats SOLD", payments,
+                  num(flow, "soldSeats"));
+
+    /* The run's own concert: every payment confirmed a hold of two seats, one row each. */
+    double paid = (double)testenv_sql_i64(
+        &env,
+        "SELECT count(*) FROM payments p JOIN reservations r ON r.id = p.reservation_id "
+        "JOIN schedules s ON s.id = r.schedule_id WHERE s.concert_id = %.0f",
+        num(j, "concertId"));
+    double sold = (double)testenv_sql_i64(
+        &env,
+        "SELECT count(*) FROM reservations r JOIN schedules s ON s.id = r.schedule_id "
+        "WHERE s.concert_id = %.0f AND r.status = 'CONFIRMED' AND s.venue_id IS NOT NULL",
+        num(j, "concertId"));
+    ck_assert_msg(paid == payments, "%g payments in SQL, nngbench counted %g", paid, payments);
+    ck_assert_msg(sold == 2 * payments, "%g seats CONFIRMED in SQL for %g payments", sold,
+                  payments);
+    sql_invariants();
     cJSON_Delete(j);
 }
 END_TEST
@@ -354,8 +434,17 @@ END_TEST
 int main(void)
 {
     const TTest *local[] = {test_usage_errors, test_unreachable, test_mint_jwts, NULL};
-    const TTest *service[] = {test_seats, test_seats_async,     test_freshness,      test_tokens,
-                              test_flow,  test_limits_restored, test_run_id_escaped, NULL};
+    const TTest *service[] = {test_seats,
+                              test_seats_async,
+                              test_freshness,
+                              test_tokens,
+                              test_flow,
+                              test_limits_restored,
+                              test_run_id_escaped,
+                              test_bigmap,
+                              test_bigmap_async,
+                              test_arena,
+                              NULL};
     const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
                                             bench_path, sizeof(bench_path),
                                             &env,       local,

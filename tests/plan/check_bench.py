@@ -13,7 +13,12 @@ Three checks, none needing the stack:
   freshness per observer, the long line (a shallow one fails as too shallow) and memory at
   1,000 REST + 10,000 push connections, peak and over the soak (a short soak: too short);
 - bench/run, against a fake admin API, puts back the rate limits and the admission settings
-  it read when it fails after changing them and when it is interrupted (Ctrl-C).
+  it read when it fails after changing them and when it is interrupted (Ctrl-C);
+- issue 11's scenarios: bench/report.py shows the 2,000-seat section map beside the 50-seat
+  map and nginx of the same type, and best-available purchases/s with their SEAT_TAKEN
+  retries, PASS only when the SQL invariants hold and SOLD is 2 x the payments (REST: up to
+  one pay a connection in flight); the arena's closed loop is not judged by Little's law; and
+  every scenario bench/run takes has its wrk script, its k6 script and nngbench's name.
 
 usage: check_bench.py SOURCE_DIR
 """
@@ -457,6 +462,77 @@ def check_report(src, tmp):
         expect(os.path.exists(path), "no %s.memory.csv (the memory panel's data)" % name)
 
 
+# ---- issue 11: the big map and best available ----------------------------------------------
+
+
+def check_issue11(src, tmp):
+    run = os.path.join(tmp, "run11")
+    os.makedirs(os.path.join(run, "cells"))
+    nng = dict(wrk_result(1000.0, 100.0), tool="nngbench", vus=100, vusMax=100)
+    sql = {"seatsWithTwoLiveReservations": 0, "walletsOffLedgerOrNegative": 0,
+           "confirmedWithoutExactlyOnePayment": 0}
+    cells = [
+        {"cell": "nginx-load", "scenario": "reference", "type": "load", "transport": "nginx",
+         "connections": 100, "result": wrk_result(30000.0, 3.0)},
+        {"cell": "seats-load-nng", "scenario": "seats", "type": "load", "transport": "nng",
+         "connections": 100, "result": dict(nng, rate=20000.0)},
+        {"cell": "bigmap-load-http", "scenario": "bigmap", "type": "load", "transport": "http",
+         "connections": 100, "result": dict(wrk_result(400.0, 250.0), failures=3),
+         "section": "A", "format": "full"},
+        {"cell": "bigmap-load-nng", "scenario": "bigmap", "type": "load", "transport": "nng",
+         "connections": 100, "result": dict(nng, rate=2500.0, section="A", compact=False)},
+        # 1,784 seats SOLD for 892 payments over rpc: PASS.
+        {"cell": "arena-load-nng", "scenario": "arena", "type": "load", "transport": "nng",
+         "connections": 100, "result": dict(nng, durationSeconds=5.0, flow={
+             "payments": 892, "soldSeats": 1784, "seatsLeft": 38122, "invariantsOk": True,
+             "seatsPerPurchase": 2, "seatTakenRetries": 7, "notEnoughSeats": 1, "nothingLeft": 0}),
+         "sqlInvariants": sql, "seatsTotal": 40000, "soldSeats": 1784, "seatsLeft": 38122},
+        # 300 seats more than 2 x 689 payments: more than one pay in flight per connection.
+        {"cell": "arena-load-http", "scenario": "arena", "type": "load", "transport": "http",
+         "connections": 100, "result": dict(wrk_result(1000.0, 20.0), payments=689, seatTaken=4,
+                                            notEnoughSeats=0, nothingLeft=0),
+         "sqlInvariants": sql, "seatsTotal": 40000, "soldSeats": 1678, "seatsLeft": 38000},
+    ]
+    with open(os.path.join(run, "cells.jsonl"), "w") as f:
+        f.writelines(json.dumps(c) + "\n" for c in cells)
+    md, _, _ = run_report(src, run, os.path.join(tmp, "no-such-gnuplot"))
+    if not expect("## Issue 11: a 2,000-seat section and best-available purchases" in md,
+                  "results.md: no issue 11 section"):
+        return
+    part = md.split("## Issue 11", 1)[1].split("\n## ", 1)[0]
+    for line, what in (
+            ("| load | nng | A full | 2500 | 100.00 | 100.00 | 0 | 20000/s, 100.00, 100.00 ms | 30000 |",
+             "the NNG section map beside the 50-seat map and nginx"),
+            ("| load | http | A full | 400 | 250.00 | 250.00 | 3 | not run | 30000 |",
+             "the REST section map with its errors, no 50-seat REST cell run"),
+            ("| load | nng | 178.4 | 892 | 1000 | 100.00 | 100.00 | 0 | 7 | 1 | 0 | 1784 (2 x payments) "
+             "| 38122 of 40000 |", "best available over NNG, SOLD = 2 x payments"),
+            ("| load | http | 137.8 | 689 | 1000 | 20.00 | 20.00 | 0 | 4 | 0 | 0 | 1678 (2 x payments "
+             "+300) | 38000 of 40000 |", "best available over REST, 300 seats more than paid")):
+        expect(line in part, "issue 11 section: no line for %s: %s\n%s" % (what, line, part))
+    verdicts = [l.rsplit("|", 2)[-2].strip() for l in part.splitlines()
+                if l.startswith("| load | ") and " x payments" in l]
+    expect(verdicts == ["PASS", "FAIL"], "issue 11 section: best available verdicts %s, "
+           "expected PASS (nng) and FAIL (http: SOLD off 2 x payments)" % verdicts)
+    row = table_rows(md).get("arena-load-nng", {})
+    expect(row.get("served (Little)", "").endswith("n/a"),
+           "results.md: the arena's closed loop judged by Little's law: %s" % row)
+
+    # Every scenario bench/run takes (but slow) has a wrk and a k6 script and is nngbench's.
+    with open(os.path.join(src, "bench/run")) as f:
+        runner = f.read()
+    with open(os.path.join(src, "bench/nngbench/nb_config.c")) as f:
+        nngbench = f.read()
+    for name in ("seats", "tokens", "flow", "bigmap", "arena"):
+        expect(os.path.exists(os.path.join(src, "bench/wrk/%s.lua" % name)),
+               "bench/wrk/%s.lua is missing" % name)
+        expect(os.path.exists(os.path.join(src, "bench/k6/%s.js" % name)),
+               "bench/k6/%s.js is missing" % name)
+        expect('"%s"' % name in nngbench, "boxoffice-nngbench has no scenario %s" % name)
+    expect("SCENARIOS=(seats tokens flow bigmap arena slow)" in runner,
+           "bench/run does not run seats, tokens, flow, bigmap, arena and slow by default")
+
+
 # ---- bench/run: the settings it changes are put back -----------------------------------
 
 ORIGINAL = {"limits": {"userLoginsPerMinute": 10, "userTokenIssuesPerMinute": 30,
@@ -583,6 +659,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="check_bench.") as tmp:
         check_sample(src, tmp)
         check_report(src, tmp)
+        check_issue11(src, tmp)
         check_restore(src, tmp)
     return plan_report.finish("check_bench", ERRORS,
                               "sampler, report columns and charts, settings put back")

@@ -6,7 +6,7 @@
 
 import http from 'k6/http';
 import { check, sleep } from 'k6';
-import { BASE_URL, ADMIN_KEY } from './config.js';
+import { BASE_URL, ADMIN_KEY, THINK_TIME } from './config.js';
 import { proofOf } from './identity.js';
 
 /** @typedef {import('k6').JSONObject} JSONObject */
@@ -173,6 +173,52 @@ export function seatMap(token, scheduleId) {
 }
 
 /**
+ * sections lists a venue date's sections with their seats left
+ * (GET /api/v1/schedules/{id}/sections).
+ * @param {string} token
+ * @param {number} scheduleId
+ * @returns {Response}
+ */
+export function sections(token, scheduleId) {
+    return http.get(`${BASE_URL}/api/v1/schedules/${scheduleId}/sections`,
+        params('/api/v1/schedules/{scheduleId}/sections', 'sections', { 'Queue-Token': token }));
+}
+
+/**
+ * sectionMap asks for the seats of one section of a venue date
+ * (GET /api/v1/schedules/{id}/seats?section=S, with compact &format=compact: one letter a seat).
+ * @param {string} token
+ * @param {number} scheduleId
+ * @param {string} section
+ * @param {boolean} compact
+ * @returns {Response}
+ */
+export function sectionMap(token, scheduleId, section, compact) {
+    const query = `section=${encodeURIComponent(section)}${compact ? '&format=compact' : ''}`;
+    return http.get(`${BASE_URL}/api/v1/schedules/${scheduleId}/seats?${query}`,
+        params('/api/v1/schedules/{scheduleId}/seats', 'sectionmap', { 'Queue-Token': token }));
+}
+
+/**
+ * holdBest holds the best quantity seats together in a section
+ * (POST /api/v1/reservations {"scheduleId","section","quantity","together":true}); 409
+ * (SEAT_TAKEN: the race for that block was lost; NOT_ENOUGH_SEATS; HOLD_LIMIT) is expected and
+ * does not count as a failed request.
+ * @param {string} proof
+ * @param {string} token
+ * @param {number} scheduleId
+ * @param {string} section
+ * @param {number} quantity
+ * @returns {Response}
+ */
+export function holdBest(proof, token, scheduleId, section, quantity) {
+    const p = params('/api/v1/reservations', 'hold', Object.assign({ 'Queue-Token': token }, bearer(proof)));
+    p.responseCallback = HOLD_EXPECTED;
+    return http.post(`${BASE_URL}/api/v1/reservations`,
+        JSON.stringify({ scheduleId, section, quantity, together: true }), p);
+}
+
+/**
  * hold holds a seat (POST /api/v1/reservations); 409 (SEAT_TAKEN, HOLD_LIMIT) is expected
  * under contention and does not count as a failed request.
  * @param {string} proof
@@ -239,6 +285,25 @@ export function pay(proof, token, reservationId, key) {
     return http.post(`${BASE_URL}/api/v1/payments`, JSON.stringify({ reservationId }),
         params('/api/v1/payments', 'pay',
             Object.assign({ 'Queue-Token': token, 'Idempotency-Key': key }, bearer(proof))));
+}
+
+/**
+ * keptToken is a read's aftermath for a VU that keeps one token (seats.js, bigmap.js): after
+ * THINK_TIME, whether its token still holds; a 401 or 403 adds 1 to renewals (the VU joins
+ * again).
+ * @param {Response} res
+ * @param {import('k6/metrics').Counter} renewals
+ * @returns {boolean}
+ */
+export function keptToken(res, renewals) {
+    const kept = res.status !== 401 && res.status !== 403;
+    if (!kept) {
+        renewals.add(1);
+    }
+    if (THINK_TIME > 0) {
+        sleep(THINK_TIME);
+    }
+    return kept;
 }
 
 /**
@@ -332,6 +397,36 @@ export function createConcert(title) {
 export function createSchedule(concertId, startsAt, price) {
     return http.post(`${BASE_URL}/api/v1/admin/concerts/${concertId}/schedules`,
         JSON.stringify({ startsAt, price }),
+        params('/api/v1/admin/concerts/{concertId}/schedules', 'admin', { 'Admin-Key': ADMIN_KEY }));
+}
+
+/**
+ * A venue section: rows x seatsPerRow seats at one price.
+ * @typedef {{ name: string, rows: number, seatsPerRow: number, price: number }} VenueSection
+ */
+
+/**
+ * createVenue adds a venue of sections (POST /api/v1/admin/venues); answers {"id",...}.
+ * @param {string} name
+ * @param {VenueSection[]} venueSections
+ * @returns {Response}
+ */
+export function createVenue(name, venueSections) {
+    return http.post(`${BASE_URL}/api/v1/admin/venues`, JSON.stringify({ name, sections: venueSections }),
+        params('/api/v1/admin/venues', 'admin', { 'Admin-Key': ADMIN_KEY }));
+}
+
+/**
+ * createVenueSchedule adds a date on a venue to a concert, its seats and prices the venue's
+ * (POST /api/v1/admin/concerts/{id}/schedules {"startsAt","venueId"}); answers {"id",...}.
+ * @param {number} concertId
+ * @param {string} startsAt RFC 3339 UTC
+ * @param {number} venueId
+ * @returns {Response}
+ */
+export function createVenueSchedule(concertId, startsAt, venueId) {
+    return http.post(`${BASE_URL}/api/v1/admin/concerts/${concertId}/schedules`,
+        JSON.stringify({ startsAt, venueId }),
         params('/api/v1/admin/concerts/{concertId}/schedules', 'admin', { 'Admin-Key': ADMIN_KEY }));
 }
 
