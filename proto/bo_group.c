@@ -5,7 +5,8 @@
  * while slots were free, or passed on by a leader that finished). A thread holding a slot
  * keeps leading until its own item is done, then passes the slot to the first waiting item
  * without one, or frees it. An item another leader took may be done before its thread woke
- * to use the slot it was passed: it then leads once anyway, so no slot is ever lost.
+ * to use the slot it was passed: it then leads once anyway, so no slot is ever lost. Every
+ * wake is posted under the lock, which the woken thread takes before it can return.
  */
 #include "bo_group.h"
 
@@ -67,7 +68,10 @@ static int bo_group_lead(struct bo_group *g, struct bo_group_item *self)
             g->in_flight--;
         }
     }
-    pthread_mutex_unlock(&g->mu);
+    /* Posted under the lock: an item can be both taken by this send and passed a slot by
+     * another leader, so it may be posted twice. It reads its outcome under the lock after
+     * its first wake and then returns, its item gone with its stack frame: a post made after
+     * the unlock could land in that freed memory. */
     for (size_t i = 0; i < n; i++) {
         if (items[i] != self) {
             sem_post(&items[i]->wake);
@@ -76,6 +80,7 @@ static int bo_group_lead(struct bo_group *g, struct bo_group_item *self)
     if (next != NULL) {
         sem_post(&next->wake);
     }
+    pthread_mutex_unlock(&g->mu);
     return done;
 }
 

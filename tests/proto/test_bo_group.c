@@ -30,6 +30,7 @@ struct worker {
     struct bo_group *g;
     int index;
     int bad;
+    int late_wakes; /* posts that reached a call's item after its join returned */
 };
 
 static struct record rec;
@@ -60,9 +61,21 @@ static void *worker_main(void *arg)
 
     for (int k = 0; k < CALLS; k++) {
         struct call c = {.thread = w->index, .seq = k};
+        int posts = 0;
         if (bo_group_join(w->g, &c.item) != 0 || c.sent != 1 || !c.item.done) {
             w->bad++;
         }
+        /* Once join has returned, the item is the caller's again (in the service and the
+         * bridge its stack frame is gone): a leader posting it now writes into freed memory. */
+        if (sem_init(&c.item.wake, 0, 0) != 0) {
+            w->bad++;
+            continue;
+        }
+        sched_yield();
+        if (sem_getvalue(&c.item.wake, &posts) == 0 && posts > 0) {
+            w->late_wakes++;
+        }
+        sem_destroy(&c.item.wake);
     }
     return NULL;
 }
@@ -86,6 +99,8 @@ static void run_group(size_t max_items, unsigned max_in_flight)
     for (int i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
         ck_assert_msg(w[i].bad == 0, "thread %d: %d calls not sent exactly once", i, w[i].bad);
+        ck_assert_msg(w[i].late_wakes == 0, "thread %d: %d calls woken after they returned", i,
+                      w[i].late_wakes);
     }
     bo_group_fini(&g);
     ck_assert_int_le(atomic_load(&rec.most_in_flight), (int)max_in_flight);
