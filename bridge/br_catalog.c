@@ -64,9 +64,21 @@ const struct br_rpc br_catalog_seats_rpc = {.method = "ListSeats",
                                             .write = br_seatmaps_list_write,
                                             .after = br_seatmaps_listed};
 
-/* A read with a query (a section, the compact form): answered by the service alone. */
-static const struct br_rpc br_catalog_section_rpc = {
+/* A whole map in the compact form: answered by the service alone. */
+static const struct br_rpc br_catalog_compact_rpc = {
     .method = "ListSeats", .path_id = "scheduleId", .write = br_seatmaps_list_write};
+
+/* A section's seats, asked of the service in full and kept in memory (br_seatmaps_section_listed),
+ * written in full or in the compact form when they could not be kept. */
+static const struct br_rpc br_catalog_section_rpc = {.method = "ListSeats",
+                                                     .path_id = "scheduleId",
+                                                     .write = br_seatmaps_list_write,
+                                                     .after = br_seatmaps_section_listed};
+static const struct br_rpc br_catalog_section_compact_rpc = {.method = "ListSeats",
+                                                             .path_id = "scheduleId",
+                                                             .write =
+                                                                 br_seatmaps_compact_full_write,
+                                                             .after = br_seatmaps_section_listed};
 
 /* br_catalog_section_ok tells whether s is a section name: 1-16 letters and digits. */
 static int br_catalog_section_ok(const char *s)
@@ -138,8 +150,8 @@ static int br_catalog_query(struct br_req *r, const char *q, char *section, int 
     return 0;
 }
 
-/* br_catalog_seats answers a seat map: without a query from memory, or by
- * br_catalog_seats_rpc; with one by the service. */
+/* br_catalog_seats answers a seat map: without a query, or of a section, from memory or by an
+ * rpc that the memory learns from; a whole map in the compact form by the service. */
 int br_catalog_seats(struct br_req *r)
 {
     Boxoffice__V1__ListSeatsRequest req = BOXOFFICE__V1__LIST_SEATS_REQUEST__INIT;
@@ -159,7 +171,16 @@ int br_catalog_seats(struct br_req *r)
     if ((status = br_catalog_query(r, q, section, &compact)) != 0) {
         return status;
     }
-    req.section = section;
-    req.compact = compact;
-    return br_call_json(r, &br_catalog_section_rpc, &req.base);
+    if (section[0] == '\0') {
+        req.compact = compact;
+        return br_call_json(r, &br_catalog_compact_rpc, &req.base);
+    }
+    status = br_seatmaps_answer_section(r, r->ids[0], section, compact);
+    if (status == 0) {
+        req.section = section; /* in full: the memory keeps every seat's reservation */
+        status = br_call_json(
+            r, compact ? &br_catalog_section_compact_rpc : &br_catalog_section_rpc, &req.base);
+        br_seatmaps_done(r, r->ids[0]);
+    }
+    return status;
 }

@@ -57,6 +57,8 @@ struct br_req {
     struct cJSON *json;            /* the body once parsed (br_input_object); freed at the end */
     uint64_t seatmap_ticket;       /* a seat map read by rpc: the snapshot's ticket (br_seatmaps) */
     int seatmap_claim;             /* that read refreshes the map for every reader (br_seatmaps) */
+    uint32_t seatmap_part;         /* the first seat of the map read: 1, or a section's first */
+    int seatmap_compact;           /* a section read answered in the compact form */
     int body_state;                /* enum br_http_body_state: how far the body was read */
 };
 

@@ -5,6 +5,13 @@
  * Layers, low to high: the renderer (one for every answer, from memory or from a reply), the
  * memory and its event handlers, the read answered from memory, the after hooks.
  *
+ * Maps: a hall date is held whole in one table; a section of a venue date is held as a part
+ * (bo_seatmap's parts, from the section's first seat) in another, so that a section starting
+ * at seat 1 is never taken for a whole date. A section is found by its name in the section
+ * index and rendered in two forms, full (with places) and compact. A whole-map read of a venue
+ * date (at most 2,000 seats) is not held: the service answers it. Every change goes to both
+ * tables.
+ *
  * Refreshing: a map is answered from while it was read from the service at most
  * BO_SEATMAP_REFRESH_MS ago. From BR_SEATMAPS_EARLY_MS before that, one reader at a time (the
  * one that wins the date's claim) reads it again by rpc while the others are still answered
@@ -22,6 +29,7 @@
 #include "br_config.h"
 #include "br_http.h"
 #include "br_seats.h"
+#include "br_section_index.h"
 #include "br_tokens.h"
 
 #include <stdatomic.h>
@@ -37,8 +45,22 @@
 /* Seats of one reply converted on the stack; larger dates are converted on the heap. */
 #define BR_SEATMAPS_STACK_SEATS 128
 
+/* Sections held in memory (the least recently read is dropped), and the most seats of one:
+ * a section's full rendering takes ~105 bytes a seat, so at most ~60 MB in all. Bigger
+ * sections are answered by the service each time. */
+#define BR_SEATMAPS_MAX_PARTS      128
+#define BR_SEATMAPS_PART_MAX_SEATS 4000
+
+/* Sections whose place is remembered (a direct-mapped table, for more than the parts held). */
+#define BR_SEATMAPS_SECTIONS 1024
+
+/* The forms a section is rendered in (bo_seatmap's forms). */
+enum { BR_SEATMAPS_FULL = 0, BR_SEATMAPS_COMPACT = 1 };
+
 struct br_seatmaps {
-    struct bo_seatmap_table *table;
+    struct bo_seatmap_table *table; /* hall dates, whole */
+    struct bo_seatmap_table *parts; /* sections of venue dates */
+    struct br_section_index *sections;
     struct br_tokens *tokens;
     struct bo_feed *feed;
     br_seatmaps_admission_fn admission; /* NULL: admission events not received */
@@ -51,9 +73,10 @@ struct br_seatmaps {
 /* ---- the renderer ---------------------------------------------------------------------- */
 
 /* br_seatmaps_json_seat writes one seat as REST shows it at now_ms: no hold end, no
- * reservation; with its place when where (a venue's seat) is not NULL. */
+ * reservation; with its place (row, number) in section when section (a venue's seat) is not
+ * NULL. */
 static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state *s, int64_t now_ms,
-                                  const Boxoffice__V1__Seat *where)
+                                  const char *section, uint32_t row, uint32_t number)
 {
     br_json_obj_begin(j);
     br_json_kv_u64(j, "seatNo", s->seat_no);
@@ -61,10 +84,16 @@ static void br_seatmaps_json_seat(struct br_json *j, const struct bo_seat_state 
     br_json_kv_str(
         j, "status",
         bo_enum_name(&boxoffice__v1__seat_status__descriptor, bo_seat_status_at(s, now_ms)));
-    if (where != NULL) {
-        br_seats_place(j, where->section, where->row, where->number);
+    if (section != NULL) {
+        br_seats_place(j, section, row, number);
     }
     br_json_obj_end(j);
+}
+
+/* br_seatmaps_letter is a seat's letter in the compact form at now_ms: A, H or S. */
+static char br_seatmaps_letter(int status)
+{
+    return status == BO_SEAT_SOLD ? 'S' : status == BO_SEAT_HELD ? 'H' : 'A';
 }
 
 /* br_seatmaps_json_open writes {"scheduleId","concertId","seats":[ . */
@@ -88,7 +117,7 @@ void br_seatmaps_json(struct br_json *j, uint64_t schedule_id, uint64_t concert_
 {
     br_seatmaps_json_open(j, schedule_id, concert_id);
     for (size_t i = 0; i < n; i++) {
-        br_seatmaps_json_seat(j, &seats[i], now_ms, NULL);
+        br_seatmaps_json_seat(j, &seats[i], now_ms, NULL, 0, 0);
     }
     br_seatmaps_json_close(j);
 }
@@ -118,18 +147,25 @@ static int br_seatmaps_on_venue(const Boxoffice__V1__ListSeatsReply *rep)
     return rep->n_seats > 0 && rep->seats[0]->section != NULL && rep->seats[0]->section[0] != '\0';
 }
 
-/* br_seatmaps_compact_write writes a compact reply: {"scheduleId","section","firstSeatNo",
+/* br_seatmaps_compact_json writes the compact form: {"scheduleId","section","firstSeatNo",
  * "statuses"} (section null for a whole map). */
-static void br_seatmaps_compact_write(struct br_json *j, const Boxoffice__V1__ListSeatsReply *rep,
-                                      uint64_t schedule_id)
+static void br_seatmaps_compact_json(struct br_json *j, uint64_t schedule_id, const char *section,
+                                     uint32_t first_seat_no, const char *statuses)
 {
     br_json_obj_begin(j);
     br_json_kv_u64(j, "scheduleId", schedule_id);
     br_json_key(j, "section");
-    br_json_str(j, rep->section != NULL && rep->section[0] != '\0' ? rep->section : NULL);
-    br_json_kv_u64(j, "firstSeatNo", rep->first_seat_no);
-    br_json_kv_str(j, "statuses", rep->statuses != NULL ? rep->statuses : "");
+    br_json_str(j, section != NULL && section[0] != '\0' ? section : NULL);
+    br_json_kv_u64(j, "firstSeatNo", first_seat_no);
+    br_json_kv_str(j, "statuses", statuses != NULL ? statuses : "");
     br_json_obj_end(j);
+}
+
+/* br_seatmaps_compact_write writes a compact reply. */
+static void br_seatmaps_compact_write(struct br_json *j, const Boxoffice__V1__ListSeatsReply *rep,
+                                      uint64_t schedule_id)
+{
+    br_seatmaps_compact_json(j, schedule_id, rep->section, rep->first_seat_no, rep->statuses);
 }
 
 int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *msg,
@@ -148,10 +184,62 @@ int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *msg,
     br_seatmaps_json_open(j, schedule_id, rep->concert_id);
     for (size_t i = 0; i < rep->n_seats; i++) {
         struct bo_seat_state s = br_seatmaps_state(rep->seats[i]);
-        br_seatmaps_json_seat(j, &s, now_ms, venue ? rep->seats[i] : NULL);
+        const Boxoffice__V1__Seat *where = rep->seats[i];
+        br_seatmaps_json_seat(j, &s, now_ms, venue ? where->section : NULL, where->row,
+                              where->number);
     }
     br_seatmaps_json_close(j);
     return 200;
+}
+
+/* br_seatmaps_letters returns the compact form's letters of seats[0..n) at now_ms, one per
+ * seat (malloc, NUL-terminated; the caller frees), or NULL when out of memory. */
+static char *br_seatmaps_letters(const struct bo_seat_state *seats, size_t n, int64_t now_ms)
+{
+    char *letters = malloc(n + 1);
+
+    for (size_t i = 0; letters != NULL && i < n; i++) {
+        letters[i] = br_seatmaps_letter(bo_seat_status_at(&seats[i], now_ms));
+    }
+    if (letters != NULL) {
+        letters[n] = '\0';
+    }
+    return letters;
+}
+
+int br_seatmaps_compact_full_write(struct br_json *j, const ProtobufCMessage *msg,
+                                   const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
+    const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
+    char *letters = malloc(rep->n_seats + 1);
+
+    if (letters == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        letters[i] = br_seatmaps_letter((int)rep->seats[i]->status);
+    }
+    letters[rep->n_seats] = '\0';
+    br_seatmaps_compact_json(j, br_seatmaps_schedule(rep, in), in->section,
+                             rep->n_seats > 0 ? rep->seats[0]->seat_no : 0, letters);
+    free(letters);
+    return 200;
+}
+
+/* br_seatmaps_blob copies what scratch holds into a new blob: *out. */
+static int br_seatmaps_blob(struct br_buf *scratch, struct bo_seatmap_blob **out)
+{
+    struct bo_seatmap_blob *b;
+    size_t len;
+    const char *text = br_buf_content(scratch, &len);
+
+    if (scratch->failed || (b = bo_seatmap_blob_new(len)) == NULL) {
+        return BO_E_NOMEM;
+    }
+    memcpy(b->data, text, len);
+    *out = b;
+    return BO_OK;
 }
 
 /* br_seatmaps_render renders a map into a new blob (bo_seatmap_render_fn), building it in arg,
@@ -161,23 +249,71 @@ static int br_seatmaps_render(void *arg, uint64_t schedule_id, uint64_t concert_
                               struct bo_seatmap_blob **out)
 {
     struct br_buf *scratch = arg;
-    struct bo_seatmap_blob *b;
     struct br_json j;
-    size_t len;
 
     br_buf_reset(scratch, 0);
     br_json_init(&j, scratch);
     br_seatmaps_json(&j, schedule_id, concert_id, seats, n, now_ms);
-    const char *text = br_buf_content(scratch, &len);
-    if (scratch->failed || (b = bo_seatmap_blob_new(len)) == NULL) {
+    return br_seatmaps_blob(scratch, out);
+}
+
+/* What a section's renderings need besides its seats (the render functions' arg). */
+struct br_seatmaps_part {
+    struct br_buf *scratch; /* the reading thread's response buffer */
+    const char *section;
+    struct br_section_place place;
+};
+
+/* br_seatmaps_render_section renders a section with its seats' places, as a ListSeats reply
+ * of the section is written (bo_seatmap_render_fn). */
+static int br_seatmaps_render_section(void *arg, uint64_t schedule_id, uint64_t concert_id,
+                                      const struct bo_seat_state *seats, size_t n, int64_t now_ms,
+                                      struct bo_seatmap_blob **out)
+{
+    struct br_seatmaps_part *p = arg;
+    struct br_json j;
+    uint32_t row, number;
+
+    br_buf_reset(p->scratch, 0);
+    br_json_init(&j, p->scratch);
+    br_seatmaps_json_open(&j, schedule_id, concert_id);
+    for (size_t i = 0; i < n; i++) {
+        br_section_place_of(&p->place, seats[i].seat_no, &row, &number);
+        br_seatmaps_json_seat(&j, &seats[i], now_ms, p->section, row, number);
+    }
+    br_seatmaps_json_close(&j);
+    return br_seatmaps_blob(p->scratch, out);
+}
+
+/* br_seatmaps_render_compact renders a section in the compact form (bo_seatmap_render_fn). */
+static int br_seatmaps_render_compact(void *arg, uint64_t schedule_id, uint64_t concert_id,
+                                      const struct bo_seat_state *seats, size_t n, int64_t now_ms,
+                                      struct bo_seatmap_blob **out)
+{
+    struct br_seatmaps_part *p = arg;
+    char *letters = br_seatmaps_letters(seats, n, now_ms);
+    struct br_json j;
+
+    (void)concert_id;
+    if (letters == NULL) {
         return BO_E_NOMEM;
     }
-    memcpy(b->data, text, len);
-    *out = b;
-    return BO_OK;
+    br_buf_reset(p->scratch, 0);
+    br_json_init(&j, p->scratch);
+    br_seatmaps_compact_json(&j, schedule_id, p->section, p->place.first_seat_no, letters);
+    free(letters);
+    return br_seatmaps_blob(p->scratch, out);
 }
 
 /* ---- the memory and its events ---------------------------------------------------------- */
+
+/* br_seatmaps_change applies changes[0..n) of schedule_id's seats to every map that holds them. */
+static void br_seatmaps_change(struct br_seatmaps *m, uint64_t schedule_id,
+                               const struct bo_seat_state *changes, size_t n)
+{
+    bo_seatmap_table_apply(m->table, schedule_id, changes, n, NULL);
+    bo_seatmap_table_apply(m->parts, schedule_id, changes, n, NULL);
+}
 
 /* br_seatmaps_on_seats applies another instance's seat changes (the feed's thread). */
 static void br_seatmaps_on_seats(void *arg, uint64_t schedule_id, uint64_t concert_id,
@@ -186,7 +322,7 @@ static void br_seatmaps_on_seats(void *arg, uint64_t schedule_id, uint64_t conce
     struct br_seatmaps *m = arg;
 
     (void)concert_id;
-    bo_seatmap_table_apply(m->table, schedule_id, changes, n, NULL);
+    br_seatmaps_change(m, schedule_id, changes, n);
 }
 
 /* br_seatmaps_on_ended forgets a token an instance ended (the feed's thread). */
@@ -228,6 +364,8 @@ int br_seatmaps_open(const char *events_urls, br_seatmaps_admission_fn admission
                                  .admission = admission != NULL ? br_seatmaps_on_admission : NULL,
                                  .arg = m};
     if ((rc = bo_seatmap_table_open(BR_SEATMAPS_MAX_MAPS, &m->table)) != BO_OK ||
+        (rc = bo_seatmap_table_open(BR_SEATMAPS_MAX_PARTS, &m->parts)) != BO_OK ||
+        (rc = br_section_index_create(BR_SEATMAPS_SECTIONS, &m->sections)) != BO_OK ||
         (rc = br_tokens_create(BR_SEATMAPS_MAX_TOKENS, &m->tokens)) != BO_OK ||
         (rc = bo_feed_start(events_urls, NULL, &h, &m->feed)) != BO_OK) {
         br_seatmaps_close(m);
@@ -244,6 +382,8 @@ void br_seatmaps_close(struct br_seatmaps *m)
     }
     bo_feed_stop(m->feed); /* first: its handlers use the table and the tokens */
     br_tokens_destroy(m->tokens);
+    br_section_index_destroy(m->sections);
+    bo_seatmap_table_close(m->parts);
     bo_seatmap_table_close(m->table);
     free(m);
 }
@@ -286,10 +426,10 @@ static int br_seatmaps_send(struct br_req *r, struct bo_seatmap_blob *blob)
     return br_http_send(r, 200, NULL, NULL);
 }
 
-/* br_seatmaps_claim returns the claim slot of schedule_id. */
-static atomic_uchar *br_seatmaps_claim(struct br_seatmaps *m, uint64_t schedule_id)
+/* br_seatmaps_claim returns the claim slot of the part of schedule_id from seat first. */
+static atomic_uchar *br_seatmaps_claim(struct br_seatmaps *m, uint64_t schedule_id, uint32_t first)
 {
-    uint64_t h = schedule_id * 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (schedule_id * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)first * 0xC2B2AE3D27D4EB4FULL);
 
     return &m->claims[(h >> 32) & (BR_SEATMAPS_CLAIMS - 1)];
 }
@@ -306,43 +446,55 @@ static int br_seatmaps_caller_ok(struct br_req *r)
     return br_caller_read(r->ri, &r->t->shared->cfg->trusted_proxy_ip, &who) == BO_OK;
 }
 
-/* br_seatmaps_rendered gets the rendering of schedule_id's map read at most max_age_ms ago, and
+/* A rendering asked of the memory: which part of which date, in which form, how. */
+struct br_seatmaps_ask {
+    struct bo_seatmap_table *table; /* the hall's or the sections' */
+    uint64_t schedule_id;
+    uint32_t first; /* the part's first seat: 1 for a hall date */
+    unsigned form;
+    bo_seatmap_render_fn render;
+    void *arg;
+};
+
+/* br_seatmaps_rendered gets the rendering a asks for of a map read at most max_age_ms ago, and
  * its concert. */
-static int br_seatmaps_rendered(struct br_seatmaps *m, struct br_req *r, uint64_t schedule_id,
-                                int64_t max_age_ms, uint64_t *concert_id,
-                                struct bo_seatmap_blob **blob)
+static int br_seatmaps_rendered(const struct br_seatmaps_ask *a, int64_t max_age_ms,
+                                uint64_t *concert_id, struct bo_seatmap_blob **blob)
 {
-    return bo_seatmap_table_rendered(m->table, schedule_id, bo_time_mono_ms(), bo_time_now_ms(),
-                                     max_age_ms, br_seatmaps_render, &r->t->out, concert_id, blob);
+    return bo_seatmap_table_rendered_part(a->table, a->schedule_id, a->first, a->form,
+                                          bo_time_mono_ms(), bo_time_now_ms(), max_age_ms,
+                                          a->render, a->arg, concert_id, blob);
 }
 
-int br_seatmaps_answer(struct br_req *r, uint64_t schedule_id)
+/* br_seatmaps_from_memory answers r with the rendering a asks for when r's Queue-Token is
+ * remembered ACTIVE for the map's concert and the map is fresh, and returns 200; else returns
+ * 0, r's ticket set for the rpc that follows and its claim taken when that rpc refreshes the
+ * map for every reader. */
+static int br_seatmaps_from_memory(struct br_seatmaps *m, struct br_req *r,
+                                   const struct br_seatmaps_ask *a)
 {
-    struct br_seatmaps *m = r->t->shared->seatmaps;
     const char *text = br_http_header(r, "Queue-Token");
     struct bo_seatmap_blob *blob = NULL;
     uint64_t token_concert, map_concert;
     int rc;
 
-    if (m == NULL) {
-        return 0;
-    }
-    r->seatmap_ticket = bo_seatmap_table_begin(m->table);
+    r->seatmap_ticket = bo_seatmap_table_begin(a->table);
     r->seatmap_claim = 0;
+    r->seatmap_part = a->first;
     if (text == NULL ||
         br_tokens_lookup(m->tokens, text, bo_time_now_ms(), &token_concert) != BO_OK ||
         !br_seatmaps_caller_ok(r)) {
         return 0;
     }
-    rc = br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS - BR_SEATMAPS_EARLY_MS,
-                              &map_concert, &blob);
+    rc = br_seatmaps_rendered(a, BO_SEATMAP_REFRESH_MS - BR_SEATMAPS_EARLY_MS, &map_concert, &blob);
     if (rc == BO_E_NOT_FOUND) {
         unsigned char free_claim = 0;
-        if (atomic_compare_exchange_strong(br_seatmaps_claim(m, schedule_id), &free_claim, 1)) {
+        if (atomic_compare_exchange_strong(br_seatmaps_claim(m, a->schedule_id, a->first),
+                                           &free_claim, 1)) {
             r->seatmap_claim = 1; /* this read refreshes the map */
             return 0;
         }
-        rc = br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS, &map_concert, &blob);
+        rc = br_seatmaps_rendered(a, BO_SEATMAP_REFRESH_MS, &map_concert, &blob);
     }
     if (rc != BO_OK) {
         return 0;
@@ -355,12 +507,46 @@ int br_seatmaps_answer(struct br_req *r, uint64_t schedule_id)
     return br_seatmaps_send(r, blob);
 }
 
+int br_seatmaps_answer(struct br_req *r, uint64_t schedule_id)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    if (m == NULL) {
+        return 0;
+    }
+    struct br_seatmaps_ask a = {m->table, schedule_id, 1, 0, br_seatmaps_render, &r->t->out};
+    return br_seatmaps_from_memory(m, r, &a);
+}
+
+int br_seatmaps_answer_section(struct br_req *r, uint64_t schedule_id, const char *section,
+                               int compact)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    struct br_seatmaps_part part = {.scratch = &r->t->out, .section = section};
+    r->seatmap_compact = compact;
+    if (m == NULL) {
+        return 0;
+    }
+    struct br_seatmaps_ask a = {m->parts,
+                                schedule_id,
+                                0,
+                                compact ? BR_SEATMAPS_COMPACT : BR_SEATMAPS_FULL,
+                                compact ? br_seatmaps_render_compact : br_seatmaps_render_section,
+                                &part};
+    if (br_section_index_get(m->sections, schedule_id, section, &part.place) != BO_OK) {
+        r->seatmap_ticket = bo_seatmap_table_begin(m->parts); /* not known yet: ask */
+        r->seatmap_claim = 0;
+        return 0;
+    }
+    a.first = part.place.first_seat_no;
+    return br_seatmaps_from_memory(m, r, &a);
+}
+
 void br_seatmaps_done(struct br_req *r, uint64_t schedule_id)
 {
     struct br_seatmaps *m = r->t->shared->seatmaps;
 
     if (m != NULL && r->seatmap_claim) {
-        atomic_store(br_seatmaps_claim(m, schedule_id), 0);
+        atomic_store(br_seatmaps_claim(m, schedule_id, r->seatmap_part), 0);
         r->seatmap_claim = 0;
     }
 }
@@ -410,8 +596,93 @@ int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const Prot
                            now_ms) != BO_OK) {
         BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
     }
-    if (br_seatmaps_rendered(m, r, schedule_id, BO_SEATMAP_REFRESH_MS, &concert_id, &blob) !=
-        BO_OK) {
+    struct br_seatmaps_ask a = {m->table, schedule_id, 1, 0, br_seatmaps_render, &r->t->out};
+    if (br_seatmaps_rendered(&a, BO_SEATMAP_REFRESH_MS, &concert_id, &blob) != BO_OK) {
+        return 0;
+    }
+    return br_seatmaps_send(r, blob);
+}
+
+/* br_seatmaps_section_place reads where the section of a reply of one section's seats lies:
+ * BO_OK when every seat follows the one before it and is where the section's layout puts it
+ * (then the section can be rendered from its first seat and its seats per row alone). */
+static int br_seatmaps_section_place(const Boxoffice__V1__ListSeatsReply *rep,
+                                     struct br_section_place *p)
+{
+    const Boxoffice__V1__Seat *last = rep->seats[rep->n_seats - 1];
+    uint32_t row, number;
+
+    p->first_seat_no = rep->seats[0]->seat_no;
+    p->seats = (uint32_t)rep->n_seats;
+    p->seats_per_row = last->number; /* the last seat ends the last row */
+    if (p->first_seat_no == 0 || p->seats_per_row == 0 || p->seats % p->seats_per_row != 0) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        const Boxoffice__V1__Seat *seat = rep->seats[i];
+        br_section_place_of(p, seat->seat_no, &row, &number);
+        if (seat->seat_no != p->first_seat_no + i || seat->row != row || seat->number != number ||
+            strcmp(seat->section, rep->seats[0]->section) != 0) {
+            return BO_E_INVALID_ARGUMENT;
+        }
+    }
+    return BO_OK;
+}
+
+int br_seatmaps_section_listed(struct br_req *r, const ProtobufCMessage *msg,
+                               const ProtobufCMessage *req)
+{
+    const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
+    const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    struct br_seatmaps_part part = {.scratch = &r->t->out};
+    struct bo_seat_state stack[BR_SEATMAPS_STACK_SEATS], *seats = stack;
+    struct bo_seatmap_blob *blob = NULL;
+    uint64_t schedule_id = br_seatmaps_schedule(rep, in);
+    uint64_t concert_id;
+    int64_t now_ms = bo_time_now_ms();
+    int rc;
+
+    if (m == NULL || in->compact || in->section == NULL || in->section[0] == '\0' ||
+        !br_seatmaps_on_venue(rep) || rep->n_seats > BR_SEATMAPS_PART_MAX_SEATS ||
+        strcmp(rep->seats[0]->section, in->section) != 0 ||
+        br_seatmaps_section_place(rep, &part.place) != BO_OK) {
+        return 0; /* written from the reply alone */
+    }
+    atomic_fetch_add_explicit(&m->by_rpc, 1, memory_order_relaxed);
+    if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
+        (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        seats[i] = br_seatmaps_state(rep->seats[i]);
+    }
+    rc = bo_seatmap_table_install_part(m->parts, schedule_id, part.place.first_seat_no,
+                                       rep->concert_id, seats, rep->n_seats, r->seatmap_ticket,
+                                       bo_time_mono_ms());
+    if (seats != stack) {
+        free(seats);
+    }
+    if (rc != BO_OK ||
+        (rc = br_section_index_put(m->sections, schedule_id, in->section, &part.place)) != BO_OK) {
+        BO_DEBUG("section %s of date %llu not kept: %s", in->section,
+                 (unsigned long long)schedule_id, bo_error_name(rc));
+        return 0;
+    }
+    if (rep->token_active_until_ms > now_ms && in->token != NULL &&
+        br_tokens_remember(m->tokens, in->token, rep->concert_id, rep->token_active_until_ms,
+                           now_ms) != BO_OK) {
+        BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
+    }
+    part.section = in->section;
+    struct br_seatmaps_ask a = {m->parts,
+                                schedule_id,
+                                part.place.first_seat_no,
+                                r->seatmap_compact ? BR_SEATMAPS_COMPACT : BR_SEATMAPS_FULL,
+                                r->seatmap_compact ? br_seatmaps_render_compact
+                                                   : br_seatmaps_render_section,
+                                &part};
+    if (br_seatmaps_rendered(&a, BO_SEATMAP_REFRESH_MS, &concert_id, &blob) != BO_OK) {
         return 0;
     }
     return br_seatmaps_send(r, blob);
@@ -434,7 +705,7 @@ static void br_seatmaps_apply(struct br_req *r, uint64_t schedule_id, int status
     }
     if (n == 0) {
         if (first != NULL) {
-            bo_seatmap_table_apply(m->table, schedule_id, first, 1, NULL);
+            br_seatmaps_change(m, schedule_id, first, 1);
         }
         return;
     }
@@ -445,7 +716,7 @@ static void br_seatmaps_apply(struct br_req *r, uint64_t schedule_id, int status
                                               .held_until_ms = held_until_ms,
                                               .reservation_id = reservation_id};
         if (k == sizeof(changes) / sizeof(changes[0]) || i + 1 == n) {
-            bo_seatmap_table_apply(m->table, schedule_id, changes, k, NULL);
+            br_seatmaps_change(m, schedule_id, changes, k);
             k = 0;
         }
     }

@@ -17,6 +17,12 @@
  * the date and the date's map is fresh; any other read (unknown token, errors of every kind)
  * goes to the service as before and gets the service's answer. The JSON is rendered once per
  * change of a map (bo_seatmap_table_rendered) and shared by every reader.
+ *
+ * A section of a venue date (?section=, full or compact) is kept the same way as its own map:
+ * installed from the section replies the bridge relays (asked of the service in full, so
+ * that the memory has every seat's reservation, and written in the form the client asked
+ * for), kept current by the same replies and events, and rendered in each form once per
+ * change. The section index (br_section_index.h) says where each section lies.
  */
 #ifndef BR_SEATMAPS_H
 #define BR_SEATMAPS_H
@@ -64,6 +70,14 @@ void br_seatmaps_json(struct br_json *j, uint64_t schedule_id, uint64_t concert_
  * the ListSeats rpc that follows (the caller then calls br_seatmaps_done). */
 int br_seatmaps_answer(struct br_req *r, uint64_t schedule_id);
 
+/* br_seatmaps_answer_section is br_seatmaps_answer for a read of section (a valid name) of
+ * schedule_id, in the compact form when compact; when it returns 0, the ListSeats rpc that
+ * follows asks for the section in full (compact false) and is written by
+ * br_seatmaps_compact_full_write when compact, with br_seatmaps_section_listed as its after
+ * hook; then the caller calls br_seatmaps_done. */
+int br_seatmaps_answer_section(struct br_req *r, uint64_t schedule_id, const char *section,
+                               int compact);
+
 /* br_seatmaps_done ends a read of schedule_id that br_seatmaps_answer left to the rpc. */
 void br_seatmaps_done(struct br_req *r, uint64_t schedule_id);
 
@@ -72,6 +86,13 @@ void br_seatmaps_done(struct br_req *r, uint64_t schedule_id);
 /* br_seatmaps_listed installs a ListSeats reply, remembers the asking token and answers from
  * the memory; 0 (the reply is written by br_seatmaps_list_write) when it could not. */
 int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *rep, const ProtobufCMessage *req);
+
+/* br_seatmaps_section_listed installs a ListSeats reply of one section (asked in full), learns
+ * where the section lies and remembers the asking token, and answers from the memory in the
+ * form br_seatmaps_answer_section was asked; 0 (the reply is written by the rpc's writer) when
+ * it could not. */
+int br_seatmaps_section_listed(struct br_req *r, const ProtobufCMessage *rep,
+                               const ProtobufCMessage *req);
 
 /* br_seatmaps_reserved applies the change of every seat of a HoldSeat or ReleaseHold reply;
  * returns 0. */
@@ -94,6 +115,12 @@ int br_seatmaps_left(struct br_req *r, const ProtobufCMessage *rep, const Protob
  * as {"scheduleId","section","firstSeatNo","statuses"}: the reply writer of the seats route. */
 int br_seatmaps_list_write(struct br_json *j, const ProtobufCMessage *rep,
                            const ProtobufCMessage *req);
+
+/* br_seatmaps_compact_full_write writes a ListSeats reply of one section asked in full (for
+ * req) in the compact form {"scheduleId","section","firstSeatNo","statuses"}, as the service
+ * answers a compact read: the reply writer of a compact section read. */
+int br_seatmaps_compact_full_write(struct br_json *j, const ProtobufCMessage *rep,
+                                   const ProtobufCMessage *req);
 
 /* br_seatmaps_metrics appends the memory's counters to b (Prometheus text); nothing for NULL. */
 void br_seatmaps_metrics(const struct br_seatmaps *m, struct br_buf *b);

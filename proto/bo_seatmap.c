@@ -3,8 +3,11 @@
  *
  * Locks: the table's rwlock is held for reading around every use of a map, and for writing
  * only to add or drop one, so a map never goes away under a reader. A map's own mutex guards
- * its seats, version, age and rendering. The change clock is atomic: it stamps each seat a
+ * its seats, version, age and renderings. The change clock is atomic: it stamps each seat a
  * change sets, so an install can tell which seats changed after its snapshot was begun.
+ *
+ * Parts: the maps of one date (a whole date, or sections of it) hash to one bucket, so a
+ * change finds every map that has its seat in one walk of one chain.
  */
 #include "bo_seatmap.h"
 
@@ -19,20 +22,20 @@ struct bo_seatmap {
     struct bo_seatmap *next; /* in its bucket */
     pthread_mutex_t lock;
     uint64_t schedule_id;
+    uint32_t first; /* the number of its first seat: 1 for a whole date */
     uint64_t concert_id;
     size_t n;
-    struct bo_seat_state *seats; /* seats[i] is seat i + 1 */
+    struct bo_seat_state *seats; /* seats[i] is seat first + i */
     uint64_t *touched;           /* the change clock when a change last set seats[i]; 0 none */
     uint64_t version;            /* grows with every visible change */
     int64_t read_mono_ms;        /* when the last snapshot was installed */
     int64_t used_mono_ms;        /* when last read: the least recent is dropped first */
-    struct bo_seatmap_blob *blob;
+    struct bo_seatmap_blob *blob[BO_SEATMAP_FORMS]; /* its rendering in each form */
 };
 
-/* Changes of dates the table did not hold when they came, kept for a map being read for the
- * first time: its snapshot may have been read before they committed. A ring: when more than
- * this many arrive during one read, the oldest are lost and the map catches up at its next
- * read. */
+/* Changes of seats no map held when they came, kept for a map being read for the first time:
+ * its snapshot may have been read before they committed. A ring: when more than this many
+ * arrive during one read, the oldest are lost and the map catches up at its next read. */
 #define BO_SEATMAP_LOG 1024
 
 struct bo_seatmap_logged {
@@ -119,13 +122,15 @@ static void bo_seatmap_free(struct bo_seatmap *m)
         return;
     }
     pthread_mutex_destroy(&m->lock);
-    bo_seatmap_blob_unref(m->blob);
+    for (size_t f = 0; f < BO_SEATMAP_FORMS; f++) {
+        bo_seatmap_blob_unref(m->blob[f]);
+    }
     free(m->touched);
     free(m->seats);
     free(m);
 }
 
-static int bo_seatmap_new(uint64_t schedule_id, size_t n, struct bo_seatmap **out)
+static int bo_seatmap_new(uint64_t schedule_id, uint32_t first, size_t n, struct bo_seatmap **out)
 {
     struct bo_seatmap *m = calloc(1, sizeof(*m));
 
@@ -137,6 +142,7 @@ static int bo_seatmap_new(uint64_t schedule_id, size_t n, struct bo_seatmap **ou
         return BO_E_NOMEM;
     }
     m->schedule_id = schedule_id;
+    m->first = first;
     m->n = n;
     m->seats = calloc(n > 0 ? n : 1, sizeof(*m->seats));
     m->touched = calloc(n > 0 ? n : 1, sizeof(*m->touched));
@@ -217,15 +223,23 @@ static size_t bo_seatmap_bucket(const struct bo_seatmap_table *t, uint64_t sched
     return (size_t)(h >> 32) & (t->nbuckets - 1);
 }
 
-/* bo_seatmap_find returns the map of schedule_id or NULL (table locked either way). */
-static struct bo_seatmap *bo_seatmap_find(const struct bo_seatmap_table *t, uint64_t schedule_id)
+/* bo_seatmap_find returns the map of schedule_id from seat first, or NULL (table locked either
+ * way). */
+static struct bo_seatmap *bo_seatmap_find(const struct bo_seatmap_table *t, uint64_t schedule_id,
+                                          uint32_t first)
 {
     struct bo_seatmap *m = t->buckets[bo_seatmap_bucket(t, schedule_id)];
 
-    while (m != NULL && m->schedule_id != schedule_id) {
+    while (m != NULL && (m->schedule_id != schedule_id || m->first != first)) {
         m = m->next;
     }
     return m;
+}
+
+/* bo_seatmap_has says whether m holds seat seat_no. */
+static int bo_seatmap_has(const struct bo_seatmap *m, uint32_t seat_no)
+{
+    return seat_no >= m->first && seat_no - m->first < m->n;
 }
 
 /* bo_seatmap_unlink takes m out of its bucket (table locked for writing). */
@@ -265,46 +279,76 @@ static int bo_seatmap_apply_one(struct bo_seatmap *m, const struct bo_seat_state
 {
     struct bo_seat_state *cur;
 
-    if (change->seat_no < 1 || change->seat_no > m->n) {
+    if (!bo_seatmap_has(m, change->seat_no)) {
         return 0;
     }
-    cur = &m->seats[change->seat_no - 1];
+    cur = &m->seats[change->seat_no - m->first];
     if (!bo_seat_state_newer(change, cur)) {
         return 0;
     }
     cur->status = change->status;
     cur->held_until_ms = change->held_until_ms;
     cur->reservation_id = change->reservation_id;
-    m->touched[change->seat_no - 1] = clock;
+    m->touched[change->seat_no - m->first] = clock;
     return 1;
+}
+
+/* Changes looked at together by bo_seatmap_table_apply: which of them some map holds is kept
+ * in one 64-bit mask. */
+#define BO_SEATMAP_APPLY_CHUNK 64
+
+/* bo_seatmap_apply_chunk applies changes[0..n) (n <= BO_SEATMAP_APPLY_CHUNK) to every map of
+ * schedule_id (table locked for reading) and logs those no map holds; returns how many seats
+ * changed. */
+static size_t bo_seatmap_apply_chunk(struct bo_seatmap_table *t, uint64_t schedule_id,
+                                     const struct bo_seat_state *changes, size_t n, uint64_t clock)
+{
+    uint64_t held = 0; /* bit i: a map holds changes[i]'s seat */
+    size_t done = 0;
+
+    for (struct bo_seatmap *m = t->buckets[bo_seatmap_bucket(t, schedule_id)]; m != NULL;
+         m = m->next) {
+        if (m->schedule_id != schedule_id) {
+            continue;
+        }
+        size_t before = done;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < n; i++) {
+            if (bo_seatmap_has(m, changes[i].seat_no)) {
+                held |= 1ULL << i;
+                done += (size_t)bo_seatmap_apply_one(m, &changes[i], clock);
+            }
+        }
+        if (done > before) {
+            m->version++;
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    if (held != (n == 64 ? UINT64_MAX : (1ULL << n) - 1)) {
+        /* Logged under the read lock: an install adds its map under the write lock, so it
+         * either sees this entry or its map is there for the next change. */
+        pthread_mutex_lock(&t->log_lock);
+        for (size_t i = 0; i < n; i++) {
+            if (!(held & (1ULL << i))) {
+                t->log[t->log_next] = (struct bo_seatmap_logged){clock, schedule_id, changes[i]};
+                t->log_next = (t->log_next + 1) % BO_SEATMAP_LOG;
+            }
+        }
+        pthread_mutex_unlock(&t->log_lock);
+    }
+    return done;
 }
 
 void bo_seatmap_table_apply(struct bo_seatmap_table *t, uint64_t schedule_id,
                             const struct bo_seat_state *changes, size_t n, size_t *applied)
 {
-    struct bo_seatmap *m;
     size_t done = 0;
 
     pthread_rwlock_rdlock(&t->lock);
     uint64_t clock = atomic_fetch_add(&t->clock, 1) + 1;
-    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
-        pthread_mutex_lock(&m->lock);
-        for (size_t i = 0; i < n; i++) {
-            done += (size_t)bo_seatmap_apply_one(m, &changes[i], clock);
-        }
-        if (done > 0) {
-            m->version++;
-        }
-        pthread_mutex_unlock(&m->lock);
-    } else {
-        /* Logged under the read lock: an install adds its map under the write lock, so it
-         * either sees this entry or its map is there for the next change. */
-        pthread_mutex_lock(&t->log_lock);
-        for (size_t i = 0; i < n; i++) {
-            t->log[t->log_next] = (struct bo_seatmap_logged){clock, schedule_id, changes[i]};
-            t->log_next = (t->log_next + 1) % BO_SEATMAP_LOG;
-        }
-        pthread_mutex_unlock(&t->log_lock);
+    for (size_t i = 0; i < n; i += BO_SEATMAP_APPLY_CHUNK) {
+        size_t k = n - i < BO_SEATMAP_APPLY_CHUNK ? n - i : BO_SEATMAP_APPLY_CHUNK;
+        done += bo_seatmap_apply_chunk(t, schedule_id, changes + i, k, clock);
     }
     pthread_rwlock_unlock(&t->lock);
     if (applied != NULL) {
@@ -349,19 +393,29 @@ int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, u
                              const struct bo_seat_state *seats, size_t n, uint64_t ticket,
                              int64_t now_mono_ms)
 {
+    return bo_seatmap_table_install_part(t, schedule_id, 1, concert_id, seats, n, ticket,
+                                         now_mono_ms);
+}
+
+int bo_seatmap_table_install_part(struct bo_seatmap_table *t, uint64_t schedule_id,
+                                  uint32_t first_seat_no, uint64_t concert_id,
+                                  const struct bo_seat_state *seats, size_t n, uint64_t ticket,
+                                  int64_t now_mono_ms)
+{
     struct bo_seatmap *m, *fresh = NULL;
     int rc;
 
-    if (n > BO_SEATMAP_MAX_SEATS) {
+    if (first_seat_no < 1 || n > BO_SEATMAP_MAX_SEATS ||
+        first_seat_no - 1 > BO_SEATMAP_MAX_SEATS - n) {
         return BO_E_INVALID_ARGUMENT;
     }
     for (size_t i = 0; i < n; i++) {
-        if (seats[i].seat_no != i + 1) {
+        if (seats[i].seat_no != first_seat_no + i) {
             return BO_E_INVALID_ARGUMENT;
         }
     }
     pthread_rwlock_rdlock(&t->lock);
-    if ((m = bo_seatmap_find(t, schedule_id)) != NULL && m->n == n) {
+    if ((m = bo_seatmap_find(t, schedule_id, first_seat_no)) != NULL && m->n == n) {
         pthread_mutex_lock(&m->lock);
         bo_seatmap_merge(m, seats, ticket);
         m->concert_id = concert_id;
@@ -374,8 +428,8 @@ int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, u
     }
     pthread_rwlock_unlock(&t->lock);
 
-    /* A new date (or one whose seats changed in number): build it outside the table lock. */
-    if ((rc = bo_seatmap_new(schedule_id, n, &fresh)) != BO_OK) {
+    /* A new map (or one whose seats changed in number): build it outside the table lock. */
+    if ((rc = bo_seatmap_new(schedule_id, first_seat_no, n, &fresh)) != BO_OK) {
         return rc;
     }
     memcpy(fresh->seats, seats, n * sizeof(*seats));
@@ -385,7 +439,7 @@ int bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, u
     fresh->version = 1;
 
     pthread_rwlock_wrlock(&t->lock);
-    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+    if ((m = bo_seatmap_find(t, schedule_id, first_seat_no)) != NULL) {
         if (m->n == n) {
             /* Another thread installed it meanwhile: merge into that one. */
             pthread_mutex_lock(&m->lock);
@@ -421,7 +475,7 @@ int bo_seatmap_table_view(struct bo_seatmap_table *t, uint64_t schedule_id, int6
     int rc = BO_E_NOT_FOUND;
 
     pthread_rwlock_rdlock(&t->lock);
-    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+    if ((m = bo_seatmap_find(t, schedule_id, 1)) != NULL) {
         pthread_mutex_lock(&m->lock);
         if (bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
             m->used_mono_ms = now_mono_ms;
@@ -482,28 +536,41 @@ int bo_seatmap_table_rendered(struct bo_seatmap_table *t, uint64_t schedule_id, 
                               int64_t now_ms, int64_t max_age_ms, bo_seatmap_render_fn render,
                               void *arg, uint64_t *concert_id, struct bo_seatmap_blob **out)
 {
+    return bo_seatmap_table_rendered_part(t, schedule_id, 1, 0, now_mono_ms, now_ms, max_age_ms,
+                                          render, arg, concert_id, out);
+}
+
+int bo_seatmap_table_rendered_part(struct bo_seatmap_table *t, uint64_t schedule_id,
+                                   uint32_t first_seat_no, unsigned form, int64_t now_mono_ms,
+                                   int64_t now_ms, int64_t max_age_ms, bo_seatmap_render_fn render,
+                                   void *arg, uint64_t *concert_id, struct bo_seatmap_blob **out)
+{
     struct bo_seatmap *m;
     int rc = BO_E_NOT_FOUND;
 
+    if (form >= BO_SEATMAP_FORMS) {
+        return BO_E_INVALID_ARGUMENT;
+    }
     pthread_rwlock_rdlock(&t->lock);
-    if ((m = bo_seatmap_find(t, schedule_id)) != NULL) {
+    if ((m = bo_seatmap_find(t, schedule_id, first_seat_no)) != NULL) {
         pthread_mutex_lock(&m->lock);
         if (bo_seatmap_fresh(m, now_mono_ms, max_age_ms)) {
+            struct bo_seatmap_blob **kept = &m->blob[form];
             rc = BO_OK;
-            if (m->blob == NULL || m->blob->version != m->version ||
-                now_ms >= m->blob->valid_until_ms) {
+            if (*kept == NULL || (*kept)->version != m->version ||
+                now_ms >= (*kept)->valid_until_ms) {
                 struct bo_seatmap_blob *b = NULL;
                 rc = render(arg, m->schedule_id, m->concert_id, m->seats, m->n, now_ms, &b);
                 if (rc == BO_OK) {
                     b->version = m->version;
                     b->valid_until_ms = bo_seatmap_first_lapse(m, now_ms);
-                    bo_seatmap_blob_unref(m->blob);
-                    m->blob = b;
+                    bo_seatmap_blob_unref(*kept);
+                    *kept = b;
                 }
             }
             if (rc == BO_OK) {
-                bo_seatmap_blob_ref(m->blob);
-                *out = m->blob;
+                bo_seatmap_blob_ref(*kept);
+                *out = *kept;
                 *concert_id = m->concert_id;
                 m->used_mono_ms = now_mono_ms;
             }

@@ -14,6 +14,10 @@
  * Time: held_until_ms is wall-clock (Unix ms); a HELD seat reads AVAILABLE from then on, so
  * lapsing holds need no event. Ages of snapshots are measured on the monotonic clock.
  *
+ * Parts: a map holds a whole date (seats 1..n) or a part of one, a section of a venue
+ * (seats first..first + n - 1, installed and rendered by the _part functions); a change
+ * applies to every map that holds its seat.
+ *
  * Threads: every function may be called from any thread; each map has its own lock, the
  * table a read-write lock taken for writing only to add or drop a map. The table holds at
  * most max_maps maps and drops the least recently read one to make room.
@@ -30,6 +34,10 @@
 
 /* Most seats of one date. */
 #define BO_SEATMAP_MAX_SEATS 100000
+
+/* Renderings kept per map: a map may be rendered in this many forms (full, compact), each
+ * kept until out of date. */
+#define BO_SEATMAP_FORMS 2
 
 /* Statuses use boxoffice.proto's SeatStatus numbers. */
 enum bo_seat_status { BO_SEAT_AVAILABLE = 1, BO_SEAT_HELD = 2, BO_SEAT_SOLD = 3 };
@@ -99,6 +107,13 @@ bo_seatmap_table_install(struct bo_seatmap_table *t, uint64_t schedule_id, uint6
                          const struct bo_seat_state *seats, size_t n, uint64_t ticket,
                          int64_t now_mono_ms);
 
+/* bo_seatmap_table_install_part is bo_seatmap_table_install for a part of a date: seats[0..n)
+ * are seats first_seat_no.. in order. One date may have several parts held, each its own map
+ * (one of them may be the whole date, first_seat_no 1). */
+__attribute__((warn_unused_result)) int bo_seatmap_table_install_part(
+    struct bo_seatmap_table *t, uint64_t schedule_id, uint32_t first_seat_no, uint64_t concert_id,
+    const struct bo_seat_state *seats, size_t n, uint64_t ticket, int64_t now_mono_ms);
+
 /* bo_seatmap_view_fn looks at seats[0..n) (seat order) of a map of a date of concert_id, in
  * place: it runs under the map's lock, so it must be quick and must not call into the table.
  * Its return is the caller's. */
@@ -130,6 +145,15 @@ __attribute__((warn_unused_result)) int
 bo_seatmap_table_rendered(struct bo_seatmap_table *t, uint64_t schedule_id, int64_t now_mono_ms,
                           int64_t now_ms, int64_t max_age_ms, bo_seatmap_render_fn render,
                           void *arg, uint64_t *concert_id, struct bo_seatmap_blob **out);
+
+/* bo_seatmap_table_rendered_part is bo_seatmap_table_rendered for the part of schedule_id from
+ * first_seat_no, in form (< BO_SEATMAP_FORMS: each form's rendering is kept apart);
+ * bo_seatmap_table_rendered is its whole map (part 1) in form 0. */
+__attribute__((warn_unused_result)) int
+bo_seatmap_table_rendered_part(struct bo_seatmap_table *t, uint64_t schedule_id,
+                               uint32_t first_seat_no, unsigned form, int64_t now_mono_ms,
+                               int64_t now_ms, int64_t max_age_ms, bo_seatmap_render_fn render,
+                               void *arg, uint64_t *concert_id, struct bo_seatmap_blob **out);
 
 /* bo_seatmap_blob_new allocates a blob of len bytes (plus a NUL) with one reference, for render
  * functions; NULL when out of memory. */

@@ -322,6 +322,28 @@ cJSON *http_json(int port, const char *method, const char *path, const char *hea
     return json;
 }
 
+long long http_metric(int port, const char *name)
+{
+    struct http_resp r;
+    size_t n = strlen(name);
+
+    ck_assert_msg(http_request(port, "GET", "/metrics", NULL, NULL, 15000, &r) == 0,
+                  "GET /metrics: no complete HTTP response");
+    ck_assert_int_eq(r.status, 200);
+    for (const char *line = r.body; line != NULL && *line != '\0';) {
+        if (strncmp(line, name, n) == 0 && line[n] == ' ') {
+            long long v = atoll(line + n + 1);
+            http_resp_free(&r);
+            return v;
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    http_resp_free(&r);
+    ck_abort_msg("GET /metrics has no %s", name);
+    return -1;
+}
+
 void http_bearer(const struct testenv *env, long long user, char *out, size_t len)
 {
     char jwt[1024];

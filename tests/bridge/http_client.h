@@ -71,6 +71,10 @@ void http_resp_free(struct http_resp *r);
 cJSON *http_json(int port, const char *method, const char *path, const char *headers,
                  const char *body, int want);
 
+/* http_metric returns the value of the Prometheus line name (with its labels, as printed) of
+ * GET /metrics on port; fails the test when the answer or the line is missing. */
+long long http_metric(int port, const char *name);
+
 /* http_json_keys fails the test unless obj is an object with exactly the members names
  * (NULL-terminated) names. */
 void http_json_keys(const cJSON *obj, const char *const *names);

@@ -1909,29 +1909,6 @@ END_TEST
 #define METRIC_FROM_MEMORY "boxoffice_bridge_seatmaps_total{source=\"memory\"}"
 #define METRIC_FEED        "boxoffice_bridge_feed_events_total"
 
-/* metric returns the value of the sample name (its full text, labels included) in the bridge
- * on port's GET /metrics. */
-static long long metric(int port, const char *name)
-{
-    struct http_resp r;
-    size_t n = strlen(name);
-
-    request_on(port, "GET", "/metrics", NULL, NULL, &r);
-    ck_assert_int_eq(r.status, 200);
-    for (const char *line = r.body; line != NULL && *line != '\0';) {
-        if (strncmp(line, name, n) == 0 && line[n] == ' ') {
-            long long v = atoll(line + n + 1);
-            http_resp_free(&r);
-            return v;
-        }
-        line = strchr(line, '\n');
-        line = line != NULL ? line + 1 : NULL;
-    }
-    http_resp_free(&r);
-    ck_abort_msg("GET /metrics has no %s", name);
-    return -1;
-}
-
 /* A seat awaited in a state on one bridge. */
 struct seat_wait {
     int port;
@@ -1967,7 +1944,7 @@ static int read_twice_from_memory(void *arg)
     int same = strcmp(r1.body, r2.body) == 0;
     http_resp_free(&r1);
     http_resp_free(&r2);
-    long long now = metric(bridge.port, METRIC_FROM_MEMORY);
+    long long now = http_metric(bridge.port, METRIC_FROM_MEMORY);
     int grew = now > t->before;
     t->before = now;
     return same && grew;
@@ -1989,7 +1966,7 @@ START_TEST(test_seats_from_memory)
     long long schedule = first_schedule(hdr, concert);
     snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats", schedule);
 
-    struct twice t = {path, hdr, metric(bridge.port, METRIC_FROM_MEMORY)};
+    struct twice t = {path, hdr, http_metric(bridge.port, METRIC_FROM_MEMORY)};
     SUPPORT_WAIT(read_twice_from_memory, &t, 10000, "no seat map answered from memory in 10 s");
     cJSON *seats = call("GET", path, hdr, NULL, 200);
     ck_assert_int_eq(num(seats, "scheduleId"), schedule);
@@ -2090,7 +2067,7 @@ START_TEST(test_seats_events)
     long long seat = free_seat(hdr, schedule, 0);
     ck_assert_int_eq(bridge_proc_start(&quiet, env.rpc_url[0], 5000, env.dir), 0);
     ck_assert_str_eq(seat_status_on(quiet.port, hdr, schedule, seat, NULL), "AVAILABLE");
-    long long events = metric(bridge.port, METRIC_FEED);
+    long long events = http_metric(bridge.port, METRIC_FEED);
     nng_session(env.rpc_url[1], user, &client, &session);
 
     Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
@@ -2106,8 +2083,8 @@ START_TEST(test_seats_events)
     struct seat_wait on_quiet = {quiet.port, hdr, schedule, seat, "HELD"};
     SUPPORT_WAIT(seat_is, &on_events, 1000, "a hold on the other instance not shown in 1 s");
     SUPPORT_WAIT(seat_is, &on_quiet, 2000, "a hold not shown in 2 s without events");
-    ck_assert_int_gt(metric(bridge.port, METRIC_FEED), events);
-    ck_assert_int_eq(metric(quiet.port, METRIC_FEED), 0);
+    ck_assert_int_gt(http_metric(bridge.port, METRIC_FEED), events);
+    ck_assert_int_eq(http_metric(quiet.port, METRIC_FEED), 0);
 
     Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
     release.token = tok;
@@ -2124,6 +2101,91 @@ START_TEST(test_seats_events)
     struct refusal ended = {bridge.port, path, hdr};
     SUPPORT_WAIT(refused, &ended, 1000, "a token ended on the other instance served after 1 s");
     expect_error("GET", path, hdr, NULL, 401, "TOKEN_EXPIRED");
+
+    bo_session_close(session);
+    bo_client_close(client);
+    ck_assert_int_eq(bridge_proc_stop(&quiet), 0);
+}
+END_TEST
+
+/* A section's compact map awaited on one bridge: the letters of its seats from index on. */
+struct section_wait {
+    int port;
+    const char *hdr;
+    long long schedule;
+    const char *section;
+    size_t index;
+    const char *want;
+};
+
+/* section_is holds once the section_wait arg's letters read as wanted. */
+static int section_is(void *arg)
+{
+    const struct section_wait *w = arg;
+    char path[160];
+    struct http_resp r;
+
+    snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats?section=%s&format=compact",
+             w->schedule, w->section);
+    request_on(w->port, "GET", path, w->hdr, NULL, &r);
+    ck_assert_msg(r.status == 200, "%s: %d %s", path, r.status, r.body);
+    cJSON *c = support_json_parse(r.body, path);
+    http_resp_free(&r);
+    const char *letters = str(c, "statuses");
+    int same = strlen(letters) >= w->index + strlen(w->want) &&
+               strncmp(letters + w->index, w->want, strlen(w->want)) == 0;
+    cJSON_Delete(c);
+    return same;
+}
+
+/* A venue's sections are kept in the bridge's memory as the hall's maps are: a hold of several
+ * seats made on the other instance, bypassing the bridge, shows in a section's compact map
+ * on a bridge that follows the events (read from its memory) and on one that gets none (it
+ * reads sections again); so does its release. The waits are generous for a loaded machine: the
+ * bench measures the delays (100 ms / 1 s contract). */
+START_TEST(test_section_events)
+{
+    const long long user = 282;
+    const long long concert = 4;   /* the seed's arena: sections A-J of 2,000 seats */
+    const long long schedule = 16; /* its first date; C is seats 4001-6000 */
+    char hdr[HDR_MAX], tok[1024];
+    struct bridge_proc quiet;
+    struct bo_client *client;
+    struct bo_session *session;
+
+    active_token(user, concert, hdr, sizeof(hdr), tok, sizeof(tok));
+    ck_assert_int_eq(bridge_proc_start(&quiet, env.rpc_url[0], 5000, env.dir), 0);
+    struct section_wait on_events = {bridge.port, hdr, schedule, "C", 1990, "AAAAAAAAAA"};
+    struct section_wait on_quiet = {quiet.port, hdr, schedule, "C", 1990, "AAAAAAAAAA"};
+    ck_assert(section_is(&on_events));
+    ck_assert(section_is(&on_quiet));
+    long long from_memory = http_metric(bridge.port, METRIC_FROM_MEMORY);
+    ck_assert(section_is(&on_events));
+    ck_assert_int_gt(http_metric(bridge.port, METRIC_FROM_MEMORY), from_memory);
+
+    nng_session(env.rpc_url[1], user, &client, &session);
+    uint32_t seat_nos[] = {5992, 5993, 5994};
+    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    hold.token = tok;
+    hold.schedule_id = (uint64_t)schedule;
+    hold.seat_nos = seat_nos;
+    hold.n_seat_nos = 3;
+    Boxoffice__V1__HoldSeatReply *held =
+        (Boxoffice__V1__HoldSeatReply *)nng_call(session, "HoldSeat", &hold.base);
+    ck_assert_ptr_nonnull(held->reservation);
+    uint64_t reservation = held->reservation->id;
+    protobuf_c_message_free_unpacked(&held->base, NULL);
+    on_events.want = on_quiet.want = "AHHHAAAAAA"; /* 5991-6000 */
+    SUPPORT_WAIT(section_is, &on_events, 5000, "a hold on the other instance not shown in 5 s");
+    SUPPORT_WAIT(section_is, &on_quiet, 10000, "a hold not shown in 10 s without events");
+
+    Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
+    release.token = tok;
+    release.reservation_id = reservation;
+    protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
+    on_events.want = on_quiet.want = "AAAAAAAAAA";
+    SUPPORT_WAIT(section_is, &on_events, 5000, "a release on the other instance not shown in 5 s");
+    SUPPORT_WAIT(section_is, &on_quiet, 10000, "a release not shown in 10 s without events");
 
     bo_session_close(session);
     bo_client_close(client);
@@ -2192,7 +2254,7 @@ static void edge_cap_set(const struct edge *e, int keeper_port, long long cap)
     cJSON_Delete(l);
     SUPPORT_WAIT(edge_cap_is, &w, 20000, "the edge's cap is not %lld 20 s after the PATCH (see %s)",
                  cap, e->dir);
-    ck_assert_int_eq(metric(keeper_port, METRIC_EDGE_CAP), cap);
+    ck_assert_int_eq(http_metric(keeper_port, METRIC_EDGE_CAP), cap);
 }
 
 /* check_too_many checks that the n bytes in buf, all the edge sent before it closed, are its
@@ -2367,6 +2429,7 @@ int main(void)
                               test_opening_and_leaving,
                               test_seats_from_memory,
                               test_seats_events,
+                              test_section_events,
                               test_edge_caps_connections_per_address,
                               NULL};
     const struct support_case cases[] = {

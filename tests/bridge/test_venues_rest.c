@@ -23,7 +23,10 @@
 #define HDR_MAX  2048
 
 #define num(obj, name) support_json_int((obj), (name))
-#define str(obj, name) support_json_str((obj), (name))
+
+/* Seat maps (sections included) the bridge answered from its memory. */
+#define METRIC_FROM_MEMORY "boxoffice_bridge_seatmaps_total{source=\"memory\"}"
+#define str(obj, name)     support_json_str((obj), (name))
 
 static struct testenv env;
 static struct bridge_proc bridge;
@@ -393,12 +396,28 @@ START_TEST(test_sections_seats_and_holds)
     ck_assert_str_eq(compact(one, d, "B", 201),
                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 
-    /* the whole map of this small date, with places */
+    /* the whole map of this small date, with places (the service's answer) */
     snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats", d);
     m = call("GET", path, one, NULL, 200);
     seats = cJSON_GetObjectItemCaseSensitive(m, "seats");
     ck_assert_int_eq(cJSON_GetArraySize(seats), 252);
     ck_assert_str_eq(str(cJSON_GetArrayItem(seats, 251), "label"), "T-1-2");
+
+    /* section B again, now from the bridge's memory: seat for seat the service's answer */
+    long long from_memory = http_metric(bridge.port, METRIC_FROM_MEMORY);
+    snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats?section=B", d);
+    cJSON *kept = call("GET", path, one, NULL, 200);
+    ck_assert_int_gt(http_metric(bridge.port, METRIC_FROM_MEMORY), from_memory);
+    const cJSON *kept_seats = cJSON_GetObjectItemCaseSensitive(kept, "seats");
+    ck_assert_int_eq(cJSON_GetArraySize(kept_seats), 50);
+    for (int i = 0; i < 50; i++) {
+        char *a = cJSON_PrintUnformatted(cJSON_GetArrayItem(kept_seats, i));
+        char *b = cJSON_PrintUnformatted(cJSON_GetArrayItem(seats, 200 + i));
+        ck_assert_str_eq(a, b);
+        free(a);
+        free(b);
+    }
+    cJSON_Delete(kept);
     cJSON_Delete(m);
 
     /* queries refused */
@@ -425,6 +444,16 @@ START_TEST(test_sections_seats_and_holds)
     cJSON_Delete(h);
     ck_assert_str_eq(compact(one, d, "B", 201),
                      "HHHAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    /* the service's compact whole map says the same of B's seats */
+    snprintf(path, sizeof(path), "/api/v1/schedules/%lld/seats?format=compact", d);
+    cJSON *whole = call("GET", path, one, NULL, 200);
+    ck_assert_int_eq(num(whole, "firstSeatNo"), 1);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(whole, "section")));
+    ck_assert_int_eq(strlen(str(whole, "statuses")), 252);
+    ck_assert_int_eq(strncmp(str(whole, "statuses") + 200,
+                             "HHHAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 50),
+                     0);
+    cJSON_Delete(whole);
     snprintf(path, sizeof(path), "/api/v1/schedules/%lld/sections", d);
     s = call("GET", path, one, NULL, 200);
     ck_assert_int_eq(num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(s, "sections"), 1),

@@ -441,6 +441,81 @@ static void feed_case_end(struct feed_case *c, struct bo_feed *f)
     bo_feed_stop(f);
 }
 
+/* part_letters renders the part of date 7 from seat first in form form, at NOW_MS. */
+static void part_letters(struct bo_seatmap_table *t, uint32_t first, unsigned form, int *calls,
+                         char *out, size_t len)
+{
+    struct bo_seatmap_blob *b = NULL;
+    uint64_t concert = 0;
+
+    ck_assert_int_eq(bo_seatmap_table_rendered_part(t, 7, first, form, 0, NOW_MS, 400,
+                                                    render_letters, calls, &concert, &b),
+                     BO_OK);
+    ck_assert_uint_eq(concert, 3);
+    snprintf(out, len, "%.*s", (int)b->len, b->data);
+    bo_seatmap_blob_unref(b);
+}
+
+START_TEST(parts_of_a_date_take_their_own_seats)
+{
+    /* Date 7 of 12 seats in three sections: 1-4, 5-8 (held), 9-12 (not held yet). */
+    struct bo_seatmap_table *t;
+    struct bo_seat_state seats[12], c[3];
+    char text[16];
+    int calls = 0;
+
+    snapshot(seats, 12);
+    ck_assert_int_eq(bo_seatmap_table_open(8, &t), BO_OK);
+    ck_assert_int_eq(bo_seatmap_table_install_part(t, 7, 1, 3, seats, 4, 0, 0), BO_OK);
+    ck_assert_int_eq(bo_seatmap_table_install_part(t, 7, 5, 3, seats + 4, 4, 0, 0), BO_OK);
+    /* A part must start where it says. */
+    ck_assert_int_eq(bo_seatmap_table_install_part(t, 7, 6, 3, seats + 4, 4, 0, 0),
+                     BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(bo_seatmap_table_install_part(t, 7, 0, 3, seats, 4, 0, 0),
+                     BO_E_INVALID_ARGUMENT);
+
+    /* One change of seats of every section: each part takes its own seats. */
+    uint64_t ticket = bo_seatmap_table_begin(t);
+    c[0] = held(2, 40, NOW_MS + 60000);
+    c[1] = held(6, 40, NOW_MS + 60000);
+    c[2] = held(10, 40, NOW_MS + 60000);
+    bo_seatmap_table_apply(t, 7, c, 3, NULL);
+    part_letters(t, 1, 0, &calls, text, sizeof(text));
+    ck_assert_str_eq(text, "AHAA");
+    part_letters(t, 5, 0, &calls, text, sizeof(text));
+    ck_assert_str_eq(text, "AHAA");
+
+    /* The third part, read while the change was made, keeps the change it missed. */
+    ck_assert_int_eq(bo_seatmap_table_install_part(t, 7, 9, 3, seats + 8, 4, ticket, 0), BO_OK);
+    part_letters(t, 9, 0, &calls, text, sizeof(text));
+    ck_assert_str_eq(text, "AHAA");
+
+    /* Each form is rendered once per version, apart from the other. */
+    calls = 0;
+    part_letters(t, 5, 1, &calls, text, sizeof(text));
+    part_letters(t, 5, 1, &calls, text, sizeof(text));
+    part_letters(t, 5, 0, &calls, text, sizeof(text));
+    ck_assert_int_eq(calls, 1);
+    c[0] = ended(7, 41, BO_SEAT_SOLD);
+    bo_seatmap_table_apply(t, 7, c, 1, NULL);
+    part_letters(t, 5, 1, &calls, text, sizeof(text));
+    ck_assert_str_eq(text, "AHSA");
+    part_letters(t, 1, 1, &calls, text, sizeof(text)); /* another part: not changed */
+    ck_assert_str_eq(text, "AHAA");
+    ck_assert_int_eq(calls, 3);
+    struct bo_seatmap_blob *b = NULL;
+    uint64_t concert;
+    ck_assert_int_eq(bo_seatmap_table_rendered_part(t, 7, 5, BO_SEATMAP_FORMS, 0, NOW_MS, 400,
+                                                    render_letters, &calls, &concert, &b),
+                     BO_E_INVALID_ARGUMENT);
+    /* The whole date is not one of its parts: not held. */
+    ck_assert_int_eq(bo_seatmap_table_rendered_part(t, 7, 2, 0, 0, NOW_MS, 400, render_letters,
+                                                    &calls, &concert, &b),
+                     BO_E_NOT_FOUND);
+    bo_seatmap_table_close(t);
+}
+END_TEST
+
 START_TEST(feed_hands_over_seat_and_ended_events)
 {
     struct feed_seen seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -516,6 +591,7 @@ int main(void)
                             old_or_missing_maps_are_not_answered,
                             least_recently_read_map_is_dropped,
                             rendering_is_kept_until_out_of_date,
+                            parts_of_a_date_take_their_own_seats,
                             feed_hands_over_seat_and_ended_events,
                             feed_hands_over_admission_events_when_asked,
                             feed_skips_its_own_address_and_takes_an_empty_list,
