@@ -9,6 +9,7 @@
 #include "bo_error.h"
 #include "store.h"
 #include "support.h"
+#include "store_fixture.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -19,45 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The servers are per suite, started in the parent by the unchecked fixture. */
-static struct testenv env;
-static int env_up;
-
-static void suite_setup(void)
-{
-    env_up = testenv_start(&env, TESTENV_SEED) == 0;
-}
-
-static void suite_teardown(void)
-{
-    testenv_stop(&env);
-}
-
-#define ASSERT_RC(expr, want)                                                                      \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        ck_assert_msg(rc_ == (want), "%s: got %s, want %s", #expr, bo_error_name(rc_),             \
-                      bo_error_name(want));                                                        \
-    } while (0)
-
-/* The store of the running test, opened by the checked fixture. */
-static struct store *db;
-
-static void store_setup(void)
-{
-    ck_assert_msg(env_up, "testenv did not start (see stderr)");
-    ASSERT_RC(store_open(env.database_url, &db), BO_OK);
-}
-
-static void store_teardown(void)
-{
-    store_close(db);
-    db = NULL;
-}
-
-/* sql_i64 runs a one-value query (printf format) and returns it as an integer. */
-#define sql_i64(...) testenv_sql_i64(&env, __VA_ARGS__)
 
 /* hold_ended holds once the hold *(uint64_t *)id is past its expiry by the database's clock. */
 static int hold_ended(void *id)
@@ -1032,8 +994,9 @@ int main(void)
                             test_concurrent_hold,
                             test_concurrent_money,
                             NULL};
-    const struct support_case cases[] = {
-        {"postgres", tests, suite_setup, suite_teardown, store_setup, store_teardown, 120}};
+    const struct support_case cases[] = {{"postgres", tests, store_fixture_suite_setup,
+                                          store_fixture_suite_teardown, store_fixture_setup,
+                                          store_fixture_teardown, 120}};
 
     return SUPPORT_RUN("store", cases, 0);
 }

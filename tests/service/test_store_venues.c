@@ -10,6 +10,7 @@
 #include "seat_maps.h"
 #include "store.h"
 #include "support.h"
+#include "store_fixture.h"
 #include "testenv.h"
 
 #include <check.h>
@@ -18,42 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct testenv env;
-static int env_up;
-
-static void suite_setup(void)
-{
-    env_up = testenv_start(&env, TESTENV_SEED) == 0;
-}
-
-static void suite_teardown(void)
-{
-    testenv_stop(&env);
-}
-
-#define ASSERT_RC(expr, want)                                                                      \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        ck_assert_msg(rc_ == (want), "%s: got %s, want %s", #expr, bo_error_name(rc_),             \
-                      bo_error_name(want));                                                        \
-    } while (0)
-
-#define sql_i64(...) testenv_sql_i64(&env, __VA_ARGS__)
-
-static struct store *db;
-
-static void store_setup(void)
-{
-    ck_assert_msg(env_up, "testenv did not start (see stderr)");
-    ASSERT_RC(store_open(env.database_url, &db), BO_OK);
-}
-
-static void store_teardown(void)
-{
-    store_close(db);
-    db = NULL;
-}
 
 /* Demo concert 1 of the seed; users from 90000 up are left alone by the other suites. */
 #define CONCERT   1
@@ -437,8 +402,9 @@ int main(void)
                             test_refund_closed,
                             test_venue_map_read,
                             NULL};
-    const struct support_case cases[] = {
-        {"venues", tests, suite_setup, suite_teardown, store_setup, store_teardown, 120}};
+    const struct support_case cases[] = {{"venues", tests, store_fixture_suite_setup,
+                                          store_fixture_suite_teardown, store_fixture_setup,
+                                          store_fixture_teardown, 120}};
 
     return SUPPORT_RUN("store_venues", cases, 0);
 }
