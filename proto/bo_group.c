@@ -33,10 +33,10 @@ void bo_group_fini(struct bo_group *g)
 
 /* bo_group_lead, by self's thread holding a slot, sends up to max_items waiting items and
  * marks them done; once self is done the slot goes to the first item waiting without one, or
- * is freed. Wakes every item taken and the one given the slot (glibc's sem_post is safe
- * against the woken caller returning and destroying its semaphore at once). Returns whether
- * self is done. */
-static int bo_group_lead(struct bo_group *g, struct bo_group_item *self)
+ * is freed. Self not done (another leader's send has it) with nothing left to send frees the
+ * slot too, and waits like any item rather than spin. Wakes every item taken and the one given
+ * the slot. Returns whether self is done; *lead says whether self still holds a slot. */
+static int bo_group_lead(struct bo_group *g, struct bo_group_item *self, int *lead)
 {
     struct bo_group_item *items[BO_GROUP_ITEMS_MAX], *next = NULL;
     size_t n = 0;
@@ -67,7 +67,11 @@ static int bo_group_lead(struct bo_group *g, struct bo_group_item *self)
         } else {
             g->in_flight--;
         }
+    } else if (g->head == NULL) {
+        self->lead = 0; /* in another send, nothing waiting: the slot is not needed */
+        g->in_flight--;
     }
+    *lead = self->lead;
     /* Posted under the lock: an item can be both taken by this send and passed a slot by
      * another leader, so it may be posted twice. It reads its outcome under the lock after
      * its first wake and then returns, its item gone with its stack frame: a post made after
@@ -105,7 +109,7 @@ int bo_group_join(struct bo_group *g, struct bo_group_item *item)
     pthread_mutex_unlock(&g->mu);
     while (!done) {
         if (lead) {
-            done = bo_group_lead(g, item); /* not done: the slot is kept, lead again */
+            done = bo_group_lead(g, item, &lead); /* not done: lead again, or wait */
             continue;
         }
         while (sem_wait(&item->wake) != 0 && errno == EINTR) {
