@@ -553,16 +553,50 @@ void br_seatmaps_done(struct br_req *r, uint64_t schedule_id)
 
 /* ---- what relayed replies teach ------------------------------------------------------ */
 
+/* br_seatmaps_keep puts the seats of a relayed reply into table as the map of schedule_id from
+ * seat first on (the whole date when first is 1) and remembers the caller's ACTIVE token the
+ * reply vouches for. BO_OK when the map is held. */
+static int br_seatmaps_keep(struct br_req *r, struct bo_seatmap_table *table, uint64_t schedule_id,
+                            uint32_t first, const Boxoffice__V1__ListSeatsReply *rep,
+                            const Boxoffice__V1__ListSeatsRequest *in)
+{
+    struct br_seatmaps *m = r->t->shared->seatmaps;
+    struct bo_seat_state stack[BR_SEATMAPS_STACK_SEATS], *seats = stack;
+    int64_t now_ms = bo_time_now_ms();
+    int rc;
+
+    if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
+        (rep->n_seats > BO_SEATMAP_MAX_SEATS ||
+         (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL)) {
+        return BO_E_NOMEM;
+    }
+    for (size_t i = 0; i < rep->n_seats; i++) {
+        seats[i] = br_seatmaps_state(rep->seats[i]);
+    }
+    rc = bo_seatmap_table_install_part(table, schedule_id, first, rep->concert_id, seats,
+                                       rep->n_seats, r->seatmap_ticket, bo_time_mono_ms());
+    if (seats != stack) {
+        free(seats);
+    }
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (rep->token_active_until_ms > now_ms && in != NULL && in->token != NULL &&
+        br_tokens_remember(m->tokens, in->token, rep->concert_id, rep->token_active_until_ms,
+                           now_ms) != BO_OK) {
+        BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
+    }
+    return BO_OK;
+}
+
 int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const ProtobufCMessage *req)
 {
     const Boxoffice__V1__ListSeatsReply *rep = (const Boxoffice__V1__ListSeatsReply *)msg;
     const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
     struct br_seatmaps *m = r->t->shared->seatmaps;
-    struct bo_seat_state stack[BR_SEATMAPS_STACK_SEATS], *seats = stack;
     struct bo_seatmap_blob *blob = NULL;
     uint64_t schedule_id = br_seatmaps_schedule(rep, in);
     uint64_t concert_id;
-    int64_t now_ms = bo_time_now_ms();
     int rc;
 
     if (m == NULL ||
@@ -574,27 +608,9 @@ int br_seatmaps_listed(struct br_req *r, const ProtobufCMessage *msg, const Prot
         return 0; /* a venue's seats carry places the memory does not keep: read from the
                    * service, which holds them in place */
     }
-    if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
-        (rep->n_seats > BO_SEATMAP_MAX_SEATS ||
-         (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL)) {
-        return 0; /* answered from the reply alone */
-    }
-    for (size_t i = 0; i < rep->n_seats; i++) {
-        seats[i] = br_seatmaps_state(rep->seats[i]);
-    }
-    rc = bo_seatmap_table_install(m->table, schedule_id, rep->concert_id, seats, rep->n_seats,
-                                  r->seatmap_ticket, bo_time_mono_ms());
-    if (seats != stack) {
-        free(seats);
-    }
-    if (rc != BO_OK) {
+    if ((rc = br_seatmaps_keep(r, m->table, schedule_id, 1, rep, in)) != BO_OK) {
         BO_DEBUG("seat map %llu not kept: %s", (unsigned long long)schedule_id, bo_error_name(rc));
-        return 0;
-    }
-    if (rep->token_active_until_ms > now_ms && in->token != NULL &&
-        br_tokens_remember(m->tokens, in->token, rep->concert_id, rep->token_active_until_ms,
-                           now_ms) != BO_OK) {
-        BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
+        return 0; /* answered from the reply alone */
     }
     struct br_seatmaps_ask a = {m->table, schedule_id, 1, 0, br_seatmaps_render, &r->t->out};
     if (br_seatmaps_rendered(&a, BO_SEATMAP_REFRESH_MS, &concert_id, &blob) != BO_OK) {
@@ -636,11 +652,9 @@ int br_seatmaps_section_listed(struct br_req *r, const ProtobufCMessage *msg,
     const Boxoffice__V1__ListSeatsRequest *in = (const Boxoffice__V1__ListSeatsRequest *)req;
     struct br_seatmaps *m = r->t->shared->seatmaps;
     struct br_seatmaps_part part = {.scratch = &r->t->out};
-    struct bo_seat_state stack[BR_SEATMAPS_STACK_SEATS], *seats = stack;
     struct bo_seatmap_blob *blob = NULL;
     uint64_t schedule_id = br_seatmaps_schedule(rep, in);
     uint64_t concert_id;
-    int64_t now_ms = bo_time_now_ms();
     int rc;
 
     if (m == NULL || in->compact || in->section == NULL || in->section[0] == '\0' ||
@@ -650,29 +664,12 @@ int br_seatmaps_section_listed(struct br_req *r, const ProtobufCMessage *msg,
         return 0; /* written from the reply alone */
     }
     atomic_fetch_add_explicit(&m->by_rpc, 1, memory_order_relaxed);
-    if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
-        (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL) {
-        return 0;
-    }
-    for (size_t i = 0; i < rep->n_seats; i++) {
-        seats[i] = br_seatmaps_state(rep->seats[i]);
-    }
-    rc = bo_seatmap_table_install_part(m->parts, schedule_id, part.place.first_seat_no,
-                                       rep->concert_id, seats, rep->n_seats, r->seatmap_ticket,
-                                       bo_time_mono_ms());
-    if (seats != stack) {
-        free(seats);
-    }
-    if (rc != BO_OK ||
+    if ((rc = br_seatmaps_keep(r, m->parts, schedule_id, part.place.first_seat_no, rep, in)) !=
+            BO_OK ||
         (rc = br_section_index_put(m->sections, schedule_id, in->section, &part.place)) != BO_OK) {
         BO_DEBUG("section %s of date %llu not kept: %s", in->section,
                  (unsigned long long)schedule_id, bo_error_name(rc));
         return 0;
-    }
-    if (rep->token_active_until_ms > now_ms && in->token != NULL &&
-        br_tokens_remember(m->tokens, in->token, rep->concert_id, rep->token_active_until_ms,
-                           now_ms) != BO_OK) {
-        BO_DEBUG("token of concert %llu not remembered", (unsigned long long)rep->concert_id);
     }
     part.section = in->section;
     struct br_seatmaps_ask a = {m->parts,
