@@ -2053,6 +2053,34 @@ static ProtobufCMessage *nng_call(struct bo_session *s, const char *method,
 /* Changes made on the other instance, bypassing the bridge, show within 1 s on a bridge that
  * follows the events, within 2 s on one that gets none (it reads maps again), and a token that
  * ends there is refused within 1 s. */
+/* hold_elsewhere holds seat_nos[0..n) (or, when n is 0, seat alone) of schedule for tok's user
+ * on another instance through session, bypassing the bridge; returns the reservation. */
+static uint64_t hold_elsewhere(struct bo_session *session, char *tok, long long schedule,
+                               uint32_t seat, uint32_t *seat_nos, size_t n)
+{
+    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
+    hold.token = tok;
+    hold.schedule_id = (uint64_t)schedule;
+    hold.seat_no = seat;
+    hold.seat_nos = seat_nos;
+    hold.n_seat_nos = n;
+    Boxoffice__V1__HoldSeatReply *held =
+        (Boxoffice__V1__HoldSeatReply *)nng_call(session, "HoldSeat", &hold.base);
+    ck_assert_ptr_nonnull(held->reservation);
+    uint64_t reservation = held->reservation->id;
+    protobuf_c_message_free_unpacked(&held->base, NULL);
+    return reservation;
+}
+
+/* release_elsewhere releases reservation of tok's user through session (another instance). */
+static void release_elsewhere(struct bo_session *session, char *tok, uint64_t reservation)
+{
+    Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
+    release.token = tok;
+    release.reservation_id = reservation;
+    protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
+}
+
 START_TEST(test_seats_events)
 {
     const long long user = 281;
@@ -2070,15 +2098,7 @@ START_TEST(test_seats_events)
     long long events = http_metric(bridge.port, METRIC_FEED);
     nng_session(env.rpc_url[1], user, &client, &session);
 
-    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
-    hold.token = tok;
-    hold.schedule_id = (uint64_t)schedule;
-    hold.seat_no = (uint32_t)seat;
-    Boxoffice__V1__HoldSeatReply *held =
-        (Boxoffice__V1__HoldSeatReply *)nng_call(session, "HoldSeat", &hold.base);
-    ck_assert_ptr_nonnull(held->reservation);
-    uint64_t reservation = held->reservation->id;
-    protobuf_c_message_free_unpacked(&held->base, NULL);
+    uint64_t reservation = hold_elsewhere(session, tok, schedule, (uint32_t)seat, NULL, 0);
     struct seat_wait on_events = {bridge.port, hdr, schedule, seat, "HELD"};
     struct seat_wait on_quiet = {quiet.port, hdr, schedule, seat, "HELD"};
     SUPPORT_WAIT(seat_is, &on_events, 1000, "a hold on the other instance not shown in 1 s");
@@ -2086,10 +2106,7 @@ START_TEST(test_seats_events)
     ck_assert_int_gt(http_metric(bridge.port, METRIC_FEED), events);
     ck_assert_int_eq(http_metric(quiet.port, METRIC_FEED), 0);
 
-    Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
-    release.token = tok;
-    release.reservation_id = reservation;
-    protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
+    release_elsewhere(session, tok, reservation);
     on_events.want = on_quiet.want = "AVAILABLE";
     SUPPORT_WAIT(seat_is, &on_events, 1000, "a release on the other instance not shown in 1 s");
     SUPPORT_WAIT(seat_is, &on_quiet, 2000, "a release not shown in 2 s without events");
@@ -2165,24 +2182,12 @@ START_TEST(test_section_events)
 
     nng_session(env.rpc_url[1], user, &client, &session);
     uint32_t seat_nos[] = {5992, 5993, 5994};
-    Boxoffice__V1__HoldSeatRequest hold = BOXOFFICE__V1__HOLD_SEAT_REQUEST__INIT;
-    hold.token = tok;
-    hold.schedule_id = (uint64_t)schedule;
-    hold.seat_nos = seat_nos;
-    hold.n_seat_nos = 3;
-    Boxoffice__V1__HoldSeatReply *held =
-        (Boxoffice__V1__HoldSeatReply *)nng_call(session, "HoldSeat", &hold.base);
-    ck_assert_ptr_nonnull(held->reservation);
-    uint64_t reservation = held->reservation->id;
-    protobuf_c_message_free_unpacked(&held->base, NULL);
+    uint64_t reservation = hold_elsewhere(session, tok, schedule, 0, seat_nos, 3);
     on_events.want = on_quiet.want = "AHHHAAAAAA"; /* 5991-6000 */
     SUPPORT_WAIT(section_is, &on_events, 5000, "a hold on the other instance not shown in 5 s");
     SUPPORT_WAIT(section_is, &on_quiet, 10000, "a hold not shown in 10 s without events");
 
-    Boxoffice__V1__ReleaseHoldRequest release = BOXOFFICE__V1__RELEASE_HOLD_REQUEST__INIT;
-    release.token = tok;
-    release.reservation_id = reservation;
-    protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
+    release_elsewhere(session, tok, reservation);
     on_events.want = on_quiet.want = "AAAAAAAAAA";
     SUPPORT_WAIT(section_is, &on_events, 5000, "a release on the other instance not shown in 5 s");
     SUPPORT_WAIT(section_is, &on_quiet, 10000, "a release not shown in 10 s without events");
