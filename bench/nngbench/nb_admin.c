@@ -84,8 +84,9 @@ static int nb_admin_limits_off(struct nb_admin *a, const struct nb_config *cfg,
     return BO_OK;
 }
 
-/* nb_admin_raise_admission admits every VU at once: rate and ACTIVE cap raised. */
-static int nb_admin_raise_admission(const struct nb_config *cfg, struct bo_session *s)
+/* nb_admin_set_admission sets admission's rate and ACTIVE cap over s. */
+static int nb_admin_set_admission(const struct nb_config *cfg, struct bo_session *s, uint32_t rate,
+                                  uint32_t max_active, const char *what)
 {
     Boxoffice__V1__SetAdmissionSettingsRequest req =
         BOXOFFICE__V1__SET_ADMISSION_SETTINGS_REQUEST__INIT;
@@ -95,13 +96,42 @@ static int nb_admin_raise_admission(const struct nb_config *cfg, struct bo_sessi
 
     req.admin_key = (char *)cfg->admin_key;
     req.settings = &set;
-    set.rate_per_second = NB_ADMISSION_RATE;
-    set.max_active = NB_ADMISSION_ACTIVE;
-    rc = nb_admin_call(s, "SetAdmissionSettings", &req.base, &rep, "raising admission settings");
-    if (rc == BO_OK) {
+    set.rate_per_second = rate; /* the other fields 0: left as they are */
+    set.max_active = max_active;
+    if ((rc = nb_admin_call(s, "SetAdmissionSettings", &req.base, &rep, what)) == BO_OK) {
         protobuf_c_message_free_unpacked(rep, NULL);
     }
     return rc;
+}
+
+/* nb_admin_raise_admission reads admission's rate and ACTIVE cap into a, then admits every VU
+ * at once: both raised. */
+static int nb_admin_raise_admission(struct nb_admin *a, const struct nb_config *cfg,
+                                    struct bo_session *s)
+{
+    Boxoffice__V1__GetAdmissionSettingsRequest req =
+        BOXOFFICE__V1__GET_ADMISSION_SETTINGS_REQUEST__INIT;
+    Boxoffice__V1__AdmissionSettingsReply *rep = NULL;
+    int rc;
+
+    req.admin_key = (char *)cfg->admin_key;
+    rc = nb_admin_call(s, "GetAdmissionSettings", &req.base, (ProtobufCMessage **)&rep,
+                       "reading the admission settings");
+    if (rc != BO_OK) {
+        return rc;
+    }
+    if (rep->settings == NULL || rep->settings->rate_per_second == 0 ||
+        rep->settings->max_active == 0) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+        fprintf(stderr, "nngbench: the service sent no admission settings\n");
+        return BO_E_INTERNAL;
+    }
+    a->admission_rate = rep->settings->rate_per_second;
+    a->admission_active = rep->settings->max_active;
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    a->admission_saved = 1;
+    return nb_admin_set_admission(cfg, s, NB_ADMISSION_RATE, NB_ADMISSION_ACTIVE,
+                                  "raising admission settings");
 }
 
 int nb_admin_prepare(struct nb_admin *a, const struct nb_config *cfg, struct bo_session *s,
@@ -114,7 +144,7 @@ int nb_admin_prepare(struct nb_admin *a, const struct nb_config *cfg, struct bo_
                         "they are\n");
         return BO_OK;
     }
-    if (raise_admission && (rc = nb_admin_raise_admission(cfg, s)) != BO_OK) {
+    if (raise_admission && (rc = nb_admin_raise_admission(a, cfg, s)) != BO_OK) {
         return rc;
     }
     return nb_admin_limits_off(a, cfg, s);
@@ -124,14 +154,27 @@ void nb_admin_restore(struct nb_admin *a, const struct nb_config *cfg, struct bo
 {
     struct bo_session *s = NULL;
 
-    if (!a->limits_saved) {
+    if (!a->limits_saved && !a->admission_saved) {
         return;
     }
-    if (bo_session_open(client, &s) != BO_OK ||
-        nb_admin_set_limits(cfg, s, &a->limits, "restoring the rate limits") != BO_OK) {
+    if (bo_session_open(client, &s) != BO_OK) {
+        s = NULL;
+    }
+    if (a->limits_saved &&
+        (s == NULL ||
+         nb_admin_set_limits(cfg, s, &a->limits, "restoring the rate limits") != BO_OK)) {
         fprintf(stderr, "nngbench: the rate limits may still be off: set them again with "
                         "'boxoffice-cli limits --set ...'\n");
     }
+    if (a->admission_saved &&
+        (s == NULL || nb_admin_set_admission(cfg, s, a->admission_rate, a->admission_active,
+                                             "restoring the admission settings") != BO_OK)) {
+        fprintf(stderr,
+                "nngbench: admission may still be raised: set it again with "
+                "'boxoffice-cli admin-settings --rate %u --max-active %u'\n",
+                a->admission_rate, a->admission_active);
+    }
     bo_session_close(s);
     a->limits_saved = 0;
+    a->admission_saved = 0;
 }

@@ -5,9 +5,8 @@
  * scenario, which measures the line as it is) and every rate limit is turned off (all VUs
  * share one client address, "native", and would be throttled as one), after reading the
  * limits in force; then set-up waits a moment, as the service's workers read the limits
- * anew once a second. After the run, also a failed or interrupted one, the limits read are put
- * back. Admission stays raised, as before identity existed. Without an admin key nothing is
- * changed.
+ * anew once a second. After the run, also a failed or interrupted one, the limits and the
+ * admission rate and ACTIVE cap read are put back. Without an admin key nothing is changed.
  */
 #ifndef NB_ADMIN_H
 #define NB_ADMIN_H
@@ -20,6 +19,9 @@
 struct nb_admin {
     int limits_saved; /* the limits below are to be put back */
     Boxoffice__V1__Limits limits;
+    int admission_saved; /* the admission rate and ACTIVE cap below are to be put back */
+    uint32_t admission_rate;
+    uint32_t admission_active;
 };
 
 /*
@@ -32,7 +34,8 @@ __attribute__((warn_unused_result)) int nb_admin_prepare(struct nb_admin *a,
                                                          const struct nb_config *cfg,
                                                          struct bo_session *s, int raise_admission);
 
-/* nb_admin_restore puts back the limits nb_admin_prepare turned off (a no-op when it did not),
+/* nb_admin_restore puts back the limits and admission nb_admin_prepare changed (a no-op when it
+ * changed nothing),
  * over a session of its own on client; says on stderr when that fails. */
 void nb_admin_restore(struct nb_admin *a, const struct nb_config *cfg, struct bo_client *client);
 

@@ -10,7 +10,8 @@
  * percentiles, VUs), measures freshness (every change seen, by the writer's instance)
  * and, for flow, that payments happened, the bench's own rpc check and the SQL
  * invariants, and that a run id needing escapes stays valid JSON; and that a run
- * turns the rate limits off and puts them back (read with boxoffice-cli); on venues
+ * turns the rate limits off and raises admission and puts both back (read with boxoffice-cli);
+ * on venues
  * (issue 11), that bigmap reads a 2,000-seat section without failures (threads and --async)
  * and that arena's best-available purchases sold exactly two seats each, seen over rpc and in
  * SQL, with the invariants holding. Every
@@ -417,6 +418,32 @@ START_TEST(test_limits_restored)
 }
 END_TEST
 
+/* A run admits every VU at once (admission rate and ACTIVE cap raised) and puts back the
+ * rate and cap in force after: a stack must keep its waiting line once the bench is done. */
+START_TEST(test_admission_restored)
+{
+    char out[2048], rate[32], active[32];
+
+    run_cli(out, sizeof(out), "admin-settings", NULL);
+    cJSON *was = support_json_parse(out, "admin-settings");
+    run_cli(out, sizeof(out), "admin-settings", "--rate", "7", "--max-active", "70", NULL);
+    cJSON *j = bench_scenario("seats", NULL);
+    ck_assert_msg(num(j, "requests") > 0 && num(j, "failureRate") == 0,
+                  "seats: %g failures of %g (admission was not raised)", num(j, "failures"),
+                  num(j, "requests"));
+    cJSON_Delete(j);
+    run_cli(out, sizeof(out), "admin-settings", NULL);
+    j = support_json_parse(out, "admin-settings");
+    ck_assert_int_eq((int)num(j, "ratePerSecond"), 7);
+    ck_assert_int_eq((int)num(j, "maxActive"), 70);
+    cJSON_Delete(j);
+    snprintf(rate, sizeof(rate), "%d", (int)num(was, "ratePerSecond"));
+    snprintf(active, sizeof(active), "%d", (int)num(was, "maxActive"));
+    run_cli(out, sizeof(out), "admin-settings", "--rate", rate, "--max-active", active, NULL);
+    cJSON_Delete(was);
+}
+END_TEST
+
 /* A run id with a double quote and a backslash stays valid JSON in the report, and reads back
  * as given. */
 START_TEST(test_run_id_escaped)
@@ -440,6 +467,7 @@ int main(void)
                               test_tokens,
                               test_flow,
                               test_limits_restored,
+                              test_admission_restored,
                               test_run_id_escaped,
                               test_bigmap,
                               test_bigmap_async,
