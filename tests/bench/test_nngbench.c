@@ -398,45 +398,37 @@ static void run_cli(char *out, size_t outlen, const char *first, ...)
 }
 
 /* A run turns the rate limits off (its VUs share one address and would be throttled as one)
- * and puts back the ones in force after. */
-START_TEST(test_limits_restored)
+ * and admits every VU at once (admission rate and ACTIVE cap raised), then puts back the limits
+ * and the admission rate and cap in force before: a stack keeps its limits and its waiting
+ * line once the bench is done. */
+START_TEST(test_settings_restored)
 {
-    char out[2048];
+    char out[2048], rate[32], active[32];
 
+    run_cli(out, sizeof(out), "admin-settings", NULL);
+    cJSON *was = support_json_parse(out, "admin-settings");
     run_cli(out, sizeof(out), "limits", "--set", "addressTokenIssuesPerMinute=5", NULL);
+    run_cli(out, sizeof(out), "admin-settings", "--rate", "7", "--max-active", "70", NULL);
     cJSON *j = bench_scenario("tokens", NULL);
     ck_assert_msg(num(j, "requests") > 5 && num(j, "failureRate") == 0,
                   "tokens: %g failures of %g (the limits were not off)", num(j, "failures"),
                   num(j, "requests"));
+    cJSON_Delete(j);
+    j = bench_scenario("seats", NULL);
+    ck_assert_msg(num(j, "requests") > 0 && num(j, "failureRate") == 0, "seats: %g failures of %g",
+                  num(j, "failures"), num(j, "requests"));
     cJSON_Delete(j);
     run_cli(out, sizeof(out), "limits", NULL);
     j = support_json_parse(out, "limits");
     ck_assert_int_eq((int)num(j, "addressTokenIssuesPerMinute"), 5);
     ck_assert_int_eq((int)num(j, "userHoldsPerMinute"), 0);
     cJSON_Delete(j);
-    run_cli(out, sizeof(out), "limits", "--set", "addressTokenIssuesPerMinute=0", NULL);
-}
-END_TEST
-
-/* A run admits every VU at once (admission rate and ACTIVE cap raised) and puts back the
- * rate and cap in force after: a stack must keep its waiting line once the bench is done. */
-START_TEST(test_admission_restored)
-{
-    char out[2048], rate[32], active[32];
-
-    run_cli(out, sizeof(out), "admin-settings", NULL);
-    cJSON *was = support_json_parse(out, "admin-settings");
-    run_cli(out, sizeof(out), "admin-settings", "--rate", "7", "--max-active", "70", NULL);
-    cJSON *j = bench_scenario("seats", NULL);
-    ck_assert_msg(num(j, "requests") > 0 && num(j, "failureRate") == 0,
-                  "seats: %g failures of %g (admission was not raised)", num(j, "failures"),
-                  num(j, "requests"));
-    cJSON_Delete(j);
     run_cli(out, sizeof(out), "admin-settings", NULL);
     j = support_json_parse(out, "admin-settings");
     ck_assert_int_eq((int)num(j, "ratePerSecond"), 7);
     ck_assert_int_eq((int)num(j, "maxActive"), 70);
     cJSON_Delete(j);
+    run_cli(out, sizeof(out), "limits", "--set", "addressTokenIssuesPerMinute=0", NULL);
     snprintf(rate, sizeof(rate), "%d", (int)num(was, "ratePerSecond"));
     snprintf(active, sizeof(active), "%d", (int)num(was, "maxActive"));
     run_cli(out, sizeof(out), "admin-settings", "--rate", rate, "--max-active", active, NULL);
@@ -466,8 +458,7 @@ int main(void)
                               test_freshness,
                               test_tokens,
                               test_flow,
-                              test_limits_restored,
-                              test_admission_restored,
+                              test_settings_restored,
                               test_run_id_escaped,
                               test_bigmap,
                               test_bigmap_async,
