@@ -565,9 +565,11 @@ static int br_seatmaps_keep(struct br_req *r, struct bo_seatmap_table *table, ui
     int64_t now_ms = bo_time_now_ms();
     int rc;
 
+    if (rep->n_seats > BO_SEATMAP_MAX_SEATS) {
+        return BO_E_INVALID_ARGUMENT; /* more than a map holds */
+    }
     if (rep->n_seats > BR_SEATMAPS_STACK_SEATS &&
-        (rep->n_seats > BO_SEATMAP_MAX_SEATS ||
-         (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL)) {
+        (seats = malloc(rep->n_seats * sizeof(*seats))) == NULL) {
         return BO_E_NOMEM;
     }
     for (size_t i = 0; i < rep->n_seats; i++) {

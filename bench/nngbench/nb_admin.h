@@ -35,8 +35,7 @@ __attribute__((warn_unused_result)) int nb_admin_prepare(struct nb_admin *a,
                                                          struct bo_session *s, int raise_admission);
 
 /* nb_admin_restore puts back the limits and admission nb_admin_prepare changed (a no-op when it
- * changed nothing),
- * over a session of its own on client; says on stderr when that fails. */
+ * changed nothing), over a session of its own on client; says on stderr when that fails. */
 void nb_admin_restore(struct nb_admin *a, const struct nb_config *cfg, struct bo_client *client);
 
 #endif
