@@ -2050,9 +2050,6 @@ static ProtobufCMessage *nng_call(struct bo_session *s, const char *method,
     return out;
 }
 
-/* Changes made on the other instance, bypassing the bridge, show within 1 s on a bridge that
- * follows the events, within 2 s on one that gets none (it reads maps again), and a token that
- * ends there is refused within 1 s. */
 /* hold_elsewhere holds seat_nos[0..n) (or, when n is 0, seat alone) of schedule for tok's user
  * on another instance through session, bypassing the bridge; returns the reservation. */
 static uint64_t hold_elsewhere(struct bo_session *session, char *tok, long long schedule,
@@ -2081,6 +2078,9 @@ static void release_elsewhere(struct bo_session *session, char *tok, uint64_t re
     protobuf_c_message_free_unpacked(nng_call(session, "ReleaseHold", &release.base), NULL);
 }
 
+/* Changes made on the other instance, bypassing the bridge, show within 1 s on a bridge that
+ * follows the events, within 2 s on one that gets none (it reads maps again), and a token that
+ * ends there is refused within 1 s. */
 START_TEST(test_seats_events)
 {
     const long long user = 281;
