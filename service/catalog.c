@@ -29,6 +29,9 @@ int catalog_schedule_venue(struct svc_context *ctx, uint64_t schedule_id, uint64
         return BO_E_SCHEDULE_NOT_FOUND;
     }
     if (e->schedule_id != schedule_id) {
+        if (!svc_context_may_wait(ctx)) {
+            return BO_E_UNAVAILABLE;
+        }
         if ((rc = store_schedule_venue(ctx->store, schedule_id, &concert, &venue)) != BO_OK) {
             return rc;
         }
@@ -182,9 +185,16 @@ int catalog_seats(struct svc_context *ctx, const char *token, uint64_t schedule_
         if ((out->seats = malloc(SEATS_PER_SCHEDULE * sizeof(*out->seats))) == NULL) {
             return BO_E_NOMEM;
         }
-        rc = seat_maps_read(ctx->maps, ctx->store, schedule_id, t.concert_id, out->seats,
-                            SEATS_PER_SCHEDULE, &out->n);
+        rc = seat_maps_read_kept(ctx->maps, schedule_id, out->seats, SEATS_PER_SCHEDULE, &out->n);
+        if (rc == BO_E_NOT_FOUND) {
+            rc = svc_context_may_wait(ctx)
+                     ? seat_maps_read(ctx->maps, ctx->store, schedule_id, t.concert_id, out->seats,
+                                      SEATS_PER_SCHEDULE, &out->n)
+                     : BO_E_UNAVAILABLE;
+        }
         out->first_seat_no = 1;
+    } else if (!svc_context_may_wait(ctx)) {
+        rc = BO_E_UNAVAILABLE; /* a venue's sections are served by the worker */
     } else if ((rc = venue_cache_get(ctx->venues, ctx->store, venue_id, &out->venue)) == BO_OK) {
         if (section != NULL && section[0] != '\0' &&
             (out->section = catalog_section(&out->venue, section)) == NULL) {

@@ -29,6 +29,21 @@ static const struct dispatch_guard {
     {"GetBalance", LIMIT_NONE}, {"Logout", LIMIT_NONE},      {"Refund", LIMIT_NONE},
 };
 
+/* The rpcs a request may be answered on one of nng's own threads, when all it needs is in
+ * memory (dispatch_from_memory). */
+static const char *const dispatch_memory_methods[] = {"ListSeats"};
+
+static int dispatch_memory_method(const char *method)
+{
+    for (size_t i = 0; i < sizeof(dispatch_memory_methods) / sizeof(dispatch_memory_methods[0]);
+         i++) {
+        if (strcmp(dispatch_memory_methods[i], method) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const struct dispatch_guard *dispatch_guard_find(const char *method)
 {
     for (size_t i = 0; i < sizeof(dispatch_guards) / sizeof(dispatch_guards[0]); i++) {
@@ -151,7 +166,10 @@ static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
     call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, msg, &call->reply);
 }
 
-int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply)
+/* dispatch_serve serves frame with ctx (see dispatch_request); memory_only: as
+ * dispatch_from_memory, *served 0 when the request was left alone. */
+static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len, int memory_only,
+                          nng_msg **reply, int *served)
 {
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     Boxoffice__V1__RequestEnvelope *env = NULL;
@@ -184,6 +202,10 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
                  "method %u does not exist (this service has %u)", env->method, sd->n_methods);
         goto reply;
     }
+    if (memory_only && !dispatch_memory_method(sd->methods[env->method].name)) {
+        *served = 0;
+        goto reply;
+    }
     in = protobuf_c_message_unpack(sd->methods[env->method].input, NULL, env->body.len,
                                    env->body.data);
     if (in == NULL) {
@@ -196,12 +218,24 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
      * refusal is counted like any other answer. */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    ctx->memory_only = memory_only;
+    ctx->needs_io = 0;
     call.err = dispatch_identify(ctx, env, dispatch_guard_find(sd->methods[env->method].name),
                                  &call.why.retry_after);
     if (call.err == BO_OK) {
         protobuf_c_service_invoke_internal(handlers_service(), env->method, in, dispatch_closure,
                                            &call);
         dispatch_blocks_free(&call);
+    }
+    ctx->memory_only = 0;
+    if (ctx->needs_io) {
+        /* Served again by the worker, from the start: this attempt answered nothing. */
+        if (call.reply != NULL) {
+            nng_msg_free(call.reply);
+            call.reply = NULL;
+        }
+        *served = 0;
+        goto reply;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_rpc_observe(env->method, call.err,
@@ -221,9 +255,26 @@ reply:
     }
     ctx->request_id = 0;
     memset(&ctx->caller, 0, sizeof(ctx->caller));
+    if (!*served) {
+        return BO_OK;
+    }
     if (call.reply != NULL) {
         *reply = call.reply;
         return BO_OK;
     }
     return bo_envelope_reply_encode(call.request_id, call.err, &call.why, NULL, reply);
+}
+
+int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply)
+{
+    int served = 1;
+
+    return dispatch_serve(ctx, frame, len, 0, reply, &served);
+}
+
+int dispatch_from_memory(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply,
+                         int *served)
+{
+    *served = 1;
+    return dispatch_serve(ctx, frame, len, 1, reply, served);
 }

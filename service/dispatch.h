@@ -20,4 +20,13 @@
 __attribute__((warn_unused_result)) int dispatch_request(struct svc_context *ctx, const void *frame,
                                                          size_t len, nng_msg **reply);
 
+/* dispatch_from_memory serves frame as dispatch_request does only when it can be answered
+ * without waiting on PostgreSQL or Redis: a seat map whose token, date and map the process
+ * holds, or a frame that does not decode. It then writes the reply and sets *served; else
+ * *served is 0, nothing was answered and the frame is the caller's to serve with
+ * dispatch_request (on a thread that may wait). Fails only when no reply can be built. */
+__attribute__((warn_unused_result)) int dispatch_from_memory(struct svc_context *ctx,
+                                                             const void *frame, size_t len,
+                                                             nng_msg **reply, int *served);
+
 #endif

@@ -259,6 +259,9 @@ int queue_authorize_read(struct svc_context *ctx, const char *text, struct queue
             return BO_E_NOT_OWNER; /* as queue_may_act says */
         }
     } else {
+        if (!svc_context_may_wait(ctx)) {
+            return BO_E_UNAVAILABLE; /* read from Redis by the worker */
+        }
         metrics_token_check(0);
         if ((rc = queue_lookup_ids(ctx, concert_id, user_id, sequence, &t, NULL)) != BO_OK ||
             (rc = queue_may_act(ctx, &t, 1)) != BO_OK) {

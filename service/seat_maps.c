@@ -83,6 +83,23 @@ void seat_maps_close(struct seat_maps *m)
     free(m);
 }
 
+int seat_maps_read_kept(struct seat_maps *m, uint64_t schedule_id, struct bo_seat_state *out,
+                        size_t max, size_t *n)
+{
+    uint64_t held_concert = 0;
+    int rc;
+
+    if (m == NULL) {
+        return BO_E_NOT_FOUND;
+    }
+    rc = bo_seatmap_table_read(m->table, schedule_id, bo_time_mono_ms(), BO_SEATMAP_REFRESH_MS,
+                               &held_concert, out, max, n);
+    if (rc == BO_OK) {
+        metrics_seat_map_read(1);
+    }
+    return rc;
+}
+
 int seat_maps_read(struct seat_maps *m, struct store *st, uint64_t schedule_id, uint64_t concert_id,
                    struct bo_seat_state *out, size_t max, size_t *n)
 {
@@ -93,12 +110,7 @@ int seat_maps_read(struct seat_maps *m, struct store *st, uint64_t schedule_id, 
     if (m == NULL) {
         return store_seat_states_list(st, schedule_id, out, max, n);
     }
-    rc = bo_seatmap_table_read(m->table, schedule_id, bo_time_mono_ms(), BO_SEATMAP_REFRESH_MS,
-                               &held_concert, out, max, n);
-    if (rc != BO_E_NOT_FOUND) {
-        if (rc == BO_OK) {
-            metrics_seat_map_read(1);
-        }
+    if ((rc = seat_maps_read_kept(m, schedule_id, out, max, n)) != BO_E_NOT_FOUND) {
         return rc;
     }
     /* Missing or too old: changes applied from now on are kept if newer than what is read. */

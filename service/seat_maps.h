@@ -45,6 +45,13 @@ __attribute__((warn_unused_result)) int seat_maps_read(struct seat_maps *m, stru
                                                        struct bo_seat_state *out, size_t max,
                                                        size_t *n);
 
+/* seat_maps_read_kept is seat_maps_read from memory alone: BO_E_NOT_FOUND when the map is
+ * missing or too old (or m is NULL), where seat_maps_read would read it from PostgreSQL. */
+__attribute__((warn_unused_result)) int seat_maps_read_kept(struct seat_maps *m,
+                                                            uint64_t schedule_id,
+                                                            struct bo_seat_state *out, size_t max,
+                                                            size_t *n);
+
 /* seat_maps_count_dates fills the seat counts of dates[0..n), dates of concert_id: how many
  * seats are available at now_ms (wall clock) and how many there are, from the maps in memory;
  * the hall's maps missing or too old are read again with st all in one query, a venue date's

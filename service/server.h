@@ -3,7 +3,9 @@
  *
  * N workers, each an nng context on one rep0 socket with its own thread and its
  * own PostgreSQL and Redis connections (a svc_context), so N requests are in
- * flight at once and no connection is shared between threads.
+ * flight at once and no connection is shared between threads. A request answered
+ * from memory (a seat map) is answered on the nng thread that received it; the
+ * others by the worker's thread, which may wait on the databases.
  */
 #ifndef SVC_SERVER_H
 #define SVC_SERVER_H

@@ -78,6 +78,15 @@ void svc_context_fini(struct svc_context *ctx)
     ctx->store = NULL;
 }
 
+int svc_context_may_wait(struct svc_context *ctx)
+{
+    if (ctx->memory_only) {
+        ctx->needs_io = 1;
+        return 0;
+    }
+    return 1;
+}
+
 void svc_context_settings(struct svc_context *ctx, struct admission_settings *out)
 {
     int64_t now = bo_time_mono_ms();

@@ -71,6 +71,8 @@ struct svc_context {
     struct proof_cache proofs; /* proofs this worker verified lately */
     uint64_t request_id;       /* of the request being served, for log lines */
     int in_batch;              /* serving the calls of a Batch: a Batch among them is refused */
+    int memory_only; /* served on one of nng's threads: nothing may wait on PostgreSQL or Redis */
+    int needs_io;    /* a memory_only request found it would have to (see svc_context_may_wait) */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
     struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };
@@ -95,6 +97,11 @@ void svc_context_share(struct svc_context *ctx, const struct svc_shared *sh);
 
 /* svc_context_fini closes what init opened; safe on a zeroed or half-built context. */
 void svc_context_fini(struct svc_context *ctx);
+
+/* svc_context_may_wait tells whether the request being served may wait on PostgreSQL or Redis.
+ * When ctx is memory_only it may not: this notes that the request needs to (needs_io), and the
+ * caller gives up with any error; dispatch then has the request served again by its worker. */
+int svc_context_may_wait(struct svc_context *ctx);
 
 /* svc_context_settings returns the admission settings, re-read from Redis at most once a second
  * (defaults from configuration if Redis is unreachable). */

@@ -259,9 +259,9 @@ static void leave(int i, const struct user *u)
     ck_assert_int_eq(call_as(i, u, "LeaveQueue", &req.base, NULL), BO_OK);
 }
 
-/* metric reads instance i's GET /metrics and returns the value of the sample line that starts
- * with name (its labels included); fails the test when there is none. */
-static long long metric(int i, const char *name)
+/* metric_read reads instance i's GET /metrics and returns the value of the sample line that
+ * starts with name (its labels included), -1 when there is none. */
+static long long metric_read(int i, const char *name)
 {
     char path[300], url[128], line[512];
     long long value = -1;
@@ -278,8 +278,24 @@ static long long metric(int i, const char *name)
         }
     }
     fclose(f);
+    return value;
+}
+
+/* metric is metric_read of a line that must be there: fails the test when there is none. */
+static long long metric(int i, const char *name)
+{
+    long long value = metric_read(i, name);
+
     ck_assert_msg(value >= 0, "instance %s has no metric %s", names[i], name);
     return value;
+}
+
+/* metric_or_zero is metric_read of a counter printed once it is past 0. */
+static long long metric_or_zero(int i, const char *name)
+{
+    long long value = metric_read(i, name);
+
+    return value >= 0 ? value : 0;
 }
 
 /* A seat as one ListSeats answer showed it. */
@@ -629,6 +645,34 @@ START_TEST(metrics_count_reads_from_memory_and_peer_events)
 }
 END_TEST
 
+/* The first read of a new date needs PostgreSQL: nng's thread finds it missing from memory
+ * and leaves it to the worker, which answers it; the next comes from memory. Each read is
+ * answered once and counted once, as it was answered (never as the attempt that gave way). */
+START_TEST(a_read_left_to_the_worker_is_answered_and_counted_once)
+{
+    uint64_t concert, schedule = new_date(&concert);
+    struct user u = new_user(concert);
+    const char *ok = "boxoffice_rpc_requests_total{method=\"ListSeats\",code=\"OK\"}";
+    const char *unavailable =
+        "boxoffice_rpc_requests_total{method=\"ListSeats\",code=\"UNAVAILABLE\"}";
+    const char *memory = "boxoffice_seat_map_reads_total{source=\"memory\"}";
+    const char *database = "boxoffice_seat_map_reads_total{source=\"database\"}";
+    long long calls = metric(B, ok), refused = metric_or_zero(B, unavailable);
+    long long from_memory = metric(B, memory), from_database = metric(B, database);
+
+    for (int k = 0; k < 2; k++) {
+        struct seen s = list_seat(B, &u, schedule, 4);
+        ck_assert_int_eq(s.rc, BO_OK);
+        ck_assert_int_eq(s.status, BOXOFFICE__V1__SEAT_STATUS__SEAT_AVAILABLE);
+    }
+    ck_assert_int_eq(metric(B, ok), calls + 2);
+    ck_assert_int_eq(metric_or_zero(B, unavailable), refused);
+    /* The second read too comes from the database if over a second passed between them. */
+    ck_assert_int_ge(metric(B, database) - from_database, 1);
+    ck_assert_int_eq(metric(B, memory) - from_memory + metric(B, database) - from_database, 2);
+}
+END_TEST
+
 /* ---- the token memory alone ------------------------------------------------------------- */
 
 #define NOW 1800000000000LL
@@ -706,6 +750,7 @@ int main(void)
                             a_stale_map_only_leads_to_seat_taken,
                             leaving_ends_the_token_for_reads_here_at_once_and_at_the_peer,
                             metrics_count_reads_from_memory_and_peer_events,
+                            a_read_left_to_the_worker_is_answered_and_counted_once,
                             NULL};
     const TTest *memory[] = {token_memory_knows_a_remembered_token_until_its_window_ends,
                              token_memory_forgets_an_ended_token_and_does_not_take_it_back,
