@@ -327,14 +327,12 @@ static size_t seat_maps_rows_find(const struct store_seat_row *rows, size_t n, u
 typedef int (*seat_maps_fetch_fn)(struct store *s, const char *ids, struct store_seat_row **out,
                                   size_t *n);
 
-/* seat_maps_fetch reads with fetch the seats of dates[idx[0..n)] into a new array *rows of
- * *nrows rows (caller frees), the ids sent as an array literal of PostgreSQL ("{4,9,12}"). */
-static int seat_maps_fetch(struct store *st, seat_maps_fetch_fn fetch, const struct schedule *dates,
-                           const size_t *idx, size_t n, struct store_seat_row **rows, size_t *nrows)
+/* seat_maps_ids writes the ids of dates[idx[0..n)] as an array literal of PostgreSQL
+ * ("{4,9,12}") into a new string *out (caller frees). */
+static int seat_maps_ids(const struct schedule *dates, const size_t *idx, size_t n, char **out)
 {
     size_t cap = n * 21 + 3, len = 0;
     char *ids;
-    int rc;
 
     if ((ids = malloc(cap)) == NULL) {
         return BO_E_NOMEM;
@@ -345,7 +343,21 @@ static int seat_maps_fetch(struct store *st, seat_maps_fetch_fn fetch, const str
                                 (unsigned long long)dates[idx[k]].id);
     }
     snprintf(ids + len, cap - len, "}");
-    rc = fetch(st, ids, rows, nrows);
+    *out = ids;
+    return BO_OK;
+}
+
+/* seat_maps_fetch reads with fetch the seats of dates[idx[0..n)] into a new array *rows of
+ * *nrows rows (caller frees). */
+static int seat_maps_fetch(struct store *st, seat_maps_fetch_fn fetch, const struct schedule *dates,
+                           const size_t *idx, size_t n, struct store_seat_row **rows, size_t *nrows)
+{
+    char *ids = NULL;
+    int rc = seat_maps_ids(dates, idx, n, &ids);
+
+    if (rc == BO_OK) {
+        rc = fetch(st, ids, rows, nrows);
+    }
     free(ids);
     return rc;
 }
@@ -447,8 +459,46 @@ static int seat_maps_refresh(struct seat_maps *m, struct store *st, uint64_t con
     return rc;
 }
 
+/* bsearch's order of seat counts: by date. */
+static int seat_maps_count_cmp(const void *key, const void *elem)
+{
+    uint64_t id = *(const uint64_t *)key,
+             other = ((const struct store_seat_count *)elem)->schedule_id;
+
+    return id < other ? -1 : id > other;
+}
+
+/* seat_maps_count_unheld counts the seats of dates[idx[0..n)], whose maps the table does not
+ * hold, in PostgreSQL in one query, without reading the maps: a list of dates is often of more
+ * dates than are looked at, and their maps, read whole and kept, pushed out of the table the
+ * maps that are (in a sale of thousands of dates, most of PostgreSQL's time went on that). */
+static int seat_maps_count_unheld(struct store *st, struct schedule *dates, const size_t *idx,
+                                  size_t n)
+{
+    struct store_seat_count *counts = NULL;
+    size_t ncounts = 0;
+    char *ids = NULL;
+    int rc = seat_maps_ids(dates, idx, n, &ids);
+
+    if (rc == BO_OK) {
+        rc = store_seat_counts_many(st, ids, &counts, &ncounts);
+    }
+    for (size_t k = 0; rc == BO_OK && k < n; k++) {
+        struct schedule *d = &dates[idx[k]];
+        const struct store_seat_count *c =
+            ncounts > 0 ? bsearch(&d->id, counts, ncounts, sizeof(*counts), seat_maps_count_cmp)
+                        : NULL;
+        metrics_seat_map_read(0);
+        d->available_seats = c != NULL ? c->available : 0;
+        d->total_seats = c != NULL ? c->total : 0;
+    }
+    free(counts);
+    free(ids);
+    return rc;
+}
+
 /* seat_maps_reread reads the maps of dates[stale[0..nstale)] again, at most two queries: the
- * maps the table holds by their live reservations, the others whole. */
+ * maps the table holds by their live reservations; the others are only counted. */
 static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t concert_id,
                             struct schedule *dates, const size_t *stale, size_t nstale,
                             uint64_t ticket, int64_t now_ms)
@@ -473,7 +523,7 @@ static int seat_maps_reread(struct seat_maps *m, struct store *st, uint64_t conc
         }
     }
     if (nwhole > 0) {
-        rc = seat_maps_read_whole(m, st, concert_id, dates, whole, nwhole, ticket, now_ms);
+        rc = seat_maps_count_unheld(st, dates, whole, nwhole);
     }
     if (rc == BO_OK && nheld > 0) {
         rc = seat_maps_refresh(m, st, concert_id, dates, held, nheld, ticket, now_ms);

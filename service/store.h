@@ -106,6 +106,19 @@ STORE_WUR int store_seat_states_many(struct store *s, const char *ids, struct st
 STORE_WUR int store_live_seats_many(struct store *s, const char *ids, struct store_seat_row **out,
                                     size_t *n);
 
+/* The seat counts of one date, as store_seat_counts_many reads them. */
+struct store_seat_count {
+    uint64_t schedule_id;
+    uint32_t available; /* neither sold nor held by an unexpired hold */
+    uint32_t total;
+};
+
+/* store_seat_counts_many counts the seats of the dates in ids (as for store_seat_states_many)
+ * into a new array *out of *n rows (caller frees with free()), one a date, by date; an
+ * unknown date counts 0 of 0. */
+STORE_WUR int store_seat_counts_many(struct store *s, const char *ids,
+                                     struct store_seat_count **out, size_t *n);
+
 /* store_seat_states_list fills out[0..max) with the seat map as of now, seat 1 first, each seat
  * with its live reservation (0: none) and, while HELD, when the hold lapses (a lapsed hold
  * reads AVAILABLE, still naming its reservation); *n receives the count (at most max: the

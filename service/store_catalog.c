@@ -56,6 +56,13 @@ static void store_live_seat_read(const PGresult *res, int row, void *out)
                    &r->seat.reservation_id, &r->seat.held_until_ms);
 }
 
+/* Reads a row of seat_counts_many. */
+static void store_seat_count_read(const PGresult *res, int row, void *out)
+{
+    struct store_seat_count *c = out;
+    store_row_scan(res, row, "Uuu", &c->schedule_id, &c->available, &c->total);
+}
+
 /* Reads what schedule_create returns: id, start and seat count of a new date. */
 static void store_schedule_created_read(const PGresult *res, int row, void *out)
 {
@@ -248,4 +255,18 @@ int store_seat_states_many(struct store *s, const char *ids, struct store_seat_r
 int store_live_seats_many(struct store *s, const char *ids, struct store_seat_row **out, size_t *n)
 {
     return store_rows_many(s, STORE_ST_LIVE_SEATS_MANY, store_live_seat_read, ids, out, n);
+}
+
+int store_seat_counts_many(struct store *s, const char *ids, struct store_seat_count **out,
+                           size_t *n)
+{
+    struct store_query q =
+        STORE_LIST_NEW(STORE_ST_SEAT_COUNTS_MANY, store_seat_count_read, struct store_seat_count);
+    store_param_text(&q.params, ids);
+    int rc = store_run_query(s, &q);
+    if (rc == BO_OK) {
+        *out = q.out;
+        *n = q.n;
+    }
+    return rc;
 }

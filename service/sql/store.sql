@@ -142,6 +142,16 @@ FROM unnest($1::bigint[]) AS d(id) JOIN reservations r ON r.schedule_id = d.id
 AND r.status IN ('HELD', 'CONFIRMED')
 ORDER BY r.schedule_id, r.seat_no
 
+-- statement seat_counts_many
+-- How many seats each date of $1 ('{id,id,...}') has available and in all, counted as
+-- schedule_select counts them, by date: two counts on indexes a date, where its map would be
+-- as many rows as it has seats.
+SELECT d.id, s.n - r.n, s.n FROM unnest($1::bigint[]) AS d(id)
+CROSS JOIN LATERAL (SELECT count(*) AS n FROM seats WHERE schedule_id = d.id) s
+CROSS JOIN LATERAL (SELECT count(*) AS n FROM reservations WHERE schedule_id = d.id
+AND status IN ('HELD', 'CONFIRMED') AND (status = 'CONFIRMED' OR expires_at > now())) r
+ORDER BY d.id
+
 -- statement concert_create write
 INSERT INTO concerts (title, artist, venue, sale_opens_at)
 VALUES ($1::text, $2::text, $3::text, CASE WHEN $4::bigint = 0 THEN NULL
