@@ -51,7 +51,9 @@
  *                         (capped), sent again by a new leader so subscribers miss none
  *   bo:q:<c>:stats        HASH rate (measured admissions per second, "12.345"), at (ms);
  *                         written by the leader once a second, lapses after a minute
- *   bo:queues             SET of concert ids that have a queue
+ *   bo:queues             SET of concert ids whose line has something left for the leader to do
+ *                         (a token waiting or ACTIVE, an end to announce or to sweep); an issue
+ *                         adds its concert, the admission step that finds nothing left removes it
  *   bo:admission:leader   lease: holder id with a PX expiry
  *   bo:settings           HASH of admission settings set by an admin
  *   bo:limits             HASH of rate limits set by an admin (struct limits' fields)

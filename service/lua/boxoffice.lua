@@ -657,7 +657,16 @@ local function admit(_, args)
     ended = redis.call('LRANGE', ek, 0, ended_max - 1)
     if #ended > 0 then redis.call('LTRIM', ek, #ended, -1) end
   end
-  return {out, ended, skipped, waiting_count(c, head)}
+  local waiting = waiting_count(c, head)
+  -- A line with nothing left to do (no token waiting or ACTIVE, no end to announce, no ended
+  -- record to sweep) leaves bo:queues: the leader steps every queued concert each tick, and a
+  -- set of every concert ever sold made its ticks longer than their interval. The next issue
+  -- puts it back.
+  if waiting == 0 and redis.call('ZCARD', ak) == 0 and redis.call('LLEN', qkey(c, 'ended')) == 0
+     and redis.call('LLEN', qkey(c, 'gone')) == 0 then
+    redis.call('SREM', 'bo:queues', c)
+  end
+  return {out, ended, skipped, waiting}
 end
 
 -- args: concert, after_score, max. Returns {position of the first, {seq, user, score}*} for

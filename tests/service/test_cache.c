@@ -779,6 +779,43 @@ START_TEST(queue_concerts_lists_queues)
 }
 END_TEST
 
+/* queued tells whether concert is in bo:queues (the admission leader steps it each tick). */
+static int queued(uint64_t concert)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int found = 0;
+
+    ck_assert_int_eq(cache_queue_concerts(conn, &ids, &n), BO_OK);
+    for (size_t i = 0; i < n; i++) {
+        found |= ids[i] == concert;
+    }
+    free(ids);
+    return found;
+}
+
+/* A line stays queued while it has a token waiting or ACTIVE, an end to announce or an ended
+ * record to sweep, and leaves once the leader's step finds none: the leader's ticks do not grow
+ * with every concert ever sold. The next issue queues it again. */
+START_TEST(a_line_with_nothing_left_leaves_the_queues)
+{
+    struct queue_token t, left, adm[4], ended[16];
+    int64_t now = bo_time_now_ms();
+
+    issue_ok(conn, 21, 1, &t, NULL);
+    (void)step(conn, 21, now, 10, 10, 0, adm, ended);
+    ck_assert(queued(21)); /* ACTIVE */
+    ck_assert_int_eq(cache_token_leave(conn, 21, t.sequence, 1, now, &left), BO_OK);
+    ck_assert(queued(21)); /* its end not yet announced */
+    ck_assert_uint_eq(step(conn, 21, now, 10, 10, 0, adm, ended).ended, 1);
+    ck_assert(queued(21)); /* its record kept for the keep time */
+    (void)step(conn, 21, now + CACHE_ENDED_KEEP_MS + 1, 10, 10, 0, adm, ended);
+    ck_assert(!queued(21));
+    issue_ok(conn, 21, 2, &t, NULL);
+    ck_assert(queued(21));
+}
+END_TEST
+
 /* ---- connection ---------------------------------------------------------------- */
 
 START_TEST(urls)
@@ -2560,6 +2597,7 @@ int main(void)
                             lease_has_one_holder,
                             settings_default_and_override,
                             queue_concerts_lists_queues,
+                            a_line_with_nothing_left_leaves_the_queues,
                             urls,
                             password_urls,
                             survives_killed_connection_and_script_flush,
