@@ -53,6 +53,9 @@
 #define ADMISSION_BACKOFF_LO 100
 #define ADMISSION_BACKOFF_HI 5000
 #define ADMISSION_HOLDS_MS   1000
+/* Concerts out of bo:queues whose ended records one sweep (every ADMISSION_HOLDS_MS) deletes
+ * at most; a full sweep goes on at the next tick. */
+#define ADMISSION_SWEEP_MAX 100
 /* How often the leader deletes expired idempotency keys, and how many at most a time (a
  * backlog goes on at the next tick, so one sweep never holds PostgreSQL long). */
 #define ADMISSION_IDEM_MS    5000
@@ -111,6 +114,7 @@ struct admission {
     int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
     int64_t idem_next_ms;
+    int64_t sweeps_next_ms;
     int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
     struct admission_line *lines;
     size_t nlines;
@@ -456,6 +460,12 @@ static void admission_lead(struct admission *a, int64_t now)
     free(ids);
 
     admission_idem_sweep(a, now);
+    if (now >= a->sweeps_next_ms) {
+        size_t swept = 0;
+        rc = cache_sweep_due(a->cache, bo_time_now_ms(), ADMISSION_SWEEP_MAX, &swept);
+        a->sweeps_next_ms =
+            rc == BO_OK && swept == ADMISSION_SWEEP_MAX ? now : now + ADMISSION_HOLDS_MS;
+    }
     if (a->store != NULL && now >= a->holds_next_ms) {
         size_t ended = 0;
         a->holds_next_ms = now + ADMISSION_HOLDS_MS;

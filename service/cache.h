@@ -283,6 +283,11 @@ CACHE_WUR int cache_queue_concerts(struct cache *c, uint64_t **ids, size_t *n);
 CACHE_WUR int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting,
                                  uint64_t *active);
 
+/* cache_sweep_due deletes the ended records that are due (ended longer than the keep time
+ * before now_ms) of up to max concerts whose lines have left bo:queues; *swept receives how
+ * many concerts it swept (max: more may be due). */
+CACHE_WUR int cache_sweep_due(struct cache *c, int64_t now_ms, uint32_t max, size_t *swept);
+
 /* cache_lease_acquire takes the admission lease for holder, or renews it if holder has it,
  * for ttl_ms; *held tells whether holder has it now. */
 CACHE_WUR int cache_lease_acquire(struct cache *c, const char *holder, int64_t ttl_ms, int *held);

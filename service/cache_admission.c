@@ -456,6 +456,26 @@ int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, 
     return BO_OK;
 }
 
+int cache_sweep_due(struct cache *c, int64_t now_ms, uint32_t max, size_t *swept)
+{
+    struct cache_args a = {0};
+    redisReply *r = NULL;
+    uint64_t n = 0;
+    int rc;
+
+    cache_args_fcall(&a, "bo_sweep_due");
+    cache_args_i64(&a, now_ms);
+    cache_args_u64(&a, max);
+    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
+    if ((rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r)) != BO_OK) {
+        return rc;
+    }
+    rc = cache_reply_u64(r, &n);
+    freeReplyObject(r);
+    *swept = (size_t)n;
+    return rc;
+}
+
 /* ---- leader lease -------------------------------------------------------------------- */
 
 int cache_lease_acquire(struct cache *c, const char *holder, int64_t ttl_ms, int *held)

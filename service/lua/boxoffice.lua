@@ -86,6 +86,8 @@ local SWEEP_STEP = 1000
 local RATE_WINDOW_MS = 60000
 local RATE_SLACK_MS = 5000
 local LEADER = 'bo:admission:leader'
+-- Concerts out of bo:queues with ended records to sweep, scored by when the oldest is due.
+local SWEEPS = 'bo:sweeps'
 
 -- ---- helpers -----------------------------------------------------------------
 
@@ -224,6 +226,17 @@ local function keep_of(v)
   local k = tonumber(v or '')
   if not k or k < 0 then return ENDED_KEEP_MS end
   return k
+end
+
+-- sweep_later schedules the sweep of concert c's ended records in bo:sweeps, for when the
+-- oldest of them is due (at once when that is past: a sweep takes SWEEP_STEP at most); nothing
+-- when none is left.
+local function sweep_later(c, now, keep)
+  local first = redis.call('LINDEX', qkey(c, 'gone'), 0)
+  if first then
+    local at = tonumber(string.match(first, '^(%d+):') or '0') or 0
+    redis.call('ZADD', SWEEPS, math.max(at + keep, now), c)
+  end
 end
 
 -- sweep deletes the records of up to max tokens that ended keep ms before now or earlier,
@@ -658,15 +671,28 @@ local function admit(_, args)
     if #ended > 0 then redis.call('LTRIM', ek, #ended, -1) end
   end
   local waiting = waiting_count(c, head)
-  -- A line with nothing left to do (no token waiting or ACTIVE, no end to announce, no ended
-  -- record to sweep) leaves bo:queues: the leader steps every queued concert each tick, and a
-  -- set of every concert ever sold made its ticks longer than their interval. The next issue
-  -- puts it back.
-  if waiting == 0 and redis.call('ZCARD', ak) == 0 and redis.call('LLEN', qkey(c, 'ended')) == 0
-     and redis.call('LLEN', qkey(c, 'gone')) == 0 then
+  -- A line with nothing left to admit or announce (no token waiting or ACTIVE, no end to
+  -- announce) leaves bo:queues: the leader steps every queued concert each tick, and a set of
+  -- every concert ever sold made its ticks longer than their interval. Its ended records still
+  -- to sweep are swept when due (bo:sweeps, sweep_due). The next issue puts it back.
+  if waiting == 0 and redis.call('ZCARD', ak) == 0 and redis.call('LLEN', qkey(c, 'ended')) == 0 then
     redis.call('SREM', 'bo:queues', c)
+    sweep_later(c, now, keep)
   end
   return {out, ended, skipped, waiting}
+end
+
+-- args: now (ms), concerts at most, keep (ms). Sweeps the ended records of the concerts of
+-- bo:sweeps that are due (sweep_later), oldest due first; returns how many concerts it swept.
+local function sweep_due(_, args)
+  local now, keep = tonumber(args[1]), keep_of(args[3])
+  local due = redis.call('ZRANGEBYSCORE', SWEEPS, '-inf', args[1], 'LIMIT', 0, tonumber(args[2]))
+  for _, c in ipairs(due) do
+    redis.call('ZREM', SWEEPS, c)
+    sweep(c, now, SWEEP_STEP, keep)
+    sweep_later(c, now, keep)
+  end
+  return #due
 end
 
 -- args: concert, after_score, max. Returns {position of the first, {seq, user, score}*} for
@@ -756,6 +782,7 @@ redis.register_function('bo_token_expire', token_expire)
 redis.register_function('bo_tokens_touch', tokens_touch)
 redis.register_function('bo_opens_set', opens_set)
 redis.register_function('bo_admit', admit)
+redis.register_function('bo_sweep_due', sweep_due)
 redis.register_function{function_name = 'bo_line_after', callback = line_after,
                         flags = READ_ONLY}
 redis.register_function{function_name = 'bo_recent', callback = recent, flags = READ_ONLY}

@@ -794,13 +794,24 @@ static int queued(uint64_t concert)
     return found;
 }
 
-/* A line stays queued while it has a token waiting or ACTIVE, an end to announce or an ended
- * record to sweep, and leaves once the leader's step finds none: the leader's ticks do not grow
- * with every concert ever sold. The next issue queues it again. */
+/* ended_records tells how many ended records of concert 21 wait for their sweep. */
+static long ended_records(void)
+{
+    const char *argv[] = {"LLEN", "bo:q:21:gone", NULL};
+    char out[32];
+
+    ck_assert_int_eq(testenv_redis_text(&env, argv, out, sizeof(out)), 0);
+    return atol(out);
+}
+
+/* A line stays queued while it has a token waiting or ACTIVE or an end to announce, and leaves
+ * once the leader's step finds none: the leader's ticks do not grow with every concert ever
+ * sold. Its ended records are swept once due all the same; the next issue queues it again. */
 START_TEST(a_line_with_nothing_left_leaves_the_queues)
 {
     struct queue_token t, left, adm[4], ended[16];
     int64_t now = bo_time_now_ms();
+    size_t swept = 99;
 
     issue_ok(conn, 21, 1, &t, NULL);
     (void)step(conn, 21, now, 10, 10, 0, adm, ended);
@@ -808,9 +819,17 @@ START_TEST(a_line_with_nothing_left_leaves_the_queues)
     ck_assert_int_eq(cache_token_leave(conn, 21, t.sequence, 1, now, &left), BO_OK);
     ck_assert(queued(21)); /* its end not yet announced */
     ck_assert_uint_eq(step(conn, 21, now, 10, 10, 0, adm, ended).ended, 1);
-    ck_assert(queued(21)); /* its record kept for the keep time */
-    (void)step(conn, 21, now + CACHE_ENDED_KEEP_MS + 1, 10, 10, 0, adm, ended);
     ck_assert(!queued(21));
+
+    ck_assert_int_eq(cache_sweep_due(conn, now, 100, &swept), BO_OK);
+    ck_assert_uint_eq(swept, 0); /* the ended record is kept for the keep time */
+    ck_assert_int_eq(ended_records(), 1);
+    ck_assert_int_eq(cache_sweep_due(conn, now + CACHE_ENDED_KEEP_MS + 1, 100, &swept), BO_OK);
+    ck_assert_uint_eq(swept, 1);
+    ck_assert_int_eq(ended_records(), 0);
+    ck_assert_int_eq(cache_sweep_due(conn, now + CACHE_ENDED_KEEP_MS + 1, 100, &swept), BO_OK);
+    ck_assert_uint_eq(swept, 0); /* nothing left to sweep: not scheduled again */
+
     issue_ok(conn, 21, 2, &t, NULL);
     ck_assert(queued(21));
 }
