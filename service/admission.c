@@ -43,6 +43,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,9 +54,9 @@
 #define ADMISSION_BACKOFF_LO 100
 #define ADMISSION_BACKOFF_HI 5000
 #define ADMISSION_HOLDS_MS   1000
-/* Concerts out of bo:queues whose ended records one sweep (every ADMISSION_HOLDS_MS) deletes
- * at most; a full sweep goes on at the next tick. */
-#define ADMISSION_SWEEP_MAX 100
+/* Concerts out of bo:queues (nothing waiting) one tick steps at most when their step is due (an
+ * ACTIVE token to expire, ended records to sweep); more go on at the next tick. */
+#define ADMISSION_DUE_MAX 256
 /* How often the leader deletes expired idempotency keys, and how many at most a time (a
  * backlog goes on at the next tick, so one sweep never holds PostgreSQL long). */
 #define ADMISSION_IDEM_MS    5000
@@ -114,7 +115,6 @@ struct admission {
     int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
     int64_t idem_next_ms;
-    int64_t sweeps_next_ms;
     int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
     struct admission_line *lines;
     size_t nlines;
@@ -379,18 +379,11 @@ static void admission_forget(struct admission *a, const uint64_t *ids, size_t n)
     a->nlines = kept;
 }
 
-/* admission_replay announces again the admissions of the last moments before this instance
- * took the lease: the previous leader may have died between storing and sending them.
- * Subscribers drop what they already have by its sequence. */
-static void admission_replay(struct admission *a)
+/* admission_replay_of announces again the recent admissions of concerts ids[0..n). */
+static void admission_replay_of(struct admission *a, const uint64_t *ids, size_t n)
 {
     int64_t since = bo_time_now_ms() - a->cfg.lease_ms - ADMISSION_REPLAY_EXTRA_MS;
-    uint64_t *ids = NULL;
-    size_t n = 0;
 
-    if (a->events == NULL || cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
-        return;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t got = 0;
         if (cache_recent_admissions(a->cache, ids[i], since, a->batch, ADMISSION_BATCH_MAX, &got) ==
@@ -401,7 +394,28 @@ static void admission_replay(struct admission *a)
                      (unsigned long long)ids[i], got);
         }
     }
-    free(ids);
+}
+
+/* admission_replay announces again the admissions of the last moments before this instance
+ * took the lease: the previous leader may have died between storing and sending them.
+ * Subscribers drop what they already have by its sequence. */
+static void admission_replay(struct admission *a)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+
+    if (a->events == NULL) {
+        return;
+    }
+    /* Every line with a token ACTIVE: those still waiting, and those gone out of bo:queues. */
+    if (cache_queue_concerts(a->cache, &ids, &n) == BO_OK) {
+        admission_replay_of(a, ids, n);
+        free(ids);
+    }
+    if (cache_due_concerts(a->cache, INT64_MAX, UINT32_MAX, &ids, &n) == BO_OK) {
+        admission_replay_of(a, ids, n);
+        free(ids);
+    }
 }
 
 /* admission_store_done takes the outcome rc of a sweep of the store made at now that ended n
@@ -458,14 +472,17 @@ static void admission_lead(struct admission *a, int64_t now)
     }
     admission_forget(a, ids, n);
     free(ids);
+    ids = NULL;
+    if (cache_due_concerts(a->cache, bo_time_now_ms(), ADMISSION_DUE_MAX, &ids, &n) == BO_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (admission_concert(a, ids[i], &s, now, elapsed) == BO_E_UNAVAILABLE) {
+                break;
+            }
+        }
+        free(ids);
+    }
 
     admission_idem_sweep(a, now);
-    if (now >= a->sweeps_next_ms) {
-        size_t swept = 0;
-        rc = cache_sweep_due(a->cache, bo_time_now_ms(), ADMISSION_SWEEP_MAX, &swept);
-        a->sweeps_next_ms =
-            rc == BO_OK && swept == ADMISSION_SWEEP_MAX ? now : now + ADMISSION_HOLDS_MS;
-    }
     if (a->store != NULL && now >= a->holds_next_ms) {
         size_t ended = 0;
         a->holds_next_ms = now + ADMISSION_HOLDS_MS;

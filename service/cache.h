@@ -51,9 +51,11 @@
  *                         (capped), sent again by a new leader so subscribers miss none
  *   bo:q:<c>:stats        HASH rate (measured admissions per second, "12.345"), at (ms);
  *                         written by the leader once a second, lapses after a minute
- *   bo:queues             SET of concert ids whose line has something left for the leader to do
- *                         (a token waiting or ACTIVE, an end to announce or to sweep); an issue
- *                         adds its concert, the admission step that finds nothing left removes it
+ *   bo:queues             SET of concert ids whose line has a token waiting or an end to
+ *                         announce: the leader steps each every tick. An issue adds its concert,
+ *                         the admission step that finds neither moves it to bo:later
+ *   bo:later              ZSET concert id -> when its next step is due (wall ms): its first
+ *                         ACTIVE token's expiry or its oldest ended record's sweep
  *   bo:admission:leader   lease: holder id with a PX expiry
  *   bo:settings           HASH of admission settings set by an admin
  *   bo:limits             HASH of rate limits set by an admin (struct limits' fields)
@@ -283,10 +285,12 @@ CACHE_WUR int cache_queue_concerts(struct cache *c, uint64_t **ids, size_t *n);
 CACHE_WUR int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting,
                                  uint64_t *active);
 
-/* cache_sweep_due deletes the ended records that are due (ended longer than the keep time
- * before now_ms) of up to max concerts whose lines have left bo:queues; *swept receives how
- * many concerts it swept (max: more may be due). */
-CACHE_WUR int cache_sweep_due(struct cache *c, int64_t now_ms, uint32_t max, size_t *swept);
+/* cache_due_concerts lists up to max concerts out of bo:queues whose next admission step is due
+ * at now_ms (wall clock: an ACTIVE token expired or an ended record to sweep), earliest first;
+ * each stays due until a step (cache_admission_step) has run; now_ms INT64_MAX lists every one.
+ * Caller frees *ids with free(). */
+CACHE_WUR int cache_due_concerts(struct cache *c, int64_t now_ms, uint32_t max, uint64_t **ids,
+                                 size_t *n);
 
 /* cache_lease_acquire takes the admission lease for holder, or renews it if holder has it,
  * for ttl_ms; *held tells whether holder has it now. */

@@ -390,17 +390,16 @@ int cache_stats_get(struct cache *c, uint64_t concert_id, int64_t *rate_milli)
     return BO_OK;
 }
 
-int cache_queue_concerts(struct cache *c, uint64_t **ids, size_t *n)
+/* cache_ids_call makes the call a, whose reply is an array of concert ids, and returns them in a
+ * new array *ids (caller frees with free()). */
+static int cache_ids_call(struct cache *c, struct cache_args *a, uint64_t **ids, size_t *n)
 {
-    struct cache_args a = {0};
     redisReply *r = NULL;
     uint64_t *list = NULL;
     size_t count = 0;
     int rc;
 
-    cache_args_str(&a, "SMEMBERS");
-    cache_args_str(&a, "bo:queues");
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
+    rc = cache_conn_call(c, CACHE_RETRY_ANY, a, &r);
     if (rc != BO_OK) {
         return rc;
     }
@@ -431,6 +430,25 @@ done:
     return rc;
 }
 
+int cache_queue_concerts(struct cache *c, uint64_t **ids, size_t *n)
+{
+    struct cache_args a = {0};
+
+    cache_args_str(&a, "SMEMBERS");
+    cache_args_str(&a, "bo:queues");
+    return cache_ids_call(c, &a, ids, n);
+}
+
+int cache_due_concerts(struct cache *c, int64_t now_ms, uint32_t max, uint64_t **ids, size_t *n)
+{
+    struct cache_args a = {0};
+
+    cache_args_fcall(&a, "bo_due");
+    cache_args_i64(&a, now_ms);
+    cache_args_u64(&a, max);
+    return cache_ids_call(c, &a, ids, n);
+}
+
 int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, uint64_t *active)
 {
     struct cache_args a = {0};
@@ -454,26 +472,6 @@ int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, 
     *waiting = w;
     *active = act;
     return BO_OK;
-}
-
-int cache_sweep_due(struct cache *c, int64_t now_ms, uint32_t max, size_t *swept)
-{
-    struct cache_args a = {0};
-    redisReply *r = NULL;
-    uint64_t n = 0;
-    int rc;
-
-    cache_args_fcall(&a, "bo_sweep_due");
-    cache_args_i64(&a, now_ms);
-    cache_args_u64(&a, max);
-    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
-    if ((rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r)) != BO_OK) {
-        return rc;
-    }
-    rc = cache_reply_u64(r, &n);
-    freeReplyObject(r);
-    *swept = (size_t)n;
-    return rc;
 }
 
 /* ---- leader lease -------------------------------------------------------------------- */

@@ -37,6 +37,9 @@ Each function runs atomically. Invariants they keep:
     record's before any write: after Redis loses its data sequences start again, so an old
     token can name a record of another user, and such a call writes nothing;
   - every end of a token (finish) appends it once to bo:q:<c>:ended, for its EXPIRED event;
+  - bo:queues holds every concert with a token WAITING or an end not yet collected (an issue
+    and every end add it; the leader steps each every tick); a concert out of it with an ACTIVE
+    token or an ended record to sweep is in bo:later, scored by when its next step is due;
   - an ended token's record is kept keep_ms after its end (the service's
     --ended-token-keep-seconds, an argument of every function that can end a token), so its holder
     still reads EXPIRED with its details, then swept (bo:q:<c>:gone lists the ends in order; each
@@ -86,8 +89,8 @@ local SWEEP_STEP = 1000
 local RATE_WINDOW_MS = 60000
 local RATE_SLACK_MS = 5000
 local LEADER = 'bo:admission:leader'
--- Concerts out of bo:queues with ended records to sweep, scored by when the oldest is due.
-local SWEEPS = 'bo:sweeps'
+-- Concerts out of bo:queues still to be stepped later, scored by when (later).
+local LATER = 'bo:later'
 
 -- ---- helpers -----------------------------------------------------------------
 
@@ -228,14 +231,22 @@ local function keep_of(v)
   return k
 end
 
--- sweep_later schedules the sweep of concert c's ended records in bo:sweeps, for when the
--- oldest of them is due (at once when that is past: a sweep takes SWEEP_STEP at most); nothing
--- when none is left.
-local function sweep_later(c, now, keep)
-  local first = redis.call('LINDEX', qkey(c, 'gone'), 0)
-  if first then
-    local at = tonumber(string.match(first, '^(%d+):') or '0') or 0
-    redis.call('ZADD', SWEEPS, math.max(at + keep, now), c)
+-- later schedules concert c, out of bo:queues, in bo:later for when its next admission step is
+-- due: its first ACTIVE token's expiry or its oldest ended record's sweep, whichever comes
+-- first (at once when that is past); out of bo:later when neither is left.
+local function later(c, now, keep)
+  local due
+  local first = redis.call('ZRANGE', qkey(c, 'active'), 0, 0, 'WITHSCORES')
+  if first[2] then due = tonumber(first[2]) end
+  local gone = redis.call('LINDEX', qkey(c, 'gone'), 0)
+  if gone then
+    local at = (tonumber(string.match(gone, '^(%d+):') or '0') or 0) + keep
+    if not due or at < due then due = at end
+  end
+  if due then
+    redis.call('ZADD', LATER, math.max(due, now), c)
+  else
+    redis.call('ZREM', LATER, c)
   end
 end
 
@@ -275,6 +286,7 @@ local function finish(c, s, t, now, place, keep)
     local ek = qkey(c, 'ended')
     redis.call('RPUSH', ek, s .. ':' .. t.user)
     redis.call('LTRIM', ek, -ENDED_KEEP, -1)
+    redis.call('SADD', 'bo:queues', c) -- the leader's next tick announces the end
     redis.call('RPUSH', qkey(c, 'gone'), ms(now) .. ':' .. s)
     sweep(c, now, SWEEP_BY_THE_WAY, keep)
   end
@@ -671,28 +683,23 @@ local function admit(_, args)
     if #ended > 0 then redis.call('LTRIM', ek, #ended, -1) end
   end
   local waiting = waiting_count(c, head)
-  -- A line with nothing left to admit or announce (no token waiting or ACTIVE, no end to
-  -- announce) leaves bo:queues: the leader steps every queued concert each tick, and a set of
-  -- every concert ever sold made its ticks longer than their interval. Its ended records still
-  -- to sweep are swept when due (bo:sweeps, sweep_due). The next issue puts it back.
-  if waiting == 0 and redis.call('ZCARD', ak) == 0 and redis.call('LLEN', qkey(c, 'ended')) == 0 then
+  -- A line with no token waiting and no end left to announce leaves bo:queues, whose every
+  -- concert the leader steps each tick (a set of every concert ever sold made the ticks longer
+  -- than their interval): it is stepped again when its first ACTIVE token expires or its
+  -- oldest ended record is due for the sweep (bo:later, due). The next issue puts it back.
+  if waiting == 0 and redis.call('LLEN', qkey(c, 'ended')) == 0 then
     redis.call('SREM', 'bo:queues', c)
-    sweep_later(c, now, keep)
+    later(c, now, keep)
+  else
+    redis.call('ZREM', LATER, c)
   end
   return {out, ended, skipped, waiting}
 end
 
--- args: now (ms), concerts at most, keep (ms). Sweeps the ended records of the concerts of
--- bo:sweeps that are due (sweep_later), oldest due first; returns how many concerts it swept.
-local function sweep_due(_, args)
-  local now, keep = tonumber(args[1]), keep_of(args[3])
-  local due = redis.call('ZRANGEBYSCORE', SWEEPS, '-inf', args[1], 'LIMIT', 0, tonumber(args[2]))
-  for _, c in ipairs(due) do
-    redis.call('ZREM', SWEEPS, c)
-    sweep(c, now, SWEEP_STEP, keep)
-    sweep_later(c, now, keep)
-  end
-  return #due
+-- args: now (ms), max. Returns up to max concerts of bo:later whose next step is due (later),
+-- earliest first; each stays there until a step schedules it again or finds nothing left.
+local function due(_, args)
+  return redis.call('ZRANGEBYSCORE', LATER, '-inf', args[1], 'LIMIT', 0, tonumber(args[2]))
 end
 
 -- args: concert, after_score, max. Returns {position of the first, {seq, user, score}*} for
@@ -782,7 +789,7 @@ redis.register_function('bo_token_expire', token_expire)
 redis.register_function('bo_tokens_touch', tokens_touch)
 redis.register_function('bo_opens_set', opens_set)
 redis.register_function('bo_admit', admit)
-redis.register_function('bo_sweep_due', sweep_due)
+redis.register_function{function_name = 'bo_due', callback = due, flags = READ_ONLY}
 redis.register_function{function_name = 'bo_line_after', callback = line_after,
                         flags = READ_ONLY}
 redis.register_function{function_name = 'bo_recent', callback = recent, flags = READ_ONLY}
