@@ -1,12 +1,19 @@
 /*
  * admission: the leader's loop that moves waiting tokens to ACTIVE (see admission.h).
  *
- * Rate: each concert has a credit in thousandths of an admission. Every tick adds
- * rate_per_second * elapsed_ms (the real time since the last tick, so late ticks do not slow
+ * Rate: each concert has a credit in thousandths of an admission. Each step adds
+ * rate_per_second * the real time since the concert's last top-up (so late ticks do not slow
  * the rate), admits the whole part and carries the fraction, so the long-run rate is exact.
  * The credit is capped at a burst of half a second's worth (at least one), and a concert new to
  * this leader starts full, so a short line is let in at once while a long one drains at rate.
+ * A line is remembered for ADMISSION_LINE_KEEP_MS after its last step, far longer than its
+ * credit takes to fill up (one second at most): a line that empties and fills again between
+ * ticks gets the credit of the time between, not a new burst each time.
  * Abandoned tokens met at the head are ended by the same step and take no credit.
+ *
+ * One tick's steps go to Redis CACHE_STEPS_MAX concerts to a round trip (cache_admission_steps):
+ * a step each in turn, on a core shared with busy workers, made a tick of a hundred lines take
+ * longer than its interval, and a token's wait for admission with it.
  *
  * Announcements, all from this thread: ADMITTED for every admission (in admission order, and
  * once more for the last few seconds' admissions when this instance takes the lease over, so
@@ -71,11 +78,16 @@
 #define ADMISSION_RATE_TAU_MS    15000.0
 /* A new leader announces again the admissions of this long before the lease lapsed. */
 #define ADMISSION_REPLAY_EXTRA_MS 3000
+/* How long a line is remembered after its last step (see the rate, above). */
+#define ADMISSION_LINE_KEEP_MS 10000
 
 /* One concert's line as this leader tracks it. */
 struct admission_line {
     uint64_t concert_id;
-    int64_t milli; /* carried credit, thousandths of an admission */
+    int64_t milli;      /* carried credit, thousandths of an admission */
+    int64_t topped_ms;  /* monotonic time milli was last topped up */
+    int64_t stepped_ms; /* monotonic time of the last step (the line is forgotten after
+                         * ADMISSION_LINE_KEEP_MS without one) */
 
     double rate; /* measured admissions per second, when has_rate */
     int has_rate;
@@ -112,7 +124,6 @@ struct admission {
     struct admission_backoff cache_bo;
 
     int leader;
-    int64_t last_tick_ms; /* monotonic time credits were last topped up */
     int64_t holds_next_ms;
     int64_t idem_next_ms;
     int64_t gauges_next_ms; /* every instance reports queue lengths, leader or not */
@@ -203,6 +214,7 @@ static struct admission_line *admission_line_find(struct admission *a, uint64_t 
     memset(line, 0, sizeof(*line));
     line->concert_id = concert_id;
     line->milli = cap;
+    line->topped_ms = now;
     line->sample_next_ms = now + ADMISSION_RATE_SAMPLE_MS;
     line->sample_skip = 1;
     /* Estimates go on from the last leader's measurement rather than start from nothing. */
@@ -295,18 +307,24 @@ static void admission_positions(struct admission *a, struct admission_line *line
     }
 }
 
-/* admission_concert tops up the concert's credit by elapsed_ms, admits what it allows, and
- * announces what changed. */
-static int admission_concert(struct admission *a, uint64_t concert_id,
-                             const struct admission_settings *s, int64_t now, int64_t elapsed_ms)
+/* One concert's steps in a tick: its line (an index: a new line may move the table), what the
+ * next step may do, and the credit and admissions so far. */
+struct admission_step {
+    size_t line;
+    int64_t budget;
+    uint64_t admitted;
+    int64_t elapsed_ms; /* since the line's last top-up */
+    struct cache_admit_params p;
+};
+
+/* admission_prepare tops up the credit of concert_id's line and writes its first step into *st. */
+static int admission_prepare(struct admission *a, uint64_t concert_id,
+                             const struct admission_settings *s, int64_t now,
+                             struct admission_step *st)
 {
     int64_t rate = s->rate_per_second;
     int64_t cap = rate * 1000 / 2;
-    struct cache_admit_params p;
-    struct cache_admit_result res;
     struct admission_line *line;
-    uint64_t admitted = 0;
-    int64_t budget;
 
     if (cap < 1000) {
         cap = 1000;
@@ -315,64 +333,143 @@ static int admission_concert(struct admission *a, uint64_t concert_id,
     if (line == NULL) {
         return BO_E_NOMEM;
     }
-    memset(&res, 0, sizeof(res));
-    line->milli += rate * elapsed_ms;
+    memset(st, 0, sizeof(*st));
+    st->line = (size_t)(line - a->lines);
+    st->elapsed_ms = now - line->topped_ms;
+    line->topped_ms = now;
+    line->stepped_ms = now;
+    line->milli += rate * st->elapsed_ms;
     if (line->milli > cap) {
         line->milli = cap;
     }
+    st->budget = rate == 0 ? 0 : line->milli / 1000; /* rate 0: an admin paused admission */
+    st->p.max_active = s->max_active;
+    st->p.ttl_ms = (int64_t)s->token_ttl_seconds * 1000;
+    st->p.abandon_ms = a->cfg.abandon_seconds * 1000;
+    st->p.holder = a->cfg.instance_id; /* a leader that woke past its lease admits nothing */
+    st->p.max_count = st->budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)st->budget;
+    st->p.now_ms = bo_time_now_ms();
+    return BO_OK;
+}
 
-    budget = rate == 0 ? 0 : line->milli / 1000; /* rate 0: an admin paused admission */
-    p.max_active = s->max_active;
-    p.ttl_ms = (int64_t)s->token_ttl_seconds * 1000;
-    p.abandon_ms = a->cfg.abandon_seconds * 1000;
-    p.holder = a->cfg.instance_id; /* a leader that woke past its lease admits nothing */
-    for (;;) {
-        p.max_count = budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)budget;
-        p.now_ms = bo_time_now_ms();
+/* admission_apply announces what a step of st's concert did (res) and spends its credit;
+ * returns whether another step is due: a full batch with credit left, and the next step's
+ * parameters are in st->p. */
+static int admission_apply(struct admission *a, struct admission_step *st,
+                           const struct cache_admit_result *res)
+{
+    struct admission_line *line = &a->lines[st->line];
+
+    if (res->ended > 0) {
+        events_publish_expired(a->events, a->ended, res->ended);
+    }
+    if (res->skipped > 0) {
+        BO_DEBUG("admission: concert %llu: %zu abandoned tokens ended",
+                 (unsigned long long)line->concert_id, res->skipped);
+    }
+    if (res->admitted > 0) {
+        a->admitted_total += res->admitted;
+        admission_publish(a, line->concert_id, a->batch, res->admitted);
+    }
+    line->milli -= (int64_t)res->admitted * 1000;
+    st->budget -= (int64_t)res->admitted;
+    st->admitted += res->admitted;
+    if (res->admitted < st->p.max_count || st->budget <= 0) {
+        return 0; /* the line is empty, max_active is reached, or the credit is spent */
+    }
+    st->p.max_count = st->budget > ADMISSION_BATCH_MAX ? ADMISSION_BATCH_MAX : (uint32_t)st->budget;
+    st->p.now_ms = bo_time_now_ms();
+    return 1;
+}
+
+/* admission_finish takes st's concert on from its step that did res: the further steps its
+ * credit allows, one at a time, then the rate sample and position updates. */
+static int admission_finish(struct admission *a, struct admission_step *st,
+                            const struct admission_settings *s, int64_t now,
+                            struct cache_admit_result res)
+{
+    struct admission_line *line;
+
+    while (admission_apply(a, st, &res)) {
         /* Runs even with nothing to admit: it also ends idle tokens and collects the ended. */
-        int rc = cache_admission_step(a->cache, concert_id, &p, a->batch, a->ended,
-                                      ADMISSION_ENDED_MAX, &res);
+        int rc = cache_admission_step(a->cache, a->lines[st->line].concert_id, &st->p, a->batch,
+                                      a->ended, ADMISSION_ENDED_MAX, &res);
         if (rc != BO_OK) {
             return rc;
         }
-        if (res.ended > 0) {
-            events_publish_expired(a->events, a->ended, res.ended);
-        }
-        if (res.skipped > 0) {
-            BO_DEBUG("admission: concert %llu: %zu abandoned tokens ended",
-                     (unsigned long long)concert_id, res.skipped);
-        }
-        if (res.admitted > 0) {
-            a->admitted_total += res.admitted;
-            admission_publish(a, concert_id, a->batch, res.admitted);
-        }
-        line->milli -= (int64_t)res.admitted * 1000;
-        budget -= (int64_t)res.admitted;
-        admitted += res.admitted;
-        if (res.admitted < p.max_count || budget <= 0) {
-            break; /* the line is empty, max_active is reached, or the credit is spent */
-        }
     }
+    line = &a->lines[st->line];
     if (res.waiting > 0) {
-        line->backlog_ms += elapsed_ms;
-        line->sample_admitted += admitted;
+        line->backlog_ms += st->elapsed_ms;
+        line->sample_admitted += st->admitted;
     }
     admission_measure(a, line, now);
     admission_positions(a, line, s, now);
     return BO_OK;
 }
 
-/* admission_forget drops lines of concerts no longer queued, so the table stays small. */
-static void admission_forget(struct admission *a, const uint64_t *ids, size_t n)
+/* The steps of up to CACHE_STEPS_MAX concerts sent in one round trip. */
+struct admission_group {
+    struct admission *a;
+    const struct admission_settings *s;
+    int64_t now;
+    size_t n;
+    uint64_t ids[CACHE_STEPS_MAX];
+    struct cache_admit_params ps[CACHE_STEPS_MAX];
+    struct admission_step steps[CACHE_STEPS_MAX];
+    int unavailable; /* Redis went away during the group */
+};
+
+/* admission_group_done takes on concert i of a group from its first step (cache_admit_step_fn). */
+static void admission_group_done(void *arg, size_t i, int rc, const struct cache_admit_result *res)
+{
+    struct admission_group *g = arg;
+
+    if (rc == BO_OK && !g->unavailable) {
+        rc = admission_finish(g->a, &g->steps[i], g->s, g->now, *res);
+    }
+    if (rc == BO_E_UNAVAILABLE) {
+        g->unavailable = 1; /* the rest would fail the same way */
+    }
+}
+
+/* admission_step_all steps the concerts ids[0..n), CACHE_STEPS_MAX to a round trip; returns
+ * BO_E_UNAVAILABLE as soon as Redis is gone. */
+static int admission_step_all(struct admission *a, const uint64_t *ids, size_t n,
+                              const struct admission_settings *s, int64_t now)
+{
+    for (size_t i = 0; i < n; i += CACHE_STEPS_MAX) {
+        size_t k = n - i < CACHE_STEPS_MAX ? n - i : CACHE_STEPS_MAX;
+        struct admission_group g = {.a = a, .s = s, .now = now};
+        int rc;
+
+        for (size_t j = 0; j < k; j++) {
+            if (admission_prepare(a, ids[i + j], s, now, &g.steps[g.n]) == BO_OK) {
+                g.ids[g.n] = ids[i + j];
+                g.ps[g.n] = g.steps[g.n].p;
+                g.n++;
+            }
+        }
+        if (g.n == 0) {
+            continue;
+        }
+        rc = cache_admission_steps(a->cache, g.ids, g.ps, g.n, a->batch, a->ended,
+                                   ADMISSION_ENDED_MAX, admission_group_done, &g);
+        if (rc == BO_E_UNAVAILABLE || g.unavailable) {
+            return BO_E_UNAVAILABLE;
+        }
+    }
+    return BO_OK;
+}
+
+/* admission_forget drops lines not stepped for ADMISSION_LINE_KEEP_MS, so the table stays
+ * small: their credit would be full by now anyway. */
+static void admission_forget(struct admission *a, int64_t now)
 {
     size_t kept = 0;
 
     for (size_t i = 0; i < a->nlines; i++) {
-        int found = 0;
-        for (size_t j = 0; j < n && !found; j++) {
-            found = a->lines[i].concert_id == ids[j];
-        }
-        if (found) {
+        if (now - a->lines[i].stepped_ms < ADMISSION_LINE_KEEP_MS) {
             a->lines[kept++] = a->lines[i];
         }
     }
@@ -455,32 +552,22 @@ static void admission_lead(struct admission *a, int64_t now)
     struct admission_settings defaults, s;
     uint64_t *ids = NULL;
     size_t n = 0;
-    int64_t elapsed = a->last_tick_ms == 0 ? 0 : now - a->last_tick_ms;
     int rc;
 
-    a->last_tick_ms = now;
     svc_config_admission_defaults(&a->cfg, &defaults);
     if (cache_settings_get(a->cache, &defaults, &s) != BO_OK ||
         cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        rc = admission_concert(a, ids[i], &s, now, elapsed);
-        if (rc == BO_E_UNAVAILABLE) {
-            break; /* Redis is gone: the rest would fail the same way */
-        }
-    }
-    admission_forget(a, ids, n);
+    rc = admission_step_all(a, ids, n, &s, now);
     free(ids);
     ids = NULL;
-    if (cache_due_concerts(a->cache, bo_time_now_ms(), ADMISSION_DUE_MAX, &ids, &n) == BO_OK) {
-        for (size_t i = 0; i < n; i++) {
-            if (admission_concert(a, ids[i], &s, now, elapsed) == BO_E_UNAVAILABLE) {
-                break;
-            }
-        }
+    if (rc != BO_E_UNAVAILABLE &&
+        cache_due_concerts(a->cache, bo_time_now_ms(), ADMISSION_DUE_MAX, &ids, &n) == BO_OK) {
+        (void)admission_step_all(a, ids, n, &s, now);
         free(ids);
     }
+    admission_forget(a, now);
 
     admission_idem_sweep(a, now);
     if (a->store != NULL && now >= a->holds_next_ms) {
@@ -533,7 +620,6 @@ static void admission_tick(struct admission *a)
         a->leader = held;
         /* Credits earned under another leader are not ours to spend. */
         admission_lines_clear(a);
-        a->last_tick_ms = 0;
         if (held) {
             admission_replay(a);
         }

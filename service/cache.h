@@ -227,6 +227,25 @@ CACHE_WUR int cache_admission_step(struct cache *c, uint64_t concert_id,
                                    struct queue_token *ended, size_t ended_cap,
                                    struct cache_admit_result *res);
 
+/* What a pipelined step of concert i did: rc its own code (BO_OK: res says what it did, and
+ * the arrays given to cache_admission_steps hold its tokens until done returns). */
+typedef void (*cache_admit_step_fn)(void *arg, size_t i, int rc,
+                                    const struct cache_admit_result *res);
+
+/* Steps cache_admission_steps sends in one round trip at most. */
+#define CACHE_STEPS_MAX 16
+
+/*
+ * cache_admission_steps is cache_admission_step of concert_ids[i] with ps[i] for every i in
+ * [0, n) (1..CACHE_STEPS_MAX), in one round trip: done is called for each in order, its tokens
+ * decoded into admitted[] (room for the largest max_count) and ended[]. Returns the round
+ * trip's failure (then done is not called: none of the steps is known to have run or not).
+ */
+CACHE_WUR int cache_admission_steps(struct cache *c, const uint64_t *concert_ids,
+                                    const struct cache_admit_params *ps, size_t n,
+                                    struct queue_token *admitted, struct queue_token *ended,
+                                    size_t ended_cap, cache_admit_step_fn done, void *arg);
+
 /*
  * cache_admit is cache_admission_step without abandon skipping and without collecting ended
  * tokens: admits up to max_count (out has room for them) into out[0..*n).

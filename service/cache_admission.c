@@ -21,6 +21,8 @@
 /* Random bytes seeding one step's shuffle (the function's xorshift128 takes 128 bits). */
 #define CACHE_SEED_BYTES 16
 
+_Static_assert(CACHE_STEPS_MAX <= CACHE_RUN_MAX, "a group of steps fits one pipeline");
+
 /* ---- reply decoding ------------------------------------------------------------ */
 
 /* cache_fields_parse splits "a:b:c..." (len bytes) into n unsigned numbers; BO_E_INTERNAL when
@@ -138,51 +140,54 @@ static int cache_seed_hex(char *out)
     return BO_OK;
 }
 
-int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cache_admit_params *p,
-                         struct queue_token *admitted, struct queue_token *ended, size_t ended_cap,
-                         struct cache_admit_result *res)
+/* cache_admit_args writes the admit function's call for concert_id with p into a. */
+static int cache_admit_args(struct cache *c, uint64_t concert_id,
+                            const struct cache_admit_params *p, size_t ended_cap,
+                            struct cache_args *a)
 {
-    struct cache_args a = {0};
-    struct cache_admit_result out;
-    redisReply *r = NULL;
     char seed[2 * CACHE_SEED_BYTES + 1];
-    int64_t skipped = 0, waiting = 0;
     int rc;
 
     if (concert_id == 0 || p->ttl_ms <= 0) {
         return BO_E_INVALID_ARGUMENT;
     }
     /* Every step carries a fresh seed: the function uses it only at an opening. */
-    rc = cache_seed_hex(seed);
-    if (rc != BO_OK) {
+    if ((rc = cache_seed_hex(seed)) != BO_OK) {
         return rc;
     }
+    memset(a, 0, sizeof(*a));
+    cache_args_fcall(a, "bo_admit");
+    cache_args_u64(a, concert_id);
+    cache_args_i64(a, p->now_ms);
+    cache_args_u64(a, p->max_active);
+    cache_args_u64(a, p->max_count);
+    cache_args_i64(a, p->ttl_ms);
+    cache_args_i64(a, p->abandon_ms > 0 ? p->abandon_ms : 0);
+    cache_args_u64(a, ended_cap);
+    cache_args_str(a, seed);
+    cache_args_i64(a, cache_conn_ended_keep_ms(c));
+    cache_args_str(a, p->holder != NULL ? p->holder : "");
+    return BO_OK;
+}
+
+/* cache_admit_decode reads the admit function's reply r for concert_id (stepped with p) into
+ * admitted[], ended[] (NULL: not collected) and *res. */
+static int cache_admit_decode(const redisReply *r, uint64_t concert_id,
+                              const struct cache_admit_params *p, struct queue_token *admitted,
+                              struct queue_token *ended, size_t ended_cap,
+                              struct cache_admit_result *res)
+{
+    struct cache_admit_result out;
+    int64_t skipped = 0, waiting = 0;
+
     memset(&out, 0, sizeof(out));
-    cache_args_fcall(&a, "bo_admit");
-    cache_args_u64(&a, concert_id);
-    cache_args_i64(&a, p->now_ms);
-    cache_args_u64(&a, p->max_active);
-    cache_args_u64(&a, p->max_count);
-    cache_args_i64(&a, p->ttl_ms);
-    cache_args_i64(&a, p->abandon_ms > 0 ? p->abandon_ms : 0);
-    cache_args_u64(&a, ended == NULL ? 0 : ended_cap);
-    cache_args_str(&a, seed);
-    cache_args_i64(&a, cache_conn_ended_keep_ms(c));
-    cache_args_str(&a, p->holder != NULL ? p->holder : "");
-    /* Not repeated once sent: a lost reply may hide admissions, and a second run would admit
-     * a further batch beyond the rate. */
-    rc = cache_conn_call(c, CACHE_RETRY_UNSENT, &a, &r);
-    if (rc != BO_OK) {
-        return rc;
-    }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
         r->element[1]->type != REDIS_REPLY_ARRAY ||
         cache_reply_i64(r->element[2], &skipped) != BO_OK ||
         cache_reply_i64(r->element[3], &waiting) != BO_OK ||
         cache_admitted_decode(r->element[0], concert_id, p, admitted, &out.admitted) != BO_OK) {
         BO_ERR("redis: malformed admit reply");
-        rc = BO_E_INTERNAL;
-        goto done;
+        return BO_E_INTERNAL;
     }
     if (ended != NULL) {
         out.ended = cache_ended_decode(r->element[1], concert_id, ended, ended_cap);
@@ -190,9 +195,67 @@ int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cach
     out.skipped = skipped > 0 ? (size_t)skipped : 0;
     out.waiting = waiting > 0 ? (uint64_t)waiting : 0;
     *res = out;
-done:
+    return BO_OK;
+}
+
+int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cache_admit_params *p,
+                         struct queue_token *admitted, struct queue_token *ended, size_t ended_cap,
+                         struct cache_admit_result *res)
+{
+    struct cache_args a;
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = cache_admit_args(c, concert_id, p, ended == NULL ? 0 : ended_cap, &a)) != BO_OK) {
+        return rc;
+    }
+    /* Not repeated once sent: a lost reply may hide admissions, and a second run would admit
+     * a further batch beyond the rate. */
+    if ((rc = cache_conn_call(c, CACHE_RETRY_UNSENT, &a, &r)) != BO_OK) {
+        return rc;
+    }
+    rc = cache_admit_decode(r, concert_id, p, admitted, ended, ended_cap, res);
     freeReplyObject(r);
     return rc;
+}
+
+int cache_admission_steps(struct cache *c, const uint64_t *concert_ids,
+                          const struct cache_admit_params *ps, size_t n,
+                          struct queue_token *admitted, struct queue_token *ended, size_t ended_cap,
+                          cache_admit_step_fn done, void *arg)
+{
+    struct cache_args cmds[CACHE_STEPS_MAX];
+    const struct cache_args *ptrs[CACHE_STEPS_MAX];
+    redisReply *replies[CACHE_STEPS_MAX];
+    int codes[CACHE_STEPS_MAX];
+    int rc;
+
+    if (n == 0 || n > CACHE_STEPS_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = cache_admit_args(c, concert_ids[i], &ps[i], ended == NULL ? 0 : ended_cap, &cmds[i]);
+        if (rc != BO_OK) {
+            return rc;
+        }
+        ptrs[i] = &cmds[i];
+    }
+    /* One round trip for all; not repeated once sent (cache_admission_step). Each reply is
+     * decoded into the shared arrays and handed over before the next is read. */
+    if ((rc = cache_conn_run_each(c, CACHE_RETRY_UNSENT, ptrs, n, replies, codes)) != BO_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct cache_admit_result res;
+        int own = codes[i];
+        if (own == BO_OK) {
+            own = cache_admit_decode(replies[i], concert_ids[i], &ps[i], admitted, ended, ended_cap,
+                                     &res);
+            freeReplyObject(replies[i]);
+        }
+        done(arg, i, own, own == BO_OK ? &res : NULL);
+    }
+    return BO_OK;
 }
 
 int cache_admit(struct cache *c, uint64_t concert_id, int64_t now_ms, uint32_t max_active,

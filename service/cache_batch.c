@@ -48,7 +48,7 @@ static void cache_batch_send(void *arg, struct bo_group_item *const *items, size
             (struct cache_batch_call *)((char *)items[i] - offsetof(struct cache_batch_call, item));
         cmds[i] = calls[i]->args;
     }
-    rc = cache_conn_run_each(b->conn, cmds, n, replies, codes);
+    rc = cache_conn_run_each(b->conn, CACHE_RETRY_ANY, cmds, n, replies, codes);
     for (size_t i = 0; i < n; i++) {
         calls[i]->rc = rc != BO_OK ? rc : codes[i];
         calls[i]->reply = rc != BO_OK ? NULL : replies[i];

@@ -332,9 +332,9 @@ fail:
 
 /* ---- the one round trip ------------------------------------------------------------ */
 
-/* cache_run is cache_conn_run of the commands cmds[0..k) point to; with codes (not NULL; every
- * command repeatable) an error reply is its own command's: codes[i] receives each command's
- * code, the replies of errors are freed and NULL, and BO_OK means the round trip was made. */
+/* cache_run is cache_conn_run of the commands cmds[0..k) point to; with codes (not NULL) an
+ * error reply is its own command's: codes[i] receives each command's code, the replies of errors
+ * are freed and NULL, and BO_OK means the round trip was made. */
 static int cache_run(struct cache *c, enum cache_retry retry, const struct cache_args *const *cmds,
                      size_t k, redisReply **replies, int *codes)
 {
@@ -403,10 +403,11 @@ int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_a
     return cache_run(c, retry, ptrs, k, replies, NULL);
 }
 
-int cache_conn_run_each(struct cache *c, const struct cache_args *const *cmds, size_t k,
-                        redisReply **replies, int *codes)
+int cache_conn_run_each(struct cache *c, enum cache_retry retry,
+                        const struct cache_args *const *cmds, size_t k, redisReply **replies,
+                        int *codes)
 {
-    return cache_run(c, CACHE_RETRY_ANY, cmds, k, replies, codes);
+    return cache_run(c, retry, cmds, k, replies, codes);
 }
 
 void cache_batch_attach(struct cache *c, struct cache_batch *b)

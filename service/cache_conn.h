@@ -70,12 +70,13 @@ void cache_args_fcall(struct cache_args *a, const char *function);
 CACHE_WUR int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds,
                              size_t k, redisReply **replies);
 
-/* cache_conn_run_each sends the independent, repeatable commands cmds[0..k) in one pipeline
- * (reconnecting and sending them once more as cache_conn_run does with CACHE_RETRY_ANY); an
- * error reply is its own command's: codes[i] receives each command's code (BO_OK: the caller
- * frees replies[i]; else replies[i] is NULL). Returns BO_OK when the replies came, else the
- * failure of the whole pipeline (no reply left). For cache_batch. */
-CACHE_WUR int cache_conn_run_each(struct cache *c, const struct cache_args *const *cmds, size_t k,
+/* cache_conn_run_each sends the independent commands cmds[0..k) in one pipeline (reconnecting
+ * and sending them once more as cache_conn_run does with retry); an error reply is its own
+ * command's: codes[i] receives each command's code (BO_OK: the caller frees replies[i]; else
+ * replies[i] is NULL). Returns BO_OK when the replies came, else the failure of the whole
+ * pipeline (no reply left). For cache_batch and the admission steps. */
+CACHE_WUR int cache_conn_run_each(struct cache *c, enum cache_retry retry,
+                                  const struct cache_args *const *cmds, size_t k,
                                   redisReply **replies, int *codes);
 
 /* cache_batch_call sends the command a in b's next pipeline, with the calls of other threads

@@ -2306,6 +2306,61 @@ static uint64_t admitted_no(uint64_t concert, uint64_t seq, uint64_t user)
     return support_wait_until(token_active, &w, 2000) == 0 ? w.t.admission_no : 0;
 }
 
+START_TEST(admission_thread_keeps_the_rate_of_a_line_that_empties)
+{
+    struct queue_token t;
+    int64_t start, took;
+
+    /* At 2/s the credit holds one admission. Each token joins only once the one before it is
+     * ACTIVE, so the line is empty between them, for several of the 20 ms ticks: the credit
+     * must carry over, not start full again for each newcomer. */
+    settings_change(conn, (struct admission_settings){.rate_per_second = 2});
+    struct admission *adm = admission_up("adm-test-empties", 20, 0);
+    wait_lease_holder(conn, "adm-test-empties", 5000);
+    start = bo_time_mono_ms();
+    for (uint64_t u = 1; u <= 10; u++) {
+        issue_ok(conn, 26, u, &t, NULL);
+        ck_assert_uint_eq(t.sequence, u);
+        ck_assert_msg(admitted_no(26, u, u) == u, "token %llu not admitted in turn within 2 s",
+                      (unsigned long long)u);
+    }
+    took = bo_time_mono_ms() - start;
+    admission_stop(adm);
+    /* The first at once, then one every 500 ms: 4.5 s; only the lower bound is asserted. */
+    ck_assert_msg(took >= 4000, "10 tokens at 2/s, one after another, admitted in %lld ms",
+                  (long long)took);
+}
+END_TEST
+
+START_TEST(admission_thread_admits_many_lines_in_a_tick)
+{
+    enum { CONCERTS = 40, PER = 3 };
+    struct queue_token t;
+    int64_t start;
+
+    /* More lines than one round trip of steps carries: each is admitted, in its own order. */
+    struct admission *adm = admission_up("adm-test-many", 100, 0);
+    wait_lease_holder(conn, "adm-test-many", 5000);
+    for (uint64_t u = 1; u <= PER; u++) {
+        for (uint64_t c = 100; c < 100 + CONCERTS; c++) {
+            issue_ok(conn, c, u, &t, NULL);
+            ck_assert_uint_eq(t.sequence, u);
+        }
+    }
+    start = bo_time_mono_ms();
+    for (uint64_t c = 100; c < 100 + CONCERTS; c++) {
+        ck_assert_msg(wait_active(c, PER, start, 10000) >= 0, "concert %llu: not all admitted",
+                      (unsigned long long)c);
+        for (uint64_t u = 1; u <= PER; u++) {
+            use_ok(conn, c, u, u, bo_time_now_ms(), &t);
+            ck_assert_int_eq(t.status, TOKEN_ACTIVE);
+            ck_assert_uint_eq(t.admission_no, u);
+        }
+    }
+    admission_stop(adm);
+}
+END_TEST
+
 START_TEST(admission_thread_skips_abandoned_tokens)
 {
     struct queue_token t;
@@ -2658,8 +2713,12 @@ int main(void)
                             batch_survives_killed_connection_and_script_flush,
                             NULL};
     const TTest *admission[] = {admission_thread_admits_new_token_within_a_second,
-                                admission_thread_keeps_the_rate, admission_thread_measures_the_rate,
-                                admission_thread_skips_abandoned_tokens, NULL};
+                                admission_thread_keeps_the_rate,
+                                admission_thread_keeps_the_rate_of_a_line_that_empties,
+                                admission_thread_admits_many_lines_in_a_tick,
+                                admission_thread_measures_the_rate,
+                                admission_thread_skips_abandoned_tokens,
+                                NULL};
     const TTest *queue[] = {queue_eta,
                             queue_issue_checks_and_signs,
                             queue_authorize_and_status,
