@@ -578,23 +578,51 @@ static void admission_lead(struct admission *a, int64_t now)
     }
 }
 
-/* admission_gauges refreshes the queue-length gauges about once a second. */
+/* admission_gauges refreshes the queue-length gauges about once a second: of every concert with
+ * a token waiting, and of those shown already (their lines may have left bo:queues with tokens
+ * ACTIVE, and end at 0), CACHE_STEPS_MAX to a round trip. */
 static void admission_gauges(struct admission *a, int64_t now)
 {
-    uint64_t *ids = NULL;
-    size_t n = 0;
+    uint64_t shown[METRICS_QUEUE_CONCERTS], *ids = NULL, *all;
+    size_t n = 0, nshown = 0, nall;
 
     if (now < a->gauges_next_ms || cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
         return;
     }
     a->gauges_next_ms = now + 1000;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t waiting = 0, active = 0;
-        if (cache_queue_counts(a->cache, ids[i], &waiting, &active) == BO_OK) {
-            metrics_queue_gauge(ids[i], waiting, active);
+    metrics_queue_concerts(shown, &nshown);
+    if (n + nshown == 0) {
+        free(ids);
+        return;
+    }
+    if ((all = realloc(ids, (n + nshown) * sizeof(*all))) == NULL) {
+        free(ids);
+        return;
+    }
+    nall = n;
+    for (size_t i = 0; i < nshown; i++) {
+        size_t j = 0;
+        while (j < n && all[j] != shown[i]) {
+            j++;
+        }
+        if (j == n) {
+            all[nall++] = shown[i];
         }
     }
-    free(ids);
+    for (size_t i = 0; i < nall; i += CACHE_STEPS_MAX) {
+        size_t k = nall - i < CACHE_STEPS_MAX ? nall - i : CACHE_STEPS_MAX;
+        uint64_t waiting[CACHE_STEPS_MAX], active[CACHE_STEPS_MAX];
+        int codes[CACHE_STEPS_MAX];
+        if (cache_queue_counts_many(a->cache, all + i, k, waiting, active, codes) != BO_OK) {
+            break;
+        }
+        for (size_t j = 0; j < k; j++) {
+            if (codes[j] == BO_OK) {
+                metrics_queue_gauge(all[i + j], waiting[j], active[j]);
+            }
+        }
+    }
+    free(all);
 }
 
 /* admission_tick takes or renews the lease and, while leading, admits. */

@@ -300,6 +300,12 @@ CACHE_WUR int cache_stats_get(struct cache *c, uint64_t concert_id, int64_t *rat
 /* cache_queue_concerts lists concerts that have a queue; caller frees *ids with free(). */
 CACHE_WUR int cache_queue_concerts(struct cache *c, uint64_t **ids, size_t *n);
 
+/* cache_queue_counts_many is cache_queue_counts of ids[0..n) (1..CACHE_STEPS_MAX) in one round
+ * trip: codes[i] is each one's code (BO_OK: waiting[i] and active[i] are set). Returns the round
+ * trip's failure (then no code is set). */
+CACHE_WUR int cache_queue_counts_many(struct cache *c, const uint64_t *ids, size_t n,
+                                      uint64_t *waiting, uint64_t *active, int *codes);
+
 /* cache_queue_counts reads how many tokens of the concert wait and how many are active. */
 CACHE_WUR int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting,
                                  uint64_t *active);

@@ -225,7 +225,7 @@ int cache_admission_steps(struct cache *c, const uint64_t *concert_ids,
                           cache_admit_step_fn done, void *arg)
 {
     struct cache_args cmds[CACHE_STEPS_MAX];
-    const struct cache_args *ptrs[CACHE_STEPS_MAX];
+    const struct cache_args *ptrs[CACHE_STEPS_MAX] = {0};
     redisReply *replies[CACHE_STEPS_MAX];
     int codes[CACHE_STEPS_MAX];
     int rc;
@@ -512,29 +512,47 @@ int cache_due_concerts(struct cache *c, int64_t now_ms, uint32_t max, uint64_t *
     return cache_ids_call(c, &a, ids, n);
 }
 
-int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, uint64_t *active)
+int cache_queue_counts_many(struct cache *c, const uint64_t *ids, size_t n, uint64_t *waiting,
+                            uint64_t *active, int *codes)
 {
-    struct cache_args a = {0};
-    redisReply *r = NULL;
-    uint64_t w, act;
+    struct cache_args cmds[CACHE_STEPS_MAX];
+    const struct cache_args *ptrs[CACHE_STEPS_MAX] = {0};
+    redisReply *replies[CACHE_STEPS_MAX];
     int rc;
 
-    cache_args_fcall(&a, "bo_counts");
-    cache_args_u64(&a, concert_id);
-    rc = cache_conn_call(c, CACHE_RETRY_ANY, &a, &r);
-    if (rc != BO_OK) {
+    if (n == 0 || n > CACHE_STEPS_MAX) {
+        return BO_E_INVALID_ARGUMENT;
+    }
+    memset(cmds, 0, sizeof(cmds));
+    for (size_t i = 0; i < n; i++) {
+        cache_args_fcall(&cmds[i], "bo_counts");
+        cache_args_u64(&cmds[i], ids[i]);
+        ptrs[i] = &cmds[i];
+    }
+    if ((rc = cache_conn_run_each(c, CACHE_RETRY_ANY, ptrs, n, replies, codes)) != BO_OK) {
         return rc;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        cache_reply_u64(r->element[0], &w) != BO_OK ||
-        cache_reply_u64(r->element[1], &act) != BO_OK) {
-        freeReplyObject(r);
-        return BO_E_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *r = replies[i];
+        if (codes[i] != BO_OK) {
+            continue;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            cache_reply_u64(r->element[0], &waiting[i]) != BO_OK ||
+            cache_reply_u64(r->element[1], &active[i]) != BO_OK) {
+            codes[i] = BO_E_INTERNAL;
+        }
+        freeReplyObject(replies[i]);
     }
-    freeReplyObject(r);
-    *waiting = w;
-    *active = act;
     return BO_OK;
+}
+
+int cache_queue_counts(struct cache *c, uint64_t concert_id, uint64_t *waiting, uint64_t *active)
+{
+    int code = BO_OK;
+    int rc = cache_queue_counts_many(c, &concert_id, 1, waiting, active, &code);
+
+    return rc != BO_OK ? rc : code;
 }
 
 /* ---- leader lease -------------------------------------------------------------------- */

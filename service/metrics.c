@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define METRICS_METHODS  64
-#define METRICS_CONCERTS 64
+#define METRICS_METHODS 64
 
 static const int64_t metrics_bounds_us[] = {100,   250,   500,    1000,   2500,    5000,   10000,
                                             20000, 50000, 100000, 250000, 1000000, 5000000};
@@ -32,7 +31,7 @@ struct metrics_concert {
 /* The module's own state, reached only through the functions of metrics.h. */
 static struct {
     struct metrics_method methods[METRICS_METHODS];
-    struct metrics_concert concerts[METRICS_CONCERTS];
+    struct metrics_concert concerts[METRICS_QUEUE_CONCERTS];
     atomic_uint_fast64_t admissions;
     atomic_uint_fast64_t holds;
     atomic_uint_fast64_t payments;
@@ -97,21 +96,43 @@ void metrics_rate_limited(int action, int scope)
 
 void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active)
 {
-    struct metrics_concert *slot = NULL;
+    struct metrics_concert *slot = NULL, *free_slot = NULL, *over = NULL;
 
     /* Only the admission thread sets gauges, so finding or taking a slot needs no lock. */
-    for (size_t i = 0; i < METRICS_CONCERTS && slot == NULL; i++) {
-        uint64_t id = atomic_load(&metrics.concerts[i].id);
-        if (id == concert_id || id == 0) {
-            slot = &metrics.concerts[i];
+    for (size_t i = 0; i < METRICS_QUEUE_CONCERTS && slot == NULL; i++) {
+        struct metrics_concert *c = &metrics.concerts[i];
+        uint64_t id = atomic_load(&c->id);
+        if (id == concert_id) {
+            slot = c;
+        } else if (id == 0 && free_slot == NULL) {
+            free_slot = c;
+        } else if (id != 0 && over == NULL && atomic_load(&c->waiting) == 0 &&
+                   atomic_load(&c->active) == 0) {
+            over = c;
         }
     }
     if (slot == NULL) {
-        return;
+        slot = free_slot != NULL ? free_slot : over;
+    }
+    if (slot == NULL || (atomic_load(&slot->id) != concert_id && waiting == 0 && active == 0)) {
+        return; /* nothing to show of a line that is over and had no place */
     }
     atomic_store(&slot->waiting, waiting);
     atomic_store(&slot->active, active);
     atomic_store(&slot->id, concert_id);
+}
+
+void metrics_queue_concerts(uint64_t *ids, size_t *n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < METRICS_QUEUE_CONCERTS; i++) {
+        uint64_t id = atomic_load(&metrics.concerts[i].id);
+        if (id != 0) {
+            ids[k++] = id;
+        }
+    }
+    *n = k;
 }
 
 void metrics_seat_map_read(int from_memory)
@@ -192,7 +213,7 @@ static void metrics_render_queue(FILE *f)
 
     for (int g = 0; g < 2; g++) {
         fprintf(f, "# HELP %s %s, by concert.\n# TYPE %s gauge\n", names[g], help[g], names[g]);
-        for (size_t i = 0; i < METRICS_CONCERTS; i++) {
+        for (size_t i = 0; i < METRICS_QUEUE_CONCERTS; i++) {
             struct metrics_concert *c = &metrics.concerts[i];
             uint64_t id = atomic_load(&c->id);
             if (id != 0) {

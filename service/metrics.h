@@ -33,8 +33,17 @@ void metrics_rate_limit_gauge(int action, int scope, uint32_t per_minute);
 /* metrics_rate_limited counts one request refused by the limit of an action and scope. */
 void metrics_rate_limited(int action, int scope);
 
-/* metrics_queue_gauge sets the waiting and active gauges of a concert. */
+/* Concerts whose queue gauges are shown at most. */
+#define METRICS_QUEUE_CONCERTS 64
+
+/* metrics_queue_gauge sets the waiting and active gauges of a concert. A concert new to the
+ * gauges takes a free place, or that of one whose line is over (both gauges 0); with none, it
+ * is not shown. */
 void metrics_queue_gauge(uint64_t concert_id, uint64_t waiting, uint64_t active);
+
+/* metrics_queue_concerts writes the concerts whose gauges are shown (at most
+ * METRICS_QUEUE_CONCERTS) into ids and their count into *n. */
+void metrics_queue_concerts(uint64_t *ids, size_t *n);
 
 /* metrics_seat_map_read counts one seat map answered from memory (from_memory) or read from
  * PostgreSQL. */

@@ -17,6 +17,7 @@
 #include "bo_error.h"
 #include "bo_time.h"
 #include "cache.h"
+#include "metrics.h"
 #include "queue.h"
 #include "rate_limits.h"
 #include "svc_context.h"
@@ -2361,6 +2362,51 @@ START_TEST(admission_thread_admits_many_lines_in_a_tick)
 }
 END_TEST
 
+/* A concert's queue gauges to wait for in the metrics: for support_wait_until. */
+struct gauge_wait {
+    uint64_t concert;
+    uint64_t waiting;
+    uint64_t active;
+};
+
+/* gauges_show holds once the metrics show the concert's gauges at the values wanted. */
+static int gauges_show(void *arg)
+{
+    const struct gauge_wait *w = arg;
+    char want_waiting[96], want_active[96];
+    char *text = NULL;
+    size_t len = 0;
+    int shown;
+
+    snprintf(want_waiting, sizeof(want_waiting), "boxoffice_queue_waiting{concert=\"%llu\"} %llu\n",
+             (unsigned long long)w->concert, (unsigned long long)w->waiting);
+    snprintf(want_active, sizeof(want_active), "boxoffice_queue_active{concert=\"%llu\"} %llu\n",
+             (unsigned long long)w->concert, (unsigned long long)w->active);
+    ck_assert_int_eq(metrics_render(&text, &len), BO_OK);
+    shown = strstr(text, want_waiting) != NULL && strstr(text, want_active) != NULL;
+    free(text);
+    return shown;
+}
+
+START_TEST(admission_thread_gauges_follow_a_line_out_of_the_queues)
+{
+    struct gauge_wait three = {27, 0, 3}, two = {27, 0, 2};
+    struct queue_token t, left;
+
+    /* Once every token is ACTIVE the line leaves bo:queues; its gauges still follow it. */
+    struct admission *adm = admission_up("adm-test-gauges", 50, 0);
+    wait_lease_holder(conn, "adm-test-gauges", 5000);
+    for (uint64_t u = 1; u <= 3; u++) {
+        issue_ok(conn, 27, u, &t, NULL);
+    }
+    ck_assert_msg(wait_active(27, 3, bo_time_mono_ms(), 10000) >= 0, "not all admitted");
+    SUPPORT_WAIT(gauges_show, &three, 5000, "the gauges never said 0 waiting, 3 ACTIVE");
+    ck_assert_int_eq(cache_token_leave(conn, 27, 1, 1, bo_time_now_ms(), &left), BO_OK);
+    SUPPORT_WAIT(gauges_show, &two, 5000, "the gauges never said 2 ACTIVE after one left");
+    admission_stop(adm);
+}
+END_TEST
+
 START_TEST(admission_thread_skips_abandoned_tokens)
 {
     struct queue_token t;
@@ -2716,6 +2762,7 @@ int main(void)
                                 admission_thread_keeps_the_rate,
                                 admission_thread_keeps_the_rate_of_a_line_that_empties,
                                 admission_thread_admits_many_lines_in_a_tick,
+                                admission_thread_gauges_follow_a_line_out_of_the_queues,
                                 admission_thread_measures_the_rate,
                                 admission_thread_skips_abandoned_tokens,
                                 NULL};
