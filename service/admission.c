@@ -80,6 +80,10 @@
 #define ADMISSION_REPLAY_EXTRA_MS 3000
 /* How long a line is remembered after its last step (see the rate, above). */
 #define ADMISSION_LINE_KEEP_MS 10000
+/* Concerts whose queue counts are read for the gauges each second at most. */
+#define ADMISSION_GAUGES_MAX 256
+
+_Static_assert(METRICS_QUEUE_CONCERTS <= ADMISSION_GAUGES_MAX, "every concert shown is read");
 
 /* One concert's line as this leader tracks it. */
 struct admission_line {
@@ -578,36 +582,43 @@ static void admission_lead(struct admission *a, int64_t now)
     }
 }
 
-/* admission_gauges refreshes the queue-length gauges about once a second: of every concert with
- * a token waiting, and of those shown already (their lines may have left bo:queues with tokens
- * ACTIVE, and end at 0), CACHE_STEPS_MAX to a round trip. */
+/* admission_gauges_add appends to all[0..*n) (room for ADMISSION_GAUGES_MAX) the concerts of
+ * ids[0..k) it does not hold yet. */
+static void admission_gauges_add(uint64_t *all, size_t *n, const uint64_t *ids, size_t k)
+{
+    for (size_t i = 0; i < k && *n < ADMISSION_GAUGES_MAX; i++) {
+        size_t j = 0;
+        while (j < *n && all[j] != ids[i]) {
+            j++;
+        }
+        if (j == *n) {
+            all[(*n)++] = ids[i];
+        }
+    }
+}
+
+/* admission_gauges refreshes the queue-length gauges about once a second (every instance, so
+ * that the largest value over them is current): first of the concerts shown already, so that
+ * those whose lines are over give their places up, then of those with a token waiting
+ * (bo:queues), then of those with tokens ACTIVE (bo:later), ADMISSION_GAUGES_MAX in all,
+ * CACHE_STEPS_MAX to a round trip. */
 static void admission_gauges(struct admission *a, int64_t now)
 {
-    uint64_t shown[METRICS_QUEUE_CONCERTS], *ids = NULL, *all;
-    size_t n = 0, nshown = 0, nall;
+    uint64_t all[ADMISSION_GAUGES_MAX], *ids = NULL;
+    size_t nall = 0, n = 0;
 
-    if (now < a->gauges_next_ms || cache_queue_concerts(a->cache, &ids, &n) != BO_OK) {
+    if (now < a->gauges_next_ms) {
         return;
     }
     a->gauges_next_ms = now + 1000;
-    metrics_queue_concerts(shown, &nshown);
-    if (n + nshown == 0) {
+    metrics_queue_concerts(all, &nall); /* METRICS_QUEUE_CONCERTS <= ADMISSION_GAUGES_MAX */
+    if (cache_queue_concerts(a->cache, &ids, &n) == BO_OK) {
+        admission_gauges_add(all, &nall, ids, n);
         free(ids);
-        return;
     }
-    if ((all = realloc(ids, (n + nshown) * sizeof(*all))) == NULL) {
+    if (cache_due_concerts(a->cache, INT64_MAX, ADMISSION_GAUGES_MAX, &ids, &n) == BO_OK) {
+        admission_gauges_add(all, &nall, ids, n);
         free(ids);
-        return;
-    }
-    nall = n;
-    for (size_t i = 0; i < nshown; i++) {
-        size_t j = 0;
-        while (j < n && all[j] != shown[i]) {
-            j++;
-        }
-        if (j == n) {
-            all[nall++] = shown[i];
-        }
     }
     for (size_t i = 0; i < nall; i += CACHE_STEPS_MAX) {
         size_t k = nall - i < CACHE_STEPS_MAX ? nall - i : CACHE_STEPS_MAX;
@@ -622,7 +633,6 @@ static void admission_gauges(struct admission *a, int64_t now)
             }
         }
     }
-    free(all);
 }
 
 /* admission_tick takes or renews the lease and, while leading, admits. */
