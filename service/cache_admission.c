@@ -140,12 +140,15 @@ static int cache_seed_hex(char *out)
     return BO_OK;
 }
 
-/* cache_admit_args writes the admit function's call for concert_id with p into a. */
+/* A step's seed as the admit function takes it, in hex. */
+typedef char cache_seed_text[2 * CACHE_SEED_BYTES + 1];
+
+/* cache_admit_args writes the admit function's call for concert_id with p into a, with a fresh
+ * seed written into seed, which a borrows until the call is sent. */
 static int cache_admit_args(struct cache *c, uint64_t concert_id,
                             const struct cache_admit_params *p, size_t ended_cap,
-                            struct cache_args *a)
+                            cache_seed_text seed, struct cache_args *a)
 {
-    char seed[2 * CACHE_SEED_BYTES + 1];
     int rc;
 
     if (concert_id == 0 || p->ttl_ms <= 0) {
@@ -203,10 +206,12 @@ int cache_admission_step(struct cache *c, uint64_t concert_id, const struct cach
                          struct cache_admit_result *res)
 {
     struct cache_args a;
+    cache_seed_text seed;
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = cache_admit_args(c, concert_id, p, ended == NULL ? 0 : ended_cap, &a)) != BO_OK) {
+    if ((rc = cache_admit_args(c, concert_id, p, ended == NULL ? 0 : ended_cap, seed, &a)) !=
+        BO_OK) {
         return rc;
     }
     /* Not repeated once sent: a lost reply may hide admissions, and a second run would admit
@@ -225,6 +230,7 @@ int cache_admission_steps(struct cache *c, const uint64_t *concert_ids,
                           cache_admit_step_fn done, void *arg)
 {
     struct cache_args cmds[CACHE_STEPS_MAX];
+    cache_seed_text seeds[CACHE_STEPS_MAX];
     const struct cache_args *ptrs[CACHE_STEPS_MAX] = {0};
     redisReply *replies[CACHE_STEPS_MAX];
     int codes[CACHE_STEPS_MAX];
@@ -234,7 +240,8 @@ int cache_admission_steps(struct cache *c, const uint64_t *concert_ids,
         return BO_E_INVALID_ARGUMENT;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = cache_admit_args(c, concert_ids[i], &ps[i], ended == NULL ? 0 : ended_cap, &cmds[i]);
+        rc = cache_admit_args(c, concert_ids[i], &ps[i], ended == NULL ? 0 : ended_cap, seeds[i],
+                              &cmds[i]);
         if (rc != BO_OK) {
             return rc;
         }
