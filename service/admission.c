@@ -386,15 +386,19 @@ static int admission_apply(struct admission *a, struct admission_step *st,
     return 1;
 }
 
-/* admission_finish takes st's concert on from its step that did res: the further steps its
- * credit allows, one at a time, then the rate sample and position updates. */
+/* admission_finish takes st's concert on from its step that did res: announced in any case;
+ * then, unless Redis was found gone (redis_gone), the further steps its credit allows, one at a
+ * time, the rate sample and position updates. */
 static int admission_finish(struct admission *a, struct admission_step *st,
                             const struct admission_settings *s, int64_t now,
-                            struct cache_admit_result res)
+                            struct cache_admit_result res, int redis_gone)
 {
     struct admission_line *line;
 
     while (admission_apply(a, st, &res)) {
+        if (redis_gone) {
+            return BO_E_UNAVAILABLE;
+        }
         /* Runs even with nothing to admit: it also ends idle tokens and collects the ended. */
         int rc = cache_admission_step(a->cache, a->lines[st->line].concert_id, &st->p, a->batch,
                                       a->ended, ADMISSION_ENDED_MAX, &res);
@@ -407,8 +411,10 @@ static int admission_finish(struct admission *a, struct admission_step *st,
         line->backlog_ms += st->elapsed_ms;
         line->sample_admitted += st->admitted;
     }
-    admission_measure(a, line, now);
-    admission_positions(a, line, s, now);
+    if (!redis_gone) {
+        admission_measure(a, line, now);
+        admission_positions(a, line, s, now);
+    }
     return BO_OK;
 }
 
@@ -429,8 +435,9 @@ static void admission_group_done(void *arg, size_t i, int rc, const struct cache
 {
     struct admission_group *g = arg;
 
-    if (rc == BO_OK && !g->unavailable) {
-        rc = admission_finish(g->a, &g->steps[i], g->s, g->now, *res);
+    if (rc == BO_OK) {
+        /* The step ran: what it did is announced even when Redis went away since. */
+        rc = admission_finish(g->a, &g->steps[i], g->s, g->now, *res, g->unavailable);
     }
     if (rc == BO_E_UNAVAILABLE) {
         g->unavailable = 1; /* the rest would fail the same way */
