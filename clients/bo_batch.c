@@ -3,7 +3,8 @@
  * boxoffice/client.h), grouped by bo_group: a call packs its own envelope and joins the
  * client's group; a leading thread sends the calls at the head as one Batch, on the session
  * of the first of them (its thread is asleep in the group until the call is done, so its
- * context is free), and hands each call its reply.
+ * context is free), and hands each call its reply. bo_call_many sends one thread's many calls
+ * in Batches of its own.
  */
 #include "bo_client_impl.h"
 
@@ -50,16 +51,40 @@ static void bo_batch_reply(struct bo_batch_wait *w, const Boxoffice__V1__BatchRe
     }
 }
 
+/* bo_batch_exchange sends reqs[0..n) (packed RequestEnvelopes) as one Batch on s and waits:
+ * BO_OK with *rep set (caller frees), or why the Batch failed. The Batch is made by nobody:
+ * each call in it carries its own caller. */
+static int bo_batch_exchange(struct bo_session *s, ProtobufCBinaryData *reqs, size_t n,
+                             Boxoffice__V1__BatchReply **rep)
+{
+    Boxoffice__V1__BatchRequest in = BOXOFFICE__V1__BATCH_REQUEST__INIT;
+    nng_msg *req = NULL, *msg = NULL;
+    unsigned method = bo_batch_method();
+    char proof = s->proof[0], addr = s->client_addr[0];
+    uint64_t id;
+    int rc;
+
+    *rep = NULL;
+    in.requests = reqs;
+    in.n_requests = n;
+    s->proof[0] = s->client_addr[0] = '\0';
+    rc = bo_session_encode(s, method, &in.base, &id, &req);
+    s->proof[0] = proof;
+    s->client_addr[0] = addr;
+    if (rc == BO_OK && (rc = bo_session_exchange(s, req, &msg)) == BO_OK) {
+        rc = bo_session_decode(s, method, nng_msg_body(msg), nng_msg_len(msg), id,
+                               (ProtobufCMessage **)rep);
+        nng_msg_free(msg);
+    }
+    return rc;
+}
+
 /* bo_batch_send is the group's send: the calls of items[0..n) as one Batch. */
 static void bo_batch_send(void *arg, struct bo_group_item *const *items, size_t n)
 {
-    Boxoffice__V1__BatchRequest in = BOXOFFICE__V1__BATCH_REQUEST__INIT;
     Boxoffice__V1__BatchReply *rep = NULL;
     ProtobufCBinaryData reqs[BO_GROUP_ITEMS_MAX];
     struct bo_batch_wait *w[BO_GROUP_ITEMS_MAX];
-    nng_msg *req = NULL, *msg = NULL;
-    unsigned method = bo_batch_method();
-    uint64_t id;
     int rc;
 
     (void)arg;
@@ -71,25 +96,10 @@ static void bo_batch_send(void *arg, struct bo_group_item *const *items, size_t 
         reqs[i].data = nng_msg_body(w[i]->req);
         reqs[i].len = nng_msg_len(w[i]->req);
     }
-    in.requests = reqs;
-    in.n_requests = n;
-    /* The Batch is made by nobody: each call in it carries its own caller. */
-    struct bo_session *s = w[0]->s;
-    char proof = s->proof[0], addr = s->client_addr[0];
-    s->proof[0] = s->client_addr[0] = '\0';
-    rc = bo_session_encode(s, method, &in.base, &id, &req);
-    s->proof[0] = proof;
-    s->client_addr[0] = addr;
+    rc = bo_batch_exchange(w[0]->s, reqs, n, &rep);
     for (size_t i = 0; i < n; i++) {
         nng_msg_free(w[i]->req);
         w[i]->req = NULL;
-    }
-    if (rc == BO_OK && (rc = bo_session_exchange(s, req, &msg)) == BO_OK) {
-        rc = bo_session_decode(s, method, nng_msg_body(msg), nng_msg_len(msg), id,
-                               (ProtobufCMessage **)&rep);
-        nng_msg_free(msg);
-    }
-    for (size_t i = 0; i < n; i++) {
         bo_batch_reply(w[i], rep, i, rc);
     }
     if (rep != NULL) {
@@ -148,4 +158,81 @@ out:
         *status = s->last;
     }
     return rc;
+}
+
+/* bo_call_many_some makes calls [0, n) of bo_call_many (n <= BO_BATCH_CALLS_MAX): those small
+ * enough in one Batch, the others alone. */
+static void bo_call_many_some(struct bo_session *s, unsigned index, size_t n,
+                              const ProtobufCMessage *const *ins, ProtobufCMessage **outs, int *rcs)
+{
+    ProtobufCBinaryData reqs[BO_BATCH_CALLS_MAX];
+    nng_msg *msgs[BO_BATCH_CALLS_MAX];
+    uint64_t ids[BO_BATCH_CALLS_MAX];
+    size_t which[BO_BATCH_CALLS_MAX]; /* the call each Batch entry is */
+    Boxoffice__V1__BatchReply *rep = NULL;
+    size_t k = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        nng_msg *m = NULL;
+        outs[i] = NULL;
+        if ((rcs[i] = bo_session_encode(s, index, ins[i], &ids[k], &m)) != BO_OK) {
+            continue;
+        }
+        if (nng_msg_len(m) > BO_BATCH_CALL_BYTES_MAX) {
+            nng_msg_free(m); /* too large to share a Batch */
+            rcs[i] = bo_session_call_index(s, index, ins[i], &outs[i]);
+            continue;
+        }
+        msgs[k] = m;
+        reqs[k].data = nng_msg_body(m);
+        reqs[k].len = nng_msg_len(m);
+        which[k++] = i;
+    }
+    if (k == 0) {
+        return;
+    }
+    rc = bo_batch_exchange(s, reqs, k, &rep);
+    for (size_t j = 0; j < k; j++) {
+        size_t i = which[j];
+        nng_msg_free(msgs[j]);
+        if (rc == BO_E_UNKNOWN_METHOD) {
+            rcs[i] = bo_session_call_index(s, index, ins[i], &outs[i]); /* no Batch rpc yet */
+        } else if (rc != BO_OK) {
+            rcs[i] = rc;
+        } else if (j >= rep->n_replies) {
+            rcs[i] = BO_E_INTERNAL; /* the service answered fewer calls than it was sent */
+        } else {
+            rcs[i] = bo_session_decode(s, index, rep->replies[j].data, rep->replies[j].len, ids[j],
+                                       &outs[i]);
+        }
+    }
+    if (rep != NULL) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+    }
+}
+
+int bo_call_many(struct bo_session *s, const char *method, size_t n,
+                 const ProtobufCMessage *const *ins, ProtobufCMessage **outs, int *rcs)
+{
+    unsigned batch = bo_batch_method();
+    uint32_t index;
+
+    if (bo_method_index(method, &index) != BO_OK) {
+        return bo_session_fail(s, BO_E_UNKNOWN_METHOD, NULL);
+    }
+    if (index == batch) {
+        return bo_session_fail(s, BO_E_INVALID_ARGUMENT, "a Batch cannot travel in a Batch");
+    }
+    for (size_t i = 0; i < n; i += BO_BATCH_CALLS_MAX) {
+        size_t k = n - i < BO_BATCH_CALLS_MAX ? n - i : BO_BATCH_CALLS_MAX;
+        if (batch == (unsigned)-1) {
+            for (size_t j = i; j < i + k; j++) {
+                rcs[j] = bo_session_call_index(s, index, ins[j], &outs[j]);
+            }
+        } else {
+            bo_call_many_some(s, index, k, ins + i, outs + i, rcs + i);
+        }
+    }
+    return BO_OK;
 }

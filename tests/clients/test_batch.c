@@ -278,10 +278,77 @@ START_TEST(batch_answers_each_call_in_order)
 }
 END_TEST
 
+#define GETS_OK "boxoffice_rpc_requests_total{method=\"GetToken\",code=\"OK\"}"
+
+enum { MANY_CALLS = 100, MANY_FIRST_USER = 32001 };
+
+/* One thread's many calls in Batches of their own: each answered as if alone, in order, a bad
+ * one failing by itself, far fewer round trips than calls. */
+START_TEST(many_calls_of_one_thread_share_batches)
+{
+    static char tokens[MANY_CALLS][200];
+    Boxoffice__V1__GetTokenRequest gets[MANY_CALLS];
+    const ProtobufCMessage *ins[MANY_CALLS];
+    ProtobufCMessage *outs[MANY_CALLS];
+    uint64_t users[MANY_CALLS];
+    int rcs[MANY_CALLS];
+    struct bo_session *s = NULL;
+    struct bo_status st;
+    char jwt[512];
+
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    for (int i = 0; i < MANY_CALLS; i++) {
+        Boxoffice__V1__IssueTokenRequest issue = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
+        ProtobufCMessage *out = NULL;
+        users[i] = MANY_FIRST_USER + (uint64_t)i;
+        ck_assert_int_eq(testenv_jwt(&env, users[i], 0, jwt, sizeof(jwt)), 0);
+        ck_assert_int_eq(bo_session_set_caller(s, jwt, NULL), BO_OK);
+        issue.user_id = users[i];
+        issue.concert_id = 1;
+        ck_assert_int_eq(bo_call(s, "IssueToken", &issue.base, &out, &st), BO_OK);
+        snprintf(tokens[i], sizeof(tokens[i]), "%s",
+                 ((Boxoffice__V1__IssueTokenReply *)out)->token->token);
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    ck_assert_int_eq(bo_session_set_caller(s, NULL, NULL), BO_OK);
+    /* Call 37 carries a token that is not one. */
+    snprintf(tokens[37], sizeof(tokens[37]), "%s", "not-a-token");
+    for (int i = 0; i < MANY_CALLS; i++) {
+        gets[i] = (Boxoffice__V1__GetTokenRequest)BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+        gets[i].token = tokens[i];
+        ins[i] = &gets[i].base;
+    }
+    long long gets_before = metric_sum(GETS_OK), batches_before = metric_sum(BATCHES_OK);
+    ck_assert_int_eq(bo_call_many(s, "GetToken", MANY_CALLS, ins, outs, rcs), BO_OK);
+    for (int i = 0; i < MANY_CALLS; i++) {
+        if (i == 37) {
+            ck_assert_int_eq(rcs[i], BO_E_TOKEN_INVALID);
+            ck_assert_ptr_null(outs[i]);
+            continue;
+        }
+        ck_assert_msg(rcs[i] == BO_OK, "call %d: %s", i, bo_error_name(rcs[i]));
+        const Boxoffice__V1__Token *t = ((Boxoffice__V1__GetTokenReply *)outs[i])->token;
+        ck_assert_ptr_nonnull(t);
+        ck_assert_msg(t->user_id == users[i] && strcmp(t->token, tokens[i]) == 0,
+                      "call %d answered with another call's token", i);
+        protobuf_c_message_free_unpacked(outs[i], NULL);
+    }
+    ck_assert_int_eq(metric_sum(GETS_OK) - gets_before, MANY_CALLS - 1);
+    /* 100 calls, 48 to a Batch: 3 round trips. */
+    ck_assert_int_eq(metric_sum(BATCHES_OK) - batches_before, 3);
+
+    /* A Batch does not travel in a Batch; an unknown method makes no call. */
+    ck_assert_int_eq(bo_call_many(s, "Batch", 1, ins, outs, rcs), BO_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(bo_call_many(s, "NoSuchMethod", 1, ins, outs, rcs), BO_E_UNKNOWN_METHOD);
+    bo_session_close(s);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {concurrent_batched_calls_each_get_their_own_answer,
-                            batch_answers_each_call_in_order, NULL};
+                            batch_answers_each_call_in_order,
+                            many_calls_of_one_thread_share_batches, NULL};
     const struct support_case cases[] = {
         {"batch", tests, suite_setup, suite_teardown, NULL, NULL, 120}};
 

@@ -125,6 +125,19 @@ BO_WUR int bo_call_batched(struct bo_session *s, const char *method, const Proto
                            ProtobufCMessage **out, struct bo_status *status);
 
 /*
+ * bo_call_many makes n calls of method on s, one for each request ins[i], as if each came
+ * alone (s's caller, its own answer and error), and sends them in Batch rpcs, so that one
+ * thread with many calls at once (a bridge reading the state of thousands of quiet tokens)
+ * pays one NNG round trip per Batch rather than one per call. rcs[i] is call i's code; when
+ * it is BO_OK outs[i] is its response (caller frees with protobuf_c_message_free_unpacked),
+ * else NULL. A Batch that fails (timeout, service unavailable) fails each of its calls with
+ * that code. Returns BO_OK once every call has its outcome, or BO_E_UNKNOWN_METHOD /
+ * BO_E_INVALID_ARGUMENT (method is Batch) with no call made.
+ */
+BO_WUR int bo_call_many(struct bo_session *s, const char *method, size_t n,
+                        const ProtobufCMessage *const *ins, ProtobufCMessage **outs, int *rcs);
+
+/*
  * bo_session_service returns a ProtobufCService over s for the generated stubs. Its closure
  * receives the response, owned by the closure (free it with protobuf_c_message_free_unpacked),
  * or NULL on error; bo_session_last_status then tells what went wrong. Borrowed until
