@@ -38,6 +38,9 @@
 #define BR_PUSH_TOUCH_MAX_TOKENS 4096
 #define BR_PUSH_TOUCH_MAX_BYTES  (192 * 1024)
 
+/* Quiet tokens read again in one bo_call_many (it sends them in Batches of 48). */
+#define BR_PUSH_RECHECK_BATCH 256
+
 /* Beyond this many untaken event results the loop is far behind: drop further events. */
 #define BR_PUSH_MAX_STATE_RESULTS 200000
 
@@ -255,6 +258,42 @@ void br_push_events_caps(struct br_push_events *ev, uint32_t *per_address, uint3
 
 /* ---- rpcs (workers) ------------------------------------------------------------- */
 
+/* br_push_events_token_state reads the state GetToken answered in rep; returns 0 with *id
+ * and *st set, or BO_E_INTERNAL for a reply without a usable token. */
+static int br_push_events_token_state(const Boxoffice__V1__GetTokenReply *rep, char *id,
+                                      struct br_push_state *st)
+{
+    const Boxoffice__V1__Token *t = rep->token;
+
+    if (t == NULL || t->token_id == NULL || t->token_id[0] == '\0' ||
+        strlen(t->token_id) >= BR_PUSH_TOKEN_ID_MAX) {
+        BO_WARN("GetToken answered without a usable token");
+        return BO_E_INTERNAL;
+    }
+    memset(st, 0, sizeof(*st));
+    switch (t->status) {
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
+        st->status = BR_PUSH_WAITING;
+        st->position = t->position;
+        st->eta_seconds = t->eta_seconds;
+        st->sale_opens_at_ms = t->sale_opens_at_ms;
+        break;
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
+        st->status = BR_PUSH_ACTIVE;
+        st->admitted_at_ms = t->admitted_at_ms;
+        st->expires_at_ms = t->expires_at_ms;
+        break;
+    case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
+        st->status = BR_PUSH_EXPIRED;
+        break;
+    default:
+        BO_WARN("GetToken answered without a usable token");
+        return BO_E_INTERNAL;
+    }
+    strcpy(id, t->token_id);
+    return BO_OK;
+}
+
 /* br_push_events_get_token reads token's state; returns 0 with *id and *st set, or the
  * error. */
 static int br_push_events_get_token(struct bo_session *s, const char *token, char *id,
@@ -272,37 +311,7 @@ static int br_push_events_get_token(struct bo_session *s, const char *token, cha
     if (rc != BO_OK) {
         return rc;
     }
-    const Boxoffice__V1__Token *t = rep->token;
-    rc = BO_E_INTERNAL;
-    if (t != NULL && t->token_id != NULL && t->token_id[0] != '\0' &&
-        strlen(t->token_id) < BR_PUSH_TOKEN_ID_MAX) {
-        memset(st, 0, sizeof(*st));
-        rc = BO_OK;
-        switch (t->status) {
-        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_WAITING:
-            st->status = BR_PUSH_WAITING;
-            st->position = t->position;
-            st->eta_seconds = t->eta_seconds;
-            st->sale_opens_at_ms = t->sale_opens_at_ms;
-            break;
-        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_ACTIVE:
-            st->status = BR_PUSH_ACTIVE;
-            st->admitted_at_ms = t->admitted_at_ms;
-            st->expires_at_ms = t->expires_at_ms;
-            break;
-        case BOXOFFICE__V1__TOKEN_STATUS__TOKEN_EXPIRED:
-            st->status = BR_PUSH_EXPIRED;
-            break;
-        default:
-            rc = BO_E_INTERNAL;
-        }
-        if (rc == BO_OK) {
-            strcpy(id, t->token_id);
-        }
-    }
-    if (rc != BO_OK) {
-        BO_WARN("GetToken answered without a usable token");
-    }
+    rc = br_push_events_token_state(rep, id, st);
     protobuf_c_message_free_unpacked(&rep->base, NULL);
     return rc;
 }
@@ -325,15 +334,43 @@ static void br_push_events_do_verify(struct br_push_events *ev, struct bo_sessio
     br_push_events_post(ev, r);
 }
 
+/* br_push_events_do_recheck reads the state of j's tokens, BR_PUSH_RECHECK_BATCH of them
+ * in one bo_call_many (Batch rpcs), and posts each state read. */
 static void br_push_events_do_recheck(struct br_push_events *ev, struct bo_session *s,
                                       struct br_push_job *j)
 {
+    Boxoffice__V1__GetTokenRequest reqs[BR_PUSH_RECHECK_BATCH];
+    const ProtobufCMessage *ins[BR_PUSH_RECHECK_BATCH];
+    ProtobufCMessage *outs[BR_PUSH_RECHECK_BATCH];
+    int rcs[BR_PUSH_RECHECK_BATCH];
     char id[BR_PUSH_TOKEN_ID_MAX];
     struct br_push_state st;
 
-    for (size_t i = 0; i < j->n && s != NULL; i++) {
-        if (br_push_events_get_token(s, j->texts[i], id, &st) == BO_OK) {
-            br_push_events_state(ev, id, &st);
+    size_t i = 0;
+
+    while (i < j->n && s != NULL) {
+        size_t n = 0;
+        for (; i < j->n && n < BR_PUSH_RECHECK_BATCH; i++) {
+            if (j->texts[i][0] == '\0') {
+                continue;
+            }
+            reqs[n] = (Boxoffice__V1__GetTokenRequest)BOXOFFICE__V1__GET_TOKEN_REQUEST__INIT;
+            reqs[n].token = j->texts[i];
+            ins[n] = &reqs[n].base;
+            n++;
+        }
+        if (n == 0 || bo_call_many(s, "GetToken", n, ins, outs, rcs) != BO_OK) {
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (rcs[k] != BO_OK) {
+                continue;
+            }
+            Boxoffice__V1__GetTokenReply *rep = (Boxoffice__V1__GetTokenReply *)outs[k];
+            if (br_push_events_token_state(rep, id, &st) == BO_OK) {
+                br_push_events_state(ev, id, &st);
+            }
+            protobuf_c_message_free_unpacked(outs[k], NULL);
         }
     }
 }
