@@ -53,6 +53,10 @@ static const struct bo_option br_options[] = {
     BO_OPT_NUM("push-max-jobs", struct br_config, push_max_jobs, "4096", 1, 10000000,
                "token checks of new push connections waiting for a worker; when full a new "
                "connection is refused (WebSocket close 1013, SSE 503)"),
+    BO_OPT_NUM("push-keepalive-ms", struct br_config, push_keepalive_ms, "15000", 1000, 3600000,
+               "a keep-alive on every idle push connection this often: an SSE comment, a "
+               "WebSocket ping (a WebSocket that answered nothing since the last ping is "
+               "closed); keep it under the idle timeout of any proxy in front"),
     BO_OPT_STR("edge-limits", struct br_config, edge_limits, "",
                "the edge's limits file (bridge/edge/cap's text), kept at addressRestConnections "
                "of /api/v1/admin/limits as read once a second (needs admin-key and push); empty: "

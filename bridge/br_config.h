@@ -32,6 +32,7 @@ struct br_config {
     char admin_key[256];           /* for GetLimits (push and edge caps); "" none: defaults */
     int64_t push_max_connections;  /* open push connections in all; 0 = no cap */
     int64_t push_max_jobs;         /* token checks waiting for a push worker */
+    int64_t push_keepalive_ms;     /* a keep-alive on each idle push connection this often */
     char edge_limits[480];         /* the edge's limits file kept at the cap; "" none */
     char edge_pid[480];            /* the edge's nginx pid file (SIGHUP); "" none */
 };

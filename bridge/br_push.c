@@ -175,6 +175,7 @@ int br_push_start(const struct br_config *cfg, struct br_push **out)
                      (lws_usec_t)BR_PUSH_TOUCH_MS * LWS_US_PER_MS);
     lws_sul_schedule(p->ctx, 0, &p->stale_sul, br_push_stale_due,
                      (lws_usec_t)BR_PUSH_STALE_EVERY_MS * LWS_US_PER_MS);
+    br_push_conn_keepalives_start(p);
     if (pthread_create(&p->loop, NULL, br_push_loop, p) != 0) {
         BO_ERR("push: cannot start the event loop thread");
         br_push_stop(p);

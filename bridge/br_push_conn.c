@@ -10,6 +10,7 @@
 #include "br_push_conn.h"
 
 #include "bo_error.h"
+#include "bo_time.h"
 #include "br_metrics.h"
 #include "br_push.h"
 #include "br_push_frame.h"
@@ -19,9 +20,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* A keep-alive comment (SSE) or a ping (WebSocket) this often; a WebSocket peer that has
- * sent nothing (no pong) since the previous ping is closed. */
-#define BR_PUSH_KEEPALIVE_S 15
+/* A keep-alive comment (SSE) or a ping (WebSocket) every cfg->push_keepalive_ms; a WebSocket
+ * peer that has sent nothing (no pong) since the previous ping is closed. The connections due
+ * one are looked for this often (so one comes up to this late). */
+#define BR_PUSH_KEEPALIVE_SWEEP_MS 250
 /* Signed tokens are far shorter; anything longer is refused without an rpc. */
 #define BR_PUSH_TOKEN_MAX 256
 
@@ -37,11 +39,13 @@ struct br_push_conn {
     int reject;                /* REJECT: the error answered (bo_error or br_error) */
     uint8_t kind;
     uint8_t phase;
-    uint8_t head_sent;  /* SSE: the 200 status line and headers went out */
-    uint8_t ka_due;     /* SSE: a keep-alive comment is due */
-    uint8_t ping_due;   /* WebSocket: a ping is due */
-    uint8_t pong_owed;  /* WebSocket: nothing heard since the last ping */
-    uint8_t final_sent; /* the expired message went out: close after it drained */
+    uint8_t head_sent;    /* SSE: the 200 status line and headers went out */
+    uint8_t ka_due;       /* SSE: a keep-alive comment is due */
+    uint8_t ping_due;     /* WebSocket: a ping is due */
+    uint8_t pong_owed;    /* WebSocket: nothing heard since the last ping */
+    uint8_t final_sent;   /* the expired message went out: close after it drained */
+    lws_dll2_t keepalive; /* on p->keepalives until it closes */
+    int64_t keepalive_ms; /* monotonic time its next keep-alive is due */
 };
 
 /* lws's per-connection user space: just the pointer (connections outlive it, see above). */
@@ -162,6 +166,9 @@ static void br_push_conn_closed(struct br_push *p, struct br_push_pss *pss)
     }
     pss->c = NULL;
     p->nconns--;
+    if (!lws_dll2_is_detached(&c->keepalive)) {
+        lws_dll2_remove(&c->keepalive);
+    }
     br_push_caps_release(p->caps, c->addr);
     c->addr = NULL;
     br_push_hub_leave(p->hub, &c->m);
@@ -181,10 +188,17 @@ void br_push_conn_wake(struct br_push_member *m, void *arg)
     }
 }
 
-/* br_push_conn_timer_arm asks lws for c's next keep-alive timer. */
-static void br_push_conn_timer_arm(struct lws *wsi)
+/* br_push_conn_timer_arm makes c's next keep-alive due one period from now. Every due time is
+ * now + the period, so appending keeps p->keepalives in the order they are due, and one
+ * sweep a second serves them: an lws timer per connection would be inserted in lws's sorted
+ * list by walking it, which with 10,000 connections was most of an idle bridge's CPU. */
+static void br_push_conn_timer_arm(struct br_push *p, struct br_push_conn *c)
 {
-    lws_set_timer_usecs(wsi, (lws_usec_t)BR_PUSH_KEEPALIVE_S * LWS_USEC_PER_SEC);
+    if (!lws_dll2_is_detached(&c->keepalive)) {
+        lws_dll2_remove(&c->keepalive);
+    }
+    c->keepalive_ms = bo_time_mono_ms() + p->cfg->push_keepalive_ms;
+    lws_dll2_add_tail(&c->keepalive, &p->keepalives);
 }
 
 /* ---- reading the request --------------------------------------------------------------- */
@@ -308,7 +322,9 @@ static int br_push_ws_writeable(struct br_push *p, struct br_push_conn *c)
     br_buf_reset(&p->out, LWS_PRE);
     if (c->ping_due) {
         c->ping_due = 0;
-        br_buf_append(&p->out, "", 0);
+        /* Not empty: libwebsockets 4.1 tells no callback of an empty pong, so a peer
+         * answering an empty ping would look silent and be closed. */
+        br_buf_append(&p->out, "ka", 2);
         return br_push_send_more(p, c->wsi, LWS_WRITE_PING);
     }
     if (!br_push_hub_pending(&c->m, &st, &token_id)) {
@@ -423,7 +439,7 @@ static void br_push_verified(struct br_push *p, struct br_push_result *r)
         return;
     }
     if (c->kind == BR_PUSH_SSE) {
-        br_push_conn_timer_arm(c->wsi);
+        br_push_conn_timer_arm(p, c);
     }
 }
 
@@ -498,26 +514,53 @@ static int br_push_ws_established(struct br_push *p, struct lws *wsi, struct br_
     if (br_push_conn_admit(p, c)) {
         br_push_conn_begin(p, c, token_rc);
     }
-    br_push_conn_timer_arm(wsi);
+    br_push_conn_timer_arm(p, c);
     return 0;
 }
 
-/* br_push_timer is c's keep-alive period ending: a ping (closing a WebSocket silent since the
- * last one) or an SSE comment is due. Returns -1 to close. */
-static int br_push_timer(struct lws *wsi, struct br_push_conn *c)
+/* br_push_conn_keepalive is c's keep-alive period ending: a ping (closing a WebSocket silent
+ * since the last one) or an SSE comment is due. */
+static void br_push_conn_keepalive(struct br_push *p, struct br_push_conn *c)
 {
     if (c->kind == BR_PUSH_WS) {
         if (c->pong_owed) {
-            return -1; /* silent for a whole keep-alive period: gone */
+            /* silent for a whole keep-alive period: gone (closed from outside its callback) */
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return;
         }
         c->pong_owed = 1;
         c->ping_due = 1;
     } else {
         c->ka_due = 1;
     }
-    lws_callback_on_writable(wsi);
-    br_push_conn_timer_arm(wsi);
-    return 0;
+    lws_callback_on_writable(c->wsi);
+    br_push_conn_timer_arm(p, c);
+}
+
+/* br_push_conn_keepalives_due serves the connections whose keep-alive is due, then looks
+ * again a sweep later. */
+static void br_push_conn_keepalives_due(lws_sorted_usec_list_t *sul)
+{
+    struct br_push *p = lws_container_of(sul, struct br_push, keepalive_sul);
+    int64_t now = bo_time_mono_ms();
+    lws_dll2_t *d;
+
+    while ((d = lws_dll2_get_head(&p->keepalives)) != NULL) {
+        struct br_push_conn *c = lws_container_of(d, struct br_push_conn, keepalive);
+        if (c->keepalive_ms > now) {
+            break;
+        }
+        lws_dll2_remove(d);
+        br_push_conn_keepalive(p, c);
+    }
+    lws_sul_schedule(p->ctx, 0, &p->keepalive_sul, br_push_conn_keepalives_due,
+                     (lws_usec_t)BR_PUSH_KEEPALIVE_SWEEP_MS * LWS_US_PER_MS);
+}
+
+void br_push_conn_keepalives_start(struct br_push *p)
+{
+    lws_sul_schedule(p->ctx, 0, &p->keepalive_sul, br_push_conn_keepalives_due,
+                     (lws_usec_t)BR_PUSH_KEEPALIVE_SWEEP_MS * LWS_US_PER_MS);
 }
 
 static int br_push_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -557,12 +600,6 @@ static int br_push_callback(struct lws *wsi, enum lws_callback_reasons reason, v
             pss->c->pong_owed = 0; /* anything heard proves the peer is there */
         }
         return 0;
-
-    case LWS_CALLBACK_TIMER:
-        if (pss == NULL || pss->c == NULL) {
-            return 0;
-        }
-        return br_push_timer(wsi, pss->c);
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
     case LWS_CALLBACK_HTTP_WRITEABLE:

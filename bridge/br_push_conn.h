@@ -45,6 +45,8 @@ struct br_push {
     struct br_buf out; /* the message being written (loop thread) */
     lws_sorted_usec_list_t touch_sul;
     lws_sorted_usec_list_t stale_sul;
+    lws_sorted_usec_list_t keepalive_sul;
+    lws_dll2_owner_t keepalives; /* connections by when their keep-alive is due (loop thread) */
     pthread_t loop;
     int loop_started;
     atomic_int stop;
@@ -57,6 +59,10 @@ extern const struct lws_protocols br_push_conn_protocols[];
 /* br_push_conn_wake is the hub's wake function (arg: the listener): the member's connection
  * has a newer state to write. */
 void br_push_conn_wake(struct br_push_member *m, void *arg);
+
+/* br_push_conn_keepalives_start schedules the keep-alives of p's connections: a few times a
+ * second those due get a ping (WebSocket) or a comment (SSE). */
+void br_push_conn_keepalives_start(struct br_push *p);
 
 /* br_push_conn_results applies the results the workers and the subscriber handed over
  * (verifications and state changes) and frees them. */

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdint.h>
@@ -297,39 +298,53 @@ static void ws_send(struct ws *w, int opcode, const void *data, size_t n)
     send_all(w->fd, f, 6 + n);
 }
 
+/* ws_frame takes the next whole frame from w's buffer: returns its opcode with the payload
+ * NUL-terminated in out, or 0 when no whole frame is there yet. */
+static int ws_frame(struct ws *w, char *out, size_t outlen, size_t *outn)
+{
+    unsigned char *b = w->buf;
+    size_t hl = 2, n;
+
+    if (w->len < 2) {
+        return 0;
+    }
+    ck_assert_msg((b[1] & 0x80) == 0, "the server masked a frame");
+    n = b[1] & 0x7f;
+    if (n == 126) {
+        hl = 4;
+        n = w->len >= 4 ? ((size_t)b[2] << 8 | b[3]) : 0;
+    } else if (n == 127) {
+        ck_abort_msg("unexpectedly large frame");
+    }
+    if (w->len < hl || w->len < hl + n) {
+        return 0;
+    }
+    int op = b[0] & 0x0f;
+    ck_assert_msg(b[0] & 0x80, "fragmented frame");
+    ck_assert_uint_lt(n, outlen);
+    memcpy(out, b + hl, n);
+    out[n] = '\0';
+    *outn = n;
+    memmove(w->buf, w->buf + hl + n, w->len - hl - n);
+    w->len -= hl + n;
+    return op;
+}
+
 /* ws_next reads the next data or close frame (answering pings): returns its opcode with the
  * payload NUL-terminated in out; -1 when the connection closed or timed out. */
 static int ws_next(struct ws *w, char *out, size_t outlen, size_t *outn)
 {
     for (;;) {
-        if (w->len >= 2) {
-            unsigned char *b = w->buf;
-            ck_assert_msg((b[1] & 0x80) == 0, "the server masked a frame");
-            size_t hl = 2, n = b[1] & 0x7f;
-            if (n == 126) {
-                hl = 4;
-                n = w->len >= 4 ? ((size_t)b[2] << 8 | b[3]) : 0;
-            } else if (n == 127) {
-                ck_abort_msg("unexpectedly large frame");
-            }
-            if (w->len >= hl && w->len >= hl + n) {
-                int op = b[0] & 0x0f;
-                ck_assert_msg(b[0] & 0x80, "fragmented frame");
-                ck_assert_uint_lt(n, outlen);
-                memcpy(out, b + hl, n);
-                out[n] = '\0';
-                *outn = n;
-                memmove(w->buf, w->buf + hl + n, w->len - hl - n);
-                w->len -= hl + n;
-                if (op == 9) {
-                    ws_send(w, 10, out, n);
-                    continue;
-                }
-                if (op == 10) {
-                    continue;
-                }
-                return op;
-            }
+        int op = ws_frame(w, out, outlen, outn);
+        if (op == 9) {
+            ws_send(w, 10, out, *outn);
+            continue;
+        }
+        if (op == 10) {
+            continue;
+        }
+        if (op != 0) {
+            return op;
         }
         ssize_t k = recv(w->fd, w->buf + w->len, sizeof(w->buf) - w->len, 0);
         if (k <= 0) {
@@ -759,6 +774,125 @@ static int stuck_refusals(const char *arg, const char *why)
     return refusals;
 }
 
+/* What one push client heard while idle (keep_alives). */
+struct idle_peer {
+    int fd;
+    struct ws *w;   /* a WebSocket, else an event stream read raw */
+    int answers;    /* a WebSocket that answers pings */
+    int keepalives; /* pings (WebSocket) or ": keep-alive" comments (SSE) */
+    double gone_ms; /* when the bridge closed it (0: open) */
+    char sse[4096];
+    size_t sse_len;
+};
+
+/* idle_peer_read takes what p's connection has; now_at is the time into the test. */
+static void idle_peer_read(struct idle_peer *p, double now_at)
+{
+    char msg[256];
+    size_t n;
+
+    if (p->w == NULL) {
+        ssize_t k = recv(p->fd, p->sse + p->sse_len, sizeof(p->sse) - 1 - p->sse_len, 0);
+        if (k <= 0) {
+            p->gone_ms = now_at;
+            return;
+        }
+        p->sse_len += (size_t)k;
+        p->sse[p->sse_len] = '\0';
+        char *c;
+        while ((c = strstr(p->sse, ": keep-alive\n\n")) != NULL) {
+            p->keepalives++;
+            size_t used = (size_t)(c - p->sse) + 14;
+            memmove(p->sse, p->sse + used, p->sse_len - used + 1);
+            p->sse_len -= used;
+        }
+        return;
+    }
+    ssize_t k = recv(p->fd, p->w->buf + p->w->len, sizeof(p->w->buf) - p->w->len, 0);
+    if (k <= 0) {
+        p->gone_ms = now_at;
+        return;
+    }
+    p->w->len += (size_t)k;
+    int op;
+    while ((op = ws_frame(p->w, msg, sizeof(msg), &n)) != 0) {
+        if (op == 9) {
+            p->keepalives++;
+            if (p->answers) {
+                ws_send(p->w, 10, msg, n);
+            }
+        }
+    }
+}
+
+/* Keep-alives (--push-keepalive-ms, 1 s here): an idle event stream gets a comment and an idle
+ * WebSocket a ping every period; a WebSocket that answers stays open, one that answers nothing
+ * is closed after a period without a pong. */
+START_TEST(test_keep_alives)
+{
+    const char *const args[] = {"--push-keepalive-ms=1000", NULL};
+    char listen[64], tok[256], id[64], path[512], hdr[512], head[4096], type[32];
+    struct bridge_proc b2;
+    struct ws talk, mute;
+    struct sse s;
+    int main_port = push_port;
+
+    ck_assert(env_ok);
+    take_token(7001, 1, tok, sizeof(tok), id, sizeof(id));
+    push_port = testenv_free_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", push_port);
+    setenv("BOXOFFICE_PUSH_LISTEN", listen, 1);
+    memset(&b2, 0, sizeof(b2));
+    ck_assert_int_eq(bridge_proc_start_args(&b2, env.rpc_urls, 5000, env.dir, args), 0);
+
+    snprintf(path, sizeof(path), EVENTS_PATH "?token=%s", tok);
+    ck_assert_int_eq(ws_open(&talk, path, NULL), 101);
+    ck_assert_int_eq(ws_open(&mute, path, NULL), 101);
+    snprintf(hdr, sizeof(hdr), "Queue-Token: %s\r\n", tok);
+    ck_assert_int_eq(sse_open(&s, EVENTS_PATH, hdr, head, sizeof(head)), 200);
+    cJSON_Delete(ws_json(&talk));
+    cJSON_Delete(ws_json(&mute));
+    cJSON *first = sse_next(&s, type, sizeof(type));
+    ck_assert_ptr_nonnull(first);
+    cJSON_Delete(first);
+
+    struct idle_peer peers[3] = {
+        {.fd = talk.fd, .w = &talk, .answers = 1}, {.fd = mute.fd, .w = &mute}, {.fd = s.fd}};
+    memcpy(peers[2].sse, s.buf, s.len); /* what followed the first event */
+    peers[2].sse_len = s.len;
+    peers[2].sse[s.len] = '\0';
+    double t0 = now_ms();
+    while (now_ms() - t0 < 5500) {
+        struct pollfd fds[3];
+        for (int i = 0; i < 3; i++) {
+            fds[i] =
+                (struct pollfd){.fd = peers[i].gone_ms > 0 ? -1 : peers[i].fd, .events = POLLIN};
+        }
+        if (poll(fds, 3, 100) > 0) {
+            for (int i = 0; i < 3; i++) {
+                if (fds[i].revents != 0) {
+                    idle_peer_read(&peers[i], now_ms() - t0);
+                }
+            }
+        }
+    }
+    printf("keep-alives in 5.5 s at 1 s: WebSocket answering %d pings, silent %d (closed at "
+           "%.0f ms), event stream %d comments\n",
+           peers[0].keepalives, peers[1].keepalives, peers[1].gone_ms, peers[2].keepalives);
+    ck_assert_msg(peers[0].gone_ms == 0, "a WebSocket that answers pings was closed");
+    ck_assert_int_ge(peers[0].keepalives, 3);
+    ck_assert_msg(peers[2].gone_ms == 0, "an idle event stream was closed");
+    ck_assert_int_ge(peers[2].keepalives, 3);
+    ck_assert_int_ge(peers[1].keepalives, 1);
+    ck_assert_msg(peers[1].gone_ms > 0, "a WebSocket that answered no ping is still open");
+    for (int i = 0; i < 3; i++) {
+        close(peers[i].fd);
+    }
+    ck_assert_int_eq(bridge_proc_stop(&b2), 0);
+    push_port = main_port;
+}
+END_TEST
+
 START_TEST(test_caps)
 {
     char tok[5][256], id[5][64], path[512], head[4096], body[2048];
@@ -1041,7 +1175,8 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {test_routes, test_websocket,         test_sse,
-                            test_caps,   test_ten_thousand_idle, NULL};
+                            test_caps,   test_ten_thousand_idle, test_keep_alives,
+                            NULL};
     const struct support_case cases[] = {{"push", tests, setup, teardown, NULL, NULL, 90}};
 
     return SUPPORT_RUN("push", cases, 0);
