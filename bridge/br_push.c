@@ -24,9 +24,13 @@
 /* TouchTokens for the tokens of open connections this often (the service skips waiting
  * tokens nobody asked about for 60 s). */
 #define BR_PUSH_TOUCH_MS 20000
-/* Look for waiting tokens that heard nothing for BR_PUSH_QUIET_MS this often. */
-#define BR_PUSH_STALE_EVERY_MS 5000
+/* Look for waiting tokens that heard nothing for BR_PUSH_QUIET_MS this often, and read again
+ * at most a share of the connections each time (what spreads them over the quiet period, or
+ * BR_PUSH_STALE_MIN): 10,000 connections opened together all fall quiet together, and read
+ * again at once they were 10,000 GetTokens in one burst. */
+#define BR_PUSH_STALE_EVERY_MS 1000
 #define BR_PUSH_QUIET_MS       10000
+#define BR_PUSH_STALE_MIN      256
 
 /* ---- periodic work -------------------------------------------------------------------- */
 
@@ -48,10 +52,14 @@ static void br_push_touch_due(lws_sorted_usec_list_t *sul)
 static void br_push_stale_due(lws_sorted_usec_list_t *sul)
 {
     struct br_push *p = lws_container_of(sul, struct br_push, stale_sul);
+    size_t max = p->nconns * BR_PUSH_STALE_EVERY_MS / BR_PUSH_QUIET_MS + 1;
     char **texts = NULL;
     size_t n = 0;
 
-    if (br_push_hub_stale(p->hub, bo_time_mono_ms(), BR_PUSH_QUIET_MS, &texts, &n) == BO_OK) {
+    if (max < BR_PUSH_STALE_MIN) {
+        max = BR_PUSH_STALE_MIN;
+    }
+    if (br_push_hub_stale(p->hub, bo_time_mono_ms(), BR_PUSH_QUIET_MS, max, &texts, &n) == BO_OK) {
         br_push_events_recheck(p->ev, texts, n);
     }
     lws_sul_schedule(p->ctx, 0, &p->stale_sul, br_push_stale_due,

@@ -319,22 +319,24 @@ int br_push_hub_tokens(const struct br_push_hub *h, char ***texts, size_t *n)
 struct br_push_hub_quiet {
     int64_t now_ms;
     int64_t quiet_ms;
+    size_t left; /* how many more may be picked */
 };
 
 static int br_push_hub_pick_quiet(struct br_push_entry *e, void *arg)
 {
-    const struct br_push_hub_quiet *q = arg;
-    if (e->st.status != BR_PUSH_WAITING || q->now_ms - e->heard_ms < q->quiet_ms) {
+    struct br_push_hub_quiet *q = arg;
+    if (q->left == 0 || e->st.status != BR_PUSH_WAITING || q->now_ms - e->heard_ms < q->quiet_ms) {
         return 0;
     }
     e->heard_ms = q->now_ms;
+    q->left--;
     return 1;
 }
 
-int br_push_hub_stale(struct br_push_hub *h, int64_t now_ms, int64_t quiet_ms, char ***texts,
-                      size_t *n)
+int br_push_hub_stale(struct br_push_hub *h, int64_t now_ms, int64_t quiet_ms, size_t max,
+                      char ***texts, size_t *n)
 {
-    struct br_push_hub_quiet q = {now_ms, quiet_ms};
+    struct br_push_hub_quiet q = {now_ms, quiet_ms, max};
     return br_push_hub_collect(h, br_push_hub_pick_quiet, &q, texts, n);
 }
 

@@ -98,14 +98,15 @@ __attribute__((warn_unused_result)) int br_push_hub_tokens(const struct br_push_
                                                            char ***texts, size_t *n);
 
 /*
- * br_push_hub_stale returns copies (as br_push_hub_tokens) of the token texts of WAITING
- * entries that heard nothing for quiet_ms by now_ms, and counts them as heard now: position
- * events come every few seconds while a token waits, so silence means an event was lost
- * (pub/sub may drop) and the caller should read the state again.
+ * br_push_hub_stale returns copies (as br_push_hub_tokens) of the token texts of at most max
+ * WAITING entries that heard nothing for quiet_ms by now_ms, and counts them as heard now:
+ * position events come every few seconds while a token waits, so silence means an event was
+ * lost (pub/sub may drop) and the caller should read the state again. Quiet entries past max
+ * stay quiet for a later call.
  */
 __attribute__((warn_unused_result)) int br_push_hub_stale(struct br_push_hub *h, int64_t now_ms,
-                                                          int64_t quiet_ms, char ***texts,
-                                                          size_t *n);
+                                                          int64_t quiet_ms, size_t max,
+                                                          char ***texts, size_t *n);
 
 /* br_push_hub_followers returns the number of members following token_id (0 when none). */
 size_t br_push_hub_followers(const struct br_push_hub *h, const char *token_id);

@@ -291,21 +291,21 @@ START_TEST(tokens_and_stale)
     texts_free(texts, n);
 
     int64_t now = bo_time_mono_ms();
-    ck_assert_int_eq(br_push_hub_stale(hub, now, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now, 10000, 10, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0); /* heard just now */
     texts_free(texts, n);
-    ck_assert_int_eq(br_push_hub_stale(hub, now + 10000, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 10000, 10000, 10, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 1); /* only the WAITING token */
     ck_assert_str_eq(texts[0], "text-a");
     texts_free(texts, n);
     /* counted as heard: asked again at once, it is not stale */
-    ck_assert_int_eq(br_push_hub_stale(hub, now + 10001, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 10001, 10000, 10, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
     /* an expired token is no longer waiting: never stale */
     struct br_push_state est = expired();
     br_push_hub_update(hub, "1-1", &est);
-    ck_assert_int_eq(br_push_hub_stale(hub, now + 60000, 10000, &texts, &n), BO_OK);
+    ck_assert_int_eq(br_push_hub_stale(hub, now + 60000, 10000, 10, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
 
@@ -315,6 +315,37 @@ START_TEST(tokens_and_stale)
     ck_assert_int_eq(br_push_hub_tokens(hub, &texts, &n), BO_OK);
     ck_assert_uint_eq(n, 0);
     texts_free(texts, n);
+}
+END_TEST
+
+/* Quiet tokens are handed out at most max at a time; the rest stay quiet for the next call,
+ * and each is handed out once per quiet period. */
+START_TEST(stale_at_most_max_at_a_time)
+{
+    struct br_push_member m[5] = {{0}};
+    struct br_push_state wst = waiting(1, 1);
+    char id[16], text[16], **texts = NULL;
+    size_t n = 0, seen = 0;
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof(id), "1-%d", i + 1);
+        snprintf(text, sizeof(text), "text-%d", i + 1);
+        ck_assert_int_eq(br_push_hub_join(hub, &m[i], id, text, &wst), BO_OK);
+    }
+    int64_t now = bo_time_mono_ms() + 10000;
+    for (int call = 0; call < 3; call++) {
+        ck_assert_int_eq(br_push_hub_stale(hub, now, 10000, 2, &texts, &n), BO_OK);
+        ck_assert_uint_eq(n, call < 2 ? 2 : 1);
+        seen += n;
+        texts_free(texts, n);
+    }
+    ck_assert_uint_eq(seen, 5);
+    ck_assert_int_eq(br_push_hub_stale(hub, now, 10000, 2, &texts, &n), BO_OK);
+    ck_assert_uint_eq(n, 0); /* every one was read again this period */
+    texts_free(texts, n);
+    for (int i = 0; i < 5; i++) {
+        br_push_hub_leave(hub, &m[i]);
+    }
 }
 END_TEST
 
@@ -369,6 +400,7 @@ int main(void)
                             join_merges_newer_state,
                             join_refuses_bad_token_ids,
                             tokens_and_stale,
+                            stale_at_most_max_at_a_time,
                             many_tokens,
                             NULL};
     const struct support_case cases[] = {{"hub", tests, NULL, NULL, hub_setup, hub_teardown, 0}};
