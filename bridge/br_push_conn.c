@@ -189,9 +189,10 @@ void br_push_conn_wake(struct br_push_member *m, void *arg)
 }
 
 /* br_push_conn_timer_arm makes c's next keep-alive due one period from now. Every due time is
- * now + the period, so appending keeps p->keepalives in the order they are due, and one
- * sweep a second serves them: an lws timer per connection would be inserted in lws's sorted
- * list by walking it, which with 10,000 connections was most of an idle bridge's CPU. */
+ * now + the period, so appending keeps p->keepalives in the order they are due, and a sweep
+ * every BR_PUSH_KEEPALIVE_SWEEP_MS serves them: an lws timer per connection would be inserted
+ * in lws's sorted list by walking it, which with 10,000 connections was most of an idle
+ * bridge's CPU. */
 static void br_push_conn_timer_arm(struct br_push *p, struct br_push_conn *c)
 {
     if (!lws_dll2_is_detached(&c->keepalive)) {
