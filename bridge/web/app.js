@@ -954,6 +954,9 @@
       renderSeats();
       $('seats-updated').textContent = 'Updated ' + new Date().toLocaleTimeString('en-GB');
     }, function (e) {
+      // A read answered after the user left the map (paying ends the token, so a read in
+      // flight then comes back TOKEN_EXPIRED) says nothing about the page now shown.
+      if (S.scheduleId !== sid || S.view !== 'seats') return;
       if (/^TOKEN_|^WRONG_CONCERT$|NOT_FOUND$/.test(e.code)) {
         fail(e);
         stopSeatTimer();

@@ -152,6 +152,9 @@
       }, function (e) {
         if (!(e instanceof core.ApiError)) {
           setTimeout(function () { throw e; }, 0); // a bug: let it show as one
+        } else if (S.view !== 'seats' || V.sid !== sid) {
+          // answered after the user left the map (paying ends the token mid-read): not the
+          // page now shown
         } else if (e.code === 'NO_SECTIONS') {
           core.notVenue(sid);
         } else if (/^TOKEN_|^WRONG_CONCERT$|NOT_FOUND$/.test(e.code)) {

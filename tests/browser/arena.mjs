@@ -5,8 +5,10 @@
 // sections with their availability (free of 2,000, a bar), switches to section C and sees
 // its grid of 2,000 seats in 20 labelled rows under the stage; selects 4 seats, is refused
 // a fifth (at most 4), unselects one, holds the 3 (the hold names each seat by label with
-// its price, and the total), charges points, pays (the receipt lists the 3 labels), asks for
-// a refund, confirms it (nothing is sent before), and sees REFUNDED with the points back.
+// its price, and the total), charges points, pays (a map read under way meanwhile, refused
+// once the payment ended the token, leaves the receipt alone; the receipt lists the 3
+// labels), asks for a refund, confirms it (nothing is sent before), and sees REFUNDED with
+// the points back.
 // User E (a 390 x 844 phone) is let in on the same date: the page fits the screen (the grid
 // scrolls inside its box with seats a finger can hit), D's refunded seats are free again;
 // E picks a seat that user F then holds through the REST API while E's map cannot refresh,
@@ -151,8 +153,27 @@ export async function runArena(c) {
   await pageD.fill(tid('charge-amount'), '400000');
   await pageD.click(tid('charge-button'));
   await pageD.waitForFunction((sel) => document.querySelector(sel).textContent.includes('400,000'), tid('points-balance'));
+  // A map read under way while D pays comes back refused (the payment ends the token): the
+  // page must stay on the receipt. The next read is held until the payment was answered.
+  const mapReads = /\/api\/v1\/schedules\/\d+\/(seats|sections)/;
+  let heldRead = null;
+  let readHeld;
+  const readWasHeld = new Promise((resolve) => { readHeld = resolve; });
+  const holdOneRead = (route) => {
+    if (heldRead) return route.continue();
+    heldRead = route;
+    readHeld();
+    return undefined;
+  };
+  await pageD.route(mapReads, holdOneRead);
+  await Promise.race([readWasHeld, new Promise((resolve, reject) => setTimeout(() => reject(new Error('no map read within 10 s')), 10000))]);
   await pageD.click(tid('pay-button'));
   await pageD.waitForSelector(tid('view-done'), { state: 'visible' });
+  const lateRead = pageD.waitForResponse((r) => r.request() === heldRead.request());
+  await heldRead.continue();
+  const lateStatus = (await lateRead).status();
+  await pageD.unroute(mapReads, holdOneRead);
+  check(lateStatus === 401, `a map read answered after the payment is refused (${lateStatus})`);
   const receipt = await pageD.$$eval(tid('confirm-seat-label'), (es) => es.map((e) => e.textContent));
   check(sameSet(receipt, chosen), `the receipt lists the 3 seats (${receipt.join(', ')})`);
   check((await pageD.textContent(tid('confirm-amount'))).trim() === points(360000) &&
@@ -162,7 +183,8 @@ export async function runArena(c) {
 
   // ---- D: refund (confirmed first) ---------------------------------------------------------
   const isRefund = (r) => r.method === 'POST' && /^\/api\/v1\/payments\/\d+\/refund$/.test(new URL(r.url).pathname);
-  await pageD.click(tid('refund-button'));
+  await pageD.click(tid('refund-button')); // still there: the late refused read changed nothing
+  check(await pageD.isHidden(tid('alert')), 'the late refused read showed no error');
   await pageD.waitForSelector(tid('refund-ask'), { state: 'visible' });
   check(/refund these 3 seats/i.test(await pageD.textContent(tid('refund-ask-text'))) && !requestsD.some(isRefund),
     'Refund asks to confirm first (nothing sent yet)');
