@@ -228,6 +228,7 @@ int bo_call_many(struct bo_session *s, const char *method, size_t n,
         size_t k = n - i < BO_BATCH_CALLS_MAX ? n - i : BO_BATCH_CALLS_MAX;
         if (batch == (unsigned)-1) {
             for (size_t j = i; j < i + k; j++) {
+                outs[j] = NULL; /* stays so when the call fails */
                 rcs[j] = bo_session_call_index(s, index, ins[j], &outs[j]);
             }
         } else {
