@@ -1,5 +1,6 @@
 /* boxoffice-bridge: REST and the web page in front of the boxoffice service. */
 #include "bo_error.h"
+#include "bo_futex.h"
 #include "bo_log.h"
 #include "br_config.h"
 #include "br_push.h"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
     }
     bo_log_setup("bridge", level);
     br_config_log(&cfg);
+    /* civetweb's workers, plus push, nng and the admission feed's few */
+    bo_futex_hash_size((unsigned)cfg.threads + 64);
 
     /* Block the stop signals before any thread starts, so every thread inherits the mask and
      * only sigwait below receives them. */
