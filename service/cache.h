@@ -98,6 +98,41 @@ void cache_batch_close(struct cache_batch *b);
  * and pipelines, keep c's own connection. */
 void cache_batch_attach(struct cache *c, struct cache_batch *b);
 
+/*
+ * The Redis commands of a Batch's calls in one pipeline (cache_defer.c). A handler runs to its
+ * end, so the calls of a Batch are served in passes: in each, every call not yet answered is
+ * served from its start (cache_defer_serve names it); its token calls and revocation check
+ * already run answer from what Redis said, and the first one not yet run is collected and
+ * stops the serve (it fails BO_E_UNAVAILABLE and cache_defer_stopped says so: the answer is
+ * dropped). cache_defer_flush then sends what the pass collected in one round trip. Every
+ * command runs once; what a call does before its stop is done again next pass, so only calls
+ * whose work up to a token call may be repeated are served this way. A call makes at most
+ * CACHE_DEFER_DEPTH such commands in passes; more run at once.
+ */
+#define CACHE_DEFER_DEPTH 4
+
+/* cache_defer_begin starts serving n calls in passes on c. BO_OK, or BO_E_NOMEM (serve them
+ * directly then). Ended by cache_defer_end. */
+CACHE_WUR int cache_defer_begin(struct cache *c, size_t n);
+
+/* cache_defer_serve says the serve about to run is of call i (< n): its commands replay or
+ * collect. */
+void cache_defer_serve(struct cache *c, size_t i);
+
+/* cache_defer_direct says what runs next goes to Redis at once (a call not served in passes,
+ * or nothing in particular). */
+void cache_defer_direct(struct cache *c);
+
+/* cache_defer_stopped tells whether the last serve stopped at a command it collected. */
+int cache_defer_stopped(const struct cache *c);
+
+/* cache_defer_flush sends the commands collected since the last flush in one pipeline and keeps
+ * each outcome (a reply, or why it failed) for its call's next serve. Returns how many went. */
+size_t cache_defer_flush(struct cache *c);
+
+/* cache_defer_end frees the outcomes kept; c's commands go to Redis at once again. */
+void cache_defer_end(struct cache *c);
+
 /* How long an ended token's record is kept after its end unless cache_ended_keep_set says
  * otherwise (ms): a client retrying a call whose answer it lost reads the token's details. */
 #define CACHE_ENDED_KEEP_MS 600000

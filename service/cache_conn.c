@@ -36,6 +36,7 @@ struct cache {
     int down; /* 1 from a failed connect until the next success: one log line per outage */
     struct cache_batch *batch; /* borrowed: where repeatable single calls go; NULL: none */
     int64_t ended_keep_ms;     /* how long the calls ending tokens keep their records */
+    struct cache_defer *defer; /* owned: a Batch's calls served in passes; NULL: never yet */
 };
 
 /* ---- command arguments ------------------------------------------------------ */
@@ -410,6 +411,11 @@ int cache_conn_run_each(struct cache *c, enum cache_retry retry,
     return cache_run(c, retry, cmds, k, replies, codes);
 }
 
+struct cache_defer **cache_conn_defer(struct cache *c)
+{
+    return &c->defer;
+}
+
 void cache_batch_attach(struct cache *c, struct cache_batch *b)
 {
     c->batch = b;
@@ -494,6 +500,7 @@ void cache_close(struct cache *c)
         return;
     }
     cache_disconnect(c);
+    cache_defer_free(c->defer);
     explicit_bzero(c->password, sizeof(c->password));
     free(c);
 }

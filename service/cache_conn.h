@@ -70,6 +70,19 @@ void cache_args_fcall(struct cache_args *a, const char *function);
 CACHE_WUR int cache_conn_run(struct cache *c, enum cache_retry retry, const struct cache_args *cmds,
                              size_t k, redisReply **replies);
 
+/* cache_conn_call_deferrable is cache_conn_call for a call that a Batch served in passes may
+ * collect (cache_defer in cache.h): while c serves such a call it answers from the outcome kept
+ * for it, or collects the command and fails BO_E_UNAVAILABLE. */
+CACHE_WUR int cache_conn_call_deferrable(struct cache *c, enum cache_retry retry,
+                                         const struct cache_args *a, redisReply **out);
+
+/* The passes state of c (cache_defer.c); NULL until its first cache_defer_begin. */
+struct cache_defer;
+struct cache_defer **cache_conn_defer(struct cache *c);
+
+/* cache_defer_free frees what d holds (at cache_close); safe on NULL. */
+void cache_defer_free(struct cache_defer *d);
+
 /* cache_conn_run_each sends the independent commands cmds[0..k) in one pipeline (reconnecting
  * and sending them once more as cache_conn_run does with retry); an error reply is its own
  * command's: codes[i] receives each command's code (BO_OK: the caller frees replies[i]; else

@@ -58,13 +58,18 @@ int cache_session_revoked(struct cache *c, const char *sid, int *revoked)
 {
     struct cache_args a = {0};
     char key[CACHE_REVOKED_KEY_MAX];
+    redisReply *r = NULL;
     int64_t n = 0;
     int rc = cache_revoked_key(sid, key);
 
     if (rc == BO_OK) {
         cache_args_str(&a, "EXISTS");
         cache_args_str(&a, key);
-        rc = cache_conn_int(c, CACHE_RETRY_ANY, &a, &n);
+        rc = cache_conn_call_deferrable(c, CACHE_RETRY_ANY, &a, &r);
+    }
+    if (rc == BO_OK) {
+        rc = cache_reply_i64(r, &n);
+        freeReplyObject(r);
     }
     if (rc == BO_OK) {
         *revoked = n > 0;

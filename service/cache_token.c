@@ -107,7 +107,7 @@ static int cache_token_call(struct cache *c, const struct cache_args *a,
     int made = 0;
     int rc;
 
-    rc = cache_conn_call(c, how->retry, a, &r);
+    rc = cache_conn_call_deferrable(c, how->retry, a, &r);
     if (rc != BO_OK) {
         return rc;
     }

@@ -33,15 +33,34 @@ static const struct dispatch_guard {
  * memory (dispatch_from_memory). */
 static const char *const dispatch_memory_methods[] = {"ListSeats"};
 
-static int dispatch_memory_method(const char *method)
+/* The rpcs a Batch serves in passes, their Redis commands of many calls in one pipeline
+ * (cache_defer in cache.h): what they do before a token call or the revocation check may be
+ * done again (reads, and the proof check). */
+static const char *const dispatch_pipelined_methods[] = {"IssueToken", "GetToken"};
+
+/* dispatch_listed tells whether method is among list[0..n). */
+static int dispatch_listed(const char *const *list, size_t n, const char *method)
 {
-    for (size_t i = 0; i < sizeof(dispatch_memory_methods) / sizeof(dispatch_memory_methods[0]);
-         i++) {
-        if (strcmp(dispatch_memory_methods[i], method) == 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i], method) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+static int dispatch_memory_method(const char *method)
+{
+    return dispatch_listed(dispatch_memory_methods,
+                           sizeof(dispatch_memory_methods) / sizeof(dispatch_memory_methods[0]),
+                           method);
+}
+
+static int dispatch_pipelined_method(const char *method)
+{
+    return dispatch_listed(
+        dispatch_pipelined_methods,
+        sizeof(dispatch_pipelined_methods) / sizeof(dispatch_pipelined_methods[0]), method);
 }
 
 static const struct dispatch_guard *dispatch_guard_find(const char *method)
@@ -167,9 +186,10 @@ static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
 }
 
 /* dispatch_serve serves frame with ctx (see dispatch_request); memory_only: as
- * dispatch_from_memory, *served 0 when the request was left alone. */
+ * dispatch_from_memory, *served 0 when the request was left alone; batch_call (not NULL): as
+ * dispatch_batch_call for that call. */
 static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len, int memory_only,
-                          nng_msg **reply, int *served)
+                          const size_t *batch_call, nng_msg **reply, int *served)
 {
     const ProtobufCServiceDescriptor *sd = bo_service_descriptor();
     Boxoffice__V1__RequestEnvelope *env = NULL;
@@ -206,6 +226,12 @@ static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len
         *served = 0;
         goto reply;
     }
+    if (batch_call != NULL && dispatch_pipelined_method(sd->methods[env->method].name)) {
+        cache_defer_serve(ctx->cache, *batch_call);
+    } else if (batch_call != NULL && ctx->batch_waits) {
+        *served = 0; /* a call before it is not answered yet: it waits, to keep their order */
+        goto reply;
+    }
     in = protobuf_c_message_unpack(sd->methods[env->method].input, NULL, env->body.len,
                                    env->body.data);
     if (in == NULL) {
@@ -228,8 +254,9 @@ static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len
         dispatch_blocks_free(&call);
     }
     ctx->memory_only = 0;
-    if (ctx->needs_io) {
-        /* Served again by the worker, from the start: this attempt answered nothing. */
+    if (ctx->needs_io || (batch_call != NULL && cache_defer_stopped(ctx->cache))) {
+        /* Served again from the start, by the worker or by the Batch's next pass: this
+         * attempt answered nothing. */
         if (call.reply != NULL) {
             nng_msg_free(call.reply);
             call.reply = NULL;
@@ -247,6 +274,9 @@ static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len
     }
 
 reply:
+    if (batch_call != NULL) {
+        cache_defer_direct(ctx->cache);
+    }
     if (in != NULL) {
         protobuf_c_message_free_unpacked(in, NULL);
     }
@@ -269,12 +299,19 @@ int dispatch_request(struct svc_context *ctx, const void *frame, size_t len, nng
 {
     int served = 1;
 
-    return dispatch_serve(ctx, frame, len, 0, reply, &served);
+    return dispatch_serve(ctx, frame, len, 0, NULL, reply, &served);
+}
+
+int dispatch_batch_call(struct svc_context *ctx, size_t i, const void *frame, size_t len,
+                        nng_msg **reply, int *served)
+{
+    *served = 1;
+    return dispatch_serve(ctx, frame, len, 0, &i, reply, served);
 }
 
 int dispatch_from_memory(struct svc_context *ctx, const void *frame, size_t len, nng_msg **reply,
                          int *served)
 {
     *served = 1;
-    return dispatch_serve(ctx, frame, len, 1, reply, served);
+    return dispatch_serve(ctx, frame, len, 1, NULL, reply, served);
 }

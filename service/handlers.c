@@ -692,13 +692,53 @@ static void rpc_touch_tokens(Svc *svc, const Boxoffice__V1__TouchTokensRequest *
 /* The most calls one Batch carries (boxoffice.proto). */
 #define RPC_BATCH_MAX 256
 
-/* rpc_batch serves each call of in as dispatch serves a frame of its own, in order, and answers
- * their replies in the same order. */
+/* rpc_batch_serve serves the calls of in into replies[] (one nng message each, NULL where none
+ * was made yet): in passes, when its cache can keep their outcomes, so the token calls of all
+ * go to Redis in one pipeline a pass; else each in turn. Stops at a call that has no reply
+ * (out of memory) and returns that failure. */
+static int rpc_batch_serve(struct svc_context *ctx, const Boxoffice__V1__BatchRequest *in,
+                           nng_msg **replies)
+{
+    int passes = in->n_requests > 1 && cache_defer_begin(ctx->cache, in->n_requests) == BO_OK;
+    size_t left = in->n_requests;
+    int rc = BO_OK;
+
+    /* Each pass answers a call or adds one outcome to what it keeps (at most
+     * CACHE_DEFER_DEPTH): the passes end. */
+    while (rc == BO_OK && left > 0) {
+        size_t was_left = left;
+        ctx->batch_waits = 0;
+        for (size_t i = 0; rc == BO_OK && i < in->n_requests; i++) {
+            const ProtobufCBinaryData *r = &in->requests[i];
+            int served = 1;
+            if (replies[i] != NULL) {
+                continue;
+            }
+            rc = passes ? dispatch_batch_call(ctx, i, r->data, r->len, &replies[i], &served)
+                        : dispatch_request(ctx, r->data, r->len, &replies[i]);
+            left -= rc == BO_OK && served;
+            ctx->batch_waits |= !served;
+        }
+        if (rc == BO_OK && left > 0 && cache_defer_flush(ctx->cache) == 0 && left == was_left) {
+            cache_defer_end(ctx->cache); /* never: a pass that stops a call collects its command */
+            passes = 0;
+        }
+    }
+    if (passes) {
+        cache_defer_end(ctx->cache);
+    }
+    ctx->batch_waits = 0;
+    return rc;
+}
+
+/* rpc_batch serves each call of in as dispatch serves a frame of its own and answers their
+ * replies in the same order. */
 static void rpc_batch(Svc *svc, const Boxoffice__V1__BatchRequest *in,
                       Boxoffice__V1__BatchReply_Closure closure, void *data)
 {
     Boxoffice__V1__BatchReply reply = BOXOFFICE__V1__BATCH_REPLY__INIT;
     struct svc_context *ctx = rpc_call_context(data);
+    nng_msg *ones[RPC_BATCH_MAX] = {0};
     int rc = BO_OK;
 
     if (ctx->in_batch) {
@@ -713,24 +753,26 @@ static void rpc_batch(Svc *svc, const Boxoffice__V1__BatchRequest *in,
                     rpc_call_alloc(data, in->n_requests * sizeof(*reply.replies), NULL)) == NULL) {
         rc = BO_E_NOMEM;
     }
-    ctx->in_batch = 1;
+    if (rc == BO_OK) {
+        ctx->in_batch = 1;
+        rc = rpc_batch_serve(ctx, in, ones);
+        ctx->in_batch = 0;
+    }
     for (size_t i = 0; rc == BO_OK && i < in->n_requests; i++) {
-        nng_msg *one;
-        if ((rc = dispatch_request(ctx, in->requests[i].data, in->requests[i].len, &one)) !=
-            BO_OK) {
-            break;
-        }
         ProtobufCBinaryData *r = &reply.replies[i];
-        r->len = nng_msg_len(one);
+        r->len = nng_msg_len(ones[i]);
         if ((r->data = rpc_call_alloc(data, r->len, NULL)) == NULL) {
             rc = BO_E_NOMEM;
         } else {
-            memcpy(r->data, nng_msg_body(one), r->len);
+            memcpy(r->data, nng_msg_body(ones[i]), r->len);
             reply.n_replies = i + 1;
         }
-        nng_msg_free(one);
     }
-    ctx->in_batch = 0;
+    for (size_t i = 0; i < RPC_BATCH_MAX && i < in->n_requests; i++) {
+        if (ones[i] != NULL) {
+            nng_msg_free(ones[i]);
+        }
+    }
     rpc_call_end(data, (ProtobufCClosure)closure, &reply.base, rc);
 }
 

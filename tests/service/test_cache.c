@@ -545,6 +545,74 @@ START_TEST(batched_calls_answer_each_caller)
 }
 END_TEST
 
+/* A Batch's calls served in passes (cache_defer): the commands collected in a pass run only at
+ * its flush, all in one pipeline and in call order; each call then reads its own outcome, as
+ * often as it is served again; a call that asks otherwise than before is refused, not handed
+ * another command's reply; and once the passes end, calls go to Redis at once again. */
+START_TEST(deferred_calls_go_in_one_pipeline_and_read_their_own_outcome)
+{
+    struct queue_token t[3];
+    int created[3] = {-1, -1, -1};
+    const uint64_t users[3] = {501, 502, 501};
+    int64_t now = bo_time_now_ms();
+    int revoked = -1;
+
+    ck_assert_int_eq(cache_session_revoke(conn, "s-gone", now + 60000), BO_OK);
+    ck_assert_int_eq(cache_defer_begin(conn, 4), BO_OK);
+    for (size_t i = 0; i < 3; i++) {
+        cache_defer_serve(conn, i);
+        ck_assert_int_eq(cache_token_issue(conn, 5, users[i], now, 0, &t[i], &created[i], NULL),
+                         BO_E_UNAVAILABLE);
+        ck_assert(cache_defer_stopped(conn));
+        /* The serve is over: nothing more of it reaches Redis. */
+        ck_assert_int_eq(cache_session_revoked(conn, "s-gone", &revoked), BO_E_UNAVAILABLE);
+    }
+    cache_defer_serve(conn, 3);
+    ck_assert_int_eq(cache_session_revoked(conn, "s-gone", &revoked), BO_E_UNAVAILABLE);
+    cache_defer_direct(conn);
+    ck_assert(!cache_defer_stopped(conn));
+
+    /* Collected, not run: the line is still empty. */
+    redisReply *r = redis_reply("EXISTS bo:q:5:seq");
+    ck_assert_int_eq(r->integer, 0);
+    freeReplyObject(r);
+    ck_assert_uint_eq(cache_defer_flush(conn), 4);
+    ck_assert_uint_eq(cache_defer_flush(conn), 0);
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < 3; i++) {
+            cache_defer_serve(conn, i);
+            ck_assert_int_eq(cache_token_issue(conn, 5, users[i], now, 0, &t[i], &created[i], NULL),
+                             BO_OK);
+            ck_assert(!cache_defer_stopped(conn));
+        }
+        /* In call order: 501 first, then 502; 501 asking again got its live token. */
+        ck_assert_uint_eq(t[0].sequence, 1);
+        ck_assert_int_eq(created[0], 1);
+        ck_assert_uint_eq(t[1].sequence, 2);
+        ck_assert_uint_eq(t[1].user_id, 502);
+        ck_assert_int_eq(created[1], 1);
+        ck_assert_uint_eq(t[2].sequence, 1);
+        ck_assert_int_eq(created[2], 0);
+        cache_defer_serve(conn, 3);
+        revoked = -1;
+        ck_assert_int_eq(cache_session_revoked(conn, "s-gone", &revoked), BO_OK);
+        ck_assert_int_eq(revoked, 1);
+    }
+    ck_assert_uint_eq(cache_defer_flush(conn), 0); /* replays sent nothing */
+
+    /* Call 1 now asks for another command than the one its outcome answered. */
+    cache_defer_serve(conn, 1);
+    ck_assert_int_eq(cache_token_use(conn, 5, 2, 502, now, 0, &t[1], NULL), BO_E_UNAVAILABLE);
+    ck_assert(!cache_defer_stopped(conn));
+    cache_defer_end(conn);
+
+    /* Direct again: the next user is issued at once. */
+    ck_assert_int_eq(cache_token_issue(conn, 5, 503, now, 0, &t[0], &created[0], NULL), BO_OK);
+    ck_assert_uint_eq(t[0].sequence, 3);
+}
+END_TEST
+
 /* ---- expiry ------------------------------------------------------------------ */
 
 START_TEST(active_past_expiry_expires_and_frees_slot)
@@ -2757,6 +2825,7 @@ int main(void)
                             a_refused_issue_counts_and_issues_nothing,
                             batched_calls_answer_each_caller,
                             batch_survives_killed_connection_and_script_flush,
+                            deferred_calls_go_in_one_pipeline_and_read_their_own_outcome,
                             NULL};
     const TTest *admission[] = {admission_thread_admits_new_token_within_a_second,
                                 admission_thread_keeps_the_rate,
