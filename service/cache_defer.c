@@ -29,6 +29,7 @@ struct cache_defer_outcome {
 struct cache_defer_call {
     struct cache_defer_outcome kept[CACHE_DEFER_DEPTH];
     size_t n_kept;
+    int collected; /* a command of it waits for the next flush */
 };
 
 /* A command collected for the next pipeline, its arguments copied into bytes. */
@@ -121,6 +122,7 @@ static int cache_defer_collect(struct cache_defer *d, enum cache_retry retry,
     cmd->call = d->current;
     cmd->print = print;
     cmd->retry = retry;
+    d->calls[d->current].collected = 1;
     d->n_cmds++;
     return BO_OK;
 }
@@ -151,6 +153,9 @@ int cache_conn_call_deferrable(struct cache *c, enum cache_retry retry, const st
             return o->rc;
         }
         return (*out = cache_reply_copy(o->reply)) != NULL ? BO_OK : BO_E_NOMEM;
+    }
+    if (call->collected) {
+        return BO_E_INTERNAL; /* served twice in one pass: its collected command would be lost */
     }
     if (call->n_kept == CACHE_DEFER_DEPTH) {
         return cache_conn_call(c, retry, a, out); /* as many passes as it gets: the rest at once */
@@ -247,6 +252,7 @@ size_t cache_defer_flush(struct cache *c)
         struct cache_defer_cmd *cmd = &d->cmds[i];
         struct cache_defer_call *call = &d->calls[cmd->call];
         struct cache_defer_outcome *o = &call->kept[call->n_kept++];
+        call->collected = 0;
         o->print = cmd->print;
         o->rc = rc != BO_OK ? rc : codes[i];
         o->reply = rc != BO_OK ? NULL : replies[i];
@@ -269,6 +275,7 @@ static void cache_defer_clear(struct cache_defer *d)
             freeReplyObject(d->calls[i].kept[j].reply);
         }
         d->calls[i].n_kept = 0;
+        d->calls[i].collected = 0;
     }
     for (size_t i = 0; i < d->n_cmds; i++) {
         free(d->cmds[i].bytes);

@@ -569,6 +569,10 @@ START_TEST(deferred_calls_go_in_one_pipeline_and_read_their_own_outcome)
     }
     cache_defer_serve(conn, 3);
     ck_assert_int_eq(cache_session_revoked(conn, "s-gone", &revoked), BO_E_UNAVAILABLE);
+    /* Served twice in one pass: refused, its collected command kept. */
+    cache_defer_serve(conn, 0);
+    ck_assert_int_eq(cache_token_issue(conn, 5, users[0], now, 0, &t[0], &created[0], NULL),
+                     BO_E_INTERNAL);
     cache_defer_direct(conn);
     ck_assert(!cache_defer_stopped(conn));
 
