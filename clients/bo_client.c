@@ -23,7 +23,7 @@ static int bo_client_setup(nng_socket sock, const void *arg)
 {
     (void)arg;
     if (nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
-        nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 4 * BO_ENVELOPE_MAX_SIZE) != 0) {
+        nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, BO_ENVELOPE_REPLY_FRAME_MAX) != 0) {
         return BO_E_INTERNAL;
     }
     return BO_OK;

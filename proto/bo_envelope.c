@@ -23,9 +23,10 @@ int bo_method_index(const char *name, uint32_t *index)
     return BO_OK;
 }
 
-/* Packs body into buf (stack) or a heap buffer returned in *heap (caller frees). */
-static int bo_envelope_pack_body(const ProtobufCMessage *body, uint8_t *buf, size_t buflen,
-                                 ProtobufCBinaryData *out, uint8_t **heap)
+/* Packs body into buf (stack) or a heap buffer returned in *heap (caller frees); BO_E_TOO_LARGE
+ * past limit bytes. */
+static int bo_envelope_pack_body(const ProtobufCMessage *body, size_t limit, uint8_t *buf,
+                                 size_t buflen, ProtobufCBinaryData *out, uint8_t **heap)
 {
     *heap = NULL;
     out->data = NULL;
@@ -34,7 +35,7 @@ static int bo_envelope_pack_body(const ProtobufCMessage *body, uint8_t *buf, siz
         return BO_OK;
     }
     size_t n = protobuf_c_message_get_packed_size(body);
-    if (n > BO_ENVELOPE_MAX_SIZE) {
+    if (n > limit) {
         return BO_E_TOO_LARGE;
     }
     if (n > buflen) {
@@ -74,7 +75,8 @@ int bo_envelope_request_encode(uint32_t method, uint64_t request_id, const struc
         env.proof = (char *)(caller->proof != NULL ? caller->proof : "");
         env.client_addr = (char *)(caller->client_addr != NULL ? caller->client_addr : "");
     }
-    if ((rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
+    if ((rc = bo_envelope_pack_body(body, BO_ENVELOPE_MAX_SIZE, stack, sizeof(stack), &env.body,
+                                    &heap)) != 0) {
         return rc;
     }
     /* The service refuses a whole frame past the limit: refuse it here alike, body, caller
@@ -113,8 +115,8 @@ int bo_envelope_reply_encode(uint64_t request_id, int err, const struct bo_envel
         memcpy(seat_nos, why->seat_nos, status.n_seat_nos * sizeof(*seat_nos));
         status.seat_nos = seat_nos;
     }
-    if (err == BO_OK &&
-        (rc = bo_envelope_pack_body(body, stack, sizeof(stack), &env.body, &heap)) != 0) {
+    if (err == BO_OK && (rc = bo_envelope_pack_body(body, BO_ENVELOPE_REPLY_MAX_SIZE, stack,
+                                                    sizeof(stack), &env.body, &heap)) != 0) {
         return rc;
     }
     rc = bo_envelope_to_msg(&env.base, out);

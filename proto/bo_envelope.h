@@ -17,8 +17,14 @@
 #include "boxoffice/v1/boxoffice.pb-c.h"
 #include "boxoffice/v1/envelope.pb-c.h"
 
-/* Largest request or reply body accepted anywhere (NNG_OPT_RECVMAXSZ too). */
+/* Largest request accepted anywhere (the service's NNG_OPT_RECVMAXSZ too). */
 #define BO_ENVELOPE_MAX_SIZE (256 * 1024)
+
+/* Largest frame a client reads (its NNG_OPT_RECVMAXSZ): a reply may carry a whole catalog. */
+#define BO_ENVELOPE_REPLY_FRAME_MAX (4 * BO_ENVELOPE_MAX_SIZE)
+
+/* Largest reply body a service sends: a frame's worth, less room for the envelope around it. */
+#define BO_ENVELOPE_REPLY_MAX_SIZE (BO_ENVELOPE_REPLY_FRAME_MAX - 4096)
 
 /* bo_service_descriptor returns the generated descriptor of service Boxoffice. */
 const ProtobufCServiceDescriptor *bo_service_descriptor(void);
@@ -55,7 +61,8 @@ struct bo_envelope_failure {
 };
 
 /* bo_envelope_reply_encode packs a reply; body is NULL unless err is BO_OK, why (NULL: the
- * error's defaults) only read when it is not. The caller owns *out. */
+ * error's defaults) only read when it is not. The caller owns *out. BO_E_TOO_LARGE when body
+ * passes BO_ENVELOPE_REPLY_MAX_SIZE. */
 __attribute__((warn_unused_result)) int
 bo_envelope_reply_encode(uint64_t request_id, int err, const struct bo_envelope_failure *why,
                          const ProtobufCMessage *body, nng_msg **out);

@@ -183,6 +183,13 @@ static void dispatch_closure(const ProtobufCMessage *msg, void *closure_data)
         return;
     }
     call->err = bo_envelope_reply_encode(call->request_id, BO_OK, NULL, msg, &call->reply);
+    if (call->err == BO_E_TOO_LARGE) {
+        /* Not the caller's request but this answer: a fault of the service's, said as such. */
+        call->err = BO_E_INTERNAL;
+        snprintf(call->why.message, sizeof(call->why.message),
+                 "the answer (%zu bytes) is larger than a reply may be (%d bytes)",
+                 protobuf_c_message_get_packed_size(msg), BO_ENVELOPE_REPLY_MAX_SIZE);
+    }
 }
 
 /* dispatch_serve serves frame with ctx (see dispatch_request); memory_only: as

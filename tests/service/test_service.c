@@ -891,6 +891,64 @@ START_TEST(malformed_frames_get_invalid_argument)
 }
 END_TEST
 
+/* list_concerts calls ListConcerts: its code, the count into *n, the message into msg. */
+static int list_concerts(size_t *n, char *msg, size_t msglen)
+{
+    Boxoffice__V1__ListConcertsRequest req = BOXOFFICE__V1__LIST_CONCERTS_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bo_status st;
+    int rc = bo_call(sess, "ListConcerts", &req.base, &out, &st);
+
+    *n = rc == BO_OK ? ((Boxoffice__V1__ListConcertsReply *)out)->n_concerts : 0;
+    snprintf(msg, msglen, "%s", st.message);
+    if (out != NULL) {
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+/* add_concerts inserts n concerts of long names from id first on; 0 or -1. */
+static int add_concerts(int first, int n)
+{
+    char sql[512], value[32];
+
+    snprintf(sql, sizeof(sql),
+             "WITH c AS (INSERT INTO concerts (id, title, artist, venue) "
+             "SELECT i, 'A catalog entry with a long title number ' || i, "
+             "'An artist of some renown', 'A hall in a large city' "
+             "FROM generate_series(%d, %d) i RETURNING id) SELECT count(*) FROM c",
+             first, first + n - 1);
+    return testenv_psql_value(&env, sql, value, sizeof(value)) == 0 && atoi(value) == n ? 0 : -1;
+}
+
+/* A catalog larger than a request may be still comes back whole; one larger than any reply may
+ * be is a fault the service names, not one it blames on the request. */
+START_TEST(a_large_catalog_is_answered_whole)
+{
+    char msg[256], value[32];
+    size_t before = 0, n = 0;
+
+    ck_assert_int_eq(list_concerts(&before, msg, sizeof(msg)), BO_OK);
+    /* About 100 bytes a concert: 4,000 pass a request's 256 KB. */
+    ck_assert_int_eq(add_concerts(900001, 4000), 0);
+    ck_assert_int_eq(list_concerts(&n, msg, sizeof(msg)), BO_OK);
+    ck_assert_uint_eq(n, before + 4000);
+    /* 12,000 pass a reply's 1 MB. */
+    ck_assert_int_eq(add_concerts(904001, 8000), 0);
+    ck_assert_int_eq(list_concerts(&n, msg, sizeof(msg)), BO_E_INTERNAL);
+    ck_assert_msg(strstr(msg, "larger than a reply may be") != NULL, "%s", msg);
+    ck_assert_int_eq(
+        testenv_psql_value(&env,
+                           "WITH d AS (DELETE FROM concerts WHERE id > 900000 RETURNING id) "
+                           "SELECT count(*) FROM d",
+                           value, sizeof(value)),
+        0);
+    ck_assert_str_eq(value, "12000");
+    ck_assert_int_eq(list_concerts(&n, msg, sizeof(msg)), BO_OK);
+    ck_assert_uint_eq(n, before);
+}
+END_TEST
+
 START_TEST(admission_is_fifo_across_instances)
 {
     enum { N = 60 };
@@ -1242,9 +1300,9 @@ int main(void)
         concurrent_charges_and_payments_keep_ledger, idempotent_charge_counts_once,
         the_leader_sweeps_expired_idempotency_keys, forged_and_altered_tokens_refused,
         a_token_of_another_concert_cannot_release_or_pay, expired_hold_frees_the_seat,
-        malformed_frames_get_invalid_argument, admission_is_fifo_across_instances,
-        admission_events_reach_subscribers_in_order, position_events_count_down,
-        touch_keeps_a_waiting_token_and_names_the_skipped,
+        malformed_frames_get_invalid_argument, a_large_catalog_is_answered_whole,
+        admission_is_fifo_across_instances, admission_events_reach_subscribers_in_order,
+        position_events_count_down, touch_keeps_a_waiting_token_and_names_the_skipped,
         /* Last, in this order: each kills the instance holding the lease. */
         admitted_events_survive_leader_kill, admission_survives_instance_kill, NULL};
     const struct support_case cases[] = {
