@@ -111,8 +111,8 @@ void cache_batch_attach(struct cache *c, struct cache_batch *b);
  */
 #define CACHE_DEFER_DEPTH 4
 
-/* cache_defer_begin starts serving n calls in passes on c. BO_OK, or BO_E_NOMEM (serve them
- * directly then). Ended by cache_defer_end. */
+/* cache_defer_begin starts serving n calls in passes on c. BO_OK, or BO_E_NOMEM, or
+ * BO_E_UNAVAILABLE for no cache (serve them directly then). Ended by cache_defer_end. */
 CACHE_WUR int cache_defer_begin(struct cache *c, size_t n);
 
 /* cache_defer_serve says the serve about to run is of call i (< n): its commands replay or

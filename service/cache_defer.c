@@ -169,7 +169,13 @@ int cache_conn_call_deferrable(struct cache *c, enum cache_retry retry, const st
 
 int cache_defer_begin(struct cache *c, size_t n)
 {
-    struct cache_defer **pd = cache_conn_defer(c), *d = *pd;
+    struct cache_defer **pd, *d;
+
+    if (c == NULL) {
+        return BO_E_UNAVAILABLE; /* no Redis to go to: served directly */
+    }
+    pd = cache_conn_defer(c);
+    d = *pd;
 
     if (d == NULL) {
         if ((d = calloc(1, sizeof(*d))) == NULL) {
