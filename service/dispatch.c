@@ -233,11 +233,18 @@ static int dispatch_serve(struct svc_context *ctx, const void *frame, size_t len
         *served = 0;
         goto reply;
     }
-    if (batch_call != NULL && dispatch_pipelined_method(sd->methods[env->method].name)) {
-        cache_defer_serve(ctx->cache, *batch_call);
-    } else if (batch_call != NULL && ctx->batch_waits) {
-        *served = 0; /* a call before it is not answered yet: it waits, to keep their order */
-        goto reply;
+    if (batch_call != NULL) {
+        int pipelined = dispatch_pipelined_method(sd->methods[env->method].name);
+        if (ctx->batch_waits > 1 || (ctx->batch_waits == 1 && !pipelined)) {
+            /* A call before it is not answered yet: it waits, and every call after it, to
+             * keep their order. */
+            ctx->batch_waits = 2;
+            *served = 0;
+            goto reply;
+        }
+        if (pipelined) {
+            cache_defer_serve(ctx->cache, *batch_call);
+        }
     }
     in = protobuf_c_message_unpack(sd->methods[env->method].input, NULL, env->body.len,
                                    env->body.data);

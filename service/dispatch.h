@@ -24,8 +24,9 @@ __attribute__((warn_unused_result)) int dispatch_request(struct svc_context *ctx
  * (cache_defer_begin), as dispatch_request does. A token issue or read that stops at a Redis
  * command collected for the pass's pipeline answers nothing: *served is 0, and the call is
  * served again, from the start, after cache_defer_flush. So does any other call while
- * ctx->batch_waits says a call before it is not answered: the calls keep their order. Else
- * the reply is written and *served set. Fails only when no reply can be built. */
+ * ctx->batch_waits says a call before it is not answered, and every call after that one: the
+ * calls keep their order. Else the reply is written and *served set. Fails only when no reply
+ * can be built. */
 __attribute__((warn_unused_result)) int dispatch_batch_call(struct svc_context *ctx, size_t i,
                                                             const void *frame, size_t len,
                                                             nng_msg **reply, int *served);

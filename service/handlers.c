@@ -717,7 +717,9 @@ static int rpc_batch_serve(struct svc_context *ctx, const Boxoffice__V1__BatchRe
             rc = passes ? dispatch_batch_call(ctx, i, r->data, r->len, &replies[i], &served)
                         : dispatch_request(ctx, r->data, r->len, &replies[i]);
             left -= rc == BO_OK && served;
-            ctx->batch_waits |= !served;
+            if (!served && ctx->batch_waits == 0) {
+                ctx->batch_waits = 1;
+            }
         }
         if (rc == BO_OK && left > 0 && cache_defer_flush(ctx->cache) == 0 && left == was_left) {
             cache_defer_end(ctx->cache); /* never: a pass that stops a call collects its command */

@@ -71,7 +71,8 @@ struct svc_context {
     struct proof_cache proofs; /* proofs this worker verified lately */
     uint64_t request_id;       /* of the request being served, for log lines */
     int in_batch;              /* serving the calls of a Batch: a Batch among them is refused */
-    int batch_waits; /* in a Batch's pass, a call before is not answered: only token calls go */
+    int batch_waits; /* in a Batch's pass: 1 a call before is not answered, so only token calls
+                      * go on; 2 a call of another kind waits, so no call after it goes on */
     int memory_only; /* served on one of nng's threads: nothing may wait on PostgreSQL or Redis */
     int needs_io;    /* a memory_only request found it would have to (see svc_context_may_wait) */
     struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];

@@ -278,6 +278,84 @@ START_TEST(batch_answers_each_call_in_order)
 }
 END_TEST
 
+/* reply_issue decodes reply as the IssueToken answer to id: its code; *created and the token's
+ * sequence when it is BO_OK. */
+static int reply_issue(const ProtobufCBinaryData *reply, uint64_t id, int *created,
+                       uint64_t *sequence)
+{
+    uint32_t index;
+    ProtobufCMessage *out = NULL;
+    struct bo_envelope_failure why;
+
+    ck_assert_int_eq(bo_method_index("IssueToken", &index), BO_OK);
+    int rc = bo_envelope_reply_decode(reply->data, reply->len, id,
+                                      bo_service_descriptor()->methods[index].output, &out, &why);
+    if (rc == BO_OK) {
+        const Boxoffice__V1__IssueTokenReply *r = (const Boxoffice__V1__IssueTokenReply *)out;
+        ck_assert_ptr_nonnull(r->token);
+        *created = r->created;
+        *sequence = r->token->sequence;
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+/* Token issues of a Batch go to Redis together, but a call of another kind between them keeps
+ * its place: an issue behind a leave sees the leave done (a new token), though an issue before
+ * the leave went to Redis first. */
+START_TEST(a_call_of_another_kind_keeps_its_place)
+{
+    Boxoffice__V1__IssueTokenRequest issue = BOXOFFICE__V1__ISSUE_TOKEN_REQUEST__INIT;
+    Boxoffice__V1__LeaveQueueRequest leave = BOXOFFICE__V1__LEAVE_QUEUE_REQUEST__INIT;
+    Boxoffice__V1__BatchRequest req = BOXOFFICE__V1__BATCH_REQUEST__INIT;
+    ProtobufCBinaryData calls[3];
+    ProtobufCMessage *out = NULL;
+    struct bo_session *s = NULL;
+    struct bo_status st;
+    char jwt[512], other[512], token[200], msg[256];
+    uint64_t first_seq, seq = 0, other_seq = 0;
+    int created = -1;
+
+    ck_assert_int_eq(testenv_jwt(&env, 33001, 0, jwt, sizeof(jwt)), 0);
+    ck_assert_int_eq(testenv_jwt(&env, 33002, 0, other, sizeof(other)), 0);
+    ck_assert_int_eq(bo_session_open(client, &s), BO_OK);
+    ck_assert_int_eq(bo_session_set_caller(s, jwt, NULL), BO_OK);
+    issue.user_id = 33001;
+    issue.concert_id = 3;
+    ck_assert_int_eq(bo_call(s, "IssueToken", &issue.base, &out, &st), BO_OK);
+    snprintf(token, sizeof(token), "%s", ((Boxoffice__V1__IssueTokenReply *)out)->token->token);
+    first_seq = ((Boxoffice__V1__IssueTokenReply *)out)->token->sequence;
+    protobuf_c_message_free_unpacked(out, NULL);
+    ck_assert_int_eq(bo_session_set_caller(s, NULL, NULL), BO_OK);
+
+    /* Another user's issue, 33001's leave, 33001's issue again. */
+    Boxoffice__V1__IssueTokenRequest issue2 = issue;
+    issue2.user_id = 33002;
+    leave.token = token;
+    calls[0] = pack_call("IssueToken", &issue2.base, other, 21);
+    calls[1] = pack_call("LeaveQueue", &leave.base, jwt, 22);
+    calls[2] = pack_call("IssueToken", &issue.base, jwt, 23);
+    req.requests = calls;
+    req.n_requests = 3;
+    ck_assert_int_eq(bo_call(s, "Batch", &req.base, &out, &st), BO_OK);
+    Boxoffice__V1__BatchReply *rep = (Boxoffice__V1__BatchReply *)out;
+    ck_assert_uint_eq(rep->n_replies, 3);
+    ck_assert_int_eq(reply_issue(&rep->replies[0], 21, &created, &other_seq), BO_OK);
+    ck_assert_int_eq(created, 1);
+    ck_assert_int_eq(reply_code(&rep->replies[1], "LeaveQueue", 22, msg, sizeof(msg)), BO_OK);
+    ck_assert_int_eq(reply_issue(&rep->replies[2], 23, &created, &seq), BO_OK);
+    ck_assert_msg(created == 1 && seq != first_seq,
+                  "the issue behind the leave got the token it ended (created %d, sequence %llu)",
+                  created, (unsigned long long)seq);
+    ck_assert_uint_gt(seq, other_seq); /* and it came after the first issue */
+    protobuf_c_message_free_unpacked(out, NULL);
+    for (int i = 0; i < 3; i++) {
+        free(calls[i].data);
+    }
+    bo_session_close(s);
+}
+END_TEST
+
 #define GETS_OK "boxoffice_rpc_requests_total{method=\"GetToken\",code=\"OK\"}"
 
 enum { MANY_CALLS = 100, MANY_FIRST_USER = 32001 };
@@ -346,9 +424,9 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {concurrent_batched_calls_each_get_their_own_answer,
-                            batch_answers_each_call_in_order,
-                            many_calls_of_one_thread_share_batches, NULL};
+    const TTest *tests[] = {
+        concurrent_batched_calls_each_get_their_own_answer, batch_answers_each_call_in_order,
+        a_call_of_another_kind_keeps_its_place, many_calls_of_one_thread_share_batches, NULL};
     const struct support_case cases[] = {
         {"batch", tests, suite_setup, suite_teardown, NULL, NULL, 120}};
 
