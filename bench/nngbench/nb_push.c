@@ -50,16 +50,19 @@ static int64_t nb_push_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* nb_push_concert creates the waiting-only concert with the admin key. */
+/* nb_push_concert creates the waiting-only concert with the admin key, titled after the run
+ * (bench/forget.sql finds a run's concerts by it). */
 static int nb_push_concert(const struct nb_config *cfg, struct bo_session *s, uint64_t *id)
 {
     Boxoffice__V1__CreateConcertRequest req = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
     Boxoffice__V1__CreateConcertReply *rep = NULL;
     struct bo_status st;
+    char title[160];
     int rc;
 
+    snprintf(title, sizeof(title), "nngbench push %s (sale opens in a day)", cfg->run_id);
     req.admin_key = (char *)cfg->admin_key;
-    req.title = "nngbench push (sale opens in a day)";
+    req.title = title;
     req.artist = "nngbench";
     req.venue = "Bench Hall";
     req.sale_opens_at_ms = (int64_t)time(NULL) * 1000 + NB_PUSH_OPENS_IN_MS;

@@ -14,7 +14,9 @@
  * on venues
  * (issue 11), that bigmap reads a 2,000-seat section without failures (threads and --async)
  * and that arena's best-available purchases sold exactly two seats each, seen over rpc and in
- * SQL, with the invariants holding. Every
+ * SQL, with the invariants holding; that bench/forget.sql takes out what one run made and
+ * nothing else (bench/run does at its end), wallets given back exactly what the run charged
+ * and paid. Every
  * virtual user proves its user with a JWT nngbench mints with the instance's key.
  * Stays well under a minute.
  */
@@ -371,6 +373,107 @@ START_TEST(test_arena)
 }
 END_TEST
 
+/* forget_run runs bench/forget.sql with psql for run (bench.run), as bench/run does at its end;
+ * fails the test unless psql exits 0. */
+static void forget_run(const char *run)
+{
+    char opt[128], file[1024], err[2048] = "";
+    char *env_add[] = {opt, NULL};
+    char *argv[] = {"psql", env.database_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file,
+                    NULL};
+    struct support_spawn how = {
+        .quiet = 1, .err = err, .err_size = sizeof(err), .search_path = 1, .env = env_add};
+
+    snprintf(opt, sizeof(opt), "PGOPTIONS=-c bench.run=%s", run);
+    snprintf(file, sizeof(file), "%s/bench/forget.sql", support_source_dir());
+    int code = support_run(argv, &how, 120000);
+    ck_assert_msg(code == 0, "psql -f bench/forget.sql exited with %d: %s", code, err);
+}
+
+/* The rows of every table a run adds to, in one line. */
+#define FORGET_COUNTS                                                                              \
+    "SELECT (SELECT count(*) FROM concerts) || ' ' || (SELECT count(*) FROM schedules) || ' ' || " \
+    "(SELECT count(*) FROM seats) || ' ' || (SELECT count(*) FROM reservations) || ' ' || "        \
+    "(SELECT count(*) FROM payments) || ' ' || (SELECT count(*) FROM point_ledger) || ' ' || "     \
+    "(SELECT count(*) FROM idempotency_keys) || ' ' || (SELECT count(*) FROM venues) || ' ' || "   \
+    "(SELECT count(*) FROM venue_sections)"
+
+/* forget: bench/forget.sql takes out what one run made (its concerts, dates, seats, venues,
+ * holds of one and of two seats, payments and charges) and nothing else. Each user the run
+ * charged charges 700 points of their own after it, and one of them is charged 500 more under
+ * the run's key and never pays: afterwards those wallets hold what they held before the run
+ * plus 700, every other wallet what it held, every table the rows it had
+ * before the run (the ledger one more a user), nothing of the run is left, nor the indexes
+ * forget.sql builds for itself, and the invariants hold. */
+START_TEST(test_forget)
+{
+    char run[64], arg[96], before[256], after[256], want[256];
+    long long n[9];
+
+    snprintf(run, sizeof(run), "forget%ld", (long)getpid());
+    snprintf(arg, sizeof(arg), "--run-id=%s", run);
+    testenv_sql_i64(&env, "CREATE TABLE test_forget_wallets AS SELECT user_id, balance FROM "
+                          "wallets; SELECT 0");
+    ck_assert_int_eq(testenv_psql_value(&env, FORGET_COUNTS, before, sizeof(before)), 0);
+
+    cJSON_Delete(bench_scenario("flow", arg));
+    cJSON_Delete(bench_scenario("arena", arg)); /* holds of two seats, on a venue */
+    ck_assert_msg(testenv_sql_i64(&env,
+                                  "SELECT count(*) FROM concerts WHERE strpos(title, '%s') > 0",
+                                  run) >= 2,
+                  "the run made no concerts titled after it");
+    ck_assert_msg(testenv_sql_i64(&env,
+                                  "SELECT count(*) FROM idempotency_keys WHERE scope = 'payment' "
+                                  "AND starts_with(key, 'nngbench-%s')",
+                                  run) > 0,
+                  "the run paid nothing with its keys");
+
+    testenv_sql_i64(&env,
+                    "CREATE TABLE test_forget_users AS SELECT DISTINCT user_id FROM "
+                    "idempotency_keys WHERE scope = 'charge' AND starts_with(key, 'nngbench-%s'); "
+                    "WITH w AS (UPDATE wallets SET balance = balance + 700 FROM test_forget_users "
+                    "u WHERE wallets.user_id = u.user_id RETURNING wallets.user_id, "
+                    "wallets.balance) INSERT INTO point_ledger (user_id, delta, balance_after, "
+                    "kind) SELECT user_id, 700, balance, 'CHARGE' FROM w; SELECT 0",
+                    run);
+    int64_t users = testenv_sql_i64(&env, "SELECT count(*) FROM test_forget_users");
+    ck_assert_msg(users > 0, "the run charged nobody");
+    /* A charge of the run never paid (as when a run stops between the two): its 500 points
+     * must go back too, where the run's charges and payments otherwise cancel out. */
+    testenv_sql_i64(&env,
+                    "WITH k AS (INSERT INTO idempotency_keys (user_id, scope, key, "
+                    "request_fingerprint, result_id) SELECT min(user_id), 'charge', "
+                    "'nngbench-%s-charge-unpaid', 'test', nextval('point_ledger_id_seq') FROM "
+                    "test_forget_users RETURNING user_id, result_id), w AS (UPDATE wallets SET "
+                    "balance = balance + 500 FROM k WHERE wallets.user_id = k.user_id RETURNING "
+                    "wallets.user_id, wallets.balance) INSERT INTO point_ledger (id, user_id, "
+                    "delta, balance_after, kind) SELECT k.result_id, w.user_id, 500, w.balance, "
+                    "'CHARGE' FROM k JOIN w USING (user_id); SELECT 0",
+                    run);
+
+    forget_run(run);
+
+    ck_assert_int_eq(sscanf(before, "%lld %lld %lld %lld %lld %lld %lld %lld %lld", &n[0], &n[1],
+                            &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8]),
+                     9);
+    snprintf(want, sizeof(want), "%lld %lld %lld %lld %lld %lld %lld %lld %lld", n[0], n[1], n[2],
+             n[3], n[4], n[5] + (long long)users, n[6], n[7], n[8]);
+    ck_assert_int_eq(testenv_psql_value(&env, FORGET_COUNTS, after, sizeof(after)), 0);
+    ck_assert_msg(strcmp(after, want) == 0,
+                  "rows of concerts, dates, seats, reservations, payments, ledger, keys, venues, "
+                  "sections: %s after forgetting, %s wanted (%s before the run)",
+                  after, want, before);
+    sql_zero("wallets other than before the run plus their own 700",
+             "SELECT count(*) FROM wallets w FULL JOIN test_forget_wallets b USING (user_id) "
+             "WHERE coalesce(w.balance, 0) <> coalesce(b.balance, 0) + CASE WHEN user_id IN "
+             "(SELECT user_id FROM test_forget_users) THEN 700 ELSE 0 END");
+    sql_zero("indexes forget.sql left", "SELECT count(*) FROM pg_class WHERE relname LIKE "
+                                        "'forget\\_%'");
+    sql_invariants();
+    testenv_sql_i64(&env, "DROP TABLE test_forget_wallets, test_forget_users; SELECT 0");
+}
+END_TEST
+
 /* run_cli runs boxoffice-cli with the admin key and the given arguments (NULL-ended) against the
  * instance, its stdout into out; fails the test unless it exits 0. */
 static void run_cli(char *out, size_t outlen, const char *first, ...)
@@ -453,17 +556,10 @@ END_TEST
 int main(void)
 {
     const TTest *local[] = {test_usage_errors, test_unreachable, test_mint_jwts, NULL};
-    const TTest *service[] = {test_seats,
-                              test_seats_async,
-                              test_freshness,
-                              test_tokens,
-                              test_flow,
-                              test_settings_restored,
-                              test_run_id_escaped,
-                              test_bigmap,
-                              test_bigmap_async,
-                              test_arena,
-                              NULL};
+    const TTest *service[] = {test_seats,          test_seats_async, test_freshness,
+                              test_tokens,         test_flow,        test_settings_restored,
+                              test_run_id_escaped, test_bigmap,      test_bigmap_async,
+                              test_arena,          test_forget,      NULL};
     const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
                                             bench_path, sizeof(bench_path),
                                             &env,       local,
