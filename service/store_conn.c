@@ -10,6 +10,7 @@
 #include "bo_log.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,12 +371,27 @@ static int store_reset(struct store *s)
     return BO_OK;
 }
 
+/*
+ * store_stale reports whether the server spoke on an idle connection unasked. Between
+ * statements PostgreSQL speaks only to say goodbye (a restart, an administrator, an idle
+ * timeout: a FATAL, then the close), or to report a setting a reload changed. Found before a
+ * statement goes out, such a connection is made again: a write outside a transaction is never
+ * sent twice, so one sent on a dead connection could only fail (after a restart, the first
+ * write of every worker did).
+ */
+static int store_stale(const struct store *s)
+{
+    struct pollfd p = {.fd = PQsocket(s->conn), .events = POLLIN};
+
+    return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 int store_run(struct store *s, store_op op, void *arg)
 {
     int rc = BO_E_INTERNAL;
     int lost_retried = 0;
 
-    if (PQstatus(s->conn) != CONNECTION_OK && store_reset(s) != BO_OK) {
+    if ((PQstatus(s->conn) != CONNECTION_OK || store_stale(s)) && store_reset(s) != BO_OK) {
         return BO_E_UNAVAILABLE;
     }
     for (int attempt = 0; attempt < STORE_TX_ATTEMPTS; attempt++) {
