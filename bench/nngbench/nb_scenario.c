@@ -5,6 +5,7 @@
  */
 #include "nb_scenario.h"
 
+#include "nb_plan.h"
 #include "nb_rpc.h"
 #include "nb_run.h"
 #include "nb_steps.h"
@@ -22,6 +23,8 @@
 
 #define NB_HOLD_TRIES    5
 #define NB_FLOW_LIST_MAX 64 /* dates with seats left an iteration picks from */
+/* Token issues a second the tokens scenario's own concerts leave room for (new entries all). */
+#define NB_TOKEN_RATE_MAX 30000
 /* Dates of the flow created at once: one is a round trip of ~10-30 ms (its seats inserted and
  * committed), thousands one after another took minutes. */
 #define NB_FLOW_DATE_THREADS 8
@@ -53,8 +56,9 @@ static int nb_setup_seats(struct nb_scenario_ctx *ctx, struct bo_session *s, str
     return BO_OK;
 }
 
-/* Creates a concert of the flow's own titled after the run and its number k into *id. */
-static int nb_flow_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, int k, uint64_t *id)
+/* Creates a concert of the run's own (the flow's, the token issues') titled after the scenario,
+ * the run and its number k into *id. */
+static int nb_own_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, int k, uint64_t *id)
 {
     Boxoffice__V1__CreateConcertRequest creq = BOXOFFICE__V1__CREATE_CONCERT_REQUEST__INIT;
     Boxoffice__V1__CreateConcertReply *crep = NULL;
@@ -70,8 +74,8 @@ static int nb_flow_concert(struct nb_scenario_ctx *ctx, struct bo_session *s, in
     creq.venue = "Bench Hall";
     rc = nb_rpc_call(s, NULL, "CreateConcert", &creq.base, (ProtobufCMessage **)&crep, BO_OK, &st);
     if (rc != BO_OK) {
-        fprintf(stderr, "nngbench: creating the flow's concert failed: %s: %s\n", bo_error_name(rc),
-                st.message);
+        fprintf(stderr, "nngbench: creating the %s's concert failed: %s: %s\n",
+                nb_scenario_name(ctx->cfg->scenario_id), bo_error_name(rc), st.message);
         return rc;
     }
     *id = crep->concert != NULL ? crep->concert->id : 0;
@@ -165,7 +169,7 @@ int nb_scenario_make_dates(struct nb_scenario_ctx *ctx, struct bo_session *s, in
     dates = dates < NB_MAX_SCHEDULES ? dates : NB_MAX_SCHEDULES;
     /* Date d is date d % dates_per_concert of concert d / dates_per_concert. */
     for (int64_t d = 0; d < dates; d += NB_FLOW_DATES_PER_CONCERT) {
-        if ((rc = nb_flow_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
+        if ((rc = nb_own_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
             BO_OK) {
             return rc;
         }
@@ -197,6 +201,33 @@ static int nb_setup_flow(struct nb_scenario_ctx *ctx, struct bo_session *s)
     return nb_scenario_make_dates(ctx, s, ctx->cfg->flow_schedules);
 }
 
+/* tokens: with the admin key and no --concert, concerts of the run's own, enough for
+ * NB_TOKEN_RATE_MAX issues a second to be new entries in a line throughout (all users join the
+ * first, then the next): a user asking again for a concert whose token is live gets that token
+ * back, and on concerts 1..3 most users hold one from earlier runs. */
+static int nb_setup_tokens(struct nb_scenario_ctx *ctx, struct bo_session *s)
+{
+    struct nb_plan plan;
+    int64_t want;
+    int rc;
+
+    if (ctx->cfg->concert > 0 || ctx->cfg->admin_key[0] == '\0') {
+        return BO_OK;
+    }
+    nb_plan_from_config(ctx->cfg, &plan);
+    want = (int64_t)plan.total_seconds * NB_TOKEN_RATE_MAX / NB_USERS + 2;
+    want = want < NB_MAX_CONCERTS ? want : NB_MAX_CONCERTS;
+    while (ctx->nconcerts < (int)want) {
+        if ((rc = nb_own_concert(ctx, s, ctx->nconcerts, &ctx->concert_ids[ctx->nconcerts])) !=
+            BO_OK) {
+            return rc;
+        }
+        ctx->nconcerts++;
+    }
+    ctx->concert_id = ctx->concert_ids[0];
+    return BO_OK;
+}
+
 int nb_scenario_setup(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int nvus)
 {
     Boxoffice__V1__PingRequest ping = BOXOFFICE__V1__PING_REQUEST__INIT;
@@ -226,6 +257,8 @@ int nb_scenario_setup(struct nb_scenario_ctx *ctx, struct nb_vu *vus, int nvus)
     }
     if (ctx->cfg->scenario_id == NB_SCENARIO_SEATS) {
         rc = nb_setup_seats(ctx, s, vus, nvus);
+    } else if (ctx->cfg->scenario_id == NB_SCENARIO_TOKENS) {
+        rc = nb_setup_tokens(ctx, s);
     } else if (ctx->cfg->scenario_id == NB_SCENARIO_FLOW) {
         rc = nb_setup_flow(ctx, s);
     } else if (ctx->cfg->scenario_id == NB_SCENARIO_BIGMAP) {
@@ -252,9 +285,16 @@ static void nb_iterate_seats(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 static void nb_iterate_tokens(struct nb_scenario_ctx *ctx, struct nb_vu *vu)
 {
     uint64_t k = vu->iterations;
-    uint64_t user = ((uint64_t)vu->index + k * (uint64_t)ctx->nvus) % NB_USERS + 1;
-    uint64_t concert =
-        ctx->cfg->concert > 0 ? (uint64_t)ctx->cfg->concert : ((uint64_t)vu->index + k) % 3 + 1;
+    uint64_t n = (uint64_t)vu->index + k * (uint64_t)ctx->nvus;
+    uint64_t user = n % NB_USERS + 1;
+    uint64_t concert;
+    if (ctx->nconcerts > 0) { /* the run's own: every user joins one, then the next */
+        concert = ctx->concert_ids[n / NB_USERS % (uint64_t)ctx->nconcerts];
+    } else if (ctx->cfg->concert > 0) {
+        concert = (uint64_t)ctx->cfg->concert;
+    } else {
+        concert = ((uint64_t)vu->index + k) % 3 + 1;
+    }
     int status;
     if (nb_act_as(ctx, vu->session, &vu->as_user, user) == BO_OK) {
         (void)nb_issue(vu->session, &vu->stats, concert, NULL, &status);

@@ -269,11 +269,35 @@ START_TEST(test_freshness)
 }
 END_TEST
 
+/* tokens: every issue is a new entry in a line of the run's own concerts (issuing again for a
+ * concert whose token is live returns that token, and concerts every run shares hold tokens of
+ * earlier runs): the lines' sequences add up to the issues answered, and at most one more a VU
+ * (its last, in flight when the run stopped). */
 START_TEST(test_tokens)
 {
+    char sql[256], ids[512], *save = NULL;
+    double issued = 0;
     cJSON *j = bench_scenario("tokens", NULL);
+
     ck_assert_msg(num(j, "failureRate") == 0, "tokens had %g failures: %s", num(j, "failures"),
                   bench_said());
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(string_agg(id::text, ' '), '') FROM concerts WHERE artist = "
+             "'nngbench' AND strpos(title, 'nngbench tokens %s #') = 1",
+             support_json_str(j, "runId"));
+    ck_assert_int_eq(testenv_psql_value(&env, sql, ids, sizeof(ids)), 0);
+    ck_assert_msg(ids[0] != '\0', "the run issued no tokens on concerts of its own");
+    for (char *id = strtok_r(ids, " ", &save); id != NULL; id = strtok_r(NULL, " ", &save)) {
+        char key[64], seq[32] = "";
+        const char *argv[] = {"GET", key, NULL};
+
+        snprintf(key, sizeof(key), "bo:q:%s:seq", id);
+        ck_assert_int_eq(testenv_redis_text(&env, argv, seq, sizeof(seq)), 0);
+        issued += atof(seq);
+    }
+    ck_assert_msg(issued >= num(j, "requests") && issued <= num(j, "requests") + TEST_VUS,
+                  "%.0f tokens issued in the run's lines for %.0f issues answered", issued,
+                  num(j, "requests"));
     cJSON_Delete(j);
 }
 END_TEST
