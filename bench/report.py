@@ -260,6 +260,7 @@ def run_meta():
         "serviceAndBridgeRssMB": round(int(rss_kb or 0) / 1024.0, 1),
         "influx": env("INFLUX") or None,
         "loadAverage": {"start": env("LOAD_START", "?"), "end": env("LOAD_END", "?")},
+        "warmupSeconds": 0 if env("QUICK") == "1" else int(env("WARMUP_SECONDS", "0") or 0),
     }
 
 
@@ -652,6 +653,31 @@ def targets_table(cells, ref, rest, out):
     return targets
 
 
+def warmup_section(cells, out):
+    """The warm-ups of the read cells: the first seconds under load, which the rows above leave
+    out (through the edge, the opening of its connections to the bridge)."""
+    rows = []
+    for c in cells:
+        path = os.path.join(out, "cells", c["cell"] + ".warmup.txt")
+        try:
+            with open(path) as f:
+                lines = [l[len("WRK_JSON "):] for l in f if l.startswith("WRK_JSON ")]
+            w = json.loads(lines[-1]) if lines else None
+        except (OSError, ValueError):
+            w = None
+        if not w:
+            continue
+        lat = w.get("latencyMs", {})
+        avg = lat.get("avg", 0) or 0
+        rows.append("| %s | %d | %.0f/s | %s | %s | %s |" % (
+            c["cell"], c.get("connections", 0), w.get("rate", 0), ms(avg), ms(lat.get("p99", 0)),
+            "%.2f x" % (lat.get("p99", 0) / avg) if avg > 0 else "-"))
+    if not rows:
+        return []
+    return ["", "## Warm-ups (the first seconds of each read cell, before its measured part)", "",
+            "| cell | conns | rate | mean ms | p99 ms | p99 / mean |", "|---|---|---|---|---|---|"] + rows
+
+
 def slow_section(cells):
     """slow_section: issue 10's slow clients (nngbench --slow): the normal client's figures
     alone and beside the slow clients, their ratio, and how many slow clients the edge held."""
@@ -878,6 +904,9 @@ def main(argv):
           "- pinning: %s" % meta["pinning"],
           "- reference: nginx (1 worker) serving the same seat-map bytes from a file, measured with "
           "wrk and seats.lua at the same connections and duration in this run",
+          "- warm-up: %s" % (("the read cells over HTTP (seats, bigmap, nginx's reference) start "
+                             "after %d s of the same load, not measured (cells/NAME.warmup.txt)"
+                             % meta["warmupSeconds"]) if meta.get("warmupSeconds") else "none"),
           "- HTTP: wrk 4.1 (-t1, flow -tN -cN), latency from wrk; NNG: boxoffice-nngbench; "
           "stress over wrk holds its peak connections (wrk cannot ramp)",
           "- failures: HTTP non-2xx (except 409 SEAT_TAKEN on a flow hold) and socket errors; "
@@ -895,6 +924,7 @@ def main(argv):
           "", "## Targets (issue 9; ratios against nginx of the same type in this run)", "",
           "| target | measured | |", "|---|---|---|"]
     md += targets_table(cells, ref, rest, out)
+    md += warmup_section(cells, out)
     md += slow_section(cells)
     md += issue11_section(cells)
     inv = invariants_table(cells)

@@ -241,6 +241,11 @@ def report_fixture(tmp):
                     "unanswered 2.002 exit=3\nanswered 0.040 exit=0\n")
     with open(os.path.join(cells_dir, "memory-soak-http.samples.csv"), "w") as f:
         f.write(memory_soak_samples(1800, 1.2))
+    # The seat-map peak cell's warm-up: its first seconds, 800/s with p99 4 x the mean.
+    with open(os.path.join(cells_dir, "seats-peak-http.warmup.txt"), "w") as f:
+        f.write("Running 3s test\nWRK_JSON %s\n" % json.dumps(
+            dict(wrk_result(800.0, 1200.0), latencyMs=dict(wrk_result(800.0, 1200.0)["latencyMs"],
+                                                           p99=4800.0))))
     with open(os.path.join(cells_dir, "seats-load-nng.progress"), "w") as f:
         f.write("[  1.0s] vus=100  requests=1000      rate=1000/s p95=120.00ms failures=0\n"
                 "[  2.0s] vus=100  requests=2000      rate=1000/s p95=110.00ms failures=0\n")
@@ -429,6 +434,10 @@ def check_report(src, tmp):
     expect(rows.get("memory-soak-http", {}).get("x nginx") == "-",
            "results.md: the memory soak cell compared with nginx: %s" % rows.get("memory-soak-http"))
     check_short_soak(src, run)
+    expect("| seats-peak-http | 1000 | 800/s | 1200.00 | 4800.00 | 4.00 x |" in md and
+           "| seats-load-http | 100 |" not in md.split("## Warm-ups", 1)[-1].split("\n## ", 1)[0],
+           "results.md: the warm-ups do not show seats-peak-http's alone (800/s, mean 1200 ms, "
+           "p99 4800 ms, 4.00 x)")
     expect("No charts: gnuplot is not installed" in md,
            "results.md without gnuplot does not say that there are no charts")
     expect("| seats-load-http | 60% (max 70%), 22 MB |" in md,
