@@ -65,6 +65,10 @@ local ENDED_KEEP = 100000
 local RECENT_KEEP = 1024
 -- Abandoned tokens one step ends at most, so a long abandoned stretch cannot block Redis.
 local SKIP_MAX = 500
+-- ACTIVE tokens past their expiry one step ends at most; the rest end at the next steps (they
+-- still count as active until then). 100,000 tokens admitted in one burst expire together:
+-- ended in one step, that took Redis 2-6 s, and every other caller got BUSY meanwhile.
+local EXPIRE_MAX = 1000
 -- A measured rate lapses when no leader has refreshed it for this long (ms).
 local STATS_KEEP_MS = 60000
 -- Sequences per record hash: well inside what Redis keeps packed (128 fields of at most 64
@@ -615,7 +619,7 @@ local function admit(_, args)
   local abandon, ended_max = tonumber(args[6]), tonumber(args[7])
   local keep = keep_of(args[9])
   local ak, rk, mk = qkey(c, 'active'), qkey(c, 'recent'), qkey(c, 'meta')
-  for _, s in ipairs(redis.call('ZRANGEBYSCORE', ak, '-inf', args[2])) do
+  for _, s in ipairs(redis.call('ZRANGEBYSCORE', ak, '-inf', args[2], 'LIMIT', 0, EXPIRE_MAX)) do
     local t = record(c, s)
     if t and t.st == 'A' then finish(c, s, t, now, nil, keep) else redis.call('ZREM', ak, s) end
   end

@@ -472,6 +472,35 @@ END_TEST
 
 #define BATCH_THREADS 8
 #define BATCH_PER     200
+#define BURST_CONCERT 79
+#define BURST_USER0   70000
+#define BURST_TOKENS  2500
+
+START_TEST(a_burst_of_expiries_ends_over_several_steps)
+{
+    /* 2,500 tokens admitted together expire together; one step ends at most 1,000 of them
+     * (Redis runs nothing else meanwhile) and the next steps the rest, each still active
+     * until ended: 10 more waiting, at most 1,010 active, are admitted only once 2,000 ended. */
+    static struct queue_token adm[BURST_TOKENS + 10];
+    struct queue_token t;
+    int created = 0;
+
+    for (uint64_t k = 0; k < BURST_TOKENS + 10; k++) {
+        ck_assert_int_eq(
+            cache_token_issue(conn, BURST_CONCERT, BURST_USER0 + k, T0, 0, &t, &created, NULL),
+            BO_OK);
+        ck_assert(created);
+        if (k == BURST_TOKENS - 1) {
+            ck_assert_uint_eq(admit_ok(conn, BURST_CONCERT, T0, 100000, BURST_TOKENS, 1000, adm),
+                              BURST_TOKENS);
+        }
+    }
+    ck_assert_uint_eq(admit_ok(conn, BURST_CONCERT, T0 + 2000, 1010, 10, 1000, adm), 0);
+    ck_assert_uint_eq(admit_ok(conn, BURST_CONCERT, T0 + 2000, 1010, 10, 1000, adm), 10);
+    ck_assert_uint_eq(adm[0].user_id, BURST_USER0 + BURST_TOKENS);
+}
+END_TEST
+
 #define BATCH_CONCERT 78
 #define BATCH_USER0   60000
 
@@ -2797,6 +2826,7 @@ int main(void)
                             unknown_token_is_expired,
                             admit_respects_max_active_and_max_count,
                             admission_is_fifo_under_concurrent_issue,
+                            a_burst_of_expiries_ends_over_several_steps,
                             active_past_expiry_expires_and_frees_slot,
                             active_window_is_fixed_and_read_by_its_user_only,
                             an_old_token_writes_nothing_of_the_new_owner,
