@@ -2,6 +2,8 @@
 #include "admin.h"
 
 #include "bo_error.h"
+#include "bo_time.h"
+#include "catalog_memory.h"
 #include "rate_limits.h"
 
 #include <openssl/crypto.h>
@@ -60,6 +62,7 @@ int admin_concert_opens(struct svc_context *ctx, const char *key, uint64_t conce
     if (rc != BO_OK) {
         return rc;
     }
+    catalog_memory_keep_opens(ctx->catalog, concert_id, sale_opens_at_ms, bo_time_mono_ms());
     /* The line in Redis learns it now, not at the next token issue. */
     return cache_concert_opens_set(ctx->cache, concert_id, sale_opens_at_ms);
 }

@@ -3,14 +3,11 @@
 
 #include "bo_error.h"
 #include "bo_time.h"
+#include "catalog_memory.h"
 #include "queue.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* How long a worker trusts what it read of a concert's opening: an admin's change reaches
- * Redis (which decides admission) at once, and token replies within this. */
-#define CATALOG_OPENS_TTL_MS 1000
 
 int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
 {
@@ -20,29 +17,25 @@ int catalog_concerts(struct svc_context *ctx, struct concert **out, size_t *n)
 int catalog_schedule_venue(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id,
                            uint64_t *venue_id)
 {
-    struct schedule_concert_entry *e =
-        &ctx->schedule_concert[schedule_id % SVC_SCHEDULE_CACHE_SIZE];
     uint64_t concert = 0, venue = 0;
     int rc;
 
     if (schedule_id == 0) {
         return BO_E_SCHEDULE_NOT_FOUND;
     }
-    if (e->schedule_id != schedule_id) {
+    if (!catalog_memory_date(ctx->catalog, schedule_id, &concert, &venue)) {
         if (!svc_context_may_wait(ctx)) {
             return BO_E_UNAVAILABLE;
         }
         if ((rc = store_schedule_venue(ctx->store, schedule_id, &concert, &venue)) != BO_OK) {
             return rc;
         }
-        e->schedule_id = schedule_id;
-        e->concert_id = concert;
-        e->venue_id = venue;
+        catalog_memory_keep_date(ctx->catalog, schedule_id, concert, venue);
     }
-    if (e->concert_id != concert_id) {
+    if (concert != concert_id) {
         return BO_E_WRONG_CONCERT;
     }
-    *venue_id = e->venue_id;
+    *venue_id = venue;
     return BO_OK;
 }
 
@@ -55,23 +48,19 @@ int catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64
 
 int catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t *opens_ms)
 {
-    struct concert_opens_entry *e = &ctx->concert_opens[concert_id % SVC_CONCERT_CACHE_SIZE];
-    int64_t now = bo_time_mono_ms();
+    int64_t now = bo_time_mono_ms(), opens = 0;
     int rc;
 
     if (concert_id == 0) {
         return BO_E_CONCERT_NOT_FOUND;
     }
-    if (e->concert_id != concert_id || now - e->read_ms >= CATALOG_OPENS_TTL_MS) {
-        int64_t opens = 0;
+    if (!catalog_memory_opens(ctx->catalog, concert_id, now, &opens)) {
         if ((rc = store_concert_opens(ctx->store, concert_id, &opens)) != BO_OK) {
             return rc; /* unknown concerts are not remembered: they are asked again */
         }
-        e->concert_id = concert_id;
-        e->opens_ms = opens;
-        e->read_ms = now;
+        catalog_memory_keep_opens(ctx->catalog, concert_id, opens, now);
     }
-    *opens_ms = e->opens_ms;
+    *opens_ms = opens;
     return BO_OK;
 }
 

@@ -49,13 +49,13 @@ __attribute__((warn_unused_result)) int catalog_schedule_venue(struct svc_contex
                                                                uint64_t *venue_id);
 
 /* catalog_schedule_check checks that schedule_id is a date of concert_id, remembering the
- * concert of each date per worker (a date never moves to another concert):
+ * concert of each date once per process (a date never moves to another concert):
  * BO_E_SCHEDULE_NOT_FOUND, BO_E_WRONG_CONCERT. */
 __attribute__((warn_unused_result)) int
 catalog_schedule_check(struct svc_context *ctx, uint64_t schedule_id, uint64_t concert_id);
 
 /* catalog_concert_opens writes when concert_id's sale opens (0: open) into *opens_ms, remembered
- * per worker for a second (token issue makes no PostgreSQL round trip then);
+ * once per process for a second (token issue makes no PostgreSQL round trip then);
  * BO_E_CONCERT_NOT_FOUND. */
 __attribute__((warn_unused_result)) int
 catalog_concert_opens(struct svc_context *ctx, uint64_t concert_id, int64_t *opens_ms);

@@ -25,7 +25,8 @@ int svc_shared_open(const struct svc_config *cfg, const struct identity_keys *ke
         (rc = token_memory_open(TOKEN_MEMORY_SLOTS, &out->tokens)) != BO_OK ||
         (rc = seat_maps_open(cfg->peer_events_urls, cfg->events_url, out->events, out->tokens,
                              &out->maps)) != BO_OK ||
-        (rc = venue_cache_open(&out->venues)) != BO_OK) {
+        (rc = venue_cache_open(&out->venues)) != BO_OK ||
+        (rc = catalog_memory_open(&out->catalog)) != BO_OK) {
         svc_shared_close(out);
         return rc;
     }
@@ -34,6 +35,7 @@ int svc_shared_open(const struct svc_config *cfg, const struct identity_keys *ke
 
 void svc_shared_close(struct svc_shared *sh)
 {
+    catalog_memory_close(sh->catalog);
     venue_cache_close(sh->venues);
     seat_maps_close(sh->maps); /* its feed first: it uses the token memory */
     token_memory_close(sh->tokens);
@@ -48,6 +50,7 @@ void svc_context_share(struct svc_context *ctx, const struct svc_shared *sh)
     ctx->tokens = sh->tokens;
     ctx->maps = sh->maps;
     ctx->venues = sh->venues;
+    ctx->catalog = sh->catalog;
 }
 
 int svc_context_init(struct svc_context *ctx, const struct svc_config *cfg)

@@ -12,30 +12,12 @@
 #include "identity.h"
 #include "model.h"
 #include "proof_cache.h"
+#include "catalog_memory.h"
 #include "seat_maps.h"
 #include "store.h"
 #include "svc_config.h"
 #include "token_memory.h"
 #include "venue_cache.h"
-
-/* Size of each worker's memory of which concert a date belongs to (16 bytes an entry): a sale
- * of a few thousand dates stays in it. */
-#define SVC_SCHEDULE_CACHE_SIZE 4096
-
-struct schedule_concert_entry {
-    uint64_t schedule_id;
-    uint64_t concert_id;
-    uint64_t venue_id; /* 0: the hall */
-};
-
-/* Size of each worker's memory of when a concert's sale opens. */
-#define SVC_CONCERT_CACHE_SIZE 64
-
-struct concert_opens_entry {
-    uint64_t concert_id; /* 0: empty */
-    int64_t opens_ms;    /* 0: open */
-    int64_t read_ms;     /* monotonic time it was read from PostgreSQL */
-};
 
 /* Who the request being served comes from, as dispatch proved it. */
 struct svc_caller {
@@ -52,6 +34,7 @@ struct svc_shared {
     struct token_memory *tokens;      /* owned: ACTIVE tokens known to reads */
     struct seat_maps *maps;           /* owned: seat maps in memory, fed by the peers */
     struct venue_cache *venues;       /* owned: venues read so far */
+    struct catalog_memory *catalog;   /* owned: dates' concerts, concerts' openings */
 };
 
 struct svc_context {
@@ -61,6 +44,7 @@ struct svc_context {
     struct token_memory *tokens;      /* borrowed (svc_shared); NULL: Redis every time */
     struct seat_maps *maps;           /* borrowed (svc_shared); NULL: PostgreSQL every time */
     struct venue_cache *venues;       /* borrowed (svc_shared); NULL: PostgreSQL every time */
+    struct catalog_memory *catalog;   /* borrowed (svc_shared); NULL: PostgreSQL every time */
     struct store *store;              /* owned */
     struct cache *cache;              /* owned */
     struct admission_settings settings;
@@ -75,8 +59,6 @@ struct svc_context {
                       * go on; 2 a call of another kind waits, so no call after it goes on */
     int memory_only; /* served on one of nng's threads: nothing may wait on PostgreSQL or Redis */
     int needs_io;    /* a memory_only request found it would have to (see svc_context_may_wait) */
-    struct schedule_concert_entry schedule_concert[SVC_SCHEDULE_CACHE_SIZE];
-    struct concert_opens_entry concert_opens[SVC_CONCERT_CACHE_SIZE];
 };
 
 /* svc_shared_open opens what the workers share as cfg says (events socket, token memory, seat
