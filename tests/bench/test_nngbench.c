@@ -16,9 +16,10 @@
  * and that arena's best-available purchases sold exactly two seats each, seen over rpc and in
  * SQL, with the invariants holding; that bench/forget.sql takes out what one run made and
  * nothing else (bench/run does at its end), wallets given back exactly what the run charged
- * and paid. Every
+ * and paid; that bench/pgfloor measures a purchase's statements through pgbench and leaves
+ * the database as it found it. Every
  * virtual user proves its user with a JWT nngbench mints with the instance's key.
- * Stays well under a minute.
+ * About a minute.
  */
 #include "support.h"
 #include "support_json.h"
@@ -577,13 +578,70 @@ START_TEST(test_run_id_escaped)
 }
 END_TEST
 
+/* pgfloor: bench/pgfloor measures each part of a purchase through pgbench on the stack's
+ * PostgreSQL (its table: one row a part, with purchases made) and leaves the database as it
+ * found it: the same rows in every table a purchase adds to, every wallet as it was, the
+ * invariants holding. */
+START_TEST(test_pgfloor)
+{
+    char tool[1024], url[sizeof(env.database_url) + 32], out[8192] = "", err[4096] = "";
+    char before[256], after[256];
+    char *env_add[] = {url, NULL};
+    char *argv[] = {"python3", tool, "--clients", "2", "--seconds", "1", NULL};
+    struct support_spawn how = {.out = out,
+                                .out_size = sizeof(out),
+                                .err = err,
+                                .err_size = sizeof(err),
+                                .search_path = 1,
+                                .env = env_add};
+    static const char *const parts[] = {"| writes | 2 | ", "| reads | 2 | ", "| purchase | 2 | "};
+
+    snprintf(tool, sizeof(tool), "%s/bench/pgfloor", support_source_dir());
+    snprintf(url, sizeof(url), "BOXOFFICE_DATABASE_URL=%s", env.database_url);
+    testenv_sql_i64(&env, "CREATE TABLE test_pgfloor_wallets AS SELECT user_id, balance FROM "
+                          "wallets; SELECT 0");
+    ck_assert_int_eq(testenv_psql_value(&env, FORGET_COUNTS, before, sizeof(before)), 0);
+
+    int code = support_run(argv, &how, 120000);
+    ck_assert_msg(code == 0, "bench/pgfloor exited with %d: %s%s", code, out, err);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        const char *row = strstr(out, parts[i]);
+        long long n = 0;
+
+        ck_assert_msg(row != NULL, "no row \"%s\" in: %s", parts[i], out);
+        ck_assert_msg(sscanf(row + strlen(parts[i]), "%lld", &n) == 1 && n > 0,
+                      "no purchases in the row \"%s\": %s", parts[i], out);
+    }
+
+    ck_assert_int_eq(testenv_psql_value(&env, FORGET_COUNTS, after, sizeof(after)), 0);
+    ck_assert_msg(strcmp(after, before) == 0,
+                  "rows of concerts, dates, seats, reservations, payments, ledger, keys, venues, "
+                  "sections: %s after pgfloor, %s before",
+                  after, before);
+    sql_zero("wallets other than before pgfloor",
+             "SELECT count(*) FROM wallets w FULL JOIN test_pgfloor_wallets b USING (user_id) "
+             "WHERE coalesce(w.balance, 0) <> coalesce(b.balance, 0)");
+    sql_invariants();
+    testenv_sql_i64(&env, "DROP TABLE test_pgfloor_wallets; SELECT 0");
+}
+END_TEST
+
 int main(void)
 {
     const TTest *local[] = {test_usage_errors, test_unreachable, test_mint_jwts, NULL};
-    const TTest *service[] = {test_seats,          test_seats_async, test_freshness,
-                              test_tokens,         test_flow,        test_settings_restored,
-                              test_run_id_escaped, test_bigmap,      test_bigmap_async,
-                              test_arena,          test_forget,      NULL};
+    const TTest *service[] = {test_seats,
+                              test_seats_async,
+                              test_freshness,
+                              test_tokens,
+                              test_flow,
+                              test_settings_restored,
+                              test_run_id_escaped,
+                              test_bigmap,
+                              test_bigmap_async,
+                              test_arena,
+                              test_forget,
+                              test_pgfloor,
+                              NULL};
     const struct testenv_exe_suite suite = {"nngbench", "bench/boxoffice-nngbench",
                                             bench_path, sizeof(bench_path),
                                             &env,       local,
