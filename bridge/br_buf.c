@@ -8,6 +8,12 @@
 
 #define BR_BUF_MIN 4096
 
+/* A buffer grown past this is given back (br_buf_trim, and at its next reset). A worker that
+ * answered a 2,000-seat section once (~200 kB of JSON) would otherwise hold that much for the rest
+ * of its life, and the bridge runs 1,100 workers; seat maps of a hall and token answers stay far
+ * below it and keep their memory. */
+#define BR_BUF_KEEP (64 * 1024)
+
 void br_buf_init(struct br_buf *b)
 {
     memset(b, 0, sizeof(*b));
@@ -43,8 +49,16 @@ static int br_buf_reserve(struct br_buf *b, size_t n)
     return 0;
 }
 
+void br_buf_trim(struct br_buf *b)
+{
+    if (b->cap > BR_BUF_KEEP) {
+        br_buf_fini(b);
+    }
+}
+
 void br_buf_reset(struct br_buf *b, size_t head)
 {
+    br_buf_trim(b);
     b->len = 0;
     b->failed = 0;
     b->head = 0;

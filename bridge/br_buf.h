@@ -1,7 +1,9 @@
 /*
  * br_buf: a growable byte buffer kept per worker thread and reused by every
- * request, so building a response allocates only when a larger one than ever
- * before comes along.
+ * request, so building a response allocates only when a larger one than the
+ * buffer holds comes along. A buffer grown past 64 kB (a big section's map) is
+ * given back once its answer is sent (br_buf_trim) or at its next reset, so no
+ * worker keeps a rare large answer's memory.
  *
  * A buffer starts with `head` bytes of room in front of its content: the
  * response's status line and headers are written there once the body (and so
@@ -27,7 +29,12 @@ void br_buf_init(struct br_buf *b);
 /* br_buf_fini frees b's memory; safe on a zeroed or initialised buffer. */
 void br_buf_fini(struct br_buf *b);
 
-/* br_buf_reset empties b, keeping its memory, and reserves head bytes in front. */
+/* br_buf_trim frees b's memory if it grew past 64 kB, leaving b empty; else leaves b as it
+ * is. */
+void br_buf_trim(struct br_buf *b);
+
+/* br_buf_reset empties b, keeping its memory unless it grew past 64 kB, and reserves head
+ * bytes in front. */
 void br_buf_reset(struct br_buf *b, size_t head);
 
 /* br_buf_extend makes the content n bytes longer and returns where those bytes start, for the

@@ -157,6 +157,9 @@ void br_http_end(struct br_req *r)
 {
     cJSON_Delete(r->json);
     r->json = NULL;
+    if (r->t != NULL) {
+        br_buf_trim(&r->t->out); /* the answer is sent: a big one's memory goes now */
+    }
 }
 
 /* The seats an error names (br_http_error_seats); none for the others. */

@@ -71,7 +71,8 @@ enum br_http_body_state {
     BR_HTTP_BODY_CUT,        /* refused or broken part-way: the rest is never read */
 };
 
-/* br_http_end frees what r gathered while it was answered; safe to call more than once. */
+/* br_http_end frees what r gathered while it was answered, and the thread's response buffer if
+ * a big answer grew it past 64 kB (br_buf_trim); safe to call more than once. */
 void br_http_end(struct br_req *r);
 
 /* br_http_begin empties the thread's response buffer and returns it for the body. */
