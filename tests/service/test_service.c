@@ -51,16 +51,23 @@ static void suite_teardown(void)
 
 /*
  * Without forking, Check cannot time a test out: this watchdog turns a hung test into a
- * failure within seconds instead of the suite's ctest timeout. CK_VERBOSE output names the
- * last test that finished, so the hung one is the next in main's list.
+ * failure within seconds instead of the suite's ctest timeout, naming the test (Check prints
+ * its results only at the end of the suite, which a hung test never reaches).
  */
 #define TEST_WATCHDOG_SECONDS 150
+
+/* main's list of tests, and how many of them have started (test_setup counts them). */
+static const TTest *const *test_order;
+static size_t tests_started;
 
 static void watchdog_fire(int sig)
 {
     static const char msg[] = "test_service: a test did not finish in time (the watchdog's "
-                              "TEST_WATCHDOG_SECONDS): stopping the servers and failing\n";
+                              "TEST_WATCHDOG_SECONDS): stopping the servers and failing: ";
+    const char *name = tests_started > 0 ? test_order[tests_started - 1]->name : "(none)";
     ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    w = write(STDERR_FILENO, name, strlen(name));
+    w = write(STDERR_FILENO, "\n", 1);
     (void)w;
     (void)sig;
     testenv_stop(&env);
@@ -80,6 +87,7 @@ static struct bo_session *sess;
 /* test_setup arms the watchdog and opens the test's session. */
 static void test_setup(void)
 {
+    tests_started++;
     signal(SIGALRM, watchdog_fire);
     alarm(TEST_WATCHDOG_SECONDS);
     sess = session();
@@ -1308,6 +1316,7 @@ int main(void)
     const struct support_case cases[] = {
         {"nng", tests, suite_setup, suite_teardown, test_setup, test_teardown, 120}};
 
+    test_order = tests;
     /* nng refuses to run in a child forked after the parent used it (the fixture did). */
     return SUPPORT_RUN("service", cases, SUPPORT_NOFORK | SUPPORT_VERBOSE);
 }
